@@ -1,0 +1,327 @@
+//! Key derivation, sealing and key wrapping.
+//!
+//! The key hierarchy (see `store.rs` for where each piece lives in the file):
+//!
+//! ```text
+//! passphrase ──Argon2id(salt, m, t, p)──▶ key-encryption key (KEK)
+//! KEK ──AES-256-GCM unwrap (AAD = header)──▶ vault key (random, 256 bit)
+//! vault key ──HKDF-SHA256──▶ record key   (AES-256-GCM for every user-entered field)
+//!                         ├─▶ index key    (HMAC-SHA256 blind index of names)
+//!                         └─▶ manifest key (HMAC-SHA256 terms of the record-set MAC)
+//! ```
+//!
+//! Changing the passphrase re-wraps the vault key only; rotating the vault key re-encrypts every
+//! record. Nothing here touches the disk.
+
+use std::fmt;
+
+use aes_gcm::aead::AeadInOut;
+use aes_gcm::{Aes256Gcm, KeyInit};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use super::error::Error;
+
+/// Length of every AES-GCM nonce: 96 bits, fresh from the OS for each seal.
+pub const NONCE_LEN: usize = 12;
+/// Length of the AES-GCM authentication tag appended to each ciphertext.
+pub const TAG_LEN: usize = 16;
+/// Length of the Argon2id salt we generate.
+pub const SALT_LEN: usize = 32;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Fills `buf` from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    // The OS generator failing is not something a vault can recover from: continuing with a
+    // predictable nonce or key would be far worse than stopping.
+    getrandom::fill(&mut buf).expect("the operating system's random generator failed");
+    buf
+}
+
+/// A passphrase as typed by the user. Zeroized on drop, never printed.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Passphrase(String);
+
+impl Passphrase {
+    pub fn new(text: impl Into<String>) -> Self {
+        Passphrase(text.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Passphrase([redacted])")
+    }
+}
+
+/// Argon2id cost parameters, as stored in the vault header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes over memory.
+    pub iterations: u32,
+    /// Lanes (computed on separate threads).
+    pub parallelism: u32,
+}
+
+impl KdfParams {
+    /// RFC 9106's second recommended option: no vault a user creates may be weaker.
+    pub const FLOOR: KdfParams = KdfParams { memory_kib: 64 * 1024, iterations: 3, parallelism: 4 };
+    /// Memory of a new vault; iterations are calibrated to about one second on top of it.
+    pub const DEFAULT_MEMORY_KIB: u32 = 256 * 1024;
+    pub const DEFAULT_PARALLELISM: u32 = 4;
+    /// Stored parameters beyond these are refused before any memory is allocated, so a tampered
+    /// header cannot make an unlock allocate 4 TiB or spin for a day.
+    pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+    pub const MAX_ITERATIONS: u32 = 1_000;
+    pub const MAX_PARALLELISM: u32 = 64;
+
+    /// Parameters for a new vault: refused below [`KdfParams::FLOOR`] or above the caps.
+    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, Error> {
+        let params = KdfParams { memory_kib, iterations, parallelism };
+        params.check_caps()?;
+        let floor = Self::FLOOR;
+        if memory_kib < floor.memory_kib || iterations < floor.iterations || parallelism < floor.parallelism {
+            return Err(Error::KdfTooWeak { requested: params, floor });
+        }
+        Ok(params)
+    }
+
+    /// Cheap parameters for tests only. The app and the command line never call this: every vault
+    /// a user creates goes through [`KdfParams::new`] and its floor.
+    #[doc(hidden)]
+    pub fn insecure_for_tests() -> Self {
+        KdfParams { memory_kib: 64, iterations: 1, parallelism: 1 }
+    }
+
+    /// Sanity caps checked on every unlock, before allocating anything.
+    pub(crate) fn check_caps(&self) -> Result<(), Error> {
+        let ok = (1..=Self::MAX_PARALLELISM).contains(&self.parallelism)
+            && (1..=Self::MAX_ITERATIONS).contains(&self.iterations)
+            && self.memory_kib <= Self::MAX_MEMORY_KIB
+            && self.memory_kib >= 8 * self.parallelism;
+        if ok { Ok(()) } else { Err(Error::KdfOutOfRange { params: *self }) }
+    }
+
+    /// Whether these parameters are weaker than what a new vault would get by default.
+    pub fn below_default(&self) -> bool {
+        self.memory_kib < Self::DEFAULT_MEMORY_KIB || self.iterations < Self::FLOOR.iterations
+    }
+}
+
+impl fmt::Display for KdfParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.memory_kib.is_multiple_of(1024) {
+            write!(f, "Argon2id m={} MiB", self.memory_kib / 1024)?;
+        } else {
+            write!(f, "Argon2id m={} KiB", self.memory_kib)?;
+        }
+        write!(f, ", t={}, p={}", self.iterations, self.parallelism)
+    }
+}
+
+/// A 256-bit key held in memory that is wiped when dropped.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Key32([u8; 32]);
+
+impl Key32 {
+    pub fn random() -> Self {
+        Key32(random_bytes())
+    }
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Key32(bytes)
+    }
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Key32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Key32([redacted])")
+    }
+}
+
+/// Runs Argon2id: passphrase + salt → key-encryption key. Slow by design (about a second).
+pub fn derive_kek(passphrase: &Passphrase, salt: &[u8], params: KdfParams) -> Result<Key32, Error> {
+    params.check_caps()?;
+    let argon_params = argon2::Params::new(params.memory_kib, params.iterations, params.parallelism, Some(32))
+        .map_err(|_| Error::KdfOutOfRange { params })?;
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, argon_params);
+    let mut out = Zeroizing::new([0u8; 32]);
+    argon
+        .hash_password_into(passphrase.expose().as_bytes(), salt, out.as_mut())
+        .map_err(|_| Error::KdfOutOfRange { params })?;
+    Ok(Key32::from_bytes(*out))
+}
+
+/// The keys of an unlocked vault. Dropping this (locking) wipes them all.
+#[derive(Clone)]
+pub struct VaultKeys {
+    vault_key: Key32,
+    record_cipher: Aes256Gcm,
+    /// HMACs keyed once; each use clones the keyed state instead of re-hashing the key.
+    index_mac: HmacSha256,
+    manifest_mac: HmacSha256,
+}
+
+impl fmt::Debug for VaultKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VaultKeys([redacted])")
+    }
+}
+
+impl VaultKeys {
+    pub fn from_vault_key(vault_key: Key32) -> Self {
+        let hk = hkdf::Hkdf::<Sha256>::from_prk(vault_key.as_bytes()).expect("32 bytes is a valid PRK length");
+        let sub = |label: &[u8]| {
+            let mut out = [0u8; 32];
+            hk.expand(label, &mut out).expect("32 bytes is a valid HKDF output length");
+            let key = Key32::from_bytes(out);
+            out.zeroize();
+            key
+        };
+        let record_key = sub(b"tresor v1 record key");
+        VaultKeys {
+            record_cipher: Aes256Gcm::new(&(*record_key.as_bytes()).into()),
+            index_mac: keyed_hmac(&sub(b"tresor v1 name index key")),
+            manifest_mac: keyed_hmac(&sub(b"tresor v1 manifest key")),
+            vault_key,
+        }
+    }
+
+    pub fn vault_key(&self) -> &Key32 {
+        &self.vault_key
+    }
+
+    /// Encrypts one field: `nonce ‖ ciphertext ‖ tag`.
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+        seal_with(&self.record_cipher, plaintext, aad)
+    }
+
+    /// Decrypts one field sealed by [`VaultKeys::seal`] with the same AAD. `None` means the
+    /// ciphertext, its nonce or its context (the AAD) is not what was sealed.
+    pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        open_with(&self.record_cipher, sealed, aad)
+    }
+
+    /// The keyed blind index of a name: equal names give equal indexes, and without the key the
+    /// index says nothing about the name.
+    pub fn name_index(&self, name: &str) -> [u8; 32] {
+        hmac(&self.index_mac, &[b"name", name.as_bytes()])
+    }
+
+    /// One term of the record-set MAC (an XOR-MAC): see `store.rs`.
+    pub fn manifest_term(&self, parts: &[&[u8]]) -> [u8; 32] {
+        hmac(&self.manifest_mac, parts)
+    }
+}
+
+fn keyed_hmac(key: &Key32) -> HmacSha256 {
+    HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes any key length")
+}
+
+fn hmac(keyed: &HmacSha256, parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = keyed.clone();
+    for part in parts {
+        // Length-prefix every part so that ("ab", "c") and ("a", "bc") differ.
+        mac.update(&(part.len() as u64).to_le_bytes());
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+fn seal_with(cipher: &Aes256Gcm, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+    let nonce: [u8; NONCE_LEN] = random_bytes();
+    let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(plaintext);
+    let tag = cipher
+        .encrypt_inout_detached(&nonce.into(), aad, (&mut out[NONCE_LEN..]).into())
+        .expect("AES-GCM accepts messages far larger than any vault field");
+    out.extend_from_slice(&tag);
+    out
+}
+
+fn open_with(cipher: &Aes256Gcm, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    if sealed.len() < NONCE_LEN + TAG_LEN {
+        return None;
+    }
+    let (nonce, rest) = sealed.split_at(NONCE_LEN);
+    let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+    let tag: [u8; TAG_LEN] = tag.try_into().ok()?;
+    let mut buf = Zeroizing::new(ciphertext.to_vec());
+    cipher.decrypt_inout_detached(&nonce.into(), aad, buf.as_mut_slice().into(), &tag.into()).ok()?;
+    Some(buf)
+}
+
+/// Wraps the vault key under the key-encryption key.
+pub fn wrap_key(kek: &Key32, vault_key: &Key32, aad: &[u8]) -> Vec<u8> {
+    seal_with(&Aes256Gcm::new(&(*kek.as_bytes()).into()), vault_key.as_bytes(), aad)
+}
+
+/// Unwraps the vault key. `None` when the passphrase (hence the KEK) is wrong.
+pub fn unwrap_key(kek: &Key32, wrapped: &[u8], aad: &[u8]) -> Option<Key32> {
+    let plain = open_with(&Aes256Gcm::new(&(*kek.as_bytes()).into()), wrapped, aad)?;
+    let bytes: [u8; 32] = plain.as_slice().try_into().ok()?;
+    Some(Key32::from_bytes(bytes))
+}
+
+/// SHA-256, for the header checksum that tells a damaged header from a wrong passphrase.
+pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_field_opens_only_with_its_own_context() {
+        let keys = VaultKeys::from_vault_key(Key32::random());
+        let sealed = keys.seal(b"sk-123", b"ctx-a");
+        assert_eq!(keys.open(&sealed, b"ctx-a").unwrap().as_slice(), b"sk-123");
+        assert!(keys.open(&sealed, b"ctx-b").is_none());
+        let other = VaultKeys::from_vault_key(Key32::random());
+        assert!(other.open(&sealed, b"ctx-a").is_none());
+    }
+
+    #[test]
+    fn two_seals_of_the_same_value_differ() {
+        let keys = VaultKeys::from_vault_key(Key32::random());
+        assert_ne!(keys.seal(b"same", b"ctx"), keys.seal(b"same", b"ctx"));
+    }
+
+    #[test]
+    fn weak_parameters_are_refused_for_new_vaults() {
+        assert!(matches!(KdfParams::new(32 * 1024, 3, 4), Err(Error::KdfTooWeak { .. })));
+        assert!(matches!(KdfParams::new(64 * 1024, 2, 4), Err(Error::KdfTooWeak { .. })));
+        assert!(KdfParams::new(64 * 1024, 3, 4).is_ok());
+        assert!(matches!(KdfParams::new(8 * 1024 * 1024, 3, 4), Err(Error::KdfOutOfRange { .. })));
+    }
+
+    #[test]
+    fn debug_output_never_shows_key_material() {
+        let p = Passphrase::new("hunter2");
+        assert!(!format!("{p:?}").contains("hunter2"));
+        let k = Key32::from_bytes([0xAB; 32]);
+        assert!(!format!("{k:?}").to_lowercase().contains("ab, "));
+    }
+}

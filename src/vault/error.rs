@@ -1,0 +1,116 @@
+//! Every way a vault operation can fail, one variant per thing the user can act on.
+
+use std::path::PathBuf;
+
+use super::crypto::KdfParams;
+use super::secret::{DescriptionError, NameError, ValueError};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("there is no vault at {path}; create one with `tresor init`")]
+    NoVault { path: PathBuf },
+
+    #[error("a file already exists at {path}; refusing to overwrite it")]
+    AlreadyExists { path: PathBuf },
+
+    #[error("{path} is not a Tresor vault ({reason})")]
+    NotAVault { path: PathBuf, reason: String },
+
+    #[error("this vault uses format version {found}, but this Tresor only knows up to {supported}; update Tresor")]
+    NewerFormat { found: i64, supported: i64 },
+
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+
+    #[error("the vault header is damaged ({detail}); the vault cannot be unlocked")]
+    CorruptHeader { detail: String },
+
+    #[error("the vault file is damaged ({detail})")]
+    CorruptFile { detail: String },
+
+    #[error("record {record} is damaged or was tampered with ({field} does not decrypt)")]
+    CorruptRecord { record: String, field: &'static str },
+
+    #[error(
+        "the vault's records do not match its authenticated index: a record was altered, removed, \
+         or rolled back to an older copy"
+    )]
+    RecordSetTampered,
+
+    #[error(
+        "the stored key-derivation parameters ({params}) are outside the accepted range; the file is damaged or was tampered with"
+    )]
+    KdfOutOfRange { params: KdfParams },
+
+    #[error("key-derivation parameters {requested} are below the minimum of {floor}")]
+    KdfTooWeak { requested: KdfParams, floor: KdfParams },
+
+    #[error("the passphrase must not be empty")]
+    EmptyPassphrase,
+
+    #[error("{0}")]
+    InvalidName(#[from] NameError),
+
+    #[error("{0}")]
+    InvalidDescription(#[from] DescriptionError),
+
+    #[error("{0}")]
+    InvalidValue(#[from] ValueError),
+
+    #[error("a secret named {name} already exists")]
+    NameTaken { name: String },
+
+    #[error("no secret named {name}")]
+    NotFound { name: String },
+
+    #[error("{name} has no version {version}")]
+    VersionNotFound { name: String, version: u32 },
+
+    #[error("that secret is not in the trash")]
+    NotInTrash,
+
+    #[error("the vault key was rotated by another Tresor process; lock and unlock again")]
+    KeyRotatedElsewhere,
+
+    #[error("the disk is full; nothing was changed")]
+    DiskFull,
+
+    #[error("database error: {0}")]
+    Database(rusqlite::Error),
+
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+}
+
+impl Error {
+    /// Whether this error means the file or one of its records is damaged or was tampered with.
+    pub fn is_integrity_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::CorruptHeader { .. }
+                | Error::CorruptFile { .. }
+                | Error::CorruptRecord { .. }
+                | Error::RecordSetTampered
+                | Error::KdfOutOfRange { .. }
+        )
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io { context: context.into(), source }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ffi::ErrorCode;
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => Error::DiskFull,
+            Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
+                Error::CorruptFile { detail: format!("SQLite reports: {e}") }
+            }
+            _ => Error::Database(e),
+        }
+    }
+}

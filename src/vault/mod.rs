@@ -1,0 +1,736 @@
+//! The vault core: create, unlock, lock, and every operation on secrets. No UI, no clipboard,
+//! no terminal: the app and the command line are thin front ends over [`Vault`].
+
+pub mod crypto;
+pub mod error;
+mod records;
+pub mod secret;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+pub use crypto::{KdfParams, Passphrase};
+pub use error::{Error, Result};
+pub use secret::{
+    Clock, DescriptionError, NameError, Saved, SecretId, SecretMeta, SecretName, SecretValue, SystemClock, Timestamp,
+    TrashedSecret, ValueError, ValueWarning, VersionInfo,
+};
+
+use crypto::{Key32, VaultKeys};
+use records::{HistoryRow, Records, SecretRow};
+use store::Header;
+
+/// How many earlier values of each secret are kept.
+pub const HISTORY_LIMIT: usize = 20;
+/// Secrets in the trash longer than this are purged when the vault is unlocked.
+pub const TRASH_RETENTION_DAYS: i64 = 30;
+
+/// A secret to create.
+#[derive(Debug, Clone)]
+pub struct NewSecret {
+    pub name: SecretName,
+    pub description: String,
+    pub value: SecretValue,
+}
+
+/// A change to a secret: `None` leaves that part as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SecretUpdate {
+    pub description: Option<String>,
+    pub value: Option<SecretValue>,
+}
+
+/// Items that decrypted, plus the records that did not (each error names its record). One
+/// damaged record never hides the others.
+#[derive(Debug)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub damaged: Vec<Error>,
+}
+
+/// What `tresor info` shows: readable without the passphrase, and nothing secret.
+#[derive(Debug, Clone)]
+pub struct VaultInfo {
+    pub path: PathBuf,
+    pub format_version: i64,
+    pub kdf: KdfParams,
+    pub created: Timestamp,
+    pub secrets: u64,
+    pub trashed: u64,
+    pub history_entries: u64,
+    pub file_bytes: u64,
+}
+
+/// An unlocked vault. Dropping it (or [`Vault::lock`]) wipes its keys from memory.
+pub struct Vault {
+    path: PathBuf,
+    conn: Connection,
+    header: Header,
+    keys: VaultKeys,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").field("path", &self.path).field("keys", &"[redacted]").finish()
+    }
+}
+
+impl Vault {
+    /// The default vault location: the platform's data folder, e.g.
+    /// `~/.local/share/tresor/vault.db` on Linux.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "tresor").map(|d| d.data_dir().join("vault.db"))
+    }
+
+    /// Argon2id parameters for a new vault on this machine: 256 MiB, 4 lanes, and as many passes
+    /// as fit in about `target` (never fewer than the floor's 3).
+    pub fn calibrate_kdf(target: Duration) -> KdfParams {
+        let probe = KdfParams {
+            memory_kib: KdfParams::DEFAULT_MEMORY_KIB,
+            iterations: 1,
+            parallelism: KdfParams::DEFAULT_PARALLELISM,
+        };
+        let salt: [u8; crypto::SALT_LEN] = crypto::random_bytes();
+        let started = Instant::now();
+        let _ = crypto::derive_kek(&Passphrase::new("calibration"), &salt, probe);
+        let per_pass = started.elapsed().max(Duration::from_millis(1));
+        let passes = (target.as_secs_f64() / per_pass.as_secs_f64()).round() as u32;
+        KdfParams { iterations: passes.clamp(KdfParams::FLOOR.iterations, 64), ..probe }
+    }
+
+    /// Creates a new vault at `path` (which must not exist yet). Runs the KDF once.
+    pub fn create(path: &Path, passphrase: &Passphrase, kdf: KdfParams) -> Result<Vault> {
+        Self::create_with_clock(path, passphrase, kdf, Arc::new(SystemClock))
+    }
+
+    pub fn create_with_clock(
+        path: &Path,
+        passphrase: &Passphrase,
+        kdf: KdfParams,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Vault> {
+        if passphrase.is_empty() {
+            return Err(Error::EmptyPassphrase);
+        }
+        kdf.check_caps()?;
+        if path.exists() {
+            return Err(Error::AlreadyExists { path: path.to_owned() });
+        }
+        let vault_key = Key32::random();
+        let header =
+            wrapped_header(crypto::random_bytes(), crypto::random_bytes(), passphrase, kdf, &vault_key, clock.now())?;
+        let conn = store::create(path, &header)?;
+        Ok(Vault { path: path.to_owned(), conn, header, keys: VaultKeys::from_vault_key(vault_key), clock })
+    }
+
+    /// Unlocks the vault at `path`. Runs the KDF once, then checks the whole record set against
+    /// its MAC, and purges trash older than 30 days.
+    pub fn unlock(path: &Path, passphrase: &Passphrase) -> Result<Vault> {
+        Self::unlock_with_clock(path, passphrase, Arc::new(SystemClock))
+    }
+
+    pub fn unlock_with_clock(path: &Path, passphrase: &Passphrase, clock: Arc<dyn Clock>) -> Result<Vault> {
+        let conn = store::open(path)?;
+        let header = store::read_header(&conn)?;
+        let keys = unwrap_keys(&header, passphrase)?;
+        let mut vault = Vault { path: path.to_owned(), conn, header, keys, clock };
+        vault.verify_record_set()?;
+        vault.purge_expired_trash()?;
+        Ok(vault)
+    }
+
+    /// Locks the vault: the keys are wiped and the file is closed.
+    pub fn lock(self) {
+        drop(self)
+    }
+
+    /// Facts about the vault at `path`, without unlocking it.
+    pub fn info(path: &Path) -> Result<VaultInfo> {
+        let conn = store::open(path)?;
+        let header = store::read_header(&conn)?;
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64);
+        Ok(VaultInfo {
+            path: path.to_owned(),
+            format_version: store::FORMAT_VERSION,
+            kdf: header.kdf,
+            created: header.created,
+            secrets: count("SELECT count(*) FROM secrets WHERE deleted IS NULL")?,
+            trashed: count("SELECT count(*) FROM secrets WHERE deleted IS NOT NULL")?,
+            history_entries: count("SELECT count(*) FROM history")?,
+            file_bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn kdf_params(&self) -> KdfParams {
+        self.header.kdf
+    }
+
+    fn records(&self) -> Records<'_> {
+        Records { keys: &self.keys, vault_id: &self.header.vault_id }
+    }
+
+    // ---- reading -------------------------------------------------------------------------
+
+    /// Every live secret's name, description and bookkeeping (never values), sorted by name.
+    pub fn list(&self) -> Result<Listing<SecretMeta>> {
+        self.ensure_current_key()?;
+        let mut stmt =
+            self.conn.prepare_cached(&format!("SELECT {} FROM secrets WHERE deleted IS NULL", SecretRow::COLUMNS))?;
+        let rows = stmt.query_map([], SecretRow::from_row)?;
+        let mut listing = Listing { items: Vec::new(), damaged: Vec::new() };
+        for row in rows {
+            match self.records().meta(&row?) {
+                Ok(meta) => listing.items.push(meta),
+                Err(e) => listing.damaged.push(e),
+            }
+        }
+        listing.items.sort_by(|a, b| name_order(&a.name, &b.name));
+        Ok(listing)
+    }
+
+    /// The id of the live secret called `name`: one index lookup, no decryption.
+    pub fn find(&self, name: &SecretName) -> Result<SecretId> {
+        self.ensure_current_key()?;
+        let index = self.keys.name_index(name.as_str());
+        self.conn
+            .query_row("SELECT id FROM secrets WHERE name_index = ?1 AND deleted IS NULL", [index.as_slice()], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
+            .optional()?
+            .and_then(|id| id.try_into().ok().map(SecretId))
+            .ok_or_else(|| Error::NotFound { name: name.to_string() })
+    }
+
+    /// A live secret's name, description and bookkeeping.
+    pub fn meta(&self, id: SecretId) -> Result<SecretMeta> {
+        self.ensure_current_key()?;
+        let row = self.live_row(&self.conn, id)?;
+        self.records().meta(&row)
+    }
+
+    /// Decrypts a live secret's current value.
+    pub fn reveal(&self, id: SecretId) -> Result<SecretValue> {
+        self.ensure_current_key()?;
+        let row = self.live_row(&self.conn, id)?;
+        self.records().value(&row)
+    }
+
+    /// Decrypts the value a secret had at `version` (the current one or one from its history).
+    pub fn reveal_version(&self, id: SecretId, version: u32) -> Result<SecretValue> {
+        self.ensure_current_key()?;
+        let row = self.live_row(&self.conn, id)?;
+        if version == row.version {
+            return self.records().value(&row);
+        }
+        let history = HistoryRow::load(&self.conn, id, version)?.ok_or_else(|| Error::VersionNotFound {
+            name: self.records().name(&row).map(|n| n.to_string()).unwrap_or_else(|_| id.to_string()),
+            version,
+        })?;
+        self.records().history_value(&history)
+    }
+
+    /// The versions of a secret, newest (current) first.
+    pub fn history(&self, id: SecretId) -> Result<Vec<VersionInfo>> {
+        self.ensure_current_key()?;
+        let row = self.live_row(&self.conn, id)?;
+        let mut versions =
+            vec![VersionInfo { version: row.version, created: Timestamp(row.value_set), replaced: None }];
+        versions.extend(HistoryRow::all_for(&self.conn, id)?.into_iter().map(|h| VersionInfo {
+            version: h.version,
+            created: Timestamp(h.created),
+            replaced: Some(Timestamp(h.replaced)),
+        }));
+        Ok(versions)
+    }
+
+    /// Secrets in the trash, most recently deleted first.
+    pub fn trash(&self) -> Result<Listing<TrashedSecret>> {
+        self.ensure_current_key()?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM secrets WHERE deleted IS NOT NULL ORDER BY deleted DESC",
+            SecretRow::COLUMNS
+        ))?;
+        let rows = stmt.query_map([], SecretRow::from_row)?;
+        let mut listing = Listing { items: Vec::new(), damaged: Vec::new() };
+        for row in rows {
+            let row = row?;
+            match self.records().meta(&row) {
+                Ok(meta) => listing.items.push(TrashedSecret { meta, deleted: Timestamp(row.deleted.unwrap_or(0)) }),
+                Err(e) => listing.damaged.push(e),
+            }
+        }
+        Ok(listing)
+    }
+
+    // ---- writing -------------------------------------------------------------------------
+
+    /// Creates a secret. Fails if a live secret already has that name.
+    pub fn create_secret(&mut self, new: NewSecret) -> Result<Saved> {
+        Ok(self.create_many(vec![new])?.remove(0))
+    }
+
+    /// Creates several secrets in one transaction: all of them, or none.
+    pub fn create_many(&mut self, new: Vec<NewSecret>) -> Result<Vec<Saved>> {
+        let mut checked = Vec::with_capacity(new.len());
+        for secret in new {
+            secret::check_description(&secret.description)?;
+            let warnings = secret.value.check()?;
+            checked.push((secret, warnings));
+        }
+        let now = self.clock.now();
+        self.write(|vault, tx, mac| {
+            let mut saved = Vec::with_capacity(checked.len());
+            for (secret, warnings) in checked {
+                let name_index = vault.keys.name_index(secret.name.as_str());
+                if live_id_by_index(tx, &name_index)?.is_some() {
+                    return Err(Error::NameTaken { name: secret.name.to_string() });
+                }
+                let row = vault.records().seal_secret(
+                    SecretId(crypto::random_bytes()),
+                    &secret.name,
+                    &secret.description,
+                    &secret.value,
+                    RowState {
+                        revision: 1,
+                        version: 1,
+                        created: now.0,
+                        modified: now.0,
+                        value_set: now.0,
+                        deleted: None,
+                    },
+                );
+                row.insert(tx)?;
+                mac.add(vault.records().secret_term(&row));
+                saved.push(Saved { meta: vault.records().meta(&row)?, warnings, value_changed: true });
+            }
+            Ok(saved)
+        })
+    }
+
+    /// Changes a secret's description and/or value. The version goes up by one only when the
+    /// value actually changes; the earlier value goes to the history.
+    pub fn update(&mut self, id: SecretId, update: SecretUpdate) -> Result<Saved> {
+        if let Some(d) = &update.description {
+            secret::check_description(d)?;
+        }
+        let warnings = match &update.value {
+            Some(v) => v.check()?,
+            None => Vec::new(),
+        };
+        let now = self.clock.now();
+        self.write(|vault, tx, mac| {
+            let old = vault.live_row(tx, id)?;
+            let records = vault.records();
+            let name = records.name(&old)?;
+            let old_description = records.description(&old)?;
+            let old_value = records.value(&old)?;
+            let value_changed = update.value.as_ref().is_some_and(|v| *v != old_value);
+            let description = update.description.clone().unwrap_or_else(|| old_description.clone());
+            if !value_changed && description == old_description {
+                return Ok(Saved { meta: records.meta(&old)?, warnings, value_changed: false });
+            }
+            let value =
+                if value_changed { update.value.as_ref().expect("changed implies present") } else { &old_value };
+            let version = if value_changed { old.version + 1 } else { old.version };
+            if value_changed {
+                vault.push_history(tx, mac, &old, &old_value, now)?;
+            }
+            let row = records.seal_secret(
+                id,
+                &name,
+                &description,
+                value,
+                RowState {
+                    revision: old.revision + 1,
+                    version,
+                    created: old.created,
+                    modified: now.0,
+                    value_set: if value_changed { now.0 } else { old.value_set },
+                    deleted: None,
+                },
+            );
+            vault.replace_row(tx, mac, &old, &row)?;
+            Ok(Saved { meta: records.meta(&row)?, warnings, value_changed })
+        })
+    }
+
+    /// Brings back the value a secret had at `version`, as a new version.
+    pub fn restore_version(&mut self, id: SecretId, version: u32) -> Result<Saved> {
+        let value = self.reveal_version(id, version)?;
+        self.update(id, SecretUpdate { description: None, value: Some(value) })
+    }
+
+    /// Renames a secret. Its id, versions and history stay.
+    pub fn rename(&mut self, id: SecretId, new_name: SecretName) -> Result<SecretMeta> {
+        let now = self.clock.now();
+        self.write(|vault, tx, mac| {
+            let old = vault.live_row(tx, id)?;
+            vault.rewrite_name(tx, mac, &old, &new_name, now, None)
+        })
+    }
+
+    /// Moves secrets to the trash, all or none (an unknown id fails the whole call).
+    pub fn delete(&mut self, ids: &[SecretId]) -> Result<()> {
+        let now = self.clock.now();
+        self.write(|vault, tx, mac| {
+            for &id in ids {
+                let old = vault.live_row(tx, id)?;
+                let mut row = old.clone();
+                row.deleted = Some(now.0);
+                vault.replace_row(tx, mac, &old, &row)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Brings a secret back from the trash, under `new_name` if given. Fails with
+    /// [`Error::NameTaken`] if a live secret already uses the name.
+    pub fn restore(&mut self, id: SecretId, new_name: Option<SecretName>) -> Result<SecretMeta> {
+        let now = self.clock.now();
+        self.write(|vault, tx, mac| {
+            let old = SecretRow::load(tx, id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
+            match new_name {
+                Some(name) => vault.rewrite_name(tx, mac, &old, &name, now, Some(None)),
+                None => {
+                    let name = vault.records().name(&old)?;
+                    if live_id_by_index(tx, &old.name_index)?.is_some() {
+                        return Err(Error::NameTaken { name: name.to_string() });
+                    }
+                    let mut row = old.clone();
+                    row.deleted = None;
+                    vault.replace_row(tx, mac, &old, &row)?;
+                    vault.records().meta(&row)
+                }
+            }
+        })
+    }
+
+    /// Deletes a trashed secret and its history for good.
+    pub fn purge(&mut self, id: SecretId) -> Result<()> {
+        self.write(|vault, tx, mac| {
+            let row = SecretRow::load(tx, id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
+            vault.purge_row(tx, mac, &row)
+        })?;
+        store::checkpoint(&self.conn);
+        Ok(())
+    }
+
+    /// Purges everything in the trash. Returns how many secrets were purged.
+    pub fn empty_trash(&mut self) -> Result<usize> {
+        self.purge_trashed_before(None)
+    }
+
+    /// Checks `passphrase` against the vault without changing anything (for "current passphrase"
+    /// fields). Runs the KDF once.
+    pub fn verify_passphrase(&self, passphrase: &Passphrase) -> Result<()> {
+        let header = store::read_header(&self.conn)?;
+        let keys = unwrap_keys(&header, passphrase)?;
+        if keys.vault_key().as_bytes() != self.keys.vault_key().as_bytes() {
+            return Err(Error::KeyRotatedElsewhere);
+        }
+        Ok(())
+    }
+
+    /// Changes the passphrase: re-wraps the vault key under a new salt (and `kdf`, or the current
+    /// parameters), in one transaction. Secret rows are not touched. Runs the KDF once.
+    pub fn change_passphrase(&mut self, new: &Passphrase, kdf: Option<KdfParams>) -> Result<()> {
+        if new.is_empty() {
+            return Err(Error::EmptyPassphrase);
+        }
+        let kdf = kdf.unwrap_or(self.header.kdf);
+        let header = wrapped_header(
+            self.header.vault_id,
+            self.header.key_id,
+            new,
+            kdf,
+            self.keys.vault_key(),
+            self.header.created,
+        )?;
+        self.write(|_, tx, _| store::write_header(tx, &header))?;
+        self.header = header;
+        store::checkpoint(&self.conn);
+        Ok(())
+    }
+
+    /// Replaces the vault key with a new random one and re-encrypts every record under it, in one
+    /// transaction. The passphrase stays the same (`passphrase` is needed to wrap the new key).
+    pub fn rotate_key(&mut self, passphrase: &Passphrase) -> Result<()> {
+        self.verify_passphrase(passphrase)?;
+        let new_key = Key32::random();
+        let header = wrapped_header(
+            self.header.vault_id,
+            crypto::random_bytes(),
+            passphrase,
+            self.header.kdf,
+            &new_key,
+            self.header.created,
+        )?;
+        let new_keys = VaultKeys::from_vault_key(new_key);
+        let vault_id = self.header.vault_id;
+        let new_records = Records { keys: &new_keys, vault_id: &vault_id };
+        self.write(|vault, tx, mac| {
+            let mut new_mac = records::RecordSetMac::default();
+            let old_records = vault.records();
+            for old in SecretRow::all(tx)? {
+                let name = old_records.name(&old)?;
+                let description = old_records.description(&old)?;
+                let value = old_records.value(&old)?;
+                let mut row = new_records.seal_secret(
+                    old.id,
+                    &name,
+                    &description,
+                    &value,
+                    RowState {
+                        revision: old.revision + 1,
+                        version: old.version,
+                        created: old.created,
+                        modified: old.modified,
+                        value_set: old.value_set,
+                        deleted: old.deleted,
+                    },
+                );
+                row.name_index = new_keys.name_index(name.as_str());
+                row.update(tx)?;
+                new_mac.add(new_records.secret_term(&row));
+            }
+            for old in HistoryRow::all(tx)? {
+                let value = old_records.history_value(&old)?;
+                let row =
+                    new_records.seal_history(old.id, old.secret_id, old.version, old.created, old.replaced, &value);
+                row.update(tx)?;
+                new_mac.add(new_records.history_term(&row));
+            }
+            store::write_header(tx, &header)?;
+            *mac = new_mac;
+            Ok(())
+        })?;
+        self.header = header;
+        self.keys = new_keys;
+        store::checkpoint(&self.conn);
+        Ok(())
+    }
+
+    // ---- internals -----------------------------------------------------------------------
+
+    /// Runs `change` in one `BEGIN IMMEDIATE` transaction, with the record-set MAC updated by
+    /// what it adds and removes. Nothing is written unless everything succeeds.
+    fn write<T>(
+        &mut self,
+        change: impl FnOnce(&Vault, &rusqlite::Transaction<'_>, &mut records::RecordSetMac) -> Result<T>,
+    ) -> Result<T> {
+        let vault = &*self;
+        let tx = rusqlite::Transaction::new_unchecked(&vault.conn, TransactionBehavior::Immediate)?;
+        let stored_key_id: Vec<u8> = tx.query_row("SELECT key_id FROM vault_header WHERE id = 1", [], |r| r.get(0))?;
+        if stored_key_id != self.header.key_id {
+            return Err(Error::KeyRotatedElsewhere);
+        }
+        let mut mac = records::RecordSetMac { value: store::read_record_set_mac(&tx)? };
+        let result = change(vault, &tx, &mut mac)?;
+        store::write_record_set_mac(&tx, &mac.value)?;
+        tx.commit()?;
+        Ok(result)
+    }
+
+    fn ensure_current_key(&self) -> Result<()> {
+        let stored: Vec<u8> = self.conn.query_row("SELECT key_id FROM vault_header WHERE id = 1", [], |r| r.get(0))?;
+        if stored != self.header.key_id {
+            return Err(Error::KeyRotatedElsewhere);
+        }
+        Ok(())
+    }
+
+    fn live_row(&self, conn: &Connection, id: SecretId) -> Result<SecretRow> {
+        SecretRow::load(conn, id)?
+            .filter(|r| r.deleted.is_none())
+            .ok_or_else(|| Error::NotFound { name: format!("with id {id}") })
+    }
+
+    fn replace_row(
+        &self,
+        tx: &Connection,
+        mac: &mut records::RecordSetMac,
+        old: &SecretRow,
+        new: &SecretRow,
+    ) -> Result<()> {
+        new.update(tx)?;
+        mac.remove(self.records().secret_term(old));
+        mac.add(self.records().secret_term(new));
+        Ok(())
+    }
+
+    /// Re-seals a secret under a new name (rename, or restore under a new name).
+    /// `deleted`: `Some(state)` sets the trash state, `None` keeps it.
+    fn rewrite_name(
+        &self,
+        tx: &Connection,
+        mac: &mut records::RecordSetMac,
+        old: &SecretRow,
+        new_name: &SecretName,
+        now: Timestamp,
+        deleted: Option<Option<i64>>,
+    ) -> Result<SecretMeta> {
+        let records = self.records();
+        let deleted = deleted.unwrap_or(old.deleted);
+        let index = self.keys.name_index(new_name.as_str());
+        if deleted.is_none() && live_id_by_index(tx, &index)?.is_some_and(|other| other != old.id) {
+            return Err(Error::NameTaken { name: new_name.to_string() });
+        }
+        let row = records.seal_secret(
+            old.id,
+            new_name,
+            &records.description(old)?,
+            &records.value(old)?,
+            RowState {
+                revision: old.revision + 1,
+                version: old.version,
+                created: old.created,
+                modified: now.0,
+                value_set: old.value_set,
+                deleted,
+            },
+        );
+        self.replace_row(tx, mac, old, &row)?;
+        records.meta(&row)
+    }
+
+    fn push_history(
+        &self,
+        tx: &Connection,
+        mac: &mut records::RecordSetMac,
+        current: &SecretRow,
+        current_value: &SecretValue,
+        now: Timestamp,
+    ) -> Result<()> {
+        let entry = self.records().seal_history(
+            crypto::random_bytes(),
+            current.id,
+            current.version,
+            current.value_set,
+            now.0,
+            current_value,
+        );
+        entry.insert(tx)?;
+        mac.add(self.records().history_term(&entry));
+        let mut all = HistoryRow::all_for(tx, current.id)?;
+        // Newest first: everything past the limit is the oldest, and goes.
+        for old in all.drain(HISTORY_LIMIT.min(all.len())..) {
+            old.delete(tx)?;
+            mac.remove(self.records().history_term(&old));
+        }
+        Ok(())
+    }
+
+    fn purge_row(&self, tx: &Connection, mac: &mut records::RecordSetMac, row: &SecretRow) -> Result<()> {
+        for entry in HistoryRow::all_for(tx, row.id)? {
+            entry.delete(tx)?;
+            mac.remove(self.records().history_term(&entry));
+        }
+        tx.execute("DELETE FROM secrets WHERE id = ?1", [row.id.as_bytes().as_slice()])?;
+        mac.remove(self.records().secret_term(row));
+        Ok(())
+    }
+
+    fn purge_expired_trash(&mut self) -> Result<()> {
+        let cutoff = self.clock.now().plus_days(-TRASH_RETENTION_DAYS);
+        self.purge_trashed_before(Some(cutoff)).map(|_| ())
+    }
+
+    fn purge_trashed_before(&mut self, cutoff: Option<Timestamp>) -> Result<usize> {
+        let cutoff = cutoff.map_or(i64::MAX, |t| t.0);
+        let any: Option<i64> = self
+            .conn
+            .query_row("SELECT 1 FROM secrets WHERE deleted IS NOT NULL AND deleted < ?1 LIMIT 1", [cutoff], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if any.is_none() {
+            return Ok(0);
+        }
+        let purged = self.write(|vault, tx, mac| {
+            let rows = SecretRow::all(tx)?;
+            let expired: Vec<_> = rows.into_iter().filter(|r| r.deleted.is_some_and(|d| d < cutoff)).collect();
+            for row in &expired {
+                vault.purge_row(tx, mac, row)?;
+            }
+            Ok(expired.len())
+        })?;
+        store::checkpoint(&self.conn);
+        Ok(purged)
+    }
+
+    /// Recomputes the record-set MAC over every row and compares it with the stored one.
+    fn verify_record_set(&self) -> Result<()> {
+        let stored = store::read_record_set_mac(&self.conn)?;
+        let mut mac = records::RecordSetMac::default();
+        let records = self.records();
+        records::for_each_term(&self.conn, &records, |term| mac.add(term))?;
+        if mac.value != stored {
+            return Err(Error::RecordSetTampered);
+        }
+        Ok(())
+    }
+}
+
+/// Plaintext bookkeeping of a secret row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowState {
+    pub revision: i64,
+    pub version: u32,
+    pub created: i64,
+    pub modified: i64,
+    pub value_set: i64,
+    pub deleted: Option<i64>,
+}
+
+fn live_id_by_index(conn: &Connection, index: &[u8; 32]) -> Result<Option<SecretId>> {
+    Ok(conn
+        .query_row("SELECT id FROM secrets WHERE name_index = ?1 AND deleted IS NULL", [index.as_slice()], |r| {
+            r.get::<_, Vec<u8>>(0)
+        })
+        .optional()?
+        .and_then(|id| id.try_into().ok().map(SecretId)))
+}
+
+/// Names sort case-insensitively, with exact order breaking ties, as a person reads a list.
+pub fn name_order(a: &SecretName, b: &SecretName) -> std::cmp::Ordering {
+    let (a, b) = (a.as_str(), b.as_str());
+    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase())).then_with(|| a.cmp(b))
+}
+
+fn wrapped_header(
+    vault_id: [u8; 16],
+    key_id: [u8; 16],
+    passphrase: &Passphrase,
+    kdf: KdfParams,
+    vault_key: &Key32,
+    created: Timestamp,
+) -> Result<Header> {
+    let mut header = Header {
+        vault_id,
+        key_id,
+        kdf,
+        salt: crypto::random_bytes::<{ crypto::SALT_LEN }>().to_vec(),
+        wrapped_key: Vec::new(),
+        created,
+    };
+    let kek = crypto::derive_kek(passphrase, &header.salt, kdf)?;
+    header.wrapped_key = crypto::wrap_key(&kek, vault_key, &header.wrap_aad());
+    Ok(header)
+}
+
+fn unwrap_keys(header: &Header, passphrase: &Passphrase) -> Result<VaultKeys> {
+    // Refuse absurd parameters before Argon2 allocates anything.
+    header.kdf.check_caps()?;
+    let kek = crypto::derive_kek(passphrase, &header.salt, header.kdf)?;
+    let vault_key = crypto::unwrap_key(&kek, &header.wrapped_key, &header.wrap_aad()).ok_or(Error::WrongPassphrase)?;
+    Ok(VaultKeys::from_vault_key(vault_key))
+}

@@ -1,0 +1,378 @@
+//! Rows as stored, and how they are sealed, opened and counted in the record-set MAC. The AAD and
+//! MAC layouts here are the ones `store.rs` specifies.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::RowState;
+use super::crypto::VaultKeys;
+use super::error::{Error, Result};
+use super::secret::{SecretId, SecretMeta, SecretName, SecretValue, Timestamp};
+
+/// One row of `secrets`. Ciphertext fields are empty when only the bookkeeping was loaded.
+#[derive(Clone, Debug)]
+pub(crate) struct SecretRow {
+    pub id: SecretId,
+    pub name_index: [u8; 32],
+    pub revision: i64,
+    pub version: u32,
+    pub created: i64,
+    pub modified: i64,
+    /// When the current value was set (the current version's time).
+    pub value_set: i64,
+    pub deleted: Option<i64>,
+    pub name: Vec<u8>,
+    pub description: Vec<u8>,
+    pub value: Vec<u8>,
+}
+
+fn blob_array<const N: usize>(row: &Row<'_>, index: usize) -> rusqlite::Result<[u8; N]> {
+    let bytes: Vec<u8> = row.get(index)?;
+    bytes.try_into().map_err(|b: Vec<u8>| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Blob,
+            format!("expected {N} bytes, found {}", b.len()).into(),
+        )
+    })
+}
+
+impl SecretRow {
+    pub const COLUMNS: &'static str =
+        "id, name_index, revision, version, created, modified, value_set, deleted, name, description, value";
+    const BOOKKEEPING: &'static str = "id, name_index, revision, version, created, modified, value_set, deleted";
+
+    pub fn from_row(row: &Row<'_>) -> rusqlite::Result<SecretRow> {
+        let mut secret = Self::bookkeeping_from_row(row)?;
+        secret.name = row.get(8)?;
+        secret.description = row.get(9)?;
+        secret.value = row.get(10)?;
+        Ok(secret)
+    }
+
+    fn bookkeeping_from_row(row: &Row<'_>) -> rusqlite::Result<SecretRow> {
+        Ok(SecretRow {
+            id: SecretId(blob_array(row, 0)?),
+            name_index: blob_array(row, 1)?,
+            revision: row.get(2)?,
+            version: row.get(3)?,
+            created: row.get(4)?,
+            modified: row.get(5)?,
+            value_set: row.get(6)?,
+            deleted: row.get(7)?,
+            name: Vec::new(),
+            description: Vec::new(),
+            value: Vec::new(),
+        })
+    }
+
+    pub fn load(conn: &Connection, id: SecretId) -> Result<Option<SecretRow>> {
+        let sql = format!("SELECT {} FROM secrets WHERE id = ?1", Self::COLUMNS);
+        Ok(conn.prepare_cached(&sql)?.query_row([id.0.as_slice()], Self::from_row).optional()?)
+    }
+
+    pub fn all(conn: &Connection) -> Result<Vec<SecretRow>> {
+        let sql = format!("SELECT {} FROM secrets", Self::COLUMNS);
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], Self::from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn insert(&self, conn: &Connection) -> Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO secrets (id, name_index, revision, version, created, modified, value_set, deleted, name,
+                 description, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            self.id.0,
+            self.name_index,
+            self.revision,
+            self.version,
+            self.created,
+            self.modified,
+            self.value_set,
+            self.deleted,
+            self.name,
+            self.description,
+            self.value
+        ])?;
+        Ok(())
+    }
+
+    pub fn update(&self, conn: &Connection) -> Result<()> {
+        conn.prepare_cached(
+            "UPDATE secrets SET name_index = ?2, revision = ?3, version = ?4, created = ?5, modified = ?6,
+                 value_set = ?7, deleted = ?8, name = ?9, description = ?10, value = ?11 WHERE id = ?1",
+        )?
+        .execute(params![
+            self.id.0,
+            self.name_index,
+            self.revision,
+            self.version,
+            self.created,
+            self.modified,
+            self.value_set,
+            self.deleted,
+            self.name,
+            self.description,
+            self.value
+        ])?;
+        Ok(())
+    }
+}
+
+/// One row of `history`: an earlier value of a secret.
+#[derive(Clone, Debug)]
+pub(crate) struct HistoryRow {
+    pub id: [u8; 16],
+    pub secret_id: SecretId,
+    pub version: u32,
+    pub created: i64,
+    pub replaced: i64,
+    pub value: Vec<u8>,
+}
+
+impl HistoryRow {
+    const COLUMNS: &'static str = "id, secret_id, version, created, replaced, value";
+
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<HistoryRow> {
+        Ok(HistoryRow {
+            id: blob_array(row, 0)?,
+            secret_id: SecretId(blob_array(row, 1)?),
+            version: row.get(2)?,
+            created: row.get(3)?,
+            replaced: row.get(4)?,
+            value: row.get::<_, Option<Vec<u8>>>(5)?.unwrap_or_default(),
+        })
+    }
+
+    pub fn load(conn: &Connection, secret: SecretId, version: u32) -> Result<Option<HistoryRow>> {
+        let sql = format!("SELECT {} FROM history WHERE secret_id = ?1 AND version = ?2", Self::COLUMNS);
+        Ok(conn.prepare_cached(&sql)?.query_row(params![secret.0, version], Self::from_row).optional()?)
+    }
+
+    /// A secret's history, newest first. Values are not loaded.
+    pub fn all_for(conn: &Connection, secret: SecretId) -> Result<Vec<HistoryRow>> {
+        let sql = "SELECT id, secret_id, version, created, replaced, NULL FROM history WHERE secret_id = ?1
+                   ORDER BY version DESC";
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([secret.0.as_slice()], Self::from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn all(conn: &Connection) -> Result<Vec<HistoryRow>> {
+        let sql = format!("SELECT {} FROM history", Self::COLUMNS);
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], Self::from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn insert(&self, conn: &Connection) -> Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO history (id, secret_id, version, created, replaced, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![self.id, self.secret_id.0, self.version, self.created, self.replaced, self.value])?;
+        Ok(())
+    }
+
+    pub fn update(&self, conn: &Connection) -> Result<()> {
+        conn.prepare_cached("UPDATE history SET value = ?2 WHERE id = ?1")?.execute(params![self.id, self.value])?;
+        Ok(())
+    }
+
+    pub fn delete(&self, conn: &Connection) -> Result<()> {
+        conn.prepare_cached("DELETE FROM history WHERE id = ?1")?.execute([self.id.as_slice()])?;
+        Ok(())
+    }
+}
+
+/// The XOR of one HMAC term per row: adding and removing a row are both one XOR, so every write
+/// keeps it current in O(1).
+#[derive(Default)]
+pub(crate) struct RecordSetMac {
+    pub value: [u8; 32],
+}
+
+impl RecordSetMac {
+    pub fn add(&mut self, term: [u8; 32]) {
+        self.value.iter_mut().zip(term).for_each(|(v, t)| *v ^= t);
+    }
+    /// XOR is its own inverse: removing is adding again.
+    pub fn remove(&mut self, term: [u8; 32]) {
+        self.add(term)
+    }
+}
+
+/// Seals and opens rows under one vault's keys.
+pub(crate) struct Records<'a> {
+    pub keys: &'a VaultKeys,
+    pub vault_id: &'a [u8; 16],
+}
+
+const NAME: &str = "name";
+const DESCRIPTION: &str = "description";
+const VALUE: &str = "value";
+
+impl Records<'_> {
+    fn secret_aad(&self, id: SecretId, field: &str, revision: i64) -> Vec<u8> {
+        aad(&[b"tresor v1 field", self.vault_id, b"secrets", &id.0, field.as_bytes(), &revision.to_le_bytes()])
+    }
+
+    fn history_aad(&self, row: &HistoryRow) -> Vec<u8> {
+        aad(&[
+            b"tresor v1 field",
+            self.vault_id,
+            b"history",
+            &row.id,
+            VALUE.as_bytes(),
+            &row.secret_id.0,
+            &row.version.to_le_bytes(),
+        ])
+    }
+
+    pub fn seal_secret(
+        &self,
+        id: SecretId,
+        name: &SecretName,
+        description: &str,
+        value: &SecretValue,
+        state: RowState,
+    ) -> SecretRow {
+        let seal =
+            |field: &str, text: &str| self.keys.seal(text.as_bytes(), &self.secret_aad(id, field, state.revision));
+        SecretRow {
+            id,
+            name_index: self.keys.name_index(name.as_str()),
+            revision: state.revision,
+            version: state.version,
+            created: state.created,
+            modified: state.modified,
+            value_set: state.value_set,
+            deleted: state.deleted,
+            name: seal(NAME, name.as_str()),
+            description: seal(DESCRIPTION, description),
+            value: seal(VALUE, value.expose()),
+        }
+    }
+
+    pub fn seal_history(
+        &self,
+        id: [u8; 16],
+        secret_id: SecretId,
+        version: u32,
+        created: i64,
+        replaced: i64,
+        value: &SecretValue,
+    ) -> HistoryRow {
+        let mut row = HistoryRow { id, secret_id, version, created, replaced, value: Vec::new() };
+        row.value = self.keys.seal(value.expose().as_bytes(), &self.history_aad(&row));
+        row
+    }
+
+    fn open_secret_field(&self, row: &SecretRow, field: &'static str, sealed: &[u8]) -> Result<String> {
+        let plain = self.keys.open(sealed, &self.secret_aad(row.id, field, row.revision));
+        plain
+            .and_then(|p| String::from_utf8(p.to_vec()).ok())
+            .ok_or_else(|| Error::CorruptRecord { record: self.describe(row), field })
+    }
+
+    /// How an error names a record: its name when that still decrypts, and always its id.
+    fn describe(&self, row: &SecretRow) -> String {
+        match self.keys.open(&row.name, &self.secret_aad(row.id, NAME, row.revision)) {
+            Some(name) => format!("{} (id {})", String::from_utf8_lossy(&name), row.id),
+            None => format!("with id {}", row.id),
+        }
+    }
+
+    pub fn name(&self, row: &SecretRow) -> Result<SecretName> {
+        let text = self.open_secret_field(row, NAME, &row.name)?;
+        SecretName::parse(&text)
+            .map_err(|_| Error::CorruptRecord { record: format!("with id {}", row.id), field: NAME })
+    }
+
+    pub fn description(&self, row: &SecretRow) -> Result<String> {
+        self.open_secret_field(row, DESCRIPTION, &row.description)
+    }
+
+    pub fn value(&self, row: &SecretRow) -> Result<SecretValue> {
+        let plain = self
+            .keys
+            .open(&row.value, &self.secret_aad(row.id, VALUE, row.revision))
+            .ok_or_else(|| Error::CorruptRecord { record: self.describe(row), field: VALUE })?;
+        SecretValue::from_utf8(plain.to_vec())
+            .map_err(|_| Error::CorruptRecord { record: self.describe(row), field: VALUE })
+    }
+
+    pub fn history_value(&self, row: &HistoryRow) -> Result<SecretValue> {
+        let record = || format!("version {} of the secret with id {}", row.version, row.secret_id);
+        let plain = self
+            .keys
+            .open(&row.value, &self.history_aad(row))
+            .ok_or_else(|| Error::CorruptRecord { record: record(), field: VALUE })?;
+        SecretValue::from_utf8(plain.to_vec()).map_err(|_| Error::CorruptRecord { record: record(), field: VALUE })
+    }
+
+    pub fn meta(&self, row: &SecretRow) -> Result<SecretMeta> {
+        Ok(SecretMeta {
+            id: row.id,
+            name: self.name(row)?,
+            description: self.description(row)?,
+            version: row.version,
+            created: Timestamp(row.created),
+            modified: Timestamp(row.modified),
+        })
+    }
+
+    pub fn secret_term(&self, row: &SecretRow) -> [u8; 32] {
+        let deleted = row.deleted.map_or([0xFF; 8], i64::to_le_bytes);
+        self.keys.manifest_term(&[
+            b"secrets",
+            &row.id.0,
+            &row.name_index,
+            &row.revision.to_le_bytes(),
+            &row.version.to_le_bytes(),
+            &row.created.to_le_bytes(),
+            &row.modified.to_le_bytes(),
+            &row.value_set.to_le_bytes(),
+            &[u8::from(row.deleted.is_some())],
+            &deleted,
+        ])
+    }
+
+    pub fn history_term(&self, row: &HistoryRow) -> [u8; 32] {
+        self.keys.manifest_term(&[
+            b"history",
+            &row.id,
+            &row.secret_id.0,
+            &row.version.to_le_bytes(),
+            &row.created.to_le_bytes(),
+            &row.replaced.to_le_bytes(),
+        ])
+    }
+}
+
+/// Every row's MAC term, reading only the plaintext bookkeeping (no ciphertext is loaded).
+pub(crate) fn for_each_term(conn: &Connection, records: &Records<'_>, mut each: impl FnMut([u8; 32])) -> Result<()> {
+    let mut stmt = conn.prepare(&format!("SELECT {} FROM secrets", SecretRow::BOOKKEEPING))?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let row = SecretRow::bookkeeping_from_row(row).map_err(|_| Error::RecordSetTampered)?;
+        each(records.secret_term(&row));
+    }
+    let mut stmt = conn.prepare("SELECT id, secret_id, version, created, replaced, NULL FROM history")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let row = HistoryRow::from_row(row).map_err(|_| Error::RecordSetTampered)?;
+        each(records.history_term(&row));
+    }
+    Ok(())
+}
+
+/// Length-prefixed concatenation, so that no two different part lists give the same bytes.
+fn aad(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
+    for part in parts {
+        out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        out.extend_from_slice(part);
+    }
+    out
+}

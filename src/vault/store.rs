@@ -1,0 +1,341 @@
+//! The vault file: one SQLite database. This comment is the format's specification.
+//!
+//! ## Format version 1 (`PRAGMA user_version = 1`)
+//!
+//! ```sql
+//! vault_header(id = 1, vault_id, key_id, kdf_memory_kib, kdf_iterations, kdf_parallelism,
+//!              kdf_salt, wrapped_key, created, checksum, record_set_mac)
+//! secrets(id, name_index, revision, version, created, modified, value_set, deleted,
+//!         name, description, value)
+//! history(id, secret_id, version, created, replaced, value)
+//! ```
+//!
+//! * `vault_id` (16 random bytes) names the vault; `key_id` (16 random bytes) names the current
+//!   vault key and changes when the key is rotated, so a second process still holding the old key
+//!   stops instead of writing records nobody can read.
+//! * `wrapped_key` = `nonce ‖ AES-256-GCM(KEK, vault key) ‖ tag`, with KEK = Argon2id(passphrase,
+//!   `kdf_salt`, m, t, p) and AAD = `"tresor v1 wrap" ‖ vault_id ‖ key_id ‖ m ‖ t ‖ p ‖ salt`:
+//!   a header whose parameters or salt were edited does not unlock.
+//! * `checksum` = SHA-256 over every other header field except `record_set_mac`. It is not a
+//!   security measure (anyone can recompute it); it tells a damaged header ("the file is
+//!   damaged") apart from a wrong passphrase, without storing any passphrase hash.
+//! * `secrets.id` and `history.id` are random 128-bit record ids (never SQLite rowids, which are
+//!   reused). `name_index` is HMAC(index key, name): it enforces unique live names without storing
+//!   the name. `deleted` is NULL for a live secret and the time it went to the trash otherwise.
+//! * `name`, `description`, `value` (and `history.value`) are each `nonce ‖ ciphertext ‖ tag`
+//!   under the record key, with AAD = `"tresor v1 field" ‖ vault_id ‖ table ‖ record id ‖
+//!   field ‖ revision` (history: `‖ secret_id ‖ version`). `revision` goes up whenever a secret's
+//!   ciphertexts are rewritten, so a field copied to another row or field, or an older ciphertext
+//!   put back in place, fails to open and the error names the record.
+//! * `record_set_mac` is the XOR of HMAC(manifest key, row) over every row of `secrets` and
+//!   `history`, where "row" covers all of its plaintext columns. Each write updates it in the same
+//!   transaction in O(1); unlocking recomputes it. A row removed, re-inserted from an old copy, or
+//!   rolled back as a whole — which per-field AAD cannot see — makes unlocking fail.
+//! * Timestamps are milliseconds since the Unix epoch, UTC. Everything in the file outside the
+//!   ciphertexts is counts, sizes, versions and timestamps.
+//!
+//! Durability: WAL with `synchronous=FULL` (a commit that returned survives power loss),
+//! `secure_delete=ON` and a checkpoint after purges (deleted ciphertext does not linger in free
+//! pages or the WAL), `busy_timeout` so the app and the CLI can share a vault, and every change is
+//! one `BEGIN IMMEDIATE` transaction.
+
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::crypto::{self, KdfParams};
+use super::error::{Error, Result};
+use super::secret::Timestamp;
+
+/// The format this build writes and understands.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+const SCHEMA_V1: &str = "
+CREATE TABLE vault_header (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    vault_id         BLOB NOT NULL,
+    key_id           BLOB NOT NULL,
+    kdf_memory_kib   INTEGER NOT NULL,
+    kdf_iterations   INTEGER NOT NULL,
+    kdf_parallelism  INTEGER NOT NULL,
+    kdf_salt         BLOB NOT NULL,
+    wrapped_key      BLOB NOT NULL,
+    created          INTEGER NOT NULL,
+    checksum         BLOB NOT NULL,
+    record_set_mac   BLOB NOT NULL
+);
+CREATE TABLE secrets (
+    id           BLOB PRIMARY KEY,
+    name_index   BLOB NOT NULL,
+    revision     INTEGER NOT NULL,
+    version      INTEGER NOT NULL,
+    created      INTEGER NOT NULL,
+    modified     INTEGER NOT NULL,
+    value_set    INTEGER NOT NULL,
+    deleted      INTEGER,
+    name         BLOB NOT NULL,
+    description  BLOB NOT NULL,
+    value        BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX secrets_live_name ON secrets(name_index) WHERE deleted IS NULL;
+CREATE INDEX secrets_trash ON secrets(deleted) WHERE deleted IS NOT NULL;
+CREATE TABLE history (
+    id         BLOB PRIMARY KEY,
+    secret_id  BLOB NOT NULL REFERENCES secrets(id),
+    version    INTEGER NOT NULL,
+    created    INTEGER NOT NULL,
+    replaced   INTEGER NOT NULL,
+    value      BLOB NOT NULL,
+    UNIQUE (secret_id, version)
+) WITHOUT ROWID;
+";
+
+/// The vault header as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub vault_id: [u8; 16],
+    pub key_id: [u8; 16],
+    pub kdf: KdfParams,
+    pub salt: Vec<u8>,
+    pub wrapped_key: Vec<u8>,
+    pub created: Timestamp,
+}
+
+impl Header {
+    /// The AAD of the wrapped vault key: every parameter that shapes the KEK, so that none of them
+    /// can be altered without the unwrap failing.
+    pub fn wrap_aad(&self) -> Vec<u8> {
+        let mut aad = b"tresor v1 wrap".to_vec();
+        aad.extend_from_slice(&self.vault_id);
+        aad.extend_from_slice(&self.key_id);
+        for n in [self.kdf.memory_kib, self.kdf.iterations, self.kdf.parallelism] {
+            aad.extend_from_slice(&n.to_le_bytes());
+        }
+        aad.extend_from_slice(&self.salt);
+        aad
+    }
+
+    pub fn checksum(&self) -> [u8; 32] {
+        crypto::sha256(&[
+            b"tresor v1 header",
+            &self.vault_id,
+            &self.key_id,
+            &self.kdf.memory_kib.to_le_bytes(),
+            &self.kdf.iterations.to_le_bytes(),
+            &self.kdf.parallelism.to_le_bytes(),
+            &self.salt,
+            &self.wrapped_key,
+            &self.created.0.to_le_bytes(),
+        ])
+    }
+}
+
+/// Creates the vault file (0600, in a 0700 folder on Unix) and its schema. Refuses to touch an
+/// existing file.
+pub fn create(path: &Path, header: &Header) -> Result<Connection> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(parent)
+                .map_err(|e| Error::io(format!("cannot create the folder {}", parent.display()), e))?;
+        }
+    }
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    // SQLite would create the file 0644; creating it ourselves first fixes the mode, and SQLite
+    // gives its -wal and -shm files the mode of the database.
+    options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::AlreadyExists { path: path.to_owned() }
+        } else {
+            Error::io(format!("cannot create {}", path.display()), e)
+        }
+    })?;
+    let result = (|| {
+        let mut conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        configure(&conn)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(SCHEMA_V1)?;
+        tx.execute(
+            "INSERT INTO vault_header (id, vault_id, key_id, kdf_memory_kib, kdf_iterations, kdf_parallelism,
+                 kdf_salt, wrapped_key, created, checksum, record_set_mac)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                header.vault_id,
+                header.key_id,
+                header.kdf.memory_kib,
+                header.kdf.iterations,
+                header.kdf.parallelism,
+                header.salt,
+                header.wrapped_key,
+                header.created.0,
+                header.checksum(),
+                [0u8; 32],
+            ],
+        )?;
+        tx.pragma_update(None, "user_version", FORMAT_VERSION)?;
+        tx.commit()?;
+        Ok(conn)
+    })();
+    if result.is_err() {
+        // Nothing of value is in a vault that failed to be created: do not leave a half-made file.
+        remove_with_sidecars(path);
+    }
+    result
+}
+
+fn remove_with_sidecars(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Opens an existing vault file, after making sure it is one, without modifying anything that
+/// is not a Tresor vault.
+pub fn open(path: &Path) -> Result<Connection> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NoVault { path: path.to_owned() }),
+        Err(e) => return Err(Error::io(format!("cannot open {}", path.display()), e)),
+    };
+    let mut magic = Vec::with_capacity(16);
+    file.by_ref()
+        .take(16)
+        .read_to_end(&mut magic)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let not_a_vault = |reason: &str| Error::NotAVault { path: path.to_owned(), reason: reason.to_owned() };
+    if magic.is_empty() {
+        return Err(not_a_vault("the file is empty"));
+    }
+    if magic.as_slice() != b"SQLite format 3\0" {
+        return Err(not_a_vault("it is not an SQLite database"));
+    }
+    drop(file);
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let has_header: bool = conn
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vault_header'", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| n == 1)?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if !has_header {
+        return Err(not_a_vault("it is an SQLite database without Tresor's tables"));
+    }
+    if version > FORMAT_VERSION {
+        return Err(Error::NewerFormat { found: version, supported: FORMAT_VERSION });
+    }
+    if version < 1 {
+        return Err(Error::CorruptFile { detail: format!("unknown format version {version}") });
+    }
+    configure(&conn)?;
+    // Future formats migrate here, one version at a time, each step in one transaction.
+    Ok(conn)
+}
+
+/// The pragmas every connection runs with (see the module docs for why).
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::CorruptFile { detail: format!("cannot switch the journal to WAL (got {mode})") });
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Reads and checks the header. A header that does not match its checksum is damaged.
+pub fn read_header(conn: &Connection) -> Result<Header> {
+    let row = conn
+        .query_row(
+            "SELECT vault_id, key_id, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, wrapped_key,
+                    created, checksum
+             FROM vault_header WHERE id = 1",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Vec<u8>>(5)?,
+                    r.get::<_, Vec<u8>>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, Vec<u8>>(8)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(|e| Error::CorruptHeader { detail: format!("unreadable: {e}") })?
+        .ok_or_else(|| Error::CorruptHeader { detail: "the header row is missing".into() })?;
+    let (vault_id, key_id, m, t, p, salt, wrapped_key, created, checksum) = row;
+    let damaged = |what: &str| Error::CorruptHeader { detail: what.to_owned() };
+    let to_u32 = |n: i64, what: &str| u32::try_from(n).map_err(|_| damaged(what));
+    let header = Header {
+        vault_id: vault_id.try_into().map_err(|_| damaged("bad vault id"))?,
+        key_id: key_id.try_into().map_err(|_| damaged("bad key id"))?,
+        kdf: KdfParams {
+            memory_kib: to_u32(m, "bad KDF memory")?,
+            iterations: to_u32(t, "bad KDF iterations")?,
+            parallelism: to_u32(p, "bad KDF parallelism")?,
+        },
+        salt,
+        wrapped_key,
+        created: Timestamp(created),
+    };
+    if header.checksum().as_slice() != checksum.as_slice() {
+        return Err(damaged("checksum mismatch"));
+    }
+    Ok(header)
+}
+
+/// Replaces the key-related header fields (passphrase change, key rotation) in `tx`.
+pub fn write_header(tx: &rusqlite::Transaction<'_>, header: &Header) -> Result<()> {
+    tx.execute(
+        "UPDATE vault_header SET key_id = ?1, kdf_memory_kib = ?2, kdf_iterations = ?3, kdf_parallelism = ?4,
+             kdf_salt = ?5, wrapped_key = ?6, checksum = ?7 WHERE id = 1",
+        params![
+            header.key_id,
+            header.kdf.memory_kib,
+            header.kdf.iterations,
+            header.kdf.parallelism,
+            header.salt,
+            header.wrapped_key,
+            header.checksum(),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn read_record_set_mac(conn: &Connection) -> Result<[u8; 32]> {
+    let mac: Vec<u8> = conn.query_row("SELECT record_set_mac FROM vault_header WHERE id = 1", [], |r| r.get(0))?;
+    mac.try_into().map_err(|_| Error::CorruptHeader { detail: "bad record-set MAC".into() })
+}
+
+pub fn write_record_set_mac(conn: &Connection, mac: &[u8; 32]) -> Result<()> {
+    conn.execute("UPDATE vault_header SET record_set_mac = ?1 WHERE id = 1", [mac.as_slice()])?;
+    Ok(())
+}
+
+/// Moves everything in the WAL into the database and truncates the WAL, so that purged
+/// ciphertext does not linger there. Best effort: a reader elsewhere may hold the WAL open.
+pub fn checkpoint(conn: &Connection) {
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+}
