@@ -139,16 +139,12 @@ impl Header {
 /// Creates the vault file (0600, in a 0700 folder on Unix) and its schema. Refuses to touch an
 /// existing file.
 pub fn create(path: &Path, header: &Header) -> Result<Connection> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.exists() {
-            let mut builder = std::fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-            builder
-                .create(parent)
-                .map_err(|e| Error::io(format!("cannot create the folder {}", parent.display()), e))?;
-        }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(parent).map_err(|e| Error::io(format!("cannot create the folder {}", parent.display()), e))?;
     }
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
