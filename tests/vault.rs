@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use tresor::vault::secret::{Clock, DescriptionError, NameError, ValueError};
 use tresor::vault::{HISTORY_LIMIT, TRASH_RETENTION_DAYS};
-use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretName, SecretUpdate, SecretValue, Timestamp, Vault, ValueWarning};
+use tresor::{
+    Error, KdfParams, NewSecret, Passphrase, SecretName, SecretUpdate, SecretValue, Timestamp, ValueWarning, Vault,
+};
 
 const PASS: &str = "correct horse battery staple";
 
@@ -103,6 +105,18 @@ fn kdf_parameters_below_the_floor_are_refused() {
     assert!(matches!(KdfParams::new(64 * 1024, 1, 4), Err(Error::KdfTooWeak { .. })));
     assert!(matches!(KdfParams::new(64 * 1024, 3, 1), Err(Error::KdfTooWeak { .. })));
     assert_eq!(KdfParams::new(64 * 1024, 3, 4).unwrap(), KdfParams::FLOOR);
+}
+
+#[test]
+fn the_core_itself_refuses_to_create_a_vault_below_the_floor() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.db");
+    let weak = KdfParams { memory_kib: 1024, iterations: 3, parallelism: 4 };
+    assert!(matches!(Vault::create(&path, &Passphrase::new(PASS), weak), Err(Error::KdfTooWeak { .. })));
+    assert!(!path.exists());
+    let (_dir, _path, mut vault) = new_vault();
+    let result = vault.change_passphrase(&Passphrase::new("new"), Some(weak));
+    assert!(matches!(result, Err(Error::KdfTooWeak { .. })));
 }
 
 #[test]

@@ -117,7 +117,7 @@ impl Vault {
         if passphrase.is_empty() {
             return Err(Error::EmptyPassphrase);
         }
-        kdf.check_caps()?;
+        kdf.check_for_new_vault()?;
         if path.exists() {
             return Err(Error::AlreadyExists { path: path.to_owned() });
         }
@@ -447,6 +447,7 @@ impl Vault {
             return Err(Error::EmptyPassphrase);
         }
         let kdf = kdf.unwrap_or(self.header.kdf);
+        kdf.check_for_new_vault()?;
         let header = wrapped_header(
             self.header.vault_id,
             self.header.key_id,
