@@ -40,6 +40,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "TRESOR_PASSPHRASE_FILE", value_name = "PATH", hide_env_values = true)]
     pub passphrase_file: Option<PathBuf>,
 
+    /// Open a vault that fails its integrity check read-only, to get out what is still readable
+    #[arg(long, global = true)]
+    pub salvage: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -155,7 +159,11 @@ impl From<Error> for CliError {
             e if e.is_integrity_failure() => exit::INTEGRITY,
             _ => exit::OTHER,
         };
-        CliError { code, message: e.to_string() }
+        let mut message = e.to_string();
+        if matches!(e, Error::RecordSetTampered) {
+            message += " (`tresor --salvage list` / `get`)";
+        }
+        CliError { code, message }
     }
 }
 
@@ -191,7 +199,7 @@ pub fn run(cli: Cli) -> CliResult {
         None => Vault::default_path()
             .ok_or_else(|| CliError::other("cannot find a data folder for the vault; pass --vault PATH"))?,
     };
-    let ctx = Context { path, passphrase_file: cli.passphrase_file };
+    let ctx = Context { path, passphrase_file: cli.passphrase_file, salvage: cli.salvage };
     match command {
         Command::Init(kdf) => init(&ctx, &kdf),
         Command::Info { json } => info(&ctx, json),
@@ -212,6 +220,7 @@ pub fn run(cli: Cli) -> CliResult {
 struct Context {
     path: PathBuf,
     passphrase_file: Option<PathBuf>,
+    salvage: bool,
 }
 
 impl Context {
@@ -228,6 +237,10 @@ impl Context {
             return Err(Error::NoVault { path: self.path.clone() }.into());
         }
         let passphrase = self.passphrase(&format!("Passphrase for {}: ", self.path.display()))?;
+        if self.salvage {
+            eprintln!("warning: opened read-only for salvage; the vault's integrity check is skipped");
+            return Ok(Vault::unlock_for_salvage(&self.path, &passphrase)?);
+        }
         Ok(Vault::unlock(&self.path, &passphrase)?)
     }
 }

@@ -319,3 +319,28 @@ fn rotate_key_keeps_every_value() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(env.run(&["get", "K"]).stdout, b"v");
 }
+
+#[test]
+fn a_tampered_record_set_refuses_to_unlock_but_can_be_salvaged_read_only() {
+    let env = Env::new(true);
+    env.set("KEEP", "k");
+    env.set("GONE", "g");
+    let conn = rusqlite::Connection::open(&env.vault).unwrap();
+    // Remove one row behind Tresor's back: the record-set MAC no longer matches.
+    let id = {
+        let v = Vault::unlock(&env.vault, &Passphrase::new(PASS)).unwrap();
+        v.find(&tresor::SecretName::parse("GONE").unwrap()).unwrap()
+    };
+    conn.execute("DELETE FROM secrets WHERE id = ?1", [id.as_bytes().as_slice()]).unwrap();
+
+    let out = env.run(&["get", "KEEP"]);
+    assert_eq!(code(&out), 5);
+    assert!(stderr(&out).contains("--salvage"), "{}", stderr(&out));
+
+    let out = env.run(&["--salvage", "get", "KEEP"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(out.stdout, b"k");
+    let out = env.run_with_stdin(&["--salvage", "set", "NEW"], b"x");
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+}

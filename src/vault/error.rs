@@ -35,7 +35,7 @@ pub enum Error {
 
     #[error(
         "the vault's records do not match its authenticated index: a record was altered, removed, \
-         or rolled back to an older copy"
+         or rolled back to an older copy; it can still be opened read-only to salvage what is readable"
     )]
     RecordSetTampered,
 
@@ -70,6 +70,9 @@ pub enum Error {
 
     #[error("that secret is not in the trash")]
     NotInTrash,
+
+    #[error("this vault was opened for salvage after failing its integrity check; it is read-only")]
+    SalvageReadOnly,
 
     #[error("the vault key was rotated by another Tresor process; lock and unlock again")]
     KeyRotatedElsewhere,

@@ -72,6 +72,9 @@ pub struct Vault {
     header: Header,
     keys: VaultKeys,
     clock: Arc<dyn Clock>,
+    /// Set when the vault was opened despite a failed record-set check: reads only, so that
+    /// the readable secrets can be got out of a damaged vault, and nothing is written on top.
+    salvage: bool,
 }
 
 impl std::fmt::Debug for Vault {
@@ -125,7 +128,14 @@ impl Vault {
         let header =
             wrapped_header(crypto::random_bytes(), crypto::random_bytes(), passphrase, kdf, &vault_key, clock.now())?;
         let conn = store::create(path, &header)?;
-        Ok(Vault { path: path.to_owned(), conn, header, keys: VaultKeys::from_vault_key(vault_key), clock })
+        Ok(Vault {
+            path: path.to_owned(),
+            conn,
+            header,
+            keys: VaultKeys::from_vault_key(vault_key),
+            clock,
+            salvage: false,
+        })
     }
 
     /// Unlocks the vault at `path`. Runs the KDF once, then checks the whole record set against
@@ -138,10 +148,25 @@ impl Vault {
         let conn = store::open(path)?;
         let header = store::read_header(&conn)?;
         let keys = unwrap_keys(&header, passphrase)?;
-        let mut vault = Vault { path: path.to_owned(), conn, header, keys, clock };
+        let mut vault = Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false };
         vault.verify_record_set()?;
         vault.purge_expired_trash()?;
         Ok(vault)
+    }
+
+    /// Opens a vault whose record-set check fails ([`Error::RecordSetTampered`]) so that what
+    /// still decrypts can be read and copied out. Every write is refused with
+    /// [`Error::SalvageReadOnly`]; the right passphrase is still required.
+    pub fn unlock_for_salvage(path: &Path, passphrase: &Passphrase) -> Result<Vault> {
+        let conn = store::open(path)?;
+        let header = store::read_header(&conn)?;
+        let keys = unwrap_keys(&header, passphrase)?;
+        Ok(Vault { path: path.to_owned(), conn, header, keys, clock: Arc::new(SystemClock), salvage: true })
+    }
+
+    /// Whether this vault was opened with [`Vault::unlock_for_salvage`] (read-only).
+    pub fn is_salvage(&self) -> bool {
+        self.salvage
     }
 
     /// Locks the vault: the keys are wiped and the file is closed.
@@ -528,6 +553,9 @@ impl Vault {
         &mut self,
         change: impl FnOnce(&Vault, &rusqlite::Transaction<'_>, &mut records::RecordSetMac) -> Result<T>,
     ) -> Result<T> {
+        if self.salvage {
+            return Err(Error::SalvageReadOnly);
+        }
         let vault = &*self;
         let tx = rusqlite::Transaction::new_unchecked(&vault.conn, TransactionBehavior::Immediate)?;
         let stored_key_id: Vec<u8> = tx.query_row("SELECT key_id FROM vault_header WHERE id = 1", [], |r| r.get(0))?;
