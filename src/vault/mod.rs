@@ -218,7 +218,8 @@ impl Vault {
                 Err(e) => listing.damaged.push(e),
             }
         }
-        listing.items.sort_by(|a, b| name_order(&a.name, &b.name));
+        // Names are unique among live secrets, so an unstable sort loses nothing.
+        listing.items.sort_unstable_by(|a, b| name_order(&a.name, &b.name));
         Ok(listing)
     }
 
@@ -732,7 +733,13 @@ fn live_id_by_index(conn: &Connection, index: &[u8; 32]) -> Result<Option<Secret
 /// Names sort case-insensitively, with exact order breaking ties, as a person reads a list.
 pub fn name_order(a: &SecretName, b: &SecretName) -> std::cmp::Ordering {
     let (a, b) = (a.as_str(), b.as_str());
-    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase())).then_with(|| a.cmp(b))
+    for (x, y) in a.bytes().zip(b.bytes()) {
+        let (x, y) = (x.to_ascii_lowercase(), y.to_ascii_lowercase());
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 fn wrapped_header(
