@@ -2,6 +2,27 @@
 //!
 //! The core lives in [`vault`]; the command line in [`cli`]. Both the desktop app and the command
 //! line are thin front ends over [`Vault`].
+//!
+//! ```
+//! use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Vault};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("vault.db");
+//! let passphrase = Passphrase::new("correct horse battery staple");
+//! // Real vaults use `Vault::calibrate_kdf`; tests and examples may use cheap parameters.
+//! let mut vault = Vault::create(&path, &passphrase, KdfParams::insecure_for_tests())?;
+//! vault.create_secret(NewSecret {
+//!     name: SecretName::parse("OPENAI_API_KEY")?,
+//!     description: "GPT calls".into(),
+//!     value: SecretValue::new("sk-proj-123"),
+//! })?;
+//! vault.lock();
+//!
+//! let vault = Vault::unlock(&path, &passphrase)?;
+//! let id = vault.find(&SecretName::parse("OPENAI_API_KEY")?)?;
+//! assert_eq!(vault.reveal(id)?.expose(), "sk-proj-123");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod cli;
 pub mod vault;
