@@ -25,6 +25,7 @@
 //! ```
 
 pub mod cli;
+pub mod interchange;
 pub mod vault;
 
 pub use vault::{

@@ -1,0 +1,182 @@
+//! Reading and writing `.env`, TOML and JSON secret files. No vault and no UI here: parsers turn
+//! text into entries plus findings (what was not imported, and why); writers turn entries into
+//! text that reads back byte for byte.
+
+pub mod dotenv;
+pub mod json;
+pub mod toml;
+
+use std::fmt;
+use std::path::Path;
+
+use crate::vault::SecretValue;
+
+/// A file format Tresor reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Env,
+    Toml,
+    Json,
+}
+
+impl Format {
+    /// The format a file name implies: `*.toml`, `*.json`, and `.env` / `*.env` / `.env.*`.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        if name.ends_with(".toml") {
+            Some(Format::Toml)
+        } else if name.ends_with(".json") {
+            Some(Format::Json)
+        } else if name == ".env" || name.ends_with(".env") || name.starts_with(".env.") {
+            Some(Format::Env)
+        } else {
+            None
+        }
+    }
+
+    pub fn parse_name(name: &str) -> Option<Format> {
+        match name.to_ascii_lowercase().as_str() {
+            "env" | "dotenv" | ".env" => Some(Format::Env),
+            "toml" => Some(Format::Toml),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Env => "env",
+            Format::Toml => "toml",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// One key and value found in a file. `key` is as written there, not yet a valid name.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub key: String,
+    pub value: SecretValue,
+    /// The line it starts on, where the format tracks lines.
+    pub line: Option<usize>,
+}
+
+/// Something in a file that was not imported as it stands, or needs the user's attention.
+/// Never holds a value: findings are printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// The key appeared again later; the last value wins.
+    Duplicate { key: String, line: usize, earlier_line: usize },
+    /// A key with no `=` and no value.
+    NoValue { key: String, line: usize },
+    /// A line that is not `KEY=value`; skipped.
+    Unparsable { line: usize },
+    /// The value holds `${…}`, which is kept literally, not expanded.
+    NotExpanded { key: String },
+    /// A table, array or nested object: not a secret (tables import with `--flatten`).
+    Nested { key: String, kind: &'static str },
+    /// A JSON `null`.
+    Null { key: String },
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::Duplicate { key, line, earlier_line } => {
+                write!(f, "{key} is set again on line {line} (first on line {earlier_line}); the last value wins")
+            }
+            Finding::NoValue { key, line } => write!(f, "{key} on line {line} has no value"),
+            Finding::Unparsable { line } => write!(f, "line {line} is not KEY=value"),
+            Finding::NotExpanded { key } => write!(f, "{key} contains ${{…}}, which is kept as written, not expanded"),
+            Finding::Nested { key, kind } => write!(f, "{key} is {kind}"),
+            Finding::Null { key } => write!(f, "{key} is null"),
+        }
+    }
+}
+
+/// What a parser found.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub entries: Vec<Entry>,
+    pub findings: Vec<Finding>,
+}
+
+impl Parsed {
+    /// Adds an entry; a key seen before is replaced (the last wins) and reported.
+    fn push(&mut self, entry: Entry) {
+        if let Some(earlier) = self.entries.iter().position(|e| e.key == entry.key) {
+            let old = self.entries.remove(earlier);
+            self.findings.push(Finding::Duplicate {
+                key: entry.key.clone(),
+                line: entry.line.unwrap_or(0),
+                earlier_line: old.line.unwrap_or(0),
+            });
+        }
+        self.entries.push(entry);
+    }
+}
+
+/// How to read nested structures.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParseOptions {
+    /// Import `[section] key` (TOML) and `{"section": {"key": …}}` (JSON) as `section_key`.
+    pub flatten: bool,
+}
+
+/// A file that cannot be read at all. Messages never quote the file's content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("the file is not valid UTF-8 text")]
+    NotUtf8,
+    #[error("not valid TOML (line {line}): {message}")]
+    Toml { line: usize, message: String },
+    #[error("not valid JSON: {message}")]
+    Json { message: String },
+    #[error("the JSON file must hold an object of names to values")]
+    JsonNotAnObject,
+}
+
+/// Parses a whole file.
+pub fn parse(format: Format, bytes: &[u8], options: ParseOptions) -> Result<Parsed, ParseError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ParseError::NotUtf8)?;
+    match format {
+        Format::Env => Ok(dotenv::parse(text)),
+        Format::Toml => toml::parse(text, options),
+        Format::Json => json::parse(text, options),
+    }
+}
+
+/// Writes entries as a file of `format`. The text holds plaintext values: the caller decides
+/// where it may go.
+pub fn write(format: Format, entries: &[(&str, &SecretValue)]) -> zeroize::Zeroizing<String> {
+    let mut out = zeroize::Zeroizing::new(String::new());
+    match format {
+        Format::Env => {
+            for (key, value) in entries {
+                dotenv::write_entry(&mut out, key, value.expose());
+            }
+        }
+        Format::Toml => toml::write(&mut out, entries),
+        Format::Json => json::write(&mut out, entries),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_come_from_file_names() {
+        for (name, format) in [
+            (".env", Format::Env),
+            ("prod.env", Format::Env),
+            (".env.local", Format::Env),
+            ("secrets.toml", Format::Toml),
+            ("keys.JSON", Format::Json),
+        ] {
+            assert_eq!(Format::from_path(Path::new(name)), Some(format), "{name}");
+        }
+        assert_eq!(Format::from_path(Path::new("notes.txt")), None);
+    }
+}

@@ -1,0 +1,122 @@
+//! TOML, including Streamlit's `secrets.toml`: top-level keys with string, integer, float,
+//! boolean or date values are secrets (non-strings as their TOML text, exactly as written);
+//! `[tables]` are reported, or flattened to `TABLE_KEY` names with `--flatten`.
+
+use toml_edit::{Document, DocumentMut, Item, Table, Value};
+
+use super::{Entry, Finding, ParseError, ParseOptions, Parsed};
+use crate::vault::SecretValue;
+
+pub fn parse(text: &str, options: ParseOptions) -> Result<Parsed, ParseError> {
+    let doc = Document::parse(text).map_err(|e| {
+        let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        // The message only: TomlError's Display quotes the offending line, which may be a secret.
+        ParseError::Toml { line, message: e.message().trim_end().to_owned() }
+    })?;
+    let mut parsed = Parsed::default();
+    walk(doc.as_table(), "", options, text, &mut parsed);
+    Ok(parsed)
+}
+
+fn line_of(text: &str, item_span: Option<std::ops::Range<usize>>) -> Option<usize> {
+    item_span.map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1)
+}
+
+fn walk(table: &Table, prefix: &str, options: ParseOptions, text: &str, parsed: &mut Parsed) {
+    for (key, item) in table.iter() {
+        let full = if prefix.is_empty() { key.to_owned() } else { format!("{prefix}_{key}") };
+        match item {
+            Item::Value(value) => match scalar_text(value, text) {
+                Some(s) => {
+                    parsed.push(Entry { key: full, value: SecretValue::new(s), line: line_of(text, value.span()) })
+                }
+                None => match value {
+                    Value::InlineTable(inline) if options.flatten => {
+                        walk(&inline.clone().into_table(), &full, options, text, parsed)
+                    }
+                    Value::InlineTable(_) => parsed.findings.push(Finding::Nested { key: full, kind: "a table" }),
+                    _ => parsed.findings.push(Finding::Nested { key: full, kind: "an array" }),
+                },
+            },
+            Item::Table(sub) if options.flatten => walk(sub, &full, options, text, parsed),
+            Item::Table(_) => parsed.findings.push(Finding::Nested { key: full, kind: "a table" }),
+            Item::ArrayOfTables(_) => parsed.findings.push(Finding::Nested { key: full, kind: "an array of tables" }),
+            Item::None => {}
+        }
+    }
+}
+
+/// A scalar's value as a secret: strings as they are, everything else as its TOML text exactly
+/// as written (`1.50` stays `1.50`).
+fn scalar_text(value: &Value, text: &str) -> Option<String> {
+    let as_written = |span: Option<std::ops::Range<usize>>, fallback: String| {
+        span.and_then(|s| text.get(s)).map(|s| s.trim().to_owned()).unwrap_or(fallback)
+    };
+    match value {
+        Value::String(s) => Some(s.value().clone()),
+        Value::Integer(n) => Some(as_written(n.span(), n.value().to_string())),
+        Value::Float(n) => Some(as_written(n.span(), n.value().to_string())),
+        Value::Boolean(b) => Some(as_written(b.span(), b.value().to_string())),
+        Value::Datetime(d) => Some(as_written(d.span(), d.value().to_string())),
+        Value::Array(_) | Value::InlineTable(_) => None,
+    }
+}
+
+pub fn write(out: &mut String, entries: &[(&str, &SecretValue)]) {
+    let mut doc = DocumentMut::new();
+    for (key, value) in entries {
+        doc.insert(key, toml_edit::value(value.expose()));
+    }
+    out.push_str(&doc.to_string());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(parsed: &Parsed) -> Vec<(String, String)> {
+        parsed.entries.iter().map(|e| (e.key.clone(), e.value.expose().to_owned())).collect()
+    }
+
+    #[test]
+    fn streamlit_secrets_toml() {
+        let text = r#"
+OPENAI_API_KEY = "sk-123"
+RETRIES = 3
+RATIO = 1.50
+DEBUG = true
+multi = """
+line one
+line two"""
+literal = 'C:\path'
+
+[connections.gsheets]
+type = "service_account"
+"#;
+        let parsed = parse(text, ParseOptions::default()).unwrap();
+        assert_eq!(
+            entries(&parsed),
+            [
+                ("OPENAI_API_KEY".into(), "sk-123".into()),
+                ("RETRIES".into(), "3".into()),
+                ("RATIO".into(), "1.50".into()),
+                ("DEBUG".into(), "true".into()),
+                ("multi".into(), "line one\nline two".into()),
+                ("literal".into(), "C:\\path".into()),
+            ]
+        );
+        assert_eq!(parsed.findings, [Finding::Nested { key: "connections".into(), kind: "a table" }]);
+        assert_eq!(parsed.entries[1].line, Some(3));
+
+        let flat = parse(text, ParseOptions { flatten: true }).unwrap();
+        assert!(entries(&flat).contains(&("connections_gsheets_type".into(), "service_account".into())));
+        assert!(flat.findings.is_empty());
+    }
+
+    #[test]
+    fn errors_do_not_quote_the_file() {
+        let err = parse("KEY = \"sk-secret-value\nBROKEN", ParseOptions::default()).unwrap_err();
+        assert!(!err.to_string().contains("sk-secret"), "{err}");
+        assert!(matches!(err, ParseError::Toml { line: 2, .. }), "{err:?}");
+    }
+}
