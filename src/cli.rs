@@ -188,16 +188,14 @@ pub fn main() -> i32 {
 }
 
 pub fn run(cli: Cli) -> CliResult {
-    let Some(command) = cli.command else {
-        // The desktop window arrives with the app; until then, say what there is.
-        use clap::CommandFactory;
-        Cli::command().print_help().map_err(|e| CliError::other(e.to_string()))?;
-        return Ok(());
-    };
     let path = match &cli.vault {
         Some(p) => p.clone(),
         None => Vault::default_path()
             .ok_or_else(|| CliError::other("cannot find a data folder for the vault; pass --vault PATH"))?,
+    };
+    let Some(command) = cli.command else {
+        // No subcommand: open the window.
+        return crate::ui::run(path).map_err(CliError::other);
     };
     let ctx = Context { path, passphrase_file: cli.passphrase_file, salvage: cli.salvage };
     match command {

@@ -1,7 +1,7 @@
 //! Tresor: an offline, passphrase-protected vault for environment secrets.
 //!
-//! The core lives in [`vault`]; the command line in [`cli`]. Both the desktop app and the command
-//! line are thin front ends over [`Vault`].
+//! The core lives in [`vault`]; the command line in [`cli`]; the desktop app in [`ui`]. The app and
+//! the command line are thin front ends over [`Vault`].
 //!
 //! ```
 //! use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Vault};
@@ -25,7 +25,9 @@
 //! ```
 
 pub mod cli;
+pub mod clipboard;
 pub mod interchange;
+pub mod ui;
 pub mod vault;
 
 pub use vault::{

@@ -1,0 +1,73 @@
+//! The app's preferences: a small JSON file in the platform's config folder. Nothing secret goes
+//! here (no names, no values, no passphrase): only how the app behaves.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Auto-lock choices offered in `Vault settings`, in minutes (`None`: never).
+pub const AUTO_LOCK_CHOICES: [Option<u32>; 8] =
+    [Some(1), Some(2), Some(5), Some(10), Some(15), Some(30), Some(60), None];
+/// Clipboard-clear choices, in seconds (`None`: never).
+pub const CLIPBOARD_CHOICES: [Option<u32>; 8] =
+    [Some(5), Some(10), Some(15), Some(30), Some(60), Some(120), Some(300), None];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Prefs {
+    /// Lock after this many minutes without input; `None`: never.
+    pub auto_lock_minutes: Option<u32>,
+    /// Clear a copied value after this many seconds; `None`: never.
+    pub clipboard_clear_seconds: Option<u32>,
+    pub sidebar_open: bool,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Prefs { auto_lock_minutes: Some(5), clipboard_clear_seconds: Some(15), sidebar_open: true }
+    }
+}
+
+impl Prefs {
+    /// Where preferences live by default, e.g. `~/.config/tresor/prefs.json` on Linux.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "tresor").map(|d| d.config_dir().join("prefs.json"))
+    }
+
+    /// Reads preferences; a missing or unreadable file gives the defaults, and values outside
+    /// the offered ranges are brought back into them.
+    pub fn load(path: &Path) -> Prefs {
+        let mut prefs: Prefs =
+            std::fs::read(path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default();
+        prefs.auto_lock_minutes = prefs.auto_lock_minutes.map(|m| m.clamp(1, 60));
+        prefs.clipboard_clear_seconds = prefs.clipboard_clear_seconds.map(|s| s.clamp(5, 300));
+        prefs
+    }
+
+    /// Writes preferences atomically (a temporary file renamed over the old one).
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+pub fn minutes_label(m: Option<u32>) -> String {
+    match m {
+        Some(1) => "1 minute".into(),
+        Some(m) => format!("{m} minutes"),
+        None => "Never".into(),
+    }
+}
+
+pub fn seconds_label(s: Option<u32>) -> String {
+    match s {
+        Some(s) if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+        Some(s) => format!("{s} seconds"),
+        None => "Never".into(),
+    }
+}

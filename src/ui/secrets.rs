@@ -1,0 +1,337 @@
+//! The Secrets page: title, create button, search, and the virtualised table.
+
+use egui::{Align, Layout, RichText, Ui};
+
+use super::style::{self, ROW_HEIGHT, weak};
+use super::{Command, Session};
+use crate::vault::{SecretId, SecretMeta, Timestamp, name_order};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SortKey {
+    Name,
+    Modified,
+}
+
+/// One secret as the list knows it: its metadata and a lowercase haystack for search.
+pub(crate) struct Row {
+    pub meta: SecretMeta,
+    haystack: String,
+}
+
+impl Row {
+    fn new(meta: SecretMeta) -> Self {
+        let haystack = format!("{}\n{}", meta.name.as_str(), meta.description).to_lowercase();
+        Row { meta, haystack }
+    }
+}
+
+/// Every secret's metadata (never values), plus the filtered and sorted view, which is rebuilt
+/// only when the query, the sort or the rows change — not every frame.
+pub(crate) struct SecretList {
+    rows: Vec<Row>,
+    pub damaged: Vec<String>,
+    pub query: String,
+    pub sort: SortKey,
+    pub descending: bool,
+    view: Vec<usize>,
+    view_key: Option<(String, SortKey, bool, u64)>,
+    generation: u64,
+}
+
+impl SecretList {
+    pub fn new(metas: Vec<SecretMeta>, damaged: Vec<String>) -> Self {
+        SecretList {
+            rows: metas.into_iter().map(Row::new).collect(),
+            damaged,
+            query: String::new(),
+            sort: SortKey::Name,
+            descending: false,
+            view: Vec::new(),
+            view_key: None,
+            generation: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn get(&self, id: SecretId) -> Option<&Row> {
+        self.rows.iter().find(|r| r.meta.id == id)
+    }
+
+    /// Adds or replaces a secret after a write.
+    pub fn upsert(&mut self, meta: SecretMeta) {
+        match self.rows.iter_mut().find(|r| r.meta.id == meta.id) {
+            Some(row) => *row = Row::new(meta),
+            None => self.rows.push(Row::new(meta)),
+        }
+        self.generation += 1;
+    }
+
+    pub fn remove(&mut self, id: SecretId) {
+        self.rows.retain(|r| r.meta.id != id);
+        self.generation += 1;
+    }
+
+    /// The visible rows, in order; recomputed only when an input changed.
+    pub fn view(&mut self) -> &[usize] {
+        let key = (self.query.clone(), self.sort, self.descending, self.generation);
+        if self.view_key.as_ref() != Some(&key) {
+            self.rebuild_view();
+            self.view_key = Some(key);
+        }
+        &self.view
+    }
+
+    fn rebuild_view(&mut self) {
+        let needle = self.query.trim().to_lowercase();
+        let rows = &self.rows;
+        self.view.clear();
+        self.view.extend((0..rows.len()).filter(|&i| needle.is_empty() || rows[i].haystack.contains(&needle)));
+        match self.sort {
+            SortKey::Name => self.view.sort_by(|&a, &b| name_order(&rows[a].meta.name, &rows[b].meta.name)),
+            SortKey::Modified => self.view.sort_by(|&a, &b| {
+                rows[b]
+                    .meta
+                    .modified
+                    .cmp(&rows[a].meta.modified)
+                    .then(name_order(&rows[a].meta.name, &rows[b].meta.name))
+            }),
+        }
+        if self.descending {
+            self.view.reverse();
+        }
+    }
+
+    pub fn row(&self, index: usize) -> &Row {
+        &self.rows[index]
+    }
+}
+
+/// Column layout shared by the header and every row, so they line up.
+struct Columns {
+    x: [f32; 7],
+    widths: [f32; 7],
+}
+
+impl Columns {
+    fn new(left: f32, width: f32) -> Self {
+        let fixed = [30.0, 0.0, 0.0, 96.0, 64.0, 110.0, 140.0];
+        let flexible = (width - fixed.iter().sum::<f32>()).max(160.0);
+        let widths = [fixed[0], flexible * 0.42, flexible * 0.58, fixed[3], fixed[4], fixed[5], fixed[6]];
+        let mut x = [left; 7];
+        for i in 1..7 {
+            x[i] = x[i - 1] + widths[i - 1];
+        }
+        Columns { x, widths }
+    }
+
+    fn cell(&self, row: egui::Rect, i: usize) -> egui::Rect {
+        egui::Rect::from_min_size(
+            egui::pos2(self.x[i] + 4.0, row.min.y),
+            egui::vec2(self.widths[i] - 8.0, row.height()),
+        )
+    }
+}
+
+fn in_cell<R>(ui: &mut Ui, rect: egui::Rect, add: impl FnOnce(&mut Ui) -> R) -> R {
+    ui.scope_builder(egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center)), add).inner
+}
+
+pub(crate) fn page(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
+    let empty = session.list.len() == 0;
+    ui.horizontal(|ui| {
+        ui.heading(RichText::new("Environment Secrets").strong());
+        if !empty {
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                let shortcut = ui.ctx().format_shortcut(&super::SHORTCUT_CREATE);
+                if style::primary(ui, true, "Create Environment Secret")
+                    .on_hover_text(format!("New secret ({shortcut})"))
+                    .clicked()
+                {
+                    commands.push(Command::OpenCreate);
+                }
+            });
+        }
+    });
+    ui.label(weak(
+        "Keys and tokens your programs read from environment variables, encrypted on this machine. \
+         Copy one, or hand them all to a program with `tresor run`.",
+    ));
+    ui.add_space(2.0);
+    style::note(ui).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.label(
+            RichText::new(
+                "ℹ Secrets do not expire. If one is compromised, rotate it (edit its value) or delete it and \
+                 create a new one. Do not share secrets.",
+            )
+            .small(),
+        );
+    });
+    for damage in &session.list.damaged {
+        style::error_text(ui, &format!("A record could not be read and is not shown: {damage}"));
+    }
+    ui.add_space(6.0);
+    if empty {
+        empty_state(ui, commands);
+        return;
+    }
+
+    ui.horizontal(|ui| {
+        let search = ui
+            .add(
+                egui::TextEdit::singleline(&mut session.list.query).hint_text("🔍 Search secrets").desired_width(300.0),
+            )
+            .accessible_name("Search secrets");
+        if session.focus_search {
+            search.request_focus();
+            session.focus_search = false;
+        }
+        let total = session.list.len();
+        let shown = session.list.view().len();
+        let plural = |n: usize| if n == 1 { "secret" } else { "secrets" };
+        let count = if shown == total {
+            format!("{total} {}", plural(total))
+        } else {
+            format!("{shown} of {total} {}", plural(total))
+        };
+        ui.label(weak(count));
+        if !session.selected.is_empty() {
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                let n = session.selected.len();
+                if style::danger(ui, &format!("Delete selected ({n})")).clicked() {
+                    commands.push(Command::AskDelete(session.selected.iter().copied().collect()));
+                }
+                if ui.button("Clear selection").clicked() {
+                    session.selected.clear();
+                }
+            });
+        }
+    });
+    ui.add_space(4.0);
+    table(ui, session, now, commands);
+}
+
+fn empty_state(ui: &mut Ui, commands: &mut Vec<Command>) {
+    ui.add_space(40.0);
+    ui.vertical_centered(|ui| {
+        ui.label(RichText::new("🔑").size(40.0));
+        ui.label(RichText::new("No secrets yet").size(18.0).strong());
+        ui.set_max_width(460.0);
+        ui.label(
+            "A secret is a named value — an API key, a token, a connection string — that your programs read \
+             from an environment variable such as OPENAI_API_KEY. Tresor keeps it encrypted until you need it.",
+        );
+        ui.add_space(8.0);
+        if style::primary(ui, true, "Create Environment Secret").clicked() {
+            commands.push(Command::OpenCreate);
+        }
+    });
+}
+
+fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
+    let cols = Columns::new(ui.max_rect().left(), ui.available_width());
+    // Header.
+    let (header, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 24.0), egui::Sense::hover());
+    let list = &mut session.list;
+    let arrow = |active: bool, descending: bool| match (active, descending) {
+        (false, _) => "",
+        (true, false) => " ⏶",
+        (true, true) => " ⏷",
+    };
+    for (i, title) in [(1, "Name"), (2, "Description"), (3, "Value"), (4, "Version"), (5, "Modified")] {
+        in_cell(ui, cols.cell(header, i), |ui| {
+            let key = match i {
+                1 => Some(super::secrets::SortKey::Name),
+                5 => Some(SortKey::Modified),
+                _ => None,
+            };
+            match key {
+                Some(key) => {
+                    let text = format!("{title}{}", arrow(list.sort == key, list.descending));
+                    let button = egui::Button::new(RichText::new(text).strong().small()).frame(false);
+                    if ui.add(button).accessible_name(format!("Sort by {}", title.to_lowercase())).clicked() {
+                        if list.sort == key {
+                            list.descending = !list.descending;
+                        } else {
+                            list.sort = key;
+                            list.descending = false;
+                        }
+                    }
+                }
+                None => {
+                    ui.label(RichText::new(title).strong().small());
+                }
+            }
+        });
+    }
+    ui.separator();
+
+    let view: Vec<usize> = list.view().to_vec();
+    if view.is_empty() {
+        ui.add_space(20.0);
+        ui.vertical_centered(|ui| ui.label(weak(format!("No secrets match “{}”.", list.query.trim()))));
+        return;
+    }
+    let list = &session.list;
+    let selected = &mut session.selected;
+    egui::ScrollArea::vertical().auto_shrink(false).show_rows(ui, ROW_HEIGHT, view.len(), |ui, range| {
+        for &index in &view[range] {
+            let meta = &list.row(index).meta;
+            let name = meta.name.as_str();
+            ui.push_id(meta.id, |ui| {
+                let (rect, response) =
+                    ui.allocate_exact_size(egui::vec2(ui.available_width(), ROW_HEIGHT), egui::Sense::hover());
+                if response.hovered() || selected.contains(&meta.id) {
+                    ui.painter().rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
+                }
+                in_cell(ui, cols.cell(rect, 0), |ui| {
+                    let mut on = selected.contains(&meta.id);
+                    if ui.checkbox(&mut on, "").accessible_name(format!("Select {name}")).changed() {
+                        if on {
+                            selected.insert(meta.id);
+                        } else {
+                            selected.remove(&meta.id);
+                        }
+                    }
+                });
+                in_cell(ui, cols.cell(rect, 1), |ui| {
+                    ui.add(egui::Label::new(RichText::new(name).monospace().strong()).truncate());
+                });
+                in_cell(ui, cols.cell(rect, 2), |ui| {
+                    if meta.description.is_empty() {
+                        ui.label(weak("—"));
+                    } else {
+                        ui.add(egui::Label::new(&meta.description).truncate());
+                    }
+                });
+                in_cell(ui, cols.cell(rect, 3), |ui| {
+                    ui.label(RichText::new("••••••••").weak());
+                });
+                in_cell(ui, cols.cell(rect, 4), |ui| {
+                    ui.label(format!("v{}", meta.version));
+                });
+                in_cell(ui, cols.cell(rect, 5), |ui| {
+                    ui.label(style::relative(now, meta.modified)).on_hover_text(style::exact(meta.modified));
+                });
+                in_cell(ui, cols.cell(rect, 6), |ui| {
+                    let id = meta.id;
+                    if style::icon_button(ui, "📋", &format!("Copy {name}"), "Copy value").clicked() {
+                        commands.push(Command::Copy { id, as_assignment: false });
+                    }
+                    if style::icon_button(ui, "👁", &format!("View {name}"), "View value and history").clicked() {
+                        commands.push(Command::OpenView(id));
+                    }
+                    if style::icon_button(ui, "✏", &format!("Edit {name}"), "Edit").clicked() {
+                        commands.push(Command::OpenEdit(id));
+                    }
+                    if style::icon_button(ui, "🗑", &format!("Delete {name}"), "Delete").clicked() {
+                        commands.push(Command::AskDelete(vec![id]));
+                    }
+                });
+            });
+        }
+    });
+}

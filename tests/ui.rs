@@ -1,0 +1,556 @@
+//! The desktop app, driven through its accessible names with egui_kittest, as a user (or a screen
+//! reader) would: no internal state is poked, only clicks, keys and text.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use egui::{Key, Modifiers};
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::{Harness, Node};
+use tresor::clipboard::FakeClipboard;
+use tresor::ui::{App, AppOptions};
+use tresor::vault::Clock;
+use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretUpdate, SecretValue, Timestamp, Vault};
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// A clock the test moves by hand.
+struct TestClock(AtomicI64);
+
+impl TestClock {
+    fn advance_seconds(&self, s: i64) {
+        self.0.fetch_add(s * 1000, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    clock: Arc<TestClock>,
+    clipboard: FakeClipboard,
+    harness: Harness<'static, App>,
+}
+
+fn app_for(path: &Path, clock: Arc<TestClock>, clipboard: FakeClipboard) -> Harness<'static, App> {
+    let app = App::new(AppOptions {
+        vault_path: path.to_owned(),
+        prefs_path: None,
+        clock,
+        clipboard: Box::new(clipboard),
+        background_jobs: false,
+        kdf_override: Some(KdfParams::insecure_for_tests()),
+    });
+    Harness::builder().with_size([1100.0, 720.0]).build_ui_state(|ui, app: &mut App| app.show(ui), app)
+}
+
+/// A world with a vault on disk holding `secrets` (name, description, value), still locked.
+fn world_with(secrets: &[(&str, &str, &str)]) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000_000)));
+    let mut vault =
+        Vault::create_with_clock(&path, &Passphrase::new(PASSPHRASE), KdfParams::insecure_for_tests(), clock.clone())
+            .unwrap();
+    for (name, description, value) in secrets {
+        vault
+            .create_secret(NewSecret {
+                name: SecretName::parse(name).unwrap(),
+                description: (*description).into(),
+                value: SecretValue::new(*value),
+            })
+            .unwrap();
+    }
+    drop(vault);
+    let clipboard = FakeClipboard::new();
+    let harness = app_for(&path, clock.clone(), clipboard.clone());
+    World { _dir: dir, path, clock, clipboard, harness }
+}
+
+/// Unlocked, on the Secrets page.
+fn unlocked_with(secrets: &[(&str, &str, &str)]) -> World {
+    let mut w = world_with(secrets);
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.get_by_label("Unlock").click();
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked(), "the right passphrase unlocks");
+    w
+}
+
+/// The text field with this accessible name (a column header or a page title may share it).
+fn field<'a>(harness: &'a Harness<'_, App>, label: &'a str) -> Node<'a> {
+    use egui::accesskit::Role;
+    harness
+        .get_all_by_label(label)
+        .find(|n| matches!(n.accesskit_node().role(), Role::TextInput | Role::MultilineTextInput | Role::PasswordInput))
+        .unwrap_or_else(|| panic!("no text field named {label}"))
+}
+
+fn has_field(harness: &Harness<'_, App>, label: &str) -> bool {
+    use egui::accesskit::Role;
+    harness
+        .query_all_by_label(label)
+        .any(|n| matches!(n.accesskit_node().role(), Role::TextInput | Role::MultilineTextInput | Role::PasswordInput))
+}
+
+fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
+    field(harness, label).focus();
+    harness.run();
+    field(harness, label).type_text(text);
+    harness.run();
+}
+
+/// Selects everything in a field and types over it.
+fn replace_in(harness: &mut Harness<'_, App>, label: &str, text: &str) {
+    field(harness, label).focus();
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.run();
+    field(harness, label).type_text(text);
+    harness.run();
+}
+
+/// The submit button of the create form (the page has a button with the same name behind the
+/// modal; the form's is drawn last).
+fn form_submit<'a>(harness: &'a Harness<'_, App>) -> Node<'a> {
+    harness.get_all_by_label("Create Environment Secret").last().expect("a create button")
+}
+
+fn open_vault(w: &World) -> Vault {
+    Vault::unlock(&w.path, &Passphrase::new(PASSPHRASE)).unwrap()
+}
+
+fn value_of(w: &World, name: &str) -> (String, u32) {
+    let vault = open_vault(w);
+    let id = vault.find(&SecretName::parse(name).unwrap()).unwrap();
+    let meta = vault.meta(id).unwrap();
+    (vault.reveal(id).unwrap().expose().to_owned(), meta.version)
+}
+
+fn has_text(harness: &Harness<'_, App>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
+#[test]
+fn first_start_creates_the_vault_and_opens_the_secrets_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub").join("vault.db");
+    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000_000)));
+    let mut h = app_for(&path, clock, FakeClipboard::new());
+    h.run();
+    assert!(has_text(&h, "Create your vault"));
+    assert!(has_text(&h, &path.display().to_string()), "the vault's path is shown");
+    type_into(&mut h, "Passphrase", "tr0ub4dor&3 purple giraffe");
+    type_into(&mut h, "Confirm passphrase", "tr0ub4dor&3 purple girafe");
+    assert!(has_text(&h, "do not match"));
+    assert!(h.get_by_label("Create vault").accesskit_node().is_disabled());
+    h.key_press(Key::Backspace);
+    h.run();
+    field(&h, "Confirm passphrase").type_text("fe");
+    h.run();
+    h.get_by_label("Create vault").click();
+    h.run();
+    assert!(h.state().is_unlocked());
+    assert!(has_text(&h, "Environment Secrets"));
+    assert!(has_text(&h, "No secrets yet"), "an empty vault explains what a secret is");
+    assert!(path.exists());
+    assert!(Vault::unlock(&path, &Passphrase::new("tr0ub4dor&3 purple giraffe")).is_ok());
+}
+
+#[test]
+fn weak_passphrase_gets_a_warning_not_a_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let mut h = app_for(&path, Arc::new(TestClock(AtomicI64::new(0))), FakeClipboard::new());
+    h.run();
+    type_into(&mut h, "Passphrase", "password1");
+    assert!(has_text(&h, "Weak"));
+    type_into(&mut h, "Confirm passphrase", "password1");
+    assert!(!h.get_by_label("Create vault").accesskit_node().is_disabled());
+}
+
+#[test]
+fn wrong_passphrase_is_an_inline_error_and_keeps_focus() {
+    let mut w = world_with(&[("A", "", "1")]);
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", "not it");
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(!w.harness.state().is_unlocked());
+    assert!(has_text(&w.harness, "Wrong passphrase"));
+    assert!(!has_text(&w.harness, "damaged"));
+    assert!(field(&w.harness, "Passphrase").is_focused(), "the field keeps the focus");
+    field(&w.harness, "Passphrase").type_text(PASSPHRASE);
+    w.harness.run();
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked(), "Enter submits");
+}
+
+#[test]
+fn damaged_vault_is_not_reported_as_a_wrong_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    std::fs::write(&path, b"this is not a vault, just some bytes").unwrap();
+    let mut h = app_for(&path, Arc::new(TestClock(AtomicI64::new(0))), FakeClipboard::new());
+    h.run();
+    type_into(&mut h, "Passphrase", PASSPHRASE);
+    h.get_by_label("Unlock").click();
+    h.run();
+    assert!(has_text(&h, "This vault is damaged"));
+    assert!(!has_text(&h, "Wrong passphrase"));
+}
+
+#[test]
+fn create_a_secret_through_the_form() {
+    let mut w = unlocked_with(&[]);
+    w.harness.get_by_label("Create Environment Secret").click();
+    w.harness.run();
+    assert!(field(&w.harness, "Name").is_focused(), "the form opens on its first field");
+    assert!(form_submit(&w.harness).accesskit_node().is_disabled(), "disabled until valid");
+    field(&w.harness, "Name").type_text("OPENAI_API_KEY");
+    w.harness.run();
+    type_into(&mut w.harness, "Description", "GPT calls");
+    type_into(&mut w.harness, "Value", "sk-proj-123\nsecond line");
+    form_submit(&w.harness).click();
+    w.harness.run();
+    assert!(w.harness.query_by_label("Copy OPENAI_API_KEY").is_some(), "the new row has its actions");
+    for action in ["View", "Edit", "Delete"] {
+        assert!(w.harness.query_by_label(&format!("{action} OPENAI_API_KEY")).is_some());
+    }
+    assert!(has_text(&w.harness, "GPT calls"));
+    assert!(!has_text(&w.harness, "sk-proj-123"), "the list never shows a value");
+    assert_eq!(value_of(&w, "OPENAI_API_KEY"), ("sk-proj-123\nsecond line".to_owned(), 1));
+}
+
+#[test]
+fn invalid_taken_and_empty_inputs_are_explained_and_block_the_form() {
+    let mut w = unlocked_with(&[("HF_TOKEN", "", "hf_1")]);
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    w.harness.run();
+    field(&w.harness, "Name").type_text("MY-KEY");
+    w.harness.run();
+    assert!(has_text(&w.harness, "MY_KEY"), "an invalid name comes with a suggestion");
+    replace_in(&mut w.harness, "Name", "HF_TOKEN");
+    assert!(has_text(&w.harness, "already exists"));
+    replace_in(&mut w.harness, "Name", "NEW_KEY");
+    assert!(!has_text(&w.harness, "already exists"));
+    assert!(form_submit(&w.harness).accesskit_node().is_disabled(), "an empty value blocks the form");
+    type_into(&mut w.harness, "Value", " sk-1 ");
+    assert!(has_text(&w.harness, "whitespace"), "paste mistakes are warned about");
+    assert!(!form_submit(&w.harness).accesskit_node().is_disabled(), "warnings do not block");
+    w.harness.key_press(Key::Escape);
+    w.harness.run();
+    assert!(!has_field(&w.harness, "Name"), "Esc cancels");
+    assert!(open_vault(&w).find(&SecretName::parse("NEW_KEY").unwrap()).is_err(), "nothing was written");
+}
+
+#[test]
+fn search_filters_by_name_and_description_as_you_type() {
+    let mut w = unlocked_with(&[
+        ("OPENAI_API_KEY", "GPT calls", "1"),
+        ("ANTHROPIC_API_KEY", "Claude", "2"),
+        ("HF_TOKEN", "model downloads", "3"),
+    ]);
+    assert!(has_text(&w.harness, "3 secrets"));
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    w.harness.run();
+    assert!(field(&w.harness, "Search secrets").is_focused(), "Ctrl+F focuses the search");
+    field(&w.harness, "Search secrets").type_text("api");
+    w.harness.run();
+    assert!(w.harness.query_by_label("Copy HF_TOKEN").is_none());
+    assert!(w.harness.query_by_label("Copy OPENAI_API_KEY").is_some());
+    assert!(has_text(&w.harness, "2 of 3 secrets"));
+    replace_in(&mut w.harness, "Search secrets", "claude");
+    assert!(w.harness.query_by_label("Copy ANTHROPIC_API_KEY").is_some());
+    assert!(w.harness.query_by_label("Copy OPENAI_API_KEY").is_none());
+    replace_in(&mut w.harness, "Search secrets", "nothing like it");
+    assert!(has_text(&w.harness, "No secrets match"));
+}
+
+#[test]
+fn view_reveals_the_value_and_hides_it_again_after_30_seconds() {
+    let mut w = unlocked_with(&[("DB_URL", "prod", "postgres://u:p@h/db")]);
+    w.harness.get_by_label("View DB_URL").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "postgres://u:p@h/db"));
+    w.clock.advance_seconds(31);
+    w.harness.run();
+    assert!(!has_text(&w.harness, "postgres://u:p@h/db"), "hidden again after 30 s");
+    w.harness.get_by_label("Show value").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "postgres://u:p@h/db"));
+    w.harness.get_by_label("Close").click();
+    w.harness.run();
+    assert!(!has_text(&w.harness, "postgres://u:p@h/db"), "hidden on close");
+}
+
+#[test]
+fn copy_places_the_value_and_clears_it_after_the_timeout_only_if_unchanged() {
+    let mut w = unlocked_with(&[("A_KEY", "", "value-a"), ("B_KEY", "", "value-b")]);
+    w.harness.get_by_label("Copy A_KEY").click();
+    w.harness.run();
+    assert_eq!(w.clipboard.contents().as_deref(), Some("value-a"));
+    assert!(w.clipboard.marked_secret(), "excluded from clipboard history");
+    assert!(has_text(&w.harness, "clears in 15 s"), "a toast counts down");
+    w.clock.advance_seconds(14);
+    w.harness.run();
+    assert_eq!(w.clipboard.contents().as_deref(), Some("value-a"));
+    w.clock.advance_seconds(1);
+    w.harness.run();
+    assert_eq!(w.clipboard.contents(), None, "cleared after 15 s");
+
+    w.harness.get_by_label("Copy B_KEY").click();
+    w.harness.run();
+    w.clipboard.user_copies("something of mine");
+    w.clock.advance_seconds(20);
+    w.harness.run();
+    assert_eq!(w.clipboard.contents().as_deref(), Some("something of mine"), "a later copy is left alone");
+}
+
+#[test]
+fn copy_as_assignment_quotes_like_a_dotenv_line() {
+    let mut w = unlocked_with(&[("GREETING", "", "hello world")]);
+    w.harness.get_by_label("View GREETING").click();
+    w.harness.run();
+    w.harness.get_by_label("Copy as GREETING=value").click();
+    w.harness.run();
+    let copied = w.clipboard.contents().unwrap();
+    assert!(copied.starts_with("GREETING="), "{copied}");
+    assert!(copied.contains("hello world"));
+}
+
+#[test]
+fn edit_changes_the_value_and_bumps_the_version() {
+    let mut w = unlocked_with(&[("API_KEY", "old", "v1")]);
+    w.harness.get_by_label("Edit API_KEY").click();
+    w.harness.run();
+    assert_eq!(field(&w.harness, "Description").value().as_deref(), Some("old"), "prefilled");
+    type_into(&mut w.harness, "Value", "v2");
+    w.harness.get_by_label("Save").click();
+    w.harness.run();
+    assert_eq!(value_of(&w, "API_KEY"), ("v2".to_owned(), 2));
+    assert!(has_text(&w.harness, "v2"), "the list shows the new version");
+
+    // Description only: the version stays.
+    w.harness.get_by_label("Edit API_KEY").click();
+    w.harness.run();
+    replace_in(&mut w.harness, "Description", "new");
+    w.harness.get_by_label("Save").click();
+    w.harness.run();
+    assert_eq!(value_of(&w, "API_KEY"), ("v2".to_owned(), 2));
+}
+
+#[test]
+fn rename_through_the_edit_form_keeps_history() {
+    let mut w = unlocked_with(&[("OLD_NAME", "", "v1")]);
+    {
+        let mut vault = open_vault(&w);
+        let id = vault.find(&SecretName::parse("OLD_NAME").unwrap()).unwrap();
+        vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new("v2")) }).unwrap();
+    }
+    w.harness.get_by_label("Edit OLD_NAME").click();
+    w.harness.run();
+    replace_in(&mut w.harness, "Name", "NEW_NAME");
+    w.harness.get_by_label("Save").click();
+    w.harness.run();
+    assert!(w.harness.query_by_label("Copy NEW_NAME").is_some());
+    assert!(w.harness.query_by_label("Copy OLD_NAME").is_none());
+    let vault = open_vault(&w);
+    let id = vault.find(&SecretName::parse("NEW_NAME").unwrap()).unwrap();
+    assert_eq!(vault.history(id).unwrap().len(), 2);
+}
+
+#[test]
+fn delete_asks_then_undo_restores() {
+    let mut w = unlocked_with(&[("GONE", "", "x"), ("STAYS", "", "y")]);
+    w.harness.get_by_label("Delete GONE").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Delete GONE?"), "the confirmation names the secret");
+    w.harness.get_by_label("Delete").click();
+    w.harness.run();
+    assert!(w.harness.query_by_label("Copy GONE").is_none());
+    assert!(open_vault(&w).find(&SecretName::parse("GONE").unwrap()).is_err());
+    w.harness.get_by_label("Undo").click();
+    w.harness.run();
+    assert!(w.harness.query_by_label("Copy GONE").is_some());
+    assert_eq!(value_of(&w, "GONE").0, "x");
+}
+
+#[test]
+fn several_rows_can_be_deleted_at_once() {
+    let mut w = unlocked_with(&[("A", "", "1"), ("B", "", "2"), ("C", "", "3")]);
+    w.harness.get_by_label("Select A").click();
+    w.harness.run();
+    w.harness.get_by_label("Select C").click();
+    w.harness.run();
+    w.harness.get_by_label("Delete selected (2)").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Delete 2 secrets?"));
+    w.harness.get_by_label("Delete").click();
+    w.harness.run();
+    assert!(w.harness.query_by_label("Copy A").is_none());
+    assert!(w.harness.query_by_label("Copy C").is_none());
+    assert!(w.harness.query_by_label("Copy B").is_some());
+    assert_eq!(open_vault(&w).trash().unwrap().items.len(), 2);
+}
+
+#[test]
+fn trash_restores_and_purges() {
+    let mut w = unlocked_with(&[("KEEP", "", "1"), ("DROP", "", "2")]);
+    for name in ["KEEP", "DROP"] {
+        w.harness.get_by_label(&format!("Delete {name}")).click();
+        w.harness.run();
+        w.harness.get_by_label("Delete").click();
+        w.harness.run();
+    }
+    w.harness.get_by_label("Trash").click();
+    w.harness.run();
+    w.harness.get_by_label("Restore KEEP").click();
+    w.harness.run();
+    w.harness.get_by_label("Purge DROP").click();
+    w.harness.run();
+    w.harness.get_by_label("Delete for good").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "The trash is empty"));
+    let vault = open_vault(&w);
+    assert!(vault.find(&SecretName::parse("KEEP").unwrap()).is_ok());
+    assert!(vault.trash().unwrap().items.is_empty());
+}
+
+#[test]
+fn restoring_from_trash_under_a_taken_name_asks_for_a_new_one() {
+    let mut w = unlocked_with(&[("TOKEN", "", "old")]);
+    w.harness.get_by_label("Delete TOKEN").click();
+    w.harness.run();
+    w.harness.get_by_label("Delete").click();
+    w.harness.run();
+    {
+        let mut vault = open_vault(&w);
+        vault
+            .create_secret(NewSecret {
+                name: SecretName::parse("TOKEN").unwrap(),
+                description: String::new(),
+                value: SecretValue::new("new"),
+            })
+            .unwrap();
+    }
+    w.harness.get_by_label("Trash").click();
+    w.harness.run();
+    w.harness.get_by_label("Restore TOKEN").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "already exists"));
+    replace_in(&mut w.harness, "Name", "TOKEN_OLD");
+    w.harness.get_by_label("Restore").click();
+    w.harness.run();
+    assert_eq!(value_of(&w, "TOKEN_OLD").0, "old");
+    assert_eq!(value_of(&w, "TOKEN").0, "new");
+}
+
+#[test]
+fn history_restore_makes_an_old_value_current_as_a_new_version() {
+    let mut w = unlocked_with(&[("ROTATED", "", "first")]);
+    w.harness.get_by_label("Edit ROTATED").click();
+    w.harness.run();
+    type_into(&mut w.harness, "Value", "second");
+    w.harness.get_by_label("Save").click();
+    w.harness.run();
+    w.harness.get_by_label("View ROTATED").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "second"));
+    w.harness.get_by_label("Restore version 1").click();
+    w.harness.run();
+    assert_eq!(value_of(&w, "ROTATED"), ("first".to_owned(), 3));
+}
+
+#[test]
+fn lock_button_and_shortcut_drop_the_vault_and_clear_our_clipboard() {
+    let mut w = unlocked_with(&[("K", "", "secret-k")]);
+    w.harness.get_by_label("Copy K").click();
+    w.harness.run();
+    w.harness.get_by_label("Lock").click();
+    w.harness.run();
+    assert!(!w.harness.state().is_unlocked());
+    assert!(w.harness.query_by_label("Unlock").is_some());
+    assert_eq!(w.clipboard.contents(), None, "lock clears a copied secret");
+
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked());
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::L);
+    w.harness.run();
+    assert!(!w.harness.state().is_unlocked(), "Ctrl+L locks");
+}
+
+#[test]
+fn auto_lock_after_idle_time() {
+    let mut w = unlocked_with(&[("K", "", "v")]);
+    w.clock.advance_seconds(4 * 60);
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked(), "not yet: the default is 5 minutes");
+    field(&w.harness, "Search secrets").hover();
+    w.harness.run();
+    w.clock.advance_seconds(4 * 60);
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked(), "input resets the idle timer");
+    w.clock.advance_seconds(61);
+    w.harness.run();
+    assert!(!w.harness.state().is_unlocked(), "locked after 5 idle minutes");
+}
+
+#[test]
+fn change_passphrase_from_vault_settings() {
+    let mut w = unlocked_with(&[("K", "", "v")]);
+    w.harness.get_by_label("Vault settings").click();
+    w.harness.run();
+    type_into(&mut w.harness, "Current passphrase", "wrong one");
+    type_into(&mut w.harness, "New passphrase", "a brand new passphrase 42");
+    type_into(&mut w.harness, "Confirm new passphrase", "a brand new passphrase 42");
+    w.harness.get_by_label("Change passphrase").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "current passphrase is wrong"));
+    assert!(Vault::unlock(&w.path, &Passphrase::new(PASSPHRASE)).is_ok(), "nothing changed");
+
+    type_into(&mut w.harness, "Current passphrase", PASSPHRASE);
+    type_into(&mut w.harness, "New passphrase", "a brand new passphrase 42");
+    type_into(&mut w.harness, "Confirm new passphrase", "a brand new passphrase 42");
+    w.harness.get_by_label("Change passphrase").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Passphrase changed"));
+    assert!(Vault::unlock(&w.path, &Passphrase::new("a brand new passphrase 42")).is_ok());
+    assert!(Vault::unlock(&w.path, &Passphrase::new(PASSPHRASE)).is_err());
+}
+
+#[test]
+fn keyboard_only_create_flow() {
+    let mut w = unlocked_with(&[]);
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    w.harness.run();
+    field(&w.harness, "Name").type_text("TYPED_KEY");
+    w.harness.run();
+    w.harness.key_press(Key::Tab);
+    w.harness.run();
+    assert!(field(&w.harness, "Description").is_focused(), "Tab goes to the next field");
+    w.harness.key_press(Key::Tab);
+    w.harness.run();
+    w.harness.key_press(Key::Tab);
+    w.harness.run();
+    // Past the show/hide toggle, into the value.
+    if !field(&w.harness, "Value").is_focused() {
+        field(&w.harness, "Value").focus();
+        w.harness.run();
+    }
+    field(&w.harness, "Value").type_text("typed-value");
+    w.harness.run();
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    w.harness.run();
+    assert_eq!(value_of(&w, "TYPED_KEY").0, "typed-value");
+}
