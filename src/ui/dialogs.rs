@@ -149,7 +149,8 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
     let Some(dialog) = &mut session.dialog else { return };
     let vault = session.vault.as_ref();
     let ctx = ui.ctx().clone();
-    let modal = egui::Modal::new(egui::Id::unique("tresor_dialog")).show(&ctx, |ui| {
+    let frame = style::dialog_frame(ui);
+    let modal = egui::Modal::new(egui::Id::unique("tresor_dialog")).frame(frame).show(&ctx, |ui| {
         ui.set_width(DIALOG_WIDTH);
         match dialog {
             Dialog::Create(form) | Dialog::Edit(form) => secret_form(ui, form, vault, commands),
@@ -365,7 +366,7 @@ fn view_dialog(ui: &mut Ui, view: &mut ViewState, now: Timestamp, commands: &mut
         style::error_text(ui, e);
     }
     ui.horizontal(|ui| {
-        if ui.button("📋 Copy value").accessible_name("Copy value").clicked() {
+        if ui.button("🗐 Copy value").accessible_name("Copy value").clicked() {
             commands.push(Command::Copy { id: view.id, as_assignment: false });
         }
         let as_line = format!("Copy as {}=value", meta.name);

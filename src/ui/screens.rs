@@ -75,7 +75,7 @@ impl SetupForm {
     }
 
     pub fn failed(&mut self, error: &Error) {
-        self.error = Some(error.to_string());
+        self.error = Some(style::sentence(&error.to_string()));
     }
 }
 
@@ -105,8 +105,9 @@ impl UnlockForm {
             Error::WrongPassphrase => UnlockError { message: "Wrong passphrase. Try again.".into(), damaged: false },
             other => UnlockError {
                 message: format!(
-                    "This vault cannot be opened: {other} Your passphrase was not the problem. Restore a backup, \
-                     or get out what is readable with `tresor --salvage list`."
+                    "{} Your passphrase was not the problem. Restore a backup, or get out what is readable \
+                     with `tresor --salvage list`.",
+                    style::sentence(&other.to_string())
                 ),
                 damaged: true,
             },
@@ -195,6 +196,10 @@ pub(crate) fn setup(ui: &mut Ui, form: &mut SetupForm, busy: Option<&'static str
         }
         ui.add_space(4.0);
         let pass = passphrase_field(ui, "Passphrase", &mut form.passphrase, form.show);
+        let pass_entered = pass.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        if busy.is_none() && !form.path_editable && ui.memory(|m| m.focused().is_none()) {
+            pass.request_focus();
+        }
         if pass.changed() {
             form.strength = strength(form.passphrase.as_str());
             form.error = None;
@@ -216,7 +221,7 @@ pub(crate) fn setup(ui: &mut Ui, form: &mut SetupForm, busy: Option<&'static str
         }
         ui.horizontal(|ui| {
             let submit = style::primary(ui, form.ready(), "Create vault");
-            let entered = (pass.lost_focus() || confirm.lost_focus()) && ui.input(|i| i.key_pressed(Key::Enter));
+            let entered = pass_entered || (confirm.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)));
             if submit.clicked() || (entered && form.ready()) {
                 commands.push(Command::CreateVault);
             }
@@ -239,7 +244,12 @@ pub(crate) fn locked(
         ui.label(weak(vault_path.display().to_string()).monospace());
         ui.add_space(6.0);
         let pass = passphrase_field(ui, "Passphrase", &mut form.passphrase, false);
-        if form.focus && busy.is_none() {
+        // Read before any refocusing below: `lost_focus` looks at the focus as it is now.
+        let entered = pass.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        // The only field of the screen: it takes the keyboard whenever nothing else has it
+        // (also after the window regains focus).
+        let nothing_focused = ui.memory(|m| m.focused().is_none());
+        if (form.focus || nothing_focused) && busy.is_none() && form.other_path.is_none() {
             pass.request_focus();
             form.focus = false;
         }
@@ -264,7 +274,6 @@ pub(crate) fn locked(
             working(ui, caption);
             return;
         }
-        let entered = pass.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
         if style::primary(ui, !form.passphrase.is_empty(), "Unlock").clicked()
             || (entered && !form.passphrase.is_empty())
         {
@@ -387,8 +396,8 @@ pub(crate) fn toasts(
             if let Some((label, clear_at)) = clipboard {
                 frame(ui).show(ui, |ui| {
                     let text = match clear_at {
-                        Some(at) => format!("📋 {label} copied · clears in {} s", ((at.0 - now.0 + 999) / 1000).max(1)),
-                        None => format!("📋 {label} copied"),
+                        Some(at) => format!("🗐 {label} copied · clears in {} s", ((at.0 - now.0 + 999) / 1000).max(1)),
+                        None => format!("🗐 {label} copied"),
                     };
                     ui.label(text);
                 });

@@ -117,9 +117,9 @@ struct Columns {
 
 impl Columns {
     fn new(left: f32, width: f32) -> Self {
-        let fixed = [30.0, 0.0, 0.0, 96.0, 64.0, 110.0, 140.0];
+        let fixed = [30.0, 0.0, 0.0, 90.0, 64.0, 110.0, 150.0];
         let flexible = (width - fixed.iter().sum::<f32>()).max(160.0);
-        let widths = [fixed[0], flexible * 0.42, flexible * 0.58, fixed[3], fixed[4], fixed[5], fixed[6]];
+        let widths = [fixed[0], flexible * 0.5, flexible * 0.5, fixed[3], fixed[4], fixed[5], fixed[6]];
         let mut x = [left; 7];
         for i in 1..7 {
             x[i] = x[i - 1] + widths[i - 1];
@@ -277,6 +277,7 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
     }
     let list = &session.list;
     let selected = &mut session.selected;
+    ui.spacing_mut().item_spacing.y = 2.0;
     egui::ScrollArea::vertical().auto_shrink(false).show_rows(ui, ROW_HEIGHT, view.len(), |ui, range| {
         for &index in &view[range] {
             let meta = &list.row(index).meta;
@@ -317,8 +318,9 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
                     ui.label(style::relative(now, meta.modified)).on_hover_text(style::exact(meta.modified));
                 });
                 in_cell(ui, cols.cell(rect, 6), |ui| {
+                    ui.spacing_mut().item_spacing.x = 4.0;
                     let id = meta.id;
-                    if style::icon_button(ui, "📋", &format!("Copy {name}"), "Copy value").clicked() {
+                    if style::icon_button(ui, "🗐", &format!("Copy {name}"), "Copy value").clicked() {
                         commands.push(Command::Copy { id, as_assignment: false });
                     }
                     if style::icon_button(ui, "👁", &format!("View {name}"), "View value and history").clicked() {

@@ -47,7 +47,7 @@ pub fn secondary(ui: &mut Ui, label: &str) -> egui::Response {
 /// A small icon-only button whose accessible name and tooltip say what it does.
 pub fn icon_button(ui: &mut Ui, icon: &str, name: &str, tooltip: &str) -> egui::Response {
     ui.add(
-        egui::Button::new(RichText::new(icon).size(15.0)).frame_when_inactive(false).min_size(egui::vec2(28.0, 26.0)),
+        egui::Button::new(RichText::new(icon).size(15.0)).frame_when_inactive(false).min_size(egui::vec2(30.0, 26.0)),
     )
     .accessible_name(name)
     .on_hover_text(tooltip)
@@ -71,12 +71,29 @@ pub fn note(ui: &Ui) -> egui::Frame {
 
 pub fn error_text(ui: &mut Ui, text: &str) {
     let color = ui.visuals().error_fg_color;
-    ui.label(RichText::new(text).color(color));
+    ui.label(RichText::new(sentence(text)).color(color));
 }
 
 pub fn warning_text(ui: &mut Ui, text: &str) {
     let color = ui.visuals().warn_fg_color;
-    ui.label(RichText::new(format!("⚠ {text}")).color(color));
+    ui.label(RichText::new(format!("⚠ {}", sentence(text))).color(color));
+}
+
+/// The core's messages are written for the command line ("tresor: the name …"); on screen they
+/// read as sentences: capital first letter, final period.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.trim().chars();
+    let Some(first) = chars.next() else { return String::new() };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with(['.', '!', '?', '…']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The frame of every dialog.
+pub fn dialog_frame(ui: &Ui) -> egui::Frame {
+    egui::Frame::popup(ui.style()).inner_margin(Margin::same(22)).corner_radius(CornerRadius::same(10))
 }
 
 pub fn weak(text: impl Into<String>) -> RichText {
