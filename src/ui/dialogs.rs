@@ -245,6 +245,7 @@ fn secret_form(ui: &mut Ui, form: &mut SecretForm, vault: Option<&Vault>, comman
     let value = ui
         .add(
             egui::TextEdit::multiline(&mut form.value)
+                .id(super::secret_field_id("Value"))
                 .password(!form.show_value)
                 .font(egui::TextStyle::Monospace)
                 .desired_rows(3)

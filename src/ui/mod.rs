@@ -199,6 +199,25 @@ impl Jobs {
     }
 }
 
+/// Labels of the fields that hold a passphrase or a secret value. Their widgets get stable ids
+/// so that their state — egui keeps an undo history of every text field, with plaintext copies —
+/// can be dropped as soon as a form closes.
+const SECRET_FIELDS: [&str; 6] =
+    ["Passphrase", "Confirm passphrase", "Current passphrase", "New passphrase", "Confirm new passphrase", "Value"];
+
+pub(crate) fn secret_field_id(label: &str) -> egui::Id {
+    egui::Id::unique(("tresor secret field", label))
+}
+
+/// Drops the widget state (cursor, undo history) of every secret field.
+fn forget_secret_fields(ctx: &egui::Context) {
+    ctx.data_mut(|d| {
+        for label in SECRET_FIELDS {
+            d.remove::<egui::text_edit::TextEditState>(secret_field_id(label));
+        }
+    });
+}
+
 /// The Tresor window.
 pub struct App {
     pub(crate) vault_path: PathBuf,
@@ -245,6 +264,10 @@ impl App {
         matches!(self.screen, Screen::Unlocked(_))
     }
 
+    fn has_dialog(&self) -> bool {
+        matches!(&self.screen, Screen::Unlocked(s) if s.dialog.is_some())
+    }
+
     /// Whether a slow job (key derivation) is running.
     pub fn is_busy(&self) -> bool {
         self.jobs.running.is_some()
@@ -266,6 +289,7 @@ impl App {
         self.run_timers(&ctx, now);
         self.read_shortcuts(&ctx);
 
+        let had_dialog = self.has_dialog();
         let mut commands = std::mem::take(&mut self.commands);
         let busy = self.jobs.running;
         match &mut self.screen {
@@ -278,6 +302,9 @@ impl App {
         screens::toasts(ui, &self.toasts, self.clipboard.pending(), now, &mut commands);
         for command in commands {
             self.apply(&ctx, command);
+        }
+        if had_dialog && !self.has_dialog() {
+            forget_secret_fields(&ctx);
         }
         self.schedule_repaint(&ctx, now);
     }
@@ -636,6 +663,7 @@ impl App {
             }
             Command::ChangePassphrase => {
                 if let Some((current, new)) = session.settings.take_change() {
+                    forget_secret_fields(ctx);
                     let vault = session.vault.take();
                     if let Some(mut vault) = vault {
                         self.jobs.spawn(ctx, "Deriving your new key…", move || {

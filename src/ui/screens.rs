@@ -141,8 +141,9 @@ fn brand(ui: &mut Ui, title: &str) {
 
 /// A masked passphrase field with its visible label, named for screen readers and tests.
 pub(crate) fn passphrase_field(ui: &mut Ui, label: &str, text: &mut SecretText, show: bool) -> egui::Response {
+    let id = super::secret_field_id(label);
     let label = ui.label(label);
-    ui.add(egui::TextEdit::singleline(text).password(!show).desired_width(f32::INFINITY)).labelled_by(label.id)
+    ui.add(egui::TextEdit::singleline(text).id(id).password(!show).desired_width(f32::INFINITY)).labelled_by(label.id)
 }
 
 fn strength_meter(ui: &mut Ui, strength: &Option<Strength>) {

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Launches the real app in a real X window (Xvfb) against a temporary vault: it must start, show
+# a window titled "Tresor", and exit cleanly (code 0) on Ctrl+Q. Keeps a screenshot in
+# ci-artifacts/ as evidence. Run from the repository root after the binary is built.
+set -euo pipefail
+bin=${1:-target/debug/tresor}
+art=ci-artifacts
+mkdir -p "$art"
+
+need=()
+for pkg in xvfb xdotool imagemagick libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}") >/dev/null
+fi
+
+tmp=$(mktemp -d)
+disp=:$((100 + RANDOM % 100))
+Xvfb "$disp" -screen 0 1280x800x24 >/dev/null 2>&1 &
+xvfb=$!
+cleanup() { kill "$xvfb" 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+sleep 1
+
+printf 'smoke test passphrase\n' > "$tmp/pass"
+"$bin" --vault "$tmp/vault.db" --passphrase-file "$tmp/pass" init \
+  --kdf-memory-mib 64 --kdf-iterations 3 --kdf-parallelism 4 >/dev/null
+
+DISPLAY=$disp "$bin" --vault "$tmp/vault.db" >"$tmp/app.log" 2>&1 &
+app=$!
+win=""
+for _ in $(seq 1 60); do
+  win=$(DISPLAY=$disp xdotool search --name '^Tresor$' 2>/dev/null | head -1 || true)
+  [ -n "$win" ] && break
+  kill -0 "$app" 2>/dev/null || { echo "the app exited before showing a window:"; cat "$tmp/app.log"; exit 1; }
+  sleep 0.5
+done
+[ -n "$win" ] || { echo "no window titled Tresor appeared within 30 s"; cat "$tmp/app.log"; exit 1; }
+sleep 2
+DISPLAY=$disp import -window root "$art/tresor-locked.png"
+echo "window $win is up; screenshot in $art/tresor-locked.png"
+
+DISPLAY=$disp xdotool windowfocus "$win"
+sleep 0.3
+DISPLAY=$disp xdotool key ctrl+q
+for _ in $(seq 1 40); do
+  kill -0 "$app" 2>/dev/null || break
+  sleep 0.25
+done
+if kill -0 "$app" 2>/dev/null; then
+  echo "the app did not exit within 10 s of Ctrl+Q"
+  kill "$app"
+  exit 1
+fi
+wait "$app" && code=0 || code=$?
+[ "$code" -eq 0 ] || { echo "the app exited with code $code"; cat "$tmp/app.log"; exit 1; }
+echo "the app exited cleanly on request"
