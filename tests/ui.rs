@@ -541,13 +541,13 @@ fn keyboard_only_create_flow() {
     assert!(field(&w.harness, "Description").is_focused(), "Tab goes to the next field");
     w.harness.key_press(Key::Tab);
     w.harness.run();
+    assert!(field(&w.harness, "Value").is_focused(), "Tab goes from the description to the value");
     w.harness.key_press(Key::Tab);
     w.harness.run();
-    // Past the show/hide toggle, into the value.
-    if !field(&w.harness, "Value").is_focused() {
-        field(&w.harness, "Value").focus();
-        w.harness.run();
-    }
+    assert!(w.harness.get_by_label("Show value").is_focused(), "then to the show/hide toggle");
+    w.harness.key_press_modifiers(Modifiers::SHIFT, Key::Tab);
+    w.harness.run();
+    assert!(field(&w.harness, "Value").is_focused(), "Shift+Tab goes back");
     field(&w.harness, "Value").type_text("typed-value");
     w.harness.run();
     w.harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);

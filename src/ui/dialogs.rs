@@ -146,21 +146,30 @@ impl SecretForm {
 
 /// Shows the open dialog, if any.
 pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
-    let Some(dialog) = &mut session.dialog else { return };
+    let Some(dialog) = &mut session.dialog else {
+        session.dialog_shown = None;
+        return;
+    };
+    let kind = std::mem::discriminant(&*dialog);
+    if session.dialog_shown != Some(kind) {
+        session.dialog_shown = Some(kind);
+        session.dialog_serial += 1;
+    }
     let vault = session.vault.as_ref();
     let ctx = ui.ctx().clone();
     let frame = style::dialog_frame(ui);
-    let modal = egui::Modal::new(egui::Id::unique("tresor_dialog")).frame(frame).show(&ctx, |ui| {
-        ui.set_width(DIALOG_WIDTH);
-        match dialog {
-            Dialog::Create(form) | Dialog::Edit(form) => secret_form(ui, form, vault, commands),
-            Dialog::View(view) => view_dialog(ui, view, now, commands),
-            Dialog::ConfirmDelete(names) => confirm_delete(ui, names, commands),
-            Dialog::ConfirmPurge(target) => confirm_purge(ui, *target, commands),
-            Dialog::RestoreAs { taken, name, error, .. } => restore_as(ui, taken, name, error, commands),
-            Dialog::Strengthen(form) => strengthen(ui, form, commands),
-        }
-    });
+    let modal =
+        egui::Modal::new(egui::Id::unique(("tresor_dialog", session.dialog_serial))).frame(frame).show(&ctx, |ui| {
+            ui.set_width(DIALOG_WIDTH);
+            match dialog {
+                Dialog::Create(form) | Dialog::Edit(form) => secret_form(ui, form, vault, commands),
+                Dialog::View(view) => view_dialog(ui, view, now, commands),
+                Dialog::ConfirmDelete(names) => confirm_delete(ui, names, commands),
+                Dialog::ConfirmPurge(target) => confirm_purge(ui, *target, commands),
+                Dialog::RestoreAs { taken, name, error, .. } => restore_as(ui, taken, name, error, commands),
+                Dialog::Strengthen(form) => strengthen(ui, form, commands),
+            }
+        });
     if modal.is_top_modal && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
         commands.push(Command::CloseDialog);
     }
@@ -234,14 +243,16 @@ fn secret_form(ui: &mut Ui, form: &mut SecretForm, vault: Option<&Vault>, comman
         if edit {
             ui.label(weak("leave empty to keep the current value"));
         }
-        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            let (text, name) = if form.show_value { ("Hide", "Hide value") } else { ("Show", "Show value") };
-            if ui.small_button(text).accessible_name(name).clicked() {
-                form.show_value = !form.show_value;
-            }
-        });
-        label
+        // The show/hide toggle's place; the button itself is added after the field, so that Tab
+        // goes from the value to the toggle, not through the toggle into the value.
+        let toggle = ui
+            .with_layout(Layout::right_to_left(Align::Center), |ui| {
+                ui.allocate_exact_size(egui::vec2(56.0, ui.spacing().interact_size.y - 4.0), egui::Sense::hover()).0
+            })
+            .inner;
+        (label, toggle)
     });
+    let (value_label, toggle) = value_label.inner;
     let value = ui
         .add(
             egui::TextEdit::multiline(&mut form.value)
@@ -252,7 +263,18 @@ fn secret_form(ui: &mut Ui, form: &mut SecretForm, vault: Option<&Vault>, comman
                 .hint_text(if edit { "New value" } else { "Paste the key or token" })
                 .desired_width(f32::INFINITY),
         )
-        .labelled_by(value_label.inner.id);
+        .labelled_by(value_label.id);
+    let (text, toggle_name) = if form.show_value { ("Hide", "Hide value") } else { ("Show", "Show value") };
+    // A child Ui over the reserved place: draws there without moving this Ui's cursor.
+    let mut toggle_ui =
+        ui.new_child(egui::UiBuilder::new().max_rect(toggle).layout(Layout::right_to_left(Align::Center)));
+    if toggle_ui
+        .add(egui::Button::new(RichText::new(text).small()).wrap_mode(egui::TextWrapMode::Extend))
+        .accessible_name(toggle_name)
+        .clicked()
+    {
+        form.show_value = !form.show_value;
+    }
     if value.changed() {
         form.value_touched = true;
         changed = true;

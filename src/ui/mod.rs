@@ -146,6 +146,10 @@ pub(crate) struct Session {
     pub list: SecretList,
     pub selected: BTreeSet<SecretId>,
     pub dialog: Option<Dialog>,
+    /// Which dialog was shown last frame and how many have opened: each opening gets a fresh
+    /// window id, so egui sizes it for its own content rather than the previous dialog's.
+    pub dialog_shown: Option<std::mem::Discriminant<Dialog>>,
+    pub dialog_serial: u64,
     pub trash: Vec<TrashedSecret>,
     pub settings: SettingsForm,
     pub focus_search: bool,
@@ -160,6 +164,8 @@ impl Session {
             list: SecretList::new(listing.items, damaged),
             selected: BTreeSet::new(),
             dialog: None,
+            dialog_shown: None,
+            dialog_serial: 0,
             trash: Vec::new(),
             settings: SettingsForm::default(),
             focus_search: false,

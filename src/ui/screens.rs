@@ -353,7 +353,7 @@ pub(crate) fn unlocked(
         ui.add_space(2.0);
     });
     if prefs.sidebar_open {
-        egui::Panel::left("sidebar").resizable(false).exact_size(190.0).show(ui, |ui| {
+        egui::Panel::left("sidebar").resizable(false).exact_size(170.0).show(ui, |ui| {
             ui.add_space(12.0);
             ui.label(RichText::new("SETTINGS").small().strong().weak());
             ui.add_space(2.0);

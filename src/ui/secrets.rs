@@ -116,10 +116,14 @@ struct Columns {
 }
 
 impl Columns {
+    /// Below this width the Value column (always `••••••••` anyway) gives its room to the name.
+    const NARROW: f32 = 700.0;
+
     fn new(left: f32, width: f32) -> Self {
-        let fixed = [30.0, 0.0, 0.0, 90.0, 64.0, 110.0, 150.0];
+        let value = if width < Self::NARROW { 0.0 } else { 90.0 };
+        let fixed = [30.0, 0.0, 0.0, value, 64.0, 104.0, 136.0];
         let flexible = (width - fixed.iter().sum::<f32>()).max(160.0);
-        let widths = [fixed[0], flexible * 0.5, flexible * 0.5, fixed[3], fixed[4], fixed[5], fixed[6]];
+        let widths = [fixed[0], flexible * 0.55, flexible * 0.45, fixed[3], fixed[4], fixed[5], fixed[6]];
         let mut x = [left; 7];
         for i in 1..7 {
             x[i] = x[i - 1] + widths[i - 1];
@@ -127,10 +131,14 @@ impl Columns {
         Columns { x, widths }
     }
 
+    fn shows(&self, i: usize) -> bool {
+        self.widths[i] > 0.0
+    }
+
     fn cell(&self, row: egui::Rect, i: usize) -> egui::Rect {
         egui::Rect::from_min_size(
             egui::pos2(self.x[i] + 4.0, row.min.y),
-            egui::vec2(self.widths[i] - 8.0, row.height()),
+            egui::vec2(self.widths[i] - 12.0, row.height()),
         )
     }
 }
@@ -157,7 +165,7 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
     });
     ui.label(weak(
         "Keys and tokens your programs read from environment variables, encrypted on this machine. \
-         Copy one, or hand them all to a program with `tresor run`.",
+         Copy one when you need it, or hand them to a program with the tresor run command.",
     ));
     ui.add_space(2.0);
     style::note(ui).show(ui, |ui| {
@@ -242,6 +250,9 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
         (true, true) => " ⏷",
     };
     for (i, title) in [(1, "Name"), (2, "Description"), (3, "Value"), (4, "Version"), (5, "Modified")] {
+        if !cols.shows(i) {
+            continue;
+        }
         in_cell(ui, cols.cell(header, i), |ui| {
             let key = match i {
                 1 => Some(super::secrets::SortKey::Name),
@@ -267,7 +278,7 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
             }
         });
     }
-    ui.separator();
+    ui.add(egui::Separator::default().spacing(2.0));
 
     let view: Vec<usize> = list.view().to_vec();
     if view.is_empty() {
@@ -308,9 +319,11 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
                         ui.add(egui::Label::new(&meta.description).truncate());
                     }
                 });
-                in_cell(ui, cols.cell(rect, 3), |ui| {
-                    ui.label(RichText::new("••••••••").weak());
-                });
+                if cols.shows(3) {
+                    in_cell(ui, cols.cell(rect, 3), |ui| {
+                        ui.label(RichText::new("••••••••").weak());
+                    });
+                }
                 in_cell(ui, cols.cell(rect, 4), |ui| {
                     ui.label(format!("v{}", meta.version));
                 });

@@ -1,0 +1,129 @@
+//! App benchmarks (CPU side, in the egui_kittest harness: layout and tessellation, no GPU).
+//! `cargo bench --bench ui`; numbers go into README.md.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use egui::Key;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use tresor::clipboard::FakeClipboard;
+use tresor::ui::{App, AppOptions};
+use tresor::vault::SystemClock;
+use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Vault};
+
+const SIZES: [usize; 3] = [100, 10_000, 100_000];
+const PASS: &str = "benchmark passphrase";
+
+fn build_vault(dir: &Path, n: usize) -> PathBuf {
+    let path = dir.join(format!("ui-{n}.db"));
+    let mut vault = Vault::create(&path, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
+        let batch = chunk
+            .iter()
+            .map(|i| NewSecret {
+                name: SecretName::parse(&format!("SERVICE_{i:06}_API_KEY")).unwrap(),
+                description: format!("Key number {i} for the benchmark service"),
+                value: SecretValue::new(format!("sk-{i:06}")),
+            })
+            .collect();
+        vault.create_many(batch).unwrap();
+    }
+    path
+}
+
+fn options(path: &Path) -> AppOptions {
+    AppOptions {
+        vault_path: path.to_owned(),
+        prefs_path: None,
+        clock: Arc::new(SystemClock),
+        clipboard: Box::new(FakeClipboard::new()),
+        background_jobs: false,
+        kdf_override: Some(KdfParams::insecure_for_tests()),
+    }
+}
+
+/// An app unlocked through its own UI, on the Secrets page.
+fn unlocked(path: &Path) -> Harness<'static, App> {
+    let mut h = Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_ui_state(|ui, app: &mut App| app.show(ui), App::new(options(path)));
+    h.run();
+    let field = h
+        .get_all_by_label("Passphrase")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::PasswordInput)
+        .unwrap();
+    field.focus();
+    h.run();
+    h.get_all_by_label("Passphrase")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::PasswordInput)
+        .unwrap()
+        .type_text(PASS);
+    h.run();
+    h.get_by_label("Unlock").click();
+    h.run();
+    assert!(h.state().is_unlocked());
+    h
+}
+
+/// One full CPU frame: layout, then tessellation of what it drew.
+fn frame(h: &mut Harness<'static, App>) {
+    h.step();
+    let shapes = h.output().shapes.clone();
+    black_box(h.ctx.tessellate(shapes, 1.0));
+}
+
+fn ui(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<(usize, PathBuf)> = SIZES.iter().map(|&n| (n, build_vault(dir.path(), n))).collect();
+
+    let mut group = c.benchmark_group("secrets_page_frame");
+    for (n, path) in &paths {
+        let mut h = unlocked(path);
+        group.bench_function(BenchmarkId::from_parameter(n), |b| b.iter(|| frame(&mut h)));
+    }
+    group.finish();
+
+    // One keystroke in the search field over the largest vault: the filter runs again over every
+    // name and description, then a frame is drawn. Alternates typing and deleting a letter.
+    let mut group = c.benchmark_group("search_keystroke");
+    let (n, path) = paths.last().unwrap();
+    let mut h = unlocked(path);
+    h.get_by_label("Search secrets").focus();
+    h.run();
+    h.get_by_label("Search secrets").type_text("service_0");
+    h.run();
+    let mut typed = false;
+    group.bench_function(BenchmarkId::from_parameter(n), |b| {
+        b.iter(|| {
+            if typed {
+                h.key_press(Key::Backspace);
+            } else {
+                h.get_by_label("Search secrets").type_text("4");
+            }
+            typed = !typed;
+            frame(&mut h);
+        })
+    });
+    group.finish();
+
+    // From nothing to the first frame of the lock screen (no window: that part is measured with
+    // the real binary under Xvfb, see README).
+    let mut group = c.benchmark_group("startup_to_unlock_screen");
+    let (_, path) = &paths[0];
+    group.bench_function("app_new_and_first_frame", |b| {
+        b.iter(|| {
+            let mut h = Harness::builder()
+                .with_size([1100.0, 720.0])
+                .build_ui_state(|ui, app: &mut App| app.show(ui), App::new(options(path)));
+            frame(&mut h);
+            black_box(h.state().is_unlocked())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ui);
+criterion_main!(benches);
