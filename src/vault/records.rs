@@ -36,6 +36,17 @@ fn blob_array<const N: usize>(row: &Row<'_>, index: usize) -> rusqlite::Result<[
     })
 }
 
+/// A sealed column's bytes. Tresor only ever stores BLOBs there; anything else (one flipped bit
+/// in SQLite's record header turns a BLOB into TEXT) is read as no bytes, which fails to open
+/// like any damaged ciphertext: that one record is reported, and reading the rows around it
+/// does not fail.
+fn sealed_bytes(row: &Row<'_>, index: usize) -> rusqlite::Result<Vec<u8>> {
+    Ok(match row.get_ref(index)? {
+        rusqlite::types::ValueRef::Blob(bytes) => bytes.to_vec(),
+        _ => Vec::new(),
+    })
+}
+
 impl SecretRow {
     pub const COLUMNS: &'static str =
         "id, name_index, revision, version, created, modified, value_set, deleted, name, description, value";
@@ -43,9 +54,9 @@ impl SecretRow {
 
     pub fn from_row(row: &Row<'_>) -> rusqlite::Result<SecretRow> {
         let mut secret = Self::bookkeeping_from_row(row)?;
-        secret.name = row.get(8)?;
-        secret.description = row.get(9)?;
-        secret.value = row.get(10)?;
+        secret.name = sealed_bytes(row, 8)?;
+        secret.description = sealed_bytes(row, 9)?;
+        secret.value = sealed_bytes(row, 10)?;
         Ok(secret)
     }
 
@@ -141,7 +152,7 @@ impl HistoryRow {
             version: row.get(2)?,
             created: row.get(3)?,
             replaced: row.get(4)?,
-            value: row.get::<_, Option<Vec<u8>>>(5)?.unwrap_or_default(),
+            value: sealed_bytes(row, 5)?,
         })
     }
 

@@ -41,9 +41,10 @@
 
 use std::fs::OpenOptions;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::crypto::{self, KdfParams};
@@ -195,10 +196,15 @@ pub fn create(path: &Path, header: &Header) -> Result<Connection> {
 
 fn remove_with_sidecars(path: &Path) {
     for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(p);
+        let _ = std::fs::remove_file(sidecar(path, suffix));
     }
+}
+
+/// The path of one of SQLite's files beside the database: `-wal`, `-shm`, `-journal`.
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
 }
 
 /// Opens an existing vault file, after making sure it is one, without modifying anything that
@@ -222,7 +228,15 @@ pub fn open(path: &Path) -> Result<Connection> {
         return Err(not_a_vault("it is not an SQLite database"));
     }
     drop(file);
+    // A -wal file already beside the database (another program's, or left by a crash) holds
+    // committed pages, and closing the last connection would checkpoint them into the main file.
+    // Until the file is known to be a vault this build may write, closing must not do that: a
+    // file that is refused is left exactly as it was.
+    let existing_wal = sidecar(path, "-wal").exists();
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    if existing_wal {
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    }
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let has_header: bool = conn
         .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vault_header'", [], |r| {
@@ -238,6 +252,9 @@ pub fn open(path: &Path) -> Result<Connection> {
     }
     if version < 1 {
         return Err(Error::CorruptFile { detail: format!("unknown format version {version}") });
+    }
+    if existing_wal {
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
     }
     configure(&conn)?;
     // Future formats migrate here, one version at a time, each step in one transaction.
