@@ -633,3 +633,149 @@ fn acknowledged_changes_survive_sigkill_at_random_moments() {
     );
     assert!(stats.acknowledged >= runs as usize, "the writer made too few changes to prove anything");
 }
+
+// ---- 2. two processes writing one vault at once --------------------------------------------
+
+const SHARED_PASSPHRASE: &str = "passphrase shared by every writer";
+const APP_VAULT: &str = "TRESOR_CRASH_APP_VAULT";
+const APP_ROUNDS: &str = "TRESOR_CRASH_APP_ROUNDS";
+/// Names every writer updates; the vault has them before the writers start. (Two `tresor set`
+/// of the same *new* name at once are a different story: the command line looks the name up and
+/// then creates it in a second transaction, so the slower one reports the name as taken.)
+const SHARED_NAMES: [&str; 4] = ["SHARED_A", "SHARED_B", "SHARED_C", "SHARED_D"];
+
+/// What writer `writer` sets in round `round`: one of the shared names every third round,
+/// otherwise one of its own, with a value nobody else writes.
+fn concurrent_write(writer: &str, round: usize, rng: &mut Rng) -> (String, String) {
+    let name = if round.is_multiple_of(3) {
+        SHARED_NAMES[(round / 3) % SHARED_NAMES.len()].to_owned()
+    } else {
+        format!("{writer}_{}", round % 8)
+    };
+    (name, format!("{writer}-round-{round}-{}", rng.text(12)))
+}
+
+/// Like the app: one vault unlocked for the whole run, writing while the command line writes
+/// too. Every write must succeed; a "database is locked" would panic here.
+#[test]
+#[ignore = "a child process of concurrent_writers_lose_nothing_and_never_see_a_locked_database"]
+fn child_app_writer() {
+    let Some(path) = std::env::var_os(APP_VAULT) else { return };
+    let rounds = env_number(APP_ROUNDS, 0) as usize;
+    let mut vault = Vault::unlock(Path::new(&path), &Passphrase::new(SHARED_PASSPHRASE)).unwrap();
+    let mut rng = Rng::new(7);
+    for round in 0..rounds {
+        let (name, value) = concurrent_write("APP", round, &mut rng);
+        let name = SecretName::parse(&name).unwrap();
+        let value = SecretValue::new(value.as_str());
+        match vault.find(&name) {
+            Ok(id) => drop(vault.update(id, SecretUpdate { description: None, value: Some(value) }).unwrap()),
+            Err(Error::NotFound { .. }) => {
+                drop(vault.create_secret(NewSecret { name, description: String::new(), value }).unwrap())
+            }
+            Err(e) => panic!("{e}"),
+        }
+        say(&format!("WROTE {round}"));
+    }
+}
+
+/// Values of `name`, oldest first (its history, then its current value).
+fn values_oldest_first(vault: &Vault, name: &str) -> Vec<String> {
+    let id = vault.find(&SecretName::parse(name).unwrap()).unwrap();
+    let versions = vault.history(id).unwrap();
+    let numbers: Vec<u32> = versions.iter().rev().map(|v| v.version).collect();
+    assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>(), "{name}: versions without gaps");
+    versions.iter().rev().map(|v| vault.reveal_version(id, v.version).unwrap().expose().to_owned()).collect()
+}
+
+#[test]
+fn concurrent_writers_lose_nothing_and_never_see_a_locked_database() {
+    const ROUNDS: usize = 60;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let pass_file = dir.path().join("pass");
+    std::fs::write(&pass_file, format!("{SHARED_PASSPHRASE}\n")).unwrap();
+    let mut vault = Vault::create(&path, &Passphrase::new(SHARED_PASSPHRASE), KdfParams::insecure_for_tests()).unwrap();
+    for name in SHARED_NAMES {
+        let value = SecretValue::new(format!("initial value of {name}"));
+        let new = NewSecret { name: SecretName::parse(name).unwrap(), description: String::new(), value };
+        vault.create_secret(new).unwrap();
+    }
+    drop(vault);
+
+    let started = Instant::now();
+    // The app's core in one process, holding the vault open throughout...
+    let mut app = child_command("child_app_writer")
+        .env(APP_VAULT, &path)
+        .env(APP_ROUNDS, ROUNDS.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (app_lines, app_reader) = child_lines(&mut app);
+    // ...and two command lines, one `tresor set` after another, at the same time.
+    let cli_writers: Vec<_> = ["CLI1", "CLI2"]
+        .into_iter()
+        .enumerate()
+        .map(|(n, writer)| {
+            let (path, pass_file) = (path.clone(), pass_file.clone());
+            std::thread::spawn(move || {
+                let mut rng = Rng::new(n as u64 + 1);
+                let mut written = Vec::new();
+                for round in 0..ROUNDS {
+                    let (name, value) = concurrent_write(writer, round, &mut rng);
+                    let mut child = Command::new(env!("CARGO_BIN_EXE_tresor"))
+                        .args(["set", &name])
+                        .env("TRESOR_VAULT", &path)
+                        .env("TRESOR_PASSPHRASE_FILE", &pass_file)
+                        .stdin(Stdio::piped())
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .unwrap();
+                    child.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
+                    let out = child.wait_with_output().unwrap();
+                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    assert_eq!(out.status.code(), Some(0), "{writer} round {round}, set {name}: {stderr}");
+                    assert!(!stderr.to_lowercase().contains("locked"), "{stderr}");
+                    written.push((name, value));
+                }
+                written
+            })
+        })
+        .collect();
+    let mut written: Vec<Vec<(String, String)>> = cli_writers.into_iter().map(|w| w.join().unwrap()).collect();
+    let app_out = app.wait_with_output().unwrap();
+    app_reader.join().unwrap();
+    assert!(app_out.status.success(), "the app's writes failed:\n{}", String::from_utf8_lossy(&app_out.stderr));
+    assert_eq!(app_lines.try_iter().count(), ROUNDS);
+    let mut rng = Rng::new(7);
+    written.push((0..ROUNDS).map(|round| concurrent_write("APP", round, &mut rng)).collect());
+    let elapsed = started.elapsed();
+
+    // Every value any writer set is there, as the current value or in the history, and each
+    // writer's values of a name are in the order it set them.
+    let vault = Vault::unlock(&path, &Passphrase::new(SHARED_PASSPHRASE)).unwrap();
+    integrity_check(&path);
+    let mut names: BTreeSet<&str> = SHARED_NAMES.into_iter().collect();
+    names.extend(written.iter().flatten().map(|(name, _)| name.as_str()));
+    for name in &names {
+        let stored = values_oldest_first(&vault, name);
+        assert!(stored.len() <= HISTORY_LIMIT + 1, "{name}: the test must not outgrow the history");
+        let mut expected: Vec<&str> =
+            written.iter().flatten().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect();
+        if SHARED_NAMES.contains(name) {
+            expected.push(stored[0].as_str());
+        }
+        let mut sorted = stored.iter().map(String::as_str).collect::<Vec<_>>();
+        sorted.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(sorted, expected, "{name}: every write is there, once");
+        for writer in &written {
+            let own: Vec<&str> = writer.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect();
+            let in_vault: Vec<&str> = stored.iter().map(String::as_str).filter(|v| own.contains(v)).collect();
+            assert_eq!(in_vault, own, "{name}: one writer's values in the order it wrote them");
+        }
+    }
+    println!("concurrent writers: {} writes by 3 processes in {:.1} s", 3 * ROUNDS, elapsed.as_secs_f64());
+}

@@ -207,9 +207,9 @@ impl Vault {
 
     /// Every live secret's name, description and bookkeeping (never values), sorted by name.
     pub fn list(&self) -> Result<Listing<SecretMeta>> {
-        self.ensure_current_key()?;
+        let snapshot = self.snapshot()?;
         let mut stmt =
-            self.conn.prepare_cached(&format!("SELECT {} FROM secrets WHERE deleted IS NULL", SecretRow::COLUMNS))?;
+            snapshot.prepare_cached(&format!("SELECT {} FROM secrets WHERE deleted IS NULL", SecretRow::COLUMNS))?;
         let rows = stmt.query_map([], SecretRow::from_row)?;
         let mut listing = Listing { items: Vec::new(), damaged: Vec::new() };
         for row in rows {
@@ -225,9 +225,9 @@ impl Vault {
 
     /// The id of the live secret called `name`: one index lookup, no decryption.
     pub fn find(&self, name: &SecretName) -> Result<SecretId> {
-        self.ensure_current_key()?;
+        let snapshot = self.snapshot()?;
         let index = self.keys.name_index(name.as_str());
-        self.conn
+        snapshot
             .query_row("SELECT id FROM secrets WHERE name_index = ?1 AND deleted IS NULL", [index.as_slice()], |r| {
                 r.get::<_, Vec<u8>>(0)
             })
@@ -238,26 +238,26 @@ impl Vault {
 
     /// A live secret's name, description and bookkeeping.
     pub fn meta(&self, id: SecretId) -> Result<SecretMeta> {
-        self.ensure_current_key()?;
-        let row = self.live_row(&self.conn, id)?;
+        let snapshot = self.snapshot()?;
+        let row = self.live_row(&snapshot, id)?;
         self.records().meta(&row)
     }
 
     /// Decrypts a live secret's current value.
     pub fn reveal(&self, id: SecretId) -> Result<SecretValue> {
-        self.ensure_current_key()?;
-        let row = self.live_row(&self.conn, id)?;
+        let snapshot = self.snapshot()?;
+        let row = self.live_row(&snapshot, id)?;
         self.records().value(&row)
     }
 
     /// Decrypts the value a secret had at `version` (the current one or one from its history).
     pub fn reveal_version(&self, id: SecretId, version: u32) -> Result<SecretValue> {
-        self.ensure_current_key()?;
-        let row = self.live_row(&self.conn, id)?;
+        let snapshot = self.snapshot()?;
+        let row = self.live_row(&snapshot, id)?;
         if version == row.version {
             return self.records().value(&row);
         }
-        let history = HistoryRow::load(&self.conn, id, version)?.ok_or_else(|| Error::VersionNotFound {
+        let history = HistoryRow::load(&snapshot, id, version)?.ok_or_else(|| Error::VersionNotFound {
             name: self.records().name(&row).map(|n| n.to_string()).unwrap_or_else(|_| id.to_string()),
             version,
         })?;
@@ -266,11 +266,11 @@ impl Vault {
 
     /// The versions of a secret, newest (current) first.
     pub fn history(&self, id: SecretId) -> Result<Vec<VersionInfo>> {
-        self.ensure_current_key()?;
-        let row = self.live_row(&self.conn, id)?;
+        let snapshot = self.snapshot()?;
+        let row = self.live_row(&snapshot, id)?;
         let mut versions =
             vec![VersionInfo { version: row.version, created: Timestamp(row.value_set), replaced: None }];
-        versions.extend(HistoryRow::all_for(&self.conn, id)?.into_iter().map(|h| VersionInfo {
+        versions.extend(HistoryRow::all_for(&snapshot, id)?.into_iter().map(|h| VersionInfo {
             version: h.version,
             created: Timestamp(h.created),
             replaced: Some(Timestamp(h.replaced)),
@@ -280,8 +280,8 @@ impl Vault {
 
     /// Secrets in the trash, most recently deleted first.
     pub fn trash(&self) -> Result<Listing<TrashedSecret>> {
-        self.ensure_current_key()?;
-        let mut stmt = self.conn.prepare_cached(&format!(
+        let snapshot = self.snapshot()?;
+        let mut stmt = snapshot.prepare_cached(&format!(
             "SELECT {} FROM secrets WHERE deleted IS NOT NULL ORDER BY deleted DESC",
             SecretRow::COLUMNS
         ))?;
@@ -570,12 +570,17 @@ impl Vault {
         Ok(result)
     }
 
-    fn ensure_current_key(&self) -> Result<()> {
-        let stored: Vec<u8> = self.conn.query_row("SELECT key_id FROM vault_header WHERE id = 1", [], |r| r.get(0))?;
+    /// A read transaction: whatever is read through it, in however many statements, comes from
+    /// one snapshot of the file, even while another process commits (WAL readers do not block
+    /// writers). Refused once another process has rotated the vault key, so that its newer
+    /// ciphertext is never reported as damaged records.
+    fn snapshot(&self) -> Result<rusqlite::Transaction<'_>> {
+        let snapshot = self.conn.unchecked_transaction()?;
+        let stored: Vec<u8> = snapshot.query_row("SELECT key_id FROM vault_header WHERE id = 1", [], |r| r.get(0))?;
         if stored != self.header.key_id {
             return Err(Error::KeyRotatedElsewhere);
         }
-        Ok(())
+        Ok(snapshot)
     }
 
     fn live_row(&self, conn: &Connection, id: SecretId) -> Result<SecretRow> {
@@ -697,12 +702,15 @@ impl Vault {
         Ok(purged)
     }
 
-    /// Recomputes the record-set MAC over every row and compares it with the stored one.
+    /// Recomputes the record-set MAC over every row and compares it with the stored one. The MAC
+    /// and the rows are read from one snapshot: a write another process commits between two of
+    /// these reads would otherwise look exactly like tampering.
     fn verify_record_set(&self) -> Result<()> {
-        let stored = store::read_record_set_mac(&self.conn)?;
+        let snapshot = self.snapshot()?;
+        let stored = store::read_record_set_mac(&snapshot)?;
         let mut mac = records::RecordSetMac::default();
         let records = self.records();
-        records::for_each_term(&self.conn, &records, |term| mac.add(term))?;
+        records::for_each_term(&snapshot, &records, |term| mac.add(term))?;
         if mac.value != stored {
             return Err(Error::RecordSetTampered);
         }
