@@ -779,3 +779,170 @@ fn concurrent_writers_lose_nothing_and_never_see_a_locked_database() {
     }
     println!("concurrent writers: {} writes by 3 processes in {:.1} s", 3 * ROUNDS, elapsed.as_secs_f64());
 }
+
+// ---- 3. the disk is full -------------------------------------------------------------------
+
+fn new_secret(name: &str, value: &str) -> NewSecret {
+    NewSecret {
+        name: SecretName::parse(name).unwrap(),
+        description: format!("about {name}"),
+        value: SecretValue::new(value),
+    }
+}
+
+#[track_caller]
+fn assert_disk_full<T: std::fmt::Debug>(result: tresor::Result<T>) {
+    match result {
+        Err(e @ Error::DiskFull) => assert_eq!(e.to_string(), "the disk is full; nothing was changed"),
+        other => panic!("expected the disk-full error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_write_that_does_not_fit_fails_cleanly_and_the_vault_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let mut vault = Vault::create(&path, &Passphrase::new(PASSPHRASES[0]), KdfParams::insecure_for_tests()).unwrap();
+    let a = vault.create_secret(new_secret("A", "a-1")).unwrap().meta.id;
+    vault.update(a, SecretUpdate { description: None, value: Some(SecretValue::new("a-2")) }).unwrap();
+    let b = vault.create_secret(new_secret("B", "b-1")).unwrap().meta.id;
+    let before = observe(&vault, 0);
+
+    // The file may not grow by a single page from now on.
+    vault.limit_file_pages_for_tests(Some(0)).unwrap();
+    let big = Rng::new(3).text(300_000);
+    assert_disk_full(vault.create_secret(new_secret("BIG", &big)));
+    assert_disk_full(
+        vault.update(a, SecretUpdate { description: Some("new".into()), value: Some(SecretValue::new(&big)) }),
+    );
+    assert_disk_full(vault.create_many(vec![new_secret("SMALL", "s"), new_secret("BIG", &big)]));
+    assert_disk_full(vault.delete(&[b]).and_then(|()| vault.create_secret(new_secret("BIG", &big))));
+    vault.restore(b, None).unwrap();
+    assert_eq!(observe(&vault, 0), before, "nothing of the failed writes is visible, and everything reads");
+
+    // Space frees up: the next writes work, big and small.
+    vault.limit_file_pages_for_tests(None).unwrap();
+    vault.update(a, SecretUpdate { description: None, value: Some(SecretValue::new("a-3")) }).unwrap();
+    vault.create_secret(new_secret("BIG", &big)).unwrap();
+    drop(vault);
+
+    let vault = Vault::unlock(&path, &Passphrase::new(PASSPHRASES[0])).unwrap();
+    integrity_check(&path);
+    let after = observe(&vault, 0);
+    let a_hex = a.to_hex();
+    assert_eq!(after.secrets[&a_hex].value.as_deref(), Some("a-3"));
+    assert_eq!(after.secrets[&a_hex].history, [(2, "a-2".to_owned()), (1, "a-1".to_owned())]);
+    assert_eq!(after.secrets.values().filter(|s| s.value.as_deref() == Some(big.as_str())).count(), 1);
+    assert_eq!(after.secrets.len(), 3);
+}
+
+/// A 1 MiB tmpfs, unmounted when dropped. Needs root (or CAP_SYS_ADMIN); `None` where mounting
+/// is not allowed.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount() -> Result<SmallDisk, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m,mode=0700", "tresor-test"])
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("mount failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        }
+        Ok(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file until the disk is full.
+    fn fill(&self) {
+        let mut filler = std::fs::File::create(self.path().join("filler")).unwrap();
+        let block = [0x5Au8; 4096];
+        while filler.write_all(&block).is_ok() {}
+        let _ = filler.sync_all();
+    }
+
+    fn free(&self) {
+        std::fs::remove_file(self.path().join("filler")).unwrap();
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("--lazy").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn on_a_full_disk_the_vault_reads_refuses_writes_clearly_and_recovers() {
+    let disk = match SmallDisk::mount() {
+        Ok(disk) => disk,
+        Err(why) => {
+            println!("skipped: a full disk needs a small tmpfs, and {why}");
+            return;
+        }
+    };
+    let path = disk.path().join("vault.db");
+    let pass_file = std::env::temp_dir().join(format!("tresor-crash-pass-{}", std::process::id()));
+    std::fs::write(&pass_file, format!("{}\n", PASSPHRASES[0])).unwrap();
+    let tresor = |args: &[&str], stdin: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tresor"))
+            .args(args)
+            .env("TRESOR_VAULT", &path)
+            .env("TRESOR_PASSPHRASE_FILE", &pass_file)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let full = (Some(1), String::new(), "tresor: the disk is full; nothing was changed\n".to_owned());
+    let big = Rng::new(5).text(300_000);
+
+    let mut vault = Vault::create(&path, &Passphrase::new(PASSPHRASES[0]), KdfParams::insecure_for_tests()).unwrap();
+    vault.create_secret(new_secret("A", "a-1")).unwrap();
+    drop(vault);
+
+    // Nothing has the vault open when the disk fills up: it still reads, and writes fail clearly.
+    disk.fill();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(tresor(&["get", "A"], b""), (Some(0), "a-1".to_owned(), String::new()), "read on a full disk");
+    assert_eq!(tresor(&["list"], b"").0, Some(0));
+    assert_eq!(tresor(&["set", "BIG"], big.as_bytes()), full);
+    assert_eq!(tresor(&["set", "A"], b"a-2"), full);
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the vault file is as it was");
+
+    // Space frees up: writing works again.
+    disk.free();
+    assert_eq!(tresor(&["set", "A"], b"a-2").0, Some(0));
+    assert_eq!(tresor(&["set", "BIG"], big.as_bytes()).0, Some(0));
+
+    // The app has the vault open when the disk fills up.
+    let mut app = Vault::unlock(&path, &Passphrase::new(PASSPHRASES[0])).unwrap();
+    let before = observe(&app, 0);
+    disk.fill();
+    assert_disk_full(app.create_secret(new_secret("BIG2", &big)));
+    let a = app.find(&SecretName::parse("A").unwrap()).unwrap();
+    assert_disk_full(app.update(a, SecretUpdate { description: None, value: Some(SecretValue::new(&big)) }));
+    assert_eq!(tresor(&["get", "A"], b""), (Some(0), "a-2".to_owned(), String::new()), "the CLI reads meanwhile");
+    assert_eq!(tresor(&["set", "B"], b"b-1"), full);
+    assert_eq!(observe(&app, 0), before);
+    drop(app);
+    disk.free();
+
+    let vault = Vault::unlock(&path, &Passphrase::new(PASSPHRASES[0])).unwrap();
+    integrity_check(&path);
+    assert_eq!(observe(&vault, 0), before);
+    drop(vault);
+    let _ = std::fs::remove_file(&pass_file);
+}

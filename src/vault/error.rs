@@ -107,9 +107,13 @@ impl Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        use rusqlite::ffi::ErrorCode;
+        use rusqlite::ffi::{self, ErrorCode};
+        // SQLite reports "no space" as SQLITE_FULL, except when it is the WAL's shared-memory
+        // index (-shm) that cannot grow.
+        let shm_full = e.sqlite_error().is_some_and(|f| f.extended_code == ffi::SQLITE_IOERR_SHMSIZE);
         match e.sqlite_error_code() {
             Some(ErrorCode::DiskFull) => Error::DiskFull,
+            _ if shm_full => Error::DiskFull,
             Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
                 Error::CorruptFile { detail: format!("SQLite reports: {e}") }
             }

@@ -546,6 +546,16 @@ impl Vault {
         Ok(())
     }
 
+    /// For tests only, not part of the API: caps the vault file at `pages` SQLite pages (`None`:
+    /// SQLite's maximum), so that writes fail as they do on a full disk, without filling one. A
+    /// cap below the file's size is raised to its size. Returns the cap in effect.
+    #[doc(hidden)]
+    pub fn limit_file_pages_for_tests(&self, pages: Option<u32>) -> Result<u32> {
+        // SQLite takes 0 as a question, not a cap.
+        let pages = pages.unwrap_or(u32::MAX - 1).max(1);
+        Ok(self.conn.pragma_update_and_check(None, "max_page_count", pages, |r| r.get(0))?)
+    }
+
     // ---- internals -----------------------------------------------------------------------
 
     /// Runs `change` in one `BEGIN IMMEDIATE` transaction, with the record-set MAC updated by
