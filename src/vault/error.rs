@@ -108,12 +108,15 @@ impl Error {
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ffi::{self, ErrorCode};
-        // SQLite reports "no space" as SQLITE_FULL, except when it is the WAL's shared-memory
-        // index (-shm) that cannot grow.
-        let shm_full = e.sqlite_error().is_some_and(|f| f.extended_code == ffi::SQLITE_IOERR_SHMSIZE);
+        let extended = e.sqlite_error().map(|f| f.extended_code);
         match e.sqlite_error_code() {
             Some(ErrorCode::DiskFull) => Error::DiskFull,
-            _ if shm_full => Error::DiskFull,
+            // "No space" for the WAL's shared-memory index (-shm) comes as an I/O error.
+            _ if extended == Some(ffi::SQLITE_IOERR_SHMSIZE) => Error::DiskFull,
+            // A page beyond the end of the file: the file was cut short.
+            _ if extended == Some(ffi::SQLITE_IOERR_SHORT_READ) => {
+                Error::CorruptFile { detail: "the file is shorter than its contents say; it was cut short".into() }
+            }
             Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
                 Error::CorruptFile { detail: format!("SQLite reports: {e}") }
             }
