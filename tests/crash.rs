@@ -571,6 +571,16 @@ fn acknowledged_changes_survive_sigkill_at_random_moments() {
             Ok(line) => child_failed(&mut child, &format!("said {line:?} before READY")),
             Err(_) => child_failed(&mut child, "did not get ready"),
         }
+        // Let it acknowledge 0 to 3 changes first, so that the vault grows however slow the disk
+        // is today (a commit waits for fsync), then kill it 0 to 30 ms later.
+        let mut seen = Vec::new();
+        let wait_for = rng.below(4);
+        while seen.iter().filter(|l: &&String| l.starts_with("ACK ")).count() < wait_for {
+            match lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => seen.push(line),
+                Err(_) => child_failed(&mut child, "stopped acknowledging"),
+            }
+        }
         std::thread::sleep(Duration::from_micros(rng.below(30_001) as u64));
         if let Ok(Some(status)) = child.try_wait() {
             let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
@@ -580,7 +590,8 @@ fn acknowledged_changes_survive_sigkill_at_random_moments() {
         let status = child.wait().unwrap();
         assert_eq!(status.signal(), Some(9), "run {run}: {status}");
         reader.join().unwrap();
-        let reported = parse_reports(&lines.try_iter().collect::<Vec<_>>());
+        seen.extend(lines.try_iter());
+        let reported = parse_reports(&seen);
 
         for change in &reported.acknowledged {
             model = model.apply(change);
