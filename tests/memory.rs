@@ -155,7 +155,9 @@ fn a_locked_process_holds_no_passphrase_key_or_revealed_value() {
     let value_text = random_text(48);
     let canary = random_text(32);
     let passphrase = Passphrase::new(passphrase_text.as_str());
-    let mut vault = Vault::create(&path, &passphrase, KdfParams::insecure_for_tests()).unwrap();
+    // Real parameters (the floor), not the cheap test ones: Argon2's four lanes then run on
+    // their own threads, as they do for a user.
+    let mut vault = Vault::create(&path, &passphrase, KdfParams::FLOOR).unwrap();
     vault
         .create_secret(NewSecret {
             name: SecretName::parse("MEMORY_TEST").unwrap(),
