@@ -84,7 +84,8 @@ pub struct FakeClipboard {
 
 #[derive(Default)]
 struct FakeState {
-    text: Option<String>,
+    /// Wiped when replaced or cleared, as a secret that left the clipboard should be.
+    text: Option<Zeroizing<String>>,
     marked_secret: bool,
 }
 
@@ -94,7 +95,7 @@ impl FakeClipboard {
     }
     /// What is on the fake clipboard now.
     pub fn contents(&self) -> Option<String> {
-        self.state.lock().ok()?.text.clone()
+        self.state.lock().ok()?.text.as_ref().map(|t| t.to_string())
     }
     /// Whether the last text was placed with the "exclude from history" mark.
     pub fn marked_secret(&self) -> bool {
@@ -103,7 +104,7 @@ impl FakeClipboard {
     /// Simulates the user copying something in another program.
     pub fn user_copies(&self, text: &str) {
         if let Ok(mut s) = self.state.lock() {
-            s.text = Some(text.to_owned());
+            s.text = Some(Zeroizing::new(text.to_owned()));
             s.marked_secret = false;
         }
     }
@@ -112,12 +113,12 @@ impl FakeClipboard {
 impl Clipboard for FakeClipboard {
     fn set_secret(&mut self, text: &str) -> Result<(), String> {
         let mut s = self.state.lock().map_err(|_| "clipboard poisoned".to_owned())?;
-        s.text = Some(text.to_owned());
+        s.text = Some(Zeroizing::new(text.to_owned()));
         s.marked_secret = true;
         Ok(())
     }
     fn text(&mut self) -> Option<Zeroizing<String>> {
-        self.state.lock().ok()?.text.clone().map(Zeroizing::new)
+        self.state.lock().ok()?.text.clone()
     }
     fn clear(&mut self) {
         if let Ok(mut s) = self.state.lock() {

@@ -932,3 +932,171 @@ fn the_binary_reports_each_kind_of_tampering_with_its_exit_code() {
         assert_eq!(std::fs::read(&copy.path).unwrap(), contents);
     }
 }
+
+// ---- cut short or random files -------------------------------------------------------------
+
+/// Whether `e` is one of the errors that say "this file is not a (whole) vault", as opposed to a
+/// wrong passphrase or a bare database error.
+fn says_damaged_or_not_a_vault(e: &Error) -> bool {
+    matches!(e, Error::NotAVault { .. }) || e.is_integrity_failure()
+}
+
+/// The binary's exit code for the error the API gives.
+fn exit_code_for(e: &Error) -> i32 {
+    if e.is_integrity_failure() { 5 } else { 1 }
+}
+
+/// Opens `path`, which holds damaged or foreign bytes, and reads whatever opens. Every failure
+/// must be a typed "damaged / not a vault" error, and the file must be left exactly as it was.
+/// Returns the unlock error, or `None` when the vault unlocked (then at least one read must have
+/// failed, since something was lost).
+#[track_caller]
+fn open_damaged(path: &Path, what: &str) -> Option<Error> {
+    let before = sha256_of(path);
+    let result = match Vault::unlock(path, &Passphrase::new(PASS)) {
+        Err(e) => {
+            assert!(says_damaged_or_not_a_vault(&e), "{what}: {e:?}");
+            Some(e)
+        }
+        Ok(vault) => {
+            // Unlocking reads only the header and the bookkeeping; the cut may have taken
+            // ciphertext only, which shows when it is read.
+            let mut failures = 0;
+            let listing = vault.list();
+            let mut check = |result: tresor::Result<()>| match result {
+                Ok(()) => {}
+                Err(e) => {
+                    assert!(says_damaged_or_not_a_vault(&e), "{what}: {e:?}");
+                    failures += 1;
+                }
+            };
+            let t = template();
+            for (id, expected) in [(t.alpha, ALPHA_V2), (t.beta, BETA_V2), (t.big, t.big_value.as_str())] {
+                check(vault.reveal(id).map(|v| assert_eq!(v.expose(), expected, "{what}: a wrong value")));
+            }
+            check(vault.reveal_version(t.alpha, 1).map(|v| assert_eq!(v.expose(), ALPHA_V1)));
+            match listing {
+                Ok(listing) => {
+                    for e in &listing.damaged {
+                        assert!(e.is_integrity_failure(), "{what}: {e:?}");
+                        failures += 1;
+                    }
+                }
+                Err(e) => check(Err(e)),
+            }
+            assert!(failures > 0, "{what}: unlocked and read in full although bytes were missing");
+            None
+        }
+    };
+    assert_eq!(sha256_of(path), before, "{what}: the file was modified");
+    for suffix in ["-wal", "-shm", "-journal"] {
+        assert!(!sidecar(path, suffix).exists(), "{what}: a {suffix} file was left behind");
+    }
+    result
+}
+
+#[test]
+fn a_vault_cut_short_at_any_512_byte_boundary_never_passes_for_whole() {
+    let bytes = &template().bytes;
+    let started = Instant::now();
+    let copy = fresh_copy();
+    let mut refused = 0;
+    for len in (0..bytes.len()).step_by(512) {
+        std::fs::write(&copy.path, &bytes[..len]).unwrap();
+        refused += usize::from(open_damaged(&copy.path, &format!("cut at {len} bytes")).is_some());
+    }
+    assert!(refused > bytes.len() / 512 / 2, "most cuts are refused at once ({refused})");
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+}
+
+/// `len` bytes of noise from `seed` (xorshift64*).
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
+        })
+        .collect()
+}
+
+/// Noise alone, noise behind SQLite's signature, and noise behind a vault's real first page (its
+/// schema intact, every table page garbage), at sizes around SQLite's header and page sizes.
+fn hostile_files() -> Vec<(String, Vec<u8>)> {
+    let first_page = &template().bytes[..4096];
+    let mut files = Vec::new();
+    for (seed, len) in
+        [1usize, 15, 16, 17, 99, 100, 101, 511, 512, 4095, 4096, 4097, 65_536, 1 << 20].into_iter().enumerate()
+    {
+        let seed = seed as u64;
+        files.push((format!("{len} random bytes"), noise(seed, len)));
+        let mut signed = b"SQLite format 3\0".to_vec();
+        signed.extend(noise(seed + 100, len));
+        files.push((format!("the SQLite signature and {len} random bytes"), signed));
+        let mut paged = first_page.to_vec();
+        paged.extend(noise(seed + 200, len));
+        files.push((format!("a vault's first page and {len} random bytes"), paged));
+    }
+    files
+}
+
+#[test]
+fn random_bytes_of_any_size_are_refused_and_left_alone() {
+    let started = Instant::now();
+    let copy = fresh_copy();
+    for (what, bytes) in hostile_files() {
+        std::fs::write(&copy.path, &bytes).unwrap();
+        assert!(open_damaged(&copy.path, &what).is_some(), "{what}: unlocked");
+    }
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+}
+
+#[test]
+fn the_binary_refuses_cut_and_random_files_with_their_exit_code_and_leaves_them_alone() {
+    let bytes = &template().bytes;
+    let mut cases: Vec<(String, Vec<u8>)> =
+        [100, 512, 4096, 8192, 65_536].iter().map(|&n| (format!("cut at {n} bytes"), bytes[..n].to_vec())).collect();
+    cases.extend(hostile_files().into_iter().step_by(4));
+    for (what, contents) in cases {
+        let copy = fresh_copy();
+        std::fs::write(&copy.path, &contents).unwrap();
+        let expected = open_damaged(&copy.path, &what).expect("refused");
+        for args in [&["list"][..], &["get", "ALPHA"], &["info"]] {
+            let out = tresor(&copy, args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(exit_code_for(&expected)), "{what}, {args:?}: {err}");
+            assert!(err.starts_with("tresor: ") && err.trim_end().lines().count() == 1, "{what}: {err}");
+            assert!(!err.contains("panicked") && !err.contains("database error"), "{what}: {err}");
+        }
+        assert_eq!(std::fs::read(&copy.path).unwrap(), contents, "{what}: the file was modified");
+        for suffix in ["-wal", "-shm", "-journal"] {
+            assert!(!sidecar(&copy.path, suffix).exists(), "{what}: a {suffix} file was left behind");
+        }
+    }
+
+    // Cut inside the last page: the vault unlocks, and what was cut off is reported when read.
+    let copy = fresh_copy();
+    let contents = &bytes[..bytes.len() - 512];
+    std::fs::write(&copy.path, contents).unwrap();
+    assert!(open_damaged(&copy.path, "cut inside the last page").is_none(), "the test expects this cut to unlock");
+    let vault = Vault::unlock(&copy.path, &Passphrase::new(PASS)).unwrap();
+    let t = template();
+    let mut damaged = 0;
+    for (name, id) in [("ALPHA", t.alpha), ("BETA", t.beta), ("BIG", t.big)] {
+        let out = tresor(&copy, &["get", name]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        match vault.reveal(id) {
+            Ok(value) => assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), value.expose().as_bytes())),
+            Err(e) => {
+                damaged += 1;
+                assert_eq!(out.status.code(), Some(exit_code_for(&e)), "{name}: {err}");
+                assert!(err.contains("damaged") && err.trim_end().lines().count() == 1, "{name}: {err}");
+            }
+        }
+    }
+    assert!(damaged > 0);
+    drop(vault);
+    assert_eq!(std::fs::read(&copy.path).unwrap(), contents, "the file was modified");
+}

@@ -162,6 +162,38 @@ impl fmt::Debug for Key32 {
     }
 }
 
+/// How much stack [`with_stack_scrubbed`] overwrites: well beyond the deepest call chain that
+/// handles keys (Argon2, AES key expansion, HKDF, SQLite under a write), which stays under 48 KiB.
+const STACK_SCRUB_BYTES: usize = 128 * 1024;
+
+/// Runs `f`, then overwrites the stack that `f` and everything it called used.
+///
+/// Zeroize-on-drop wipes a key where it ends up, not the copies left on the way: Rust moves are
+/// byte copies, a key schedule is built in locals, and a function's frame is not wiped when it
+/// returns. Those bytes stay on the stack until something happens to overwrite them; in a thread
+/// that goes idle, or whose stack is kept for reuse, that can be forever. `f`'s result must not
+/// hold key material inline (keys live in a `Box`), since it is returned by copy.
+pub(crate) fn with_stack_scrubbed<T>(f: impl FnOnce() -> T) -> T {
+    let result = call_below(f);
+    scrub_stack();
+    result
+}
+
+/// Gives `f` a frame of its own, below the caller's, which [`scrub_stack`] then covers.
+#[inline(never)]
+fn call_below<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
+#[inline(never)]
+fn scrub_stack() {
+    // One memset. The area's address escapes into `black_box`, so the compiler must assume the
+    // zeroes are read and cannot leave them out. (`Zeroize` writes byte by byte, volatile: 100
+    // times slower in a debug build, for no gain here.)
+    let area = [0u8; STACK_SCRUB_BYTES];
+    std::hint::black_box(&area);
+}
+
 /// Runs Argon2id: passphrase + salt → key-encryption key. Slow by design (about a second).
 pub fn derive_kek(passphrase: &Passphrase, salt: &[u8], params: KdfParams) -> Result<Key32, Error> {
     params.check_caps()?;

@@ -107,9 +107,16 @@ impl Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        use rusqlite::ffi::ErrorCode;
+        use rusqlite::ffi::{self, ErrorCode};
+        let extended = e.sqlite_error().map(|f| f.extended_code);
         match e.sqlite_error_code() {
             Some(ErrorCode::DiskFull) => Error::DiskFull,
+            // "No space" for the WAL's shared-memory index (-shm) comes as an I/O error.
+            _ if extended == Some(ffi::SQLITE_IOERR_SHMSIZE) => Error::DiskFull,
+            // A page beyond the end of the file: the file was cut short.
+            _ if extended == Some(ffi::SQLITE_IOERR_SHORT_READ) => {
+                Error::CorruptFile { detail: "the file is shorter than its contents say; it was cut short".into() }
+            }
             Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
                 Error::CorruptFile { detail: format!("SQLite reports: {e}") }
             }

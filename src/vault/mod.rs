@@ -70,7 +70,9 @@ pub struct Vault {
     path: PathBuf,
     conn: Connection,
     header: Header,
-    keys: VaultKeys,
+    /// Boxed: the keys stay at one address for the vault's life, and moving a `Vault` around
+    /// copies a pointer, not key bytes that nothing would wipe.
+    keys: Box<VaultKeys>,
     clock: Arc<dyn Clock>,
     /// Set when the vault was opened despite a failed record-set check: reads only, so that
     /// the readable secrets can be got out of a damaged vault, and nothing is written on top.
@@ -124,17 +126,19 @@ impl Vault {
         if path.exists() {
             return Err(Error::AlreadyExists { path: path.to_owned() });
         }
-        let vault_key = Key32::random();
-        let header =
-            wrapped_header(crypto::random_bytes(), crypto::random_bytes(), passphrase, kdf, &vault_key, clock.now())?;
-        let conn = store::create(path, &header)?;
-        Ok(Vault {
-            path: path.to_owned(),
-            conn,
-            header,
-            keys: VaultKeys::from_vault_key(vault_key),
-            clock,
-            salvage: false,
+        crypto::with_stack_scrubbed(|| {
+            let vault_key = Key32::random();
+            let header = wrapped_header(
+                crypto::random_bytes(),
+                crypto::random_bytes(),
+                passphrase,
+                kdf,
+                &vault_key,
+                clock.now(),
+            )?;
+            let conn = store::create(path, &header)?;
+            let keys = boxed_keys(vault_key);
+            Ok(Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false })
         })
     }
 
@@ -145,23 +149,27 @@ impl Vault {
     }
 
     pub fn unlock_with_clock(path: &Path, passphrase: &Passphrase, clock: Arc<dyn Clock>) -> Result<Vault> {
-        let conn = store::open(path)?;
-        let header = store::read_header(&conn)?;
-        let keys = unwrap_keys(&header, passphrase)?;
-        let mut vault = Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false };
-        vault.verify_record_set()?;
-        vault.purge_expired_trash()?;
-        Ok(vault)
+        crypto::with_stack_scrubbed(|| {
+            let conn = store::open(path)?;
+            let header = store::read_header(&conn)?;
+            let keys = unwrap_keys(&header, passphrase)?;
+            let mut vault = Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false };
+            vault.verify_record_set()?;
+            vault.purge_expired_trash()?;
+            Ok(vault)
+        })
     }
 
     /// Opens a vault whose record-set check fails ([`Error::RecordSetTampered`]) so that what
     /// still decrypts can be read and copied out. Every write is refused with
     /// [`Error::SalvageReadOnly`]; the right passphrase is still required.
     pub fn unlock_for_salvage(path: &Path, passphrase: &Passphrase) -> Result<Vault> {
-        let conn = store::open(path)?;
-        let header = store::read_header(&conn)?;
-        let keys = unwrap_keys(&header, passphrase)?;
-        Ok(Vault { path: path.to_owned(), conn, header, keys, clock: Arc::new(SystemClock), salvage: true })
+        crypto::with_stack_scrubbed(|| {
+            let conn = store::open(path)?;
+            let header = store::read_header(&conn)?;
+            let keys = unwrap_keys(&header, passphrase)?;
+            Ok(Vault { path: path.to_owned(), conn, header, keys, clock: Arc::new(SystemClock), salvage: true })
+        })
     }
 
     /// Whether this vault was opened with [`Vault::unlock_for_salvage`] (read-only).
@@ -207,94 +215,99 @@ impl Vault {
 
     /// Every live secret's name, description and bookkeeping (never values), sorted by name.
     pub fn list(&self) -> Result<Listing<SecretMeta>> {
-        self.ensure_current_key()?;
-        let mut stmt =
-            self.conn.prepare_cached(&format!("SELECT {} FROM secrets WHERE deleted IS NULL", SecretRow::COLUMNS))?;
-        let rows = stmt.query_map([], SecretRow::from_row)?;
-        let mut listing = Listing { items: Vec::new(), damaged: Vec::new() };
-        for row in rows {
-            match self.records().meta(&row?) {
-                Ok(meta) => listing.items.push(meta),
-                Err(e) => listing.damaged.push(e),
+        self.read(|snapshot| {
+            let mut stmt = snapshot
+                .prepare_cached(&format!("SELECT {} FROM secrets WHERE deleted IS NULL", SecretRow::COLUMNS))?;
+            let rows = stmt.query_map([], SecretRow::from_row)?;
+            let mut listing = Listing { items: Vec::new(), damaged: Vec::new() };
+            for row in rows {
+                match self.records().meta(&row?) {
+                    Ok(meta) => listing.items.push(meta),
+                    Err(e) => listing.damaged.push(e),
+                }
             }
-        }
-        // Names are unique among live secrets, so an unstable sort loses nothing.
-        listing.items.sort_unstable_by(|a, b| name_order(&a.name, &b.name));
-        Ok(listing)
+            // Names are unique among live secrets, so an unstable sort loses nothing.
+            listing.items.sort_unstable_by(|a, b| name_order(&a.name, &b.name));
+            Ok(listing)
+        })
     }
 
     /// The id of the live secret called `name`: one index lookup, no decryption.
     pub fn find(&self, name: &SecretName) -> Result<SecretId> {
-        self.ensure_current_key()?;
-        let index = self.keys.name_index(name.as_str());
-        self.conn
-            .query_row("SELECT id FROM secrets WHERE name_index = ?1 AND deleted IS NULL", [index.as_slice()], |r| {
-                r.get::<_, Vec<u8>>(0)
-            })
-            .optional()?
-            .and_then(|id| id.try_into().ok().map(SecretId))
-            .ok_or_else(|| Error::NotFound { name: name.to_string() })
+        self.read(|snapshot| {
+            let index = self.keys.name_index(name.as_str());
+            snapshot
+                .query_row(
+                    "SELECT id FROM secrets WHERE name_index = ?1 AND deleted IS NULL",
+                    [index.as_slice()],
+                    |r| r.get::<_, Vec<u8>>(0),
+                )
+                .optional()?
+                .and_then(|id| id.try_into().ok().map(SecretId))
+                .ok_or_else(|| Error::NotFound { name: name.to_string() })
+        })
     }
 
     /// A live secret's name, description and bookkeeping.
     pub fn meta(&self, id: SecretId) -> Result<SecretMeta> {
-        self.ensure_current_key()?;
-        let row = self.live_row(&self.conn, id)?;
-        self.records().meta(&row)
+        self.read(|snapshot| self.records().meta(&self.live_row(snapshot, id)?))
     }
 
     /// Decrypts a live secret's current value.
     pub fn reveal(&self, id: SecretId) -> Result<SecretValue> {
-        self.ensure_current_key()?;
-        let row = self.live_row(&self.conn, id)?;
-        self.records().value(&row)
+        self.read(|snapshot| self.records().value(&self.live_row(snapshot, id)?))
     }
 
     /// Decrypts the value a secret had at `version` (the current one or one from its history).
     pub fn reveal_version(&self, id: SecretId, version: u32) -> Result<SecretValue> {
-        self.ensure_current_key()?;
-        let row = self.live_row(&self.conn, id)?;
-        if version == row.version {
-            return self.records().value(&row);
-        }
-        let history = HistoryRow::load(&self.conn, id, version)?.ok_or_else(|| Error::VersionNotFound {
-            name: self.records().name(&row).map(|n| n.to_string()).unwrap_or_else(|_| id.to_string()),
-            version,
-        })?;
-        self.records().history_value(&history)
+        self.read(|snapshot| {
+            let row = self.live_row(snapshot, id)?;
+            if version == row.version {
+                return self.records().value(&row);
+            }
+            let history = HistoryRow::load(snapshot, id, version)?.ok_or_else(|| Error::VersionNotFound {
+                name: self.records().name(&row).map(|n| n.to_string()).unwrap_or_else(|_| id.to_string()),
+                version,
+            })?;
+            self.records().history_value(&history)
+        })
     }
 
     /// The versions of a secret, newest (current) first.
     pub fn history(&self, id: SecretId) -> Result<Vec<VersionInfo>> {
-        self.ensure_current_key()?;
-        let row = self.live_row(&self.conn, id)?;
-        let mut versions =
-            vec![VersionInfo { version: row.version, created: Timestamp(row.value_set), replaced: None }];
-        versions.extend(HistoryRow::all_for(&self.conn, id)?.into_iter().map(|h| VersionInfo {
-            version: h.version,
-            created: Timestamp(h.created),
-            replaced: Some(Timestamp(h.replaced)),
-        }));
-        Ok(versions)
+        self.read(|snapshot| {
+            let row = self.live_row(snapshot, id)?;
+            let mut versions =
+                vec![VersionInfo { version: row.version, created: Timestamp(row.value_set), replaced: None }];
+            versions.extend(HistoryRow::all_for(snapshot, id)?.into_iter().map(|h| VersionInfo {
+                version: h.version,
+                created: Timestamp(h.created),
+                replaced: Some(Timestamp(h.replaced)),
+            }));
+            Ok(versions)
+        })
     }
 
     /// Secrets in the trash, most recently deleted first.
     pub fn trash(&self) -> Result<Listing<TrashedSecret>> {
-        self.ensure_current_key()?;
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {} FROM secrets WHERE deleted IS NOT NULL ORDER BY deleted DESC",
-            SecretRow::COLUMNS
-        ))?;
-        let rows = stmt.query_map([], SecretRow::from_row)?;
-        let mut listing = Listing { items: Vec::new(), damaged: Vec::new() };
-        for row in rows {
-            let row = row?;
-            match self.records().meta(&row) {
-                Ok(meta) => listing.items.push(TrashedSecret { meta, deleted: Timestamp(row.deleted.unwrap_or(0)) }),
-                Err(e) => listing.damaged.push(e),
+        self.read(|snapshot| {
+            let mut stmt = snapshot.prepare_cached(&format!(
+                "SELECT {} FROM secrets WHERE deleted IS NOT NULL ORDER BY deleted DESC",
+                SecretRow::COLUMNS
+            ))?;
+            let rows = stmt.query_map([], SecretRow::from_row)?;
+            let mut listing = Listing { items: Vec::new(), damaged: Vec::new() };
+            for row in rows {
+                let row = row?;
+                match self.records().meta(&row) {
+                    Ok(meta) => {
+                        listing.items.push(TrashedSecret { meta, deleted: Timestamp(row.deleted.unwrap_or(0)) })
+                    }
+                    Err(e) => listing.damaged.push(e),
+                }
             }
-        }
-        Ok(listing)
+            Ok(listing)
+        })
     }
 
     // ---- writing -------------------------------------------------------------------------
@@ -458,12 +471,14 @@ impl Vault {
     /// Checks `passphrase` against the vault without changing anything (for "current passphrase"
     /// fields). Runs the KDF once.
     pub fn verify_passphrase(&self, passphrase: &Passphrase) -> Result<()> {
-        let header = store::read_header(&self.conn)?;
-        let keys = unwrap_keys(&header, passphrase)?;
-        if keys.vault_key().as_bytes() != self.keys.vault_key().as_bytes() {
-            return Err(Error::KeyRotatedElsewhere);
-        }
-        Ok(())
+        crypto::with_stack_scrubbed(|| {
+            let header = store::read_header(&self.conn)?;
+            let keys = unwrap_keys(&header, passphrase)?;
+            if keys.vault_key().as_bytes() != self.keys.vault_key().as_bytes() {
+                return Err(Error::KeyRotatedElsewhere);
+            }
+            Ok(())
+        })
     }
 
     /// Changes the passphrase: re-wraps the vault key under a new salt (and `kdf`, or the current
@@ -474,23 +489,29 @@ impl Vault {
         }
         let kdf = kdf.unwrap_or(self.header.kdf);
         kdf.check_for_new_vault()?;
-        let header = wrapped_header(
-            self.header.vault_id,
-            self.header.key_id,
-            new,
-            kdf,
-            self.keys.vault_key(),
-            self.header.created,
-        )?;
-        self.write(|_, tx, _| store::write_header(tx, &header))?;
-        self.header = header;
-        store::checkpoint(&self.conn);
-        Ok(())
+        crypto::with_stack_scrubbed(|| {
+            let header = wrapped_header(
+                self.header.vault_id,
+                self.header.key_id,
+                new,
+                kdf,
+                self.keys.vault_key(),
+                self.header.created,
+            )?;
+            self.write(|_, tx, _| store::write_header(tx, &header))?;
+            self.header = header;
+            store::checkpoint(&self.conn);
+            Ok(())
+        })
     }
 
     /// Replaces the vault key with a new random one and re-encrypts every record under it, in one
     /// transaction. The passphrase stays the same (`passphrase` is needed to wrap the new key).
     pub fn rotate_key(&mut self, passphrase: &Passphrase) -> Result<()> {
+        crypto::with_stack_scrubbed(|| self.rotate_key_unscrubbed(passphrase))
+    }
+
+    fn rotate_key_unscrubbed(&mut self, passphrase: &Passphrase) -> Result<()> {
         self.verify_passphrase(passphrase)?;
         let new_key = Key32::random();
         let header = wrapped_header(
@@ -501,7 +522,7 @@ impl Vault {
             &new_key,
             self.header.created,
         )?;
-        let new_keys = VaultKeys::from_vault_key(new_key);
+        let new_keys = boxed_keys(new_key);
         let vault_id = self.header.vault_id;
         let new_records = Records { keys: &new_keys, vault_id: &vault_id };
         self.write(|vault, tx, mac| {
@@ -546,6 +567,16 @@ impl Vault {
         Ok(())
     }
 
+    /// For tests only, not part of the API: caps the vault file at `pages` SQLite pages (`None`:
+    /// SQLite's maximum), so that writes fail as they do on a full disk, without filling one. A
+    /// cap below the file's size is raised to its size. Returns the cap in effect.
+    #[doc(hidden)]
+    pub fn limit_file_pages_for_tests(&self, pages: Option<u32>) -> Result<u32> {
+        // SQLite takes 0 as a question, not a cap.
+        let pages = pages.unwrap_or(u32::MAX - 1).max(1);
+        Ok(self.conn.pragma_update_and_check(None, "max_page_count", pages, |r| r.get(0))?)
+    }
+
     // ---- internals -----------------------------------------------------------------------
 
     /// Runs `change` in one `BEGIN IMMEDIATE` transaction, with the record-set MAC updated by
@@ -557,6 +588,14 @@ impl Vault {
         if self.salvage {
             return Err(Error::SalvageReadOnly);
         }
+        // Sealing leaves AES round keys on the stack, as opening does (see `read`).
+        crypto::with_stack_scrubbed(|| self.write_unscrubbed(change))
+    }
+
+    fn write_unscrubbed<T>(
+        &mut self,
+        change: impl FnOnce(&Vault, &rusqlite::Transaction<'_>, &mut records::RecordSetMac) -> Result<T>,
+    ) -> Result<T> {
         let vault = &*self;
         let tx = rusqlite::Transaction::new_unchecked(&vault.conn, TransactionBehavior::Immediate)?;
         let stored_key_id: Vec<u8> = tx.query_row("SELECT key_id FROM vault_header WHERE id = 1", [], |r| r.get(0))?;
@@ -570,12 +609,21 @@ impl Vault {
         Ok(result)
     }
 
-    fn ensure_current_key(&self) -> Result<()> {
-        let stored: Vec<u8> = self.conn.query_row("SELECT key_id FROM vault_header WHERE id = 1", [], |r| r.get(0))?;
-        if stored != self.header.key_id {
-            return Err(Error::KeyRotatedElsewhere);
-        }
-        Ok(())
+    /// Runs `read` in a read transaction: whatever it reads, in however many statements, comes
+    /// from one snapshot of the file, even while another process commits (WAL readers do not
+    /// block writers). Refused once another process has rotated the vault key, so that its newer
+    /// ciphertext is never reported as damaged records. The stack is scrubbed afterwards, since
+    /// decrypting leaves AES round keys there.
+    fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        crypto::with_stack_scrubbed(|| {
+            let snapshot = self.conn.unchecked_transaction()?;
+            let stored: Vec<u8> =
+                snapshot.query_row("SELECT key_id FROM vault_header WHERE id = 1", [], |r| r.get(0))?;
+            if stored != self.header.key_id {
+                return Err(Error::KeyRotatedElsewhere);
+            }
+            read(&snapshot)
+        })
     }
 
     fn live_row(&self, conn: &Connection, id: SecretId) -> Result<SecretRow> {
@@ -697,16 +745,20 @@ impl Vault {
         Ok(purged)
     }
 
-    /// Recomputes the record-set MAC over every row and compares it with the stored one.
+    /// Recomputes the record-set MAC over every row and compares it with the stored one. The MAC
+    /// and the rows are read from one snapshot: a write another process commits between two of
+    /// these reads would otherwise look exactly like tampering.
     fn verify_record_set(&self) -> Result<()> {
-        let stored = store::read_record_set_mac(&self.conn)?;
-        let mut mac = records::RecordSetMac::default();
-        let records = self.records();
-        records::for_each_term(&self.conn, &records, |term| mac.add(term))?;
-        if mac.value != stored {
-            return Err(Error::RecordSetTampered);
-        }
-        Ok(())
+        self.read(|snapshot| {
+            let stored = store::read_record_set_mac(snapshot)?;
+            let mut mac = records::RecordSetMac::default();
+            let records = self.records();
+            records::for_each_term(snapshot, &records, |term| mac.add(term))?;
+            if mac.value != stored {
+                return Err(Error::RecordSetTampered);
+            }
+            Ok(())
+        })
     }
 }
 
@@ -763,10 +815,16 @@ fn wrapped_header(
     Ok(header)
 }
 
-fn unwrap_keys(header: &Header, passphrase: &Passphrase) -> Result<VaultKeys> {
+/// The keys of a vault, in the box they keep for life. Call only under
+/// [`crypto::with_stack_scrubbed`]: building them leaves copies on the stack.
+fn boxed_keys(vault_key: Key32) -> Box<VaultKeys> {
+    Box::new(VaultKeys::from_vault_key(vault_key))
+}
+
+fn unwrap_keys(header: &Header, passphrase: &Passphrase) -> Result<Box<VaultKeys>> {
     // Refuse absurd parameters before Argon2 allocates anything.
     header.kdf.check_caps()?;
     let kek = crypto::derive_kek(passphrase, &header.salt, header.kdf)?;
     let vault_key = crypto::unwrap_key(&kek, &header.wrapped_key, &header.wrap_aad()).ok_or(Error::WrongPassphrase)?;
-    Ok(VaultKeys::from_vault_key(vault_key))
+    Ok(boxed_keys(vault_key))
 }

@@ -37,7 +37,9 @@
 //! Durability: WAL with `synchronous=FULL` (a commit that returned survives power loss),
 //! `secure_delete=ON` and a checkpoint after purges (deleted ciphertext does not linger in free
 //! pages or the WAL), `busy_timeout` so the app and the CLI can share a vault, and every change is
-//! one `BEGIN IMMEDIATE` transaction.
+//! one `BEGIN IMMEDIATE` transaction. On a disk too full for the WAL's shared-memory file, a vault
+//! is opened with `locking_mode=EXCLUSIVE` instead (no -shm; other processes wait meanwhile), so
+//! that it still reads.
 
 use std::fs::OpenOptions;
 use std::io::Read;
@@ -233,16 +235,15 @@ pub fn open(path: &Path) -> Result<Connection> {
     // Until the file is known to be a vault this build may write, closing must not do that: a
     // file that is refused is left exactly as it was.
     let existing_wal = sidecar(path, "-wal").exists();
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    if existing_wal {
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
-    }
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    let has_header: bool = conn
-        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vault_header'", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map(|n| n == 1)?;
+    let mut conn = connect(path, existing_wal, false)?;
+    let has_header = match has_vault_header(&conn) {
+        Err(e) if no_room_for_shared_memory(&e) => {
+            drop(conn);
+            conn = connect(path, existing_wal, true)?;
+            has_vault_header(&conn)?
+        }
+        result => result?,
+    };
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if !has_header {
         return Err(not_a_vault("it is an SQLite database without Tresor's tables"));
@@ -259,6 +260,41 @@ pub fn open(path: &Path) -> Result<Connection> {
     configure(&conn)?;
     // Future formats migrate here, one version at a time, each step in one transaction.
     Ok(conn)
+}
+
+/// A connection to an existing file. `keep_wal`: closing it must not checkpoint a -wal file
+/// that was already there (see [`open`]).
+///
+/// `exclusive`: without the shared-memory index (-shm) through which processes share a WAL
+/// database, for when the disk is too full to create it. Without this, a full disk would make
+/// the vault unreadable, not just unwritable. The price: until this connection closes, no other
+/// process can open the vault (it waits, then gives up).
+fn connect(path: &Path, keep_wal: bool, exclusive: bool) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    if keep_wal {
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    }
+    if exclusive {
+        // Only effective before the first read: SQLite then keeps the WAL index in memory.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+    }
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+/// The first read of a connection, which opens the WAL and its shared-memory index.
+fn has_vault_header(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vault_header'", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n == 1)
+}
+
+/// Whether SQLite could not create or grow the -shm file (on Unix: no space left for it).
+fn no_room_for_shared_memory(e: &rusqlite::Error) -> bool {
+    use rusqlite::ffi;
+    matches!(e.sqlite_error(), Some(f) if [ffi::SQLITE_IOERR_SHMSIZE, ffi::SQLITE_IOERR_SHMOPEN, ffi::SQLITE_IOERR_SHMMAP]
+        .contains(&f.extended_code))
 }
 
 /// The pragmas every connection runs with (see the module docs for why).

@@ -1,0 +1,229 @@
+//! What a locked Tresor leaves in its memory: a process unlocks a vault, reveals a value, copies
+//! it (to the fake clipboard, through the real clear-on-lock logic), then locks and drops
+//! everything. Its memory, dumped with `gcore` (Debian's gdb), must hold no copy of the
+//! passphrase, the vault key or any key derived from it, or the revealed value.
+//!
+//! Linux only. Skipped, with a message, where `gcore` is missing or may not attach to the child
+//! (ptrace not permitted); `.ci/run` installs gdb.
+
+#![cfg(target_os = "linux")]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use sha2::Sha256;
+use tresor::clipboard::{ClipboardGuard, FakeClipboard};
+use tresor::vault::{crypto, store};
+use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Vault};
+
+const VAULT_ENV: &str = "TRESOR_MEMORY_VAULT";
+const PASS_FILE_ENV: &str = "TRESOR_MEMORY_PASS_FILE";
+const CANARY_ENV: &str = "TRESOR_MEMORY_CANARY";
+const CHILD_LINE: &str = "memory-child: ";
+
+/// Random letters from the OS, so that no marker can be in the binary or anywhere by chance.
+fn random_text(len: usize) -> String {
+    let bytes: [u8; 64] = crypto::random_bytes();
+    bytes[..len]
+        .iter()
+        .map(|b| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[*b as usize % 52]))
+        .collect()
+}
+
+/// The child: everything a user session does with a secret, then locked, then idle until the
+/// parent has dumped its memory.
+#[test]
+#[ignore = "a child process of a_locked_process_holds_no_passphrase_key_or_revealed_value"]
+fn child_reveal_copy_then_lock() {
+    let Some(path) = std::env::var_os(VAULT_ENV) else { return };
+    let pass_file = std::env::var_os(PASS_FILE_ENV).unwrap();
+    // The canary stays in memory on purpose: finding it proves the dump holds this heap.
+    let canary: String = std::env::var(CANARY_ENV).unwrap().chars().rev().collect();
+    let canary = std::hint::black_box(Box::new(format!("canary {canary}")));
+    {
+        // Read into an allocation of exactly the file's size, handed on without a copy.
+        let text = String::from_utf8(std::fs::read(&pass_file).unwrap()).unwrap();
+        let passphrase = Passphrase::new(text);
+        let vault = Vault::unlock(Path::new(&path), &passphrase).unwrap();
+        drop(passphrase);
+        let id = vault.find(&SecretName::parse("MEMORY_TEST").unwrap()).unwrap();
+        let value = vault.reveal(id).unwrap();
+        let mut clipboard = ClipboardGuard::new(Box::new(FakeClipboard::new()));
+        clipboard.copy(value.expose(), "MEMORY_TEST".into(), None).unwrap();
+        drop(value);
+        // Locking: the clipboard is cleared (it still holds our copy), the vault is locked.
+        clipboard.clear_ours();
+        drop(clipboard);
+        vault.lock();
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{CHILD_LINE}LOCKED").unwrap();
+    out.flush().unwrap();
+    drop(out);
+    std::thread::sleep(Duration::from_secs(600));
+    drop(canary);
+}
+
+/// The vault key and everything derived from it, computed here in the parent from the file and
+/// the passphrase (the child gets no copy of them but its own).
+fn keys_of(path: &Path, passphrase: &Passphrase) -> Vec<(&'static str, Vec<u8>)> {
+    let conn = store::open(path).unwrap();
+    let header = store::read_header(&conn).unwrap();
+    let kek = crypto::derive_kek(passphrase, &header.salt, header.kdf).unwrap();
+    let vault_key = crypto::unwrap_key(&kek, &header.wrapped_key, &header.wrap_aad()).unwrap();
+    let hk = hkdf::Hkdf::<Sha256>::from_prk(vault_key.as_bytes()).unwrap();
+    let sub = |label: &[u8]| {
+        let mut out = [0u8; 32];
+        hk.expand(label, &mut out).unwrap();
+        out.to_vec()
+    };
+    vec![
+        ("the key-encryption key", kek.as_bytes().to_vec()),
+        ("the vault key", vault_key.as_bytes().to_vec()),
+        ("the record key", sub(b"tresor v1 record key")),
+        ("the name-index key", sub(b"tresor v1 name index key")),
+        ("the manifest key", sub(b"tresor v1 manifest key")),
+    ]
+}
+
+/// Why the dump cannot be taken here, if it cannot.
+fn gcore_unavailable() -> Option<String> {
+    match Command::new("gcore").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status() {
+        Err(_) => Some("gcore is not installed (apt-get install gdb)".into()),
+        Ok(_) => None,
+    }
+}
+
+/// Offsets of every occurrence of `needle` in `haystack`.
+fn find_all(haystack: &[u8], needle: &[u8]) -> Vec<usize> {
+    let Some((&first, _)) = needle.split_first() else { return Vec::new() };
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(i) = haystack[at..].iter().position(|&b| b == first) {
+        let start = at + i;
+        if haystack[start..].starts_with(needle) {
+            found.push(start);
+        }
+        at = start + 1;
+    }
+    found
+}
+
+/// The memory mapping of the child (from /proc, read before the dump) that holds `address`.
+fn region_of(maps: &str, address: u64) -> String {
+    maps.lines()
+        .find(|line| {
+            let range = line.split_whitespace().next().unwrap_or("");
+            let (lo, hi) = range.split_once('-').unwrap_or(("0", "0"));
+            let (lo, hi) = (u64::from_str_radix(lo, 16).unwrap_or(0), u64::from_str_radix(hi, 16).unwrap_or(0));
+            (lo..hi).contains(&address)
+        })
+        .unwrap_or("unknown region")
+        .to_owned()
+}
+
+/// Maps offsets in the core file to addresses: (file offset, address, size) of each PT_LOAD.
+fn load_segments(core: &[u8]) -> Vec<(u64, u64, u64)> {
+    let u16_at = |o: usize| u16::from_le_bytes(core[o..o + 2].try_into().unwrap()) as u64;
+    let u64_at = |o: usize| u64::from_le_bytes(core[o..o + 8].try_into().unwrap());
+    assert_eq!(&core[..5], b"\x7fELF\x02", "a 64-bit ELF core");
+    let (phoff, phentsize, phnum) = (u64_at(0x20) as usize, u16_at(0x36) as usize, u16_at(0x38) as usize);
+    (0..phnum)
+        .map(|i| phoff + i * phentsize)
+        .filter(|&ph| u32::from_le_bytes(core[ph..ph + 4].try_into().unwrap()) == 1)
+        .map(|ph| (u64_at(ph + 8), u64_at(ph + 16), u64_at(ph + 32)))
+        .collect()
+}
+
+fn address_of(segments: &[(u64, u64, u64)], offset: usize) -> Option<u64> {
+    let offset = offset as u64;
+    segments.iter().find(|(o, _, size)| (*o..o + size).contains(&offset)).map(|(o, vaddr, _)| vaddr + (offset - o))
+}
+
+#[test]
+fn a_locked_process_holds_no_passphrase_key_or_revealed_value() {
+    if let Some(why) = gcore_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    // Random from end to end: no piece of them is in the binary or anywhere else by chance.
+    let passphrase_text = random_text(40);
+    let value_text = random_text(48);
+    let canary = random_text(32);
+    let passphrase = Passphrase::new(passphrase_text.as_str());
+    // Real parameters (the floor), not the cheap test ones: Argon2's four lanes then run on
+    // their own threads, as they do for a user.
+    let mut vault = Vault::create(&path, &passphrase, KdfParams::FLOOR).unwrap();
+    vault
+        .create_secret(NewSecret {
+            name: SecretName::parse("MEMORY_TEST").unwrap(),
+            description: "for the memory dump test".into(),
+            value: SecretValue::new(value_text.as_str()),
+        })
+        .unwrap();
+    drop(vault);
+    let keys = keys_of(&path, &passphrase);
+    let pass_file = dir.path().join("pass");
+    std::fs::write(&pass_file, &passphrase_text).unwrap();
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["child_reveal_copy_then_lock", "--exact", "--ignored", "--nocapture", "--test-threads=1", "-q"])
+        .env(VAULT_ENV, &path)
+        .env(PASS_FILE_ENV, &pass_file)
+        .env(CANARY_ENV, &canary)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let locked = stdout.lines().map_while(Result::ok).any(|line| line.contains(&format!("{CHILD_LINE}LOCKED")));
+    if !locked {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!("the child did not get to LOCKED:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let prefix: PathBuf = dir.path().join("core");
+    let dump = Command::new("gcore").arg("-o").arg(&prefix).arg(pid.to_string()).stdin(Stdio::null()).output().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let core_path = PathBuf::from(format!("{}.{pid}", prefix.display()));
+    if !dump.status.success() || !core_path.exists() {
+        let err = String::from_utf8_lossy(&dump.stderr);
+        println!("skipped: gcore could not dump the child (is ptrace permitted?): {}", err.trim());
+        return;
+    }
+    let core = std::fs::read(&core_path).unwrap();
+    let segments = load_segments(&core);
+
+    let canary_in_child = format!("canary {}", canary.chars().rev().collect::<String>());
+    assert!(!find_all(&core, canary_in_child.as_bytes()).is_empty(), "the dump holds the child's heap");
+
+    // Pieces, not whole strings: a freed allocation keeps all but its first bytes (where the
+    // allocator writes its own pointers), and half a key is as bad as the whole key.
+    let mut needles: Vec<(&str, Vec<u8>)> = Vec::new();
+    for (what, text) in [("the passphrase", &passphrase_text), ("the revealed value", &value_text)] {
+        needles.extend(text.as_bytes().chunks(12).map(|piece| (what, piece.to_vec())));
+    }
+    for (what, key) in keys {
+        needles.extend(key.chunks(16).map(|half| (what, half.to_vec())));
+    }
+    let mut found = Vec::new();
+    for (what, needle) in &needles {
+        for offset in find_all(&core, needle) {
+            let place = match address_of(&segments, offset) {
+                Some(address) => format!("{address:#x} in {}", region_of(&maps, address)),
+                None => format!("core offset {offset:#x} (not in a memory segment)"),
+            };
+            found.push(format!("{what} at {place}"));
+        }
+    }
+    println!("memory dump: {} MiB scanned for {} needles", core.len() >> 20, needles.len());
+    assert!(found.is_empty(), "copies left in a locked process's memory:\n{}", found.join("\n"));
+}
