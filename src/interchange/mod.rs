@@ -5,6 +5,7 @@
 pub mod dotenv;
 pub mod json;
 mod private_file;
+pub mod profile;
 pub mod toml;
 
 pub use private_file::write_private_file;

@@ -127,7 +127,8 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-/// "2 secrets already exist with a different value (A, B); …", naming at most ten of them.
+/// "2 secrets already exist with a different value (A, B); …", naming at most ten of them. Front
+/// ends add how to choose another policy in their own words.
 fn conflicts_sentence(names: &[String]) -> String {
     const SHOWN: usize = 10;
     let mut list = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
@@ -138,7 +139,5 @@ fn conflicts_sentence(names: &[String]) -> String {
         1 => ("1 secret".to_owned(), "exists"),
         n => (format!("{n} secrets"), "exist"),
     };
-    format!(
-        "{count} already {verb} with a different value ({list}); choose to skip or overwrite them; nothing was imported"
-    )
+    format!("{count} already {verb} with a different value ({list}); nothing was imported")
 }
