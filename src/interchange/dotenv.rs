@@ -51,6 +51,7 @@ pub fn parse(text: &str) -> Parsed {
             }
         }
     }
+    let mut parsed = parsed.finish();
     for entry in &parsed.entries {
         if entry.value.expose().contains("${") {
             parsed.findings.push(Finding::NotExpanded { key: entry.key.clone() });

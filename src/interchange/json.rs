@@ -19,7 +19,7 @@ pub fn parse(text: &str, options: ParseOptions) -> Result<Parsed, ParseError> {
     };
     let mut parsed = Parsed::default();
     walk(members, "", options, &mut parsed);
-    Ok(parsed)
+    Ok(parsed.finish())
 }
 
 /// A JSON value as an import needs it: objects keep every member in order, so that a key

@@ -104,20 +104,42 @@ impl fmt::Display for Finding {
 pub struct Parsed {
     pub entries: Vec<Entry>,
     pub findings: Vec<Finding>,
+    /// While parsing: where each key's latest entry is, and which entries a later one replaced.
+    /// A map, not a scan, so that a 10,000-line file is not 50 million key comparisons.
+    latest: std::collections::HashMap<String, usize>,
+    replaced: Vec<usize>,
 }
 
 impl Parsed {
     /// Adds an entry; a key seen before is replaced (the last wins) and reported.
     fn push(&mut self, entry: Entry) {
-        if let Some(earlier) = self.entries.iter().position(|e| e.key == entry.key) {
-            let old = self.entries.remove(earlier);
+        let position = self.entries.len();
+        if let Some(earlier) = self.latest.insert(entry.key.clone(), position) {
             self.findings.push(Finding::Duplicate {
                 key: entry.key.clone(),
                 line: entry.line.unwrap_or(0),
-                earlier_line: old.line.unwrap_or(0),
+                earlier_line: self.entries[earlier].line.unwrap_or(0),
             });
+            self.replaced.push(earlier);
         }
         self.entries.push(entry);
+    }
+
+    /// Drops the replaced entries, keeping the order of the rest. Every parser ends with it.
+    fn finish(mut self) -> Parsed {
+        if !self.replaced.is_empty() {
+            let mut replaced = vec![false; self.entries.len()];
+            for i in self.replaced.drain(..) {
+                replaced[i] = true;
+            }
+            let mut i = 0;
+            self.entries.retain(|_| {
+                i += 1;
+                !replaced[i - 1]
+            });
+        }
+        self.latest = Default::default();
+        self
     }
 }
 

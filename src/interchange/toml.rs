@@ -26,7 +26,7 @@ pub fn parse(text: &str, options: ParseOptions) -> Result<Parsed, ParseError> {
     })?;
     let mut parsed = Parsed::default();
     walk(doc.as_table(), "", options, text, &mut parsed);
-    Ok(parsed)
+    Ok(parsed.finish())
 }
 
 fn line_of(text: &str, item_span: Option<std::ops::Range<usize>>) -> Option<usize> {
