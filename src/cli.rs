@@ -1,6 +1,9 @@
 //! The command line: argument parsing, passphrase input and output formatting over [`Vault`].
 //! Every rule is the core's; this file only translates.
 
+mod run;
+mod transfer;
+
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,7 +32,9 @@ pub mod exit {
     version,
     about = "An offline, passphrase-protected vault for environment secrets.",
     after_help = "Exit codes: 0 success, 1 other error, 2 usage error, 3 wrong passphrase, 4 no such secret,\n\
-                  5 integrity failure (damaged or tampered file or record), 6 name already taken or invalid."
+                  5 integrity failure (damaged or tampered file or record), 6 name already taken or invalid\n\
+                  (import: a conflict under --on-conflict fail). `tresor run` exits with the program's code\n\
+                  (128 + N when a signal N ended it; 126/127 when it cannot be started or found)."
 )]
 pub struct Cli {
     /// The vault file [default: the platform's data folder, e.g. ~/.local/share/tresor/vault.db]
@@ -118,6 +123,31 @@ pub enum Command {
     },
     /// Replace the vault key and re-encrypt every record under the new one
     RotateKey,
+    /// Run a program with secrets added to its environment (no shell; exits with its code)
+    #[command(after_help = "Which secrets: --only A,B; else those a profile declares (--profile FILE, or \
+tresor.toml in the current folder when present); else all of them.\n\
+Profile format:\n  [secrets]\n  OPENAI_API_KEY = { required = true, description = \"GPT calls\" }\n  \
+LANGSMITH_API_KEY = { required = false }\n\
+A missing required secret, or a missing --only name, stops before the program starts.\n\n\
+Example: tresor run --only OPENAI_API_KEY -- python app.py --verbose")]
+    Run(run::RunArgs),
+    /// Import secrets from a .env, TOML or JSON file, showing the plan first (never values)
+    #[command(
+        after_help = "The plan has one line per entry: add, update (the value differs), same, conflict, or skip \
+with the reason.\n\
+--on-conflict says what to do with a name that exists with a different value: fail (the default) refuses \
+the whole import, skip keeps the vault's value, overwrite makes the file's value a new version (the old one \
+stays in the history).\n\
+The write is one transaction: all of the plan, or nothing.\n\n\
+Examples:\n  tresor import .env --dry-run\n  tresor import secrets.toml --flatten --on-conflict overwrite\n  \
+cat keys.json | tresor import - --format json"
+    )]
+    Import(transfer::ImportArgs),
+    /// Export secrets as .env, TOML or JSON (plaintext: to a pipe, or to a new 0600 file)
+    #[command(after_help = "Examples:\n  tresor export --output backup.env\n  \
+tresor export --format json --only OPENAI_API_KEY,HF_TOKEN > keys.json\n\
+The file reads back byte for byte in Tresor and in python-dotenv / TOML / JSON readers.")]
+    Export(transfer::ExportArgs),
 }
 
 #[derive(Args, Debug, Default)]
@@ -179,7 +209,7 @@ pub fn main() -> i32 {
         }
     };
     match run(cli) {
-        Ok(()) => exit::OK,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("tresor: {}", e.message);
             e.code
@@ -187,7 +217,8 @@ pub fn main() -> i32 {
     }
 }
 
-pub fn run(cli: Cli) -> CliResult {
+/// Runs a parsed command line; returns the exit code (`tresor run`: the program's).
+pub fn run(cli: Cli) -> CliResult<i32> {
     let path = match &cli.vault {
         Some(p) => p.clone(),
         None => Vault::default_path()
@@ -195,10 +226,13 @@ pub fn run(cli: Cli) -> CliResult {
     };
     let Some(command) = cli.command else {
         // No subcommand: open the window.
-        return crate::ui::run(path).map_err(CliError::other);
+        return crate::ui::run(path).map(|()| exit::OK).map_err(CliError::other);
     };
     let ctx = Context { path, passphrase_file: cli.passphrase_file, salvage: cli.salvage };
-    match command {
+    let done = match command {
+        Command::Run(args) => return run::run(&ctx, args),
+        Command::Import(args) => transfer::import(&ctx, args),
+        Command::Export(args) => transfer::export(&ctx, args),
         Command::Init(kdf) => init(&ctx, &kdf),
         Command::Info { json } => info(&ctx, json),
         Command::List { json } => list(&ctx, json),
@@ -212,7 +246,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Purge { names, all } => purge(&ctx, &names, all),
         Command::Passwd { new_passphrase_file, kdf } => passwd(&ctx, new_passphrase_file.as_deref(), &kdf),
         Command::RotateKey => rotate_key(&ctx),
-    }
+    };
+    done.map(|()| exit::OK)
 }
 
 struct Context {

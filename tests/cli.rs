@@ -49,7 +49,10 @@ impl Env {
     fn run_with_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
         let mut child =
             self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        // A command may fail and exit before reading its input (a bad name): a closed pipe is fine.
+        if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+        }
         child.wait_with_output().unwrap()
     }
 
@@ -343,4 +346,330 @@ fn a_tampered_record_set_refuses_to_unlock_but_can_be_salvaged_read_only() {
     let out = env.run_with_stdin(&["--salvage", "set", "NEW"], b"x");
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+}
+
+// ---- tresor run --------------------------------------------------------------------------------
+
+#[test]
+fn run_exits_with_the_programs_code() {
+    let env = Env::new(true);
+    env.set("K", "v");
+    for expected in [0, 1, 7, 255] {
+        let out = env.run(&["run", "--", "sh", "-c", &format!("exit {expected}")]);
+        assert_eq!(code(&out), expected, "{}", stderr(&out));
+    }
+    let out = env.run(&["run", "--", "definitely-not-a-program-tresor"]);
+    assert_eq!(code(&out), 127);
+    assert_clean_error(&out);
+}
+
+#[cfg(unix)]
+#[test]
+fn run_reports_a_program_killed_by_a_signal_as_128_plus_the_signal() {
+    let env = Env::new(true);
+    assert_eq!(code(&env.run(&["run", "--", "sh", "-c", "kill -TERM $$"])), 128 + 15);
+    assert_eq!(code(&env.run(&["run", "--", "sh", "-c", "kill -KILL $$"])), 128 + 9);
+}
+
+#[test]
+fn run_hands_values_over_byte_for_byte_and_prints_none_of_them() {
+    let env = Env::new(true);
+    let value = "line one\nline \"two\" with $HOME, `ticks`, \\ and ü 🔑\n  trailing  ";
+    env.set("MULTI", value);
+    let out = env.run(&["run", "--", "printenv", "MULTI"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(out.stdout, format!("{value}\n").as_bytes(), "printenv adds one newline");
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn run_only_injects_just_the_named_secrets_and_stops_on_a_missing_one() {
+    let env = Env::new(true);
+    env.set("A", "a-value");
+    env.set("B", "b-value");
+    let out = env.run(&["run", "--only", "A", "--", "sh", "-c", "echo \"${A-unset}|${B-unset}\""]);
+    assert_eq!(stdout(&out), "a-value|unset\n", "{}", stderr(&out));
+
+    let marker = env.dir.path().join("started");
+    let touch = format!("touch {}", marker.display());
+    let out = env.run(&["run", "--only", "A,MISSING,ALSO_MISSING", "--", "sh", "-c", &touch]);
+    assert_eq!(code(&out), 4);
+    assert!(stderr(&out).contains("MISSING, ALSO_MISSING"), "{}", stderr(&out));
+    assert_clean_error(&out);
+    assert!(!marker.exists(), "the program never started");
+}
+
+#[test]
+fn run_without_inheriting_keeps_only_the_secrets_and_the_basic_variables() {
+    let env = Env::new(true);
+    env.set("SECRET", "s");
+    let out = env
+        .cmd(&["run", "--no-inherit-env", "--", "env"])
+        .env("UNRELATED_PARENT_VAR", "x")
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", "/home/test-user")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let names: Vec<String> = stdout(&out).lines().filter_map(|l| l.split_once('=')).map(|(k, _)| k.into()).collect();
+    assert!(names.contains(&"SECRET".to_owned()) && names.contains(&"PATH".to_owned()), "{names:?}");
+    for name in &names {
+        assert!(["SECRET", "PATH", "HOME", "USER", "LANG", "TERM"].contains(&name.as_str()), "{name} leaked in");
+    }
+    assert!(stdout(&out).contains("HOME=/home/test-user\n"));
+
+    let inherited = env.cmd(&["run", "--", "env"]).env("UNRELATED_PARENT_VAR", "x").output().unwrap();
+    assert!(stdout(&inherited).contains("UNRELATED_PARENT_VAR=x"), "inherits by default");
+}
+
+#[test]
+fn run_follows_a_profile_required_stops_optional_is_skipped() {
+    let env = Env::new(true);
+    env.set("NEEDED", "n");
+    env.set("NOT_DECLARED", "x");
+    let show = "echo \"${NEEDED-unset}|${OPTIONAL-unset}|${NOT_DECLARED-unset}\"";
+    env.file(
+        "tresor.toml",
+        "[secrets]\nNEEDED = { required = true, description = \"x\" }\nOPTIONAL = { required = false }\n",
+    );
+    // The default profile: tresor.toml in the current folder.
+    let out = env.cmd(&["run", "--", "sh", "-c", show]).current_dir(env.dir.path()).output().unwrap();
+    assert_eq!(stdout(&out), "n|unset|unset\n", "{}", stderr(&out));
+
+    let strict = env.file("strict.toml", "[secrets]\nNEEDED = {}\nGONE = {}\nALSO_GONE = { required = true }\n");
+    let marker = env.dir.path().join("started");
+    let touch = format!("touch {}", marker.display());
+    let out = env.run(&["run", "--profile", strict.to_str().unwrap(), "--", "sh", "-c", &touch]);
+    assert_eq!(code(&out), 4);
+    assert!(stderr(&out).contains("GONE, ALSO_GONE"), "{}", stderr(&out));
+    assert_clean_error(&out);
+    assert!(!marker.exists(), "the program never started");
+
+    // --only wins over the default profile.
+    let out = env.cmd(&["run", "--only", "NOT_DECLARED", "--", "sh", "-c", show]).current_dir(env.dir.path()).output();
+    assert_eq!(stdout(&out.unwrap()), "unset|unset|x\n");
+
+    let broken = env.file("broken.toml", "[secrets]\nNEEDED = { requird = false }\n");
+    let out = env.run(&["run", "--profile", broken.to_str().unwrap(), "--", "true"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("requird"), "{}", stderr(&out));
+}
+
+/// Starts `tresor run` in its own process group with a program that traps `signal` (exiting
+/// with `trapped_code`) and signals when it is ready.
+#[cfg(unix)]
+fn spawn_trapping(env: &Env, signal: &str, trapped_code: i32) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    let ready = env.dir.path().join(format!("ready-{signal}"));
+    let script =
+        format!("trap 'exit {trapped_code}' {signal}; touch {}; while :; do sleep 0.05; done", ready.display());
+    let child = env.cmd(&["run", "--", "sh", "-c", &script]).process_group(0).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the program did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
+
+#[cfg(unix)]
+fn send(signal: &str, target: &str) {
+    assert!(Command::new("kill").args([&format!("-{signal}"), "--", target]).status().unwrap().success());
+}
+
+#[cfg(unix)]
+#[test]
+fn run_lets_ctrl_c_reach_the_program_and_reports_how_it_ended() {
+    let env = Env::new(true);
+    let mut child = spawn_trapping(&env, "INT", 43);
+    // Ctrl+C: the terminal signals the whole foreground process group.
+    send("INT", &format!("-{}", child.id()));
+    assert_eq!(child.wait().unwrap().code(), Some(43), "tresor outlived the Ctrl+C and passed the code on");
+}
+
+#[cfg(unix)]
+#[test]
+fn run_passes_sigterm_on_to_the_program() {
+    let env = Env::new(true);
+    let mut child = spawn_trapping(&env, "TERM", 42);
+    // SIGINT sent to Tresor alone does not end it (nor the program)...
+    send("INT", &child.id().to_string());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "tresor ignores Ctrl+C while the program runs");
+    // ...and SIGTERM sent to Tresor alone reaches the program.
+    send("TERM", &child.id().to_string());
+    assert_eq!(child.wait().unwrap().code(), Some(42));
+}
+
+// ---- tresor import -----------------------------------------------------------------------------
+
+/// The action column of `name`'s row in a printed plan.
+fn plan_action(out: &Output, name: &str) -> String {
+    let text = stdout(out);
+    let row = text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>()).find(|cells| cells.get(1) == Some(&name));
+    row.unwrap_or_else(|| panic!("no row for {name} in {text}"))[0].to_owned()
+}
+
+#[test]
+fn import_dry_run_shows_the_plan_and_writes_nothing() {
+    let env = Env::new(true);
+    let file = env.file("in.env", "A=alpha-value\nbad-name=beta-value\nEMPTY=\n# comment\nnot a binding\n");
+    let out = env.run(&["import", file.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let plan = stdout(&out);
+    assert!(plan.starts_with("ACTION"), "{plan}");
+    let lines: Vec<Vec<&str>> = plan.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(lines[1][..3], ["add", "A", "1"]);
+    assert_eq!(lines[2][..3], ["skip", "bad-name", "2"]);
+    assert!(plan.contains("try bad_name"), "{plan}");
+    assert_eq!(lines[3][..3], ["skip", "EMPTY", "3"]);
+    assert!(plan.contains("note: line 5 is not KEY=value"), "{plan}");
+    assert!(plan.contains("1 to add, 0 to update, 0 unchanged, 2 skipped."), "{plan}");
+    assert!(!plan.contains("-value") && !stderr(&out).contains("-value"), "no values: {plan}");
+    assert!(stderr(&out).contains("Dry run: nothing was written"));
+    assert_eq!(code(&env.run(&["get", "A"])), 4, "nothing was imported");
+}
+
+#[test]
+fn import_conflicts_fail_by_default_and_skip_or_overwrite_on_request() {
+    let env = Env::new(true);
+    env.set("KEEP", "same");
+    env.set("CLASH", "old");
+    let file = env.file("in.json", r#"{"KEEP": "same", "CLASH": "new", "FRESH": "f"}"#);
+    let path = file.to_str().unwrap();
+
+    let out = env.run(&["import", path]);
+    assert_eq!(code(&out), 6);
+    assert_eq!(plan_action(&out, "CLASH"), "conflict");
+    assert!(stderr(&out).contains("(CLASH)") && stderr(&out).contains("--on-conflict skip or overwrite"));
+    assert_clean_error(&out);
+    assert_eq!(code(&env.run(&["get", "FRESH"])), 4, "a refused import writes nothing");
+    assert_eq!(code(&env.run(&["import", path, "--dry-run"])), 6, "a dry run reports the same refusal");
+
+    let out = env.run(&["import", path, "--on-conflict", "skip"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(plan_action(&out, "KEEP"), "same");
+    assert_eq!(plan_action(&out, "CLASH"), "skip");
+    assert!(stderr(&out).contains("1 added, 0 updated, 1 unchanged, 1 skipped"), "{}", stderr(&out));
+    assert_eq!(env.run(&["get", "CLASH"]).stdout, b"old");
+
+    let out = env.run(&["import", path, "--on-conflict", "overwrite"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("version 1 becomes 2"), "{}", stdout(&out));
+    assert_eq!(env.run(&["get", "CLASH"]).stdout, b"new");
+    assert_eq!(env.run(&["get", "CLASH", "--version", "1"]).stdout, b"old");
+}
+
+#[test]
+fn import_reads_stdin_toml_tables_with_flatten_and_explains_bad_input() {
+    let env = Env::new(true);
+    let out = env.run_with_stdin(&["import", "-"], b"FROM_STDIN=1\n");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(env.run(&["get", "FROM_STDIN"]).stdout, b"1");
+
+    let toml = env.file("secrets.toml", "TOP = \"t\"\n[db]\nuser = \"u\"\n");
+    let out = env.run(&["import", toml.to_str().unwrap(), "--dry-run"]);
+    assert!(stdout(&out).contains("a table, not a secret"), "{}", stdout(&out));
+    let out = env.run(&["import", toml.to_str().unwrap(), "--flatten"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(env.run(&["get", "db_user"]).stdout, b"u");
+
+    let unknown = env.file("notes.txt", "A=1\n");
+    let out = env.run(&["import", unknown.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--format"), "{}", stderr(&out));
+    assert_eq!(code(&env.run(&["import", unknown.to_str().unwrap(), "--format", "yaml"])), 2);
+
+    let broken = env.file("broken.json", "{\"K\": \"sk-secret-value\"");
+    let out = env.run(&["import", broken.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    assert_clean_error(&out);
+    assert!(!stderr(&out).contains("sk-secret"), "{}", stderr(&out));
+}
+
+// ---- tresor export -----------------------------------------------------------------------------
+
+#[test]
+fn export_to_a_file_is_private_and_never_replaces_one_without_force() {
+    let env = Env::new(true);
+    env.set("K", "v1");
+    let target = env.dir.path().join("backup.env");
+    let path = target.to_str().unwrap();
+    let out = env.run(&["export", "--output", path]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "K=v1\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    env.set("K", "v2");
+    let out = env.run(&["export", "--output", path]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_clean_error(&out);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "K=v1\n", "untouched");
+    assert_eq!(code(&env.run(&["export", "--output", path, "--force"])), 0);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "K=v2\n");
+    assert_eq!(code(&env.run(&["export", "--force"])), 2, "--force needs --output");
+}
+
+#[test]
+fn export_only_and_formats_and_what_env_cannot_hold() {
+    let env = Env::new(true);
+    env.set("A", "1");
+    env.set("B", "2");
+    let out = env.run(&["export", "--format", "json", "--only", "B"]);
+    assert_eq!(stdout(&out), "{\n  \"B\": \"2\"\n}\n");
+    let out = env.run(&["export", "--only", "B,NOPE"]);
+    assert_eq!(code(&out), 4);
+    assert!(out.stdout.is_empty());
+
+    env.set("WINDOWS_DIRS", "C:\\one\\\nD:\\two\\");
+    let out = env.run(&["export"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("WINDOWS_DIRS") && stderr(&out).contains("TOML or JSON"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "nothing half-written");
+    assert_eq!(code(&env.run(&["export", "--format", "toml"])), 0);
+}
+
+#[test]
+fn export_then_import_into_a_second_vault_gives_back_every_value() {
+    let env = Env::new(true);
+    let values = [
+        ("PEM", "-----BEGIN KEY-----\nMIIB\n-----END KEY-----\n"),
+        ("QUOTES", "it's \"quoted\" # not a comment"),
+        ("DOLLAR", "${HOME} $USER"),
+        ("BACKSLASH", "C:\\path\\"),
+        ("SPACES", "  padded  "),
+        ("UNICODE", "ключ 🔑"),
+        ("CR", "a\r\nb\rc"),
+    ];
+    for (name, value) in values {
+        env.set(name, value);
+    }
+    for format in ["env", "toml", "json"] {
+        let file = env.dir.path().join(format!("export.{format}"));
+        let out = env.run(&["export", "--format", format, "--output", file.to_str().unwrap()]);
+        assert_eq!(code(&out), 0, "{format}: {}", stderr(&out));
+        let second = env.dir.path().join(format!("second-{format}.db"));
+        Vault::create(&second, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
+        let out = env.cmd(&["import", file.to_str().unwrap()]).env("TRESOR_VAULT", &second).output().unwrap();
+        assert_eq!(code(&out), 0, "{format}: {}", stderr(&out));
+        for (name, value) in values {
+            let got = env.cmd(&["get", name]).env("TRESOR_VAULT", &second).output().unwrap();
+            assert_eq!(got.stdout, value.as_bytes(), "{format} {name}");
+        }
+    }
+}
+
+#[test]
+fn help_lists_the_new_commands() {
+    let env = Env::new(false);
+    let help = stdout(&env.run(&["--help"]));
+    for command in ["run", "import", "export"] {
+        assert!(help.contains(&format!("  {command} ")), "{help}");
+    }
+    let run_help = stdout(&env.run(&["run", "--help"]));
+    assert!(run_help.contains("--no-inherit-env") && run_help.contains("tresor.toml"), "{run_help}");
 }

@@ -1,43 +1,57 @@
 //! `.env` files, read the way python-dotenv (the de-facto reference) reads them, and written so
-//! that python-dotenv, node's dotenv and Tresor all read back the same bytes.
+//! that python-dotenv and Tresor read back the same bytes.
 //!
-//! Grammar, per binding: optional blank space and comment lines; an optional `export ` prefix; a
-//! key (unquoted: no `=`, `#` or whitespace; or single-quoted); optional spaces; `=` and optional
-//! spaces; a value; an optional ` # comment`; end of line. Values are
+//! The text is read as python-dotenv reads a file: `\r\n` and lone `\r` become `\n` first
+//! (Python's universal newlines; node's dotenv does the same), and a leading UTF-8 byte-order
+//! mark is ignored (python-dotenv would make it part of the first key). "Blank" means what
+//! Python's `\s` matches. Grammar, per binding: optional blank space and comment lines; an
+//! optional `export ` prefix; a key (unquoted: no `=`, `#` or blank; or single-quoted); optional
+//! blanks; `=` and optional blanks; a value; an optional `#` comment; end of line. Values are
 //! - single-quoted: literal, except `\\` → `\` and `\'` → `'`; may span lines;
 //! - double-quoted: `\\ \' \" \a \b \f \n \r \t \v` decoded; may span lines;
-//! - unquoted: the rest of the line, a ` #…` comment removed, trailing spaces trimmed.
+//! - unquoted: the rest of the line, a blank-then-`#…` comment removed, trailing blanks trimmed.
 //!
-//! A line that does not fit is reported and skipped, never guessed at. `${VAR}` is *not*
-//! expanded (python-dotenv would): the value is imported literally, and reported.
+//! A binding that does not fit is reported and skipped from where it went wrong to the end of
+//! that line, exactly as python-dotenv recovers, never guessed at. `${VAR}` is *not* expanded
+//! (python-dotenv would): the value is imported literally, and reported.
+//!
+//! The one value no spelling carries through this grammar is one that ends with a backslash and
+//! needs quotes (multi-line, or with surrounding blanks, an opening quote or a ` #`): before a
+//! closing quote the backslash escapes it. [`can_write`] says so, and exports refuse such values
+//! in this format rather than write something that reads back differently.
+
+use zeroize::Zeroizing;
 
 use super::{Entry, Finding, Parsed};
 use crate::vault::SecretValue;
 
-/// Parses `.env` text (a leading UTF-8 byte-order mark is ignored).
+/// Parses `.env` text.
 pub fn parse(text: &str) -> Parsed {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let mut reader = Reader { text, pos: 0, line: 1 };
+    let normalized;
+    let text = if text.contains('\r') {
+        normalized = universal_newlines(text);
+        normalized.as_str()
+    } else {
+        text
+    };
+    let mut reader = Reader { text, pos: 0, line: 1, binding_line: 1 };
     let mut parsed = Parsed::default();
     while reader.pos < text.len() {
-        let start_line = reader.line;
-        let start = reader.pos;
         match reader.binding() {
             Ok(None) => {}
-            Ok(Some((key, value))) => match value {
-                Some(value) => parsed.push(Entry { key, value: SecretValue::new(value), line: Some(start_line) }),
-                None => parsed.findings.push(Finding::NoValue { key, line: start_line }),
+            Ok(Some((key, value, line))) => match value {
+                Some(value) => parsed.push(Entry { key, value: SecretValue::new(value), line: Some(line) }),
+                None => parsed.findings.push(Finding::NoValue { key, line }),
             },
             Err(()) => {
-                reader.pos = start;
-                reader.line = start_line;
-                reader.skip_whitespace_multiline();
-                let line = reader.line;
+                // python-dotenv skips from where the binding failed to the end of that line.
                 reader.rest_of_line();
-                parsed.findings.push(Finding::Unparsable { line });
+                parsed.findings.push(Finding::Unparsable { line: reader.binding_line });
             }
         }
     }
+    let mut parsed = parsed.finish();
     for entry in &parsed.entries {
         if entry.value.expose().contains("${") {
             parsed.findings.push(Finding::NotExpanded { key: entry.key.clone() });
@@ -46,14 +60,38 @@ pub fn parse(text: &str) -> Parsed {
     parsed
 }
 
+/// `\r\n` and lone `\r` as `\n`, in a copy that is wiped when dropped (it holds the values).
+fn universal_newlines(text: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(text.len()));
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            chars.next_if_eq(&'\n');
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What Python's `\s` matches in a `str` pattern (`str.isspace()`): Unicode white space plus the
+/// four information separators U+001C–U+001F.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || ('\u{1C}'..='\u{1F}').contains(&c)
+}
+
 struct Reader<'a> {
     text: &'a str,
     pos: usize,
     line: usize,
+    /// The line the current binding starts on (after blank lines), for reports.
+    binding_line: usize,
 }
 
+/// Python's `[^\S\r\n]`: a blank that does not end the line.
 fn is_inline_space(c: char) -> bool {
-    c.is_whitespace() && c != '\n' && c != '\r'
+    is_blank(c) && c != '\n' && c != '\r'
 }
 
 impl<'a> Reader<'a> {
@@ -91,7 +129,7 @@ impl<'a> Reader<'a> {
     }
 
     fn skip_whitespace_multiline(&mut self) {
-        self.take_while(char::is_whitespace);
+        self.take_while(is_blank);
     }
 
     fn rest_of_line(&mut self) {
@@ -103,10 +141,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// One binding: `Ok(None)` for blank space or a comment line at the end of the file.
-    #[allow(clippy::type_complexity)] // (key, value-or-none) is clearer here than a new struct
-    fn binding(&mut self) -> Result<Option<(String, Option<String>)>, ()> {
+    /// One binding as (key, value or none, line): `Ok(None)` for blank space or a comment line.
+    #[allow(clippy::type_complexity)] // a tuple is clearer here than a struct used once
+    fn binding(&mut self) -> Result<Option<(String, Option<String>, usize)>, ()> {
         self.skip_whitespace_multiline();
+        self.binding_line = self.line;
         if self.pos >= self.text.len() {
             return Ok(None);
         }
@@ -132,7 +171,7 @@ impl<'a> Reader<'a> {
                 key
             }
             _ => {
-                let key = self.take_while(|c| c != '=' && c != '#' && !c.is_whitespace());
+                let key = self.take_while(|c| c != '=' && c != '#' && !is_blank(c));
                 if key.is_empty() {
                     return Err(());
                 }
@@ -158,7 +197,7 @@ impl<'a> Reader<'a> {
             Some('\r') | Some('\n') => self.rest_of_line(),
             Some(_) => return Err(()),
         }
-        Ok(Some((key, value)))
+        Ok(Some((key, value, self.binding_line)))
     }
 
     fn value(&mut self) -> Result<String, ()> {
@@ -175,7 +214,7 @@ impl<'a> Reader<'a> {
             None | Some('\r') | Some('\n') => Ok(String::new()),
             Some(_) => {
                 let part = self.take_while(|c| c != '\r' && c != '\n');
-                Ok(strip_inline_comment(part).trim_end().to_owned())
+                Ok(strip_inline_comment(part).trim_end_matches(is_blank).to_owned())
             }
         }
     }
@@ -208,7 +247,7 @@ fn strip_inline_comment(part: &str) -> &str {
     // starts the comment, and the value ends where the run began.
     let mut run_start = None;
     for (i, c) in part.char_indices() {
-        if c.is_whitespace() {
+        if is_blank(c) {
             run_start.get_or_insert(i);
         } else if c == '#' && run_start.is_some() {
             return &part[..run_start.unwrap_or(i)];
@@ -267,18 +306,38 @@ fn is_plain(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-_./:+@,%~^=".contains(c)
 }
 
-/// Writes one `KEY=value` line (the value quoted as needed), ending in `\n`.
+/// Whether python-dotenv's unquoted reading keeps `value` exactly: one line, no surrounding
+/// blanks, no opening quote, no blank-then-`#` comment.
+fn reads_unquoted(value: &str) -> bool {
+    !value.is_empty()
+        && !value.contains(['\n', '\r'])
+        && !value.starts_with(['\'', '"'])
+        && !value.starts_with(is_blank)
+        && !value.ends_with(is_blank)
+        && strip_inline_comment(value).len() == value.len()
+}
+
+/// Whether some spelling of `value` reads back exactly: all but values that end with a
+/// backslash and need quotes (see the module documentation).
+pub fn can_write(value: &str) -> bool {
+    !value.ends_with('\\') || reads_unquoted(value)
+}
+
+/// Writes one `KEY=value` line (the value quoted as needed), ending in `\n`. A value for which
+/// [`can_write`] is false is written in double quotes, and does not read back the same.
 pub fn write_entry(out: &mut String, key: &str, value: &str) {
     out.push_str(key);
     out.push('=');
-    if !value.is_empty() && value.chars().all(is_plain) {
+    if (!value.is_empty() && value.chars().all(is_plain)) || (value.ends_with('\\') && reads_unquoted(value)) {
+        // Plain, or the only spelling that can end in a backslash.
         out.push_str(value);
-    } else if !value.contains(['\'', '\\']) {
-        // Single quotes: literal in every reader; line breaks may stand as they are.
+    } else if !value.contains(['\'', '\\', '\r']) {
+        // Single quotes: literal in every reader, never expanded; line breaks stand as they are.
         out.push('\'');
         out.push_str(value);
         out.push('\'');
-    } else if !value.contains("${") && !value.contains(['\u{07}', '\u{08}', '\u{0B}', '\u{0C}']) {
+    } else if value.contains('\r') || !value.contains("${") {
+        // Double quotes: a carriage return must be escaped (readers turn a raw one into \n).
         out.push('"');
         for c in value.chars() {
             match c {
@@ -292,7 +351,8 @@ pub fn write_entry(out: &mut String, key: &str, value: &str) {
         }
         out.push('"');
     } else {
-        // Quotes or backslashes together with `${`: python-dotenv's single-quote escapes.
+        // Quotes or backslashes together with `${`: single quotes (never expanded), with
+        // python-dotenv's two single-quote escapes.
         out.push('\'');
         for c in value.chars() {
             match c {
@@ -392,6 +452,47 @@ mod tests {
     }
 
     #[test]
+    fn line_endings_read_as_python_reads_a_file() {
+        // Universal newlines: CRLF and a lone CR end lines, inside quoted values too.
+        assert_eq!(
+            values("A=\"one\r\ntwo\"\r\nB='x\ry'\rC=3\r"),
+            [("A".into(), "one\ntwo".into()), ("B".into(), "x\ny".into()), ("C".into(), "3".into())]
+        );
+        assert_eq!(parse("A=1\r\n\r\nB=2").entries[1].line, Some(3));
+    }
+
+    #[test]
+    fn blanks_are_what_python_calls_whitespace() {
+        // U+001F is whitespace to Python (not to Rust): trimmed, and it starts a ` #` comment.
+        assert_eq!(one("K=value\u{1F}\n"), "value");
+        assert_eq!(one("K=a\u{1F}# comment\n"), "a");
+        assert_eq!(one("K=\u{A0}nbsp\u{A0}\n"), "nbsp");
+    }
+
+    #[test]
+    fn a_broken_binding_is_skipped_to_the_end_of_the_line_where_it_broke() {
+        // python-dotenv: the double-quoted value runs to the next quote (on line 2), then the
+        // line is not at its end, so the rest of line 2 goes too; line 3 reads normally.
+        let parsed = parse("A=\"open\nB=\"x\" junk\nC=3\n");
+        assert_eq!(values("A=\"open\nB=\"x\" junk\nC=3\n"), [("C".into(), "3".into())]);
+        assert_eq!(parsed.findings, [Finding::Unparsable { line: 1 }]);
+    }
+
+    #[test]
+    fn a_backslash_at_the_end_is_written_unquoted_or_refused() {
+        for value in ["\\", "C:\\dir\\", "a#b\\", "x=y\\"] {
+            assert!(can_write(value), "{value:?}");
+            let mut text = String::new();
+            write_entry(&mut text, "K", value);
+            assert_eq!(one(&text), value, "written as {text:?}");
+        }
+        for value in ["two\nlines\\", " padded\\", "'quoted\\", "a #b\\", "\r\\"] {
+            assert!(!can_write(value), "{value:?}");
+        }
+        assert!(can_write("back\\slash in the middle\n"));
+    }
+
+    #[test]
     fn written_values_read_back_exactly() {
         for value in [
             "plain",
@@ -407,6 +508,9 @@ mod tests {
             "crlf\r\nend",
             "ünïcödé 🔑",
             "bell\u{07}",
+            "lone\rcarriage return",
+            "tab\tand \u{1F} separator ",
+            "'${X}' \\ \r",
             "",
         ] {
             let mut text = String::new();

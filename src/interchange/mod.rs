@@ -4,7 +4,11 @@
 
 pub mod dotenv;
 pub mod json;
+mod private_file;
+pub mod profile;
 pub mod toml;
+
+pub use private_file::write_private_file;
 
 use std::fmt;
 use std::path::Path;
@@ -82,6 +86,7 @@ pub enum Finding {
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Finding::Duplicate { key, line: 0, .. } => write!(f, "{key} is set more than once; the last value wins"),
             Finding::Duplicate { key, line, earlier_line } => {
                 write!(f, "{key} is set again on line {line} (first on line {earlier_line}); the last value wins")
             }
@@ -99,20 +104,42 @@ impl fmt::Display for Finding {
 pub struct Parsed {
     pub entries: Vec<Entry>,
     pub findings: Vec<Finding>,
+    /// While parsing: where each key's latest entry is, and which entries a later one replaced.
+    /// A map, not a scan, so that a 10,000-line file is not 50 million key comparisons.
+    latest: std::collections::HashMap<String, usize>,
+    replaced: Vec<usize>,
 }
 
 impl Parsed {
     /// Adds an entry; a key seen before is replaced (the last wins) and reported.
     fn push(&mut self, entry: Entry) {
-        if let Some(earlier) = self.entries.iter().position(|e| e.key == entry.key) {
-            let old = self.entries.remove(earlier);
+        let position = self.entries.len();
+        if let Some(earlier) = self.latest.insert(entry.key.clone(), position) {
             self.findings.push(Finding::Duplicate {
                 key: entry.key.clone(),
                 line: entry.line.unwrap_or(0),
-                earlier_line: old.line.unwrap_or(0),
+                earlier_line: self.entries[earlier].line.unwrap_or(0),
             });
+            self.replaced.push(earlier);
         }
         self.entries.push(entry);
+    }
+
+    /// Drops the replaced entries, keeping the order of the rest. Every parser ends with it.
+    fn finish(mut self) -> Parsed {
+        if !self.replaced.is_empty() {
+            let mut replaced = vec![false; self.entries.len()];
+            for i in self.replaced.drain(..) {
+                replaced[i] = true;
+            }
+            let mut i = 0;
+            self.entries.retain(|_| {
+                i += 1;
+                !replaced[i - 1]
+            });
+        }
+        self.latest = Default::default();
+        self
     }
 }
 
@@ -144,6 +171,29 @@ pub fn parse(format: Format, bytes: &[u8], options: ParseOptions) -> Result<Pars
         Format::Toml => toml::parse(text, options),
         Format::Json => json::parse(text, options),
     }
+}
+
+/// Values a format cannot hold so that they read back byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteError {
+    #[error(
+        "the .env format cannot hold {} exactly (a value that ends with a backslash and needs quotes); \
+         export {} as TOML or JSON instead",
+        names.join(", "),
+        if names.len() == 1 { "it" } else { "them" }
+    )]
+    EnvCannotHold { names: Vec<String> },
+}
+
+/// Checks that every value can be written in `format` and read back byte for byte (only `.env`
+/// has values it cannot hold; see [`dotenv::can_write`]). Exports call it before [`write`].
+pub fn check_writable(format: Format, entries: &[(&str, &SecretValue)]) -> Result<(), WriteError> {
+    if format != Format::Env {
+        return Ok(());
+    }
+    let names: Vec<String> =
+        entries.iter().filter(|(_, v)| !dotenv::can_write(v.expose())).map(|(k, _)| k.to_string()).collect();
+    if names.is_empty() { Ok(()) } else { Err(WriteError::EnvCannotHold { names }) }
 }
 
 /// Writes entries as a file of `format`. The text holds plaintext values: the caller decides

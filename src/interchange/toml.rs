@@ -1,6 +1,7 @@
 //! TOML, including Streamlit's `secrets.toml`: top-level keys with string, integer, float,
 //! boolean or date values are secrets (non-strings as their TOML text, exactly as written);
-//! `[tables]` are reported, or flattened to `TABLE_KEY` names with `--flatten`.
+//! `[tables]` are reported, or flattened to `TABLE_KEY` names with `--flatten`. A UTF-8
+//! byte-order mark is accepted.
 
 use toml_edit::{Document, DocumentMut, Item, Table, Value};
 
@@ -8,6 +9,16 @@ use super::{Entry, Finding, ParseError, ParseOptions, Parsed};
 use crate::vault::SecretValue;
 
 pub fn parse(text: &str, options: ParseOptions) -> Result<Parsed, ParseError> {
+    // As Python's tomllib reads it: CRLF is a line break, also inside multi-line strings (TOML
+    // lets a parser normalise it; toml_edit alone would keep the \r). A raw CR is invalid TOML
+    // anywhere else, so nothing else changes. The copy holds values: wiped when dropped.
+    let normalized;
+    let text = if text.contains("\r\n") {
+        normalized = zeroize::Zeroizing::new(text.replace("\r\n", "\n"));
+        normalized.as_str()
+    } else {
+        text
+    };
     let doc = Document::parse(text).map_err(|e| {
         let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
         // The message only: TomlError's Display quotes the offending line, which may be a secret.
@@ -15,7 +26,7 @@ pub fn parse(text: &str, options: ParseOptions) -> Result<Parsed, ParseError> {
     })?;
     let mut parsed = Parsed::default();
     walk(doc.as_table(), "", options, text, &mut parsed);
-    Ok(parsed)
+    Ok(parsed.finish())
 }
 
 fn line_of(text: &str, item_span: Option<std::ops::Range<usize>>) -> Option<usize> {
@@ -111,6 +122,55 @@ type = "service_account"
         let flat = parse(text, ParseOptions { flatten: true }).unwrap();
         assert!(entries(&flat).contains(&("connections_gsheets_type".into(), "service_account".into())));
         assert!(flat.findings.is_empty());
+    }
+
+    #[test]
+    fn inline_tables_arrays_dotted_keys_and_dates() {
+        let text = "INLINE = { user = \"u\", pass = \"p\" }\nLIST = [\"a\", \"b\"]\ndotted.key = \"d\"\n\
+                    WHEN = 2024-05-01T12:00:00Z\nHEX = 0xff\nBIG = 1_000\n[[servers]]\nname = \"s\"\n\
+                    [deep.inner]\nleaf = \"l\"\n";
+        let parsed = parse(text, ParseOptions::default()).unwrap();
+        assert_eq!(
+            entries(&parsed),
+            [
+                ("WHEN".into(), "2024-05-01T12:00:00Z".into()),
+                ("HEX".into(), "0xff".into()),
+                ("BIG".into(), "1_000".into())
+            ],
+            "non-strings keep their TOML text"
+        );
+        assert_eq!(
+            parsed.findings,
+            [
+                Finding::Nested { key: "INLINE".into(), kind: "a table" },
+                Finding::Nested { key: "LIST".into(), kind: "an array" },
+                Finding::Nested { key: "dotted".into(), kind: "a table" },
+                Finding::Nested { key: "servers".into(), kind: "an array of tables" },
+                Finding::Nested { key: "deep".into(), kind: "a table" },
+            ]
+        );
+        let flat = parse(text, ParseOptions { flatten: true }).unwrap();
+        let flat = entries(&flat);
+        for expected in [("INLINE_user", "u"), ("INLINE_pass", "p"), ("dotted_key", "d"), ("deep_inner_leaf", "l")] {
+            assert!(flat.contains(&(expected.0.into(), expected.1.into())), "{expected:?} in {flat:?}");
+        }
+    }
+
+    #[test]
+    fn crlf_and_a_byte_order_mark() {
+        let parsed = parse("\u{FEFF}A = \"1\"\r\nB = '''x\r\ny'''\r\n", ParseOptions::default()).unwrap();
+        assert_eq!(entries(&parsed), [("A".into(), "1".into()), ("B".into(), "x\ny".into())]);
+    }
+
+    #[test]
+    fn keys_set_twice_through_flattening_are_reported() {
+        let parsed = parse("db_user = \"a\"\n[db]\nuser = \"b\"\n", ParseOptions { flatten: true }).unwrap();
+        assert_eq!(entries(&parsed), [("db_user".into(), "b".into())]);
+        assert!(
+            matches!(parsed.findings[..], [Finding::Duplicate { line: 3, earlier_line: 1, .. }]),
+            "{:?}",
+            parsed.findings
+        );
     }
 
     #[test]

@@ -68,6 +68,15 @@ pub enum Error {
     #[error("{name} has no version {version}")]
     VersionNotFound { name: String, version: u32 },
 
+    #[error("{}", conflicts_sentence(names))]
+    ImportConflicts { names: Vec<String> },
+
+    #[error("{name} changed in the vault after the import plan was made; nothing was imported; review the plan again")]
+    ImportOutdated { name: String },
+
+    #[error("this import plan was made for another vault; nothing was imported")]
+    PlanForAnotherVault,
+
     #[error("that secret is not in the trash")]
     NotInTrash,
 
@@ -123,4 +132,19 @@ impl From<rusqlite::Error> for Error {
             _ => Error::Database(e),
         }
     }
+}
+
+/// "2 secrets already exist with a different value (A, B); …", naming at most ten of them. Front
+/// ends add how to choose another policy in their own words.
+fn conflicts_sentence(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut list = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > SHOWN {
+        list += &format!(" and {} more", names.len() - SHOWN);
+    }
+    let (count, verb) = match names.len() {
+        1 => ("1 secret".to_owned(), "exists"),
+        n => (format!("{n} secrets"), "exist"),
+    };
+    format!("{count} already {verb} with a different value ({list}); nothing was imported")
 }

@@ -3,6 +3,7 @@
 
 pub mod crypto;
 pub mod error;
+pub mod import;
 mod records;
 pub mod secret;
 pub mod store;
@@ -15,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use crypto::{KdfParams, Passphrase};
 pub use error::{Error, Result};
+pub use import::{ConflictPolicy, ImportPlan, ImportReport, PlanAction, PlanCounts, PlanItem, SkipReason};
 pub use secret::{
     Clock, DescriptionError, NameError, Saved, SecretId, SecretMeta, SecretName, SecretValue, SystemClock, Timestamp,
     TrashedSecret, ValueError, ValueWarning, VersionInfo,
@@ -288,6 +290,41 @@ impl Vault {
         })
     }
 
+    /// Names and current values for an export: every live secret sorted by name, or just the
+    /// secrets named in `only` (in that order, each once). A name in `only` that does not exist
+    /// fails the whole call with [`Error::NotFound`] naming every missing one; a damaged record
+    /// fails it with that record's error, so an export is never silently incomplete.
+    pub fn export_entries(&self, only: Option<&[SecretName]>) -> Result<Vec<(SecretName, SecretValue)>> {
+        self.ensure_current_key()?;
+        let records = self.records();
+        let Some(only) = only else {
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!("SELECT {} FROM secrets WHERE deleted IS NULL", SecretRow::COLUMNS))?;
+            let rows = stmt.query_map([], SecretRow::from_row)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let row = row?;
+                out.push((records.name(&row)?, records.value(&row)?));
+            }
+            out.sort_unstable_by(|a, b| name_order(&a.0, &b.0));
+            return Ok(out);
+        };
+        let mut out = Vec::with_capacity(only.len());
+        let mut missing = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for name in only.iter().filter(|n| seen.insert(*n)) {
+            match live_id_by_index(&self.conn, &self.keys.name_index(name.as_str()))? {
+                Some(id) => out.push((name.clone(), records.value(&self.live_row(&self.conn, id)?)?)),
+                None => missing.push(name.as_str()),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(Error::NotFound { name: missing.join(", ") });
+        }
+        Ok(out)
+    }
+
     /// Secrets in the trash, most recently deleted first.
     pub fn trash(&self) -> Result<Listing<TrashedSecret>> {
         self.read(|snapshot| {
@@ -329,27 +366,8 @@ impl Vault {
         self.write(|vault, tx, mac| {
             let mut saved = Vec::with_capacity(checked.len());
             for (secret, warnings) in checked {
-                let name_index = vault.keys.name_index(secret.name.as_str());
-                if live_id_by_index(tx, &name_index)?.is_some() {
-                    return Err(Error::NameTaken { name: secret.name.to_string() });
-                }
-                let row = vault.records().seal_secret(
-                    SecretId(crypto::random_bytes()),
-                    &secret.name,
-                    &secret.description,
-                    &secret.value,
-                    RowState {
-                        revision: 1,
-                        version: 1,
-                        created: now.0,
-                        modified: now.0,
-                        value_set: now.0,
-                        deleted: None,
-                    },
-                );
-                row.insert(tx)?;
-                mac.add(vault.records().secret_term(&row));
-                saved.push(Saved { meta: vault.records().meta(&row)?, warnings, value_changed: true });
+                let meta = vault.insert_secret(tx, mac, &secret, now)?;
+                saved.push(Saved { meta, warnings, value_changed: true });
             }
             Ok(saved)
         })
@@ -367,38 +385,8 @@ impl Vault {
         };
         let now = self.clock.now();
         self.write(|vault, tx, mac| {
-            let old = vault.live_row(tx, id)?;
-            let records = vault.records();
-            let name = records.name(&old)?;
-            let old_description = records.description(&old)?;
-            let old_value = records.value(&old)?;
-            let value_changed = update.value.as_ref().is_some_and(|v| *v != old_value);
-            let description = update.description.clone().unwrap_or_else(|| old_description.clone());
-            if !value_changed && description == old_description {
-                return Ok(Saved { meta: records.meta(&old)?, warnings, value_changed: false });
-            }
-            let value =
-                if value_changed { update.value.as_ref().expect("changed implies present") } else { &old_value };
-            let version = if value_changed { old.version + 1 } else { old.version };
-            if value_changed {
-                vault.push_history(tx, mac, &old, &old_value, now)?;
-            }
-            let row = records.seal_secret(
-                id,
-                &name,
-                &description,
-                value,
-                RowState {
-                    revision: old.revision + 1,
-                    version,
-                    created: old.created,
-                    modified: now.0,
-                    value_set: if value_changed { now.0 } else { old.value_set },
-                    deleted: None,
-                },
-            );
-            vault.replace_row(tx, mac, &old, &row)?;
-            Ok(Saved { meta: records.meta(&row)?, warnings, value_changed })
+            let (meta, value_changed) = vault.update_secret(tx, mac, id, &update, now)?;
+            Ok(Saved { meta, warnings, value_changed })
         })
     }
 
@@ -578,6 +566,75 @@ impl Vault {
     }
 
     // ---- internals -----------------------------------------------------------------------
+
+    /// Inserts a new live secret inside `tx` (checked values only). Fails with
+    /// [`Error::NameTaken`] if a live secret already has the name.
+    fn insert_secret(
+        &self,
+        tx: &Connection,
+        mac: &mut records::RecordSetMac,
+        secret: &NewSecret,
+        now: Timestamp,
+    ) -> Result<SecretMeta> {
+        let name_index = self.keys.name_index(secret.name.as_str());
+        if live_id_by_index(tx, &name_index)?.is_some() {
+            return Err(Error::NameTaken { name: secret.name.to_string() });
+        }
+        let row = self.records().seal_secret(
+            SecretId(crypto::random_bytes()),
+            &secret.name,
+            &secret.description,
+            &secret.value,
+            RowState { revision: 1, version: 1, created: now.0, modified: now.0, value_set: now.0, deleted: None },
+        );
+        row.insert(tx)?;
+        mac.add(self.records().secret_term(&row));
+        self.records().meta(&row)
+    }
+
+    /// Applies `update` to a live secret inside `tx` (checked values only): the version goes up
+    /// and the old value goes to the history only when the value changes. Returns the secret as
+    /// stored and whether its value changed.
+    fn update_secret(
+        &self,
+        tx: &Connection,
+        mac: &mut records::RecordSetMac,
+        id: SecretId,
+        update: &SecretUpdate,
+        now: Timestamp,
+    ) -> Result<(SecretMeta, bool)> {
+        let old = self.live_row(tx, id)?;
+        let records = self.records();
+        let name = records.name(&old)?;
+        let old_description = records.description(&old)?;
+        let old_value = records.value(&old)?;
+        let value_changed = update.value.as_ref().is_some_and(|v| *v != old_value);
+        let description = update.description.clone().unwrap_or_else(|| old_description.clone());
+        if !value_changed && description == old_description {
+            return Ok((records.meta(&old)?, false));
+        }
+        let value = if value_changed { update.value.as_ref().expect("changed implies present") } else { &old_value };
+        let version = if value_changed { old.version + 1 } else { old.version };
+        if value_changed {
+            self.push_history(tx, mac, &old, &old_value, now)?;
+        }
+        let row = records.seal_secret(
+            id,
+            &name,
+            &description,
+            value,
+            RowState {
+                revision: old.revision + 1,
+                version,
+                created: old.created,
+                modified: now.0,
+                value_set: if value_changed { now.0 } else { old.value_set },
+                deleted: None,
+            },
+        );
+        self.replace_row(tx, mac, &old, &row)?;
+        Ok((records.meta(&row)?, value_changed))
+    }
 
     /// Runs `change` in one `BEGIN IMMEDIATE` transaction, with the record-set MAC updated by
     /// what it adds and removes. Nothing is written unless everything succeeds.

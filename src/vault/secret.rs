@@ -75,11 +75,12 @@ impl fmt::Debug for SecretName {
     }
 }
 
-/// A valid name close to `text`: invalid characters become `_`, a leading digit gets a `_`
-/// before it, and the result is upper-cased (the convention).
+/// A valid name close to `text`: surrounding blanks go, every other character that is not a
+/// letter, digit or `_` becomes `_`, a leading digit gets a `_` before it, and the case is kept
+/// (names are never re-cased behind the user's back; [`SecretName::conventional_form`] is the
+/// upper-case hint).
 pub fn suggest_name(text: &str) -> String {
-    let mut out: String =
-        text.trim().chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    let mut out: String = text.trim().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     if out.is_empty() {
         return "SECRET".to_owned();
     }
@@ -373,6 +374,13 @@ mod tests {
             matches!(SecretName::parse("MY-KEY"), Err(NameError::InvalidCharacter { ch: '-', position: 3, ref suggestion }) if suggestion == "MY_KEY")
         );
         assert!(matches!(SecretName::parse("KÉY"), Err(NameError::InvalidCharacter { .. })));
+        assert!(
+            matches!(SecretName::parse("my.key"), Err(NameError::InvalidCharacter { ref suggestion, .. }) if suggestion == "my_key"),
+            "suggestions keep the case"
+        );
+        for odd in ["1KEY", "a-b", " x ", "KÉY", "-", "9", "ü"] {
+            assert!(SecretName::parse(&suggest_name(odd)).is_ok(), "{odd:?} -> {:?}", suggest_name(odd));
+        }
         assert!(matches!(SecretName::parse(&"A".repeat(256)), Err(NameError::TooLong { len: 256 })));
     }
 

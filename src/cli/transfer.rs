@@ -1,0 +1,238 @@
+//! `tresor import` and `tresor export`: files in, plan out; secrets out, to a pipe or a 0600 file.
+//! The rules (what is added, updated, skipped; what a format can hold) are the core's.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use zeroize::Zeroizing;
+
+use super::{CliError, CliResult, Context, exit, parse_name, table, write_stdout};
+use crate::interchange::{self, Format, ParseOptions};
+use crate::vault::{ConflictPolicy, Error, ImportPlan, PlanAction, SecretName, SecretValue};
+
+/// A file format on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Env,
+    Toml,
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Env => Format::Env,
+            FormatArg::Toml => Format::Toml,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConflictArg {
+    /// Refuse the whole import (the default)
+    Fail,
+    /// Keep the vault's value
+    Skip,
+    /// Replace it (a new version; the old value stays in the history)
+    Overwrite,
+}
+
+impl From<ConflictArg> for ConflictPolicy {
+    fn from(c: ConflictArg) -> ConflictPolicy {
+        match c {
+            ConflictArg::Fail => ConflictPolicy::Fail,
+            ConflictArg::Skip => ConflictPolicy::Skip,
+            ConflictArg::Overwrite => ConflictPolicy::Overwrite,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The file to read; `-` reads stdin (as .env unless --format says otherwise)
+    pub file: PathBuf,
+    /// The file's format [default: from its name: *.toml, *.json, .env / *.env / .env.*]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Import TOML tables and JSON objects as SECTION_KEY names instead of skipping them
+    #[arg(long)]
+    pub flatten: bool,
+    /// Show the plan and stop: nothing is written
+    #[arg(long)]
+    pub dry_run: bool,
+    /// What to do with a name that exists with a different value
+    #[arg(long, value_enum, default_value = "fail", value_name = "POLICY")]
+    pub on_conflict: ConflictArg,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The format to write
+    #[arg(long, value_enum, default_value = "env")]
+    pub format: FormatArg,
+    /// Export just these secrets (comma-separated), in this order
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub only: Option<Vec<String>>,
+    /// Write to this new file (created readable by you only) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace the --output file if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
+fn read_input(file: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    if file == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .map_err(|e| CliError::other(format!("cannot read stdin: {e}")))?;
+    } else {
+        let mut f =
+            std::fs::File::open(file).map_err(|e| CliError::other(format!("cannot read {}: {e}", file.display())))?;
+        f.read_to_end(&mut bytes).map_err(|e| CliError::other(format!("cannot read {}: {e}", file.display())))?;
+    }
+    Ok(bytes)
+}
+
+pub(super) fn import(ctx: &Context, args: ImportArgs) -> CliResult {
+    let format = match (args.format, args.file == Path::new("-")) {
+        (Some(f), _) => f.into(),
+        (None, true) => Format::Env,
+        (None, false) => Format::from_path(&args.file).ok_or_else(|| {
+            CliError::usage(format!(
+                "cannot tell the format of {} from its name; pass --format env, toml or json",
+                args.file.display()
+            ))
+        })?,
+    };
+    // Read and parse before asking for the passphrase: a bad file needs no unlocking.
+    let bytes = read_input(&args.file)?;
+    let shown = if args.file == Path::new("-") { "stdin".to_owned() } else { args.file.display().to_string() };
+    let parsed = interchange::parse(format, &bytes, ParseOptions { flatten: args.flatten })
+        .map_err(|e| CliError::other(format!("cannot import {shown}: {e}")))?;
+    drop(bytes);
+
+    let mut vault = ctx.unlock()?;
+    let plan = vault.plan_import(parsed, args.on_conflict.into())?;
+    write_stdout(plan_text(&plan).as_bytes())?;
+
+    let blocked = plan.blocked_conflicts();
+    if !blocked.is_empty() {
+        let names: Vec<String> = blocked.iter().map(|n| n.to_string()).collect();
+        let mut message = Error::ImportConflicts { names }.to_string();
+        message += "; choose --on-conflict skip or overwrite";
+        return Err(CliError { code: exit::NAME, message });
+    }
+    if args.dry_run {
+        eprintln!("Dry run: nothing was written.");
+        return Ok(());
+    }
+    if plan.writes_nothing() {
+        eprintln!("Nothing to import: {}.", plan.counts());
+        return Ok(());
+    }
+    let report = vault.apply_import(plan)?;
+    eprintln!("Imported from {shown}: {report}.");
+    Ok(())
+}
+
+/// The plan as a table (action, name, line, reason), then the notes, warnings and counts. It
+/// holds names, line numbers and reasons only; the core's texts never hold a value.
+fn plan_text(plan: &ImportPlan) -> String {
+    let rows: Vec<Vec<String>> = plan
+        .items
+        .iter()
+        .map(|item| {
+            vec![
+                item.action.label().to_owned(),
+                item.shown_key(),
+                item.line.map_or_else(|| "-".to_owned(), |l| l.to_string()),
+                item.reason().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut out = if rows.is_empty() { String::new() } else { table(&["ACTION", "NAME", "LINE", "REASON"], &rows) };
+    for finding in &plan.findings {
+        out += &format!("note: {finding}\n");
+    }
+    for item in plan.items.iter().filter(|i| matches!(i.action, PlanAction::Add | PlanAction::Update)) {
+        for warning in &item.warnings {
+            out += &format!("warning: {}: {warning}\n", item.shown_key());
+        }
+    }
+    out += &format!("{}.\n", capitalized(&plan.counts().to_string()));
+    out
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+pub(super) fn export(ctx: &Context, args: ExportArgs) -> CliResult {
+    let format: Format = args.format.into();
+    let only: Option<Vec<SecretName>> =
+        args.only.as_ref().map(|names| names.iter().map(|n| parse_name(n.trim())).collect()).transpose()?;
+    if let Some(path) = &args.output
+        && !args.force
+        && path.symlink_metadata().is_ok()
+    {
+        return Err(exists_error(path));
+    }
+    let vault = ctx.unlock()?;
+    let entries = vault.export_entries(only.as_deref())?;
+    drop(vault);
+    let refs: Vec<(&str, &SecretValue)> = entries.iter().map(|(n, v)| (n.as_str(), v)).collect();
+    interchange::check_writable(format, &refs).map_err(|e| CliError::other(e.to_string()))?;
+    let text = interchange::write(format, &refs);
+    let count = match entries.len() {
+        1 => "1 secret".to_owned(),
+        n => format!("{n} secrets"),
+    };
+    match &args.output {
+        Some(path) => {
+            interchange::write_private_file(path, text.as_bytes(), args.force).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    exists_error(path)
+                } else {
+                    CliError::other(format!("cannot write {}: {e}; nothing was written", path.display()))
+                }
+            })?;
+            eprintln!("Exported {count} to {} (readable by you only).", path.display());
+        }
+        None => {
+            if std::io::stdout().is_terminal() {
+                confirm_plaintext_on_terminal(&count)?;
+            }
+            write_stdout(text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn exists_error(path: &Path) -> CliError {
+    CliError::other(format!("{} already exists; pass --force to replace it", path.display()))
+}
+
+/// Values on a terminal stay in its scrollback: ask first, and refuse when nobody can answer.
+fn confirm_plaintext_on_terminal(count: &str) -> CliResult {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(CliError::usage(
+            "refusing to print secret values to a terminal without confirmation; use --output FILE or a pipe",
+        ));
+    }
+    eprint!("This prints {count} in plaintext on the terminal. Continue? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    stdin.read_line(&mut answer).map_err(|e| CliError::other(format!("cannot read the answer: {e}")))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(())
+    } else {
+        Err(CliError::other("export cancelled; nothing was printed"))
+    }
+}

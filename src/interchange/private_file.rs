@@ -1,0 +1,148 @@
+//! Writing a file that holds plaintext secrets: readable by its owner only from the first byte,
+//! durable once the call returns, and never half-written.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Writes `bytes` to `path`, which is created with mode 0600 on Unix (never widened after the
+/// fact, so no other user can open it in between). Without `overwrite`, an existing `path` is an
+/// [`io::ErrorKind::AlreadyExists`] error and is left alone.
+///
+/// The bytes go to a temporary file in the same folder, are flushed to disk, and only then take
+/// `path`'s place: by rename when overwriting (atomic replace), by hard link otherwise (atomic and
+/// refuses an existing file). A crash or a full disk leaves either the old state or the whole new
+/// file, and the temporary file is removed on failure. On file systems without hard links the
+/// new file is created in place and removed again if writing fails.
+pub fn write_private_file(path: &Path, bytes: &[u8], overwrite: bool) -> io::Result<()> {
+    let file_name =
+        path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file"))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !overwrite && path.symlink_metadata().is_ok() {
+        return Err(io::Error::new(io::ErrorKind::AlreadyExists, "the file already exists"));
+    }
+    let (temp, mut file) = create_temp(dir, &file_name.to_string_lossy())?;
+    let result = (|| {
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        if overwrite {
+            fs::rename(&temp, path)?;
+        } else {
+            match fs::hard_link(&temp, path) {
+                Ok(()) => fs::remove_file(&temp)?,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(e),
+                Err(_) => {
+                    fs::remove_file(&temp)?;
+                    return write_in_place(path, bytes);
+                }
+            }
+        }
+        sync_dir(dir);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// A new, empty 0600 file next to the target, with a random name that no one else uses.
+fn create_temp(dir: &Path, file_name: &str) -> io::Result<(PathBuf, File)> {
+    let mut last_error = None;
+    for _ in 0..16 {
+        let suffix: String = crate::vault::crypto::random_bytes::<6>().iter().map(|b| format!("{b:02x}")).collect();
+        let temp = dir.join(format!(".{file_name}.{suffix}.tmp"));
+        match private_options().open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::other("cannot create a temporary file")))
+}
+
+/// The fallback without hard links: create the file itself, and remove it if writing fails.
+fn write_in_place(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = private_options().open(path)?;
+    let result = file.write_all(bytes).and_then(|_| file.sync_all());
+    if result.is_err() {
+        drop(file);
+        let _ = fs::remove_file(path);
+    }
+    result
+}
+
+/// Makes the new directory entry durable too (best effort: not every platform can).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn creates_the_file_private_and_refuses_to_overwrite_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.env");
+        write_private_file(&path, b"A=1\n", false).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"A=1\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let err = write_private_file(&path, b"B=2\n", false).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&path).unwrap(), b"A=1\n", "the existing file is untouched");
+
+        write_private_file(&path, b"C=3\n", true).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"C=3\n");
+        assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_overwritten_file_becomes_private_too() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("world-readable.env");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        write_private_file(&path, b"new", true).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no-such-folder").join("out.env");
+        assert_eq!(write_private_file(&path, b"x", false).unwrap_err().kind(), io::ErrorKind::NotFound);
+        assert!(!path.exists());
+    }
+}
