@@ -554,3 +554,130 @@ fn keyboard_only_create_flow() {
     w.harness.run();
     assert_eq!(value_of(&w, "TYPED_KEY").0, "typed-value");
 }
+
+/// On the Vault settings page, in a window tall enough to show all of it.
+fn open_settings(w: &mut World) {
+    w.harness.set_size(egui::vec2(1100.0, 1400.0));
+    w.harness.get_by_label("Vault settings").click();
+    w.harness.run();
+}
+
+#[test]
+fn import_shows_the_plan_then_writes_it_in_one_go() {
+    let mut w = unlocked_with(&[("KEPT", "", "same-value"), ("CHANGED", "", "old-value")]);
+    let file = w._dir.path().join("app.env");
+    std::fs::write(
+        &file,
+        "# a real .env\nexport NEW_KEY=\"line one\\nline two\"\nKEPT=same-value\nCHANGED=new-value\nbad-name=x\nEMPTY=\n",
+    )
+    .unwrap();
+    open_settings(&mut w);
+    type_into(&mut w.harness, "File to import", &file.display().to_string());
+    w.harness.get_by_label("Review import…").click();
+    w.harness.run();
+
+    // The plan, entry by entry, before anything is written.
+    assert!(has_text(&w.harness, "1 to add, 0 to update, 1 unchanged, 2 skipped, 1 in conflict"));
+    assert!(has_text(&w.harness, "try bad_name"), "an invalid name comes with a valid suggestion");
+    assert!(has_text(&w.harness, "the value is empty"));
+    assert!(
+        w.harness.get_by_label("Import").accesskit_node().is_disabled(),
+        "a conflict blocks the import until the user decides"
+    );
+    assert_eq!(value_of(&w, "CHANGED").0, "old-value");
+
+    w.harness.get_by_label("Replace it (new version)").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "1 to add, 1 to update, 1 unchanged, 2 skipped"));
+    w.harness.get_by_label("Import").click();
+    w.harness.run();
+
+    assert!(has_text(&w.harness, "Imported app.env: 1 added, 1 updated, 1 unchanged, 2 skipped"));
+    assert_eq!(value_of(&w, "NEW_KEY").0, "line one\nline two");
+    assert_eq!(value_of(&w, "CHANGED"), ("new-value".to_owned(), 2), "an update is a new version");
+    assert_eq!(value_of(&w, "KEPT"), ("same-value".to_owned(), 1));
+    w.harness.get_by_label("Secrets").click();
+    w.harness.run();
+    assert!(w.harness.query_by_label("View NEW_KEY").is_some(), "the list shows what was imported");
+}
+
+#[test]
+fn keeping_the_vaults_values_skips_the_conflicts() {
+    let mut w = unlocked_with(&[("CHANGED", "", "old-value")]);
+    let file = w._dir.path().join("secrets.json");
+    std::fs::write(&file, r#"{"CHANGED": "new-value", "ADDED": "v"}"#).unwrap();
+    open_settings(&mut w);
+    type_into(&mut w.harness, "File to import", &file.display().to_string());
+    w.harness.get_by_label("Review import…").click();
+    w.harness.run();
+    w.harness.get_by_label("Keep the vault's value").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "exists with a different value, which is kept"));
+    w.harness.get_by_label("Import").click();
+    w.harness.run();
+    assert_eq!(value_of(&w, "CHANGED"), ("old-value".to_owned(), 1));
+    assert_eq!(value_of(&w, "ADDED").0, "v");
+}
+
+#[test]
+fn an_unreadable_or_unknown_file_is_explained_and_nothing_changes() {
+    let mut w = unlocked_with(&[("KEPT", "", "v")]);
+    open_settings(&mut w);
+    let missing = w._dir.path().join("nope.env");
+    type_into(&mut w.harness, "File to import", &missing.display().to_string());
+    w.harness.get_by_label("Review import…").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "no such file or folder"), "a missing file is named as such");
+
+    let odd = w._dir.path().join("notes.txt");
+    std::fs::write(&odd, "A=1").unwrap();
+    replace_in(&mut w.harness, "File to import", &odd.display().to_string());
+    w.harness.get_by_label("Review import…").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Cannot tell the format"), "an unknown extension asks for a format");
+
+    let broken = w._dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"A\": ").unwrap();
+    replace_in(&mut w.harness, "File to import", &broken.display().to_string());
+    w.harness.get_by_label("Review import…").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "not valid JSON"));
+    assert_eq!(open_vault(&w).list().unwrap().items.len(), 1);
+}
+
+#[test]
+fn export_asks_first_writes_a_private_file_and_never_overwrites_silently() {
+    let mut w = unlocked_with(&[("OPENAI_API_KEY", "", "sk-1 \"quoted\" # not a comment"), ("HF_TOKEN", "", "hf_x")]);
+    let out = w._dir.path().join("out.env");
+    open_settings(&mut w);
+    type_into(&mut w.harness, "Export to file", &out.display().to_string());
+    w.harness.get_by_label("Export…").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Export 2 secrets in plain text?"));
+    assert!(!out.exists(), "nothing is written before the confirmation");
+    w.harness.get_by_label("Export").click();
+    w.harness.run();
+
+    assert!(has_text(&w.harness, "Exported 2 secrets"));
+    let text = std::fs::read(&out).unwrap();
+    let parsed = tresor::interchange::parse(tresor::interchange::Format::Env, &text, Default::default()).unwrap();
+    let got: Vec<(String, String)> =
+        parsed.entries.iter().map(|e| (e.key.clone(), e.value.expose().to_owned())).collect();
+    assert!(got.contains(&("OPENAI_API_KEY".into(), "sk-1 \"quoted\" # not a comment".into())));
+    assert!(got.contains(&("HF_TOKEN".into(), "hf_x".into())));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    // A second export to the same file needs "Replace it".
+    std::fs::write(&out, "keep me").unwrap();
+    w.harness.get_by_label("Export…").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "already exists"));
+    assert!(w.harness.get_by_label("Export").accesskit_node().is_disabled());
+    w.harness.get_by_label("Cancel").click();
+    w.harness.run();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
+}

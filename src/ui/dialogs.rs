@@ -29,6 +29,8 @@ pub(crate) enum Dialog {
         error: Option<String>,
     },
     Strengthen(StrengthenForm),
+    Import(super::transfer::ImportReview),
+    Export(super::transfer::ExportConfirm),
 }
 
 impl Dialog {
@@ -168,6 +170,8 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
                 Dialog::ConfirmPurge(target) => confirm_purge(ui, *target, commands),
                 Dialog::RestoreAs { taken, name, error, .. } => restore_as(ui, taken, name, error, commands),
                 Dialog::Strengthen(form) => strengthen(ui, form, commands),
+                Dialog::Import(review) => super::transfer::import_dialog(ui, review, commands),
+                Dialog::Export(confirm) => super::transfer::export_dialog(ui, confirm, commands),
             }
         });
     if modal.is_top_modal && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {

@@ -11,6 +11,7 @@ mod secrets;
 mod settings;
 mod style;
 mod text;
+mod transfer;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -21,8 +22,10 @@ use std::time::Duration;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use crate::clipboard::{Clipboard, ClipboardGuard, SystemClipboard};
+use crate::interchange::Format;
 use crate::vault::{
-    Clock, Error, KdfParams, Listing, Passphrase, SecretId, SecretMeta, SystemClock, Timestamp, TrashedSecret, Vault,
+    Clock, ConflictPolicy, Error, ImportPlan, ImportReport, KdfParams, Listing, Passphrase, SecretId, SecretMeta,
+    SystemClock, Timestamp, TrashedSecret, Vault,
 };
 
 pub use prefs::Prefs;
@@ -112,6 +115,14 @@ pub(crate) enum Command {
     AskStrengthen,
     SubmitStrengthen,
     SetPrefs(Prefs),
+    /// Open the system's file dialog for the import or export path.
+    Pick(transfer::Pick),
+    /// Read, parse and plan an import of this file.
+    PlanImport(PathBuf),
+    SetImportPolicy(ConflictPolicy),
+    ConfirmImport,
+    AskExport(PathBuf, Format),
+    ConfirmExport,
     CloseDialog,
     FocusSearch,
 }
@@ -152,6 +163,7 @@ pub(crate) struct Session {
     pub dialog_serial: u64,
     pub trash: Vec<TrashedSecret>,
     pub settings: SettingsForm,
+    pub transfer: transfer::TransferForm,
     pub focus_search: bool,
 }
 
@@ -168,6 +180,7 @@ impl Session {
             dialog_serial: 0,
             trash: Vec::new(),
             settings: SettingsForm::default(),
+            transfer: transfer::TransferForm::default(),
             focus_search: false,
         }
     }
@@ -179,6 +192,12 @@ enum JobDone {
     Opened(Result<(Vault, Listing<SecretMeta>), Error>),
     /// A passphrase change (or strengthening) finished; the vault comes back either way.
     PassphraseChanged { vault: Vault, result: Result<(), Error>, strengthened: bool },
+    /// A file was read and planned for import; the vault comes back either way.
+    ImportPlanned { vault: Vault, path: PathBuf, result: Result<ImportPlan, String> },
+    /// An import was written (one transaction), with the new listing.
+    Imported { vault: Vault, path: PathBuf, result: Result<(ImportReport, transfer::Relisted), String> },
+    /// An export was written.
+    Exported { vault: Vault, path: PathBuf, result: Result<usize, String> },
 }
 
 struct Jobs {
@@ -360,6 +379,52 @@ impl App {
                     Screen::Setup(form) => form.failed(&error),
                     Screen::Unlocked(_) => {}
                 },
+                JobDone::ImportPlanned { vault, path, result } => {
+                    if let Screen::Unlocked(session) = &mut self.screen {
+                        session.vault = Some(vault);
+                        match result {
+                            Ok(plan) => {
+                                session.dialog =
+                                    Some(Dialog::Import(transfer::ImportReview { path, plan, error: None }));
+                            }
+                            Err(message) => session.transfer.error = Some(message),
+                        }
+                    }
+                }
+                JobDone::Imported { vault, path, result } => {
+                    if let Screen::Unlocked(session) = &mut self.screen {
+                        session.vault = Some(vault);
+                        match result {
+                            Ok((report, listing)) => {
+                                let damaged = listing.damaged.iter().map(ToString::to_string).collect();
+                                session.list.replace_all(listing.items, damaged);
+                                session.selected.clear();
+                                self.toast(transfer::imported_text(&path, &report), false);
+                            }
+                            Err(message) => {
+                                session.transfer.error = Some(format!("Nothing was imported: {message}"));
+                            }
+                        }
+                    }
+                }
+                JobDone::Exported { vault, path, result } => {
+                    if let Screen::Unlocked(session) = &mut self.screen {
+                        session.vault = Some(vault);
+                        match result {
+                            Ok(n) => {
+                                let what = if n == 1 { "1 secret".to_owned() } else { format!("{n} secrets") };
+                                self.toast(
+                                    format!(
+                                        "Exported {what} to {}. Delete the file when you no longer need it.",
+                                        path.display()
+                                    ),
+                                    false,
+                                );
+                            }
+                            Err(message) => session.transfer.error = Some(message),
+                        }
+                    }
+                }
                 JobDone::PassphraseChanged { vault, result, strengthened } => {
                     if let Screen::Unlocked(session) = &mut self.screen {
                         session.vault = Some(vault);
@@ -681,6 +746,58 @@ impl App {
                 }
             }
             Command::AskStrengthen => session.dialog = Some(Dialog::strengthen()),
+            Command::Pick(what) => session.transfer.pick(ctx, what),
+            Command::PlanImport(path) => {
+                session.transfer.error = None;
+                let (format, flatten) = (session.transfer.import_format, session.transfer.flatten);
+                if let Some(vault) = session.vault.take() {
+                    self.jobs.spawn(ctx, "Reading the file…", move || {
+                        let result = transfer::plan(&vault, &path, format, flatten);
+                        JobDone::ImportPlanned { vault, path, result }
+                    });
+                }
+            }
+            Command::SetImportPolicy(policy) => {
+                if let Some(Dialog::Import(review)) = &mut session.dialog {
+                    review.plan.set_policy(policy);
+                    review.error = None;
+                }
+            }
+            Command::ConfirmImport => {
+                let Some(Dialog::Import(review)) = session.dialog.take() else { return };
+                let transfer::ImportReview { path, plan, .. } = review;
+                if let Some(mut vault) = session.vault.take() {
+                    self.jobs.spawn(ctx, "Importing…", move || {
+                        let result = vault
+                            .apply_import(plan)
+                            .and_then(|report| vault.list().map(|listing| (report, listing)))
+                            .map_err(|e| e.to_string());
+                        JobDone::Imported { vault, path, result }
+                    });
+                }
+            }
+            Command::AskExport(path, format) => {
+                session.transfer.error = None;
+                let exists = path.exists();
+                session.dialog = Some(Dialog::Export(transfer::ExportConfirm {
+                    path,
+                    format,
+                    count: session.list.len(),
+                    overwrite: false,
+                    exists,
+                    error: None,
+                }));
+            }
+            Command::ConfirmExport => {
+                let Some(Dialog::Export(confirm)) = session.dialog.take() else { return };
+                let transfer::ExportConfirm { path, format, overwrite, .. } = confirm;
+                if let Some(vault) = session.vault.take() {
+                    self.jobs.spawn(ctx, "Exporting…", move || {
+                        let result = transfer::export(&vault, &path, format, overwrite);
+                        JobDone::Exported { vault, path, result }
+                    });
+                }
+            }
             Command::SubmitStrengthen => {
                 let Some(Dialog::Strengthen(form)) = &mut session.dialog else { return };
                 if form.passphrase.is_empty() {

@@ -69,6 +69,13 @@ impl SecretList {
         self.generation += 1;
     }
 
+    /// Replaces every row (after an import), keeping the query and the sort.
+    pub fn replace_all(&mut self, metas: Vec<SecretMeta>, damaged: Vec<String>) {
+        self.rows = metas.into_iter().map(Row::new).collect();
+        self.damaged = damaged;
+        self.generation += 1;
+    }
+
     pub fn remove(&mut self, id: SecretId) {
         self.rows.retain(|r| r.meta.id != id);
         self.generation += 1;

@@ -131,6 +131,11 @@ pub(crate) fn settings_page(
             ));
         });
 
+        section(ui, "Import and export", |ui| {
+            let secrets = session.list.len();
+            super::transfer::section(ui, &mut session.transfer, secrets, commands);
+        });
+
         section(ui, "Vault file", |ui| {
             egui::Grid::new("vault_file").num_columns(2).spacing([16.0, 6.0]).show(ui, |ui| {
                 ui.label(weak("Path"));

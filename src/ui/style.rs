@@ -44,6 +44,11 @@ pub fn secondary(ui: &mut Ui, label: &str) -> egui::Response {
     ui.add(egui::Button::new(label).min_size(egui::vec2(0.0, 30.0)))
 }
 
+/// [`secondary`] that can be disabled.
+pub fn secondary_enabled(ui: &mut Ui, enabled: bool, label: &str) -> egui::Response {
+    ui.add_enabled(enabled, egui::Button::new(label).min_size(egui::vec2(0.0, 30.0)))
+}
+
 /// A small icon-only button whose accessible name and tooltip say what it does.
 pub fn icon_button(ui: &mut Ui, icon: &str, name: &str, tooltip: &str) -> egui::Response {
     ui.add(

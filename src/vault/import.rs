@@ -313,7 +313,10 @@ impl Vault {
     /// Works out what importing `parsed` would do, without writing anything. Reads each named
     /// secret's current value to tell `update` from `same`.
     pub fn plan_import(&self, parsed: Parsed, policy: ConflictPolicy) -> Result<ImportPlan> {
-        self.ensure_current_key()?;
+        self.read(|snapshot| self.plan_in(snapshot, parsed, policy))
+    }
+
+    fn plan_in(&self, snapshot: &rusqlite::Connection, parsed: Parsed, policy: ConflictPolicy) -> Result<ImportPlan> {
         let mut items = Vec::with_capacity(parsed.entries.len());
         for entry in parsed.entries {
             let name = match SecretName::parse(&entry.key) {
@@ -337,10 +340,10 @@ impl Vault {
                     continue;
                 }
             };
-            let existing = match super::live_id_by_index(&self.conn, &self.keys.name_index(name.as_str()))? {
+            let existing = match super::live_id_by_index(snapshot, &self.keys.name_index(name.as_str()))? {
                 None => None,
                 Some(id) => {
-                    let row = self.live_row(&self.conn, id)?;
+                    let row = self.live_row(snapshot, id)?;
                     let same_value = self.records().value(&row)? == entry.value;
                     Some(Existing { id, revision: row.revision, version: row.version, same_value })
                 }

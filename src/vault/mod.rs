@@ -295,34 +295,34 @@ impl Vault {
     /// fails the whole call with [`Error::NotFound`] naming every missing one; a damaged record
     /// fails it with that record's error, so an export is never silently incomplete.
     pub fn export_entries(&self, only: Option<&[SecretName]>) -> Result<Vec<(SecretName, SecretValue)>> {
-        self.ensure_current_key()?;
-        let records = self.records();
-        let Some(only) = only else {
-            let mut stmt = self
-                .conn
-                .prepare_cached(&format!("SELECT {} FROM secrets WHERE deleted IS NULL", SecretRow::COLUMNS))?;
-            let rows = stmt.query_map([], SecretRow::from_row)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let row = row?;
-                out.push((records.name(&row)?, records.value(&row)?));
+        self.read(|snapshot| {
+            let records = self.records();
+            let Some(only) = only else {
+                let mut stmt = snapshot
+                    .prepare_cached(&format!("SELECT {} FROM secrets WHERE deleted IS NULL", SecretRow::COLUMNS))?;
+                let rows = stmt.query_map([], SecretRow::from_row)?;
+                let mut out = Vec::new();
+                for row in rows {
+                    let row = row?;
+                    out.push((records.name(&row)?, records.value(&row)?));
+                }
+                out.sort_unstable_by(|a, b| name_order(&a.0, &b.0));
+                return Ok(out);
+            };
+            let mut out = Vec::with_capacity(only.len());
+            let mut missing = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for name in only.iter().filter(|n| seen.insert(*n)) {
+                match live_id_by_index(snapshot, &self.keys.name_index(name.as_str()))? {
+                    Some(id) => out.push((name.clone(), records.value(&self.live_row(snapshot, id)?)?)),
+                    None => missing.push(name.as_str()),
+                }
             }
-            out.sort_unstable_by(|a, b| name_order(&a.0, &b.0));
-            return Ok(out);
-        };
-        let mut out = Vec::with_capacity(only.len());
-        let mut missing = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for name in only.iter().filter(|n| seen.insert(*n)) {
-            match live_id_by_index(&self.conn, &self.keys.name_index(name.as_str()))? {
-                Some(id) => out.push((name.clone(), records.value(&self.live_row(&self.conn, id)?)?)),
-                None => missing.push(name.as_str()),
+            if !missing.is_empty() {
+                return Err(Error::NotFound { name: missing.join(", ") });
             }
-        }
-        if !missing.is_empty() {
-            return Err(Error::NotFound { name: missing.join(", ") });
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// Secrets in the trash, most recently deleted first.
