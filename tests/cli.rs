@@ -673,3 +673,35 @@ fn help_lists_the_new_commands() {
     let run_help = stdout(&env.run(&["run", "--help"]));
     assert!(run_help.contains("--no-inherit-env") && run_help.contains("tresor.toml"), "{run_help}");
 }
+
+/// Export to a terminal asks first. A pseudo-terminal comes from util-linux `script`; without it
+/// the test says so and skips.
+#[cfg(target_os = "linux")]
+#[test]
+fn export_to_a_terminal_asks_before_printing_values() {
+    if !Command::new("script").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: util-linux `script` not installed");
+        return;
+    }
+    let env = Env::new(true);
+    env.set("K", "terminal-secret-value");
+    let in_terminal = |answer: &[u8]| {
+        let command = format!("{} export", env!("CARGO_BIN_EXE_tresor"));
+        let mut child = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("TRESOR_VAULT", &env.vault)
+            .env("TRESOR_PASSPHRASE_FILE", &env.pass_file)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(answer).unwrap();
+        String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).into_owned()
+    };
+    let declined = in_terminal(b"n\n");
+    assert!(declined.contains("in plaintext on the terminal. Continue?"), "{declined}");
+    assert!(!declined.contains("terminal-secret-value"), "{declined}");
+    let accepted = in_terminal(b"y\n");
+    assert!(accepted.contains("K=terminal-secret-value"), "{accepted}");
+}
