@@ -245,6 +245,7 @@ pub(crate) fn plan(vault: &Vault, path: &Path, format: Option<Format>, flatten: 
 pub(crate) fn export(vault: &Vault, path: &Path, format: Format, overwrite: bool) -> Result<usize, String> {
     let entries = vault.export_entries(None).map_err(|e| e.to_string())?;
     let pairs: Vec<(&str, &crate::vault::SecretValue)> = entries.iter().map(|(n, v)| (n.as_str(), v)).collect();
+    interchange::check_writable(format, &pairs).map_err(|e| format!("{e}."))?;
     let text = interchange::write(format, &pairs);
     interchange::write_private_file(path, text.as_bytes(), overwrite).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
