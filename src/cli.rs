@@ -549,8 +549,20 @@ fn set(ctx: &Context, name: &str, description: Option<String>) -> CliResult {
         Err(e) => return Err(e.into()),
     };
     let value = read_value(&name, existing.is_some())?;
+    let mut existing = existing;
     let saved = match existing {
-        None => vault.create_secret(NewSecret { name, description: description.unwrap_or_default(), value })?,
+        None => {
+            let new = NewSecret { name: name.clone(), description: description.clone().unwrap_or_default(), value };
+            match vault.create_secret(new.clone()) {
+                // Another process created the name since we looked: `set` updates it instead.
+                Err(Error::NameTaken { .. }) => {
+                    let id = vault.find(&name)?;
+                    existing = Some(id);
+                    vault.update(id, SecretUpdate { description, value: Some(new.value) })?
+                }
+                other => other?,
+            }
+        }
         Some(id) => {
             let value = (!value.is_empty()).then_some(value);
             vault.update(id, SecretUpdate { description, value })?

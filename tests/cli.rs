@@ -705,3 +705,47 @@ fn export_to_a_terminal_asks_before_printing_values() {
     let accepted = in_terminal(b"y\n");
     assert!(accepted.contains("K=terminal-secret-value"), "{accepted}");
 }
+
+#[test]
+fn two_sets_of_the_same_new_name_at_once_both_succeed_and_both_values_are_kept() {
+    let env = Env::new(true);
+    let names: Vec<String> = (0..12).map(|i| format!("RACED_{i}")).collect();
+    let writers: Vec<_> = ["first", "second"]
+        .into_iter()
+        .map(|who| {
+            let (vault, pass_file, names) = (env.vault.clone(), env.pass_file.clone(), names.clone());
+            std::thread::spawn(move || {
+                for name in &names {
+                    let mut child = Command::new(env!("CARGO_BIN_EXE_tresor"))
+                        .args(["set", name])
+                        .env("TRESOR_VAULT", &vault)
+                        .env("TRESOR_PASSPHRASE_FILE", &pass_file)
+                        .stdin(Stdio::piped())
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .unwrap();
+                    child.stdin.take().unwrap().write_all(format!("{who} value of {name}").as_bytes()).unwrap();
+                    let out = child.wait_with_output().unwrap();
+                    assert_eq!(code(&out), 0, "{who} set {name}: {}", stderr(&out));
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let vault = Vault::unlock(&env.vault, &Passphrase::new(PASS)).unwrap();
+    for name in &names {
+        let id = vault.find(&tresor::SecretName::parse(name).unwrap()).unwrap();
+        // `history` lists every version, the current one included.
+        let mut values: Vec<String> = vault
+            .history(id)
+            .unwrap()
+            .iter()
+            .map(|v| vault.reveal_version(id, v.version).unwrap().expose().to_owned())
+            .collect();
+        values.sort();
+        assert_eq!(values, [format!("first value of {name}"), format!("second value of {name}")], "{name}");
+    }
+}
