@@ -1,38 +1,23 @@
 //! App benchmarks (CPU side, in the egui_kittest harness: layout and tessellation, no GPU).
 //! `cargo bench --bench ui`; numbers go into README.md.
 
+mod common;
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use common::{PASS, build_vault};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use egui::Key;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
+use tresor::KdfParams;
 use tresor::clipboard::FakeClipboard;
 use tresor::ui::{App, AppOptions};
 use tresor::vault::SystemClock;
-use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Vault};
 
 const SIZES: [usize; 3] = [100, 10_000, 100_000];
-const PASS: &str = "benchmark passphrase";
-
-fn build_vault(dir: &Path, n: usize) -> PathBuf {
-    let path = dir.join(format!("ui-{n}.db"));
-    let mut vault = Vault::create(&path, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
-    for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
-        let batch = chunk
-            .iter()
-            .map(|i| NewSecret {
-                name: SecretName::parse(&format!("SERVICE_{i:06}_API_KEY")).unwrap(),
-                description: format!("Key number {i} for the benchmark service"),
-                value: SecretValue::new(format!("sk-{i:06}")),
-            })
-            .collect();
-        vault.create_many(batch).unwrap();
-    }
-    path
-}
 
 fn options(path: &Path) -> AppOptions {
     AppOptions {

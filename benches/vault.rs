@@ -3,32 +3,17 @@
 //! Vaults of 1k, 10k and 100k secrets are built once (with cheap KDF parameters, so that
 //! "unlock" measures everything *except* Argon2id, which has its own benchmark).
 
+mod common;
+
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
+use common::{PASS, build_vault};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretUpdate, SecretValue, Vault};
 
 const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
-const PASS: &str = "benchmark passphrase";
-
-fn build_vault(dir: &Path, n: usize) -> PathBuf {
-    let path = dir.join(format!("vault-{n}.db"));
-    let mut vault = Vault::create(&path, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
-    for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
-        let batch = chunk
-            .iter()
-            .map(|i| NewSecret {
-                name: SecretName::parse(&format!("SERVICE_{i:06}_API_KEY")).unwrap(),
-                description: format!("Key number {i} for the benchmark service"),
-                value: SecretValue::new(format!("sk-proj-{i:06}-{}", "x".repeat(40))),
-            })
-            .collect();
-        vault.create_many(batch).unwrap();
-    }
-    path
-}
 
 fn vaults(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();

@@ -713,18 +713,11 @@ fn two_sets_of_the_same_new_name_at_once_both_succeed_and_both_values_are_kept()
     let writers: Vec<_> = ["first", "second"]
         .into_iter()
         .map(|who| {
-            let (vault, pass_file, names) = (env.vault.clone(), env.pass_file.clone(), names.clone());
+            let commands: Vec<(String, Command)> = names.iter().map(|n| (n.clone(), env.cmd(&["set", n]))).collect();
             std::thread::spawn(move || {
-                for name in &names {
-                    let mut child = Command::new(env!("CARGO_BIN_EXE_tresor"))
-                        .args(["set", name])
-                        .env("TRESOR_VAULT", &vault)
-                        .env("TRESOR_PASSPHRASE_FILE", &pass_file)
-                        .stdin(Stdio::piped())
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::piped())
-                        .spawn()
-                        .unwrap();
+                for (name, mut command) in commands {
+                    let mut child =
+                        command.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
                     child.stdin.take().unwrap().write_all(format!("{who} value of {name}").as_bytes()).unwrap();
                     let out = child.wait_with_output().unwrap();
                     assert_eq!(code(&out), 0, "{who} set {name}: {}", stderr(&out));

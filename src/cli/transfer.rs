@@ -1,7 +1,7 @@
 //! `tresor import` and `tresor export`: files in, plan out; secrets out, to a pipe or a 0600 file.
 //! The rules (what is added, updated, skipped; what a format can hold) are the core's.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -84,18 +84,13 @@ pub struct ExportArgs {
 }
 
 fn read_input(file: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
-    let mut bytes = Zeroizing::new(Vec::new());
     if file == Path::new("-") {
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(|e| CliError::other(format!("cannot read stdin: {e}")))?;
-    } else {
-        let mut f =
-            std::fs::File::open(file).map_err(|e| CliError::other(format!("cannot read {}: {e}", file.display())))?;
-        f.read_to_end(&mut bytes).map_err(|e| CliError::other(format!("cannot read {}: {e}", file.display())))?;
+        return interchange::read_limited(std::io::stdin().lock())
+            .map_err(|e| CliError::other(format!("cannot read stdin: {e}")));
     }
-    Ok(bytes)
+    std::fs::File::open(file)
+        .and_then(interchange::read_limited)
+        .map_err(|e| CliError::other(format!("cannot read {}: {e}", file.display())))
 }
 
 pub(super) fn import(ctx: &Context, args: ImportArgs) -> CliResult {

@@ -11,6 +11,7 @@ pub mod toml;
 pub use private_file::write_private_file;
 
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 
 use crate::vault::SecretValue;
@@ -210,6 +211,24 @@ pub fn write(format: Format, entries: &[(&str, &SecretValue)]) -> zeroize::Zeroi
         Format::Json => json::write(&mut out, entries),
     }
     out
+}
+
+/// The most an import reads. A secrets file is kilobytes; this only keeps a wrong pick (a disk
+/// image, say) from filling memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a file to import (all of `reader`), refusing more than [`MAX_FILE_BYTES`] with
+/// [`std::io::ErrorKind::FileTooLarge`]. The bytes are wiped when dropped.
+pub fn read_limited(reader: impl Read) -> std::io::Result<zeroize::Zeroizing<Vec<u8>>> {
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    reader.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            "it is larger than 64 MiB, which is not a secrets file",
+        ));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

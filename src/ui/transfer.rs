@@ -12,10 +12,6 @@ use super::style::{self, weak};
 use crate::interchange::{self, Format, ParseOptions};
 use crate::vault::{ConflictPolicy, ImportPlan, ImportReport, PlanAction, SecretMeta, Vault};
 
-/// The largest file the app reads for an import. A secrets file is kilobytes; this only keeps a
-/// wrong pick (a disk image, say) from filling memory.
-pub const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
-
 /// The Import and export section's fields.
 pub(crate) struct TransferForm {
     pub import_path: String,
@@ -58,7 +54,7 @@ impl TransferForm {
         }
         let (tx, rx) = channel();
         let ctx = ctx.clone();
-        let export_name = format!("secrets.{}", extension(self.export_format));
+        let export_name = format!("secrets.{}", self.export_format.name());
         std::thread::spawn(move || {
             let dialog = rfd::AsyncFileDialog::new().add_filter("Secrets files", &["env", "toml", "json"]);
             let picked = match what {
@@ -94,10 +90,6 @@ impl TransferForm {
     }
 }
 
-fn extension(format: Format) -> &'static str {
-    format.name()
-}
-
 fn format_label(format: Option<Format>) -> &'static str {
     match format {
         None => "From the file name",
@@ -122,6 +114,24 @@ pub(crate) fn typed_path(text: &str) -> Option<PathBuf> {
     Some(PathBuf::from(text))
 }
 
+/// A labelled path field after a Browse… button (the system's file dialog). True when the typed
+/// text changed.
+fn path_row(ui: &mut Ui, label: &str, text: &mut String, hint: &str, pick: Pick, commands: &mut Vec<Command>) -> bool {
+    let label = ui.label(label);
+    ui.horizontal(|ui| {
+        let (name, tip) = match pick {
+            Pick::Import => ("Browse for a file to import", "Choose the file with the system's file dialog"),
+            Pick::Export => ("Browse for where to export", "Choose where to save with the system's file dialog"),
+        };
+        if ui.button("Browse…").on_hover_text(tip).accessible_name(name).clicked() {
+            commands.push(Command::Pick(pick));
+        }
+        let field = egui::TextEdit::singleline(text).hint_text(hint).desired_width(ui.available_width());
+        ui.add(field).labelled_by(label.id).changed()
+    })
+    .inner
+}
+
 /// The section in Vault settings.
 pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, commands: &mut Vec<Command>) {
     form.receive_pick();
@@ -132,22 +142,9 @@ pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, comm
     ui.add_space(6.0);
 
     ui.label(RichText::new("Import a file").strong());
-    let label = ui.label("File to import");
-    ui.horizontal(|ui| {
-        let browse = ui.button("Browse…").on_hover_text("Choose the file with the system's file dialog");
-        let field = ui.add(
-            egui::TextEdit::singleline(&mut form.import_path)
-                .hint_text("e.g. ~/projects/app/.env")
-                .desired_width(ui.available_width()),
-        );
-        let field = field.labelled_by(label.id);
-        if field.changed() {
-            form.error = None;
-        }
-        if browse.accessible_name("Browse for a file to import").clicked() {
-            commands.push(Command::Pick(Pick::Import));
-        }
-    });
+    if path_row(ui, "File to import", &mut form.import_path, "e.g. ~/projects/app/.env", Pick::Import, commands) {
+        form.error = None;
+    }
     ui.horizontal(|ui| {
         ui.label("Format");
         egui::ComboBox::from_id_salt("import format")
@@ -171,25 +168,12 @@ pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, comm
 
     ui.add_space(10.0);
     ui.label(RichText::new("Export all secrets").strong());
-    let label = ui.label("Export to file");
-    ui.horizontal(|ui| {
-        let browse = ui.button("Browse…").on_hover_text("Choose where to save with the system's file dialog");
-        let field = ui.add(
-            egui::TextEdit::singleline(&mut form.export_path)
-                .hint_text("e.g. ~/Desktop/secrets.env")
-                .desired_width(ui.available_width()),
-        );
-        let field = field.labelled_by(label.id);
-        if field.changed() {
-            form.error = None;
-            if let Some(format) = typed_path(&form.export_path).as_deref().and_then(Format::from_path) {
-                form.export_format = format;
-            }
+    if path_row(ui, "Export to file", &mut form.export_path, "e.g. ~/Desktop/secrets.env", Pick::Export, commands) {
+        form.error = None;
+        if let Some(format) = typed_path(&form.export_path).as_deref().and_then(Format::from_path) {
+            form.export_format = format;
         }
-        if browse.accessible_name("Browse for where to export").clicked() {
-            commands.push(Command::Pick(Pick::Export));
-        }
-    });
+    }
     ui.horizontal(|ui| {
         ui.label("Format");
         egui::ComboBox::from_id_salt("export format")
@@ -227,15 +211,12 @@ pub(crate) fn plan(vault: &Vault, path: &Path, format: Option<Format>, flatten: 
             ));
         }
     };
-    let metadata = std::fs::metadata(path).map_err(|e| format!("Cannot read {shown}: {}.", io_reason(&e)))?;
-    if metadata.is_dir() {
+    if path.is_dir() {
         return Err(format!("{shown} is a folder, not a file."));
     }
-    if metadata.len() > MAX_IMPORT_BYTES {
-        return Err(format!("{shown} is larger than 64 MiB; that is not a secrets file."));
-    }
-    let bytes =
-        zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| format!("Cannot read {shown}: {}.", io_reason(&e)))?);
+    let bytes = std::fs::File::open(path)
+        .and_then(interchange::read_limited)
+        .map_err(|e| format!("Cannot read {shown}: {}.", io_reason(&e)))?;
     let parsed = interchange::parse(format, &bytes, ParseOptions { flatten })
         .map_err(|e| format!("Cannot import {shown}: {e}."))?;
     vault.plan_import(parsed, ConflictPolicy::Fail).map_err(|e| e.to_string())
