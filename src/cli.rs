@@ -1,6 +1,7 @@
 //! The command line: argument parsing, passphrase input and output formatting over [`Vault`].
 //! Every rule is the core's; this file only translates.
 
+mod backups;
 mod run;
 mod transfer;
 
@@ -31,7 +32,7 @@ pub mod exit {
     name = "tresor",
     version,
     about = "An offline, passphrase-protected vault for environment secrets.",
-    after_help = "Exit codes: 0 success, 1 other error, 2 usage error, 3 wrong passphrase, 4 no such secret,\n\
+    after_help = "Exit codes: 0 success, 1 other error, 2 usage error, 3 wrong passphrase, 4 no such secret (or backup),\n\
                   5 integrity failure (damaged or tampered file or record), 6 name already taken or invalid\n\
                   (import: a conflict under --on-conflict fail). `tresor run` exits with the program's code\n\
                   (128 + N when a signal N ended it; 126/127 when it cannot be started or found)."
@@ -123,6 +124,14 @@ pub enum Command {
     },
     /// Replace the vault key and re-encrypt every record under the new one
     RotateKey,
+    /// Back the vault up now, list its backups, or set how many are kept
+    #[command(after_help = "Tresor also backs up by itself: before an import, a passphrase change, a key \
+rotation or a purge, and on the first unlock of each day. Backups are encrypted vault files in \
+<vault>.backups/ beside the vault; each opens with the passphrase the vault had when it was made.\n\n\
+Examples:\n  tresor backup\n  tresor backup --list\n  tresor backup --keep 10")]
+    Backup(backups::BackupArgs),
+    /// Put the vault back to the state saved in a backup (the current state is backed up first)
+    RestoreBackup(backups::RestoreArgs),
     /// Run a program with secrets added to its environment (no shell; exits with its code)
     #[command(after_help = "Which secrets: --only A,B; else those a profile declares (--profile FILE, or \
 tresor.toml in the current folder when present); else all of them.\n\
@@ -183,7 +192,9 @@ impl From<Error> for CliError {
     fn from(e: Error) -> Self {
         let code = match &e {
             Error::WrongPassphrase => exit::WRONG_PASSPHRASE,
-            Error::NotFound { .. } | Error::VersionNotFound { .. } | Error::NotInTrash => exit::NOT_FOUND,
+            Error::NotFound { .. } | Error::VersionNotFound { .. } | Error::NotInTrash | Error::NoSuchBackup { .. } => {
+                exit::NOT_FOUND
+            }
             Error::NameTaken { .. } | Error::InvalidName(_) => exit::NAME,
             Error::KdfTooWeak { .. } => exit::USAGE,
             e if e.is_integrity_failure() => exit::INTEGRITY,
@@ -246,6 +257,8 @@ pub fn run(cli: Cli) -> CliResult<i32> {
         Command::Purge { names, all } => purge(&ctx, &names, all),
         Command::Passwd { new_passphrase_file, kdf } => passwd(&ctx, new_passphrase_file.as_deref(), &kdf),
         Command::RotateKey => rotate_key(&ctx),
+        Command::Backup(args) => backups::backup(&ctx, args),
+        Command::RestoreBackup(args) => backups::restore(&ctx, args),
     };
     done.map(|()| exit::OK)
 }
@@ -270,11 +283,19 @@ impl Context {
             return Err(Error::NoVault { path: self.path.clone() }.into());
         }
         let passphrase = self.passphrase(&format!("Passphrase for {}: ", self.path.display()))?;
+        self.unlock_with(&passphrase)
+    }
+
+    fn unlock_with(&self, passphrase: &Passphrase) -> CliResult<Vault> {
         if self.salvage {
             eprintln!("warning: opened read-only for salvage; the vault's integrity check is skipped");
-            return Ok(Vault::unlock_for_salvage(&self.path, &passphrase)?);
+            return Ok(Vault::unlock_for_salvage(&self.path, passphrase)?);
         }
-        Ok(Vault::unlock(&self.path, &passphrase)?)
+        let mut vault = Vault::unlock(&self.path, passphrase)?;
+        if let Some(warning) = vault.take_unlock_warning() {
+            eprintln!("warning: {warning}");
+        }
+        Ok(vault)
     }
 }
 
@@ -723,6 +744,10 @@ fn passwd(ctx: &Context, new_file: Option<&Path>, kdf: &KdfArgs) -> CliResult {
     let new = new_passphrase(new_file, "New passphrase")?;
     vault.change_passphrase(&new, params)?;
     eprintln!("Passphrase changed ({}).", vault.kdf_params());
+    eprintln!(
+        "Backups made before now still open with the old passphrase; if it may have leaked, delete them \
+         (`tresor backup --list` shows where they are)."
+    );
     Ok(())
 }
 
@@ -731,7 +756,7 @@ fn rotate_key(ctx: &Context) -> CliResult {
     if !ctx.path.exists() {
         return Err(Error::NoVault { path: ctx.path.clone() }.into());
     }
-    let mut vault = Vault::unlock(&ctx.path, &passphrase)?;
+    let mut vault = ctx.unlock_with(&passphrase)?;
     vault.rotate_key(&passphrase)?;
     eprintln!("Rotated the vault key; every record is re-encrypted.");
     Ok(())

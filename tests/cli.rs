@@ -742,3 +742,68 @@ fn two_sets_of_the_same_new_name_at_once_both_succeed_and_both_values_are_kept()
         assert_eq!(values, [format!("first value of {name}"), format!("second value of {name}")], "{name}");
     }
 }
+
+#[test]
+fn backup_list_and_restore_backup_from_the_command_line() {
+    let env = Env::new(true);
+    env.set("OPENAI_API_KEY", "sk-old");
+    let out = env.run(&["backup"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("Backed up to"), "{}", stderr(&out));
+
+    let out = env.run(&["backup", "--list", "--json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let reasons: Vec<&str> = list.as_array().unwrap().iter().map(|b| b["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["manual", "daily"], "newest first; the first unlock of the day made one");
+    let manual = list[0]["name"].as_str().unwrap().to_owned();
+    let out = env.run(&["backup", "--list"]);
+    assert!(stdout(&out).contains(&manual) && stdout(&out).contains("made by hand"), "{}", stdout(&out));
+
+    env.set("OPENAI_API_KEY", "sk-new");
+    env.set("LATER", "x");
+    let wrong = env.file("wrong", "not the passphrase\n");
+    let out = env.run(&["--passphrase-file", wrong.to_str().unwrap(), "restore-backup", &manual]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(stdout(&env.run(&["get", "OPENAI_API_KEY"])), "sk-new", "a failed restore changes nothing");
+
+    let out = env.run(&["restore-backup", &manual]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("undoes this"), "{}", stderr(&out));
+    assert_eq!(stdout(&env.run(&["get", "OPENAI_API_KEY"])), "sk-old");
+    assert_eq!(code(&env.run(&["get", "LATER"])), 4);
+
+    // The restore made a backup first: restoring the latest one undoes it.
+    let out = env.run(&["restore-backup", "latest"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&env.run(&["get", "OPENAI_API_KEY"])), "sk-new");
+    assert_eq!(stdout(&env.run(&["get", "LATER"])), "x");
+
+    let out = env.run(&["restore-backup", "2001-01-01T00-00-00.000Z-daily.db"]);
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert_clean_error(&out);
+}
+
+#[test]
+fn how_many_backups_are_kept_is_set_from_the_command_line() {
+    let env = Env::new(true);
+    env.set("A", "1");
+    for _ in 0..3 {
+        assert_eq!(code(&env.run(&["backup"])), 0);
+    }
+    let out = env.run(&["backup", "--keep", "2"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = env.run(&["backup", "--list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+
+    let out = env.run(&["backup", "--keep", "101"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_clean_error(&out);
+    let out = env.run(&["backup", "--keep", "0"]);
+    assert_eq!(code(&out), 0);
+    let out = env.run(&["backup"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("backups are turned off"), "{}", stderr(&out));
+    assert!(stderr(&env.run(&["backup", "--list"])).contains("Automatic backups are off"));
+}

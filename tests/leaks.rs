@@ -1,5 +1,6 @@
 //! What a vault leaves behind: nothing the user typed may reach the disk in the clear (in the
-//! database, its -wal or its -shm, whatever was done to the secrets), the files are private, a
+//! database, its -wal or its -shm, its backups, whatever was done to the secrets), the files are
+//! private, a
 //! passphrase change touches only the header, and no `Debug` output or error message shows a
 //! passphrase or a value.
 
@@ -7,7 +8,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 use rusqlite::types::Value;
+use tresor::interchange::{self, Format, ParseOptions};
+use tresor::vault::backup::{self, BackupReason};
 use tresor::vault::crypto::{Key32, VaultKeys};
+use tresor::vault::import::ConflictPolicy;
 use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretId, SecretName, SecretUpdate, SecretValue, Vault};
 
 const NAME_MARKER: &str = "MARKERNAME7Q";
@@ -65,12 +69,16 @@ fn needles() -> Vec<(String, Vec<u8>)> {
     needles
 }
 
-/// Every file in the vault's folder, with the needles found in it.
+/// Every file in the vault's folder and its subfolders (the backups), with the needles found in it.
 fn leaks_in(folder: &Path) -> Vec<String> {
     let needles = needles();
     let mut found = Vec::new();
     for entry in std::fs::read_dir(folder).unwrap() {
         let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(leaks_in(&path));
+            continue;
+        }
         let bytes = std::fs::read(&path).unwrap();
         for (what, needle) in &needles {
             if bytes.windows(needle.len()).any(|w| w == needle.as_slice()) {
@@ -94,7 +102,8 @@ fn the_scan_finds_a_marker_that_is_there() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("plain"), format!("x{VALUE_MARKER}x")).unwrap();
     let utf16: Vec<u8> = NAME_MARKER.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    std::fs::write(dir.path().join("wide"), utf16).unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("sub/wide"), utf16).unwrap();
     let found = leaks_in(dir.path());
     assert_eq!(found.len(), 2, "{found:?}");
 }
@@ -123,8 +132,28 @@ fn nothing_typed_reaches_the_disk_through_a_whole_life_of_edits() {
     vault.delete(&[multi]).unwrap();
     assert_eq!(vault.empty_trash().unwrap(), 1);
     vault.create_secret(new_secret("AFTER", &format!("{VALUE_MARKER}_after"))).unwrap();
+    let file =
+        format!("{NAME_MARKER}_IMPORTED=\"{VALUE_MARKER} imported\"\n{NAME_MARKER}_AFTER={VALUE_MARKER}_changed\n");
+    let parsed = interchange::parse(Format::Env, file.as_bytes(), ParseOptions::default()).unwrap();
+    let plan = vault.plan_import(parsed, ConflictPolicy::Overwrite).unwrap();
+    vault.apply_import(plan).unwrap();
+    vault.backup_now().unwrap().unwrap();
+    vault.rotate_key(&Passphrase::new(PASS)).unwrap();
     vault.change_passphrase(&Passphrase::new(NEW_PASS), None).unwrap();
     set_value(&mut vault, big, &format!("{VALUE_MARKER} small again"));
+    let backups = backup::list(&path).unwrap();
+    let reasons: Vec<BackupReason> = backups.iter().map(|b| b.reason).collect();
+    assert_eq!(
+        reasons,
+        [
+            BackupReason::PassphraseChange,
+            BackupReason::KeyRotation,
+            BackupReason::Manual,
+            BackupReason::Import,
+            BackupReason::Purge,
+        ],
+        "the scans below cover a backup of every kind"
+    );
 
     // Still open: the latest pages are in the -wal.
     let open_files = files_in(&folder);
@@ -136,8 +165,14 @@ fn nothing_typed_reaches_the_disk_through_a_whole_life_of_edits() {
     drop(vault);
     assert_eq!(leaks_in(&folder), Vec::<String>::new(), "after closing");
 
+    // A restore, and the backup it makes first.
+    let restored = Vault::restore_backup(&path, &backups[0].path, &Passphrase::new(PASS)).unwrap();
+    assert!(restored.previous.is_some());
+    restored.vault.lock();
+    assert_eq!(leaks_in(&folder), Vec::<String>::new(), "after a restore");
+
     // And everything is still there to read.
-    let vault = Vault::unlock(&path, &Passphrase::new(NEW_PASS)).unwrap();
+    let vault = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
     assert_eq!(vault.reveal_version(a, 1).unwrap().expose(), format!("{VALUE_MARKER}_a1"));
     assert_eq!(vault.reveal_version(big, 1).unwrap().expose(), big_value());
     assert_eq!(vault.find(&name("RENAMED")).unwrap(), a);

@@ -681,3 +681,84 @@ fn export_asks_first_writes_a_private_file_and_never_overwrites_silently() {
     w.harness.run();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
 }
+
+/// Labels of the Restore buttons in the Backups list, newest first.
+fn restore_buttons(harness: &Harness<'_, App>) -> Vec<String> {
+    harness.query_all_by_label_contains("Restore the backup from").filter_map(|n| n.accesskit_node().label()).collect()
+}
+
+#[test]
+fn a_backup_is_made_and_restored_from_vault_settings() {
+    let mut w = unlocked_with(&[("OPENAI_API_KEY", "GPT calls", "sk-old")]);
+    open_settings(&mut w);
+    assert!(has_text(&w.harness, "Daily."), "the first unlock of the day made a backup");
+    assert_eq!(restore_buttons(&w.harness).len(), 1);
+
+    w.clock.advance_seconds(60);
+    w.harness.get_by_label("Back up now").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Made by hand."));
+    let buttons = restore_buttons(&w.harness);
+    assert_eq!(buttons.len(), 2);
+
+    // Later, the vault changes (here through the core, as the command line would).
+    {
+        let mut vault = open_vault(&w);
+        let id = vault.find(&SecretName::parse("OPENAI_API_KEY").unwrap()).unwrap();
+        vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new("sk-new")) }).unwrap();
+        vault
+            .create_secret(NewSecret {
+                name: SecretName::parse("LATER").unwrap(),
+                description: String::new(),
+                value: SecretValue::new("x"),
+            })
+            .unwrap();
+    }
+
+    // A wrong passphrase restores nothing.
+    w.harness.get_by_label(&buttons[0]).click();
+    w.harness.run();
+    type_into(&mut w.harness, "Backup passphrase", "not it");
+    w.harness.get_by_label("Restore").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "That passphrase does not open this backup."));
+    assert_eq!(value_of(&w, "OPENAI_API_KEY").0, "sk-new");
+
+    replace_in(&mut w.harness, "Backup passphrase", PASSPHRASE);
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked());
+    assert!(has_text(&w.harness, "The state before is kept as a backup."), "a toast says what happened");
+    assert!(!has_field(&w.harness, "Backup passphrase"), "the dialog closed");
+    assert_eq!(value_of(&w, "OPENAI_API_KEY"), ("sk-old".to_owned(), 1));
+    assert!(open_vault(&w).find(&SecretName::parse("LATER").unwrap()).is_err());
+    assert!(has_text(&w.harness, "Before a restore."), "the list shows the new backup");
+
+    w.harness.get_by_label("Secrets").click();
+    w.harness.run();
+    assert!(w.harness.query_by_label("View LATER").is_none(), "the page shows the restored secrets");
+    assert!(w.harness.query_by_label("View OPENAI_API_KEY").is_some());
+}
+
+#[test]
+fn how_many_backups_to_keep_is_set_in_vault_settings() {
+    let mut w = unlocked_with(&[("A", "", "1")]);
+    open_settings(&mut w);
+    w.harness.get_by_label("Backups to keep").click();
+    w.harness.run();
+    w.harness.get_by_label("Off").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Automatic backups are off."));
+    assert!(restore_buttons(&w.harness).is_empty(), "keeping none deletes them");
+    assert!(w.harness.get_by_label("Back up now").accesskit_node().is_disabled());
+    assert_eq!(tresor::vault::backup::keep(&w.path), 0, "shared with the command line through the vault's folder");
+
+    w.harness.get_by_label("Backups to keep").click();
+    w.harness.run();
+    w.harness.get_by_label("Keep the last 10").click();
+    w.harness.run();
+    assert_eq!(tresor::vault::backup::keep(&w.path), 10);
+    w.harness.get_by_label("Back up now").click();
+    w.harness.run();
+    assert_eq!(restore_buttons(&w.harness).len(), 1);
+}

@@ -31,6 +31,7 @@ pub(crate) enum Dialog {
     Strengthen(StrengthenForm),
     Import(super::transfer::ImportReview),
     Export(super::transfer::ExportConfirm),
+    RestoreBackup(super::backups::RestoreForm),
 }
 
 impl Dialog {
@@ -172,6 +173,7 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
                 Dialog::Strengthen(form) => strengthen(ui, form, commands),
                 Dialog::Import(review) => super::transfer::import_dialog(ui, review, commands),
                 Dialog::Export(confirm) => super::transfer::export_dialog(ui, confirm, commands),
+                Dialog::RestoreBackup(form) => super::backups::restore_dialog(ui, form, commands),
             }
         });
     if modal.is_top_modal && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {

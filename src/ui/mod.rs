@@ -4,6 +4,7 @@
 //! [`App::apply`], does the work (database writes, crypto, the clipboard). Slow work (Argon2id,
 //! loading a large vault) runs on a worker thread and comes back over a channel.
 
+mod backups;
 mod dialogs;
 mod prefs;
 mod screens;
@@ -24,8 +25,8 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 use crate::clipboard::{Clipboard, ClipboardGuard, SystemClipboard};
 use crate::interchange::Format;
 use crate::vault::{
-    Clock, ConflictPolicy, Error, ImportPlan, ImportReport, KdfParams, Listing, Passphrase, SecretId, SecretMeta,
-    SystemClock, Timestamp, TrashedSecret, Vault,
+    BackupInfo, Clock, ConflictPolicy, Error, ImportPlan, ImportReport, KdfParams, Listing, Passphrase, Restored,
+    SecretId, SecretMeta, SystemClock, Timestamp, TrashedSecret, Vault,
 };
 
 pub use prefs::Prefs;
@@ -123,6 +124,10 @@ pub(crate) enum Command {
     ConfirmImport,
     AskExport(PathBuf, Format),
     ConfirmExport,
+    SetBackupKeep(usize),
+    BackupNow,
+    AskRestoreBackup(BackupInfo),
+    SubmitRestoreBackup,
     CloseDialog,
     FocusSearch,
 }
@@ -164,6 +169,7 @@ pub(crate) struct Session {
     pub trash: Vec<TrashedSecret>,
     pub settings: SettingsForm,
     pub transfer: transfer::TransferForm,
+    pub backups: backups::BackupsView,
     pub focus_search: bool,
 }
 
@@ -181,6 +187,7 @@ impl Session {
             trash: Vec::new(),
             settings: SettingsForm::default(),
             transfer: transfer::TransferForm::default(),
+            backups: backups::BackupsView::default(),
             focus_search: false,
         }
     }
@@ -198,6 +205,8 @@ enum JobDone {
     Imported { vault: Vault, path: PathBuf, result: Result<(ImportReport, transfer::Relisted), String> },
     /// An export was written.
     Exported { vault: Vault, path: PathBuf, result: Result<usize, String> },
+    /// A backup was restored (the new vault, with its listing), or not (the old vault comes back).
+    RestoredBackup { old: Vault, result: Result<Box<(Restored, Listing<SecretMeta>)>, Error> },
 }
 
 struct Jobs {
@@ -227,8 +236,15 @@ impl Jobs {
 /// Labels of the fields that hold a passphrase or a secret value. Their widgets get stable ids
 /// so that their state — egui keeps an undo history of every text field, with plaintext copies —
 /// can be dropped as soon as a form closes.
-const SECRET_FIELDS: [&str; 6] =
-    ["Passphrase", "Confirm passphrase", "Current passphrase", "New passphrase", "Confirm new passphrase", "Value"];
+const SECRET_FIELDS: [&str; 7] = [
+    "Passphrase",
+    "Confirm passphrase",
+    "Current passphrase",
+    "New passphrase",
+    "Confirm new passphrase",
+    "Backup passphrase",
+    "Value",
+];
 
 pub(crate) fn secret_field_id(label: &str) -> egui::Id {
     egui::Id::unique(("tresor secret field", label))
@@ -367,12 +383,16 @@ impl App {
         while let Ok(done) = self.jobs.rx.try_recv() {
             self.jobs.running = None;
             match done {
-                JobDone::Opened(Ok((vault, listing))) => {
+                JobDone::Opened(Ok((mut vault, listing))) => {
                     // The passphrase fields' widget state (and its undo history, which holds
                     // plaintext copies) goes with the forms.
                     ctx.data_mut(|d| d.clear());
                     self.last_activity = self.clock.now();
+                    let warning = vault.take_unlock_warning();
                     self.screen = Screen::Unlocked(Box::new(Session::new(vault, listing)));
+                    if let Some(warning) = warning {
+                        self.toast(style::sentence(&warning.to_string()), true);
+                    }
                 }
                 JobDone::Opened(Err(error)) => match &mut self.screen {
                     Screen::Locked(form) => form.failed(&error),
@@ -394,6 +414,7 @@ impl App {
                 JobDone::Imported { vault, path, result } => {
                     if let Screen::Unlocked(session) = &mut self.screen {
                         session.vault = Some(vault);
+                        session.backups.reload(&self.vault_path);
                         match result {
                             Ok((report, listing)) => {
                                 let damaged = listing.damaged.iter().map(ToString::to_string).collect();
@@ -425,9 +446,48 @@ impl App {
                         }
                     }
                 }
+                JobDone::RestoredBackup { old, result } => {
+                    let Screen::Unlocked(session) = &mut self.screen else { continue };
+                    match result {
+                        Ok(done) => {
+                            let (restored, listing) = *done;
+                            let Restored { vault, previous, moved_aside } = restored;
+                            let when = match &session.dialog {
+                                Some(Dialog::RestoreBackup(form)) => style::exact(form.backup.created),
+                                _ => "the backup".into(),
+                            };
+                            drop(old);
+                            ctx.data_mut(|d| d.clear());
+                            let mut fresh = Session::new(vault, listing);
+                            fresh.page = Page::Settings;
+                            fresh.backups.reload(&self.vault_path);
+                            **session = fresh;
+                            let mut text = format!("Restored the vault as it was on {when}.");
+                            if previous.is_some() {
+                                text += " The state before is kept as a backup.";
+                            }
+                            if let Some(aside) = moved_aside {
+                                text += &format!(" The damaged file was moved to {}.", aside.display());
+                            }
+                            self.toast(text, false);
+                        }
+                        Err(error) => {
+                            session.vault = Some(old);
+                            let message = match error {
+                                Error::WrongPassphrase => "That passphrase does not open this backup.".to_owned(),
+                                other => style::sentence(&other.to_string()),
+                            };
+                            if let Some(Dialog::RestoreBackup(form)) = &mut session.dialog {
+                                form.error = Some(message);
+                            }
+                            session.backups.reload(&self.vault_path);
+                        }
+                    }
+                }
                 JobDone::PassphraseChanged { vault, result, strengthened } => {
                     if let Screen::Unlocked(session) = &mut self.screen {
                         session.vault = Some(vault);
+                        session.backups.reload(&self.vault_path);
                         match result {
                             Ok(()) => {
                                 session.settings = SettingsForm::default();
@@ -607,6 +667,48 @@ impl App {
                 session.dialog = None;
                 if page == Page::Trash {
                     session.reload_trash();
+                }
+                if page == Page::Settings {
+                    session.backups.reload(&self.vault_path);
+                }
+            }
+            Command::SetBackupKeep(keep) => {
+                toast = Some(match crate::vault::backup::set_keep(&self.vault_path, keep) {
+                    Ok(()) if keep == 0 => ("Automatic backups are off; the existing ones were deleted.".into(), false),
+                    Ok(()) => (format!("Keeping the last {keep} backups."), false),
+                    Err(e) => (style::sentence(&e.to_string()), true),
+                });
+                session.backups.reload(&self.vault_path);
+            }
+            Command::BackupNow => {
+                toast = match session.vault.as_ref().map(Vault::backup_now) {
+                    Some(Ok(Some(_))) => Some(("Backed up.".into(), false)),
+                    Some(Ok(None)) => Some(("Automatic backups are off.".into(), true)),
+                    Some(Err(e)) => Some((style::sentence(&e.to_string()), true)),
+                    None => None,
+                };
+                session.backups.reload(&self.vault_path);
+            }
+            Command::AskRestoreBackup(info) => {
+                session.dialog = Some(Dialog::RestoreBackup(backups::RestoreForm::new(info)));
+            }
+            Command::SubmitRestoreBackup => {
+                let Some(Dialog::RestoreBackup(form)) = &mut session.dialog else { return };
+                if form.passphrase.is_empty() {
+                    return;
+                }
+                let passphrase = Passphrase::new(form.passphrase.as_str());
+                form.passphrase.wipe();
+                form.error = None;
+                forget_secret_fields(ctx);
+                let backup = form.backup.path.clone();
+                let (path, clock) = (self.vault_path.clone(), self.clock.clone());
+                if let Some(old) = session.vault.take() {
+                    self.jobs.spawn(ctx, "Restoring the backup…", move || {
+                        let result = Vault::restore_backup_with_clock(&path, &backup, &passphrase, clock)
+                            .and_then(|restored| restored.vault.list().map(|listing| Box::new((restored, listing))));
+                        JobDone::RestoredBackup { old, result }
+                    });
                 }
             }
             Command::FocusSearch => {

@@ -371,7 +371,7 @@ pub(crate) fn unlocked(
         egui::Frame::new().inner_margin(egui::Margin::symmetric(16, 10)).show(ui, |ui| match session.page {
             Page::Secrets => super::secrets::page(ui, session, now, commands),
             Page::Trash => super::settings::trash_page(ui, session, now, commands),
-            Page::Settings => super::settings::settings_page(ui, session, prefs, vault_path, commands),
+            Page::Settings => super::settings::settings_page(ui, session, prefs, vault_path, now, commands),
         });
     });
     super::dialogs::show(ui, session, now, commands);

@@ -51,6 +51,7 @@ pub(crate) fn settings_page(
     session: &mut Session,
     prefs: &Prefs,
     vault_path: &Path,
+    now: Timestamp,
     commands: &mut Vec<Command>,
 ) {
     ui.heading(RichText::new("Vault settings").strong());
@@ -134,6 +135,11 @@ pub(crate) fn settings_page(
         section(ui, "Import and export", |ui| {
             let secrets = session.list.len();
             super::transfer::section(ui, &mut session.transfer, secrets, commands);
+        });
+
+        section(ui, "Backups", |ui| {
+            let can_write = session.vault.as_ref().is_some_and(|v| !v.is_salvage());
+            super::backups::section(ui, &session.backups, vault_path, now, can_write, commands);
         });
 
         section(ui, "Vault file", |ui| {

@@ -89,6 +89,21 @@ pub enum Error {
     #[error("the disk is full; nothing was changed")]
     DiskFull,
 
+    #[error("the vault is busy: another Tresor process has held it for more than 10 seconds; try again")]
+    Busy,
+
+    #[error("could not back up the vault {occasion} ({detail}); nothing was changed")]
+    BackupFailed { occasion: &'static str, detail: String },
+
+    #[error("no backup called {name} in {dir}")]
+    NoSuchBackup { name: String, dir: PathBuf },
+
+    #[error("that backup belongs to another vault; nothing was restored")]
+    BackupOfAnotherVault,
+
+    #[error("cannot keep {requested} backups; the most is {max} (0 turns backups off)")]
+    KeepOutOfRange { requested: usize, max: usize },
+
     #[error("database error: {0}")]
     Database(rusqlite::Error),
 
@@ -109,6 +124,15 @@ impl Error {
         )
     }
 
+    /// This error, as the reason a backup [`BackupReason`](super::BackupReason) failed.
+    pub(crate) fn backup_failed(self, reason: super::BackupReason) -> Self {
+        let detail = match self {
+            Error::DiskFull => "the disk is full".to_owned(),
+            other => other.to_string(),
+        };
+        Error::BackupFailed { occasion: reason.occasion(), detail }
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io { context: context.into(), source }
     }
@@ -120,6 +144,7 @@ impl From<rusqlite::Error> for Error {
         let extended = e.sqlite_error().map(|f| f.extended_code);
         match e.sqlite_error_code() {
             Some(ErrorCode::DiskFull) => Error::DiskFull,
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => Error::Busy,
             // "No space" for the WAL's shared-memory index (-shm) comes as an I/O error.
             _ if extended == Some(ffi::SQLITE_IOERR_SHMSIZE) => Error::DiskFull,
             // A page beyond the end of the file: the file was cut short.

@@ -387,6 +387,9 @@ impl Vault {
         if !blocked.is_empty() {
             return Err(Error::ImportConflicts { names: blocked.iter().map(|n| n.to_string()).collect() });
         }
+        if !plan.writes_nothing() {
+            self.backup_before(super::BackupReason::Import)?;
+        }
         let now = self.clock.now();
         self.write(|vault, tx, mac| {
             let mut report = ImportReport::default();

@@ -1,6 +1,7 @@
 //! The vault core: create, unlock, lock, and every operation on secrets. No UI, no clipboard,
 //! no terminal: the app and the command line are thin front ends over [`Vault`].
 
+pub mod backup;
 pub mod crypto;
 pub mod error;
 pub mod import;
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
+pub use backup::{BackupInfo, BackupReason};
 pub use crypto::{KdfParams, Passphrase};
 pub use error::{Error, Result};
 pub use import::{ConflictPolicy, ImportPlan, ImportReport, PlanAction, PlanCounts, PlanItem, SkipReason};
@@ -54,6 +56,17 @@ pub struct Listing<T> {
     pub damaged: Vec<Error>,
 }
 
+/// A vault put back to a backup's state by [`Vault::restore_backup`].
+#[derive(Debug)]
+pub struct Restored {
+    /// The restored vault, unlocked.
+    pub vault: Vault,
+    /// The backup of the state it replaced (`None` if backups are off or there was no vault).
+    pub previous: Option<BackupInfo>,
+    /// Where a vault file too damaged to open was moved.
+    pub moved_aside: Option<PathBuf>,
+}
+
 /// What `tresor info` shows: readable without the passphrase, and nothing secret.
 #[derive(Debug, Clone)]
 pub struct VaultInfo {
@@ -79,6 +92,9 @@ pub struct Vault {
     /// Set when the vault was opened despite a failed record-set check: reads only, so that
     /// the readable secrets can be got out of a damaged vault, and nothing is written on top.
     salvage: bool,
+    /// Why the automatic backup or trash purge on unlock did not happen, for the front end to
+    /// show. Unlocking itself succeeded.
+    unlock_warning: Option<Error>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -140,12 +156,14 @@ impl Vault {
             )?;
             let conn = store::create(path, &header)?;
             let keys = boxed_keys(vault_key);
-            Ok(Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false })
+            Ok(Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false, unlock_warning: None })
         })
     }
 
     /// Unlocks the vault at `path`. Runs the KDF once, then checks the whole record set against
-    /// its MAC, and purges trash older than 30 days.
+    /// its MAC, purges trash older than 30 days (after a backup), and makes the daily backup if
+    /// the newest one is older than a day. If a backup fails, unlocking still succeeds: the purge
+    /// waits, and [`Vault::take_unlock_warning`] says why.
     pub fn unlock(path: &Path, passphrase: &Passphrase) -> Result<Vault> {
         Self::unlock_with_clock(path, passphrase, Arc::new(SystemClock))
     }
@@ -155,9 +173,10 @@ impl Vault {
             let conn = store::open(path)?;
             let header = store::read_header(&conn)?;
             let keys = unwrap_keys(&header, passphrase)?;
-            let mut vault = Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false };
+            let mut vault =
+                Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false, unlock_warning: None };
             vault.verify_record_set()?;
-            vault.purge_expired_trash()?;
+            vault.after_unlock()?;
             Ok(vault)
         })
     }
@@ -170,13 +189,26 @@ impl Vault {
             let conn = store::open(path)?;
             let header = store::read_header(&conn)?;
             let keys = unwrap_keys(&header, passphrase)?;
-            Ok(Vault { path: path.to_owned(), conn, header, keys, clock: Arc::new(SystemClock), salvage: true })
+            Ok(Vault {
+                path: path.to_owned(),
+                conn,
+                header,
+                keys,
+                clock: Arc::new(SystemClock),
+                salvage: true,
+                unlock_warning: None,
+            })
         })
     }
 
     /// Whether this vault was opened with [`Vault::unlock_for_salvage`] (read-only).
     pub fn is_salvage(&self) -> bool {
         self.salvage
+    }
+
+    /// Why the backup or purge that unlocking does could not happen (once; `None` afterwards).
+    pub fn take_unlock_warning(&mut self) -> Option<Error> {
+        self.unlock_warning.take()
     }
 
     /// Locks the vault: the keys are wiped and the file is closed.
@@ -441,8 +473,14 @@ impl Vault {
         })
     }
 
-    /// Deletes a trashed secret and its history for good.
+    /// Deletes a trashed secret and its history for good, after a backup.
     pub fn purge(&mut self, id: SecretId) -> Result<()> {
+        if !self.salvage {
+            self.read(|snapshot| {
+                SecretRow::load(snapshot, id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)
+            })?;
+        }
+        self.backup_before(BackupReason::Purge)?;
         self.write(|vault, tx, mac| {
             let row = SecretRow::load(tx, id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
             vault.purge_row(tx, mac, &row)
@@ -451,7 +489,7 @@ impl Vault {
         Ok(())
     }
 
-    /// Purges everything in the trash. Returns how many secrets were purged.
+    /// Purges everything in the trash, after a backup. Returns how many secrets were purged.
     pub fn empty_trash(&mut self) -> Result<usize> {
         self.purge_trashed_before(None)
     }
@@ -477,6 +515,7 @@ impl Vault {
         }
         let kdf = kdf.unwrap_or(self.header.kdf);
         kdf.check_for_new_vault()?;
+        self.backup_before(BackupReason::PassphraseChange)?;
         crypto::with_stack_scrubbed(|| {
             let header = wrapped_header(
                 self.header.vault_id,
@@ -501,6 +540,7 @@ impl Vault {
 
     fn rotate_key_unscrubbed(&mut self, passphrase: &Passphrase) -> Result<()> {
         self.verify_passphrase(passphrase)?;
+        self.backup_before(BackupReason::KeyRotation)?;
         let new_key = Key32::random();
         let header = wrapped_header(
             self.header.vault_id,
@@ -774,9 +814,95 @@ impl Vault {
         Ok(())
     }
 
-    fn purge_expired_trash(&mut self) -> Result<()> {
+    /// The housekeeping of [`Vault::unlock`]: the purge of old trash and the daily backup. A
+    /// backup that fails is a warning, not a failed unlock (the purge then waits for a backup).
+    fn after_unlock(&mut self) -> Result<()> {
         let cutoff = self.clock.now().plus_days(-TRASH_RETENTION_DAYS);
-        self.purge_trashed_before(Some(cutoff)).map(|_| ())
+        match self.purge_trashed_before(Some(cutoff)) {
+            Err(e @ Error::BackupFailed { .. }) => self.unlock_warning = Some(e),
+            result => {
+                result?;
+            }
+        }
+        if self.unlock_warning.is_none()
+            && backup::daily_due(&self.path, self.clock.now())
+            && let Err(e) = self.backup_before(BackupReason::Daily)
+        {
+            self.unlock_warning = Some(e);
+        }
+        Ok(())
+    }
+
+    /// Backs the vault up before an operation that cannot be undone. A failure stops that
+    /// operation, with [`Error::BackupFailed`] saying why.
+    fn backup_before(&self, reason: BackupReason) -> Result<()> {
+        if self.salvage {
+            return Err(Error::SalvageReadOnly);
+        }
+        backup::create(&self.conn, &self.path, reason, self.clock.now())
+            .map(|_| ())
+            .map_err(|e| e.backup_failed(reason))
+    }
+
+    /// Makes a backup now. `Ok(None)`: backups are turned off (see [`backup::set_keep`]).
+    pub fn backup_now(&self) -> Result<Option<BackupInfo>> {
+        if self.salvage {
+            return Err(Error::SalvageReadOnly);
+        }
+        backup::create(&self.conn, &self.path, BackupReason::Manual, self.clock.now())
+    }
+
+    /// Puts the vault at `vault_path` back to the state saved in `backup_path`, and returns it
+    /// unlocked. `passphrase` is the backup's: the one the vault had when the backup was made.
+    ///
+    /// The backup is checked first (it must unlock, pass its integrity check, and belong to this
+    /// vault); the current state is then backed up ([`BackupReason::Restore`]), so a restore can
+    /// itself be undone; then the backup is copied in through SQLite's backup API, in one
+    /// transaction that other processes using the vault see at once. A vault file that is
+    /// missing is created; one too damaged to open is moved aside to `<vault>.damaged-<time>`.
+    pub fn restore_backup(vault_path: &Path, backup_path: &Path, passphrase: &Passphrase) -> Result<Restored> {
+        Self::restore_backup_with_clock(vault_path, backup_path, passphrase, Arc::new(SystemClock))
+    }
+
+    pub fn restore_backup_with_clock(
+        vault_path: &Path,
+        backup_path: &Path,
+        passphrase: &Passphrase,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Restored> {
+        crypto::with_stack_scrubbed(|| {
+            let (mut previous, mut moved_aside) = (None, None);
+            let source = Vault::unlock_for_salvage(backup_path, passphrase)?;
+            source.verify_record_set()?;
+            let mut dest = match store::open(vault_path).and_then(|conn| Ok((store::read_header(&conn)?, conn))) {
+                Ok((current, conn)) => {
+                    if current.vault_id != source.header.vault_id {
+                        return Err(Error::BackupOfAnotherVault);
+                    }
+                    previous = backup::create_unpruned(&conn, vault_path, BackupReason::Restore, clock.now())
+                        .map_err(|e| e.backup_failed(BackupReason::Restore))?;
+                    conn
+                }
+                Err(Error::NoVault { .. }) => store::create_empty(vault_path)?,
+                Err(e) if e.is_integrity_failure() || matches!(e, Error::NotAVault { .. }) => {
+                    moved_aside =
+                        Some(store::move_aside(vault_path, &format!("damaged-{}", backup::file_time(clock.now())))?);
+                    store::create_empty(vault_path)?
+                }
+                Err(e) => return Err(e),
+            };
+            backup::copy_into(&source.conn, &mut dest)?;
+            store::checkpoint(&dest);
+            drop(dest);
+            // Only now may the oldest backup go, even if it is the one just restored.
+            backup::prune(vault_path, backup::keep(vault_path))?;
+            let Vault { header, keys, .. } = source;
+            let conn = store::open(vault_path)?;
+            let vault =
+                Vault { path: vault_path.to_owned(), conn, header, keys, clock, salvage: false, unlock_warning: None };
+            vault.verify_record_set()?;
+            Ok(Restored { vault, previous, moved_aside })
+        })
     }
 
     fn purge_trashed_before(&mut self, cutoff: Option<Timestamp>) -> Result<usize> {
@@ -790,6 +916,7 @@ impl Vault {
         if any.is_none() {
             return Ok(0);
         }
+        self.backup_before(BackupReason::Purge)?;
         let purged = self.write(|vault, tx, mac| {
             let rows = SecretRow::all(tx)?;
             let expired: Vec<_> = rows.into_iter().filter(|r| r.deleted.is_some_and(|d| d < cutoff)).collect();

@@ -57,7 +57,7 @@ use super::secret::Timestamp;
 pub const FORMAT_VERSION: i64 = 1;
 
 /// How long a writer waits for another process's transaction before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 const SCHEMA_V1: &str = "
 CREATE TABLE vault_header (
@@ -142,26 +142,12 @@ impl Header {
 /// Creates the vault file (0600, in a 0700 folder on Unix) and its schema. Refuses to touch an
 /// existing file.
 pub fn create(path: &Path, header: &Header) -> Result<Connection> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(parent).map_err(|e| Error::io(format!("cannot create the folder {}", parent.display()), e))?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent)?;
     }
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     // SQLite would create the file 0644; creating it ourselves first fixes the mode, and SQLite
     // gives its -wal and -shm files the mode of the database.
-    options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::AlreadyExists { path: path.to_owned() }
-        } else {
-            Error::io(format!("cannot create {}", path.display()), e)
-        }
-    })?;
+    create_private_file(path)?;
     let result = (|| {
         let mut conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
@@ -196,14 +182,64 @@ pub fn create(path: &Path, header: &Header) -> Result<Connection> {
     result
 }
 
-fn remove_with_sidecars(path: &Path) {
+/// Creates `dir` (and its parents) 0700 on Unix when it does not exist yet.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| Error::io(format!("cannot create the folder {}", dir.display()), e))
+}
+
+/// Creates a new empty file, 0600 on Unix. Fails with [`Error::AlreadyExists`] if there is one.
+pub(crate) fn create_private_file(path: &Path) -> Result<std::fs::File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::AlreadyExists { path: path.to_owned() }
+        } else {
+            Error::io(format!("cannot create {}", path.display()), e)
+        }
+    })
+}
+
+/// A new, empty 0600 database file at `path` in WAL mode, for a backup to be restored into.
+pub(crate) fn create_empty(path: &Path) -> Result<Connection> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent)?;
+    }
+    create_private_file(path)?;
+    let conn = connect(path, false, false)?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+/// Renames the file at `path` (and its -wal, if any) to `<path>.<suffix>`, keeping it.
+pub(crate) fn move_aside(path: &Path, suffix: &str) -> Result<PathBuf> {
+    let aside = sidecar(path, &format!(".{suffix}"));
+    std::fs::rename(path, &aside).map_err(|e| Error::io(format!("cannot move {} aside", path.display()), e))?;
+    let wal = sidecar(path, "-wal");
+    if wal.exists() {
+        let _ = std::fs::rename(&wal, sidecar(&aside, "-wal"));
+    }
+    let _ = std::fs::remove_file(sidecar(path, "-shm"));
+    Ok(aside)
+}
+
+pub(crate) fn remove_with_sidecars(path: &Path) {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let _ = std::fs::remove_file(sidecar(path, suffix));
     }
 }
 
 /// The path of one of SQLite's files beside the database: `-wal`, `-shm`, `-journal`.
-fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(suffix);
     PathBuf::from(p)

@@ -1,0 +1,126 @@
+//! `tresor backup` and `tresor restore-backup`: the core's automatic backups, by hand.
+
+use clap::Args;
+use serde::Serialize;
+
+use super::{CliError, CliResult, Context, print_json, table, write_stdout};
+use crate::vault::backup::{self, BackupInfo, MAX_KEEP};
+use crate::vault::{Error, Vault};
+
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    /// List the backups instead of making one (no passphrase needed)
+    #[arg(long, conflicts_with = "keep")]
+    pub list: bool,
+    /// How many backups to keep from now on (0 turns automatic backups off); the oldest beyond
+    /// that are deleted (no passphrase needed)
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// With --list: as JSON
+    #[arg(long, requires = "list")]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// The backup: its name as `tresor backup --list` shows it, its path, or `latest`
+    pub backup: String,
+}
+
+#[derive(Serialize)]
+struct BackupJson {
+    name: String,
+    path: String,
+    created: String,
+    reason: &'static str,
+    bytes: u64,
+}
+
+pub fn backup(ctx: &Context, args: BackupArgs) -> CliResult {
+    if let Some(keep) = args.keep {
+        if keep > MAX_KEEP {
+            return Err(CliError::usage(format!("--keep {keep} is too many; the most is {MAX_KEEP}")));
+        }
+        backup::set_keep(&ctx.path, keep)?;
+        match keep {
+            0 => eprintln!("Automatic backups are off; the existing backups were deleted."),
+            n => eprintln!("Keeping the last {n} backups in {}.", backup::backup_dir(&ctx.path).display()),
+        }
+        return Ok(());
+    }
+    if args.list {
+        return list(ctx, args.json);
+    }
+    let vault = ctx.unlock()?;
+    match vault.backup_now()? {
+        Some(info) => {
+            eprintln!("Backed up to {} ({} bytes).", info.path.display(), info.bytes);
+            Ok(())
+        }
+        None => Err(CliError::other("backups are turned off; turn them on with `tresor backup --keep 5`")),
+    }
+}
+
+fn list(ctx: &Context, json: bool) -> CliResult {
+    let backups = backup::list(&ctx.path)?;
+    if json {
+        let out: Vec<BackupJson> = backups
+            .iter()
+            .map(|b| BackupJson {
+                name: b.name(),
+                path: b.path.display().to_string(),
+                created: b.created.to_rfc3339(),
+                reason: b.reason.slug(),
+                bytes: b.bytes,
+            })
+            .collect();
+        return print_json(&out);
+    }
+    let keep = backup::keep(&ctx.path);
+    let dir = backup::backup_dir(&ctx.path);
+    if backups.is_empty() {
+        eprintln!("No backups yet in {}.", dir.display());
+    } else {
+        let rows: Vec<Vec<String>> = backups
+            .iter()
+            .map(|b| vec![b.name(), b.created.to_rfc3339(), b.reason.describe().to_owned(), b.bytes.to_string()])
+            .collect();
+        write_stdout(table(&["NAME", "MADE", "WHY", "BYTES"], &rows).as_bytes())?;
+        eprintln!("In {}; keeping the last {keep}.", dir.display());
+    }
+    if keep == 0 {
+        eprintln!("Automatic backups are off (`tresor backup --keep 5` turns them on).");
+    }
+    Ok(())
+}
+
+pub fn restore(ctx: &Context, args: RestoreArgs) -> CliResult {
+    let chosen: BackupInfo = if args.backup == "latest" {
+        backup::list(&ctx.path)?.into_iter().next().ok_or_else(|| {
+            CliError::from(Error::NoSuchBackup { name: "latest".into(), dir: backup::backup_dir(&ctx.path) })
+        })?
+    } else {
+        backup::find(&ctx.path, &args.backup)?
+    };
+    eprintln!(
+        "Restoring the backup made {} ({}), {}.",
+        chosen.created.to_rfc3339(),
+        chosen.reason.describe(),
+        chosen.name()
+    );
+    let passphrase = ctx.passphrase("Passphrase the vault had when this backup was made: ")?;
+    let restored = Vault::restore_backup(&ctx.path, &chosen.path, &passphrase)?;
+    if let Some(aside) = &restored.moved_aside {
+        eprintln!("The damaged vault file was moved to {}.", aside.display());
+    }
+    match &restored.previous {
+        Some(previous) => eprintln!(
+            "Restored. The state it replaced is kept as the backup {} (`tresor restore-backup {}` undoes this).",
+            previous.name(),
+            previous.name()
+        ),
+        None => eprintln!("Restored."),
+    }
+    eprintln!("The vault now opens with the passphrase it had when the backup was made.");
+    Ok(())
+}

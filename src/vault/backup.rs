@@ -1,0 +1,388 @@
+//! Automatic encrypted backups of a vault file.
+//!
+//! A backup is a whole vault file, copied page by page through SQLite's online backup API (never
+//! a plain file copy, which could catch a half-written page or miss what is still in the WAL). It
+//! holds the same ciphertext as the vault, so it is exactly as safe, and it opens with the
+//! passphrase the vault had when the backup was made.
+//!
+//! Backups live in a 0700 folder beside the vault, named after it (`vault.db` →
+//! `vault.db.backups/`), one 0600 file per backup, named by its UTC time and reason:
+//! `2026-11-23T10-15-00.123Z-import.db`. How many are kept (default [`DEFAULT_KEEP`]) is stored
+//! in that folder's `keep` file, so the app and the command line agree; 0 turns backups off.
+//! A backup is first written under a temporary name and renamed when complete, so a crash never
+//! leaves a partial file that looks like a backup.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::backup::{Backup, StepResult};
+use rusqlite::{Connection, OpenFlags};
+
+use super::error::{Error, Result};
+use super::secret::Timestamp;
+use super::store;
+
+/// How many backups are kept unless the user says otherwise.
+pub const DEFAULT_KEEP: usize = 5;
+/// The most backups that can be kept.
+pub const MAX_KEEP: usize = 100;
+/// A daily backup is made on unlock when the newest backup is older than this.
+pub const DAILY: Duration = Duration::from_secs(24 * 60 * 60);
+
+const KEEP_FILE: &str = "keep";
+const TEMP_PREFIX: &str = ".partial-";
+
+/// Why a backup was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BackupReason {
+    /// The first unlock of a day.
+    Daily,
+    /// Before secrets were imported.
+    Import,
+    /// Before the passphrase (or the KDF parameters) changed.
+    PassphraseChange,
+    /// Before the vault key was replaced.
+    KeyRotation,
+    /// Before trashed secrets were deleted for good.
+    Purge,
+    /// Before a backup was restored over the vault.
+    Restore,
+    /// Asked for by the user.
+    Manual,
+}
+
+impl BackupReason {
+    const ALL: [BackupReason; 7] = [
+        BackupReason::Daily,
+        BackupReason::Import,
+        BackupReason::PassphraseChange,
+        BackupReason::KeyRotation,
+        BackupReason::Purge,
+        BackupReason::Restore,
+        BackupReason::Manual,
+    ];
+
+    /// The word used in file names.
+    pub fn slug(self) -> &'static str {
+        match self {
+            BackupReason::Daily => "daily",
+            BackupReason::Import => "import",
+            BackupReason::PassphraseChange => "passphrase",
+            BackupReason::KeyRotation => "rotate-key",
+            BackupReason::Purge => "purge",
+            BackupReason::Restore => "restore",
+            BackupReason::Manual => "manual",
+        }
+    }
+
+    /// When it was made, in a sentence: "could not back up the vault {occasion}".
+    pub fn occasion(self) -> &'static str {
+        match self {
+            BackupReason::Daily => "for the day",
+            BackupReason::Manual => "now",
+            other => other.describe(),
+        }
+    }
+
+    /// For people: "before an import", "daily".
+    pub fn describe(self) -> &'static str {
+        match self {
+            BackupReason::Daily => "daily",
+            BackupReason::Import => "before an import",
+            BackupReason::PassphraseChange => "before a passphrase change",
+            BackupReason::KeyRotation => "before a key rotation",
+            BackupReason::Purge => "before a purge",
+            BackupReason::Restore => "before a restore",
+            BackupReason::Manual => "made by hand",
+        }
+    }
+}
+
+/// One backup file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupInfo {
+    pub path: PathBuf,
+    pub created: Timestamp,
+    pub reason: BackupReason,
+    pub bytes: u64,
+}
+
+impl BackupInfo {
+    /// The file name, which is also how the command line names a backup.
+    pub fn name(&self) -> String {
+        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+}
+
+/// The folder holding the backups of the vault at `vault_path`: `<vault file name>.backups`
+/// beside it.
+pub fn backup_dir(vault_path: &Path) -> PathBuf {
+    let mut name = vault_path.file_name().map(|n| n.to_owned()).unwrap_or_else(|| "vault".into());
+    name.push(".backups");
+    vault_path.with_file_name(name)
+}
+
+/// The backups of the vault at `vault_path`, newest first. No folder yet: none.
+pub fn list(vault_path: &Path) -> Result<Vec<BackupInfo>> {
+    let dir = backup_dir(vault_path);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(format!("cannot read the backup folder {}", dir.display()), e)),
+    };
+    let mut backups = Vec::new();
+    for entry in entries.flatten() {
+        let Some((created, reason)) = entry.file_name().to_str().and_then(parse_name) else { continue };
+        let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        backups.push(BackupInfo { path: entry.path(), created, reason, bytes });
+    }
+    backups.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.path.cmp(&a.path)));
+    Ok(backups)
+}
+
+/// Finds a backup by file name (as [`list`] shows it) or by path.
+pub fn find(vault_path: &Path, name_or_path: &str) -> Result<BackupInfo> {
+    let all = list(vault_path)?;
+    let wanted = Path::new(name_or_path);
+    all.into_iter()
+        .find(|b| b.name() == name_or_path || (wanted.components().count() > 1 && same_file(&b.path, wanted)))
+        .ok_or_else(|| Error::NoSuchBackup { name: name_or_path.to_owned(), dir: backup_dir(vault_path) })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// How many backups are kept for the vault at `vault_path`.
+pub fn keep(vault_path: &Path) -> usize {
+    std::fs::read_to_string(backup_dir(vault_path).join(KEEP_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .map_or(DEFAULT_KEEP, |n| n.min(MAX_KEEP))
+}
+
+/// Sets how many backups to keep (0 turns backups off) and deletes the oldest beyond that.
+pub fn set_keep(vault_path: &Path, keep: usize) -> Result<()> {
+    if keep > MAX_KEEP {
+        return Err(Error::KeepOutOfRange { requested: keep, max: MAX_KEEP });
+    }
+    let dir = backup_dir(vault_path);
+    store::create_private_dir(&dir)?;
+    let file = dir.join(KEEP_FILE);
+    let temp = dir.join(format!("{TEMP_PREFIX}{KEEP_FILE}"));
+    let _ = std::fs::remove_file(&temp);
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = store::create_private_file(&temp).map_err(std::io::Error::other)?;
+        writeln!(f, "{keep}")?;
+        f.sync_all()?;
+        std::fs::rename(&temp, &file)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        Error::io(format!("cannot write {}", file.display()), e)
+    })?;
+    prune(vault_path, keep)
+}
+
+/// Deletes the oldest backups until at most `keep` are left.
+pub(crate) fn prune(vault_path: &Path, keep: usize) -> Result<()> {
+    for old in list(vault_path)?.into_iter().skip(keep) {
+        std::fs::remove_file(&old.path)
+            .map_err(|e| Error::io(format!("cannot delete the old backup {}", old.path.display()), e))?;
+    }
+    Ok(())
+}
+
+/// Whether the newest backup is older than a day (or there is none) and backups are on.
+pub(crate) fn daily_due(vault_path: &Path, now: Timestamp) -> bool {
+    if keep(vault_path) == 0 {
+        return false;
+    }
+    match list(vault_path) {
+        Ok(backups) => backups.first().is_none_or(|b| now.0 - b.created.0 >= DAILY.as_millis() as i64),
+        Err(_) => true,
+    }
+}
+
+/// Backs up the database behind `conn` (the vault at `vault_path`), then deletes the oldest
+/// backups beyond the number to keep. `Ok(None)`: backups are turned off.
+pub(crate) fn create(
+    conn: &Connection,
+    vault_path: &Path,
+    reason: BackupReason,
+    now: Timestamp,
+) -> Result<Option<BackupInfo>> {
+    let info = create_unpruned(conn, vault_path, reason, now)?;
+    prune(vault_path, keep(vault_path))?;
+    Ok(info)
+}
+
+/// [`create`] without deleting old backups (a restore must not delete the backup it restores
+/// before it has copied it); call [`prune`] afterwards.
+pub(crate) fn create_unpruned(
+    conn: &Connection,
+    vault_path: &Path,
+    reason: BackupReason,
+    now: Timestamp,
+) -> Result<Option<BackupInfo>> {
+    let keep = keep(vault_path);
+    if keep == 0 {
+        return Ok(None);
+    }
+    let dir = backup_dir(vault_path);
+    store::create_private_dir(&dir)?;
+    remove_stale_partials(&dir);
+    let mut name = format!("{}-{}.db", file_time(now), reason.slug());
+    let mut n = 1;
+    while dir.join(&name).exists() {
+        n += 1;
+        name = format!("{}-{}-{n}.db", file_time(now), reason.slug());
+    }
+    let temp = dir.join(format!("{TEMP_PREFIX}{}-{}", std::process::id(), name));
+    let result = (|| -> Result<BackupInfo> {
+        store::create_private_file(&temp)?;
+        copy_database(conn, &temp)?;
+        let final_path = dir.join(&name);
+        std::fs::rename(&temp, &final_path)
+            .map_err(|e| Error::io(format!("cannot name the backup {}", final_path.display()), e))?;
+        sync_dir(&dir);
+        let bytes = std::fs::metadata(&final_path).map(|m| m.len()).unwrap_or(0);
+        Ok(BackupInfo { path: final_path, created: now, reason, bytes })
+    })();
+    if result.is_err() {
+        store::remove_with_sidecars(&temp);
+    }
+    result.map(Some)
+}
+
+/// Copies the whole database behind `from` into the (new, empty) file at `to`, in one step, so
+/// that the copy is one consistent snapshot.
+fn copy_database(from: &Connection, to: &Path) -> Result<()> {
+    let mut dest =
+        Connection::open_with_flags(to, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    copy_into(from, &mut dest)?;
+    // The copy keeps the vault's WAL mode; leave it as one self-contained file.
+    store::checkpoint(&dest);
+    dest.close().map_err(|(_, e)| Error::from(e))?;
+    let file = std::fs::File::open(to).map_err(|e| Error::io(format!("cannot open {}", to.display()), e))?;
+    file.sync_all().map_err(|e| Error::io(format!("cannot write {}", to.display()), e))?;
+    Ok(())
+}
+
+/// Copies every page of `from` into `dest` through SQLite's backup API, as one write
+/// transaction on `dest`. Waits up to the usual busy timeout for other processes.
+pub(crate) fn copy_into(from: &Connection, dest: &mut Connection) -> Result<()> {
+    let backup = Backup::new(from, dest)?;
+    let deadline = Instant::now() + store::BUSY_TIMEOUT;
+    loop {
+        match backup.step(-1)? {
+            StepResult::Done => return Ok(()),
+            StepResult::More => continue,
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => return Err(Error::Busy),
+        }
+    }
+}
+
+/// Partial files older than an hour were left by a crash (younger ones may be another process's
+/// backup in progress).
+fn remove_stale_partials(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(3600));
+        if stale && entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// `2026-11-23T10-15-00.123Z`: sortable, and legal in file names everywhere.
+pub(crate) fn file_time(t: Timestamp) -> String {
+    let Ok(dt) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1_000_000) else {
+        return format!("{:024}", t.0);
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}-{:02}-{:02}.{:03}Z",
+        dt.year(),
+        u8::from(dt.month()),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.millisecond()
+    )
+}
+
+/// The time and reason in a backup's file name; `None` for any other file.
+fn parse_name(name: &str) -> Option<(Timestamp, BackupReason)> {
+    let stem = name.strip_suffix(".db")?;
+    let (time, rest) = (stem.get(..24)?, stem.get(24..)?.strip_prefix('-')?);
+    let reason = BackupReason::ALL.into_iter().find(|r| {
+        rest == r.slug()
+            || rest.strip_prefix(r.slug()).and_then(|s| s.strip_prefix('-')).is_some_and(|n| n.parse::<u32>().is_ok())
+    })?;
+    let num = |range: std::ops::Range<usize>| time.get(range)?.parse::<u32>().ok();
+    let b = time.as_bytes();
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b'-' || b[16] != b'-' || b[19] != b'.' || b[23] != b'Z'
+    {
+        return None;
+    }
+    let date = time::Date::from_calendar_date(
+        num(0..4)? as i32,
+        time::Month::try_from(num(5..7)? as u8).ok()?,
+        num(8..10)? as u8,
+    )
+    .ok()?;
+    let clock =
+        time::Time::from_hms_milli(num(11..13)? as u8, num(14..16)? as u8, num(17..19)? as u8, num(20..23)? as u16)
+            .ok()?;
+    let ms = date.with_time(clock).assume_utc().unix_timestamp_nanos() / 1_000_000;
+    Some((Timestamp(i64::try_from(ms).ok()?), reason))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for (ms, reason) in [(0, BackupReason::Daily), (1_700_000_000_123, BackupReason::KeyRotation)] {
+            let name = format!("{}-{}.db", file_time(Timestamp(ms)), reason.slug());
+            assert_eq!(parse_name(&name), Some((Timestamp(ms), reason)), "{name}");
+        }
+        assert_eq!(file_time(Timestamp(1_700_000_000_123)), "2023-11-14T22-13-20.123Z");
+        assert_eq!(
+            parse_name("2023-11-14T22-13-20.123Z-import-2.db"),
+            Some((Timestamp(1_700_000_000_123), BackupReason::Import))
+        );
+        for other in ["keep", "notes.txt", "2023-11-14T22-13-20.123Z-unknown.db", "2023-13-14T22-13-20.123Z-import.db"]
+        {
+            assert_eq!(parse_name(other), None, "{other}");
+        }
+        assert_eq!(parse_name(&format!("{TEMP_PREFIX}1-2023-11-14T22-13-20.123Z-import.db")), None);
+    }
+
+    #[test]
+    fn the_folder_sits_beside_the_vault() {
+        assert_eq!(backup_dir(Path::new("/a/b/vault.db")), Path::new("/a/b/vault.db.backups"));
+        assert_eq!(backup_dir(Path::new("v.db")), Path::new("v.db.backups"));
+    }
+}
