@@ -691,13 +691,13 @@ fn restore_buttons(harness: &Harness<'_, App>) -> Vec<String> {
 fn a_backup_is_made_and_restored_from_vault_settings() {
     let mut w = unlocked_with(&[("OPENAI_API_KEY", "GPT calls", "sk-old")]);
     open_settings(&mut w);
-    assert!(has_text(&w.harness, "Daily."), "the first unlock of the day made a backup");
+    assert!(has_text(&w.harness, "Daily"), "the first unlock of the day made a backup");
     assert_eq!(restore_buttons(&w.harness).len(), 1);
 
     w.clock.advance_seconds(60);
     w.harness.get_by_label("Back up now").click();
     w.harness.run();
-    assert!(has_text(&w.harness, "Made by hand."));
+    assert!(has_text(&w.harness, "Made by hand"));
     let buttons = restore_buttons(&w.harness);
     assert_eq!(buttons.len(), 2);
 
@@ -732,7 +732,7 @@ fn a_backup_is_made_and_restored_from_vault_settings() {
     assert!(!has_field(&w.harness, "Backup passphrase"), "the dialog closed");
     assert_eq!(value_of(&w, "OPENAI_API_KEY"), ("sk-old".to_owned(), 1));
     assert!(open_vault(&w).find(&SecretName::parse("LATER").unwrap()).is_err());
-    assert!(has_text(&w.harness, "Before a restore."), "the list shows the new backup");
+    assert!(has_text(&w.harness, "Before a restore"), "the list shows the new backup");
 
     w.harness.get_by_label("Secrets").click();
     w.harness.run();

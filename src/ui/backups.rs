@@ -45,11 +45,13 @@ pub(crate) struct RestoreForm {
     pub backup: BackupInfo,
     pub passphrase: SecretText,
     pub error: Option<String>,
+    /// Put the cursor in the passphrase field when the dialog opens.
+    pub focus: bool,
 }
 
 impl RestoreForm {
     pub fn new(backup: BackupInfo) -> Self {
-        RestoreForm { backup, passphrase: SecretText::new(), error: None }
+        RestoreForm { backup, passphrase: SecretText::new(), error: None, focus: true }
     }
 }
 
@@ -59,6 +61,11 @@ fn keep_label(n: usize) -> String {
         1 => "Keep the last backup".into(),
         n => format!("Keep the last {n}"),
     }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn size_label(bytes: u64) -> String {
@@ -116,26 +123,24 @@ pub(crate) fn section(
     } else if view.list.is_empty() {
         ui.label(weak("No backups yet."));
     }
-    for item in &view.list {
-        ui.push_id(&item.path, |ui| {
-            ui.horizontal(|ui| {
-                ui.set_height(style::ROW_HEIGHT);
-                ui.add_sized([110.0, style::ROW_HEIGHT], egui::Label::new(style::relative(now, item.created)))
-                    .on_hover_text(style::exact(item.created));
-                ui.add_sized(
-                    [190.0, style::ROW_HEIGHT],
-                    egui::Label::new(weak(style::sentence(item.reason.describe()))).truncate(),
-                );
-                ui.label(weak(size_label(item.bytes)));
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    let name = format!("Restore the backup from {}", style::exact(item.created));
+    if !view.list.is_empty() {
+        egui::Grid::new("backups_list").num_columns(4).spacing([18.0, 4.0]).striped(true).min_row_height(30.0).show(
+            ui,
+            |ui| {
+                for item in &view.list {
+                    ui.label(style::exact(item.created)).on_hover_text(style::relative(now, item.created));
+                    ui.label(weak(capitalized(item.reason.describe())));
+                    ui.label(weak(size_label(item.bytes)));
+                    let name =
+                        format!("Restore the backup from {} ({})", style::exact(item.created), item.reason.describe());
                     let button = ui.add_enabled(can_write, egui::Button::new("Restore…"));
                     if button.on_hover_text(&name).accessible_name(&name).clicked() {
                         commands.push(Command::AskRestoreBackup(item.clone()));
                     }
-                });
-            });
-        });
+                    ui.end_row();
+                }
+            },
+        );
     }
     ui.add_space(2.0);
     ui.label(weak(format!("Folder: {}", backup::backup_dir(vault_path).display())).small());
@@ -152,6 +157,9 @@ pub(crate) fn restore_dialog(ui: &mut Ui, form: &mut RestoreForm, commands: &mut
     ui.label(weak("The current state is backed up first, so this restore can itself be undone."));
     ui.add_space(6.0);
     let field = passphrase_field(ui, "Backup passphrase", &mut form.passphrase, false);
+    if std::mem::take(&mut form.focus) {
+        field.request_focus();
+    }
     ui.label(
         weak(
             "The passphrase the vault had when the backup was made: usually your current one. Afterwards the \

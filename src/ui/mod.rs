@@ -479,6 +479,7 @@ impl App {
                             };
                             if let Some(Dialog::RestoreBackup(form)) = &mut session.dialog {
                                 form.error = Some(message);
+                                form.focus = true;
                             }
                             session.backups.reload(&self.vault_path);
                         }
