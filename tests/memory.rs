@@ -1,7 +1,10 @@
-//! What a locked Tresor leaves in its memory: a process unlocks a vault, reveals a value, copies
-//! it (to the fake clipboard, through the real clear-on-lock logic), then locks and drops
-//! everything. Its memory, dumped with `gcore` (Debian's gdb), must hold no copy of the
-//! passphrase, the vault key or any key derived from it, or the revealed value.
+//! What a locked Tresor leaves in its memory. Two children, each dumped with `gcore` (Debian's
+//! gdb) once locked; neither dump may hold any piece of the passphrase, the vault key, a key
+//! derived from it, or the revealed value:
+//! * the core alone: unlock, reveal, copy (through the real clear-on-lock logic), lock — with the
+//!   wipe-on-free allocator turned off, so the core must wipe every copy it made itself;
+//! * the whole app, driven through its UI: type the passphrase, unlock, view the value, copy it,
+//!   then leave it idle until it locks itself — with the allocator the `tresor` binary uses.
 //!
 //! Linux only. Skipped, with a message, where `gcore` is missing or may not attach to the child
 //! (ptrace not permitted); `.ci/run` installs gdb.
@@ -13,15 +16,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use sha2::Sha256;
 use tresor::clipboard::{ClipboardGuard, FakeClipboard};
+use tresor::ui::{App, AppOptions};
+use tresor::vault::Clock;
 use tresor::vault::{crypto, store};
-use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Vault};
+use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Timestamp, Vault};
 
 const VAULT_ENV: &str = "TRESOR_MEMORY_VAULT";
 const PASS_FILE_ENV: &str = "TRESOR_MEMORY_PASS_FILE";
 const CANARY_ENV: &str = "TRESOR_MEMORY_CANARY";
 const CHILD_LINE: &str = "memory-child: ";
+
+/// The allocator of the `tresor` binary (src/main.rs), so that the app child runs as the app does.
+#[global_allocator]
+static ALLOCATOR: tresor::alloc::WipeOnFree = tresor::alloc::WipeOnFree;
 
 /// Random letters from the OS, so that no marker can be in the binary or anywhere by chance.
 fn random_text(len: usize) -> String {
@@ -38,6 +50,8 @@ fn random_text(len: usize) -> String {
 #[ignore = "a child process of a_locked_process_holds_no_passphrase_key_or_revealed_value"]
 fn child_reveal_copy_then_lock() {
     let Some(path) = std::env::var_os(VAULT_ENV) else { return };
+    // The core must wipe its own copies, without the allocator's help.
+    tresor::alloc::set_wiping(false);
     let pass_file = std::env::var_os(PASS_FILE_ENV).unwrap();
     // The canary stays in memory on purpose: finding it proves the dump holds this heap.
     let canary: String = std::env::var(CANARY_ENV).unwrap().chars().rev().collect();
@@ -58,11 +72,71 @@ fn child_reveal_copy_then_lock() {
         drop(clipboard);
         vault.lock();
     }
+    report_locked_and_wait();
+    drop(canary);
+}
+
+fn report_locked_and_wait() {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{CHILD_LINE}LOCKED").unwrap();
     out.flush().unwrap();
     drop(out);
     std::thread::sleep(Duration::from_secs(600));
+}
+
+struct ChildClock(AtomicI64);
+
+impl Clock for ChildClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// The app child: a user session in the real UI, ended by the idle lock.
+#[test]
+#[ignore = "a child process of the_app_locked_by_idleness_holds_no_passphrase_key_or_revealed_value"]
+fn child_app_view_copy_then_idle_lock() {
+    use egui_kittest::kittest::Queryable;
+    let Some(path) = std::env::var_os(VAULT_ENV) else { return };
+    let pass_file = std::env::var_os(PASS_FILE_ENV).unwrap();
+    let canary: String = std::env::var(CANARY_ENV).unwrap().chars().rev().collect();
+    let canary = std::hint::black_box(Box::new(format!("canary {canary}")));
+    let clock = Arc::new(ChildClock(AtomicI64::new(1_800_000_000_000)));
+    let app = App::new(AppOptions {
+        vault_path: PathBuf::from(path),
+        prefs_path: None,
+        clock: clock.clone(),
+        clipboard: Box::new(FakeClipboard::new()),
+        background_jobs: false,
+        kdf_override: None,
+    });
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    harness.run();
+    {
+        let typed = zeroize::Zeroizing::new(std::fs::read_to_string(&pass_file).unwrap());
+        harness.get_by_label("Passphrase").focus();
+        harness.run();
+        harness.get_by_label("Passphrase").type_text(&typed);
+        harness.run();
+    }
+    harness.get_by_label("Unlock").click();
+    harness.run();
+    assert!(harness.state().is_unlocked(), "the child unlocked");
+    harness.get_by_label("View MEMORY_TEST").click();
+    harness.run();
+    harness.get_by_label("Close").click();
+    harness.run();
+    harness.get_by_label("Copy MEMORY_TEST").click();
+    harness.run();
+    // Idle past the default five minutes: the app locks itself.
+    clock.0.fetch_add(6 * 60_000, Ordering::SeqCst);
+    harness.run();
+    assert!(!harness.state().is_unlocked(), "the idle lock happened");
+    // The app stays open, locked, as a user leaves it.
+    report_locked_and_wait();
+    drop(harness);
     drop(canary);
 }
 
@@ -144,6 +218,17 @@ fn address_of(segments: &[(u64, u64, u64)], offset: usize) -> Option<u64> {
 
 #[test]
 fn a_locked_process_holds_no_passphrase_key_or_revealed_value() {
+    dump_locked_child_and_scan("child_reveal_copy_then_lock");
+}
+
+#[test]
+fn the_app_locked_by_idleness_holds_no_passphrase_key_or_revealed_value() {
+    dump_locked_child_and_scan("child_app_view_copy_then_idle_lock");
+}
+
+/// Runs the child test `child` against a new vault, dumps its memory once it reports that it
+/// locked, and fails on any piece of a secret found in the dump.
+fn dump_locked_child_and_scan(child: &str) {
     if let Some(why) = gcore_unavailable() {
         println!("skipped: {why}");
         return;
@@ -171,7 +256,7 @@ fn a_locked_process_holds_no_passphrase_key_or_revealed_value() {
     std::fs::write(&pass_file, &passphrase_text).unwrap();
 
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["child_reveal_copy_then_lock", "--exact", "--ignored", "--nocapture", "--test-threads=1", "-q"])
+        .args([child, "--exact", "--ignored", "--nocapture", "--test-threads=1", "-q"])
         .env(VAULT_ENV, &path)
         .env(PASS_FILE_ENV, &pass_file)
         .env(CANARY_ENV, &canary)
