@@ -86,6 +86,18 @@ fn vaults(c: &mut Criterion) {
     });
     group.finish();
 
+    // A backup (the daily one on unlock, or before an irreversible change): the backup API copy,
+    // fsync, rename, and pruning down to the number kept.
+    let mut group = c.benchmark_group("backup");
+    group.sample_size(10);
+    for (n, path) in &paths {
+        let vault = Vault::unlock(path, &pass).unwrap();
+        group.bench_with_input(BenchmarkId::from_parameter(n), &vault, |b, vault| {
+            b.iter(|| black_box(vault.backup_now().unwrap()))
+        });
+    }
+    group.finish();
+
     // The floor of what a durable commit can cost on this disk: write a page and fsync it.
     let mut group = c.benchmark_group("bare_fsync_for_reference");
     group.sample_size(30);

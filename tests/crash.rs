@@ -960,3 +960,24 @@ fn on_a_full_disk_the_vault_reads_refuses_writes_clearly_and_recovers() {
     drop(vault);
     let _ = std::fs::remove_file(&pass_file);
 }
+
+#[test]
+fn a_vault_held_by_another_process_for_too_long_is_a_clear_busy_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let mut vault = Vault::create(&path, &Passphrase::new(PASSPHRASES[0]), KdfParams::insecure_for_tests()).unwrap();
+    vault.create_secret(new_secret("A", "a-1")).unwrap();
+    // Another program holds the write lock and does not let go.
+    let blocker = Connection::open(&path).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = Instant::now();
+    let err = vault.create_secret(new_secret("B", "b-1")).unwrap_err();
+    assert!(matches!(err, Error::Busy), "{err:?}");
+    assert!(err.to_string().contains("the vault is busy"), "{err}");
+    assert!(!err.to_string().contains("database is locked"), "{err}");
+    assert!(started.elapsed() >= Duration::from_secs(9), "it waited for the other process first");
+    // Reading still works meanwhile (WAL), and writing once the other lets go.
+    assert_eq!(vault.list().unwrap().items.len(), 1);
+    blocker.execute_batch("ROLLBACK").unwrap();
+    vault.create_secret(new_secret("B", "b-1")).unwrap();
+}
