@@ -762,3 +762,64 @@ fn how_many_backups_to_keep_is_set_in_vault_settings() {
     w.harness.run();
     assert_eq!(restore_buttons(&w.harness).len(), 1);
 }
+
+#[test]
+fn the_saved_preferences_hold_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let config = dir.path().join("config");
+    std::fs::create_dir(&config).unwrap();
+    let prefs_path = config.join("prefs.json");
+    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000_000)));
+    let pass = "MARKERPASS5T passphrase";
+    Vault::create_with_clock(&path, &Passphrase::new(pass), KdfParams::insecure_for_tests(), clock.clone()).unwrap();
+    let app = App::new(AppOptions {
+        vault_path: path.clone(),
+        prefs_path: Some(prefs_path.clone()),
+        clock: clock.clone(),
+        clipboard: Box::new(FakeClipboard::new()),
+        background_jobs: false,
+        kdf_override: Some(KdfParams::insecure_for_tests()),
+    });
+    let mut harness =
+        Harness::builder().with_size([1100.0, 1400.0]).build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    harness.run();
+    type_into(&mut harness, "Passphrase", pass);
+    harness.get_by_label("Unlock").click();
+    harness.run();
+
+    // A whole session: create, view, copy, search, change every preference, lock.
+    harness.get_by_label("Create Environment Secret").click();
+    harness.run();
+    field(&harness, "Name").type_text("MARKERNAME5T");
+    harness.run();
+    type_into(&mut harness, "Description", "MARKERDESC5T");
+    type_into(&mut harness, "Value", "MARKERVALUE5T");
+    form_submit(&harness).click();
+    harness.run();
+    harness.get_by_label("View MARKERNAME5T").click();
+    harness.run();
+    harness.get_by_label("Close").click();
+    harness.run();
+    harness.get_by_label("Copy MARKERNAME5T").click();
+    harness.run();
+    type_into(&mut harness, "Search secrets", "MARKERNAME");
+    harness.get_by_label("Vault settings").click();
+    harness.run();
+    for (combo, choice) in [("Auto-lock after", "10 minutes"), ("Clear clipboard after", "30 seconds")] {
+        harness.get_by_label(combo).click();
+        harness.run();
+        harness.get_by_label(choice).click();
+        harness.run();
+    }
+    harness.get_by_label("Lock").click();
+    harness.run();
+
+    let saved = std::fs::read_to_string(&prefs_path).unwrap();
+    assert!(saved.contains("\"auto_lock_minutes\": 10"), "the preferences were saved: {saved}");
+    for entry in std::fs::read_dir(&config).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("MARKER"), "a secret in the preferences: {text}");
+    }
+}
