@@ -34,8 +34,9 @@ unsafe fn wipe(ptr: *mut u8, len: usize) {
     #[cfg(not(target_os = "linux"))]
     {
         use zeroize::Zeroize;
-        // SAFETY: the caller guarantees `ptr..ptr+len` is writable.
-        unsafe { std::slice::from_raw_parts_mut(ptr, len) }.zeroize();
+        // SAFETY: the caller guarantees `ptr..ptr+len` is writable; it may be uninitialised,
+        // hence `MaybeUninit`.
+        unsafe { std::slice::from_raw_parts_mut(ptr.cast::<std::mem::MaybeUninit<u8>>(), len) }.zeroize();
     }
 }
 

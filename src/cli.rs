@@ -292,7 +292,7 @@ impl Context {
             return Ok(Vault::unlock_for_salvage(&self.path, passphrase)?);
         }
         let mut vault = Vault::unlock(&self.path, passphrase)?;
-        if let Some(warning) = vault.take_unlock_warning() {
+        if let Some(warning) = vault.take_warning() {
             eprintln!("warning: {warning}");
         }
         Ok(vault)
@@ -744,10 +744,9 @@ fn passwd(ctx: &Context, new_file: Option<&Path>, kdf: &KdfArgs) -> CliResult {
     let new = new_passphrase(new_file, "New passphrase")?;
     vault.change_passphrase(&new, params)?;
     eprintln!("Passphrase changed ({}).", vault.kdf_params());
-    eprintln!(
-        "Backups made before now still open with the old passphrase; if it may have leaked, delete them \
-         (`tresor backup --list` shows where they are)."
-    );
+    if let Some(warning) = vault.take_warning() {
+        eprintln!("warning: {warning}");
+    }
     Ok(())
 }
 

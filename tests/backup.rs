@@ -174,16 +174,16 @@ fn restoring_a_backup_gives_back_the_state_it_saved() {
     drop(vault);
 
     let saved_bytes = std::fs::read(&saved.path).unwrap();
-    // The backup opens with the passphrase it was made under.
-    let err = Vault::restore_backup(&path, &saved.path, &pass(NEW_PASS)).unwrap_err();
+    // The passphrase change re-wrapped the backup's key: the old passphrase opens nothing.
+    let err = Vault::restore_backup(&path, &saved.path, &pass(PASS)).unwrap_err();
     assert!(matches!(err, Error::WrongPassphrase), "{err}");
-    let restored = Vault::restore_backup_with_clock(&path, &saved.path, &pass(PASS), clock.clone()).unwrap().vault;
+    let restored = Vault::restore_backup_with_clock(&path, &saved.path, &pass(NEW_PASS), clock.clone()).unwrap().vault;
     assert_eq!(state(&restored), saved_state);
     drop(restored);
     assert_eq!(std::fs::read(&saved.path).unwrap(), saved_bytes, "restoring leaves the backup as it was");
-    let reopened = Vault::unlock_with_clock(&path, &pass(PASS), clock.clone()).unwrap();
+    let reopened = Vault::unlock_with_clock(&path, &pass(NEW_PASS), clock.clone()).unwrap();
     assert_eq!(state(&reopened), saved_state, "the restore is on disk");
-    assert!(matches!(Vault::unlock(&path, &pass(NEW_PASS)), Err(Error::WrongPassphrase)));
+    assert!(matches!(Vault::unlock(&path, &pass(PASS)), Err(Error::WrongPassphrase)));
     drop(reopened);
 
     // The state it replaced was backed up first: the restore can itself be undone.
@@ -242,11 +242,11 @@ fn old_trash_is_purged_on_unlock_only_after_a_backup() {
     // A file where the backup folder should be: every backup fails.
     std::fs::write(backup::backup_dir(&path), "not a folder").unwrap();
     let mut vault = Vault::unlock_with_clock(&path, &pass(PASS), clock.clone()).unwrap();
-    let warning = vault.take_unlock_warning().expect("the failed backup is reported");
+    let warning = vault.take_warning().expect("the failed backup is reported");
     assert!(matches!(warning, Error::BackupFailed { .. }), "{warning}");
     assert!(warning.to_string().contains("before a purge"), "{warning}");
     assert_eq!(vault.trash().unwrap().items.len(), 1, "no backup, no purge");
-    assert!(vault.take_unlock_warning().is_none());
+    assert!(vault.take_warning().is_none());
     // An explicit purge stops too, and says why.
     let err = vault.empty_trash().unwrap_err();
     assert!(matches!(err, Error::BackupFailed { .. }), "{err}");
@@ -283,12 +283,12 @@ fn how_many_backups_are_kept_is_configurable_and_zero_turns_them_off() {
     assert_eq!(backup::keep(&path), 2, "a refused setting changes nothing");
 
     backup::set_keep(&path, 0).unwrap();
-    assert!(backup::list(&path).unwrap().is_empty());
+    assert_eq!(backup::list(&path).unwrap().len(), 2, "turning backups off deletes none");
     assert!(vault.backup_now().unwrap().is_none());
     drop(vault);
     let mut vault = Vault::unlock_with_clock(&path, &pass(PASS), clock.clone()).unwrap();
     vault.change_passphrase(&pass(NEW_PASS), None).unwrap();
-    assert!(backup::list(&path).unwrap().is_empty(), "off means off");
+    assert_eq!(backup::list(&path).unwrap().len(), 2, "off means off");
 }
 
 #[test]
@@ -387,4 +387,45 @@ fn backups_are_private_self_contained_files() {
     assert_eq!(files, [info.path.file_name().unwrap()], "no -wal, -shm or partial file beside it");
     assert_eq!(info.bytes, std::fs::metadata(&info.path).unwrap().len());
     assert!(info.bytes > 0);
+}
+
+#[test]
+fn a_passphrase_change_rewraps_the_backups_that_hold_the_same_key() {
+    let clock = TestClock::at(START);
+    let (_dir, path, mut vault) = new_vault(&clock);
+    add(&mut vault, "A", "1");
+    let before_rotation = vault.backup_now().unwrap().unwrap();
+    vault.rotate_key(&pass(PASS)).unwrap();
+    let same_key = vault.backup_now().unwrap().unwrap();
+    let unreadable = backup::backup_dir(&path).join("2020-01-01T00-00-00.000Z-manual.db");
+    std::fs::write(&unreadable, b"not a vault").unwrap();
+
+    vault.change_passphrase(&pass(NEW_PASS), None).unwrap();
+    assert!(vault.take_warning().is_none(), "{:?}", vault.take_warning());
+    let opens_with = |backup: &Path, passphrase: &str| Vault::unlock_for_salvage(backup, &pass(passphrase)).is_ok();
+    // The backups of the current key, including the one made just before the change, follow
+    // the passphrase: the old one no longer unwraps the key that protects the vault.
+    let before_change = backup::list(&path).unwrap().into_iter().find(|b| b.reason == BackupReason::PassphraseChange);
+    for backup in [&same_key.path, &before_change.unwrap().path] {
+        assert!(opens_with(backup, NEW_PASS) && !opens_with(backup, PASS), "{}", backup.display());
+    }
+    // A backup older than the key rotation holds a key that protects nothing current: untouched.
+    assert!(opens_with(&before_rotation.path, PASS) && !opens_with(&before_rotation.path, NEW_PASS));
+    // A file that could not be updated is not left behind still opening with the old passphrase.
+    assert!(!unreadable.exists());
+}
+
+#[test]
+fn a_new_backup_is_never_pruned_even_when_another_claims_a_later_time() {
+    let clock = TestClock::at(START);
+    let (_dir, path, vault) = new_vault(&clock);
+    backup::set_keep(&path, 2).unwrap();
+    let first = vault.backup_now().unwrap().unwrap();
+    // Made while the clock was years ahead.
+    std::fs::copy(&first.path, backup::backup_dir(&path).join("2099-01-01T00-00-00.000Z-manual.db")).unwrap();
+    let made = vault.backup_now().unwrap().unwrap();
+    assert!(made.path.exists(), "the backup just made was kept");
+    let left: Vec<_> = backup::list(&path).unwrap().into_iter().map(|b| b.path).collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.contains(&made.path) && !left.contains(&first.path), "{left:?}");
 }

@@ -166,13 +166,13 @@ fn nothing_typed_reaches_the_disk_through_a_whole_life_of_edits() {
     assert_eq!(leaks_in(&folder), Vec::<String>::new(), "after closing");
 
     // A restore, and the backup it makes first.
-    let restored = Vault::restore_backup(&path, &backups[0].path, &Passphrase::new(PASS)).unwrap();
+    let restored = Vault::restore_backup(&path, &backups[0].path, &Passphrase::new(NEW_PASS)).unwrap();
     assert!(restored.previous.is_some());
     restored.vault.lock();
     assert_eq!(leaks_in(&folder), Vec::<String>::new(), "after a restore");
 
     // And everything is still there to read.
-    let vault = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
+    let vault = Vault::unlock(&path, &Passphrase::new(NEW_PASS)).unwrap();
     assert_eq!(vault.reveal_version(a, 1).unwrap().expose(), format!("{VALUE_MARKER}_a1"));
     assert_eq!(vault.reveal_version(big, 1).unwrap().expose(), big_value());
     assert_eq!(vault.find(&name("RENAMED")).unwrap(), a);

@@ -12,8 +12,8 @@ pub struct BackupArgs {
     /// List the backups instead of making one (no passphrase needed)
     #[arg(long, conflicts_with = "keep")]
     pub list: bool,
-    /// How many backups to keep from now on (0 turns automatic backups off); the oldest beyond
-    /// that are deleted (no passphrase needed)
+    /// How many backups to keep from now on; the oldest beyond that are deleted (0 turns
+    /// automatic backups off and deletes none) (no passphrase needed)
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
     /// With --list: as JSON
@@ -43,7 +43,10 @@ pub fn backup(ctx: &Context, args: BackupArgs) -> CliResult {
         }
         backup::set_keep(&ctx.path, keep)?;
         match keep {
-            0 => eprintln!("Automatic backups are off; the existing backups were deleted."),
+            0 => eprintln!(
+                "Automatic backups are off; the existing ones are kept in {} (delete them by hand).",
+                backup::backup_dir(&ctx.path).display()
+            ),
             n => eprintln!("Keeping the last {n} backups in {}.", backup::backup_dir(&ctx.path).display()),
         }
         return Ok(());
@@ -108,7 +111,9 @@ pub fn restore(ctx: &Context, args: RestoreArgs) -> CliResult {
         chosen.reason.describe(),
         chosen.name()
     );
-    let passphrase = ctx.passphrase("Passphrase the vault had when this backup was made: ")?;
+    let passphrase = ctx.passphrase(
+        "Passphrase for this backup (your current one, unless the backup is older than a key rotation): ",
+    )?;
     let restored = Vault::restore_backup(&ctx.path, &chosen.path, &passphrase)?;
     if let Some(aside) = &restored.moved_aside {
         eprintln!("The damaged vault file was moved to {}.", aside.display());
@@ -121,6 +126,6 @@ pub fn restore(ctx: &Context, args: RestoreArgs) -> CliResult {
         ),
         None => eprintln!("Restored."),
     }
-    eprintln!("The vault now opens with the passphrase it had when the backup was made.");
+    eprintln!("The vault now opens with the passphrase you just gave.");
     Ok(())
 }

@@ -85,8 +85,8 @@ pub(crate) fn section(
 ) {
     ui.label(weak(
         "Tresor backs up the vault by itself before an import, a passphrase change, a key rotation or a \
-         purge, and once a day when you unlock. Backups are encrypted like the vault; each opens with the \
-         passphrase the vault had when it was made.",
+         purge, and once a day when you unlock. Backups are encrypted like the vault and open with your \
+         passphrase (a backup older than a key rotation: the passphrase of that time).",
     ));
     ui.add_space(4.0);
     ui.horizontal(|ui| {
@@ -115,7 +115,7 @@ pub(crate) fn section(
         });
     });
     if view.keep == 0 {
-        style::warning_text(ui, "Automatic backups are off.");
+        style::warning_text(ui, "Automatic backups are off. The backups below are kept until you delete them.");
     }
     ui.add_space(4.0);
     if let Some(error) = &view.error {
@@ -162,8 +162,8 @@ pub(crate) fn restore_dialog(ui: &mut Ui, form: &mut RestoreForm, commands: &mut
     }
     ui.label(
         weak(
-            "The passphrase the vault had when the backup was made: usually your current one. Afterwards the \
-             vault opens with it.",
+            "Your current passphrase, unless the backup is older than a key rotation (then the passphrase of \
+             that time). Afterwards the vault opens with it.",
         )
         .small(),
     );

@@ -388,7 +388,7 @@ impl App {
                     // plaintext copies) goes with the forms.
                     ctx.data_mut(|d| d.clear());
                     self.last_activity = self.clock.now();
-                    let warning = vault.take_unlock_warning();
+                    let warning = vault.take_warning();
                     self.screen = Screen::Unlocked(Box::new(Session::new(vault, listing)));
                     if let Some(warning) = warning {
                         self.toast(style::sentence(&warning.to_string()), true);
@@ -447,7 +447,16 @@ impl App {
                     }
                 }
                 JobDone::RestoredBackup { old, result } => {
-                    let Screen::Unlocked(session) = &mut self.screen else { continue };
+                    let Screen::Unlocked(session) = &mut self.screen else {
+                        // Locked while the restore ran: say how it ended.
+                        drop(old);
+                        let text = match result {
+                            Ok(_) => ("The backup was restored. Unlock to see it.".to_owned(), false),
+                            Err(e) => (format!("Nothing was restored: {}", style::sentence(&e.to_string())), true),
+                        };
+                        self.toast(text.0, text.1);
+                        continue;
+                    };
                     match result {
                         Ok(done) => {
                             let (restored, listing) = *done;
@@ -477,15 +486,19 @@ impl App {
                                 Error::WrongPassphrase => "That passphrase does not open this backup.".to_owned(),
                                 other => style::sentence(&other.to_string()),
                             };
+                            session.backups.reload(&self.vault_path);
                             if let Some(Dialog::RestoreBackup(form)) = &mut session.dialog {
                                 form.error = Some(message);
                                 form.focus = true;
+                            } else {
+                                // The dialog was closed meanwhile.
+                                self.toast(format!("Nothing was restored. {message}"), true);
                             }
-                            session.backups.reload(&self.vault_path);
                         }
                     }
                 }
-                JobDone::PassphraseChanged { vault, result, strengthened } => {
+                JobDone::PassphraseChanged { mut vault, result, strengthened } => {
+                    let warning = vault.take_warning();
                     if let Screen::Unlocked(session) = &mut self.screen {
                         session.vault = Some(vault);
                         session.backups.reload(&self.vault_path);
@@ -499,7 +512,10 @@ impl App {
                                 } else {
                                     "Passphrase changed. Use the new one from now on."
                                 };
-                                self.toast(text.into(), false);
+                                match warning {
+                                    Some(w) => self.toast(format!("{text} {}", style::sentence(&w.to_string())), true),
+                                    None => self.toast(text.into(), false),
+                                }
                             }
                             Err(error) => {
                                 let message = match error {
@@ -675,7 +691,7 @@ impl App {
             }
             Command::SetBackupKeep(keep) => {
                 toast = Some(match crate::vault::backup::set_keep(&self.vault_path, keep) {
-                    Ok(()) if keep == 0 => ("Automatic backups are off; the existing ones were deleted.".into(), false),
+                    Ok(()) if keep == 0 => ("Automatic backups are off. The existing ones are kept.".into(), false),
                     Ok(()) => (format!("Keeping the last {keep} backups."), false),
                     Err(e) => (style::sentence(&e.to_string()), true),
                 });

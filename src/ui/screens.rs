@@ -105,8 +105,8 @@ impl UnlockForm {
             Error::WrongPassphrase => UnlockError { message: "Wrong passphrase. Try again.".into(), damaged: false },
             other => UnlockError {
                 message: format!(
-                    "{} Your passphrase was not the problem. Restore a backup, or get out what is readable \
-                     with `tresor --salvage list`.",
+                    "{} Your passphrase was not the problem. Restore a backup with `tresor restore-backup latest`, \
+                     or get out what is readable with `tresor --salvage list`.",
                     style::sentence(&other.to_string())
                 ),
                 damaged: true,

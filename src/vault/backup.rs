@@ -105,6 +105,8 @@ pub struct BackupInfo {
     pub created: Timestamp,
     pub reason: BackupReason,
     pub bytes: u64,
+    /// Orders backups made in the same millisecond (`…-import-2.db` is newer than `…-import.db`).
+    seq: u32,
 }
 
 impl BackupInfo {
@@ -132,11 +134,14 @@ pub fn list(vault_path: &Path) -> Result<Vec<BackupInfo>> {
     };
     let mut backups = Vec::new();
     for entry in entries.flatten() {
-        let Some((created, reason)) = entry.file_name().to_str().and_then(parse_name) else { continue };
-        let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        backups.push(BackupInfo { path: entry.path(), created, reason, bytes });
+        let Some((created, reason, seq)) = entry.file_name().to_str().and_then(parse_name) else { continue };
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        backups.push(BackupInfo { path: entry.path(), created, reason, bytes: meta.len(), seq });
     }
-    backups.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.path.cmp(&a.path)));
+    backups.sort_by(|a, b| b.created.cmp(&a.created).then(b.seq.cmp(&a.seq)).then_with(|| b.path.cmp(&a.path)));
     Ok(backups)
 }
 
@@ -164,7 +169,8 @@ pub fn keep(vault_path: &Path) -> usize {
         .map_or(DEFAULT_KEEP, |n| n.min(MAX_KEEP))
 }
 
-/// Sets how many backups to keep (0 turns backups off) and deletes the oldest beyond that.
+/// Sets how many backups to keep and deletes the oldest beyond that. 0 turns automatic backups
+/// off and deletes none: the existing ones stay until deleted by hand.
 pub fn set_keep(vault_path: &Path, keep: usize) -> Result<()> {
     if keep > MAX_KEEP {
         return Err(Error::KeepOutOfRange { requested: keep, max: MAX_KEEP });
@@ -172,7 +178,7 @@ pub fn set_keep(vault_path: &Path, keep: usize) -> Result<()> {
     let dir = backup_dir(vault_path);
     store::create_private_dir(&dir)?;
     let file = dir.join(KEEP_FILE);
-    let temp = dir.join(format!("{TEMP_PREFIX}{KEEP_FILE}"));
+    let temp = dir.join(format!("{TEMP_PREFIX}{}-{KEEP_FILE}", std::process::id()));
     let _ = std::fs::remove_file(&temp);
     let write = || -> std::io::Result<()> {
         use std::io::Write;
@@ -185,16 +191,29 @@ pub fn set_keep(vault_path: &Path, keep: usize) -> Result<()> {
         let _ = std::fs::remove_file(&temp);
         Error::io(format!("cannot write {}", file.display()), e)
     })?;
-    prune(vault_path, keep)
-}
-
-/// Deletes the oldest backups until at most `keep` are left.
-pub(crate) fn prune(vault_path: &Path, keep: usize) -> Result<()> {
-    for old in list(vault_path)?.into_iter().skip(keep) {
-        std::fs::remove_file(&old.path)
-            .map_err(|e| Error::io(format!("cannot delete the old backup {}", old.path.display()), e))?;
+    if keep > 0 {
+        prune(vault_path, keep, None);
     }
     Ok(())
+}
+
+/// Deletes the oldest backups until at most `keep` are left, never `spare` (the one just made,
+/// whatever its name says about its time). Best effort: a backup that cannot be deleted now is
+/// deleted by a later prune, and stops nothing.
+pub(crate) fn prune(vault_path: &Path, keep: usize, spare: Option<&Path>) {
+    let Ok(all) = list(vault_path) else { return };
+    // The spared backup counts as one of those kept.
+    let mut kept = usize::from(spare.is_some());
+    for backup in all {
+        if Some(backup.path.as_path()) == spare {
+            continue;
+        }
+        if kept < keep {
+            kept += 1;
+        } else {
+            store::remove_with_sidecars(&backup.path);
+        }
+    }
 }
 
 /// Whether the newest backup is older than a day (or there is none) and backups are on.
@@ -203,7 +222,8 @@ pub(crate) fn daily_due(vault_path: &Path, now: Timestamp) -> bool {
         return false;
     }
     match list(vault_path) {
-        Ok(backups) => backups.first().is_none_or(|b| now.0 - b.created.0 >= DAILY.as_millis() as i64),
+        // A newest backup "in the future" (the clock was set back) does not stop the daily one.
+        Ok(backups) => backups.first().is_none_or(|b| (now.0 - b.created.0).abs() >= DAILY.as_millis() as i64),
         Err(_) => true,
     }
 }
@@ -217,7 +237,9 @@ pub(crate) fn create(
     now: Timestamp,
 ) -> Result<Option<BackupInfo>> {
     let info = create_unpruned(conn, vault_path, reason, now)?;
-    prune(vault_path, keep(vault_path))?;
+    if let Some(info) = &info {
+        prune(vault_path, keep(vault_path), Some(&info.path));
+    }
     Ok(info)
 }
 
@@ -229,33 +251,38 @@ pub(crate) fn create_unpruned(
     reason: BackupReason,
     now: Timestamp,
 ) -> Result<Option<BackupInfo>> {
-    let keep = keep(vault_path);
-    if keep == 0 {
+    // With backups off, a restore still keeps the state it replaces: that is its undo.
+    if keep(vault_path) == 0 && reason != BackupReason::Restore {
         return Ok(None);
     }
     let dir = backup_dir(vault_path);
     store::create_private_dir(&dir)?;
     remove_stale_partials(&dir);
-    let mut name = format!("{}-{}.db", file_time(now), reason.slug());
-    let mut n = 1;
-    while dir.join(&name).exists() {
-        n += 1;
-        name = format!("{}-{}-{n}.db", file_time(now), reason.slug());
-    }
-    let temp = dir.join(format!("{TEMP_PREFIX}{}-{}", std::process::id(), name));
+    let temp = dir.join(format!("{TEMP_PREFIX}{}-{}-{}", std::process::id(), file_time(now), reason.slug()));
     let result = (|| -> Result<BackupInfo> {
         store::create_private_file(&temp)?;
         copy_database(conn, &temp)?;
-        let final_path = dir.join(&name);
-        std::fs::rename(&temp, &final_path)
-            .map_err(|e| Error::io(format!("cannot name the backup {}", final_path.display()), e))?;
-        sync_dir(&dir);
-        let bytes = std::fs::metadata(&final_path).map(|m| m.len()).unwrap_or(0);
-        Ok(BackupInfo { path: final_path, created: now, reason, bytes })
+        // A hard link never replaces an existing file: another process's backup made in the
+        // same millisecond keeps its name, and this one takes the next.
+        for seq in 1..1000 {
+            let name = match seq {
+                1 => format!("{}-{}.db", file_time(now), reason.slug()),
+                n => format!("{}-{}-{n}.db", file_time(now), reason.slug()),
+            };
+            let final_path = dir.join(&name);
+            match std::fs::hard_link(&temp, &final_path) {
+                Ok(()) => {
+                    sync_dir(&dir);
+                    let bytes = std::fs::metadata(&final_path).map(|m| m.len()).unwrap_or(0);
+                    return Ok(BackupInfo { path: final_path, created: now, reason, bytes, seq });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Error::io(format!("cannot name the backup {}", final_path.display()), e)),
+            }
+        }
+        Err(Error::io("cannot name the backup", std::io::Error::from(std::io::ErrorKind::AlreadyExists)))
     })();
-    if result.is_err() {
-        store::remove_with_sidecars(&temp);
-    }
+    store::remove_with_sidecars(&temp);
     result.map(Some)
 }
 
@@ -268,9 +295,37 @@ fn copy_database(from: &Connection, to: &Path) -> Result<()> {
     // The copy keeps the vault's WAL mode; leave it as one self-contained file.
     store::checkpoint(&dest);
     dest.close().map_err(|(_, e)| Error::from(e))?;
-    let file = std::fs::File::open(to).map_err(|e| Error::io(format!("cannot open {}", to.display()), e))?;
-    file.sync_all().map_err(|e| Error::io(format!("cannot write {}", to.display()), e))?;
-    Ok(())
+    store::sync_file(to)
+}
+
+/// After a passphrase change: every backup that holds the same vault key (same vault id and key
+/// id) gets the new header, so the old passphrase opens none of them — otherwise it would unwrap
+/// the key that still protects the vault. A backup that cannot be rewritten is deleted. Returns
+/// how many backups could be neither (left as they were, and still open with the old passphrase).
+pub(crate) fn rewrap(vault_path: &Path, header: &store::Header) -> usize {
+    let Ok(all) = list(vault_path) else { return 0 };
+    let mut stuck = 0;
+    for backup in all {
+        let rewrapped = (|| -> Result<()> {
+            let mut conn = store::open(&backup.path)?;
+            let old = store::read_header(&conn)?;
+            if old.vault_id != header.vault_id || old.key_id != header.key_id {
+                return Ok(());
+            }
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            store::write_header(&tx, header)?;
+            tx.commit()?;
+            store::checkpoint(&conn);
+            Ok(())
+        })();
+        if rewrapped.is_err() {
+            store::remove_with_sidecars(&backup.path);
+            if backup.path.exists() {
+                stuck += 1;
+            }
+        }
+    }
+    stuck
 }
 
 /// Copies every page of `from` into `dest` through SQLite's backup API, as one write
@@ -331,13 +386,16 @@ pub(crate) fn file_time(t: Timestamp) -> String {
     )
 }
 
-/// The time and reason in a backup's file name; `None` for any other file.
-fn parse_name(name: &str) -> Option<(Timestamp, BackupReason)> {
+/// The time, reason and sequence number in a backup's file name; `None` for any other file.
+fn parse_name(name: &str) -> Option<(Timestamp, BackupReason, u32)> {
     let stem = name.strip_suffix(".db")?;
     let (time, rest) = (stem.get(..24)?, stem.get(24..)?.strip_prefix('-')?);
-    let reason = BackupReason::ALL.into_iter().find(|r| {
-        rest == r.slug()
-            || rest.strip_prefix(r.slug()).and_then(|s| s.strip_prefix('-')).is_some_and(|n| n.parse::<u32>().is_ok())
+    let (reason, seq) = BackupReason::ALL.into_iter().find_map(|r| {
+        if rest == r.slug() {
+            return Some((r, 1));
+        }
+        let n = rest.strip_prefix(r.slug())?.strip_prefix('-')?;
+        n.parse::<u32>().ok().filter(|&v| v >= 2 && v.to_string() == n).map(|v| (r, v))
     })?;
     let num = |range: std::ops::Range<usize>| time.get(range)?.parse::<u32>().ok();
     let b = time.as_bytes();
@@ -355,7 +413,7 @@ fn parse_name(name: &str) -> Option<(Timestamp, BackupReason)> {
         time::Time::from_hms_milli(num(11..13)? as u8, num(14..16)? as u8, num(17..19)? as u8, num(20..23)? as u16)
             .ok()?;
     let ms = date.with_time(clock).assume_utc().unix_timestamp_nanos() / 1_000_000;
-    Some((Timestamp(i64::try_from(ms).ok()?), reason))
+    Some((Timestamp(i64::try_from(ms).ok()?), reason, seq))
 }
 
 #[cfg(test)]
@@ -366,12 +424,12 @@ mod tests {
     fn names_round_trip() {
         for (ms, reason) in [(0, BackupReason::Daily), (1_700_000_000_123, BackupReason::KeyRotation)] {
             let name = format!("{}-{}.db", file_time(Timestamp(ms)), reason.slug());
-            assert_eq!(parse_name(&name), Some((Timestamp(ms), reason)), "{name}");
+            assert_eq!(parse_name(&name), Some((Timestamp(ms), reason, 1)), "{name}");
         }
         assert_eq!(file_time(Timestamp(1_700_000_000_123)), "2023-11-14T22-13-20.123Z");
         assert_eq!(
             parse_name("2023-11-14T22-13-20.123Z-import-2.db"),
-            Some((Timestamp(1_700_000_000_123), BackupReason::Import))
+            Some((Timestamp(1_700_000_000_123), BackupReason::Import, 2))
         );
         for other in ["keep", "notes.txt", "2023-11-14T22-13-20.123Z-unknown.db", "2023-13-14T22-13-20.123Z-import.db"]
         {

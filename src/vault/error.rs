@@ -98,6 +98,12 @@ pub enum Error {
     #[error("no backup called {name} in {dir}")]
     NoSuchBackup { name: String, dir: PathBuf },
 
+    #[error(
+        "the passphrase was changed, but {count} backup(s) in {dir} could not be updated and still open with \
+         the old passphrase; delete them"
+    )]
+    BackupsKeepOldPassphrase { count: usize, dir: PathBuf },
+
     #[error("that backup belongs to another vault; nothing was restored")]
     BackupOfAnotherVault,
 

@@ -92,9 +92,10 @@ pub struct Vault {
     /// Set when the vault was opened despite a failed record-set check: reads only, so that
     /// the readable secrets can be got out of a damaged vault, and nothing is written on top.
     salvage: bool,
-    /// Why the automatic backup or trash purge on unlock did not happen, for the front end to
-    /// show. Unlocking itself succeeded.
-    unlock_warning: Option<Error>,
+    /// Something the front end should say although the operation succeeded: why the automatic
+    /// backup or trash purge on unlock did not happen, or backups a passphrase change could not
+    /// update.
+    warning: Option<Error>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -156,14 +157,14 @@ impl Vault {
             )?;
             let conn = store::create(path, &header)?;
             let keys = boxed_keys(vault_key);
-            Ok(Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false, unlock_warning: None })
+            Ok(Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false, warning: None })
         })
     }
 
     /// Unlocks the vault at `path`. Runs the KDF once, then checks the whole record set against
     /// its MAC, purges trash older than 30 days (after a backup), and makes the daily backup if
     /// the newest one is older than a day. If a backup fails, unlocking still succeeds: the purge
-    /// waits, and [`Vault::take_unlock_warning`] says why.
+    /// waits, and [`Vault::take_warning`] says why.
     pub fn unlock(path: &Path, passphrase: &Passphrase) -> Result<Vault> {
         Self::unlock_with_clock(path, passphrase, Arc::new(SystemClock))
     }
@@ -173,8 +174,7 @@ impl Vault {
             let conn = store::open(path)?;
             let header = store::read_header(&conn)?;
             let keys = unwrap_keys(&header, passphrase)?;
-            let mut vault =
-                Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false, unlock_warning: None };
+            let mut vault = Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false, warning: None };
             vault.verify_record_set()?;
             vault.after_unlock()?;
             Ok(vault)
@@ -196,7 +196,7 @@ impl Vault {
                 keys,
                 clock: Arc::new(SystemClock),
                 salvage: true,
-                unlock_warning: None,
+                warning: None,
             })
         })
     }
@@ -206,9 +206,10 @@ impl Vault {
         self.salvage
     }
 
-    /// Why the backup or purge that unlocking does could not happen (once; `None` afterwards).
-    pub fn take_unlock_warning(&mut self) -> Option<Error> {
-        self.unlock_warning.take()
+    /// What the last unlock or passphrase change could not do although it succeeded (the daily
+    /// backup, the purge of old trash, updating a backup): once, `None` afterwards.
+    pub fn take_warning(&mut self) -> Option<Error> {
+        self.warning.take()
     }
 
     /// Locks the vault: the keys are wiped and the file is closed.
@@ -508,7 +509,9 @@ impl Vault {
     }
 
     /// Changes the passphrase: re-wraps the vault key under a new salt (and `kdf`, or the current
-    /// parameters), in one transaction. Secret rows are not touched. Runs the KDF once.
+    /// parameters), in one transaction. Secret rows are not touched. Runs the KDF once. The
+    /// backups holding the same vault key are re-wrapped too (after a backup of the state before),
+    /// so that the old passphrase opens nothing that key protects.
     pub fn change_passphrase(&mut self, new: &Passphrase, kdf: Option<KdfParams>) -> Result<()> {
         if new.is_empty() {
             return Err(Error::EmptyPassphrase);
@@ -526,6 +529,11 @@ impl Vault {
                 self.header.created,
             )?;
             self.write(|_, tx, _| store::write_header(tx, &header))?;
+            let stuck = backup::rewrap(&self.path, &header);
+            if stuck > 0 {
+                self.warning =
+                    Some(Error::BackupsKeepOldPassphrase { count: stuck, dir: backup::backup_dir(&self.path) });
+            }
             self.header = header;
             store::checkpoint(&self.conn);
             Ok(())
@@ -819,16 +827,16 @@ impl Vault {
     fn after_unlock(&mut self) -> Result<()> {
         let cutoff = self.clock.now().plus_days(-TRASH_RETENTION_DAYS);
         match self.purge_trashed_before(Some(cutoff)) {
-            Err(e @ Error::BackupFailed { .. }) => self.unlock_warning = Some(e),
+            Err(e @ Error::BackupFailed { .. }) => self.warning = Some(e),
             result => {
                 result?;
             }
         }
-        if self.unlock_warning.is_none()
+        if self.warning.is_none()
             && backup::daily_due(&self.path, self.clock.now())
             && let Err(e) = self.backup_before(BackupReason::Daily)
         {
-            self.unlock_warning = Some(e);
+            self.warning = Some(e);
         }
         Ok(())
     }
@@ -871,35 +879,59 @@ impl Vault {
         clock: Arc<dyn Clock>,
     ) -> Result<Restored> {
         crypto::with_stack_scrubbed(|| {
-            let (mut previous, mut moved_aside) = (None, None);
             let source = Vault::unlock_for_salvage(backup_path, passphrase)?;
             source.verify_record_set()?;
-            let mut dest = match store::open(vault_path).and_then(|conn| Ok((store::read_header(&conn)?, conn))) {
-                Ok((current, conn)) => {
+            let (mut previous, mut moved_aside) = (None, None);
+            match store::open(vault_path).and_then(|conn| Ok((store::read_header(&conn)?, conn))) {
+                Ok((current, mut dest)) => {
                     if current.vault_id != source.header.vault_id {
                         return Err(Error::BackupOfAnotherVault);
                     }
-                    previous = backup::create_unpruned(&conn, vault_path, BackupReason::Restore, clock.now())
+                    previous = backup::create_unpruned(&dest, vault_path, BackupReason::Restore, clock.now())
                         .map_err(|e| e.backup_failed(BackupReason::Restore))?;
-                    conn
+                    // Into the live file, in one transaction: another process using the vault
+                    // sees the restored state at once (a file renamed into place, it would not).
+                    backup::copy_into(&source.conn, &mut dest)?;
+                    store::checkpoint(&dest);
                 }
-                Err(Error::NoVault { .. }) => store::create_empty(vault_path)?,
-                Err(e) if e.is_integrity_failure() || matches!(e, Error::NotAVault { .. }) => {
-                    moved_aside =
-                        Some(store::move_aside(vault_path, &format!("damaged-{}", backup::file_time(clock.now())))?);
-                    store::create_empty(vault_path)?
+                // No vault, or one too damaged to open: build the restored file beside it, then
+                // put it in place with a rename, so that a crash or a full disk midway leaves
+                // the damaged file where it was.
+                Err(e @ Error::NoVault { .. })
+                | Err(e @ (Error::NotAVault { .. } | Error::CorruptFile { .. } | Error::CorruptHeader { .. })) => {
+                    let temp = store::sidecar(vault_path, &format!(".restoring-{}", std::process::id()));
+                    store::remove_with_sidecars(&temp);
+                    let built = (|| {
+                        let mut dest = store::create_empty(&temp)?;
+                        backup::copy_into(&source.conn, &mut dest)?;
+                        store::checkpoint(&dest);
+                        dest.close().map_err(|(_, e)| Error::from(e))?;
+                        store::sync_file(&temp)
+                    })();
+                    if let Err(e) = built {
+                        store::remove_with_sidecars(&temp);
+                        return Err(e);
+                    }
+                    if !matches!(e, Error::NoVault { .. }) {
+                        let suffix = format!("damaged-{}", backup::file_time(clock.now()));
+                        moved_aside = Some(store::move_aside(vault_path, &suffix)?);
+                    }
+                    std::fs::rename(&temp, vault_path).map_err(|e| {
+                        Error::io(format!("cannot put the restored vault at {}", vault_path.display()), e)
+                    })?;
                 }
                 Err(e) => return Err(e),
-            };
-            backup::copy_into(&source.conn, &mut dest)?;
-            store::checkpoint(&dest);
-            drop(dest);
-            // Only now may the oldest backup go, even if it is the one just restored.
-            backup::prune(vault_path, backup::keep(vault_path))?;
-            let Vault { header, keys, .. } = source;
+            }
+            // Done: the vault file holds the backup. Only now may the oldest backup go (even the
+            // one just restored), and never the one of the state it replaced.
+            let Vault { header, keys, conn: source_conn, .. } = source;
+            drop(source_conn);
+            let keep = backup::keep(vault_path);
+            if keep > 0 {
+                backup::prune(vault_path, keep, previous.as_ref().map(|b| b.path.as_path()));
+            }
             let conn = store::open(vault_path)?;
-            let vault =
-                Vault { path: vault_path.to_owned(), conn, header, keys, clock, salvage: false, unlock_warning: None };
+            let vault = Vault { path: vault_path.to_owned(), conn, header, keys, clock, salvage: false, warning: None };
             vault.verify_record_set()?;
             Ok(Restored { vault, previous, moved_aside })
         })

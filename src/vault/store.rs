@@ -232,6 +232,13 @@ pub(crate) fn move_aside(path: &Path, suffix: &str) -> Result<PathBuf> {
     Ok(aside)
 }
 
+/// Flushes a file's contents to the disk.
+pub(crate) fn sync_file(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
 pub(crate) fn remove_with_sidecars(path: &Path) {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let _ = std::fs::remove_file(sidecar(path, suffix));
@@ -372,7 +379,11 @@ pub fn read_header(conn: &Connection) -> Result<Header> {
             },
         )
         .optional()
-        .map_err(|e| Error::CorruptHeader { detail: format!("unreadable: {e}") })?
+        .map_err(|e| match Error::from(e) {
+            // A busy file, a full disk or an I/O error is not a damaged header.
+            Error::Database(e) => Error::CorruptHeader { detail: format!("unreadable: {e}") },
+            other => other,
+        })?
         .ok_or_else(|| Error::CorruptHeader { detail: "the header row is missing".into() })?;
     let (vault_id, key_id, m, t, p, salt, wrapped_key, created, checksum) = row;
     let damaged = |what: &str| Error::CorruptHeader { detail: what.to_owned() };
