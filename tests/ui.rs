@@ -824,3 +824,39 @@ fn the_saved_preferences_hold_no_secret() {
         assert!(!text.contains("MARKER"), "a secret in the preferences: {text}");
     }
 }
+
+#[test]
+fn a_damaged_vault_offers_its_latest_backup_on_the_lock_screen() {
+    let mut w = world_with(&[("OPENAI_API_KEY", "GPT calls", "sk-precious")]);
+    open_vault(&w).backup_now().unwrap().unwrap();
+    // The file is wrecked (a bad disk, a bad sync), the backup is fine.
+    std::fs::write(&w.path, b"SQLite format 3\0 and then garbage where the pages were").unwrap();
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.get_by_label("Unlock").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "This vault is damaged"));
+    assert!(
+        w.harness.get_by_label("Restore the latest backup").accesskit_node().is_disabled(),
+        "needs the passphrase first"
+    );
+
+    type_into(&mut w.harness, "Passphrase", "wrong passphrase");
+    w.harness.get_by_label("Restore the latest backup").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "That passphrase does not open the backup. Nothing was restored."));
+    assert!(!w.harness.state().is_unlocked());
+
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.get_by_label("Restore the latest backup").click();
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked(), "restored and unlocked");
+    assert!(has_text(&w.harness, "Restored the latest backup. The damaged file was moved to"));
+    assert_eq!(value_of(&w, "OPENAI_API_KEY").0, "sk-precious");
+    let aside = std::fs::read_dir(w._dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("vault.db.damaged-"))
+        .count();
+    assert_eq!(aside, 1, "the damaged file is kept");
+}

@@ -124,6 +124,8 @@ pub(crate) enum Command {
     ConfirmImport,
     AskExport(PathBuf, Format),
     ConfirmExport,
+    /// On the lock screen of a damaged vault: restore its newest backup with the typed passphrase.
+    RestoreLatestBackup,
     SetBackupKeep(usize),
     BackupNow,
     AskRestoreBackup(BackupInfo),
@@ -205,6 +207,8 @@ enum JobDone {
     Imported { vault: Vault, path: PathBuf, result: Result<(ImportReport, transfer::Relisted), String> },
     /// An export was written.
     Exported { vault: Vault, path: PathBuf, result: Result<usize, String> },
+    /// A backup was restored from the lock screen (a damaged vault), or not.
+    RestoredWhileLocked(Result<Box<(Restored, Listing<SecretMeta>)>, Error>),
     /// A backup was restored (the new vault, with its listing), or not (the old vault comes back).
     RestoredBackup { old: Vault, result: Result<Box<(Restored, Listing<SecretMeta>)>, Error> },
 }
@@ -394,8 +398,24 @@ impl App {
                         self.toast(style::sentence(&warning.to_string()), true);
                     }
                 }
+                JobDone::RestoredWhileLocked(Ok(done)) => {
+                    let (restored, listing) = *done;
+                    ctx.data_mut(|d| d.clear());
+                    self.last_activity = self.clock.now();
+                    let mut text = "Restored the latest backup.".to_owned();
+                    if let Some(aside) = &restored.moved_aside {
+                        text += &format!(" The damaged file was moved to {}.", aside.display());
+                    }
+                    self.screen = Screen::Unlocked(Box::new(Session::new(restored.vault, listing)));
+                    self.toast(text, false);
+                }
+                JobDone::RestoredWhileLocked(Err(error)) => {
+                    if let Screen::Locked(form) = &mut self.screen {
+                        form.restore_failed(&error);
+                    }
+                }
                 JobDone::Opened(Err(error)) => match &mut self.screen {
-                    Screen::Locked(form) => form.failed(&error),
+                    Screen::Locked(form) => form.failed(&error, &self.vault_path),
                     Screen::Setup(form) => form.failed(&error),
                     Screen::Unlocked(_) => {}
                 },
@@ -606,6 +626,7 @@ impl App {
         match command {
             Command::CreateVault => self.create_vault(ctx),
             Command::Unlock => self.unlock(ctx),
+            Command::RestoreLatestBackup => self.restore_latest_backup(ctx),
             Command::OpenOtherVault(path) => {
                 self.vault_path = path;
                 self.screen = if self.vault_path.exists() {
@@ -668,6 +689,23 @@ impl App {
             JobDone::Opened(
                 Vault::unlock_with_clock(&path, &passphrase, clock)
                     .and_then(|vault| vault.list().map(|listing| (vault, listing))),
+            )
+        });
+    }
+
+    fn restore_latest_backup(&mut self, ctx: &egui::Context) {
+        let Screen::Locked(form) = &mut self.screen else { return };
+        let Some(latest) = form.latest_backup.clone() else { return };
+        if form.passphrase.is_empty() || self.jobs.running.is_some() {
+            return;
+        }
+        let passphrase = Passphrase::new(form.passphrase.as_str());
+        form.passphrase.wipe();
+        let (path, clock) = (self.vault_path.clone(), self.clock.clone());
+        self.jobs.spawn(ctx, "Restoring the backup…", move || {
+            JobDone::RestoredWhileLocked(
+                Vault::restore_backup_with_clock(&path, &latest.path, &passphrase, clock)
+                    .and_then(|restored| restored.vault.list().map(|listing| Box::new((restored, listing)))),
             )
         });
     }

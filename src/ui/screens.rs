@@ -85,6 +85,8 @@ pub(crate) struct UnlockForm {
     pub error: Option<UnlockError>,
     pub other_path: Option<String>,
     pub focus: bool,
+    /// When the vault turned out damaged: its newest backup, offered for restoring.
+    pub latest_backup: Option<crate::vault::BackupInfo>,
 }
 
 pub(crate) struct UnlockError {
@@ -95,23 +97,43 @@ pub(crate) struct UnlockError {
 
 impl UnlockForm {
     pub fn new() -> Self {
-        UnlockForm { passphrase: SecretText::new(), error: None, other_path: None, focus: true }
+        UnlockForm { passphrase: SecretText::new(), error: None, other_path: None, focus: true, latest_backup: None }
     }
 
-    pub fn failed(&mut self, error: &Error) {
+    /// Shows why unlocking failed. For a damaged vault, `vault_path`'s newest backup (if any) is
+    /// offered for restoring.
+    pub fn failed(&mut self, error: &Error, vault_path: &Path) {
         self.passphrase.wipe();
         self.focus = true;
         self.error = Some(match error {
             Error::WrongPassphrase => UnlockError { message: "Wrong passphrase. Try again.".into(), damaged: false },
-            other => UnlockError {
-                message: format!(
-                    "{} Your passphrase was not the problem. Restore a backup with `tresor restore-backup latest`, \
-                     or get out what is readable with `tresor --salvage list`.",
-                    style::sentence(&other.to_string())
-                ),
-                damaged: true,
-            },
+            other => {
+                self.latest_backup = crate::vault::backup::list(vault_path).ok().and_then(|l| l.into_iter().next());
+                let way_out = if self.latest_backup.is_some() {
+                    "Restore the latest backup below, or get out what is readable with `tresor --salvage list`."
+                } else {
+                    "There is no backup to restore; get out what is readable with `tresor --salvage list`."
+                };
+                UnlockError {
+                    message: format!(
+                        "{} Your passphrase was not the problem. {way_out}",
+                        style::sentence(&other.to_string())
+                    ),
+                    damaged: true,
+                }
+            }
         });
+    }
+
+    /// A restore from the lock screen failed: the vault is still damaged.
+    pub fn restore_failed(&mut self, error: &Error) {
+        self.passphrase.wipe();
+        self.focus = true;
+        let message = match error {
+            Error::WrongPassphrase => "That passphrase does not open the backup. Nothing was restored.".to_owned(),
+            other => format!("Nothing was restored: {}", style::sentence(&other.to_string())),
+        };
+        self.error = Some(UnlockError { message, damaged: true });
     }
 }
 
@@ -265,6 +287,22 @@ pub(crate) fn locked(
                 style::card(ui).fill(ui.visuals().error_fg_color.gamma_multiply(0.12)).show(ui, |ui| {
                     ui.label(RichText::new("This vault is damaged").strong().color(ui.visuals().error_fg_color));
                     ui.label(&error.message);
+                    if let Some(latest) = &form.latest_backup
+                        && busy.is_none()
+                    {
+                        ui.add_space(4.0);
+                        ui.label(weak(format!(
+                            "Latest backup: {} ({}). Type its passphrase above, then restore it; the damaged \
+                             file is kept beside the vault.",
+                            style::exact(latest.created),
+                            latest.reason.describe()
+                        )));
+                        if style::secondary_enabled(ui, !form.passphrase.is_empty(), "Restore the latest backup")
+                            .clicked()
+                        {
+                            commands.push(Command::RestoreLatestBackup);
+                        }
+                    }
                 });
             } else {
                 style::error_text(ui, &error.message);
