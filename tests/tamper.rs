@@ -594,6 +594,37 @@ fn a_missing_header_row_is_a_damaged_header() {
     assert!(matches!(unlock(&copy.path), Err(Error::CorruptHeader { .. })));
 }
 
+/// Found by the `open_vault` fuzz target: opening used to switch an existing file to WAL before
+/// knowing it was a readable vault, which writes the file's header — so a refused file was
+/// modified. Now an existing file's journal mode is left as it is.
+#[test]
+fn a_refused_vault_in_another_journal_mode_is_not_switched_to_wal() {
+    let copy = fresh_copy();
+    edit(&copy.path, |conn| {
+        conn.execute("DELETE FROM vault_header", []).unwrap();
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0)).unwrap();
+        assert_eq!(mode, "delete");
+    });
+    assert_refused_untouched(&copy.path, |e| matches!(e, Error::CorruptHeader { .. }));
+}
+
+#[test]
+fn a_vault_someone_switched_to_a_rollback_journal_still_works() {
+    let copy = fresh_copy();
+    edit(&copy.path, |conn| {
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    });
+    let mut vault = unlock(&copy.path).unwrap();
+    vault.create_secret(new_secret("GAMMA", "", "gamma-value")).unwrap();
+    drop(vault);
+    let vault = unlock(&copy.path).unwrap();
+    let gamma = vault.find(&SecretName::parse("GAMMA").unwrap()).unwrap();
+    assert_eq!(vault.reveal(gamma).unwrap().expose(), "gamma-value");
+    let conn = Connection::open(&copy.path).unwrap();
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    assert_eq!(mode, "delete", "left in the mode it was given");
+}
+
 /// The header checksum as `store.rs` specifies it: SHA-256 over length-prefixed parts.
 fn checksum_of(conn: &Connection) -> Vec<u8> {
     let int = |column: &str| -> i64 {

@@ -34,7 +34,8 @@
 //! * Timestamps are milliseconds since the Unix epoch, UTC. Everything in the file outside the
 //!   ciphertexts is counts, sizes, versions and timestamps.
 //!
-//! Durability: WAL with `synchronous=FULL` (a commit that returned survives power loss),
+//! Durability: WAL (set when the file is created; an existing file's journal mode is never
+//! switched, since that writes to it) with `synchronous=FULL` (a commit that returned survives power loss),
 //! `secure_delete=ON` and a checkpoint after purges (deleted ciphertext does not linger in free
 //! pages or the WAL), `busy_timeout` so the app and the CLI can share a vault, and every change is
 //! one `BEGIN IMMEDIATE` transaction. On a disk too full for the WAL's shared-memory file, a vault
@@ -152,6 +153,7 @@ pub fn create(path: &Path, header: &Header) -> Result<Connection> {
         let mut conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         configure(&conn)?;
+        use_wal(&conn)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA_V1)?;
         tx.execute(
@@ -217,6 +219,7 @@ pub(crate) fn create_empty(path: &Path) -> Result<Connection> {
     create_private_file(path)?;
     let conn = connect(path, false, false)?;
     configure(&conn)?;
+    use_wal(&conn)?;
     Ok(conn)
 }
 
@@ -340,13 +343,21 @@ fn no_room_for_shared_memory(e: &rusqlite::Error) -> bool {
         .contains(&f.extended_code))
 }
 
-/// The pragmas every connection runs with (see the module docs for why).
-fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+/// Puts a new file in WAL mode, which SQLite then records in the file itself. An existing file is
+/// never switched: that writes its header, and a file must not be written before it is known to
+/// be a vault this build may write. (A vault someone switched to a rollback journal keeps
+/// working in it, as durably, just with less concurrency.)
+fn use_wal(conn: &Connection) -> Result<()> {
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::CorruptFile { detail: format!("cannot switch the journal to WAL (got {mode})") });
     }
+    Ok(())
+}
+
+/// The pragmas every connection runs with (see the module docs for why). None writes to the file.
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
