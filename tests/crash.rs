@@ -79,12 +79,22 @@ fn child_command(child: &str) -> Command {
 }
 
 /// Reads a child's stdout on a thread; the lines it meant for the parent arrive on the channel.
+/// Only whole lines: a child killed while writing one leaves a cut-off last line, which it never
+/// finished saying (an `INTENT` cut off was not acted on yet; an `ACK` cut off leaves that change
+/// in flight, where either outcome is accepted).
 fn child_lines(child: &mut Child) -> (mpsc::Receiver<String>, std::thread::JoinHandle<()>) {
     let stdout = child.stdout.take().expect("stdout is piped");
     let (send, receive) = mpsc::channel();
     let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
+        let mut stdout = BufReader::new(stdout);
+        loop {
+            let mut line = String::new();
+            match stdout.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) if !line.ends_with('\n') => break,
+                Ok(_) => {}
+            }
+            let line = line.trim_end_matches('\n');
             if let Some(at) = line.find(CHILD_LINE) {
                 let _ = send.send(line[at + CHILD_LINE.len()..].to_owned());
             }
