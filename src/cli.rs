@@ -747,6 +747,10 @@ fn passwd(ctx: &Context, new_file: Option<&Path>, kdf: &KdfArgs) -> CliResult {
     if let Some(warning) = vault.take_warning() {
         eprintln!("warning: {warning}");
     }
+    eprintln!(
+        "If the old passphrase may have leaked, also run `tresor rotate-key`: a copy of the file made before \
+         now still opens with it, and holds the same vault key until you do."
+    );
     Ok(())
 }
 

@@ -59,7 +59,11 @@ pub(crate) fn settings_page(
     egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
         ui.set_max_width(640.0);
         section(ui, "Passphrase", |ui| {
-            ui.label(weak("Re-wraps the vault key under the new passphrase; your secrets are not re-encrypted."));
+            ui.label(weak(
+                "Re-wraps the vault key under the new passphrase (and in the backups); your secrets are not \
+                 re-encrypted. If the old passphrase may have leaked, also run `tresor rotate-key`: a copy of the \
+                 file made before still opens with it, and holds the same key until you do.",
+            ));
             let form = &mut session.settings;
             let current = passphrase_field(ui, "Current passphrase", &mut form.current, false);
             let new = passphrase_field(ui, "New passphrase", &mut form.new, false);
