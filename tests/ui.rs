@@ -860,3 +860,38 @@ fn a_damaged_vault_offers_its_latest_backup_on_the_lock_screen() {
         .count();
     assert_eq!(aside, 1, "the damaged file is kept");
 }
+
+#[test]
+fn the_vault_key_is_rotated_from_vault_settings() {
+    let mut w = unlocked_with(&[("OPENAI_API_KEY", "", "sk-rotate-me")]);
+    open_settings(&mut w);
+    // The Vault file section is the last one: make the window tall enough to show it.
+    w.harness.set_size(egui::vec2(1100.0, 2200.0));
+    w.harness.run();
+    let before = open_vault(&w).backup_now().unwrap().unwrap();
+    w.harness.get_by_label("Rotate key…").click();
+    w.harness.run();
+    type_into(&mut w.harness, "Your passphrase", "not it");
+    w.harness.get_by_label("Rotate key").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "The current passphrase is wrong."));
+
+    replace_in(&mut w.harness, "Your passphrase", PASSPHRASE);
+    w.harness.get_by_label("Rotate key").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Vault key rotated; every secret is re-encrypted."));
+    assert!(!has_field(&w.harness, "Your passphrase"), "the dialog closed");
+    assert_eq!(value_of(&w, "OPENAI_API_KEY").0, "sk-rotate-me");
+    // The key changed: a backup from before no longer shares it (the key id in the header).
+    let key_id = |path: &Path| -> Vec<u8> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.query_row("SELECT key_id FROM vault_header", [], |r| r.get(0)).unwrap()
+    };
+    assert_ne!(key_id(&w.path), key_id(&before.path));
+    // And the app keeps working with the new key.
+    w.harness.get_by_label("Secrets").click();
+    w.harness.run();
+    w.harness.get_by_label("Copy OPENAI_API_KEY").click();
+    w.harness.run();
+    assert_eq!(w.clipboard.contents().as_deref(), Some("sk-rotate-me"));
+}

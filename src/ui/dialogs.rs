@@ -29,6 +29,7 @@ pub(crate) enum Dialog {
         error: Option<String>,
     },
     Strengthen(StrengthenForm),
+    RotateKey(StrengthenForm),
     Import(super::transfer::ImportReview),
     Export(super::transfer::ExportConfirm),
     RestoreBackup(super::backups::RestoreForm),
@@ -46,6 +47,9 @@ impl Dialog {
     }
     pub fn strengthen() -> Self {
         Dialog::Strengthen(StrengthenForm { passphrase: SecretText::new(), error: None })
+    }
+    pub fn rotate_key() -> Self {
+        Dialog::RotateKey(StrengthenForm { passphrase: SecretText::new(), error: None })
     }
 }
 
@@ -171,6 +175,7 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
                 Dialog::ConfirmPurge(target) => confirm_purge(ui, *target, commands),
                 Dialog::RestoreAs { taken, name, error, .. } => restore_as(ui, taken, name, error, commands),
                 Dialog::Strengthen(form) => strengthen(ui, form, commands),
+                Dialog::RotateKey(form) => rotate_key(ui, form, commands),
                 Dialog::Import(review) => super::transfer::import_dialog(ui, review, commands),
                 Dialog::Export(confirm) => super::transfer::export_dialog(ui, confirm, commands),
                 Dialog::RestoreBackup(form) => super::backups::restore_dialog(ui, form, commands),
@@ -514,14 +519,36 @@ fn strengthen(ui: &mut Ui, form: &mut StrengthenForm, commands: &mut Vec<Command
         "Re-derives the key that protects your vault with today's default Argon2id parameters, calibrated to \
          about one second on this machine. Your passphrase stays the same.",
     );
-    let field = passphrase_field(ui, "Current passphrase", &mut form.passphrase, false);
+    passphrase_confirm(ui, form, "Strengthen", Command::SubmitStrengthen, commands);
+}
+
+fn rotate_key(ui: &mut Ui, form: &mut StrengthenForm, commands: &mut Vec<Command>) {
+    title(ui, "Rotate the vault key");
+    ui.label(
+        "Replaces the key that encrypts every secret with a new random one and re-encrypts everything under \
+         it. Do this after a passphrase that may have leaked: copies of the vault file made before then hold \
+         the old key. Your passphrase stays the same; the vault is backed up first.",
+    );
+    passphrase_confirm(ui, form, "Rotate key", Command::SubmitRotateKey, commands);
+}
+
+/// The current-passphrase field and the buttons of the strengthen and rotate-key dialogs.
+fn passphrase_confirm(
+    ui: &mut Ui,
+    form: &mut StrengthenForm,
+    action: &str,
+    submit: Command,
+    commands: &mut Vec<Command>,
+) {
+    // Not "Current passphrase": that field is on the settings page behind this dialog.
+    let field = passphrase_field(ui, "Your passphrase", &mut form.passphrase, false);
     if let Some(e) = &form.error {
         style::error_text(ui, e);
     }
     let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
     buttons(ui, |ui| {
-        if style::primary(ui, !form.passphrase.is_empty(), "Strengthen").clicked() || entered {
-            commands.push(Command::SubmitStrengthen);
+        if style::primary(ui, !form.passphrase.is_empty(), action).clicked() || entered {
+            commands.push(submit);
         }
         if style::secondary(ui, "Cancel").clicked() {
             commands.push(Command::CloseDialog);

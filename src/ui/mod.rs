@@ -115,6 +115,8 @@ pub(crate) enum Command {
     ChangePassphrase,
     AskStrengthen,
     SubmitStrengthen,
+    AskRotateKey,
+    SubmitRotateKey,
     SetPrefs(Prefs),
     /// Open the system's file dialog for the import or export path.
     Pick(transfer::Pick),
@@ -195,12 +197,20 @@ impl Session {
     }
 }
 
+/// Which change of the vault's keys a job made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyChange {
+    Passphrase,
+    Strengthen,
+    RotateKey,
+}
+
 /// What a worker thread sends back.
 enum JobDone {
     /// A vault was created or unlocked, with its listing (decrypting 100k names takes a while).
     Opened(Result<(Vault, Listing<SecretMeta>), Error>),
     /// A passphrase change (or strengthening) finished; the vault comes back either way.
-    PassphraseChanged { vault: Vault, result: Result<(), Error>, strengthened: bool },
+    PassphraseChanged { vault: Vault, result: Result<(), Error>, change: KeyChange },
     /// A file was read and planned for import; the vault comes back either way.
     ImportPlanned { vault: Vault, path: PathBuf, result: Result<ImportPlan, String> },
     /// An import was written (one transaction), with the new listing.
@@ -240,8 +250,9 @@ impl Jobs {
 /// Labels of the fields that hold a passphrase or a secret value. Their widgets get stable ids
 /// so that their state — egui keeps an undo history of every text field, with plaintext copies —
 /// can be dropped as soon as a form closes.
-const SECRET_FIELDS: [&str; 7] = [
+const SECRET_FIELDS: [&str; 8] = [
     "Passphrase",
+    "Your passphrase",
     "Confirm passphrase",
     "Current passphrase",
     "New passphrase",
@@ -517,7 +528,7 @@ impl App {
                         }
                     }
                 }
-                JobDone::PassphraseChanged { mut vault, result, strengthened } => {
+                JobDone::PassphraseChanged { mut vault, result, change } => {
                     let warning = vault.take_warning();
                     if let Screen::Unlocked(session) = &mut self.screen {
                         session.vault = Some(vault);
@@ -527,10 +538,10 @@ impl App {
                                 session.settings = SettingsForm::default();
                                 session.dialog = None;
                                 ctx.data_mut(|d| d.clear());
-                                let text = if strengthened {
-                                    "Key derivation strengthened."
-                                } else {
-                                    "Passphrase changed. Use the new one from now on."
+                                let text = match change {
+                                    KeyChange::Strengthen => "Key derivation strengthened.",
+                                    KeyChange::RotateKey => "Vault key rotated; every secret is re-encrypted.",
+                                    KeyChange::Passphrase => "Passphrase changed. Use the new one from now on.",
                                 };
                                 match warning {
                                     Some(w) => self.toast(format!("{text} {}", style::sentence(&w.to_string())), true),
@@ -542,7 +553,7 @@ impl App {
                                     Error::WrongPassphrase => "The current passphrase is wrong.".to_owned(),
                                     other => other.to_string(),
                                 };
-                                if let Some(Dialog::Strengthen(form)) = &mut session.dialog {
+                                if let Some(Dialog::Strengthen(form) | Dialog::RotateKey(form)) = &mut session.dialog {
                                     form.error = Some(message);
                                 } else {
                                     session.settings.error = Some(message);
@@ -897,7 +908,7 @@ impl App {
                         self.jobs.spawn(ctx, "Deriving your new key…", move || {
                             let result =
                                 vault.verify_passphrase(&current).and_then(|()| vault.change_passphrase(&new, None));
-                            JobDone::PassphraseChanged { vault, result, strengthened: false }
+                            JobDone::PassphraseChanged { vault, result, change: KeyChange::Passphrase }
                         });
                     }
                 }
@@ -969,7 +980,22 @@ impl App {
                         let result = vault
                             .verify_passphrase(&passphrase)
                             .and_then(|()| vault.change_passphrase(&passphrase, Some(kdf)));
-                        JobDone::PassphraseChanged { vault, result, strengthened: true }
+                        JobDone::PassphraseChanged { vault, result, change: KeyChange::Strengthen }
+                    });
+                }
+            }
+            Command::AskRotateKey => session.dialog = Some(Dialog::rotate_key()),
+            Command::SubmitRotateKey => {
+                let Some(Dialog::RotateKey(form)) = &mut session.dialog else { return };
+                if form.passphrase.is_empty() {
+                    return;
+                }
+                let passphrase = Passphrase::new(form.passphrase.as_str());
+                form.passphrase.wipe();
+                if let Some(mut vault) = session.vault.take() {
+                    self.jobs.spawn(ctx, "Re-encrypting every secret…", move || {
+                        let result = vault.rotate_key(&passphrase);
+                        JobDone::PassphraseChanged { vault, result, change: KeyChange::RotateKey }
                     });
                 }
             }

@@ -61,8 +61,8 @@ pub(crate) fn settings_page(
         section(ui, "Passphrase", |ui| {
             ui.label(weak(
                 "Re-wraps the vault key under the new passphrase (and in the backups); your secrets are not \
-                 re-encrypted. If the old passphrase may have leaked, also run `tresor rotate-key`: a copy of the \
-                 file made before still opens with it, and holds the same key until you do.",
+                 re-encrypted. If the old passphrase may have leaked, also rotate the vault key (Vault file, below): \
+                 a copy of the file made before still opens with it, and holds the same key until you do.",
             ));
             let form = &mut session.settings;
             let current = passphrase_field(ui, "Current passphrase", &mut form.current, false);
@@ -164,6 +164,14 @@ pub(crate) fn settings_page(
                                 commands.push(Command::AskStrengthen);
                             }
                         });
+                        ui.end_row();
+                    }
+                    if !vault.is_salvage() {
+                        ui.label(weak("Vault key"));
+                        if ui.button("Rotate key…").on_hover_text("Re-encrypt every secret under a new key").clicked()
+                        {
+                            commands.push(Command::AskRotateKey);
+                        }
                         ui.end_row();
                     }
                 }
