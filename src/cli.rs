@@ -196,7 +196,7 @@ impl From<Error> for CliError {
                 exit::NOT_FOUND
             }
             Error::NameTaken { .. } | Error::InvalidName(_) => exit::NAME,
-            Error::KdfTooWeak { .. } => exit::USAGE,
+            Error::KdfTooWeak { .. } | Error::KeepOutOfRange { .. } => exit::USAGE,
             e if e.is_integrity_failure() => exit::INTEGRITY,
             _ => exit::OTHER,
         };

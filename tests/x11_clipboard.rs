@@ -110,6 +110,16 @@ impl Clock for TestClock {
     }
 }
 
+fn unlock(harness: &mut egui_kittest::Harness<'_, App>, pass: &str) {
+    use egui_kittest::kittest::Queryable;
+    harness.get_by_label("Passphrase").focus();
+    harness.run();
+    harness.get_by_label("Passphrase").type_text(pass);
+    harness.run();
+    harness.get_by_label("Unlock").click();
+    harness.run();
+}
+
 #[test]
 fn the_real_clipboard_is_marked_cleared_on_time_lock_and_quit_and_the_users_copy_is_kept() {
     let Some(_x) = start_x() else { return };
@@ -159,12 +169,7 @@ fn the_real_clipboard_is_marked_cleared_on_time_lock_and_quit_and_the_users_copy
         .build_ui_state(|ui, app: &mut App| app.show(ui), app);
     use egui_kittest::kittest::Queryable;
     harness.run();
-    harness.get_by_label("Passphrase").focus();
-    harness.run();
-    harness.get_by_label("Passphrase").type_text(pass);
-    harness.run();
-    harness.get_by_label("Unlock").click();
-    harness.run();
+    unlock(&mut harness, pass);
     assert!(harness.state().is_unlocked());
 
     harness.get_by_label("Copy OPENAI_API_KEY").click();
@@ -174,12 +179,7 @@ fn the_real_clipboard_is_marked_cleared_on_time_lock_and_quit_and_the_users_copy
     harness.run();
     wait_for(|| clipboard_text().is_none(), "the clipboard to be cleared on lock");
 
-    harness.get_by_label("Passphrase").focus();
-    harness.run();
-    harness.get_by_label("Passphrase").type_text(pass);
-    harness.run();
-    harness.get_by_label("Unlock").click();
-    harness.run();
+    unlock(&mut harness, pass);
     harness.get_by_label("Copy OPENAI_API_KEY").click();
     harness.run();
     assert_eq!(clipboard_text().as_deref(), Some("sk-from-the-app"));

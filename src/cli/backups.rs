@@ -4,8 +4,8 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{CliError, CliResult, Context, print_json, table, write_stdout};
-use crate::vault::backup::{self, BackupInfo, MAX_KEEP};
-use crate::vault::{Error, Vault};
+use crate::vault::Vault;
+use crate::vault::backup;
 
 #[derive(Args, Debug)]
 pub struct BackupArgs {
@@ -38,9 +38,6 @@ struct BackupJson {
 
 pub fn backup(ctx: &Context, args: BackupArgs) -> CliResult {
     if let Some(keep) = args.keep {
-        if keep > MAX_KEEP {
-            return Err(CliError::usage(format!("--keep {keep} is too many; the most is {MAX_KEEP}")));
-        }
         backup::set_keep(&ctx.path, keep)?;
         match keep {
             0 => eprintln!(
@@ -98,13 +95,7 @@ fn list(ctx: &Context, json: bool) -> CliResult {
 }
 
 pub fn restore(ctx: &Context, args: RestoreArgs) -> CliResult {
-    let chosen: BackupInfo = if args.backup == "latest" {
-        backup::list(&ctx.path)?.into_iter().next().ok_or_else(|| {
-            CliError::from(Error::NoSuchBackup { name: "latest".into(), dir: backup::backup_dir(&ctx.path) })
-        })?
-    } else {
-        backup::find(&ctx.path, &args.backup)?
-    };
+    let chosen = backup::find(&ctx.path, &args.backup)?;
     eprintln!(
         "Restoring the backup made {} ({}), {}.",
         chosen.created.to_rfc3339(),

@@ -63,11 +63,6 @@ fn keep_label(n: usize) -> String {
     }
 }
 
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
 fn size_label(bytes: u64) -> String {
     match bytes {
         b if b < 1024 * 1024 => format!("{} KiB", b.div_ceil(1024)),
@@ -129,7 +124,7 @@ pub(crate) fn section(
             |ui| {
                 for item in &view.list {
                     ui.label(style::exact(item.created)).on_hover_text(style::relative(now, item.created));
-                    ui.label(weak(capitalized(item.reason.describe())));
+                    ui.label(weak(style::capitalized(item.reason.describe())));
                     ui.label(weak(size_label(item.bytes)));
                     let name =
                         format!("Restore the backup from {} ({})", style::exact(item.created), item.reason.describe());

@@ -217,6 +217,8 @@ enum JobDone {
     Imported { vault: Vault, path: PathBuf, result: Result<(ImportReport, transfer::Relisted), String> },
     /// An export was written.
     Exported { vault: Vault, path: PathBuf, result: Result<usize, String> },
+    /// "Back up now" finished; the vault comes back either way.
+    BackedUp { vault: Vault, result: Result<Option<BackupInfo>, Error> },
     /// A backup was restored from the lock screen (a damaged vault), or not.
     RestoredWhileLocked(Result<Box<(Restored, Listing<SecretMeta>)>, Error>),
     /// A backup was restored (the new vault, with its listing), or not (the old vault comes back).
@@ -399,26 +401,28 @@ impl App {
             self.jobs.running = None;
             match done {
                 JobDone::Opened(Ok((mut vault, listing))) => {
-                    // The passphrase fields' widget state (and its undo history, which holds
-                    // plaintext copies) goes with the forms.
-                    ctx.data_mut(|d| d.clear());
-                    self.last_activity = self.clock.now();
                     let warning = vault.take_warning();
-                    self.screen = Screen::Unlocked(Box::new(Session::new(vault, listing)));
+                    self.enter_session(ctx, vault, listing);
                     if let Some(warning) = warning {
                         self.toast(style::sentence(&warning.to_string()), true);
                     }
                 }
                 JobDone::RestoredWhileLocked(Ok(done)) => {
                     let (restored, listing) = *done;
-                    ctx.data_mut(|d| d.clear());
-                    self.last_activity = self.clock.now();
-                    let mut text = "Restored the latest backup.".to_owned();
-                    if let Some(aside) = &restored.moved_aside {
-                        text += &format!(" The damaged file was moved to {}.", aside.display());
-                    }
-                    self.screen = Screen::Unlocked(Box::new(Session::new(restored.vault, listing)));
+                    let text = restored_text("Restored the latest backup.".into(), &restored);
+                    self.enter_session(ctx, restored.vault, listing);
                     self.toast(text, false);
+                }
+                JobDone::BackedUp { vault, result } => {
+                    if let Screen::Unlocked(session) = &mut self.screen {
+                        session.vault = Some(vault);
+                        session.backups.reload(&self.vault_path);
+                    }
+                    match result {
+                        Ok(Some(_)) => self.toast("Backed up.".into(), false),
+                        Ok(None) => self.toast("Automatic backups are off.".into(), true),
+                        Err(e) => self.toast(style::sentence(&e.to_string()), true),
+                    }
                 }
                 JobDone::RestoredWhileLocked(Err(error)) => {
                     if let Screen::Locked(form) = &mut self.screen {
@@ -491,24 +495,17 @@ impl App {
                     match result {
                         Ok(done) => {
                             let (restored, listing) = *done;
-                            let Restored { vault, previous, moved_aside } = restored;
                             let when = match &session.dialog {
                                 Some(Dialog::RestoreBackup(form)) => style::exact(form.backup.created),
                                 _ => "the backup".into(),
                             };
+                            let text = restored_text(format!("Restored the vault as it was on {when}."), &restored);
                             drop(old);
                             ctx.data_mut(|d| d.clear());
-                            let mut fresh = Session::new(vault, listing);
+                            let mut fresh = Session::new(restored.vault, listing);
                             fresh.page = Page::Settings;
                             fresh.backups.reload(&self.vault_path);
                             **session = fresh;
-                            let mut text = format!("Restored the vault as it was on {when}.");
-                            if previous.is_some() {
-                                text += " The state before is kept as a backup.";
-                            }
-                            if let Some(aside) = moved_aside {
-                                text += &format!(" The damaged file was moved to {}.", aside.display());
-                            }
                             self.toast(text, false);
                         }
                         Err(error) => {
@@ -616,6 +613,14 @@ impl App {
         self.toasts.push(Toast { text, until, undo: None, is_error });
     }
 
+    /// Opens the unlocked screen on `vault`. The passphrase fields' widget state (and its undo
+    /// history, which holds plaintext copies) goes with the forms.
+    fn enter_session(&mut self, ctx: &egui::Context, vault: Vault, listing: Listing<SecretMeta>) {
+        ctx.data_mut(|d| d.clear());
+        self.last_activity = self.clock.now();
+        self.screen = Screen::Unlocked(Box::new(Session::new(vault, listing)));
+    }
+
     fn lock(&mut self, ctx: &egui::Context) {
         self.clipboard.clear_ours();
         self.toasts.clear();
@@ -707,11 +712,10 @@ impl App {
     fn restore_latest_backup(&mut self, ctx: &egui::Context) {
         let Screen::Locked(form) = &mut self.screen else { return };
         let Some(latest) = form.latest_backup.clone() else { return };
-        if form.passphrase.is_empty() || self.jobs.running.is_some() {
+        if self.jobs.running.is_some() {
             return;
         }
-        let passphrase = Passphrase::new(form.passphrase.as_str());
-        form.passphrase.wipe();
+        let Some(passphrase) = form.passphrase.take_passphrase() else { return };
         let (path, clock) = (self.vault_path.clone(), self.clock.clone());
         self.jobs.spawn(ctx, "Restoring the backup…", move || {
             JobDone::RestoredWhileLocked(
@@ -747,24 +751,19 @@ impl App {
                 session.backups.reload(&self.vault_path);
             }
             Command::BackupNow => {
-                toast = match session.vault.as_ref().map(Vault::backup_now) {
-                    Some(Ok(Some(_))) => Some(("Backed up.".into(), false)),
-                    Some(Ok(None)) => Some(("Automatic backups are off.".into(), true)),
-                    Some(Err(e)) => Some((style::sentence(&e.to_string()), true)),
-                    None => None,
-                };
-                session.backups.reload(&self.vault_path);
+                if let Some(vault) = session.vault.take() {
+                    self.jobs.spawn(ctx, "Backing up…", move || {
+                        let result = vault.backup_now();
+                        JobDone::BackedUp { vault, result }
+                    });
+                }
             }
             Command::AskRestoreBackup(info) => {
                 session.dialog = Some(Dialog::RestoreBackup(backups::RestoreForm::new(info)));
             }
             Command::SubmitRestoreBackup => {
                 let Some(Dialog::RestoreBackup(form)) = &mut session.dialog else { return };
-                if form.passphrase.is_empty() {
-                    return;
-                }
-                let passphrase = Passphrase::new(form.passphrase.as_str());
-                form.passphrase.wipe();
+                let Some(passphrase) = form.passphrase.take_passphrase() else { return };
                 form.error = None;
                 forget_secret_fields(ctx);
                 let backup = form.backup.path.clone();
@@ -968,11 +967,7 @@ impl App {
             }
             Command::SubmitStrengthen => {
                 let Some(Dialog::Strengthen(form)) = &mut session.dialog else { return };
-                if form.passphrase.is_empty() {
-                    return;
-                }
-                let passphrase = Passphrase::new(form.passphrase.as_str());
-                form.passphrase.wipe();
+                let Some(passphrase) = form.passphrase.take_passphrase() else { return };
                 let kdf = self.kdf_override;
                 if let Some(mut vault) = session.vault.take() {
                     self.jobs.spawn(ctx, "Strengthening key derivation…", move || {
@@ -987,11 +982,7 @@ impl App {
             Command::AskRotateKey => session.dialog = Some(Dialog::rotate_key()),
             Command::SubmitRotateKey => {
                 let Some(Dialog::RotateKey(form)) = &mut session.dialog else { return };
-                if form.passphrase.is_empty() {
-                    return;
-                }
-                let passphrase = Passphrase::new(form.passphrase.as_str());
-                form.passphrase.wipe();
+                let Some(passphrase) = form.passphrase.take_passphrase() else { return };
                 if let Some(mut vault) = session.vault.take() {
                     self.jobs.spawn(ctx, "Re-encrypting every secret…", move || {
                         let result = vault.rotate_key(&passphrase);
@@ -1063,4 +1054,16 @@ pub fn run(vault_path: PathBuf) -> Result<(), String> {
     let options = eframe::NativeOptions { viewport, ..Default::default() };
     eframe::run_native("Tresor", options, Box::new(move |_cc| Ok(Box::new(App::new(AppOptions::new(vault_path))))))
         .map_err(|e| format!("could not open the window: {e}"))
+}
+
+/// What a restore did, after `lead`: whether the replaced state was kept, where a damaged file went.
+fn restored_text(lead: String, restored: &Restored) -> String {
+    let mut text = lead;
+    if restored.previous.is_some() {
+        text += " The state before is kept as a backup.";
+    }
+    if let Some(aside) = &restored.moved_aside {
+        text += &format!(" The damaged file was moved to {}.", aside.display());
+    }
+    text
 }

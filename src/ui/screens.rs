@@ -108,7 +108,7 @@ impl UnlockForm {
         self.error = Some(match error {
             Error::WrongPassphrase => UnlockError { message: "Wrong passphrase. Try again.".into(), damaged: false },
             other => {
-                self.latest_backup = crate::vault::backup::list(vault_path).ok().and_then(|l| l.into_iter().next());
+                self.latest_backup = crate::vault::backup::find(vault_path, "latest").ok();
                 let way_out = if self.latest_backup.is_some() {
                     "Restore the latest backup below, or get out what is readable with `tresor --salvage list`."
                 } else {

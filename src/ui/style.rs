@@ -87,13 +87,20 @@ pub fn warning_text(ui: &mut Ui, text: &str) {
 /// The core's messages are written for the command line ("tresor: the name …"); on screen they
 /// read as sentences: capital first letter, final period.
 pub fn sentence(text: &str) -> String {
-    let mut chars = text.trim().chars();
-    let Some(first) = chars.next() else { return String::new() };
-    let mut out: String = first.to_uppercase().chain(chars).collect();
+    let mut out = capitalized(text.trim());
+    if out.is_empty() {
+        return out;
+    }
     if !out.ends_with(['.', '!', '?', '…']) {
         out.push('.');
     }
     out
+}
+
+/// `text` with its first letter upper-case.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// The frame of every dialog.

@@ -29,6 +29,16 @@ impl SecretText {
         self.buf.zeroize();
     }
 
+    /// The text as a passphrase, wiping the field; `None` when it is empty.
+    pub fn take_passphrase(&mut self) -> Option<crate::vault::Passphrase> {
+        if self.is_empty() {
+            return None;
+        }
+        let passphrase = crate::vault::Passphrase::new(self.as_str());
+        self.wipe();
+        Some(passphrase)
+    }
+
     fn reserve(&mut self, extra: usize) {
         let needed = self.buf.len() + extra;
         if needed > self.buf.capacity() {

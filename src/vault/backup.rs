@@ -145,9 +145,15 @@ pub fn list(vault_path: &Path) -> Result<Vec<BackupInfo>> {
     Ok(backups)
 }
 
-/// Finds a backup by file name (as [`list`] shows it) or by path.
+/// Finds a backup by file name (as [`list`] shows it), by path, or `latest` for the newest.
 pub fn find(vault_path: &Path, name_or_path: &str) -> Result<BackupInfo> {
     let all = list(vault_path)?;
+    if name_or_path == "latest" {
+        return all
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NoSuchBackup { name: name_or_path.to_owned(), dir: backup_dir(vault_path) });
+    }
     let wanted = Path::new(name_or_path);
     all.into_iter()
         .find(|b| b.name() == name_or_path || (wanted.components().count() > 1 && same_file(&b.path, wanted)))
