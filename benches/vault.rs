@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{PASS, build_vault};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretUpdate, SecretValue, Vault};
+use tresor::{KdfParams, NewSecret, Passphrase, SecretEdit, SecretName, SecretValue, Vault};
 
 const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 
@@ -62,7 +62,7 @@ fn vaults(c: &mut Criterion) {
             b.iter(|| {
                 counter += 1;
                 let value = SecretValue::new(format!("sk-rotated-{counter}"));
-                black_box(vault.update(id, SecretUpdate { description: None, value: Some(value) }).unwrap());
+                black_box(vault.edit(id, SecretEdit { name: None, description: None, value: Some(value) }).unwrap());
             })
         });
     }

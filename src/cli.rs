@@ -7,14 +7,11 @@ mod transfer;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::vault::{
-    Error, KdfParams, NewSecret, Passphrase, SecretId, SecretMeta, SecretName, SecretUpdate, SecretValue, Vault,
-};
+use crate::vault::{Error, KdfParams, Passphrase, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue, Vault};
 
 /// Exit codes, the same for every command.
 pub mod exit {
@@ -192,17 +189,21 @@ impl From<Error> for CliError {
     fn from(e: Error) -> Self {
         let code = match &e {
             Error::WrongPassphrase => exit::WRONG_PASSPHRASE,
-            Error::NotFound { .. } | Error::VersionNotFound { .. } | Error::NotInTrash | Error::NoSuchBackup { .. } => {
-                exit::NOT_FOUND
-            }
+            Error::NotFound { .. }
+            | Error::VersionNotFound { .. }
+            | Error::NotInTrash
+            | Error::NotFoundInTrash { .. }
+            | Error::NoSuchBackup { .. } => exit::NOT_FOUND,
             Error::NameTaken { .. } | Error::InvalidName(_) => exit::NAME,
             Error::KdfTooWeak { .. } | Error::KeepOutOfRange { .. } => exit::USAGE,
             e if e.is_integrity_failure() => exit::INTEGRITY,
             _ => exit::OTHER,
         };
         let mut message = e.to_string();
-        if matches!(e, Error::RecordSetTampered) {
-            message += " (`tresor --salvage list` / `get`)";
+        match e {
+            Error::RecordSetTampered => message += " (`tresor --salvage list` / `get`)",
+            Error::NoVault { .. } => message += "; create one with `tresor init`",
+            _ => {}
         }
         CliError { code, message }
     }
@@ -376,7 +377,7 @@ fn init(ctx: &Context, kdf: &KdfArgs) -> CliResult {
         Some(p) => p,
         None => {
             eprintln!("Calibrating the key derivation for this machine…");
-            Vault::calibrate_kdf(Duration::from_secs(1))
+            Vault::calibrate_kdf()
         }
     };
     Vault::create(&ctx.path, &passphrase, params)?;
@@ -564,36 +565,19 @@ fn read_value(name: &SecretName, exists: bool) -> CliResult<SecretValue> {
 fn set(ctx: &Context, name: &str, description: Option<String>) -> CliResult {
     let name = parse_name(name)?;
     let mut vault = ctx.unlock()?;
-    let existing = match vault.find(&name) {
-        Ok(id) => Some(id),
-        Err(Error::NotFound { .. }) => None,
+    let exists = match vault.find(&name) {
+        Ok(_) => true,
+        Err(Error::NotFound { .. }) => false,
         Err(e) => return Err(e.into()),
     };
-    let value = read_value(&name, existing.is_some())?;
-    let mut existing = existing;
-    let saved = match existing {
-        None => {
-            let new = NewSecret { name: name.clone(), description: description.clone().unwrap_or_default(), value };
-            match vault.create_secret(new.clone()) {
-                // Another process created the name since we looked: `set` updates it instead.
-                Err(Error::NameTaken { .. }) => {
-                    let id = vault.find(&name)?;
-                    existing = Some(id);
-                    vault.update(id, SecretUpdate { description, value: Some(new.value) })?
-                }
-                other => other?,
-            }
-        }
-        Some(id) => {
-            let value = (!value.is_empty()).then_some(value);
-            vault.update(id, SecretUpdate { description, value })?
-        }
-    };
+    let value = read_value(&name, exists)?;
+    let outcome = vault.set(name, description, SecretEdit::typed_value(value))?;
+    let saved = outcome.saved;
     for warning in &saved.warnings {
         eprintln!("warning: {warning}");
     }
     let meta = &saved.meta;
-    if existing.is_none() {
+    if outcome.created {
         eprintln!("Created {} (version {}).", meta.name, meta.version);
     } else if saved.value_changed {
         eprintln!("Updated {}: now version {}.", meta.name, meta.version);
@@ -610,7 +594,7 @@ fn rename(ctx: &Context, old: &str, new: &str) -> CliResult {
     let new = parse_name(new)?;
     let mut vault = ctx.unlock()?;
     let id = find(&vault, old)?;
-    let meta = vault.rename(id, new)?;
+    let meta = vault.edit(id, SecretEdit { name: Some(new), ..SecretEdit::default() })?.meta;
     eprintln!("Renamed {old} to {}.", meta.name);
     Ok(())
 }
@@ -698,14 +682,7 @@ fn trash(ctx: &Context, json: bool) -> CliResult {
 
 /// The most recently trashed secret called `name`.
 fn find_trashed(vault: &Vault, name: &str) -> CliResult<SecretId> {
-    let name = parse_name(name)?;
-    let listing = vault.trash()?;
-    listing
-        .items
-        .iter()
-        .find(|t| t.meta.name == name)
-        .map(|t| t.meta.id)
-        .ok_or_else(|| CliError { code: exit::NOT_FOUND, message: format!("no secret named {name} in the trash") })
+    Ok(vault.find_in_trash(&parse_name(name)?)?)
 }
 
 fn restore(ctx: &Context, name: &str, as_name: Option<&str>) -> CliResult {

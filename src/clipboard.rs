@@ -4,6 +4,7 @@
 //! where the platform allows it, and cleared after a delay, on lock and on quit — but only if the
 //! clipboard still holds what Tresor put there, so a user's own later copy is never wiped.
 
+#[cfg(any(test, feature = "test-support"))]
 use std::sync::{Arc, Mutex};
 
 use zeroize::Zeroizing;
@@ -75,13 +76,16 @@ impl Clipboard for SystemClipboard {
     }
 }
 
-/// An in-memory clipboard for tests. Clones share one clipboard, so a test keeps a handle to
-/// look at what the app put there, or to "copy something else" as a user would.
+/// An in-memory clipboard for tests (the `test-support` feature, not part of the API). Clones share
+/// one clipboard, so a test keeps a handle to look at what the app put there, or to "copy something
+/// else" as a user would.
+#[cfg(any(test, feature = "test-support"))]
 #[derive(Clone, Default)]
 pub struct FakeClipboard {
     state: Arc<Mutex<FakeState>>,
 }
 
+#[cfg(any(test, feature = "test-support"))]
 #[derive(Default)]
 struct FakeState {
     /// Wiped when replaced or cleared, as a secret that left the clipboard should be.
@@ -89,6 +93,7 @@ struct FakeState {
     marked_secret: bool,
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl FakeClipboard {
     pub fn new() -> Self {
         Self::default()
@@ -110,6 +115,7 @@ impl FakeClipboard {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl Clipboard for FakeClipboard {
     fn set_secret(&mut self, text: &str) -> Result<(), String> {
         let mut s = self.state.lock().map_err(|_| "clipboard poisoned".to_owned())?;

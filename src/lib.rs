@@ -1,7 +1,9 @@
 //! Tresor: an offline, passphrase-protected vault for environment secrets.
 //!
-//! The core lives in [`vault`]; the command line in [`cli`]; the desktop app in [`ui`]. The app and
-//! the command line are thin front ends over [`Vault`].
+//! The core lives in [`vault`]; the file formats and the import and export pipelines in
+//! [`interchange`]; the command line in [`cli`]; the desktop app in `ui` (the `gui` feature, on by
+//! default). The app and the command line are thin front ends over [`Vault`]; layers point down
+//! (checked by `tests/structure.rs`).
 //!
 //! ```
 //! use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Vault};
@@ -26,12 +28,15 @@
 
 pub mod alloc;
 pub mod cli;
+#[cfg(feature = "gui")]
 pub mod clipboard;
+pub mod fs;
 pub mod interchange;
+#[cfg(feature = "gui")]
 pub mod ui;
 pub mod vault;
 
 pub use vault::{
-    Error, KdfParams, Listing, NewSecret, Passphrase, Result, Saved, SecretId, SecretMeta, SecretName, SecretUpdate,
-    SecretValue, Timestamp, TrashedSecret, ValueWarning, Vault, VaultInfo, VersionInfo,
+    Error, KdfParams, Listing, NewSecret, Passphrase, Result, Saved, SecretEdit, SecretId, SecretMeta, SecretName,
+    SecretValue, SetOutcome, Timestamp, TrashedSecret, ValueWarning, Vault, VaultInfo, VersionInfo,
 };

@@ -3,37 +3,20 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use tresor::interchange::{self, Format, ParseOptions};
 use tresor::vault::backup::{self, BackupReason, DEFAULT_KEEP, MAX_KEEP};
 use tresor::vault::import::ConflictPolicy;
-use tresor::vault::secret::Clock;
-use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretName, SecretUpdate, SecretValue, Timestamp, Vault};
+use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretEdit, SecretName, SecretValue, Vault};
+
+mod common;
+use common::{TestClock, plan_of};
 
 const PASS: &str = "correct horse battery staple";
 const NEW_PASS: &str = "a different passphrase entirely";
 /// 2026-11-23 10:00 UTC.
 const START: i64 = 1_795_428_000_000;
 const DAY: i64 = 86_400_000;
-
-struct TestClock(AtomicI64);
-
-impl TestClock {
-    fn at(ms: i64) -> Arc<Self> {
-        Arc::new(TestClock(AtomicI64::new(ms)))
-    }
-    fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-impl Clock for TestClock {
-    /// Every reading is a millisecond later, so two backups never share a name.
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.fetch_add(1, Ordering::SeqCst))
-    }
-}
 
 fn pass(text: &str) -> Passphrase {
     Passphrase::new(text)
@@ -62,7 +45,7 @@ fn add(vault: &mut Vault, key: &str, value: &str) {
 
 fn set(vault: &mut Vault, key: &str, value: &str) {
     let id = vault.find(&name(key)).unwrap();
-    vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new(value)) }).unwrap();
+    vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new(value)) }).unwrap();
 }
 
 fn reasons(path: &Path) -> Vec<BackupReason> {
@@ -109,18 +92,18 @@ fn state(vault: &Vault) -> State {
 
 #[test]
 fn a_backup_is_made_before_every_change_that_cannot_be_undone() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, mut vault) = new_vault(&clock);
     add(&mut vault, "A", "1");
     add(&mut vault, "B", "2");
     assert!(reasons(&path).is_empty(), "ordinary edits make no backup");
 
     let parsed = interchange::parse(Format::Env, b"C=3\n", ParseOptions::default()).unwrap();
-    let plan = vault.plan_import(parsed, ConflictPolicy::Fail).unwrap();
+    let plan = plan_of(&vault, parsed, ConflictPolicy::Fail);
     vault.apply_import(plan).unwrap();
     // An import that writes nothing needs no backup.
     let parsed = interchange::parse(Format::Env, b"C=3\n", ParseOptions::default()).unwrap();
-    let plan = vault.plan_import(parsed, ConflictPolicy::Fail).unwrap();
+    let plan = plan_of(&vault, parsed, ConflictPolicy::Fail);
     vault.apply_import(plan).unwrap();
     vault.change_passphrase(&pass(NEW_PASS), None).unwrap();
     vault.rotate_key(&pass(NEW_PASS)).unwrap();
@@ -150,7 +133,7 @@ fn a_backup_is_made_before_every_change_that_cannot_be_undone() {
 
 #[test]
 fn restoring_a_backup_gives_back_the_state_it_saved() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, mut vault) = new_vault(&clock);
     add(&mut vault, "OPENAI_API_KEY", "sk-1");
     set(&mut vault, "OPENAI_API_KEY", "sk-2");
@@ -194,7 +177,7 @@ fn restoring_a_backup_gives_back_the_state_it_saved() {
 
 #[test]
 fn the_oldest_backup_can_be_restored_when_the_folder_is_full() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, mut vault) = new_vault(&clock);
     add(&mut vault, "FIRST", "1");
     let oldest = vault.backup_now().unwrap().unwrap();
@@ -215,7 +198,7 @@ fn the_oldest_backup_can_be_restored_when_the_folder_is_full() {
 
 #[test]
 fn the_daily_backup_is_made_on_the_first_unlock_of_a_day() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, mut vault) = new_vault(&clock);
     add(&mut vault, "A", "1");
     drop(vault);
@@ -231,7 +214,7 @@ fn the_daily_backup_is_made_on_the_first_unlock_of_a_day() {
 
 #[test]
 fn old_trash_is_purged_on_unlock_only_after_a_backup() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, mut vault) = new_vault(&clock);
     add(&mut vault, "GONE", "1");
     let id = vault.find(&name("GONE")).unwrap();
@@ -267,7 +250,7 @@ fn old_trash_is_purged_on_unlock_only_after_a_backup() {
 
 #[test]
 fn how_many_backups_are_kept_is_configurable_and_zero_turns_them_off() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, vault) = new_vault(&clock);
     assert_eq!(backup::keep(&path), DEFAULT_KEEP);
     let made: Vec<_> = (0..7).map(|_| vault.backup_now().unwrap().unwrap()).collect();
@@ -293,7 +276,7 @@ fn how_many_backups_are_kept_is_configurable_and_zero_turns_them_off() {
 
 #[test]
 fn a_backup_is_found_by_its_name_or_path() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, vault) = new_vault(&clock);
     let info = vault.backup_now().unwrap().unwrap();
     assert_eq!(backup::find(&path, &info.name()).unwrap(), info);
@@ -304,7 +287,7 @@ fn a_backup_is_found_by_its_name_or_path() {
 
 #[test]
 fn a_backup_of_another_vault_or_a_wrong_passphrase_restores_nothing() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, mut vault) = new_vault(&clock);
     add(&mut vault, "MINE", "1");
     let mine = vault.backup_now().unwrap().unwrap();
@@ -323,7 +306,7 @@ fn a_backup_of_another_vault_or_a_wrong_passphrase_restores_nothing() {
 
 #[test]
 fn a_backup_restores_over_a_missing_or_damaged_vault() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (dir, path, mut vault) = new_vault(&clock);
     add(&mut vault, "KEEP_ME", "precious");
     let saved = vault.backup_now().unwrap().unwrap();
@@ -354,7 +337,7 @@ fn a_backup_restores_over_a_missing_or_damaged_vault() {
 
 #[test]
 fn another_process_using_the_vault_sees_the_restore() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, mut vault) = new_vault(&clock);
     add(&mut vault, "A", "1");
     let saved = vault.backup_now().unwrap().unwrap();
@@ -377,7 +360,7 @@ fn another_process_using_the_vault_sees_the_restore() {
 #[test]
 fn backups_are_private_self_contained_files() {
     use std::os::unix::fs::PermissionsExt;
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, vault) = new_vault(&clock);
     let info = vault.backup_now().unwrap().unwrap();
     let dir = backup::backup_dir(&path);
@@ -391,7 +374,7 @@ fn backups_are_private_self_contained_files() {
 
 #[test]
 fn a_passphrase_change_rewraps_the_backups_that_hold_the_same_key() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, mut vault) = new_vault(&clock);
     add(&mut vault, "A", "1");
     let before_rotation = vault.backup_now().unwrap().unwrap();
@@ -417,7 +400,7 @@ fn a_passphrase_change_rewraps_the_backups_that_hold_the_same_key() {
 
 #[test]
 fn a_new_backup_is_never_pruned_even_when_another_claims_a_later_time() {
-    let clock = TestClock::at(START);
+    let clock = TestClock::ticking_at(START);
     let (_dir, path, vault) = new_vault(&clock);
     backup::set_keep(&path, 2).unwrap();
     let first = vault.backup_now().unwrap().unwrap();

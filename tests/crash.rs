@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use tresor::vault::HISTORY_LIMIT;
-use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretName, SecretUpdate, SecretValue, Vault};
+use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretEdit, SecretName, SecretValue, Vault};
 
 /// The two passphrases the kill test's vault alternates between.
 const PASSPHRASES: [&str; 2] = ["first passphrase of the kill test", "second passphrase of the kill test"];
@@ -469,15 +469,21 @@ fn make_change(vault: &mut Vault, change: Change) -> Change {
             return Change::Create { secrets: secrets.clone(), ids };
         }
         Change::Update { id, description, value } => {
-            let update =
-                SecretUpdate { description: description.clone(), value: value.as_deref().map(SecretValue::new) };
-            vault.update(id_of(vault, id), update).unwrap();
+            let update = SecretEdit {
+                name: None,
+                description: description.clone(),
+                value: value.as_deref().map(SecretValue::new),
+            };
+            vault.edit(id_of(vault, id), update).unwrap();
         }
         Change::RestoreVersion { id, version } => {
             vault.restore_version(id_of(vault, id), *version).unwrap();
         }
         Change::Rename { id, name: new } => {
-            vault.rename(id_of(vault, id), name(new)).unwrap();
+            vault
+                .edit(id_of(vault, id), SecretEdit { name: Some(name(new)), ..SecretEdit::default() })
+                .map(|s| s.meta)
+                .unwrap();
         }
         Change::Delete { ids } => {
             let ids: Vec<_> = ids.iter().map(|id| id_of(vault, id)).collect();
@@ -690,7 +696,7 @@ fn child_app_writer() {
         let name = SecretName::parse(&name).unwrap();
         let value = SecretValue::new(value.as_str());
         match vault.find(&name) {
-            Ok(id) => drop(vault.update(id, SecretUpdate { description: None, value: Some(value) }).unwrap()),
+            Ok(id) => drop(vault.edit(id, SecretEdit { name: None, description: None, value: Some(value) }).unwrap()),
             Err(Error::NotFound { .. }) => {
                 drop(vault.create_secret(NewSecret { name, description: String::new(), value }).unwrap())
             }
@@ -825,7 +831,7 @@ fn a_write_that_does_not_fit_fails_cleanly_and_the_vault_stays_usable() {
     let path = dir.path().join("vault.db");
     let mut vault = Vault::create(&path, &Passphrase::new(PASSPHRASES[0]), KdfParams::insecure_for_tests()).unwrap();
     let a = vault.create_secret(new_secret("A", "a-1")).unwrap().meta.id;
-    vault.update(a, SecretUpdate { description: None, value: Some(SecretValue::new("a-2")) }).unwrap();
+    vault.edit(a, SecretEdit { name: None, description: None, value: Some(SecretValue::new("a-2")) }).unwrap();
     let b = vault.create_secret(new_secret("B", "b-1")).unwrap().meta.id;
     let before = observe(&vault, 0);
 
@@ -834,7 +840,7 @@ fn a_write_that_does_not_fit_fails_cleanly_and_the_vault_stays_usable() {
     let big = Rng::new(3).text(300_000);
     assert_disk_full(vault.create_secret(new_secret("BIG", &big)));
     assert_disk_full(
-        vault.update(a, SecretUpdate { description: Some("new".into()), value: Some(SecretValue::new(&big)) }),
+        vault.edit(a, SecretEdit { name: None, description: Some("new".into()), value: Some(SecretValue::new(&big)) }),
     );
     assert_disk_full(vault.create_many(vec![new_secret("SMALL", "s"), new_secret("BIG", &big)]));
     assert_disk_full(vault.delete(&[b]).and_then(|()| vault.create_secret(new_secret("BIG", &big))));
@@ -843,7 +849,7 @@ fn a_write_that_does_not_fit_fails_cleanly_and_the_vault_stays_usable() {
 
     // Space frees up: the next writes work, big and small.
     vault.limit_file_pages_for_tests(None).unwrap();
-    vault.update(a, SecretUpdate { description: None, value: Some(SecretValue::new("a-3")) }).unwrap();
+    vault.edit(a, SecretEdit { name: None, description: None, value: Some(SecretValue::new("a-3")) }).unwrap();
     vault.create_secret(new_secret("BIG", &big)).unwrap();
     drop(vault);
 
@@ -855,6 +861,42 @@ fn a_write_that_does_not_fit_fails_cleanly_and_the_vault_stays_usable() {
     assert_eq!(after.secrets[&a_hex].history, [(2, "a-2".to_owned()), (1, "a-1".to_owned())]);
     assert_eq!(after.secrets.values().filter(|s| s.value.as_deref() == Some(big.as_str())).count(), 1);
     assert_eq!(after.secrets.len(), 3);
+}
+
+#[test]
+fn an_edit_that_runs_out_of_disk_midway_leaves_the_secret_exactly_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let mut vault = Vault::create(&path, &Passphrase::new(PASSPHRASES[0]), KdfParams::insecure_for_tests()).unwrap();
+    let a = vault.create_secret(new_secret("OLD_NAME", "old-1")).unwrap().meta.id;
+    vault.edit(a, SecretEdit { name: None, description: None, value: Some(SecretValue::new("old-2")) }).unwrap();
+    let before = observe(&vault, 0);
+
+    // The file may not grow from now on: the rename fits in the pages it has, the new value does
+    // not. Before `Vault::edit`, the app saved an edit as a rename, then a second transaction
+    // for description and value: under this very cap the rename was committed and the value
+    // failed, leaving the secret renamed but not updated.
+    vault.limit_file_pages_for_tests(Some(0)).unwrap();
+    let big = Rng::new(7).text(300_000);
+    let edit = SecretEdit {
+        name: Some(SecretName::parse("NEW_NAME").unwrap()),
+        description: Some("changed".into()),
+        value: Some(SecretValue::new(&big)),
+    };
+    assert_disk_full(vault.edit(a, edit));
+    assert_eq!(observe(&vault, 0), before, "nothing of the edit is visible");
+    assert_eq!(vault.find(&SecretName::parse("OLD_NAME").unwrap()).unwrap(), a);
+    assert!(matches!(vault.find(&SecretName::parse("NEW_NAME").unwrap()), Err(Error::NotFound { .. })));
+    drop(vault);
+
+    // After a restart too; and the cap really did leave room for the rename on its own, which is
+    // what the old two-step save committed.
+    let mut vault = Vault::unlock(&path, &Passphrase::new(PASSPHRASES[0])).unwrap();
+    integrity_check(&path);
+    assert_eq!(observe(&vault, 0), before);
+    vault.limit_file_pages_for_tests(Some(0)).unwrap();
+    let renamed = SecretEdit { name: Some(SecretName::parse("NEW_NAME").unwrap()), ..SecretEdit::default() };
+    assert_eq!(vault.edit(a, renamed).unwrap().meta.name.as_str(), "NEW_NAME");
 }
 
 /// A 1 MiB tmpfs, unmounted when dropped. Needs root (or CAP_SYS_ADMIN); `None` where mounting
@@ -957,7 +999,7 @@ fn on_a_full_disk_the_vault_reads_refuses_writes_clearly_and_recovers() {
     disk.fill();
     assert_disk_full(app.create_secret(new_secret("BIG2", &big)));
     let a = app.find(&SecretName::parse("A").unwrap()).unwrap();
-    assert_disk_full(app.update(a, SecretUpdate { description: None, value: Some(SecretValue::new(&big)) }));
+    assert_disk_full(app.edit(a, SecretEdit { name: None, description: None, value: Some(SecretValue::new(&big)) }));
     assert_eq!(tresor(&["get", "A"], b""), (Some(0), "a-2".to_owned(), String::new()), "the CLI reads meanwhile");
     assert_eq!(tresor(&["set", "B"], b"b-1"), full);
     assert_eq!(observe(&app, 0), before);

@@ -7,9 +7,13 @@ use std::process::Command;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
+use tresor::interchange::import::PreparedImport;
 use tresor::interchange::{self, Finding, Format, ParseOptions, Parsed};
 use tresor::vault::{ConflictPolicy, ImportPlan, PlanAction, PlanCounts, SkipReason};
 use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Vault};
+
+mod common;
+use common::{plan_of, prepared_of};
 
 const PASS: &str = "correct horse battery staple";
 
@@ -65,7 +69,7 @@ fn mixed_vault() -> (tempfile::TempDir, PathBuf, Vault) {
 #[test]
 fn the_plan_says_what_happens_to_every_entry_and_why() {
     let (_dir, _path, vault) = mixed_vault();
-    let plan = vault.plan_import(env(MIXED), ConflictPolicy::Fail).unwrap();
+    let PreparedImport { plan, findings, .. } = prepared_of(&vault, env(MIXED), ConflictPolicy::Fail);
     let items = summary(&plan);
     let keys: Vec<&str> = items.iter().map(|(_, k, _)| k.as_str()).collect();
     assert_eq!(keys, ["A", "B", "1BAD", "my-key", "EMPTY", "LONELY", "C"], "file order (C's last line wins)");
@@ -85,8 +89,8 @@ fn the_plan_says_what_happens_to_every_entry_and_why() {
     assert_eq!(*action_of(&plan, "LONELY"), PlanAction::Skip(SkipReason::NoValue));
     assert_eq!(plan.counts(), PlanCounts { add: 1, update: 0, same: 1, conflict: 1, skip: 4 });
     assert_eq!(plan.items.iter().find(|i| i.key == "C").unwrap().line, Some(9));
-    assert!(plan.findings.iter().any(|f| matches!(f, Finding::Unparsable { line: 8 })), "{:?}", plan.findings);
-    assert!(plan.findings.iter().any(|f| matches!(f, Finding::Duplicate { line: 9, earlier_line: 3, .. })));
+    assert!(findings.iter().any(|f| matches!(f, Finding::Unparsable { line: 8 })), "{findings:?}");
+    assert!(findings.iter().any(|f| matches!(f, Finding::Duplicate { line: 9, earlier_line: 3, .. })));
     assert_eq!(plan.blocked_conflicts(), [&name("B")]);
     assert!(vault.list().unwrap().items.len() == 2, "planning writes nothing");
 }
@@ -94,14 +98,14 @@ fn the_plan_says_what_happens_to_every_entry_and_why() {
 #[test]
 fn no_text_about_a_plan_ever_contains_a_value() {
     let (_dir, _path, vault) = mixed_vault();
-    let mut plan = vault.plan_import(env(MIXED), ConflictPolicy::Overwrite).unwrap();
+    let PreparedImport { mut plan, findings, .. } = prepared_of(&vault, env(MIXED), ConflictPolicy::Overwrite);
     let mut texts = vec![format!("{plan:?}"), plan.counts().to_string()];
     for policy in [ConflictPolicy::Overwrite, ConflictPolicy::Skip, ConflictPolicy::Fail] {
         plan.set_policy(policy);
         texts.extend(plan.items.iter().map(|i| i.to_string()));
         texts.extend(plan.items.iter().filter_map(|i| i.reason()));
     }
-    texts.extend(plan.findings.iter().map(|f| f.to_string()));
+    texts.extend(findings.iter().map(|f| f.to_string()));
     let mut vault = vault;
     texts.push(vault.apply_import(plan).unwrap_err().to_string());
     for text in texts {
@@ -112,7 +116,7 @@ fn no_text_about_a_plan_ever_contains_a_value() {
 #[test]
 fn under_fail_a_conflict_refuses_the_whole_import_and_names_it() {
     let (_dir, _path, mut vault) = mixed_vault();
-    let plan = vault.plan_import(env(MIXED), ConflictPolicy::Fail).unwrap();
+    let plan = plan_of(&vault, env(MIXED), ConflictPolicy::Fail);
     let err = vault.apply_import(plan).unwrap_err();
     assert!(matches!(&err, Error::ImportConflicts { names } if names == &["B"]), "{err:?}");
     assert_eq!(err.to_string(), "1 secret already exists with a different value (B); nothing was imported");
@@ -123,7 +127,7 @@ fn under_fail_a_conflict_refuses_the_whole_import_and_names_it() {
 #[test]
 fn under_skip_conflicts_keep_the_vault_value() {
     let (_dir, _path, mut vault) = mixed_vault();
-    let plan = vault.plan_import(env(MIXED), ConflictPolicy::Skip).unwrap();
+    let plan = plan_of(&vault, env(MIXED), ConflictPolicy::Skip);
     assert_eq!(*action_of(&plan, "B"), PlanAction::Skip(SkipReason::Conflict));
     let report = vault.apply_import(plan).unwrap();
     assert_eq!((report.added, report.updated, report.same, report.skipped), (1, 0, 1, 5));
@@ -134,7 +138,7 @@ fn under_skip_conflicts_keep_the_vault_value() {
 #[test]
 fn under_overwrite_an_update_is_a_new_version_and_the_old_value_stays_in_history() {
     let (_dir, _path, mut vault) = mixed_vault();
-    let plan = vault.plan_import(env(MIXED), ConflictPolicy::Overwrite).unwrap();
+    let plan = plan_of(&vault, env(MIXED), ConflictPolicy::Overwrite);
     let b = plan.items.iter().find(|i| i.key == "B").unwrap();
     assert_eq!(b.action, PlanAction::Update);
     assert_eq!(b.reason().as_deref(), Some("the value differs; version 1 becomes 2"));
@@ -151,7 +155,7 @@ fn under_overwrite_an_update_is_a_new_version_and_the_old_value_stays_in_history
 #[test]
 fn the_policy_can_change_after_planning() {
     let (_dir, _path, vault) = mixed_vault();
-    let mut plan = vault.plan_import(env(MIXED), ConflictPolicy::Fail).unwrap();
+    let mut plan = plan_of(&vault, env(MIXED), ConflictPolicy::Fail);
     plan.set_policy(ConflictPolicy::Overwrite);
     assert_eq!(plan.policy(), ConflictPolicy::Overwrite);
     assert_eq!(*action_of(&plan, "B"), PlanAction::Update);
@@ -170,19 +174,19 @@ fn nested_tables_nulls_and_arrays_are_plan_lines_not_silence() {
     let (_dir, _path, vault) = new_vault();
     let toml = "TOP = \"t-value\"\nLIST = [1, 2]\n[db]\nuser = \"u-value\"\n";
     let parsed = interchange::parse(Format::Toml, toml.as_bytes(), ParseOptions::default()).unwrap();
-    let plan = vault.plan_import(parsed, ConflictPolicy::Fail).unwrap();
+    let plan = plan_of(&vault, parsed, ConflictPolicy::Fail);
     assert_eq!(*action_of(&plan, "TOP"), PlanAction::Add);
     assert_eq!(*action_of(&plan, "LIST"), PlanAction::Skip(SkipReason::Nested { kind: "an array" }));
     assert_eq!(*action_of(&plan, "db"), PlanAction::Skip(SkipReason::Nested { kind: "a table" }));
     assert!(plan.items.iter().find(|i| i.key == "db").unwrap().reason().unwrap().contains("flatten"));
 
     let flat = interchange::parse(Format::Toml, toml.as_bytes(), ParseOptions { flatten: true }).unwrap();
-    let plan = vault.plan_import(flat, ConflictPolicy::Fail).unwrap();
+    let plan = plan_of(&vault, flat, ConflictPolicy::Fail);
     assert_eq!(*action_of(&plan, "db_user"), PlanAction::Add);
 
     let json = r#"{"K": "v", "N": null, "O": {"I": "x"}}"#;
     let parsed = interchange::parse(Format::Json, json.as_bytes(), ParseOptions::default()).unwrap();
-    let plan = vault.plan_import(parsed, ConflictPolicy::Fail).unwrap();
+    let plan = plan_of(&vault, parsed, ConflictPolicy::Fail);
     assert_eq!(summary(&plan).iter().map(|s| s.0).collect::<Vec<_>>(), ["add", "skip", "skip"]);
     assert_eq!(*action_of(&plan, "N"), PlanAction::Skip(SkipReason::Null));
 }
@@ -190,7 +194,7 @@ fn nested_tables_nulls_and_arrays_are_plan_lines_not_silence() {
 #[test]
 fn paste_mistakes_in_values_are_warned_about_not_fixed() {
     let (_dir, _path, mut vault) = new_vault();
-    let plan = vault.plan_import(env("K=' padded '\n"), ConflictPolicy::Fail).unwrap();
+    let plan = plan_of(&vault, env("K=' padded '\n"), ConflictPolicy::Fail);
     assert_eq!(plan.items[0].warnings.len(), 2);
     vault.apply_import(plan).unwrap();
     assert_eq!(value_of(&vault, "K").as_deref(), Some(" padded "));
@@ -199,7 +203,7 @@ fn paste_mistakes_in_values_are_warned_about_not_fixed() {
 #[test]
 fn a_name_created_between_plan_and_apply_fails_the_import_and_leaves_the_vault_as_it_was() {
     let (_dir, path, mut vault) = mixed_vault();
-    let plan = vault.plan_import(env("FIRST=1\nSECOND=2\nB=new-b-value\nLAST=3\n"), ConflictPolicy::Overwrite).unwrap();
+    let plan = plan_of(&vault, env("FIRST=1\nSECOND=2\nB=new-b-value\nLAST=3\n"), ConflictPolicy::Overwrite);
     assert_eq!(plan.items.last().unwrap().key, "LAST");
     // Another process (the app, another CLI) creates the last name meanwhile.
     let mut other = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
@@ -219,10 +223,12 @@ fn a_name_created_between_plan_and_apply_fails_the_import_and_leaves_the_vault_a
 #[test]
 fn a_secret_changed_between_plan_and_apply_is_not_overwritten_unseen() {
     let (_dir, path, mut vault) = mixed_vault();
-    let plan = vault.plan_import(env("NEW=1\nB=new-b-value\n"), ConflictPolicy::Overwrite).unwrap();
+    let plan = plan_of(&vault, env("NEW=1\nB=new-b-value\n"), ConflictPolicy::Overwrite);
     let mut other = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
     let id = other.find(&name("B")).unwrap();
-    other.update(id, tresor::SecretUpdate { description: None, value: Some(SecretValue::new("their-b")) }).unwrap();
+    other
+        .edit(id, tresor::SecretEdit { name: None, description: None, value: Some(SecretValue::new("their-b")) })
+        .unwrap();
 
     assert!(matches!(vault.apply_import(plan), Err(Error::ImportOutdated { .. })));
     assert_eq!(value_of(&vault, "B").as_deref(), Some("their-b"));
@@ -233,7 +239,7 @@ fn a_secret_changed_between_plan_and_apply_is_not_overwritten_unseen() {
 fn a_plan_only_applies_to_the_vault_it_was_made_for() {
     let (_dir, _path, vault) = mixed_vault();
     let (_dir2, _path2, mut other) = new_vault();
-    let plan = vault.plan_import(env("X=1\n"), ConflictPolicy::Fail).unwrap();
+    let plan = plan_of(&vault, env("X=1\n"), ConflictPolicy::Fail);
     assert!(matches!(other.apply_import(plan), Err(Error::PlanForAnotherVault)));
 }
 
@@ -273,7 +279,7 @@ fn export_then_import_into_another_vault_gives_back_every_value_in_every_format(
         let text = interchange::write(format, &refs);
         let parsed = interchange::parse(format, text.as_bytes(), ParseOptions::default()).unwrap();
         let (_dir2, _path2, mut target) = new_vault();
-        let plan = target.plan_import(parsed, ConflictPolicy::Fail).unwrap();
+        let plan = plan_of(&target, parsed, ConflictPolicy::Fail);
         assert_eq!(plan.counts().add, tricky.len(), "{format:?}: {:?}", summary(&plan));
         target.apply_import(plan).unwrap();
         for (n, v) in tricky {

@@ -12,7 +12,10 @@ use tresor::interchange::{self, Format, ParseOptions};
 use tresor::vault::backup::{self, BackupReason};
 use tresor::vault::crypto::{Key32, VaultKeys};
 use tresor::vault::import::ConflictPolicy;
-use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretId, SecretName, SecretUpdate, SecretValue, Vault};
+use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretEdit, SecretId, SecretName, SecretValue, Vault};
+
+mod common;
+use common::plan_of;
 
 const NAME_MARKER: &str = "MARKERNAME7Q";
 const DESCRIPTION_MARKER: &str = "MARKERDESC4Z";
@@ -33,7 +36,7 @@ fn new_secret(suffix: &str, value: &str) -> NewSecret {
 }
 
 fn set_value(vault: &mut Vault, id: SecretId, value: &str) {
-    vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new(value)) }).unwrap();
+    vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new(value)) }).unwrap();
 }
 
 /// 100 KiB of letters and digits that repeat nowhere, with the value marker at both ends.
@@ -123,8 +126,10 @@ fn nothing_typed_reaches_the_disk_through_a_whole_life_of_edits() {
         set_value(&mut vault, a, &format!("{VALUE_MARKER}_a{v}"));
     }
     set_value(&mut vault, big, &format!("{}{VALUE_MARKER}", big_value()));
-    vault.update(a, SecretUpdate { description: Some(format!("{DESCRIPTION_MARKER} edited")), value: None }).unwrap();
-    vault.rename(a, name("RENAMED")).unwrap();
+    vault
+        .edit(a, SecretEdit { name: None, description: Some(format!("{DESCRIPTION_MARKER} edited")), value: None })
+        .unwrap();
+    vault.edit(a, SecretEdit { name: Some(name("RENAMED")), ..SecretEdit::default() }).map(|s| s.meta).unwrap();
     vault.delete(&[gone]).unwrap();
     vault.restore(gone, None).unwrap();
     vault.delete(&[gone]).unwrap();
@@ -135,7 +140,7 @@ fn nothing_typed_reaches_the_disk_through_a_whole_life_of_edits() {
     let file =
         format!("{NAME_MARKER}_IMPORTED=\"{VALUE_MARKER} imported\"\n{NAME_MARKER}_AFTER={VALUE_MARKER}_changed\n");
     let parsed = interchange::parse(Format::Env, file.as_bytes(), ParseOptions::default()).unwrap();
-    let plan = vault.plan_import(parsed, ConflictPolicy::Overwrite).unwrap();
+    let plan = plan_of(&vault, parsed, ConflictPolicy::Overwrite);
     vault.apply_import(plan).unwrap();
     vault.backup_now().unwrap().unwrap();
     vault.rotate_key(&Passphrase::new(PASS)).unwrap();
@@ -333,7 +338,7 @@ fn debug_output_of_secrets_and_keys_is_redacted() {
     }
     let composite = [
         format!("{:?}", new_secret("K", &value)),
-        format!("{:?}", SecretUpdate { description: None, value: Some(SecretValue::new(value.clone())) }),
+        format!("{:?}", SecretEdit { name: None, description: None, value: Some(SecretValue::new(value.clone())) }),
         format!("{:#?}", vault.reveal(vault.find(&name("K")).unwrap()).unwrap()),
     ];
     for p in printed.iter().chain(&composite) {

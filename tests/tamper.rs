@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 use tresor::vault::crypto::{NONCE_LEN, TAG_LEN};
-use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretId, SecretName, SecretUpdate, SecretValue, Vault};
+use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretEdit, SecretId, SecretName, SecretValue, Vault};
 
 const PASS: &str = "correct horse battery staple";
 const ALPHA_V1: &str = "alpha-value-1-S3CRETMARK";
@@ -52,9 +52,9 @@ fn build_template() -> Template {
         let conn = Connection::open(&path).unwrap();
         get_blob(&conn, Cell::secret(alpha, "value"))
     };
-    vault.update(alpha, SecretUpdate { description: None, value: Some(SecretValue::new(ALPHA_V2)) }).unwrap();
+    vault.edit(alpha, SecretEdit { name: None, description: None, value: Some(SecretValue::new(ALPHA_V2)) }).unwrap();
     let beta = vault.create_secret(new_secret("BETA", "second description", BETA_V1)).unwrap().meta.id;
-    vault.update(beta, SecretUpdate { description: None, value: Some(SecretValue::new(BETA_V2)) }).unwrap();
+    vault.edit(beta, SecretEdit { name: None, description: None, value: Some(SecretValue::new(BETA_V2)) }).unwrap();
     let big = vault.create_secret(new_secret("BIG", "", &big_value)).unwrap().meta.id;
     drop(vault);
     let mut wal = path.as_os_str().to_owned();
@@ -438,7 +438,9 @@ fn a_secret_rolled_back_to_an_older_row_refuses_to_unlock() {
     let copy = fresh_copy();
     let old_row = whole_row(&Connection::open(&copy.path).unwrap(), "secrets", t.alpha.as_bytes());
     let mut vault = unlock(&copy.path).unwrap();
-    vault.update(t.alpha, SecretUpdate { description: None, value: Some(SecretValue::new("alpha-v3")) }).unwrap();
+    vault
+        .edit(t.alpha, SecretEdit { name: None, description: None, value: Some(SecretValue::new("alpha-v3")) })
+        .unwrap();
     drop(vault);
     edit(&copy.path, |conn| {
         conn.execute("DELETE FROM secrets WHERE id = ?1", [t.alpha.as_bytes().as_slice()]).unwrap();

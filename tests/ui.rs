@@ -11,7 +11,7 @@ use egui_kittest::{Harness, Node};
 use tresor::clipboard::FakeClipboard;
 use tresor::ui::{App, AppOptions};
 use tresor::vault::Clock;
-use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretUpdate, SecretValue, Timestamp, Vault};
+use tresor::{KdfParams, NewSecret, Passphrase, SecretEdit, SecretName, SecretValue, Timestamp, Vault};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
@@ -354,7 +354,7 @@ fn rename_through_the_edit_form_keeps_history() {
     {
         let mut vault = open_vault(&w);
         let id = vault.find(&SecretName::parse("OLD_NAME").unwrap()).unwrap();
-        vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new("v2")) }).unwrap();
+        vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new("v2")) }).unwrap();
     }
     w.harness.get_by_label("Edit OLD_NAME").click();
     w.harness.run();
@@ -705,7 +705,7 @@ fn a_backup_is_made_and_restored_from_vault_settings() {
     {
         let mut vault = open_vault(&w);
         let id = vault.find(&SecretName::parse("OPENAI_API_KEY").unwrap()).unwrap();
-        vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new("sk-new")) }).unwrap();
+        vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new("sk-new")) }).unwrap();
         vault
             .create_secret(NewSecret {
                 name: SecretName::parse("LATER").unwrap(),

@@ -1,33 +1,15 @@
 //! The vault's behaviour through its public API: the rules a user relies on.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
-use tresor::vault::secret::{Clock, DescriptionError, NameError, ValueError};
+use tresor::vault::secret::{DescriptionError, NameError, ValueError};
 use tresor::vault::{HISTORY_LIMIT, TRASH_RETENTION_DAYS};
-use tresor::{
-    Error, KdfParams, NewSecret, Passphrase, SecretName, SecretUpdate, SecretValue, Timestamp, ValueWarning, Vault,
-};
+use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretEdit, SecretName, SecretValue, ValueWarning, Vault};
 
 const PASS: &str = "correct horse battery staple";
 
-struct TestClock(AtomicI64);
-
-impl TestClock {
-    fn at(ms: i64) -> Arc<Self> {
-        Arc::new(TestClock(AtomicI64::new(ms)))
-    }
-    fn advance_days(&self, days: i64) {
-        self.0.fetch_add(days * 86_400_000, Ordering::SeqCst);
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
-    }
-}
+mod common;
+use common::TestClock;
 
 fn new_vault() -> (tempfile::TempDir, PathBuf, Vault) {
     let dir = tempfile::tempdir().unwrap();
@@ -131,7 +113,7 @@ fn a_vault_created_at_the_floor_unlocks() {
 
 #[test]
 fn calibration_never_goes_below_the_floor() {
-    let params = Vault::calibrate_kdf(std::time::Duration::from_millis(1));
+    let params = Vault::calibrate_kdf_for(std::time::Duration::from_millis(1));
     assert_eq!(params.memory_kib, KdfParams::DEFAULT_MEMORY_KIB);
     assert_eq!(params.parallelism, KdfParams::DEFAULT_PARALLELISM);
     assert!(params.iterations >= KdfParams::FLOOR.iterations);
@@ -214,17 +196,19 @@ fn the_version_goes_up_only_when_the_value_changes() {
     let id = vault.create_secret(secret("K", "first", "v1")).unwrap().meta.id;
 
     clock.advance_days(1);
-    let saved = vault.update(id, SecretUpdate { description: Some("second".into()), value: None }).unwrap();
+    let saved = vault.edit(id, SecretEdit { name: None, description: Some("second".into()), value: None }).unwrap();
     assert!(!saved.value_changed);
     assert_eq!((saved.meta.version, saved.meta.description.as_str()), (1, "second"));
     assert!(saved.meta.modified > saved.meta.created);
 
-    let same = vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new("v1")) }).unwrap();
+    let same =
+        vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new("v1")) }).unwrap();
     assert!(!same.value_changed);
     assert_eq!(same.meta.version, 1);
 
     clock.advance_days(1);
-    let changed = vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new("v2")) }).unwrap();
+    let changed =
+        vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new("v2")) }).unwrap();
     assert!(changed.value_changed);
     assert_eq!(changed.meta.version, 2);
     assert_eq!(changed.meta.description, "second");
@@ -236,7 +220,9 @@ fn earlier_values_are_kept_and_can_be_restored_as_a_new_version() {
     let (_dir, _path, mut vault) = new_vault();
     let id = vault.create_secret(secret("K", "", "v1")).unwrap().meta.id;
     for v in 2..=3 {
-        vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new(format!("v{v}"))) }).unwrap();
+        vault
+            .edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new(format!("v{v}"))) })
+            .unwrap();
     }
     let history = vault.history(id).unwrap();
     assert_eq!(history.iter().map(|h| h.version).collect::<Vec<_>>(), vec![3, 2, 1]);
@@ -257,7 +243,9 @@ fn history_keeps_the_last_twenty_values() {
     let (_dir, path, mut vault) = new_vault();
     let id = vault.create_secret(secret("K", "", "v1")).unwrap().meta.id;
     for v in 2..=30 {
-        vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new(format!("v{v}"))) }).unwrap();
+        vault
+            .edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new(format!("v{v}"))) })
+            .unwrap();
     }
     let history = vault.history(id).unwrap();
     assert_eq!(history.len(), 1 + HISTORY_LIMIT);
@@ -274,13 +262,18 @@ fn history_keeps_the_last_twenty_values() {
 fn rename_keeps_id_version_and_history() {
     let (_dir, path, mut vault) = new_vault();
     let id = vault.create_secret(secret("OLD", "desc", "v1")).unwrap().meta.id;
-    vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new("v2")) }).unwrap();
+    vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new("v2")) }).unwrap();
     vault.create_secret(secret("OTHER", "", "x")).unwrap();
 
-    let taken = vault.rename(id, SecretName::parse("OTHER").unwrap());
+    let taken = vault
+        .edit(id, SecretEdit { name: Some(SecretName::parse("OTHER").unwrap()), ..SecretEdit::default() })
+        .map(|s| s.meta);
     assert!(matches!(taken, Err(Error::NameTaken { .. })));
 
-    let meta = vault.rename(id, SecretName::parse("NEW").unwrap()).unwrap();
+    let meta = vault
+        .edit(id, SecretEdit { name: Some(SecretName::parse("NEW").unwrap()), ..SecretEdit::default() })
+        .map(|s| s.meta)
+        .unwrap();
     assert_eq!((meta.id, meta.version, meta.description.as_str()), (id, 2, "desc"));
     drop(vault);
     let vault = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
@@ -341,7 +334,7 @@ fn deleting_several_is_all_or_nothing() {
 fn purge_deletes_a_secret_and_its_history_for_good() {
     let (_dir, path, mut vault) = new_vault();
     let id = vault.create_secret(secret("K", "", "v1")).unwrap().meta.id;
-    vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new("v2")) }).unwrap();
+    vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new("v2")) }).unwrap();
     vault.create_secret(secret("KEEP", "", "k")).unwrap();
     assert!(matches!(vault.purge(id), Err(Error::NotInTrash)), "only trashed secrets can be purged");
     vault.delete(&[id]).unwrap();
@@ -455,7 +448,7 @@ fn info_needs_no_passphrase_and_shows_only_counts() {
     let (_dir, path, mut vault) = new_vault();
     let a = vault.create_secret(secret("A", "", "1")).unwrap().meta.id;
     vault.create_secret(secret("B", "", "2")).unwrap();
-    vault.update(a, SecretUpdate { description: None, value: Some(SecretValue::new("1b")) }).unwrap();
+    vault.edit(a, SecretEdit { name: None, description: None, value: Some(SecretValue::new("1b")) }).unwrap();
     vault.delete(&[a]).unwrap();
     let info = Vault::info(&path).unwrap();
     assert_eq!((info.secrets, info.trashed, info.history_entries), (1, 1, 1));

@@ -3,7 +3,7 @@
 //!   cd fuzz && cargo run --example seed_open_vault
 
 use tresor::vault::backup;
-use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretUpdate, SecretValue, Vault};
+use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretEdit, SecretValue, Vault};
 
 fn main() {
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/open_vault");
@@ -26,7 +26,7 @@ fn main() {
                 vault.create_secret(new("HF_TOKEN", "hf_xyz")).unwrap();
                 vault.create_secret(new("OLD", "old")).unwrap();
                 let id = vault.find(&SecretName::parse("OPENAI_API_KEY").unwrap()).unwrap();
-                vault.update(id, SecretUpdate { description: None, value: Some(SecretValue::new("sk-2")) }).unwrap();
+                vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new("sk-2")) }).unwrap();
                 let old = vault.find(&SecretName::parse("OLD").unwrap()).unwrap();
                 vault.delete(&[old]).unwrap();
             }

@@ -5,11 +5,12 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use zeroize::Zeroizing;
 
 use super::{CliError, CliResult, Context, exit, parse_name, table, write_stdout};
-use crate::interchange::{self, Format, ParseOptions};
-use crate::vault::{ConflictPolicy, Error, ImportPlan, PlanAction, SecretName, SecretValue};
+use crate::interchange::export::{self, ExportError};
+use crate::interchange::import::{ImportFile, ImportFileError, PreparedImport, Source};
+use crate::interchange::{Finding, Format, ParseOptions};
+use crate::vault::{ConflictPolicy, Error, ImportPlan, PlanAction, SecretName};
 
 /// A file format on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,37 +84,18 @@ pub struct ExportArgs {
     pub force: bool,
 }
 
-fn read_input(file: &Path) -> CliResult<Zeroizing<Vec<u8>>> {
-    if file == Path::new("-") {
-        return interchange::read_limited(std::io::stdin().lock())
-            .map_err(|e| CliError::other(format!("cannot read stdin: {e}")));
-    }
-    std::fs::File::open(file)
-        .and_then(interchange::read_limited)
-        .map_err(|e| CliError::other(format!("cannot read {}: {e}", file.display())))
-}
-
 pub(super) fn import(ctx: &Context, args: ImportArgs) -> CliResult {
-    let format = match (args.format, args.file == Path::new("-")) {
-        (Some(f), _) => f.into(),
-        (None, true) => Format::Env,
-        (None, false) => Format::from_path(&args.file).ok_or_else(|| {
-            CliError::usage(format!(
-                "cannot tell the format of {} from its name; pass --format env, toml or json",
-                args.file.display()
-            ))
-        })?,
-    };
+    let source = if args.file == Path::new("-") { Source::Stdin } else { Source::File(&args.file) };
     // Read and parse before asking for the passphrase: a bad file needs no unlocking.
-    let bytes = read_input(&args.file)?;
-    let shown = if args.file == Path::new("-") { "stdin".to_owned() } else { args.file.display().to_string() };
-    let parsed = interchange::parse(format, &bytes, ParseOptions { flatten: args.flatten })
-        .map_err(|e| CliError::other(format!("cannot import {shown}: {e}")))?;
-    drop(bytes);
+    let file = ImportFile::read(source, args.format.map(Format::from), ParseOptions { flatten: args.flatten })
+        .map_err(|e| match e {
+            ImportFileError::UnknownFormat { .. } => CliError::usage(format!("{e}; pass --format env, toml or json")),
+            e => CliError::other(e.to_string()),
+        })?;
 
     let mut vault = ctx.unlock()?;
-    let plan = vault.plan_import(parsed, args.on_conflict.into())?;
-    write_stdout(plan_text(&plan).as_bytes())?;
+    let PreparedImport { shown, plan, findings } = file.plan(&vault, args.on_conflict.into())?;
+    write_stdout(plan_text(&plan, &findings).as_bytes())?;
 
     let blocked = plan.blocked_conflicts();
     if !blocked.is_empty() {
@@ -137,7 +119,7 @@ pub(super) fn import(ctx: &Context, args: ImportArgs) -> CliResult {
 
 /// The plan as a table (action, name, line, reason), then the notes, warnings and counts. It
 /// holds names, line numbers and reasons only; the core's texts never hold a value.
-fn plan_text(plan: &ImportPlan) -> String {
+fn plan_text(plan: &ImportPlan, findings: &[Finding]) -> String {
     let rows: Vec<Vec<String>> = plan
         .items
         .iter()
@@ -151,7 +133,7 @@ fn plan_text(plan: &ImportPlan) -> String {
         })
         .collect();
     let mut out = if rows.is_empty() { String::new() } else { table(&["ACTION", "NAME", "LINE", "REASON"], &rows) };
-    for finding in &plan.findings {
+    for finding in findings {
         out += &format!("note: {finding}\n");
     }
     for item in plan.items.iter().filter(|i| matches!(i.action, PlanAction::Add | PlanAction::Update)) {
@@ -179,34 +161,34 @@ pub(super) fn export(ctx: &Context, args: ExportArgs) -> CliResult {
         return Err(exists_error(path));
     }
     let vault = ctx.unlock()?;
-    let entries = vault.export_entries(only.as_deref())?;
-    drop(vault);
-    let refs: Vec<(&str, &SecretValue)> = entries.iter().map(|(n, v)| (n.as_str(), v)).collect();
-    interchange::check_writable(format, &refs).map_err(|e| CliError::other(e.to_string()))?;
-    let text = interchange::write(format, &refs);
-    let count = match entries.len() {
+    let count = |n: usize| match n {
         1 => "1 secret".to_owned(),
         n => format!("{n} secrets"),
     };
     match &args.output {
         Some(path) => {
-            interchange::write_private_file(path, text.as_bytes(), args.force).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    exists_error(path)
-                } else {
-                    CliError::other(format!("cannot write {}: {e}; nothing was written", path.display()))
-                }
-            })?;
-            eprintln!("Exported {count} to {} (readable by you only).", path.display());
+            let written = export::to_file(&vault, path, format, only.as_deref(), args.force).map_err(export_error)?;
+            drop(vault);
+            eprintln!("Exported {} to {} (readable by you only).", count(written), path.display());
         }
         None => {
+            let exported = export::render(&vault, format, only.as_deref()).map_err(export_error)?;
+            drop(vault);
             if std::io::stdout().is_terminal() {
-                confirm_plaintext_on_terminal(&count)?;
+                confirm_plaintext_on_terminal(&count(exported.count))?;
             }
-            write_stdout(text.as_bytes())?;
+            write_stdout(exported.text.as_bytes())?;
         }
     }
     Ok(())
+}
+
+fn export_error(e: ExportError) -> CliError {
+    match e {
+        ExportError::Vault(e) => e.into(),
+        ExportError::Exists { path } => exists_error(&path),
+        e => CliError::other(e.to_string()),
+    }
 }
 
 fn exists_error(path: &Path) -> CliError {

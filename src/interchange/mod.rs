@@ -3,12 +3,11 @@
 //! text that reads back byte for byte.
 
 pub mod dotenv;
+pub mod export;
+pub mod import;
 pub mod json;
-mod private_file;
 pub mod profile;
 pub mod toml;
-
-pub use private_file::write_private_file;
 
 use std::fmt;
 use std::io::Read;
@@ -36,15 +35,6 @@ impl Format {
             Some(Format::Env)
         } else {
             None
-        }
-    }
-
-    pub fn parse_name(name: &str) -> Option<Format> {
-        match name.to_ascii_lowercase().as_str() {
-            "env" | "dotenv" | ".env" => Some(Format::Env),
-            "toml" => Some(Format::Toml),
-            "json" => Some(Format::Json),
-            _ => None,
         }
     }
 
@@ -225,7 +215,7 @@ pub fn read_limited(reader: impl Read) -> std::io::Result<zeroize::Zeroizing<Vec
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(std::io::Error::new(
             std::io::ErrorKind::FileTooLarge,
-            "it is larger than 64 MiB, which is not a secrets file",
+            format!("it is larger than {} MiB, which is not a secrets file", MAX_FILE_BYTES / (1024 * 1024)),
         ));
     }
     Ok(bytes)

@@ -10,7 +10,7 @@ use super::{Command, REVEAL_SECONDS, Session};
 use crate::interchange::{self, Format};
 use crate::vault::secret::check_description;
 use crate::vault::{
-    Error, NewSecret, SecretId, SecretMeta, SecretName, SecretUpdate, SecretValue, Timestamp, Vault, VersionInfo,
+    Error, NewSecret, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue, Timestamp, Vault, VersionInfo,
 };
 
 const DIALOG_WIDTH: f32 = 520.0;
@@ -590,23 +590,12 @@ impl Session {
         let original = form.original.clone()?;
         let vault = self.vault.as_mut()?;
         let result = (|| -> Result<SecretMeta, Error> {
-            let name = SecretName::parse(&form.name)?;
-            // Check everything before the first write, so a rejected value does not leave a
-            // half-applied edit.
-            check_description(&form.description)?;
-            let value = (!form.value.is_empty()).then(|| SecretValue::new(form.value.as_str()));
-            if let Some(v) = &value {
-                v.check()?;
-            }
-            let mut meta = original.clone();
-            if name != original.name {
-                meta = vault.rename(original.id, name)?;
-            }
-            let description = (form.description != original.description).then(|| form.description.clone());
-            if description.is_some() || value.is_some() {
-                meta = vault.update(original.id, SecretUpdate { description, value })?.meta;
-            }
-            Ok(meta)
+            let edit = SecretEdit {
+                name: Some(SecretName::parse(&form.name)?),
+                description: Some(form.description.clone()),
+                value: SecretEdit::typed_value(SecretValue::new(form.value.as_str())),
+            };
+            Ok(vault.edit(original.id, edit)?.meta)
         })();
         match result {
             Ok(meta) => {

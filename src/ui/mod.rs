@@ -25,8 +25,8 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 use crate::clipboard::{Clipboard, ClipboardGuard, SystemClipboard};
 use crate::interchange::Format;
 use crate::vault::{
-    BackupInfo, Clock, ConflictPolicy, Error, ImportPlan, ImportReport, KdfParams, Listing, Passphrase, Restored,
-    SecretId, SecretMeta, SystemClock, Timestamp, TrashedSecret, Vault,
+    BackupInfo, Clock, ConflictPolicy, Error, ImportReport, KdfParams, Listing, Passphrase, Restored, SecretId,
+    SecretMeta, SystemClock, Timestamp, TrashedSecret, Vault,
 };
 
 pub use prefs::Prefs;
@@ -212,7 +212,7 @@ enum JobDone {
     /// A passphrase change (or strengthening) finished; the vault comes back either way.
     PassphraseChanged { vault: Vault, result: Result<(), Error>, change: KeyChange },
     /// A file was read and planned for import; the vault comes back either way.
-    ImportPlanned { vault: Vault, path: PathBuf, result: Result<ImportPlan, String> },
+    ImportPlanned { vault: Vault, path: PathBuf, result: Result<crate::interchange::import::PreparedImport, String> },
     /// An import was written (one transaction), with the new listing.
     Imported { vault: Vault, path: PathBuf, result: Result<(ImportReport, transfer::Relisted), String> },
     /// An export was written.
@@ -438,9 +438,13 @@ impl App {
                     if let Screen::Unlocked(session) = &mut self.screen {
                         session.vault = Some(vault);
                         match result {
-                            Ok(plan) => {
-                                session.dialog =
-                                    Some(Dialog::Import(transfer::ImportReview { path, plan, error: None }));
+                            Ok(prepared) => {
+                                session.dialog = Some(Dialog::Import(transfer::ImportReview {
+                                    path,
+                                    plan: prepared.plan,
+                                    findings: prepared.findings,
+                                    error: None,
+                                }));
                             }
                             Err(message) => session.transfer.error = Some(message),
                         }
@@ -684,7 +688,7 @@ impl App {
         let kdf = self.kdf_override;
         let clock = self.clock.clone();
         self.jobs.spawn(ctx, "Deriving your key…", move || {
-            let kdf = kdf.unwrap_or_else(|| Vault::calibrate_kdf(Duration::from_secs(1)));
+            let kdf = kdf.unwrap_or_else(Vault::calibrate_kdf);
             JobDone::Opened(
                 Vault::create_with_clock(&path, &passphrase, kdf, clock)
                     .and_then(|vault| vault.list().map(|listing| (vault, listing))),
@@ -971,7 +975,7 @@ impl App {
                 let kdf = self.kdf_override;
                 if let Some(mut vault) = session.vault.take() {
                     self.jobs.spawn(ctx, "Strengthening key derivation…", move || {
-                        let kdf = kdf.unwrap_or_else(|| Vault::calibrate_kdf(Duration::from_secs(1)));
+                        let kdf = kdf.unwrap_or_else(Vault::calibrate_kdf);
                         let result = vault
                             .verify_passphrase(&passphrase)
                             .and_then(|()| vault.change_passphrase(&passphrase, Some(kdf)));

@@ -44,15 +44,13 @@ impl Prefs {
         prefs
     }
 
-    /// Writes preferences atomically (a temporary file renamed over the old one).
+    /// Writes preferences atomically, readable by the user only.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::fs::create_private_dir(dir)?;
         }
-        let tmp = path.with_extension("json.tmp");
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(&tmp, json)?;
-        std::fs::rename(&tmp, path)
+        crate::fs::write_private_file(path, &json, true)
     }
 }
 

@@ -9,7 +9,9 @@ use egui::{Align, Color32, Layout, RichText, Ui};
 
 use super::Command;
 use super::style::{self, weak};
-use crate::interchange::{self, Format, ParseOptions};
+use crate::interchange::export::{self, ExportError};
+use crate::interchange::import::{ImportError, ImportFile, ImportFileError, PreparedImport, Source};
+use crate::interchange::{Finding, Format, ParseOptions};
 use crate::vault::{ConflictPolicy, ImportPlan, ImportReport, PlanAction, SecretMeta, Vault};
 
 /// The Import and export section's fields.
@@ -201,59 +203,34 @@ pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, comm
 }
 
 /// Reads, parses and plans an import (on a worker thread: big files, many decrypts).
-pub(crate) fn plan(vault: &Vault, path: &Path, format: Option<Format>, flatten: bool) -> Result<ImportPlan, String> {
-    let shown = path.display();
-    let format = match format.or_else(|| Format::from_path(path)) {
-        Some(format) => format,
-        None => {
-            return Err(format!(
-                "Cannot tell the format of {shown} from its name; choose .env, TOML or JSON under Format."
-            ));
-        }
-    };
-    if path.is_dir() {
-        return Err(format!("{shown} is a folder, not a file."));
-    }
-    let bytes = std::fs::File::open(path)
-        .and_then(interchange::read_limited)
-        .map_err(|e| format!("Cannot read {shown}: {}.", io_reason(&e)))?;
-    let parsed = interchange::parse(format, &bytes, ParseOptions { flatten })
-        .map_err(|e| format!("Cannot import {shown}: {e}."))?;
-    vault.plan_import(parsed, ConflictPolicy::Fail).map_err(|e| e.to_string())
+pub(crate) fn plan(
+    vault: &Vault,
+    path: &Path,
+    format: Option<Format>,
+    flatten: bool,
+) -> Result<PreparedImport, String> {
+    ImportFile::read_and_plan(vault, Source::File(path), format, ParseOptions { flatten }, ConflictPolicy::Fail)
+        .map_err(|e| match e {
+            ImportError::File(e @ ImportFileError::UnknownFormat { .. }) => {
+                format!("{}; choose .env, TOML or JSON under Format.", style::capitalized(&e.to_string()))
+            }
+            e => format!("{}.", style::capitalized(&e.to_string())),
+        })
 }
 
 /// Writes every secret to `path` (on a worker thread). Returns how many were written.
 pub(crate) fn export(vault: &Vault, path: &Path, format: Format, overwrite: bool) -> Result<usize, String> {
-    let entries = vault.export_entries(None).map_err(|e| e.to_string())?;
-    let pairs: Vec<(&str, &crate::vault::SecretValue)> = entries.iter().map(|(n, v)| (n.as_str(), v)).collect();
-    interchange::check_writable(format, &pairs).map_err(|e| format!("{e}."))?;
-    let text = interchange::write(format, &pairs);
-    interchange::write_private_file(path, text.as_bytes(), overwrite).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            format!("{} already exists; tick “Replace it” to overwrite it.", path.display())
-        } else {
-            format!("Cannot write {}: {}.", path.display(), io_reason(&e))
-        }
-    })?;
-    Ok(entries.len())
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or folder".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => {
-            let text = e.to_string();
-            let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
-            text.to_lowercase()
-        }
-    }
+    export::to_file(vault, path, format, None, overwrite).map_err(|e| match e {
+        ExportError::Exists { .. } => format!("{e}; tick “Replace it” to overwrite it."),
+        e => format!("{}.", style::capitalized(&e.to_string())),
+    })
 }
 
 /// The import review dialog's state.
 pub(crate) struct ImportReview {
     pub path: PathBuf,
     pub plan: ImportPlan,
+    pub findings: Vec<Finding>,
     pub error: Option<String>,
 }
 
@@ -360,10 +337,10 @@ pub(crate) fn import_dialog(ui: &mut Ui, review: &mut ImportReview, commands: &m
             ui.label(weak("The file holds no entries."));
         }
     });
-    if !review.plan.findings.is_empty() {
+    if !review.findings.is_empty() {
         ui.add_space(4.0);
         ui.label(RichText::new("Notes about the file").strong().small());
-        for finding in &review.plan.findings {
+        for finding in &review.findings {
             ui.label(weak(format!("• {finding}")).small());
         }
     }

@@ -18,9 +18,11 @@ use std::time::{Duration, Instant};
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
+use std::sync::Arc;
+
 use super::error::{Error, Result};
-use super::secret::Timestamp;
-use super::store;
+use super::secret::{Clock, SystemClock, Timestamp};
+use super::{Passphrase, Vault, crypto, store};
 
 /// How many backups are kept unless the user says otherwise.
 pub const DEFAULT_KEEP: usize = 5;
@@ -278,7 +280,7 @@ pub(crate) fn create_unpruned(
             let final_path = dir.join(&name);
             match std::fs::hard_link(&temp, &final_path) {
                 Ok(()) => {
-                    sync_dir(&dir);
+                    crate::fs::sync_dir(&dir);
                     let bytes = std::fs::metadata(&final_path).map(|m| m.len()).unwrap_or(0);
                     return Ok(BackupInfo { path: final_path, created: now, reason, bytes, seq });
                 }
@@ -366,15 +368,6 @@ fn remove_stale_partials(dir: &Path) {
     }
 }
 
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
 /// `2026-11-23T10-15-00.123Z`: sortable, and legal in file names everywhere.
 pub(crate) fn file_time(t: Timestamp) -> String {
     let Ok(dt) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1_000_000) else {
@@ -420,6 +413,113 @@ fn parse_name(name: &str) -> Option<(Timestamp, BackupReason, u32)> {
             .ok()?;
     let ms = date.with_time(clock).assume_utc().unix_timestamp_nanos() / 1_000_000;
     Some((Timestamp(i64::try_from(ms).ok()?), reason, seq))
+}
+
+/// A vault put back to a backup's state by [`Vault::restore_backup`].
+#[derive(Debug)]
+pub struct Restored {
+    /// The restored vault, unlocked.
+    pub vault: Vault,
+    /// The backup of the state it replaced (`None` if backups are off or there was no vault).
+    pub previous: Option<BackupInfo>,
+    /// Where a vault file too damaged to open was moved.
+    pub moved_aside: Option<PathBuf>,
+}
+
+impl Vault {
+    /// Backs the vault up before an operation that cannot be undone. A failure stops that
+    /// operation, with [`Error::BackupFailed`] saying why.
+    pub(super) fn backup_before(&self, reason: BackupReason) -> Result<()> {
+        if self.salvage {
+            return Err(Error::SalvageReadOnly);
+        }
+        create(&self.conn, &self.path, reason, self.clock.now()).map(|_| ()).map_err(|e| e.backup_failed(reason))
+    }
+
+    /// Makes a backup now. `Ok(None)`: backups are turned off (see [`set_keep`]).
+    pub fn backup_now(&self) -> Result<Option<BackupInfo>> {
+        if self.salvage {
+            return Err(Error::SalvageReadOnly);
+        }
+        create(&self.conn, &self.path, BackupReason::Manual, self.clock.now())
+    }
+
+    /// Puts the vault at `vault_path` back to the state saved in `backup_path`, and returns it
+    /// unlocked. `passphrase` is the backup's: the one the vault had when the backup was made.
+    ///
+    /// The backup is checked first (it must unlock, pass its integrity check, and belong to this
+    /// vault); the current state is then backed up ([`BackupReason::Restore`]), so a restore can
+    /// itself be undone; then the backup is copied in through SQLite's backup API, in one
+    /// transaction that other processes using the vault see at once. A vault file that is
+    /// missing is created; one too damaged to open is moved aside to `<vault>.damaged-<time>`.
+    pub fn restore_backup(vault_path: &Path, backup_path: &Path, passphrase: &Passphrase) -> Result<Restored> {
+        Self::restore_backup_with_clock(vault_path, backup_path, passphrase, Arc::new(SystemClock))
+    }
+
+    pub fn restore_backup_with_clock(
+        vault_path: &Path,
+        backup_path: &Path,
+        passphrase: &Passphrase,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Restored> {
+        crypto::with_stack_scrubbed(|| {
+            let source = Vault::unlock_for_salvage(backup_path, passphrase)?;
+            source.verify_record_set()?;
+            let (mut previous, mut moved_aside) = (None, None);
+            match store::open(vault_path).and_then(|conn| Ok((store::read_header(&conn)?, conn))) {
+                Ok((current, mut dest)) => {
+                    if current.vault_id != source.header.vault_id {
+                        return Err(Error::BackupOfAnotherVault);
+                    }
+                    previous = create_unpruned(&dest, vault_path, BackupReason::Restore, clock.now())
+                        .map_err(|e| e.backup_failed(BackupReason::Restore))?;
+                    // Into the live file, in one transaction: another process using the vault
+                    // sees the restored state at once (a file renamed into place, it would not).
+                    copy_into(&source.conn, &mut dest)?;
+                    store::checkpoint(&dest);
+                }
+                // No vault, or one too damaged to open: build the restored file beside it, then
+                // put it in place with a rename, so that a crash or a full disk midway leaves
+                // the damaged file where it was.
+                Err(e @ Error::NoVault { .. })
+                | Err(e @ (Error::NotAVault { .. } | Error::CorruptFile { .. } | Error::CorruptHeader { .. })) => {
+                    let temp = store::sidecar(vault_path, &format!(".restoring-{}", std::process::id()));
+                    store::remove_with_sidecars(&temp);
+                    let built = (|| {
+                        let mut dest = store::create_empty(&temp)?;
+                        copy_into(&source.conn, &mut dest)?;
+                        store::checkpoint(&dest);
+                        dest.close().map_err(|(_, e)| Error::from(e))?;
+                        store::sync_file(&temp)
+                    })();
+                    if let Err(e) = built {
+                        store::remove_with_sidecars(&temp);
+                        return Err(e);
+                    }
+                    if !matches!(e, Error::NoVault { .. }) {
+                        let suffix = format!("damaged-{}", file_time(clock.now()));
+                        moved_aside = Some(store::move_aside(vault_path, &suffix)?);
+                    }
+                    std::fs::rename(&temp, vault_path).map_err(|e| {
+                        Error::io(format!("cannot put the restored vault at {}", vault_path.display()), e)
+                    })?;
+                }
+                Err(e) => return Err(e),
+            }
+            // Done: the vault file holds the backup. Only now may the oldest backup go (even the
+            // one just restored), and never the one of the state it replaced.
+            let Vault { header, keys, conn: source_conn, .. } = source;
+            drop(source_conn);
+            let keep = keep(vault_path);
+            if keep > 0 {
+                prune(vault_path, keep, previous.as_ref().map(|b| b.path.as_path()));
+            }
+            let conn = store::open(vault_path)?;
+            let vault = Vault { path: vault_path.to_owned(), conn, header, keys, clock, salvage: false, warning: None };
+            vault.verify_record_set()?;
+            Ok(Restored { vault, previous, moved_aside })
+        })
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("there is no vault at {path}; create one with `tresor init`")]
+    #[error("there is no vault at {path}")]
     NoVault { path: PathBuf },
 
     #[error("a file already exists at {path}; refusing to overwrite it")]
@@ -80,6 +80,9 @@ pub enum Error {
     #[error("that secret is not in the trash")]
     NotInTrash,
 
+    #[error("no secret named {name} in the trash")]
+    NotFoundInTrash { name: String },
+
     #[error("this vault was opened for salvage after failing its integrity check; it is read-only")]
     SalvageReadOnly,
 
@@ -89,7 +92,7 @@ pub enum Error {
     #[error("the disk is full; nothing was changed")]
     DiskFull,
 
-    #[error("the vault is busy: another Tresor process has held it for more than 10 seconds; try again")]
+    #[error("the vault is busy: another Tresor process has held it for more than {} seconds; try again", super::store::BUSY_TIMEOUT.as_secs())]
     Busy,
 
     #[error("could not back up the vault {occasion} ({detail}); nothing was changed")]

@@ -1,21 +1,42 @@
-//! Importing a parsed file, in two steps: [`Vault::plan_import`] says what would happen to every
-//! entry (add, update, same, conflict, or skip with the reason) without writing anything, and
+//! Importing entries, in two steps: [`Vault::plan_import`] says what would happen to every entry
+//! (add, update, same, conflict, or skip with the reason) without writing anything, and
 //! [`Vault::apply_import`] writes the plan in one transaction: all of it, or nothing.
 //!
 //! The rules live here once; the command line and the app only show the plan and pass it back.
-//! Nothing in a file is dropped silently: every entry becomes a [`PlanItem`], every finding that
-//! names a key (nested table, `null`, a key without a value) becomes a skipped item, and the rest
-//! (duplicates, unparsable lines, `${…}` kept literally) stay as [`ImportPlan::findings`].
-//! No text produced here ever contains a value.
+//! Entries come in as plain data ([`ImportEntry`]): the vault knows no file format (reading and
+//! parsing files is `interchange`'s job). Nothing is dropped silently: every entry becomes a
+//! [`PlanItem`], including keys that hold no usable value (a nested table, `null`, a key without
+//! a value), which become skipped items. No text produced here ever contains a value.
 
 use std::fmt;
 
 use super::records::SecretRow;
 use super::secret::{MAX_VALUE_BYTES, suggest_name};
-use super::{
-    Error, NewSecret, Result, SecretId, SecretName, SecretUpdate, SecretValue, ValueError, ValueWarning, Vault,
-};
-use crate::interchange::{Finding, Parsed};
+use super::{Error, NewSecret, Result, SecretEdit, SecretId, SecretName, SecretValue, ValueError, ValueWarning, Vault};
+
+/// One key of a file to import, as plain data.
+#[derive(Debug, Clone)]
+pub struct ImportEntry {
+    /// The key as written in the file, not yet a valid name.
+    pub key: String,
+    /// The line it starts on, where the format tracks lines.
+    pub line: Option<usize>,
+    pub content: EntryContent,
+}
+
+/// What a key of a file to import holds.
+#[derive(Debug, Clone)]
+pub enum EntryContent {
+    Value(SecretValue),
+    /// A table, object or array (`kind` says which): not a secret.
+    Nested {
+        kind: &'static str,
+    },
+    /// A JSON `null`.
+    Null,
+    /// A `.env` line with a key but no `=`.
+    NoValue,
+}
 
 /// What to do with an entry whose name already exists in the vault with a different value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,16 +48,6 @@ pub enum ConflictPolicy {
     /// Refuse the whole import while any such entry exists.
     #[default]
     Fail,
-}
-
-impl ConflictPolicy {
-    pub fn name(self) -> &'static str {
-        match self {
-            ConflictPolicy::Skip => "skip",
-            ConflictPolicy::Overwrite => "overwrite",
-            ConflictPolicy::Fail => "fail",
-        }
-    }
 }
 
 /// What importing one entry will do.
@@ -225,12 +236,8 @@ impl fmt::Display for PlanCounts {
 /// [`Vault::apply_import`].
 #[derive(Debug, Clone)]
 pub struct ImportPlan {
-    /// One item per entry of the file and per nested or empty key, in file order where the
-    /// format has lines.
+    /// One item per entry, in file order where the format has lines.
     pub items: Vec<PlanItem>,
-    /// Notes about the file that are not entries: keys set twice (the last wins), lines that are
-    /// not `KEY=value`, `${…}` kept literally.
-    pub findings: Vec<Finding>,
     policy: ConflictPolicy,
     vault_id: [u8; 16],
 }
@@ -310,15 +317,35 @@ fn shown_key(key: &str) -> String {
 }
 
 impl Vault {
-    /// Works out what importing `parsed` would do, without writing anything. Reads each named
+    /// Works out what importing `entries` would do, without writing anything. Reads each named
     /// secret's current value to tell `update` from `same`.
-    pub fn plan_import(&self, parsed: Parsed, policy: ConflictPolicy) -> Result<ImportPlan> {
-        self.read(|snapshot| self.plan_in(snapshot, parsed, policy))
+    pub fn plan_import(&self, entries: Vec<ImportEntry>, policy: ConflictPolicy) -> Result<ImportPlan> {
+        self.read(|snapshot| self.plan_in(snapshot, entries, policy))
     }
 
-    fn plan_in(&self, snapshot: &rusqlite::Connection, parsed: Parsed, policy: ConflictPolicy) -> Result<ImportPlan> {
-        let mut items = Vec::with_capacity(parsed.entries.len());
-        for entry in parsed.entries {
+    fn plan_in(
+        &self,
+        snapshot: &rusqlite::Connection,
+        entries: Vec<ImportEntry>,
+        policy: ConflictPolicy,
+    ) -> Result<ImportPlan> {
+        let mut items = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let value = match entry.content {
+                EntryContent::Value(value) => value,
+                EntryContent::Nested { kind } => {
+                    items.push(PlanItem::skipped(entry.key, entry.line, SkipReason::Nested { kind }));
+                    continue;
+                }
+                EntryContent::Null => {
+                    items.push(PlanItem::skipped(entry.key, entry.line, SkipReason::Null));
+                    continue;
+                }
+                EntryContent::NoValue => {
+                    items.push(PlanItem::skipped(entry.key, entry.line, SkipReason::NoValue));
+                    continue;
+                }
+            };
             let name = match SecretName::parse(&entry.key) {
                 Ok(name) => name,
                 Err(_) => {
@@ -327,7 +354,7 @@ impl Vault {
                     continue;
                 }
             };
-            let warnings = match entry.value.check() {
+            let warnings = match value.check() {
                 Ok(warnings) => warnings,
                 Err(e) => {
                     let reason = match e {
@@ -340,11 +367,11 @@ impl Vault {
                     continue;
                 }
             };
-            let existing = match super::live_id_by_index(snapshot, &self.keys.name_index(name.as_str()))? {
+            let existing = match super::records::live_id_by_index(snapshot, &self.keys.name_index(name.as_str()))? {
                 None => None,
                 Some(id) => {
                     let row = self.live_row(snapshot, id)?;
-                    let same_value = self.records().value(&row)? == entry.value;
+                    let same_value = self.records().value(&row)? == value;
                     Some(Existing { id, revision: row.revision, version: row.version, same_value })
                 }
             };
@@ -354,31 +381,22 @@ impl Vault {
                 line: entry.line,
                 action: PlanAction::Add,
                 warnings,
-                value: Some(entry.value),
+                value: Some(value),
                 existing,
             };
             item.apply_policy(policy);
             items.push(item);
         }
-        let mut findings = Vec::new();
-        for finding in parsed.findings {
-            match finding {
-                Finding::Nested { key, kind } => items.push(PlanItem::skipped(key, None, SkipReason::Nested { kind })),
-                Finding::Null { key } => items.push(PlanItem::skipped(key, None, SkipReason::Null)),
-                Finding::NoValue { key, line } => items.push(PlanItem::skipped(key, Some(line), SkipReason::NoValue)),
-                other => findings.push(other),
-            }
-        }
         // File order where there are lines; entries without one keep their order, after them.
         items.sort_by_key(|item| item.line.unwrap_or(usize::MAX));
-        Ok(ImportPlan { items, findings, policy, vault_id: self.header.vault_id })
+        Ok(ImportPlan { items, policy, vault_id: self.header.vault_id })
     }
 
     /// Writes `plan` in one transaction: every add and update, or nothing. Refuses a plan with
     /// conflicts under [`ConflictPolicy::Fail`] ([`Error::ImportConflicts`]), and a plan the
     /// vault has moved past since it was made — a name added meanwhile, a secret changed or
     /// deleted meanwhile ([`Error::ImportOutdated`]) — so that nothing is clobbered unseen.
-    /// Updates go through the same path as [`Vault::update`]: version + 1, old value to history.
+    /// Updates go through the same path as [`Vault::edit`]: version + 1, old value to history.
     pub fn apply_import(&mut self, plan: ImportPlan) -> Result<ImportReport> {
         if plan.vault_id != self.header.vault_id {
             return Err(Error::PlanForAnotherVault);
@@ -412,8 +430,8 @@ impl Vault {
                         if !unchanged_since_plan(existing)? {
                             return Err(outdated());
                         }
-                        let update = SecretUpdate { description: None, value: Some(value.clone()) };
-                        vault.update_secret(tx, mac, existing.id, &update, now)?;
+                        let edit = SecretEdit { value: Some(value.clone()), ..SecretEdit::default() };
+                        vault.edit_secret(tx, mac, existing.id, &edit, now)?;
                         report.updated += 1;
                     }
                     (PlanAction::Same, _, _, Some(existing)) => {

@@ -3,7 +3,6 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::RowState;
 use super::crypto::VaultKeys;
 use super::error::{Error, Result};
 use super::secret::{SecretId, SecretMeta, SecretName, SecretValue, Timestamp};
@@ -82,10 +81,43 @@ impl SecretRow {
     }
 
     pub fn all(conn: &Connection) -> Result<Vec<SecretRow>> {
-        let sql = format!("SELECT {} FROM secrets", Self::COLUMNS);
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map([], Self::from_row)?.collect::<rusqlite::Result<_>>()?;
+        Self::select(conn, "", [])
+    }
+
+    /// Live secrets, in no particular order.
+    pub fn live(conn: &Connection) -> Result<Vec<SecretRow>> {
+        Self::select(conn, "WHERE deleted IS NULL", [])
+    }
+
+    /// Trashed secrets, most recently deleted first.
+    pub fn trashed(conn: &Connection) -> Result<Vec<SecretRow>> {
+        Self::select(conn, "WHERE deleted IS NOT NULL ORDER BY deleted DESC", [])
+    }
+
+    /// Trashed secrets whose name has blind index `index`, most recently deleted first.
+    pub fn trashed_by_index(conn: &Connection, index: &[u8; 32]) -> Result<Vec<SecretRow>> {
+        Self::select(conn, "WHERE name_index = ?1 AND deleted IS NOT NULL ORDER BY deleted DESC", [index.as_slice()])
+    }
+
+    /// Whether any secret was trashed before `cutoff` (milliseconds).
+    pub fn any_trashed_before(conn: &Connection, cutoff: i64) -> Result<bool> {
+        Ok(conn
+            .query_row("SELECT 1 FROM secrets WHERE deleted IS NOT NULL AND deleted < ?1 LIMIT 1", [cutoff], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn select(conn: &Connection, filter: &str, params: impl rusqlite::Params) -> Result<Vec<SecretRow>> {
+        let sql = format!("SELECT {} FROM secrets {filter}", Self::COLUMNS);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params, Self::from_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+
+    /// Deletes the row (its history must be gone first).
+    pub fn delete(&self, conn: &Connection) -> Result<()> {
+        conn.execute("DELETE FROM secrets WHERE id = ?1", [self.id.as_bytes().as_slice()])?;
+        Ok(())
     }
 
     pub fn insert(&self, conn: &Connection) -> Result<()> {
@@ -128,6 +160,24 @@ impl SecretRow {
             self.value
         ])?;
         Ok(())
+    }
+}
+
+/// How many rows of each kind the file holds (what `tresor info` shows without a passphrase).
+pub(crate) struct RowCounts {
+    pub live: u64,
+    pub trashed: u64,
+    pub history: u64,
+}
+
+impl RowCounts {
+    pub fn read(conn: &Connection) -> Result<RowCounts> {
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64);
+        Ok(RowCounts {
+            live: count("SELECT count(*) FROM secrets WHERE deleted IS NULL")?,
+            trashed: count("SELECT count(*) FROM secrets WHERE deleted IS NOT NULL")?,
+            history: count("SELECT count(*) FROM history")?,
+        })
     }
 }
 
@@ -386,4 +436,24 @@ fn aad(parts: &[&[u8]]) -> Vec<u8> {
         out.extend_from_slice(part);
     }
     out
+}
+
+/// Plaintext bookkeeping of a secret row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowState {
+    pub revision: i64,
+    pub version: u32,
+    pub created: i64,
+    pub modified: i64,
+    pub value_set: i64,
+    pub deleted: Option<i64>,
+}
+
+pub(super) fn live_id_by_index(conn: &Connection, index: &[u8; 32]) -> Result<Option<SecretId>> {
+    Ok(conn
+        .query_row("SELECT id FROM secrets WHERE name_index = ?1 AND deleted IS NULL", [index.as_slice()], |r| {
+            r.get::<_, Vec<u8>>(0)
+        })
+        .optional()?
+        .and_then(|id| id.try_into().ok().map(SecretId)))
 }

@@ -42,7 +42,6 @@
 //! is opened with `locking_mode=EXCLUSIVE` instead (no -shm; other processes wait meanwhile), so
 //! that it still reads.
 
-use std::fs::OpenOptions;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -58,7 +57,9 @@ use super::secret::Timestamp;
 pub const FORMAT_VERSION: i64 = 1;
 
 /// How long a writer waits for another process's transaction before giving up.
-pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a write waits for another process that holds the vault before giving up with
+/// [`Error::Busy`](super::Error::Busy).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 const SCHEMA_V1: &str = "
 CREATE TABLE vault_header (
@@ -186,23 +187,12 @@ pub fn create(path: &Path, header: &Header) -> Result<Connection> {
 
 /// Creates `dir` (and its parents) 0700 on Unix when it does not exist yet.
 pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
-    if dir.exists() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|e| Error::io(format!("cannot create the folder {}", dir.display()), e))
+    crate::fs::create_private_dir(dir).map_err(|e| Error::io(format!("cannot create the folder {}", dir.display()), e))
 }
 
 /// Creates a new empty file, 0600 on Unix. Fails with [`Error::AlreadyExists`] if there is one.
 pub(crate) fn create_private_file(path: &Path) -> Result<std::fs::File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path).map_err(|e| {
+    crate::fs::create_private_file(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Error::AlreadyExists { path: path.to_owned() }
         } else {
@@ -237,9 +227,7 @@ pub(crate) fn move_aside(path: &Path, suffix: &str) -> Result<PathBuf> {
 
 /// Flushes a file's contents to the disk.
 pub(crate) fn sync_file(path: &Path) -> Result<()> {
-    std::fs::File::open(path)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+    crate::fs::sync_file(path).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }
 
 pub(crate) fn remove_with_sidecars(path: &Path) {
@@ -433,6 +421,11 @@ pub fn write_header(tx: &rusqlite::Transaction<'_>, header: &Header) -> Result<(
         ],
     )?;
     Ok(())
+}
+
+/// The id of the key the file's records are sealed under (changes when the key is rotated).
+pub fn read_key_id(conn: &Connection) -> Result<Vec<u8>> {
+    Ok(conn.query_row("SELECT key_id FROM vault_header WHERE id = 1", [], |r| r.get(0))?)
 }
 
 pub fn read_record_set_mac(conn: &Connection) -> Result<[u8; 32]> {

@@ -1,5 +1,8 @@
-//! Writing a file that holds plaintext secrets: readable by its owner only from the first byte,
-//! durable once the call returns, and never half-written.
+//! Private folders and files, the one place that creates them: the vault, its backups, exports
+//! and the app's preferences all go through here. Folders are made 0700 and files 0600 from the
+//! first byte (never widened after the fact, so no other user can open them in between); new
+//! files are opened without following a symlink planted at their path; a replaced file is never
+//! half-written (temporary file, fsync, rename, fsync of the folder).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -50,19 +53,45 @@ pub fn write_private_file(path: &Path, bytes: &[u8], overwrite: bool) -> io::Res
     result
 }
 
+/// Creates `dir` (and its parents) 0700 on Unix when it does not exist yet.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates a new, empty file, 0600 on Unix; an existing file (or a symlink) at `path` is an
+/// [`io::ErrorKind::AlreadyExists`] error.
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    private_options().open(path)
+}
+
 fn private_options() -> OpenOptions {
     let mut options = OpenOptions::new();
+    // `create_new` is O_CREAT|O_EXCL, which never follows a symlink at the path.
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options
 }
 
+/// Flushes a file's contents to the disk.
+pub fn sync_file(path: &Path) -> io::Result<()> {
+    File::open(path).and_then(|f| f.sync_all())
+}
+
 /// A new, empty 0600 file next to the target, with a random name that no one else uses.
 fn create_temp(dir: &Path, file_name: &str) -> io::Result<(PathBuf, File)> {
     let mut last_error = None;
     for _ in 0..16 {
-        let suffix: String = crate::vault::crypto::random_bytes::<6>().iter().map(|b| format!("{b:02x}")).collect();
+        let mut random = [0u8; 6];
+        getrandom::fill(&mut random).map_err(|e| io::Error::other(e.to_string()))?;
+        let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
         let temp = dir.join(format!(".{file_name}.{suffix}.tmp"));
         match private_options().open(&temp) {
             Ok(file) => return Ok((temp, file)),
@@ -84,14 +113,27 @@ fn write_in_place(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Makes the new directory entry durable too (best effort: not every platform can).
-fn sync_dir(dir: &Path) {
+/// Makes new directory entries durable too (best effort: not every platform can).
+pub fn sync_dir(dir: &Path) {
     #[cfg(unix)]
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
     #[cfg(not(unix))]
     let _ = dir;
+}
+
+/// An I/O error as a short, lower-case reason for a message ("no such file or folder").
+pub fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or folder".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
+            text.to_lowercase()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,66 @@
+//! The export pipeline both front ends use: the vault's entries, checked for the format, written
+//! as text, and, when asked, to a private file (see [`crate::fs::write_private_file`]).
+
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use super::{Format, WriteError};
+use crate::vault::{SecretName, SecretValue, Vault};
+
+/// The text of an export and how many secrets it holds. The text holds plaintext values.
+pub struct Exported {
+    pub text: Zeroizing<String>,
+    pub count: usize,
+}
+
+impl std::fmt::Debug for Exported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exported").field("text", &"[redacted]").field("count", &self.count).finish()
+    }
+}
+
+/// Why an export did not happen. Messages say what happened; each front end adds its advice.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Vault(#[from] crate::vault::Error),
+    #[error(transparent)]
+    CannotHold(#[from] WriteError),
+    #[error("{} already exists", path.display())]
+    Exists { path: PathBuf },
+    #[error("cannot write {}: {}; nothing was written", path.display(), crate::fs::io_reason(source))]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// Every live secret (or those named in `only`, in that order) as the text of a `format` file.
+/// Fails, writing nothing, when the format cannot hold a value exactly.
+pub fn render(vault: &Vault, format: Format, only: Option<&[SecretName]>) -> Result<Exported, ExportError> {
+    let entries = vault.export_entries(only)?;
+    let pairs: Vec<(&str, &SecretValue)> = entries.iter().map(|(n, v)| (n.as_str(), v)).collect();
+    super::check_writable(format, &pairs)?;
+    Ok(Exported { text: super::write(format, &pairs), count: entries.len() })
+}
+
+/// [`render`], written to a new private file at `path` (replacing one only with `overwrite`).
+/// Returns how many secrets were written.
+pub fn to_file(
+    vault: &Vault,
+    path: &Path,
+    format: Format,
+    only: Option<&[SecretName]>,
+    overwrite: bool,
+) -> Result<usize, ExportError> {
+    if !overwrite && path.symlink_metadata().is_ok() {
+        return Err(ExportError::Exists { path: path.to_owned() });
+    }
+    let exported = render(vault, format, only)?;
+    crate::fs::write_private_file(path, exported.text.as_bytes(), overwrite).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            ExportError::Exists { path: path.to_owned() }
+        } else {
+            ExportError::Write { path: path.to_owned(), source }
+        }
+    })?;
+    Ok(exported.count)
+}

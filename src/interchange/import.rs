@@ -1,0 +1,153 @@
+//! The import pipeline both front ends use: read a file or stdin (bounded), parse it, and hand its
+//! entries to the vault's import plan. The command line reads and parses before it asks for the
+//! passphrase (a bad file needs no unlocking), so the steps are two calls: [`ImportFile::read`],
+//! then [`ImportFile::plan`].
+
+use std::path::Path;
+
+use super::{Finding, Format, ParseError, ParseOptions, Parsed};
+use crate::vault::{ConflictPolicy, EntryContent, ImportEntry, ImportPlan, Vault};
+
+/// Where an import reads from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    File(&'a Path),
+    Stdin,
+}
+
+impl Source<'_> {
+    /// How messages name it.
+    pub fn shown(&self) -> String {
+        match self {
+            Source::File(path) => path.display().to_string(),
+            Source::Stdin => "stdin".to_owned(),
+        }
+    }
+}
+
+/// A file read and parsed, not yet planned against a vault. Holds values (wiped when dropped).
+#[derive(Debug)]
+pub struct ImportFile {
+    /// How messages name the source.
+    pub shown: String,
+    entries: Vec<ImportEntry>,
+    findings: Vec<Finding>,
+}
+
+/// What importing a file will do: the vault's plan, plus the notes about the file that are not
+/// entries (keys set twice, lines that are not `KEY=value`, `${…}` kept literally).
+#[derive(Debug)]
+pub struct PreparedImport {
+    pub shown: String,
+    pub plan: ImportPlan,
+    pub findings: Vec<Finding>,
+}
+
+/// Why a file could not be read as secrets. Messages never quote the file's content, and say
+/// what happened, not what to do: each front end adds its own advice.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFileError {
+    #[error("cannot tell the format of {shown} from its name")]
+    UnknownFormat { shown: String },
+    #[error("{shown} is a folder, not a file")]
+    Folder { shown: String },
+    #[error("cannot read {shown}: {}", crate::fs::io_reason(source))]
+    Read { shown: String, source: std::io::Error },
+    #[error("cannot import {shown}: {source}")]
+    Parse { shown: String, source: ParseError },
+}
+
+impl ImportFile {
+    /// Reads `source` (at most [`super::MAX_FILE_BYTES`]) and parses it as `format`, or as the
+    /// format its name implies (stdin: `.env`).
+    pub fn read(
+        source: Source<'_>,
+        format: Option<Format>,
+        options: ParseOptions,
+    ) -> Result<ImportFile, ImportFileError> {
+        let shown = source.shown();
+        let format = match (format, source) {
+            (Some(format), _) => format,
+            (None, Source::Stdin) => Format::Env,
+            (None, Source::File(path)) => {
+                Format::from_path(path).ok_or_else(|| ImportFileError::UnknownFormat { shown: shown.clone() })?
+            }
+        };
+        let read = match source {
+            Source::Stdin => super::read_limited(std::io::stdin().lock()),
+            Source::File(path) if path.is_dir() => return Err(ImportFileError::Folder { shown }),
+            Source::File(path) => std::fs::File::open(path).and_then(super::read_limited),
+        };
+        let bytes = read.map_err(|source| ImportFileError::Read { shown: shown.clone(), source })?;
+        Self::parse(shown, format, &bytes, options)
+    }
+
+    /// Parses bytes already in memory (a pasted block, a dropped file's contents).
+    pub fn parse(
+        shown: String,
+        format: Format,
+        bytes: &[u8],
+        options: ParseOptions,
+    ) -> Result<ImportFile, ImportFileError> {
+        let parsed = super::parse(format, bytes, options)
+            .map_err(|source| ImportFileError::Parse { shown: shown.clone(), source })?;
+        Ok(Self::from_parsed(shown, parsed))
+    }
+
+    /// What a parser found, ready to plan.
+    pub fn from_parsed(shown: String, parsed: Parsed) -> ImportFile {
+        let (entries, findings) = into_entries(parsed);
+        ImportFile { shown, entries, findings }
+    }
+
+    /// What importing it into `vault` would do under `policy` (nothing is written).
+    pub fn plan(self, vault: &Vault, policy: ConflictPolicy) -> crate::vault::Result<PreparedImport> {
+        let plan = vault.plan_import(self.entries, policy)?;
+        Ok(PreparedImport { shown: self.shown, plan, findings: self.findings })
+    }
+
+    /// Reads and plans in one step (the app does both on a worker thread).
+    pub fn read_and_plan(
+        vault: &Vault,
+        source: Source<'_>,
+        format: Option<Format>,
+        options: ParseOptions,
+        policy: ConflictPolicy,
+    ) -> Result<PreparedImport, ImportError> {
+        Ok(Self::read(source, format, options)?.plan(vault, policy)?)
+    }
+}
+
+/// Reading, parsing or planning failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    File(#[from] ImportFileError),
+    #[error(transparent)]
+    Vault(#[from] crate::vault::Error),
+}
+
+/// The parser's entries as the vault's plain entries. Findings that name a key with no usable
+/// value (nested, null, no value) become entries the plan skips with the reason; the rest stay
+/// notes about the file.
+fn into_entries(parsed: Parsed) -> (Vec<ImportEntry>, Vec<Finding>) {
+    let mut entries: Vec<ImportEntry> = parsed
+        .entries
+        .into_iter()
+        .map(|e| ImportEntry { key: e.key, line: e.line, content: EntryContent::Value(e.value) })
+        .collect();
+    let mut findings = Vec::new();
+    for finding in parsed.findings {
+        match finding {
+            Finding::Nested { key, kind } => {
+                entries.push(ImportEntry { key, line: None, content: EntryContent::Nested { kind } })
+            }
+            Finding::Null { key } => entries.push(ImportEntry { key, line: None, content: EntryContent::Null }),
+            Finding::NoValue { key, line } => {
+                entries.push(ImportEntry { key, line: Some(line), content: EntryContent::NoValue })
+            }
+            other => findings.push(other),
+        }
+    }
+    (entries, findings)
+}

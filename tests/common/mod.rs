@@ -1,0 +1,72 @@
+//! Helpers shared by the integration tests. Each test binary uses some of them.
+#![allow(dead_code)] // each test file compiles this module on its own and uses a different part
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use tresor::interchange::Parsed;
+use tresor::interchange::import::{ImportFile, PreparedImport};
+use tresor::vault::{Clock, ConflictPolicy, ImportPlan};
+use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Timestamp, Vault};
+
+/// A clock the test moves by hand. A ticking clock also moves one millisecond at every reading,
+/// so that two backups made in a row never share a name.
+pub struct TestClock {
+    now: AtomicI64,
+    tick: i64,
+}
+
+impl TestClock {
+    pub fn at(ms: i64) -> Arc<Self> {
+        Arc::new(TestClock { now: AtomicI64::new(ms), tick: 0 })
+    }
+    pub fn ticking_at(ms: i64) -> Arc<Self> {
+        Arc::new(TestClock { now: AtomicI64::new(ms), tick: 1 })
+    }
+    pub fn advance(&self, ms: i64) {
+        self.now.fetch_add(ms, Ordering::SeqCst);
+    }
+    pub fn advance_seconds(&self, s: i64) {
+        self.advance(s * 1000);
+    }
+    pub fn advance_days(&self, days: i64) {
+        self.advance(days * 86_400_000);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.now.fetch_add(self.tick, Ordering::SeqCst))
+    }
+}
+
+pub fn name(text: &str) -> SecretName {
+    SecretName::parse(text).unwrap()
+}
+
+pub fn new_secret(name: &str, description: &str, value: &str) -> NewSecret {
+    NewSecret {
+        name: SecretName::parse(name).unwrap(),
+        description: description.into(),
+        value: SecretValue::new(value),
+    }
+}
+
+/// A new vault with the cheap test KDF, in a folder of its own.
+pub fn new_vault(passphrase: &str) -> (tempfile::TempDir, PathBuf, Vault) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let vault = Vault::create(&path, &Passphrase::new(passphrase), KdfParams::insecure_for_tests()).unwrap();
+    (dir, path, vault)
+}
+
+/// The plan plus the notes about the file, through the import pipeline both front ends use.
+pub fn prepared_of(vault: &Vault, parsed: Parsed, policy: ConflictPolicy) -> PreparedImport {
+    ImportFile::from_parsed("test".into(), parsed).plan(vault, policy).unwrap()
+}
+
+/// The import plan of `parsed` for `vault`.
+pub fn plan_of(vault: &Vault, parsed: Parsed, policy: ConflictPolicy) -> ImportPlan {
+    prepared_of(vault, parsed, policy).plan
+}

@@ -1,0 +1,294 @@
+//! The layers point down, checked mechanically: the vault core uses nothing from the file formats,
+//! the app or the command line; the app and the command line do not use each other. Every `use`
+//! and every inline `crate::…` / `super::…` path in `src/` is read and resolved to the top-level
+//! module it reaches, including names reached through `lib.rs`'s re-exports. (The compiler checks
+//! the rest: CI builds the library without the `gui` feature, i.e. without the app.)
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Which top-level modules each layer may use (besides itself).
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("fs", &[]),
+    ("alloc", &[]),
+    ("vault", &["fs"]),
+    ("clipboard", &["vault"]),
+    ("interchange", &["vault", "fs"]),
+    ("cli", &["vault", "interchange", "fs"]),
+    ("ui", &["vault", "interchange", "fs", "clipboard"]),
+];
+
+/// One use of another top-level module: the file, the line and the module reached.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Violation {
+    file: String,
+    line: usize,
+    from: String,
+    to: String,
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The module path of a file under `src/`: `vault/secrets.rs` → [vault, secrets];
+/// `vault/mod.rs` → [vault]; `lib.rs` → [].
+fn module_path(src: &Path, file: &Path) -> Vec<String> {
+    let rel = file.strip_prefix(src).unwrap();
+    let mut parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let last = parts.pop().unwrap();
+    let stem = last.trim_end_matches(".rs");
+    if stem != "mod" && stem != "lib" && stem != "main" {
+        parts.push(stem.to_owned());
+    }
+    parts
+}
+
+/// Code without comments (line comments and doc comments; links in docs are not dependencies).
+fn code_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| match line.find("//") {
+            // A `//` inside a string literal ("https://…") is rare in this code; cutting there
+            // only drops the rest of that line's text from the check.
+            Some(i) => line[..i].to_owned(),
+            None => line.to_owned(),
+        })
+        .collect()
+}
+
+/// Every path in `code` that starts with `crate::` or `super::` (also inside `use` groups), as
+/// the sequence of its segments, with the line it is on. `use a::{b, c::d}` gives `a::b` and
+/// `a::c::d`.
+fn paths(code: &[String]) -> Vec<(usize, Vec<String>)> {
+    // Join statements so that a `use` group spanning lines is read whole; keep line numbers of
+    // where each path starts.
+    let mut text = String::new();
+    let mut line_of = Vec::new();
+    for (n, line) in code.iter().enumerate() {
+        for _ in 0..=line.len() {
+            line_of.push(n + 1);
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let boundary = text.is_char_boundary(i)
+            && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b':'));
+        let rest = if boundary { &text[i..] } else { "" };
+        if rest.starts_with("crate::") || rest.starts_with("super::") {
+            let (expanded, len) = expand(rest);
+            for path in expanded {
+                found.push((line_of[i], path));
+            }
+            i += len.max(1);
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// Reads one path (with `{…}` groups) from the start of `text`; returns every full path and how
+/// many bytes were read.
+fn expand(text: &str) -> (Vec<Vec<String>>, usize) {
+    let mut prefix = Vec::new();
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    loop {
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+            i += 1;
+        }
+        if i > start {
+            prefix.push(text[start..i].to_owned());
+        }
+        // Skip whitespace around `::`.
+        let mut j = i;
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if text[j..].starts_with("::") {
+            i = j + 2;
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < bytes.len() && bytes[i] == b'{' {
+                // A group: split its top-level items and expand each.
+                let mut depth = 0;
+                let mut k = i;
+                let mut item_start = i + 1;
+                let mut out = Vec::new();
+                while k < bytes.len() {
+                    match bytes[k] {
+                        b'{' => depth += 1,
+                        b'}' | b',' if depth == 1 => {
+                            let item = text[item_start..k].trim();
+                            if !item.is_empty() && item != "self" && !item.starts_with("self ") {
+                                let (inner, _) = expand(item);
+                                for p in inner {
+                                    let mut full = prefix.clone();
+                                    full.extend(p);
+                                    out.push(full);
+                                }
+                            } else if !item.is_empty() {
+                                out.push(prefix.clone());
+                            }
+                            item_start = k + 1;
+                            if bytes[k] == b'}' {
+                                return (out, k + 1);
+                            }
+                        }
+                        b'}' => depth -= 1,
+                        _ => {}
+                    }
+                    k += 1;
+                }
+                return (out, k);
+            }
+            continue;
+        }
+        return (vec![prefix], i);
+    }
+}
+
+/// The crate-absolute path of `path` as written in the module `module`.
+fn resolve(module: &[String], path: &[String]) -> Vec<String> {
+    let mut base: Vec<String> = Vec::new();
+    let mut rest = path;
+    match path.first().map(String::as_str) {
+        Some("crate") => rest = &path[1..],
+        Some("super") => {
+            base = module.to_vec();
+            while rest.first().map(String::as_str) == Some("super") {
+                base.pop();
+                rest = &rest[1..];
+            }
+        }
+        _ => {}
+    }
+    base.extend(rest.iter().cloned());
+    base
+}
+
+/// `lib.rs`'s `pub use module::{Name, …}`: which top-level module each re-exported name is from.
+fn reexports(lib: &str) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    let code = code_lines(lib).join("\n");
+    for statement in code.split(';') {
+        let statement = statement.trim();
+        let Some(rest) = statement.strip_prefix("pub use ") else { continue };
+        let (expanded, _) = expand(&format!("crate::{rest}"));
+        for path in expanded {
+            if let (Some(module), Some(name)) = (path.get(1), path.last())
+                && path.len() > 2
+            {
+                names.insert(name.clone(), module.clone());
+            }
+        }
+    }
+    names
+}
+
+/// Every use of a top-level module that its layer may not use.
+fn violations(src: &Path) -> Vec<Violation> {
+    let allowed: BTreeMap<&str, BTreeSet<&str>> =
+        ALLOWED.iter().map(|(layer, uses)| (*layer, uses.iter().copied().collect())).collect();
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    let reexported = reexports(&lib);
+    let top_modules: BTreeSet<String> = allowed.keys().map(|s| s.to_string()).collect();
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    files.sort();
+    let mut found = Vec::new();
+    for file in files {
+        let module = module_path(src, &file);
+        let Some(layer) = module.first() else { continue }; // lib.rs, main.rs: the roots
+        let Some(may_use) = allowed.get(layer.as_str()) else {
+            panic!("{} is in a top-level module the layer table does not know: {layer}", file.display())
+        };
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (line, path) in paths(&code_lines(&text)) {
+            let absolute = resolve(&module, &path);
+            let Some(first) = absolute.first() else { continue };
+            let reached = if top_modules.contains(first) {
+                first.clone()
+            } else if let Some(module) = reexported.get(first) {
+                module.clone()
+            } else {
+                continue; // a crate-root item that is not a module (none today) or a macro
+            };
+            if reached != *layer && !may_use.contains(reached.as_str()) {
+                found.push(Violation {
+                    file: file.strip_prefix(src).unwrap().display().to_string(),
+                    line,
+                    from: layer.clone(),
+                    to: reached,
+                });
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn layers_point_down() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = violations(&src);
+    assert!(found.is_empty(), "uses against the layering (see ALLOWED in tests/structure.rs):\n{found:#?}");
+}
+
+#[test]
+fn every_top_level_module_is_in_the_layer_table() {
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
+    let known: BTreeSet<&str> = ALLOWED.iter().map(|(layer, _)| *layer).collect();
+    for line in code_lines(&lib) {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix("pub mod ").or_else(|| line.strip_prefix("mod ")) {
+            let name = name.trim_end_matches(';');
+            assert!(known.contains(name), "src/lib.rs declares `{name}`, which ALLOWED does not place in a layer");
+        }
+    }
+}
+
+/// The checker itself finds what it must: a tree with each kind of wrong-way use.
+#[test]
+fn the_check_catches_wrong_way_uses_in_every_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = src.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "lib.rs",
+        "pub mod cli;\npub mod ui;\npub mod vault;\npub mod interchange;\npub use ui::{App, AppOptions};\n",
+    );
+    write("vault/mod.rs", "mod import;\n// crate::ui::run in a comment is fine\n");
+    write("vault/import.rs", "use crate::interchange::{Finding,\n    Parsed};\nuse super::Vault;\n");
+    write("cli/mod.rs", "pub fn go() {\n    crate::ui::run(path);\n}\n");
+    write("cli/nested.rs", "use super::super::ui::thing;\nuse crate::{vault::Vault, App};\n");
+    write("ui/mod.rs", "use crate::{interchange::Format, vault::{Vault, Error}};\n");
+    write("interchange/mod.rs", "use crate::vault::SecretValue;\n");
+    let found: Vec<(String, usize, String)> = violations(src).into_iter().map(|v| (v.file, v.line, v.to)).collect();
+    assert_eq!(
+        found,
+        [
+            ("cli/mod.rs".to_owned(), 2, "ui".to_owned()),
+            ("cli/nested.rs".to_owned(), 1, "ui".to_owned()),
+            ("cli/nested.rs".to_owned(), 2, "ui".to_owned()),
+            ("vault/import.rs".to_owned(), 1, "interchange".to_owned()),
+            ("vault/import.rs".to_owned(), 1, "interchange".to_owned()),
+        ]
+    );
+}
