@@ -1,0 +1,139 @@
+//! Vaults of every file format Tresor has written, kept in `tests/fixtures/vN/`, and what opening
+//! them must give: each later format migrates from all of them, and nothing is lost.
+//!
+//! The fixtures are made by the code of their time, with `make_fixture` below (ignored: run by
+//! hand when a format version is added, then commit the files). They use the cheap test KDF.
+
+use std::path::{Path, PathBuf};
+
+use tresor::vault::store::FORMAT_VERSION;
+use tresor::{KdfParams, NewSecret, Passphrase, SecretEdit, SecretName, SecretValue, Vault};
+
+mod common;
+use common::TestClock;
+
+const PASSPHRASE: &str = "fixture passphrase";
+/// The value with NUL bytes at its end must come back exactly (padding is reversible).
+const NUL_TAIL: &str = "ends with NULs\0\0\0";
+/// When the fixtures were made: tests open them at this time, so that the trash is not yet old
+/// enough to be purged.
+const MADE_AT: i64 = 1_780_000_000_000;
+const PEM: &str =
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n";
+
+fn fixture_dir(version: i64) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("v{version}"))
+}
+
+fn name(text: &str) -> SecretName {
+    SecretName::parse(text).unwrap()
+}
+
+/// What every fixture holds, whatever its format: (name, description, current value, version,
+/// earlier values newest first), and one secret in the trash.
+fn expected() -> Vec<(&'static str, &'static str, &'static str, u32, Vec<&'static str>)> {
+    vec![
+        ("ANTHROPIC_API_KEY", "renamed from CLAUDE_KEY", "sk-ant-1", 1, vec![]),
+        ("EMPTY_DESCRIPTION", "", NUL_TAIL, 1, vec![]),
+        ("OPENAI_API_KEY", "GPT calls", "sk-proj-3", 3, vec!["sk-proj-2", "sk-proj-1"]),
+        ("TLS_KEY", "a multi-line value", PEM, 2, vec!["old pem"]),
+    ]
+}
+
+#[test]
+#[ignore = "writes tests/fixtures/vN for the current format; run by hand when the format changes"]
+fn make_fixture() {
+    let version = FORMAT_VERSION;
+    let dir = fixture_dir(version);
+    assert!(!dir.exists(), "{} exists: fixtures of a released format never change", dir.display());
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("vault.db");
+    let clock = TestClock::ticking_at(MADE_AT);
+    let mut vault =
+        Vault::create_with_clock(&path, &Passphrase::new(PASSPHRASE), KdfParams::insecure_for_tests(), clock.clone())
+            .unwrap();
+    let new =
+        |n: &str, d: &str, v: &str| NewSecret { name: name(n), description: d.into(), value: SecretValue::new(v) };
+    let openai = vault.create_secret(new("OPENAI_API_KEY", "GPT calls", "sk-proj-1")).unwrap().meta.id;
+    for v in ["sk-proj-2", "sk-proj-3"] {
+        vault.edit(openai, SecretEdit { value: Some(SecretValue::new(v)), ..SecretEdit::default() }).unwrap();
+    }
+    let claude = vault.create_secret(new("CLAUDE_KEY", "renamed from CLAUDE_KEY", "sk-ant-1")).unwrap().meta.id;
+    vault.edit(claude, SecretEdit { name: Some(name("ANTHROPIC_API_KEY")), ..SecretEdit::default() }).unwrap();
+    let tls = vault.create_secret(new("TLS_KEY", "a multi-line value", "old pem")).unwrap().meta.id;
+    vault.edit(tls, SecretEdit { value: Some(SecretValue::new(PEM)), ..SecretEdit::default() }).unwrap();
+    vault.create_secret(new("EMPTY_DESCRIPTION", "", NUL_TAIL)).unwrap();
+    let gone = vault.create_secret(new("TRASHED_KEY", "in the trash", "trashed-value")).unwrap().meta.id;
+    vault.delete(&[gone]).unwrap();
+    vault.backup_now().unwrap().expect("backups are on");
+    drop(vault);
+    eprintln!("wrote {}", dir.display());
+}
+
+/// Copies the fixture (vault and backups) into a temporary folder: opening may migrate it.
+fn copy_of(version: i64) -> (tempfile::TempDir, PathBuf) {
+    let from = fixture_dir(version);
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&from, dir.path());
+    let path = dir.path().join("vault.db");
+    assert!(path.exists(), "the fixture {} has a vault.db", from.display());
+    (dir, path)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o700)).unwrap();
+            }
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+            }
+        }
+    }
+}
+
+/// Every secret of the fixture reads back as it was written, with its history and the trash.
+fn assert_holds_everything(vault: &Vault) {
+    let listing = vault.list().unwrap();
+    assert!(listing.damaged.is_empty(), "{:?}", listing.damaged);
+    let names: Vec<&str> = listing.items.iter().map(|m| m.name.as_str()).collect();
+    let expected = expected();
+    assert_eq!(names, expected.iter().map(|e| e.0).collect::<Vec<_>>());
+    for (meta, (n, description, value, version, earlier)) in listing.items.iter().zip(&expected) {
+        assert_eq!(meta.name.as_str(), *n);
+        assert_eq!(meta.description, *description, "{n}");
+        assert_eq!(meta.version, *version, "{n}");
+        assert_eq!(vault.reveal(meta.id).unwrap().expose(), *value, "{n}");
+        let history = vault.history(meta.id).unwrap();
+        let older: Vec<String> = history[1..]
+            .iter()
+            .map(|v| vault.reveal_version(meta.id, v.version).unwrap().expose().to_owned())
+            .collect();
+        assert_eq!(older, *earlier, "{n}");
+    }
+    let trash = vault.trash().unwrap();
+    assert_eq!(trash.items.len(), 1);
+    assert_eq!(trash.items[0].meta.name.as_str(), "TRASHED_KEY");
+    assert_eq!(vault.find_in_trash(&name("TRASHED_KEY")).unwrap(), trash.items[0].meta.id);
+}
+
+#[test]
+fn every_fixture_opens_with_everything_in_it() {
+    for version in 1..=FORMAT_VERSION {
+        let (_dir, path) = copy_of(version);
+        let clock = TestClock::ticking_at(MADE_AT + 60_000);
+        let vault = Vault::unlock_with_clock(&path, &Passphrase::new(PASSPHRASE), clock).unwrap();
+        assert_holds_everything(&vault);
+    }
+}
