@@ -70,6 +70,32 @@ fn make_fixture() {
     eprintln!("wrote {}", dir.display());
 }
 
+/// A larger vault of the same format (2,000 secrets, each with one earlier value), for the kill
+/// test of the migration: big enough that a migration takes long enough to be killed midway.
+#[test]
+#[ignore = "writes tests/fixtures/vN-large for the current format; run by hand when the format changes"]
+fn make_large_fixture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("v{FORMAT_VERSION}-large"));
+    assert!(!dir.exists(), "{} exists: fixtures of a released format never change", dir.display());
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("vault.db");
+    let clock = TestClock::ticking_at(MADE_AT);
+    let mut vault =
+        Vault::create_with_clock(&path, &Passphrase::new(PASSPHRASE), KdfParams::insecure_for_tests(), clock).unwrap();
+    let new = (0..2000)
+        .map(|i| NewSecret {
+            name: name(&format!("KEY_{i:04}")),
+            description: format!("secret number {i}"),
+            value: SecretValue::new(format!("value-{i}-v1")),
+        })
+        .collect();
+    let ids: Vec<_> = vault.create_many(new).unwrap().into_iter().map(|s| s.meta.id).collect();
+    for (i, id) in ids.into_iter().enumerate() {
+        vault.edit(id, SecretEdit { value: Some(SecretValue::new(format!("value-{i}-v2"))), ..SecretEdit::default() }).unwrap();
+    }
+    drop(vault);
+}
+
 /// Copies the fixture (vault and backups) into a temporary folder: opening may migrate it.
 fn copy_of(version: i64) -> (tempfile::TempDir, PathBuf) {
     let from = fixture_dir(version);
