@@ -298,7 +298,7 @@ fn info_works_without_the_passphrase() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(info["secrets"], 1);
-    assert_eq!(info["format_version"], 1);
+    assert_eq!(info["format_version"], tresor::vault::store::FORMAT_VERSION);
     assert_eq!(info["kdf"]["algorithm"], "argon2id");
     assert_eq!(info["path"], env.vault.display().to_string());
 }

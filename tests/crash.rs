@@ -807,6 +807,73 @@ fn concurrent_writers_lose_nothing_and_never_see_a_locked_database() {
     println!("concurrent writers: {} writes by 3 processes in {:.1} s", 3 * ROUNDS, elapsed.as_secs_f64());
 }
 
+// ---- 2b. killed while migrating to a newer format -----------------------------------------
+
+/// The large v1 fixture (2,000 secrets, each with one earlier value; see tests/fixtures.rs).
+const LARGE_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1-large/vault.db");
+const FIXTURE_PASSPHRASE: &str = "fixture passphrase";
+
+#[test]
+fn a_migration_killed_at_any_moment_leaves_a_v1_or_a_v2_vault_never_a_broken_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, format!("{FIXTURE_PASSPHRASE}\n")).unwrap();
+    std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let run = |path: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_tresor"))
+            .arg("--vault")
+            .arg(path)
+            .arg("--passphrase-file")
+            .arg(&pass)
+            .arg("list")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let fresh = |i: usize| {
+        let sub = dir.path().join(format!("run-{i}"));
+        std::fs::create_dir(&sub).unwrap();
+        let path = sub.join("vault.db");
+        std::fs::copy(LARGE_V1, &path).unwrap();
+        path
+    };
+
+    // How long an unlock that migrates takes here: the kills spread over that window and past it.
+    let path = fresh(0);
+    let started = Instant::now();
+    assert!(run(&path).wait().unwrap().success());
+    let window = started.elapsed();
+    assert_eq!(Vault::info(&path).unwrap().format_version, tresor::vault::store::FORMAT_VERSION);
+
+    const RUNS: usize = 24;
+    let (mut stayed_v1, mut became_v2) = (0, 0);
+    for i in 1..=RUNS {
+        let path = fresh(i);
+        let mut child = run(&path);
+        std::thread::sleep(window.mul_f64(1.2 * i as f64 / RUNS as f64));
+        let _ = child.kill();
+        let _ = child.wait();
+        integrity_check(&path);
+        match Vault::info(&path).unwrap().format_version {
+            1 => stayed_v1 += 1,
+            2 => became_v2 += 1,
+            other => panic!("run {i}: format {other}"),
+        }
+        // Whatever the moment, the next unlock (which migrates a v1 file) finds everything.
+        let vault = Vault::unlock(&path, &Passphrase::new(FIXTURE_PASSPHRASE)).unwrap();
+        let listing = vault.list().unwrap();
+        assert!(listing.damaged.is_empty(), "run {i}: {:?}", listing.damaged);
+        assert_eq!(listing.items.len(), 2000, "run {i}");
+        for meta in listing.items.iter().step_by(97) {
+            let n: usize = meta.name.as_str()["KEY_".len()..].parse().unwrap();
+            assert_eq!(vault.reveal(meta.id).unwrap().expose(), format!("value-{n}-v2"), "run {i}");
+            assert_eq!(vault.reveal_version(meta.id, 1).unwrap().expose(), format!("value-{n}-v1"), "run {i}");
+        }
+    }
+    println!("migration kill test: window {window:?}; {stayed_v1} runs left v1, {became_v2} left v2");
+}
+
 // ---- 3. the disk is full -------------------------------------------------------------------
 
 fn new_secret(name: &str, value: &str) -> NewSecret {

@@ -91,7 +91,9 @@ fn make_large_fixture() {
         .collect();
     let ids: Vec<_> = vault.create_many(new).unwrap().into_iter().map(|s| s.meta.id).collect();
     for (i, id) in ids.into_iter().enumerate() {
-        vault.edit(id, SecretEdit { value: Some(SecretValue::new(format!("value-{i}-v2"))), ..SecretEdit::default() }).unwrap();
+        vault
+            .edit(id, SecretEdit { value: Some(SecretValue::new(format!("value-{i}-v2"))), ..SecretEdit::default() })
+            .unwrap();
     }
     drop(vault);
 }
@@ -162,4 +164,78 @@ fn every_fixture_opens_with_everything_in_it() {
         let vault = Vault::unlock_with_clock(&path, &Passphrase::new(PASSPHRASE), clock).unwrap();
         assert_holds_everything(&vault);
     }
+}
+
+fn file_bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+fn backups_of(path: &Path) -> Vec<tresor::vault::BackupInfo> {
+    tresor::vault::backup::list(path).unwrap()
+}
+
+#[test]
+fn a_v1_vault_is_backed_up_then_migrated_at_unlock_and_its_backups_stay_restorable() {
+    let (_dir, path) = copy_of(1);
+    let pass = Passphrase::new(PASSPHRASE);
+    let before = file_bytes(&path);
+
+    // Reading facts or salvaging never migrates the file.
+    assert_eq!(Vault::info(&path).unwrap().format_version, 1);
+    let salvage = Vault::unlock_for_salvage(&path, &pass).unwrap();
+    assert_holds_everything(&salvage);
+    drop(salvage);
+    assert_eq!(file_bytes(&path), before, "info and salvage leave a v1 file as it was");
+
+    let clock = TestClock::ticking_at(MADE_AT + 60_000);
+    let vault = Vault::unlock_with_clock(&path, &pass, clock.clone()).unwrap();
+    assert_holds_everything(&vault);
+    drop(vault);
+    assert_eq!(Vault::info(&path).unwrap().format_version, FORMAT_VERSION);
+    let backups = backups_of(&path);
+    let upgrade = backups.iter().find(|b| b.reason == tresor::vault::BackupReason::FormatUpgrade).unwrap();
+    assert_eq!(Vault::info(&upgrade.path).unwrap().format_version, 1, "the backup before the upgrade is the v1 file");
+    assert_eq!(backups.len(), 2, "the fixture's own v1 backup is kept: {backups:?}");
+
+    // A passphrase change re-wraps the v1 backups too: the old passphrase opens none of them.
+    let mut vault = Vault::unlock_with_clock(&path, &pass, clock.clone()).unwrap();
+    let new_pass = Passphrase::new("a new passphrase after the upgrade");
+    vault.change_passphrase(&new_pass, None).unwrap();
+    assert!(vault.take_warning().is_none());
+    drop(vault);
+    for backup in backups_of(&path) {
+        assert!(
+            matches!(Vault::unlock_for_salvage(&backup.path, &pass), Err(tresor::Error::WrongPassphrase)),
+            "{} still opens with the old passphrase",
+            backup.name()
+        );
+        let opened = Vault::unlock_for_salvage(&backup.path, &new_pass).unwrap();
+        drop(opened);
+    }
+
+    // Restoring the v1 backup brings its state back into the (v2) vault.
+    let restored = Vault::restore_backup_with_clock(&path, &upgrade.path, &new_pass, clock.clone()).unwrap();
+    assert_holds_everything(&restored.vault);
+    drop(restored);
+    assert_eq!(Vault::info(&path).unwrap().format_version, FORMAT_VERSION);
+    let vault = Vault::unlock_with_clock(&path, &new_pass, clock).unwrap();
+    assert_holds_everything(&vault);
+}
+
+#[test]
+fn a_tampered_v1_vault_is_refused_not_migrated() {
+    let (_dir, path) = copy_of(1);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("UPDATE secrets SET modified = modified + 1").unwrap();
+    }
+    let before = file_bytes(&path);
+    let clock = TestClock::ticking_at(MADE_AT + 60_000);
+    let result = Vault::unlock_with_clock(&path, &Passphrase::new(PASSPHRASE), clock);
+    assert!(matches!(result, Err(tresor::Error::RecordSetTampered)), "{result:?}");
+    assert_eq!(file_bytes(&path), before);
+    assert_eq!(Vault::info(&path).unwrap().format_version, 1);
+    // Salvage still reads what decrypts, from a migrated copy in memory.
+    let salvage = Vault::unlock_for_salvage(&path, &Passphrase::new(PASSPHRASE)).unwrap();
+    assert_eq!(salvage.list().unwrap().items.len(), expected().len());
 }

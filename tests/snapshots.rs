@@ -13,7 +13,7 @@ use std::process::Command;
 use rusqlite::Connection;
 use rusqlite::types::Value;
 use tresor::vault::store::FORMAT_VERSION;
-use tresor::{KdfParams, NewSecret, Passphrase, SecretEdit, SecretName, SecretValue, Vault};
+use tresor::{KdfParams, Passphrase, SecretName, SecretValue, Vault};
 
 const PASS: &str = "correct horse battery staple";
 
@@ -132,7 +132,7 @@ fn rows(path: &Path, table: &str) -> BTreeSet<Row> {
 fn header(path: &Path) -> Vec<(String, ValueKey)> {
     let conn = Connection::open(path).unwrap();
     let mut stmt = conn.prepare("SELECT * FROM vault_header").unwrap();
-    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let values: Vec<ValueKey> =
         stmt.query_row([], |r| (0..names.len()).map(|i| r.get::<_, Value>(i).map(ValueKey::from)).collect()).unwrap();
     names.into_iter().zip(values).collect()
@@ -186,8 +186,11 @@ fn forge(scene: &Scene, use_copies: &[usize], header_value: impl Fn(&[ValueKey])
 
 /// Every way an attacker may fill in the header from the copies: the XOR of their values (a
 /// linear MAC's forgery), or any one copy's values as they are.
-fn header_strategies(n: usize) -> Vec<(String, Box<dyn Fn(&[ValueKey]) -> ValueKey>)> {
-    let mut out: Vec<(String, Box<dyn Fn(&[ValueKey]) -> ValueKey>)> =
+/// How a header column is made from the copies' values.
+type HeaderStrategy = Box<dyn Fn(&[ValueKey]) -> ValueKey>;
+
+fn header_strategies(n: usize) -> Vec<(String, HeaderStrategy)> {
+    let mut out: Vec<(String, HeaderStrategy)> =
         vec![("xor".into(), Box::new(|v: &[ValueKey]| v[1..].iter().fold(v[0].clone(), |acc, x| xor(&acc, x))))];
     for i in 0..n {
         out.push((format!("copy {i}"), Box::new(move |v: &[ValueKey]| v[i].clone())));
@@ -275,8 +278,8 @@ fn a_value_from_the_backup_made_before_a_restore_does_not_open_in_the_restored_v
     let live = scene.vault_path();
     let original = std::fs::read(&live).unwrap();
     let old = Connection::open(&pre_restore.path).unwrap();
-    let conn = Connection::open(&live).unwrap();
     let columns: Vec<String> = {
+        let conn = Connection::open(&live).unwrap();
         let mut stmt = conn.prepare("SELECT name, type FROM pragma_table_info('secrets')").unwrap();
         stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .unwrap()
@@ -314,5 +317,6 @@ fn a_value_from_the_backup_made_before_a_restore_does_not_open_in_the_restored_v
         swapped = 0;
     }
     std::fs::write(&live, &original).unwrap();
-    assert_eq!(scene.tresor(&["get", "A"]).1, "a-v3");
+    let (code, out, err) = scene.tresor(&["get", "A"]);
+    assert_eq!((code, out.as_str()), (Some(0), "a-v3"), "{err}");
 }

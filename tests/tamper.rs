@@ -158,6 +158,18 @@ fn unlock(path: &Path) -> tresor::Result<Vault> {
     Vault::unlock(path, &Passphrase::new(PASS))
 }
 
+/// A ciphertext moved, swapped or replaced changes its nonce and tag, which its row's term in the
+/// record set covers (format v2): the vault refuses to unlock as tampered. Opened read-only for
+/// salvage, the field that was hit then names its record when it is read.
+#[track_caller]
+fn refused_then_salvaged(path: &Path) -> Vault {
+    match unlock(path) {
+        Err(Error::RecordSetTampered) => {}
+        other => panic!("expected the tamper error at unlock, got {other:?}"),
+    }
+    Vault::unlock_for_salvage(path, &Passphrase::new(PASS)).unwrap()
+}
+
 /// The record and field a [`Error::CorruptRecord`] names; panics on any other outcome.
 #[track_caller]
 fn corrupt_record<T: std::fmt::Debug>(result: tresor::Result<T>) -> (String, &'static str) {
@@ -174,6 +186,11 @@ fn assert_alpha_damaged<T: std::fmt::Debug>(result: tresor::Result<T>, field: &s
     let (record, got_field) = corrupt_record(result);
     assert_eq!(got_field, field);
     assert!(record.contains("ALPHA") && record.contains(&t.alpha.to_hex()), "record named {record:?}");
+}
+
+/// The stored length of a sealed field holding `len` bytes: nonce, padded plaintext, tag.
+fn sealed_len(len: usize) -> usize {
+    NONCE_LEN + tresor::vault::crypto::padded_len(len) + TAG_LEN
 }
 
 /// Every byte position of a ciphertext `len` bytes long, or for a big one a spread that still
@@ -205,9 +222,15 @@ fn each_flipped_byte(cell: Cell, check: impl Fn(&Vault, usize)) -> usize {
             flip(&mut bytes, position);
             set_blob(conn, cell, &bytes);
         });
-        // Ciphertexts are not part of the record-set MAC: the vault unlocks, and the one field
-        // that was hit says so when it is read.
-        let vault = unlock(&copy.path).unwrap_or_else(|e| panic!("{cell:?} byte {position}: {e}"));
+        // A flipped byte in the body of a ciphertext (damage): the vault unlocks, and the one field
+        // that was hit says so when it is read. In its nonce or tag, which the record set covers:
+        // the vault refuses to unlock as tampered, and salvage names the field.
+        let in_body = (NONCE_LEN..len - TAG_LEN).contains(&position);
+        let vault = if in_body {
+            unlock(&copy.path).unwrap_or_else(|e| panic!("{cell:?} byte {position}: {e}"))
+        } else {
+            refused_then_salvaged(&copy.path)
+        };
         check(&vault, position);
     }
     positions.len()
@@ -228,7 +251,7 @@ fn every_flipped_byte_of_a_secret_name_is_detected_and_the_record_is_named_by_it
         assert_eq!(listing.damaged.len(), 1);
         assert!(matches!(&listing.damaged[0], Error::CorruptRecord { field: "name", .. }));
     });
-    assert_eq!(tried, NONCE_LEN + "ALPHA".len() + TAG_LEN);
+    assert_eq!(tried, sealed_len("ALPHA".len()));
 }
 
 #[test]
@@ -239,7 +262,7 @@ fn every_flipped_byte_of_a_description_is_detected_and_named() {
         assert_eq!(vault.list().unwrap().damaged.len(), 1);
         assert_eq!(vault.reveal(t.alpha).unwrap().expose(), ALPHA_V2, "the value is a separate field");
     });
-    assert_eq!(tried, NONCE_LEN + "first description".len() + TAG_LEN);
+    assert_eq!(tried, sealed_len("first description".len()));
 }
 
 #[test]
@@ -251,7 +274,7 @@ fn every_flipped_byte_of_a_value_is_detected_and_named() {
         assert_eq!(vault.reveal_version(t.alpha, 1).unwrap().expose(), ALPHA_V1);
         assert_eq!(vault.reveal(t.beta).unwrap().expose(), BETA_V2);
     });
-    assert_eq!(tried, NONCE_LEN + ALPHA_V2.len() + TAG_LEN);
+    assert_eq!(tried, sealed_len(ALPHA_V2.len()));
 }
 
 #[test]
@@ -264,13 +287,13 @@ fn every_flipped_byte_of_a_history_value_is_detected_and_names_the_version() {
         assert_eq!(vault.reveal(t.alpha).unwrap().expose(), ALPHA_V2);
         assert_eq!(vault.reveal_version(t.beta, 1).unwrap().expose(), BETA_V1);
     });
-    assert_eq!(tried, NONCE_LEN + ALPHA_V1.len() + TAG_LEN);
+    assert_eq!(tried, sealed_len(ALPHA_V1.len()));
 }
 
 #[test]
 fn flipped_bytes_across_a_100_kib_value_are_detected() {
     let t = template();
-    let len = NONCE_LEN + t.big_value.len() + TAG_LEN;
+    let len = sealed_len(t.big_value.len());
     let tried = each_flipped_byte(Cell::secret(t.big, "value"), |vault, _| {
         let (record, field) = corrupt_record(vault.reveal(t.big));
         assert_eq!(field, "value");
@@ -295,7 +318,7 @@ fn a_sealed_field_stored_as_text_is_a_damaged_record_not_a_database_error() {
             let sql = format!("UPDATE secrets SET {column} = CAST({column} AS TEXT) WHERE id = ?1");
             conn.execute(&sql, [t.alpha.as_bytes().as_slice()]).unwrap();
         });
-        let vault = unlock(&copy.path).unwrap();
+        let vault = refused_then_salvaged(&copy.path);
         let listing = vault.list().unwrap_or_else(|e| panic!("{column}: one bad row hides the rest: {e}"));
         if column == "value" {
             assert_eq!(listing.items.len(), 3);
@@ -313,7 +336,7 @@ fn a_sealed_field_stored_as_text_is_a_damaged_record_not_a_database_error() {
         conn.execute("UPDATE history SET value = CAST(value AS TEXT) WHERE id = ?1", [t.alpha_history.as_slice()])
             .unwrap();
     });
-    let vault = unlock(&copy.path).unwrap();
+    let vault = refused_then_salvaged(&copy.path);
     let (_, field) = corrupt_record(vault.reveal_version(t.alpha, 1));
     assert_eq!(field, "value");
     assert_eq!(vault.reveal_version(t.beta, 1).unwrap().expose(), BETA_V1);
@@ -336,7 +359,7 @@ fn swapped(a: Cell, b: Cell) -> Copy {
 fn values_swapped_between_two_secrets_do_not_open() {
     let t = template();
     let copy = swapped(Cell::secret(t.alpha, "value"), Cell::secret(t.beta, "value"));
-    let vault = unlock(&copy.path).unwrap();
+    let vault = refused_then_salvaged(&copy.path);
     assert_alpha_damaged(vault.reveal(t.alpha), "value");
     let (record, field) = corrupt_record(vault.reveal(t.beta));
     assert_eq!(field, "value");
@@ -347,7 +370,7 @@ fn values_swapped_between_two_secrets_do_not_open() {
 fn names_swapped_between_two_secrets_do_not_open() {
     let t = template();
     let copy = swapped(Cell::secret(t.alpha, "name"), Cell::secret(t.beta, "name"));
-    let vault = unlock(&copy.path).unwrap();
+    let vault = refused_then_salvaged(&copy.path);
     let listing = vault.list().unwrap();
     assert_eq!(listing.items.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["BIG"]);
     assert_eq!(listing.damaged.len(), 2);
@@ -379,12 +402,12 @@ fn swapping_names_together_with_their_blind_index_is_caught_by_the_record_set_ma
 fn fields_swapped_within_one_secret_do_not_open() {
     let t = template();
     let copy = swapped(Cell::secret(t.alpha, "name"), Cell::secret(t.alpha, "description"));
-    let vault = unlock(&copy.path).unwrap();
+    let vault = refused_then_salvaged(&copy.path);
     let (_, field) = corrupt_record(vault.meta(t.alpha));
     assert_eq!(field, "name");
 
     let copy = swapped(Cell::secret(t.alpha, "value"), Cell::secret(t.alpha, "description"));
-    let vault = unlock(&copy.path).unwrap();
+    let vault = refused_then_salvaged(&copy.path);
     assert_alpha_damaged(vault.meta(t.alpha), "description");
     assert_alpha_damaged(vault.reveal(t.alpha), "value");
 }
@@ -393,7 +416,7 @@ fn fields_swapped_within_one_secret_do_not_open() {
 fn history_values_swapped_between_two_secrets_do_not_open() {
     let t = template();
     let copy = swapped(Cell::history(t.alpha_history), Cell::history(t.beta_history));
-    let vault = unlock(&copy.path).unwrap();
+    let vault = refused_then_salvaged(&copy.path);
     for id in [t.alpha, t.beta] {
         let (record, field) = corrupt_record(vault.reveal_version(id, 1));
         assert_eq!(field, "value");
@@ -411,11 +434,11 @@ fn an_old_value_put_back_in_place_does_not_open() {
         let old = get_blob(conn, Cell::history(t.alpha_history));
         set_blob(conn, Cell::secret(t.alpha, "value"), &old);
     });
-    assert_alpha_damaged(unlock(&copy.path).unwrap().reveal(t.alpha), "value");
+    assert_alpha_damaged(refused_then_salvaged(&copy.path).reveal(t.alpha), "value");
     // … or by the ciphertext this very field held before the last update (revision 1).
     let copy = fresh_copy();
     edit(&copy.path, |conn| set_blob(conn, Cell::secret(t.alpha, "value"), &t.alpha_value_rev1));
-    assert_alpha_damaged(unlock(&copy.path).unwrap().reveal(t.alpha), "value");
+    assert_alpha_damaged(refused_then_salvaged(&copy.path).reveal(t.alpha), "value");
 }
 
 // ---- whole rows: rolled back, removed, inserted, bookkeeping edited ----------------------
@@ -575,15 +598,27 @@ fn assert_damaged_header(path: &Path, what: &str) {
 }
 
 #[test]
-fn every_flipped_byte_of_the_record_set_mac_refuses_to_unlock() {
-    for position in 0..32 {
+fn every_flipped_byte_of_the_sealed_record_set_refuses_to_unlock() {
+    let len = header_blob(&Connection::open(fresh_copy().path).unwrap(), "record_set").len();
+    assert_eq!(len, NONCE_LEN + 48 + TAG_LEN, "writes, rows and the 32-byte sum, sealed");
+    for position in 0..len {
         let copy = fresh_copy();
         edit(&copy.path, |conn| {
-            let mut mac = header_blob(conn, "record_set_mac");
-            flip(&mut mac, position);
-            set_header(conn, "record_set_mac", mac);
+            let mut set = header_blob(conn, "record_set");
+            flip(&mut set, position);
+            set_header(conn, "record_set", set);
         });
         assert!(matches!(unlock(&copy.path), Err(Error::RecordSetTampered)), "byte {position}");
+    }
+    // Cut short, emptied, or stored as text: tampered, not a database error.
+    for value in [
+        rusqlite::types::Value::Blob(vec![1, 2, 3]),
+        rusqlite::types::Value::Blob(Vec::new()),
+        rusqlite::types::Value::Text("x".into()),
+    ] {
+        let copy = fresh_copy();
+        edit(&copy.path, |conn| set_header(conn, "record_set", value.clone()));
+        assert!(matches!(unlock(&copy.path), Err(Error::RecordSetTampered)), "{value:?}");
     }
 }
 
@@ -627,14 +662,15 @@ fn a_vault_someone_switched_to_a_rollback_journal_still_works() {
     assert_eq!(mode, "delete", "left in the mode it was given");
 }
 
-/// The header checksum as `store.rs` specifies it: SHA-256 over length-prefixed parts.
+/// The header checksum as `store.rs` specifies it (format v2): SHA-256 over length-prefixed
+/// parts.
 fn checksum_of(conn: &Connection) -> Vec<u8> {
     let int = |column: &str| -> i64 {
         conn.query_row(&format!("SELECT {column} FROM vault_header WHERE id = 1"), [], |r| r.get(0)).unwrap()
     };
     let (m, t, p) = (int("kdf_memory_kib") as u32, int("kdf_iterations") as u32, int("kdf_parallelism") as u32);
-    let parts: [Vec<u8>; 9] = [
-        b"tresor v1 header".to_vec(),
+    let parts: [Vec<u8>; 10] = [
+        b"tresor v2 header".to_vec(),
         header_blob(conn, "vault_id"),
         header_blob(conn, "key_id"),
         m.to_le_bytes().to_vec(),
@@ -643,6 +679,7 @@ fn checksum_of(conn: &Connection) -> Vec<u8> {
         header_blob(conn, "kdf_salt"),
         header_blob(conn, "wrapped_key"),
         int("created").to_le_bytes().to_vec(),
+        header_blob(conn, "key_lineage"),
     ];
     let mut hasher = Sha256::new();
     for part in &parts {
@@ -856,8 +893,12 @@ fn a_crashed_wal_database_of_another_program_is_left_alone() {
 #[test]
 fn a_vault_from_a_newer_format_is_refused_and_left_alone() {
     let copy = fresh_copy();
-    edit(&copy.path, |conn| conn.pragma_update(None, "user_version", 2).unwrap());
-    assert_refused_untouched(&copy.path, |e| matches!(e, Error::NewerFormat { found: 2, supported: 1 }));
+    let newer = tresor::vault::store::FORMAT_VERSION + 1;
+    edit(&copy.path, |conn| conn.pragma_update(None, "user_version", newer).unwrap());
+    assert_refused_untouched(
+        &copy.path,
+        |e| matches!(e, Error::NewerFormat { found, supported } if *found == newer && *supported == newer - 1),
+    );
 }
 
 #[test]
@@ -910,11 +951,11 @@ fn tampered(change: impl FnOnce(&Connection)) -> Copy {
 fn the_binary_reports_each_kind_of_tampering_with_its_exit_code() {
     let t = template();
     let alpha_hex = t.alpha.to_hex();
+    // Damage: one flipped byte in the body of a ciphertext (past its nonce).
     let flip_cell = |cell: Cell| {
         move |conn: &Connection| {
             let mut bytes = get_blob(conn, cell);
-            let last = bytes.len() - 1;
-            flip(&mut bytes, last);
+            flip(&mut bytes, NONCE_LEN);
             set_blob(conn, cell, &bytes);
         }
     };
@@ -955,8 +996,9 @@ fn the_binary_reports_each_kind_of_tampering_with_its_exit_code() {
     let copy = fresh_copy();
     assert_failure(&tresor_with_passphrase(&copy, "typo", &["get", "ALPHA"]), 3, &["wrong passphrase"]);
 
-    let copy = tampered(|conn| conn.pragma_update(None, "user_version", 2).unwrap());
-    assert_failure(&tresor(&copy, &["get", "ALPHA"]), 1, &["format version 2", "update Tresor"]);
+    let newer = tresor::vault::store::FORMAT_VERSION + 1;
+    let copy = tampered(|conn| conn.pragma_update(None, "user_version", newer).unwrap());
+    assert_failure(&tresor(&copy, &["get", "ALPHA"]), 1, &[&format!("format version {newer}"), "update Tresor"]);
 
     for (contents, mention) in [(&b""[..], "empty"), (&b"just some text\n"[..], "not an SQLite database")] {
         let copy = fresh_copy();
@@ -1035,6 +1077,11 @@ fn a_vault_cut_short_at_any_512_byte_boundary_never_passes_for_whole() {
     let copy = fresh_copy();
     let mut refused = 0;
     for len in (0..bytes.len()).step_by(512) {
+        if bytes[len..].iter().all(|&b| b == 0) {
+            // Only zeros cut off (unused space at the end of the last page): SQLite reads a
+            // short page as zero-filled, so nothing was lost.
+            continue;
+        }
         std::fs::write(&copy.path, &bytes[..len]).unwrap();
         refused += usize::from(open_damaged(&copy.path, &format!("cut at {len} bytes")).is_some());
     }
@@ -1109,11 +1156,24 @@ fn the_binary_refuses_cut_and_random_files_with_their_exit_code_and_leaves_them_
         }
     }
 
-    // Cut inside the last page: the vault unlocks, and what was cut off is reported when read.
+    // Cut inside the last page, losing data: the vault unlocks, and what was cut off is reported
+    // when read. (Zeros at the very end are unused space; cutting only those loses nothing.)
     let copy = fresh_copy();
-    let contents = &bytes[..bytes.len() - 512];
+    let last_data = bytes.iter().rposition(|&b| b != 0).unwrap();
+    assert!(bytes.len() - last_data < 4096, "the last page holds data");
+    let contents = &bytes[..last_data / 512 * 512];
     std::fs::write(&copy.path, contents).unwrap();
-    assert!(open_damaged(&copy.path, "cut inside the last page").is_none(), "the test expects this cut to unlock");
+    if let Some(refused) = open_damaged(&copy.path, "cut inside the last page") {
+        // Unlocking reads every row (each row's term covers its ciphertexts' nonces and tags), so
+        // a row cut short may be found before any read: refused with the integrity exit code.
+        for args in [&["list"][..], &["get", "ALPHA"]] {
+            let out = tresor(&copy, args);
+            assert_eq!(out.status.code(), Some(exit_code_for(&refused)), "{args:?}");
+            assert_eq!(exit_code_for(&refused), 5, "{refused:?}");
+        }
+        assert_eq!(std::fs::read(&copy.path).unwrap(), contents, "the file was modified");
+        return;
+    }
     let vault = Vault::unlock(&copy.path, &Passphrase::new(PASS)).unwrap();
     let t = template();
     let mut damaged = 0;

@@ -20,6 +20,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use std::sync::Arc;
 
+use super::crypto::Key32;
 use super::error::{Error, Result};
 use super::secret::{Clock, SystemClock, Timestamp};
 use super::{Passphrase, Vault, crypto, store};
@@ -51,10 +52,12 @@ pub enum BackupReason {
     Restore,
     /// Asked for by the user.
     Manual,
+    /// Before the file was migrated to a newer format.
+    FormatUpgrade,
 }
 
 impl BackupReason {
-    const ALL: [BackupReason; 7] = [
+    const ALL: [BackupReason; 8] = [
         BackupReason::Daily,
         BackupReason::Import,
         BackupReason::PassphraseChange,
@@ -62,6 +65,7 @@ impl BackupReason {
         BackupReason::Purge,
         BackupReason::Restore,
         BackupReason::Manual,
+        BackupReason::FormatUpgrade,
     ];
 
     /// The word used in file names.
@@ -74,6 +78,7 @@ impl BackupReason {
             BackupReason::Purge => "purge",
             BackupReason::Restore => "restore",
             BackupReason::Manual => "manual",
+            BackupReason::FormatUpgrade => "format-upgrade",
         }
     }
 
@@ -96,6 +101,7 @@ impl BackupReason {
             BackupReason::Purge => "before a purge",
             BackupReason::Restore => "before a restore",
             BackupReason::Manual => "made by hand",
+            BackupReason::FormatUpgrade => "before a format upgrade",
         }
     }
 }
@@ -306,22 +312,26 @@ fn copy_database(from: &Connection, to: &Path) -> Result<()> {
     store::sync_file(to)
 }
 
-/// After a passphrase change: every backup that holds the same vault key (same vault id and key
-/// id) gets the new header, so the old passphrase opens none of them — otherwise it would unwrap
-/// the key that still protects the vault. A backup that cannot be rewritten is deleted. Returns
-/// how many backups could be neither (left as they were, and still open with the old passphrase).
-pub(crate) fn rewrap(vault_path: &Path, header: &store::Header) -> usize {
+/// After a passphrase change: every backup that holds the same vault key (same vault, and a key
+/// id the key has or had: see [`store::Header::same_key_as`]) gets its header re-wrapped under
+/// `kek` (the new passphrase's, with `header`'s salt and parameters), in its own format and with
+/// its own key id, so the old passphrase opens none of them — otherwise it would unwrap the key
+/// that still protects the vault. A backup that cannot be rewritten is deleted. Returns how many
+/// backups could be neither (left as they were, and still open with the old passphrase).
+pub(crate) fn rewrap(vault_path: &Path, header: &store::Header, kek: &Key32, vault_key: &Key32) -> usize {
     let Ok(all) = list(vault_path) else { return 0 };
     let mut stuck = 0;
     for backup in all {
         let rewrapped = (|| -> Result<()> {
             let mut conn = store::open(&backup.path)?;
             let old = store::read_header(&conn)?;
-            if old.vault_id != header.vault_id || old.key_id != header.key_id {
+            if !header.same_key_as(&old) {
                 return Ok(());
             }
+            let new = store::Header { kdf: header.kdf, salt: header.salt.clone(), ..old };
+            let new = super::keys::wrap_under(kek, new, vault_key);
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            store::write_header(&tx, header)?;
+            store::write_header(&tx, &new)?;
             tx.commit()?;
             store::checkpoint(&conn);
             Ok(())

@@ -41,6 +41,37 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     buf
 }
 
+/// The smallest padded length: every name, description and value below it looks alike.
+pub const MIN_PADDED_LEN: usize = 32;
+
+/// The length `len` bytes are padded to before sealing (format v2): at least
+/// [`MIN_PADDED_LEN`], and above it the Padmé size classes (a length rounded up so that its
+/// lowest bits are zero; at most about 12% larger), so a ciphertext's size tells only the class of
+/// its plaintext's length, not the length itself. The `+ 1` is the padding's end mark.
+pub fn padded_len(len: usize) -> usize {
+    let l = (len + 1).max(MIN_PADDED_LEN);
+    let e = usize::BITS - 1 - l.leading_zeros(); // floor(log2 l)
+    let s = u32::BITS - e.leading_zeros(); // floor(log2 e) + 1
+    let mask = (1usize << (e - s)) - 1;
+    (l + mask) & !mask
+}
+
+/// `data ‖ 0x80 ‖ 0x00…` up to [`padded_len`]: reversible whatever `data` ends with (ISO/IEC
+/// 7816-4 padding).
+pub fn pad(data: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(padded_len(data.len())));
+    out.extend_from_slice(data);
+    out.push(0x80);
+    out.resize(padded_len(data.len()), 0);
+    out
+}
+
+/// The data [`pad`] padded; `None` if `padded` does not end in a mark and zeros.
+pub fn unpad(padded: &[u8]) -> Option<&[u8]> {
+    let end = padded.iter().rposition(|&b| b != 0)?;
+    (padded[end] == 0x80).then(|| &padded[..end])
+}
+
 /// A passphrase as typed by the user. Zeroized on drop, never printed.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct Passphrase(String);
@@ -266,6 +297,12 @@ impl VaultKeys {
         hmac(&self.index_mac, &[b"name", name.as_bytes()])
     }
 
+    /// The blind index of a trashed secret's name: another value than [`VaultKeys::name_index`],
+    /// so the file does not show that a secret in the trash has the name of a live one.
+    pub fn trashed_name_index(&self, name: &str) -> [u8; 32] {
+        hmac(&self.index_mac, &[b"trashed name", name.as_bytes()])
+    }
+
     /// One term of the record-set MAC (an XOR-MAC): see `store.rs`.
     pub fn manifest_term(&self, parts: &[&[u8]]) -> [u8; 32] {
         hmac(&self.manifest_mac, parts)
@@ -346,6 +383,24 @@ mod tests {
         assert!(keys.open(&sealed, b"ctx-b").is_none());
         let other = VaultKeys::from_vault_key(Key32::random());
         assert!(other.open(&sealed, b"ctx-a").is_none());
+    }
+
+    #[test]
+    fn padding_is_reversible_and_hides_the_exact_length() {
+        for data in [&b""[..], b"a", b"OPENAI_API_KEY", b"ends with NULs\0\0\0", b"\x80", &[0x80, 0][..], &[7u8; 1000]]
+        {
+            let padded = pad(data);
+            assert_eq!(padded.len(), padded_len(data.len()));
+            assert_eq!(unpad(&padded), Some(data), "{data:?}");
+        }
+        assert_eq!(padded_len(0), MIN_PADDED_LEN);
+        assert_eq!(padded_len(14), padded_len(20), "short names share one size");
+        for len in [0, 1, 31, 32, 33, 100, 1000, 4096, 100_000, 4 * 1024 * 1024] {
+            let p = padded_len(len);
+            assert!(p > len && p <= (len + 1).max(MIN_PADDED_LEN) * 113 / 100 + 1, "{len} -> {p}");
+        }
+        assert_eq!(unpad(b"no mark"), None);
+        assert_eq!(unpad(&[0, 0]), None);
     }
 
     #[test]

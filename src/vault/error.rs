@@ -30,6 +30,9 @@ pub enum Error {
     #[error("the vault file is damaged ({detail})")]
     CorruptFile { detail: String },
 
+    #[error("the vault file's tables are not Tresor's ({detail}): the file was altered or is damaged")]
+    UnexpectedSchema { detail: String },
+
     #[error("record {record} is damaged or was tampered with ({field} does not decrypt)")]
     CorruptRecord { record: String, field: &'static str },
 
@@ -127,6 +130,7 @@ impl Error {
             self,
             Error::CorruptHeader { .. }
                 | Error::CorruptFile { .. }
+                | Error::UnexpectedSchema { .. }
                 | Error::CorruptRecord { .. }
                 | Error::RecordSetTampered
                 | Error::KdfOutOfRange { .. }

@@ -126,7 +126,7 @@ impl fmt::Display for SkipReason {
 #[derive(Debug, Clone, Copy)]
 struct Existing {
     id: SecretId,
-    revision: i64,
+    revision: super::records::Revision,
     version: u32,
     same_value: bool,
 }
@@ -409,7 +409,7 @@ impl Vault {
             self.backup_before(super::BackupReason::Import)?;
         }
         let now = self.clock.now();
-        self.write(|vault, tx, mac| {
+        self.write(|vault, tx, set| {
             let mut report = ImportReport::default();
             for item in plan.items {
                 let outdated = || Error::ImportOutdated { name: item.shown_key() };
@@ -420,7 +420,7 @@ impl Vault {
                 match (&item.action, item.name.as_ref(), item.value.as_ref(), item.existing) {
                     (PlanAction::Add, Some(name), Some(value), None) => {
                         let new = NewSecret { name: name.clone(), description: String::new(), value: value.clone() };
-                        vault.insert_secret(tx, mac, &new, now).map_err(|e| match e {
+                        vault.insert_secret(tx, set, &new, now).map_err(|e| match e {
                             Error::NameTaken { .. } => outdated(),
                             e => e,
                         })?;
@@ -431,7 +431,7 @@ impl Vault {
                             return Err(outdated());
                         }
                         let edit = SecretEdit { value: Some(value.clone()), ..SecretEdit::default() };
-                        vault.edit_secret(tx, mac, existing.id, &edit, now)?;
+                        vault.edit_secret(tx, set, existing.id, &edit, now)?;
                         report.updated += 1;
                     }
                     (PlanAction::Same, _, _, Some(existing)) => {

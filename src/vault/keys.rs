@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use super::crypto::{self, Key32, VaultKeys};
 use super::records::{self, HistoryRow, Records, RowState, SecretRow};
 use super::store::{self, Header};
-use super::{BackupReason, Error, KdfParams, Passphrase, Result, Timestamp, UNLOCK_TARGET, Vault, backup};
+use super::{BackupReason, Error, KdfParams, Passphrase, Result, UNLOCK_TARGET, Vault, backup};
 
 impl Vault {
     /// Argon2id parameters for a new vault on this machine: 256 MiB, 4 lanes, and as many passes
@@ -35,7 +35,7 @@ impl Vault {
     pub fn verify_passphrase(&self, passphrase: &Passphrase) -> Result<()> {
         crypto::with_stack_scrubbed(|| {
             let header = store::read_header(&self.conn)?;
-            let keys = unwrap_keys(&header, passphrase)?;
+            let (keys, _) = unwrap_keys(&header, passphrase)?;
             if keys.vault_key().as_bytes() != self.keys.vault_key().as_bytes() {
                 return Err(Error::KeyRotatedElsewhere);
             }
@@ -55,16 +55,10 @@ impl Vault {
         kdf.check_for_new_vault()?;
         self.backup_before(BackupReason::PassphraseChange)?;
         crypto::with_stack_scrubbed(|| {
-            let header = wrapped_header(
-                self.header.vault_id,
-                self.header.key_id,
-                new,
-                kdf,
-                self.keys.vault_key(),
-                self.header.created,
-            )?;
+            let template = Header { kdf, ..self.header.clone() };
+            let (header, kek) = wrapped_header(template, new, self.keys.vault_key())?;
             self.write(|_, tx, _| store::write_header(tx, &header))?;
-            let stuck = backup::rewrap(&self.path, &header);
+            let stuck = backup::rewrap(&self.path, &header, &kek, self.keys.vault_key());
             if stuck > 0 {
                 self.warning =
                     Some(Error::BackupsKeepOldPassphrase { count: stuck, dir: backup::backup_dir(&self.path) });
@@ -85,19 +79,15 @@ impl Vault {
         self.verify_passphrase(passphrase)?;
         self.backup_before(BackupReason::KeyRotation)?;
         let new_key = Key32::random();
-        let header = wrapped_header(
-            self.header.vault_id,
-            crypto::random_bytes(),
-            passphrase,
-            self.header.kdf,
-            &new_key,
-            self.header.created,
-        )?;
+        // A new key has no earlier ids: backups made under the old key keep their passphrase.
+        let template = Header { key_id: crypto::random_bytes(), lineage: Some(Vec::new()), ..self.header.clone() };
+        let (header, _) = wrapped_header(template, passphrase, &new_key)?;
         let new_keys = boxed_keys(new_key);
         let vault_id = self.header.vault_id;
         let new_records = Records { keys: &new_keys, vault_id: &vault_id };
-        self.write(|vault, tx, mac| {
-            let mut new_mac = records::RecordSetMac::default();
+        let key_id = header.key_id;
+        self.write_sealing_with(Some((&new_keys, &key_id)), |vault, tx, set| {
+            let mut new_set = records::RecordSet::default();
             let old_records = vault.records();
             for old in SecretRow::all(tx)? {
                 let name = old_records.name(&old)?;
@@ -109,7 +99,7 @@ impl Vault {
                     &description,
                     &value,
                     RowState {
-                        revision: old.revision + 1,
+                        revision: records::new_revision(),
                         version: old.version,
                         created: old.created,
                         modified: old.modified,
@@ -119,17 +109,18 @@ impl Vault {
                 );
                 row.name_index = new_keys.name_index(name.as_str());
                 row.update(tx)?;
-                new_mac.add(new_records.secret_term(&row));
+                new_set.add(new_records.secret_term(&row));
             }
             for old in HistoryRow::all(tx)? {
                 let value = old_records.history_value(&old)?;
                 let row =
                     new_records.seal_history(old.id, old.secret_id, old.version, old.created, old.replaced, &value);
                 row.update(tx)?;
-                new_mac.add(new_records.history_term(&row));
+                new_set.add(new_records.history_term(&row));
             }
             store::write_header(tx, &header)?;
-            *mac = new_mac;
+            new_set.writes = set.writes;
+            *set = new_set;
             Ok(())
         })?;
         self.header = header;
@@ -139,25 +130,20 @@ impl Vault {
     }
 }
 
-pub(super) fn wrapped_header(
-    vault_id: [u8; 16],
-    key_id: [u8; 16],
-    passphrase: &Passphrase,
-    kdf: KdfParams,
-    vault_key: &Key32,
-    created: Timestamp,
-) -> Result<Header> {
-    let mut header = Header {
-        vault_id,
-        key_id,
-        kdf,
-        salt: crypto::random_bytes::<{ crypto::SALT_LEN }>().to_vec(),
-        wrapped_key: Vec::new(),
-        created,
-    };
-    let kek = crypto::derive_kek(passphrase, &header.salt, kdf)?;
-    header.wrapped_key = crypto::wrap_key(&kek, vault_key, &header.wrap_aad());
-    Ok(header)
+/// `template` with the vault key wrapped under `passphrase` and a new salt (its own salt and
+/// wrapped key are replaced). Returns the KEK too: re-wrapping backups needs it. Runs the KDF once.
+pub(super) fn wrapped_header(template: Header, passphrase: &Passphrase, vault_key: &Key32) -> Result<(Header, Key32)> {
+    let salt = crypto::random_bytes::<{ crypto::SALT_LEN }>().to_vec();
+    let kek = crypto::derive_kek(passphrase, &salt, template.kdf)?;
+    let header = wrap_under(&kek, Header { salt, ..template }, vault_key);
+    Ok((header, kek))
+}
+
+/// `header` with `vault_key` wrapped under `kek` (which must be derived from `header`'s salt
+/// and parameters), for the header's own format and key id.
+pub(super) fn wrap_under(kek: &Key32, mut header: Header, vault_key: &Key32) -> Header {
+    header.wrapped_key = crypto::wrap_key(kek, vault_key, &header.wrap_aad());
+    header
 }
 
 /// The keys of a vault, in the box they keep for life. Call only under
@@ -166,10 +152,12 @@ pub(super) fn boxed_keys(vault_key: Key32) -> Box<VaultKeys> {
     Box::new(VaultKeys::from_vault_key(vault_key))
 }
 
-pub(super) fn unwrap_keys(header: &Header, passphrase: &Passphrase) -> Result<Box<VaultKeys>> {
+/// The vault's keys, and the KEK they were unwrapped with (a format migration re-wraps the key
+/// under a new key id with it, without running the KDF again).
+pub(super) fn unwrap_keys(header: &Header, passphrase: &Passphrase) -> Result<(Box<VaultKeys>, Key32)> {
     // Refuse absurd parameters before Argon2 allocates anything.
     header.kdf.check_caps()?;
     let kek = crypto::derive_kek(passphrase, &header.salt, header.kdf)?;
     let vault_key = crypto::unwrap_key(&kek, &header.wrapped_key, &header.wrap_aad()).ok_or(Error::WrongPassphrase)?;
-    Ok(boxed_keys(vault_key))
+    Ok((boxed_keys(vault_key), kek))
 }

@@ -20,6 +20,7 @@ pub mod crypto;
 pub mod error;
 pub mod import;
 mod keys;
+mod migrate;
 mod records;
 pub mod secret;
 mod secrets;
@@ -121,24 +122,29 @@ impl Vault {
         }
         crypto::with_stack_scrubbed(|| {
             let vault_key = Key32::random();
-            let header = wrapped_header(
-                crypto::random_bytes(),
-                crypto::random_bytes(),
-                passphrase,
+            let template = Header {
+                vault_id: crypto::random_bytes(),
+                key_id: crypto::random_bytes(),
                 kdf,
-                &vault_key,
-                clock.now(),
-            )?;
-            let conn = store::create(path, &header)?;
+                salt: Vec::new(),
+                wrapped_key: Vec::new(),
+                created: clock.now(),
+                lineage: Some(Vec::new()),
+            };
+            let (header, _) = wrapped_header(template, passphrase, &vault_key)?;
             let keys = boxed_keys(vault_key);
+            let empty = Records { keys: &keys, vault_id: &header.vault_id }
+                .seal_record_set(&records::RecordSet::default(), &header.key_id);
+            let conn = store::create(path, &header, &empty)?;
             Ok(Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false, warning: None })
         })
     }
 
-    /// Unlocks the vault at `path`. Runs the KDF once, then checks the whole record set against
-    /// its MAC, purges trash older than 30 days (after a backup), and makes the daily backup if
-    /// the newest one is older than a day. If a backup fails, unlocking still succeeds: the purge
-    /// waits, and [`Vault::take_warning`] says why.
+    /// Unlocks the vault at `path`. Runs the KDF once, then checks the whole record set, migrates
+    /// a file of an older format (after a backup; see `migrate.rs`), purges trash older than
+    /// [`TRASH_RETENTION_DAYS`] (after a backup), and makes the daily backup if the newest one is
+    /// older than a day. If a backup fails, unlocking still succeeds (except before a migration):
+    /// the purge waits, and [`Vault::take_warning`] says why.
     pub fn unlock(path: &Path, passphrase: &Passphrase) -> Result<Vault> {
         Self::unlock_with_clock(path, passphrase, Arc::new(SystemClock))
     }
@@ -146,8 +152,17 @@ impl Vault {
     pub fn unlock_with_clock(path: &Path, passphrase: &Passphrase, clock: Arc<dyn Clock>) -> Result<Vault> {
         crypto::with_stack_scrubbed(|| {
             let conn = store::open(path)?;
-            let header = store::read_header(&conn)?;
-            let keys = unwrap_keys(&header, passphrase)?;
+            let mut header = store::read_header(&conn)?;
+            let (keys, kek) = unwrap_keys(&header, passphrase)?;
+            if store::format_version(&conn)? < store::FORMAT_VERSION {
+                // The v1 check first: a tampered file is reported as such, not migrated.
+                migrate::verify_v1(&conn, &header, &keys)?;
+                backup::create(&conn, path, BackupReason::FormatUpgrade, clock.now())
+                    .map_err(|e| e.backup_failed(BackupReason::FormatUpgrade))?;
+                header = migrate::v1_to_v2(&conn, &header, &keys, &kek, true)?;
+                store::checkpoint(&conn);
+            }
+            drop(kek);
             let mut vault = Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false, warning: None };
             vault.verify_record_set()?;
             vault.after_unlock()?;
@@ -157,12 +172,18 @@ impl Vault {
 
     /// Opens a vault whose record-set check fails ([`Error::RecordSetTampered`]) so that what
     /// still decrypts can be read and copied out. Every write is refused with
-    /// [`Error::SalvageReadOnly`]; the right passphrase is still required.
+    /// [`Error::SalvageReadOnly`]; the right passphrase is still required. A file of an older
+    /// format is not migrated: a migrated copy in memory is read instead.
     pub fn unlock_for_salvage(path: &Path, passphrase: &Passphrase) -> Result<Vault> {
         crypto::with_stack_scrubbed(|| {
-            let conn = store::open(path)?;
-            let header = store::read_header(&conn)?;
-            let keys = unwrap_keys(&header, passphrase)?;
+            let mut conn = store::open(path)?;
+            let mut header = store::read_header(&conn)?;
+            let (keys, kek) = unwrap_keys(&header, passphrase)?;
+            if store::format_version(&conn)? < store::FORMAT_VERSION {
+                conn = store::copy_to_memory(&conn)?;
+                header = migrate::v1_to_v2(&conn, &header, &keys, &kek, false)?;
+            }
+            drop(kek);
             Ok(Vault {
                 path: path.to_owned(),
                 conn,
@@ -191,14 +212,14 @@ impl Vault {
         drop(self)
     }
 
-    /// Facts about the vault at `path`, without unlocking it.
+    /// Facts about the vault at `path`, without unlocking it (nor migrating it).
     pub fn info(path: &Path) -> Result<VaultInfo> {
         let conn = store::open(path)?;
         let header = store::read_header(&conn)?;
         let counts = records::RowCounts::read(&conn)?;
         Ok(VaultInfo {
             path: path.to_owned(),
-            format_version: store::FORMAT_VERSION,
+            format_version: store::format_version(&conn)?,
             kdf: header.kdf,
             created: header.created,
             secrets: counts.live,
@@ -236,46 +257,57 @@ impl Vault {
         })
     }
 
-    /// Runs `change` in one `BEGIN IMMEDIATE` transaction, with the record-set MAC updated by
-    /// what it adds and removes. Nothing is written unless everything succeeds.
+    /// Runs `change` in one `BEGIN IMMEDIATE` transaction, with the record set updated by what it
+    /// adds and removes. Nothing is written unless everything succeeds.
     fn write<T>(
         &mut self,
-        change: impl FnOnce(&Vault, &rusqlite::Transaction<'_>, &mut records::RecordSetMac) -> Result<T>,
+        change: impl FnOnce(&Vault, &rusqlite::Transaction<'_>, &mut records::RecordSet) -> Result<T>,
+    ) -> Result<T> {
+        self.write_sealing_with(None, change)
+    }
+
+    /// [`Vault::write`], sealing the record set at the end under `new_keys` (key rotation: the
+    /// change re-seals every row under them) instead of the current keys.
+    fn write_sealing_with<T>(
+        &mut self,
+        new_keys: Option<(&VaultKeys, &[u8; 16])>,
+        change: impl FnOnce(&Vault, &rusqlite::Transaction<'_>, &mut records::RecordSet) -> Result<T>,
     ) -> Result<T> {
         if self.salvage {
             return Err(Error::SalvageReadOnly);
         }
         // Sealing leaves AES round keys on the stack, as opening does (see `read`).
-        crypto::with_stack_scrubbed(|| self.write_unscrubbed(change))
+        crypto::with_stack_scrubbed(|| {
+            let vault = &*self;
+            let tx = rusqlite::Transaction::new_unchecked(&vault.conn, TransactionBehavior::Immediate)?;
+            if store::read_key_id(&tx)? != vault.header.key_id {
+                return Err(Error::KeyRotatedElsewhere);
+            }
+            let mut set = vault.records().open_record_set(&store::read_record_set(&tx)?, &vault.header.key_id)?;
+            let result = change(vault, &tx, &mut set)?;
+            set.writes += 1;
+            let sealed = match new_keys {
+                None => vault.records().seal_record_set(&set, &vault.header.key_id),
+                Some((keys, key_id)) => {
+                    Records { keys, vault_id: &vault.header.vault_id }.seal_record_set(&set, key_id)
+                }
+            };
+            store::write_record_set(&tx, &sealed)?;
+            tx.commit()?;
+            Ok(result)
+        })
     }
 
-    fn write_unscrubbed<T>(
-        &mut self,
-        change: impl FnOnce(&Vault, &rusqlite::Transaction<'_>, &mut records::RecordSetMac) -> Result<T>,
-    ) -> Result<T> {
-        let vault = &*self;
-        let tx = rusqlite::Transaction::new_unchecked(&vault.conn, TransactionBehavior::Immediate)?;
-        let stored_key_id = store::read_key_id(&tx)?;
-        if stored_key_id != self.header.key_id {
-            return Err(Error::KeyRotatedElsewhere);
-        }
-        let mut mac = records::RecordSetMac { value: store::read_record_set_mac(&tx)? };
-        let result = change(vault, &tx, &mut mac)?;
-        store::write_record_set_mac(&tx, &mac.value)?;
-        tx.commit()?;
-        Ok(result)
-    }
-
-    /// Recomputes the record-set MAC over every row and compares it with the stored one. The MAC
-    /// and the rows are read from one snapshot: a write another process commits between two of
-    /// these reads would otherwise look exactly like tampering.
+    /// Recomputes the record set over every row and compares it with the stored one. They are
+    /// read from one snapshot: a write another process commits between two of these reads would
+    /// otherwise look exactly like tampering.
     fn verify_record_set(&self) -> Result<()> {
         self.read(|snapshot| {
-            let stored = store::read_record_set_mac(snapshot)?;
-            let mut mac = records::RecordSetMac::default();
             let records = self.records();
-            records::for_each_term(snapshot, &records, |term| mac.add(term))?;
-            if mac.value != stored {
+            let stored = records.open_record_set(&store::read_record_set(snapshot)?, &self.header.key_id)?;
+            let mut found = records::RecordSet::default();
+            records::for_each_term(snapshot, &records, |term| found.add(term))?;
+            if !found.same_rows(&stored) {
                 return Err(Error::RecordSetTampered);
             }
             Ok(())

@@ -1,18 +1,27 @@
-//! Rows as stored, and how they are sealed, opened and counted in the record-set MAC. The AAD and
-//! MAC layouts here are the ones `store.rs` specifies.
+//! Rows as stored (format v2), and how they are sealed, opened and counted in the record set. The
+//! AAD, padding and record-set layouts here are the ones `store.rs` specifies. (Format v1 rows are
+//! read only by the migration, in `migrate.rs`.)
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::crypto::VaultKeys;
+use super::crypto::{self, NONCE_LEN, TAG_LEN, VaultKeys};
 use super::error::{Error, Result};
 use super::secret::{SecretId, SecretMeta, SecretName, SecretValue, Timestamp};
 
-/// One row of `secrets`. Ciphertext fields are empty when only the bookkeeping was loaded.
+/// A random 128-bit revision, new at every rewrite of a row's ciphertexts: part of each field's
+/// AAD, so no AAD is ever used twice for one record, even across restores.
+pub(crate) type Revision = [u8; 16];
+
+pub(crate) fn new_revision() -> Revision {
+    crypto::random_bytes()
+}
+
+/// One row of `secrets`.
 #[derive(Clone, Debug)]
 pub(crate) struct SecretRow {
     pub id: SecretId,
     pub name_index: [u8; 32],
-    pub revision: i64,
+    pub revision: Revision,
     pub version: u32,
     pub created: i64,
     pub modified: i64,
@@ -49,29 +58,20 @@ fn sealed_bytes(row: &Row<'_>, index: usize) -> rusqlite::Result<Vec<u8>> {
 impl SecretRow {
     pub const COLUMNS: &'static str =
         "id, name_index, revision, version, created, modified, value_set, deleted, name, description, value";
-    const BOOKKEEPING: &'static str = "id, name_index, revision, version, created, modified, value_set, deleted";
 
     pub fn from_row(row: &Row<'_>) -> rusqlite::Result<SecretRow> {
-        let mut secret = Self::bookkeeping_from_row(row)?;
-        secret.name = sealed_bytes(row, 8)?;
-        secret.description = sealed_bytes(row, 9)?;
-        secret.value = sealed_bytes(row, 10)?;
-        Ok(secret)
-    }
-
-    fn bookkeeping_from_row(row: &Row<'_>) -> rusqlite::Result<SecretRow> {
         Ok(SecretRow {
             id: SecretId(blob_array(row, 0)?),
             name_index: blob_array(row, 1)?,
-            revision: row.get(2)?,
+            revision: blob_array(row, 2)?,
             version: row.get(3)?,
             created: row.get(4)?,
             modified: row.get(5)?,
             value_set: row.get(6)?,
             deleted: row.get(7)?,
-            name: Vec::new(),
-            description: Vec::new(),
-            value: Vec::new(),
+            name: sealed_bytes(row, 8)?,
+            description: sealed_bytes(row, 9)?,
+            value: sealed_bytes(row, 10)?,
         })
     }
 
@@ -211,11 +211,11 @@ impl HistoryRow {
         Ok(conn.prepare_cached(&sql)?.query_row(params![secret.0, version], Self::from_row).optional()?)
     }
 
-    /// A secret's history, newest first. Values are not loaded.
+    /// A secret's history, newest first (at most [`super::HISTORY_LIMIT`] rows; their sealed
+    /// values are loaded too, since a row's term covers its value's nonce and tag).
     pub fn all_for(conn: &Connection, secret: SecretId) -> Result<Vec<HistoryRow>> {
-        let sql = "SELECT id, secret_id, version, created, replaced, NULL FROM history WHERE secret_id = ?1
-                   ORDER BY version DESC";
-        let mut stmt = conn.prepare_cached(sql)?;
+        let sql = format!("SELECT {} FROM history WHERE secret_id = ?1 ORDER BY version DESC", Self::COLUMNS);
+        let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([secret.0.as_slice()], Self::from_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
@@ -246,21 +246,43 @@ impl HistoryRow {
     }
 }
 
-/// The XOR of one HMAC term per row: adding and removing a row are both one XOR, so every write
-/// keeps it current in O(1).
-#[derive(Default)]
-pub(crate) struct RecordSetMac {
-    pub value: [u8; 32],
+/// What authenticates the set of rows (see `store.rs`): the XOR of one keyed term per row, the
+/// number of rows, and a counter of writes. Stored sealed under the record key, so it can be
+/// neither read nor combined from old copies; adding and removing a row are both one XOR, so
+/// every write keeps it current in O(1).
+#[derive(Default, Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecordSet {
+    pub writes: u64,
+    pub rows: u64,
+    sum: [u8; 32],
 }
 
-impl RecordSetMac {
+impl RecordSet {
     pub fn add(&mut self, term: [u8; 32]) {
-        self.value.iter_mut().zip(term).for_each(|(v, t)| *v ^= t);
+        self.sum.iter_mut().zip(term).for_each(|(v, t)| *v ^= t);
+        self.rows += 1;
     }
-    /// XOR is its own inverse: removing is adding again.
+
     pub fn remove(&mut self, term: [u8; 32]) {
-        self.add(term)
+        self.sum.iter_mut().zip(term).for_each(|(v, t)| *v ^= t);
+        self.rows = self.rows.wrapping_sub(1);
     }
+
+    /// Whether two sets hold the same rows (the write counters may differ).
+    pub fn same_rows(&self, other: &RecordSet) -> bool {
+        self.rows == other.rows && self.sum == other.sum
+    }
+}
+
+/// A sealed field's commitment in its row's term: its nonce and tag. A ciphertext put in from
+/// another copy of the file has other ones (fresh nonces), so the row's term changes with it.
+fn commitment(sealed: &[u8]) -> [u8; NONCE_LEN + TAG_LEN] {
+    let mut out = [0u8; NONCE_LEN + TAG_LEN];
+    if sealed.len() >= NONCE_LEN + TAG_LEN {
+        out[..NONCE_LEN].copy_from_slice(&sealed[..NONCE_LEN]);
+        out[NONCE_LEN..].copy_from_slice(&sealed[sealed.len() - TAG_LEN..]);
+    }
+    out
 }
 
 /// Seals and opens rows under one vault's keys.
@@ -274,13 +296,13 @@ const DESCRIPTION: &str = "description";
 const VALUE: &str = "value";
 
 impl Records<'_> {
-    fn secret_aad(&self, id: SecretId, field: &str, revision: i64) -> Vec<u8> {
-        aad(&[b"tresor v1 field", self.vault_id, b"secrets", &id.0, field.as_bytes(), &revision.to_le_bytes()])
+    fn secret_aad(&self, id: SecretId, field: &str, revision: &Revision) -> Vec<u8> {
+        aad(&[b"tresor v2 field", self.vault_id, b"secrets", &id.0, field.as_bytes(), revision])
     }
 
     fn history_aad(&self, row: &HistoryRow) -> Vec<u8> {
         aad(&[
-            b"tresor v1 field",
+            b"tresor v2 field",
             self.vault_id,
             b"history",
             &row.id,
@@ -298,11 +320,16 @@ impl Records<'_> {
         value: &SecretValue,
         state: RowState,
     ) -> SecretRow {
-        let seal =
-            |field: &str, text: &str| self.keys.seal(text.as_bytes(), &self.secret_aad(id, field, state.revision));
+        let seal = |field: &str, text: &str| {
+            self.keys.seal(&crypto::pad(text.as_bytes()), &self.secret_aad(id, field, &state.revision))
+        };
+        let name_index = match state.deleted {
+            None => self.keys.name_index(name.as_str()),
+            Some(_) => self.keys.trashed_name_index(name.as_str()),
+        };
         SecretRow {
             id,
-            name_index: self.keys.name_index(name.as_str()),
+            name_index,
             revision: state.revision,
             version: state.version,
             created: state.created,
@@ -325,12 +352,18 @@ impl Records<'_> {
         value: &SecretValue,
     ) -> HistoryRow {
         let mut row = HistoryRow { id, secret_id, version, created, replaced, value: Vec::new() };
-        row.value = self.keys.seal(value.expose().as_bytes(), &self.history_aad(&row));
+        row.value = self.keys.seal(&crypto::pad(value.expose().as_bytes()), &self.history_aad(&row));
         row
     }
 
+    /// Opens and unpads one sealed field; `None` if it does not open in this context.
+    fn open_padded(&self, sealed: &[u8], aad: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        let padded = self.keys.open(sealed, aad)?;
+        crypto::unpad(&padded).map(|data| zeroize::Zeroizing::new(data.to_vec()))
+    }
+
     fn open_secret_field(&self, row: &SecretRow, field: &'static str, sealed: &[u8]) -> Result<String> {
-        let plain = self.keys.open(sealed, &self.secret_aad(row.id, field, row.revision));
+        let plain = self.open_padded(sealed, &self.secret_aad(row.id, field, &row.revision));
         plain
             .and_then(|p| String::from_utf8(p.to_vec()).ok())
             .ok_or_else(|| Error::CorruptRecord { record: self.describe(row), field })
@@ -338,7 +371,7 @@ impl Records<'_> {
 
     /// How an error names a record: its name when that still decrypts, and always its id.
     fn describe(&self, row: &SecretRow) -> String {
-        match self.keys.open(&row.name, &self.secret_aad(row.id, NAME, row.revision)) {
+        match self.open_padded(&row.name, &self.secret_aad(row.id, NAME, &row.revision)) {
             Some(name) => format!("{} (id {})", String::from_utf8_lossy(&name), row.id),
             None => format!("with id {}", row.id),
         }
@@ -356,8 +389,7 @@ impl Records<'_> {
 
     pub fn value(&self, row: &SecretRow) -> Result<SecretValue> {
         let plain = self
-            .keys
-            .open(&row.value, &self.secret_aad(row.id, VALUE, row.revision))
+            .open_padded(&row.value, &self.secret_aad(row.id, VALUE, &row.revision))
             .ok_or_else(|| Error::CorruptRecord { record: self.describe(row), field: VALUE })?;
         SecretValue::from_utf8(plain.to_vec())
             .map_err(|_| Error::CorruptRecord { record: self.describe(row), field: VALUE })
@@ -366,8 +398,7 @@ impl Records<'_> {
     pub fn history_value(&self, row: &HistoryRow) -> Result<SecretValue> {
         let record = || format!("version {} of the secret with id {}", row.version, row.secret_id);
         let plain = self
-            .keys
-            .open(&row.value, &self.history_aad(row))
+            .open_padded(&row.value, &self.history_aad(row))
             .ok_or_else(|| Error::CorruptRecord { record: record(), field: VALUE })?;
         SecretValue::from_utf8(plain.to_vec()).map_err(|_| Error::CorruptRecord { record: record(), field: VALUE })
     }
@@ -386,40 +417,68 @@ impl Records<'_> {
     pub fn secret_term(&self, row: &SecretRow) -> [u8; 32] {
         let deleted = row.deleted.map_or([0xFF; 8], i64::to_le_bytes);
         self.keys.manifest_term(&[
-            b"secrets",
+            b"tresor v2 secrets",
             &row.id.0,
             &row.name_index,
-            &row.revision.to_le_bytes(),
+            &row.revision,
             &row.version.to_le_bytes(),
             &row.created.to_le_bytes(),
             &row.modified.to_le_bytes(),
             &row.value_set.to_le_bytes(),
             &[u8::from(row.deleted.is_some())],
             &deleted,
+            &commitment(&row.name),
+            &commitment(&row.description),
+            &commitment(&row.value),
         ])
     }
 
     pub fn history_term(&self, row: &HistoryRow) -> [u8; 32] {
         self.keys.manifest_term(&[
-            b"history",
+            b"tresor v2 history",
             &row.id,
             &row.secret_id.0,
             &row.version.to_le_bytes(),
             &row.created.to_le_bytes(),
             &row.replaced.to_le_bytes(),
+            &commitment(&row.value),
         ])
+    }
+
+    fn record_set_aad(&self, key_id: &[u8]) -> Vec<u8> {
+        aad(&[b"tresor v2 record set", self.vault_id, key_id])
+    }
+
+    /// The record set as stored: sealed, so that nobody without the vault key can read it, make
+    /// one up, or combine old ones.
+    pub fn seal_record_set(&self, set: &RecordSet, key_id: &[u8]) -> Vec<u8> {
+        let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(48));
+        plain.extend_from_slice(&set.writes.to_le_bytes());
+        plain.extend_from_slice(&set.rows.to_le_bytes());
+        plain.extend_from_slice(&set.sum);
+        self.keys.seal(&plain, &self.record_set_aad(key_id))
+    }
+
+    /// Opens the stored record set; anything that does not open is tampering.
+    pub fn open_record_set(&self, sealed: &[u8], key_id: &[u8]) -> Result<RecordSet> {
+        let plain = self.keys.open(sealed, &self.record_set_aad(key_id)).ok_or(Error::RecordSetTampered)?;
+        if plain.len() != 48 {
+            return Err(Error::RecordSetTampered);
+        }
+        let u64_at = |i: usize| u64::from_le_bytes(plain[i..i + 8].try_into().expect("8 bytes"));
+        Ok(RecordSet { writes: u64_at(0), rows: u64_at(8), sum: plain[16..48].try_into().expect("32 bytes") })
     }
 }
 
-/// Every row's MAC term, reading only the plaintext bookkeeping (no ciphertext is loaded).
+/// Every row's term. Reads whole rows: a term covers each ciphertext's nonce and tag.
 pub(crate) fn for_each_term(conn: &Connection, records: &Records<'_>, mut each: impl FnMut([u8; 32])) -> Result<()> {
-    let mut stmt = conn.prepare(&format!("SELECT {} FROM secrets", SecretRow::BOOKKEEPING))?;
+    let mut stmt = conn.prepare(&format!("SELECT {} FROM secrets", SecretRow::COLUMNS))?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        let row = SecretRow::bookkeeping_from_row(row).map_err(|_| Error::RecordSetTampered)?;
+        let row = SecretRow::from_row(row).map_err(|_| Error::RecordSetTampered)?;
         each(records.secret_term(&row));
     }
-    let mut stmt = conn.prepare("SELECT id, secret_id, version, created, replaced, NULL FROM history")?;
+    let mut stmt = conn.prepare("SELECT id, secret_id, version, created, replaced, value FROM history")?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let row = HistoryRow::from_row(row).map_err(|_| Error::RecordSetTampered)?;
@@ -441,7 +500,7 @@ fn aad(parts: &[&[u8]]) -> Vec<u8> {
 /// Plaintext bookkeeping of a secret row.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RowState {
-    pub revision: i64,
+    pub revision: Revision,
     pub version: u32,
     pub created: i64,
     pub modified: i64,

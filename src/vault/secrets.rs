@@ -79,7 +79,7 @@ impl Vault {
     /// decrypted per trashed secret of that name (the trash may hold several).
     pub fn find_in_trash(&self, name: &SecretName) -> Result<SecretId> {
         self.read(|snapshot| {
-            for row in SecretRow::trashed_by_index(snapshot, &self.keys.name_index(name.as_str()))? {
+            for row in SecretRow::trashed_by_index(snapshot, &self.keys.trashed_name_index(name.as_str()))? {
                 if self.records().name(&row)? == *name {
                     return Ok(row.id);
                 }
@@ -189,10 +189,10 @@ impl Vault {
             checked.push((secret, warnings));
         }
         let now = self.clock.now();
-        self.write(|vault, tx, mac| {
+        self.write(|vault, tx, set| {
             let mut saved = Vec::with_capacity(checked.len());
             for (secret, warnings) in checked {
-                let meta = vault.insert_secret(tx, mac, &secret, now)?;
+                let meta = vault.insert_secret(tx, set, &secret, now)?;
                 saved.push(Saved { meta, warnings, value_changed: true });
             }
             Ok(saved)
@@ -207,8 +207,8 @@ impl Vault {
     pub fn edit(&mut self, id: SecretId, edit: SecretEdit) -> Result<Saved> {
         let warnings = check_edit(&edit)?;
         let now = self.clock.now();
-        self.write(|vault, tx, mac| {
-            let (meta, value_changed) = vault.edit_secret(tx, mac, id, &edit, now)?;
+        self.write(|vault, tx, set| {
+            let (meta, value_changed) = vault.edit_secret(tx, set, id, &edit, now)?;
             Ok(Saved { meta, warnings, value_changed })
         })
     }
@@ -225,9 +225,9 @@ impl Vault {
         let edit = SecretEdit { name: None, description, value };
         let warnings = check_edit(&edit)?;
         let now = self.clock.now();
-        self.write(|vault, tx, mac| match live_id_by_index(tx, &vault.keys.name_index(name.as_str()))? {
+        self.write(|vault, tx, set| match live_id_by_index(tx, &vault.keys.name_index(name.as_str()))? {
             Some(id) => {
-                let (meta, value_changed) = vault.edit_secret(tx, mac, id, &edit, now)?;
+                let (meta, value_changed) = vault.edit_secret(tx, set, id, &edit, now)?;
                 Ok(SetOutcome { saved: Saved { meta, warnings, value_changed }, created: false })
             }
             None => {
@@ -236,7 +236,7 @@ impl Vault {
                     description: edit.description.unwrap_or_default(),
                     value: edit.value.ok_or(Error::InvalidValue(ValueError::Empty))?,
                 };
-                let meta = vault.insert_secret(tx, mac, &new, now)?;
+                let meta = vault.insert_secret(tx, set, &new, now)?;
                 Ok(SetOutcome { saved: Saved { meta, warnings, value_changed: true }, created: true })
             }
         })
@@ -251,12 +251,16 @@ impl Vault {
     /// Moves secrets to the trash, all or none (an unknown id fails the whole call).
     pub fn delete(&mut self, ids: &[SecretId]) -> Result<()> {
         let now = self.clock.now();
-        self.write(|vault, tx, mac| {
+        self.write(|vault, tx, set| {
             for &id in ids {
                 let old = vault.live_row(tx, id)?;
                 let mut row = old.clone();
                 row.deleted = Some(now.0);
-                vault.replace_row(tx, mac, &old, &row)?;
+                // A damaged name keeps its index: it could not be restored anyway.
+                if let Ok(name) = vault.records().name(&old) {
+                    row.name_index = vault.keys.trashed_name_index(name.as_str());
+                }
+                vault.replace_row(tx, set, &old, &row)?;
             }
             Ok(())
         })
@@ -266,18 +270,20 @@ impl Vault {
     /// [`Error::NameTaken`] if a live secret already uses the name.
     pub fn restore(&mut self, id: SecretId, new_name: Option<SecretName>) -> Result<SecretMeta> {
         let now = self.clock.now();
-        self.write(|vault, tx, mac| {
+        self.write(|vault, tx, set| {
             let old = SecretRow::load(tx, id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
             match new_name {
-                Some(name) => vault.rewrite_name(tx, mac, &old, &name, now, Some(None)),
+                Some(name) => vault.rewrite_name(tx, set, &old, &name, now, Some(None)),
                 None => {
                     let name = vault.records().name(&old)?;
-                    if live_id_by_index(tx, &old.name_index)?.is_some() {
+                    let live_index = vault.keys.name_index(name.as_str());
+                    if live_id_by_index(tx, &live_index)?.is_some() {
                         return Err(Error::NameTaken { name: name.to_string() });
                     }
                     let mut row = old.clone();
                     row.deleted = None;
-                    vault.replace_row(tx, mac, &old, &row)?;
+                    row.name_index = live_index;
+                    vault.replace_row(tx, set, &old, &row)?;
                     vault.records().meta(&row)
                 }
             }
@@ -292,9 +298,9 @@ impl Vault {
             })?;
         }
         self.backup_before(BackupReason::Purge)?;
-        self.write(|vault, tx, mac| {
+        self.write(|vault, tx, set| {
             let row = SecretRow::load(tx, id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
-            vault.purge_row(tx, mac, &row)
+            vault.purge_row(tx, set, &row)
         })?;
         store::checkpoint(&self.conn);
         Ok(())
@@ -310,7 +316,7 @@ impl Vault {
     pub(super) fn insert_secret(
         &self,
         tx: &Connection,
-        mac: &mut records::RecordSetMac,
+        set: &mut records::RecordSet,
         secret: &NewSecret,
         now: Timestamp,
     ) -> Result<SecretMeta> {
@@ -323,10 +329,17 @@ impl Vault {
             &secret.name,
             &secret.description,
             &secret.value,
-            RowState { revision: 1, version: 1, created: now.0, modified: now.0, value_set: now.0, deleted: None },
+            RowState {
+                revision: records::new_revision(),
+                version: 1,
+                created: now.0,
+                modified: now.0,
+                value_set: now.0,
+                deleted: None,
+            },
         );
         row.insert(tx)?;
-        mac.add(self.records().secret_term(&row));
+        set.add(self.records().secret_term(&row));
         self.records().meta(&row)
     }
 
@@ -336,7 +349,7 @@ impl Vault {
     pub(super) fn edit_secret(
         &self,
         tx: &Connection,
-        mac: &mut records::RecordSetMac,
+        set: &mut records::RecordSet,
         id: SecretId,
         edit: &SecretEdit,
         now: Timestamp,
@@ -359,7 +372,7 @@ impl Vault {
         let value = if value_changed { edit.value.as_ref().expect("changed implies present") } else { &old_value };
         let version = if value_changed { old.version + 1 } else { old.version };
         if value_changed {
-            self.push_history(tx, mac, &old, &old_value, now)?;
+            self.push_history(tx, set, &old, &old_value, now)?;
         }
         let row = records.seal_secret(
             id,
@@ -367,7 +380,7 @@ impl Vault {
             description,
             value,
             RowState {
-                revision: old.revision + 1,
+                revision: records::new_revision(),
                 version,
                 created: old.created,
                 modified: now.0,
@@ -375,7 +388,7 @@ impl Vault {
                 deleted: None,
             },
         );
-        self.replace_row(tx, mac, &old, &row)?;
+        self.replace_row(tx, set, &old, &row)?;
         Ok((records.meta(&row)?, value_changed))
     }
 
@@ -388,13 +401,13 @@ impl Vault {
     pub(super) fn replace_row(
         &self,
         tx: &Connection,
-        mac: &mut records::RecordSetMac,
+        set: &mut records::RecordSet,
         old: &SecretRow,
         new: &SecretRow,
     ) -> Result<()> {
         new.update(tx)?;
-        mac.remove(self.records().secret_term(old));
-        mac.add(self.records().secret_term(new));
+        set.remove(self.records().secret_term(old));
+        set.add(self.records().secret_term(new));
         Ok(())
     }
 
@@ -403,7 +416,7 @@ impl Vault {
     pub(super) fn rewrite_name(
         &self,
         tx: &Connection,
-        mac: &mut records::RecordSetMac,
+        set: &mut records::RecordSet,
         old: &SecretRow,
         new_name: &SecretName,
         now: Timestamp,
@@ -421,7 +434,7 @@ impl Vault {
             &records.description(old)?,
             &records.value(old)?,
             RowState {
-                revision: old.revision + 1,
+                revision: records::new_revision(),
                 version: old.version,
                 created: old.created,
                 modified: now.0,
@@ -429,14 +442,14 @@ impl Vault {
                 deleted,
             },
         );
-        self.replace_row(tx, mac, old, &row)?;
+        self.replace_row(tx, set, old, &row)?;
         records.meta(&row)
     }
 
     pub(super) fn push_history(
         &self,
         tx: &Connection,
-        mac: &mut records::RecordSetMac,
+        set: &mut records::RecordSet,
         current: &SecretRow,
         current_value: &SecretValue,
         now: Timestamp,
@@ -450,23 +463,23 @@ impl Vault {
             current_value,
         );
         entry.insert(tx)?;
-        mac.add(self.records().history_term(&entry));
+        set.add(self.records().history_term(&entry));
         let mut all = HistoryRow::all_for(tx, current.id)?;
         // Newest first: everything past the limit is the oldest, and goes.
         for old in all.drain(HISTORY_LIMIT.min(all.len())..) {
             old.delete(tx)?;
-            mac.remove(self.records().history_term(&old));
+            set.remove(self.records().history_term(&old));
         }
         Ok(())
     }
 
-    pub(super) fn purge_row(&self, tx: &Connection, mac: &mut records::RecordSetMac, row: &SecretRow) -> Result<()> {
+    pub(super) fn purge_row(&self, tx: &Connection, set: &mut records::RecordSet, row: &SecretRow) -> Result<()> {
         for entry in HistoryRow::all_for(tx, row.id)? {
             entry.delete(tx)?;
-            mac.remove(self.records().history_term(&entry));
+            set.remove(self.records().history_term(&entry));
         }
         row.delete(tx)?;
-        mac.remove(self.records().secret_term(row));
+        set.remove(self.records().secret_term(row));
         Ok(())
     }
 
@@ -476,11 +489,11 @@ impl Vault {
             return Ok(0);
         }
         self.backup_before(BackupReason::Purge)?;
-        let purged = self.write(|vault, tx, mac| {
+        let purged = self.write(|vault, tx, set| {
             let rows = SecretRow::trashed(tx)?;
             let expired: Vec<_> = rows.into_iter().filter(|r| r.deleted.is_some_and(|d| d < cutoff)).collect();
             for row in &expired {
-                vault.purge_row(tx, mac, row)?;
+                vault.purge_row(tx, set, row)?;
             }
             Ok(expired.len())
         })?;

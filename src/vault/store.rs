@@ -54,14 +54,14 @@ use super::error::{Error, Result};
 use super::secret::Timestamp;
 
 /// The format this build writes and understands.
-pub const FORMAT_VERSION: i64 = 1;
+pub const FORMAT_VERSION: i64 = 2;
 
-/// How long a writer waits for another process's transaction before giving up.
 /// How long a write waits for another process that holds the vault before giving up with
 /// [`Error::Busy`](super::Error::Busy).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-const SCHEMA_V1: &str = "
+/// Format v1's schema, as its files hold it (the schema check compares with it, byte for byte).
+pub(crate) const SCHEMA_V1: &str = "
 CREATE TABLE vault_header (
     id               INTEGER PRIMARY KEY CHECK (id = 1),
     vault_id         BLOB NOT NULL,
@@ -101,6 +101,49 @@ CREATE TABLE history (
 ) WITHOUT ROWID;
 ";
 
+/// Format v2's schema.
+pub(crate) const SCHEMA_V2: &str = "
+CREATE TABLE vault_header (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    vault_id         BLOB NOT NULL,
+    key_id           BLOB NOT NULL,
+    key_lineage      BLOB NOT NULL,
+    kdf_memory_kib   INTEGER NOT NULL,
+    kdf_iterations   INTEGER NOT NULL,
+    kdf_parallelism  INTEGER NOT NULL,
+    kdf_salt         BLOB NOT NULL,
+    wrapped_key      BLOB NOT NULL,
+    created          INTEGER NOT NULL,
+    checksum         BLOB NOT NULL,
+    record_set       BLOB NOT NULL
+);
+CREATE TABLE secrets (
+    id           BLOB PRIMARY KEY,
+    name_index   BLOB NOT NULL,
+    revision     BLOB NOT NULL,
+    version      INTEGER NOT NULL,
+    created      INTEGER NOT NULL,
+    modified     INTEGER NOT NULL,
+    value_set    INTEGER NOT NULL,
+    deleted      INTEGER,
+    name         BLOB NOT NULL,
+    description  BLOB NOT NULL,
+    value        BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX secrets_live_name ON secrets(name_index) WHERE deleted IS NULL;
+CREATE INDEX secrets_trash ON secrets(deleted) WHERE deleted IS NOT NULL;
+CREATE INDEX secrets_trash_name ON secrets(name_index) WHERE deleted IS NOT NULL;
+CREATE TABLE history (
+    id         BLOB PRIMARY KEY,
+    secret_id  BLOB NOT NULL REFERENCES secrets(id),
+    version    INTEGER NOT NULL,
+    created    INTEGER NOT NULL,
+    replaced   INTEGER NOT NULL,
+    value      BLOB NOT NULL,
+    UNIQUE (secret_id, version)
+) WITHOUT ROWID;
+";
+
 /// The vault header as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -110,40 +153,61 @@ pub struct Header {
     pub salt: Vec<u8>,
     pub wrapped_key: Vec<u8>,
     pub created: Timestamp,
+    /// Format v2: the key ids the same vault key had before (a format migration gives the key a
+    /// new id), so that a passphrase change also re-wraps the backups made before it. `None`: a
+    /// format v1 header, which has no such field and its own wrap AAD and checksum.
+    pub lineage: Option<Vec<[u8; 16]>>,
 }
 
 impl Header {
-    /// The AAD of the wrapped vault key: every parameter that shapes the KEK, so that none of them
-    /// can be altered without the unwrap failing.
+    fn lineage_bytes(&self) -> Vec<u8> {
+        self.lineage.iter().flatten().flatten().copied().collect()
+    }
+
+    /// The AAD of the wrapped vault key: every parameter that shapes the KEK (and, in v2, the
+    /// lineage), so that none of them can be altered without the unwrap failing.
     pub fn wrap_aad(&self) -> Vec<u8> {
-        let mut aad = b"tresor v1 wrap".to_vec();
+        let mut aad = if self.lineage.is_some() { b"tresor v2 wrap".to_vec() } else { b"tresor v1 wrap".to_vec() };
         aad.extend_from_slice(&self.vault_id);
         aad.extend_from_slice(&self.key_id);
         for n in [self.kdf.memory_kib, self.kdf.iterations, self.kdf.parallelism] {
             aad.extend_from_slice(&n.to_le_bytes());
         }
         aad.extend_from_slice(&self.salt);
+        if self.lineage.is_some() {
+            aad.extend_from_slice(&self.lineage_bytes());
+        }
         aad
     }
 
     pub fn checksum(&self) -> [u8; 32] {
-        crypto::sha256(&[
-            b"tresor v1 header",
-            &self.vault_id,
-            &self.key_id,
-            &self.kdf.memory_kib.to_le_bytes(),
-            &self.kdf.iterations.to_le_bytes(),
-            &self.kdf.parallelism.to_le_bytes(),
-            &self.salt,
-            &self.wrapped_key,
-            &self.created.0.to_le_bytes(),
-        ])
+        let (label, lineage): (&[u8], Vec<u8>) = match &self.lineage {
+            None => (b"tresor v1 header", Vec::new()),
+            Some(_) => (b"tresor v2 header", self.lineage_bytes()),
+        };
+        let (m, t, p) =
+            (self.kdf.memory_kib.to_le_bytes(), self.kdf.iterations.to_le_bytes(), self.kdf.parallelism.to_le_bytes());
+        let mut parts: Vec<&[u8]> =
+            vec![label, &self.vault_id, &self.key_id, &m, &t, &p, &self.salt, &self.wrapped_key];
+        let created = self.created.0.to_le_bytes();
+        parts.push(&created);
+        if self.lineage.is_some() {
+            parts.push(&lineage);
+        }
+        crypto::sha256(&parts)
+    }
+
+    /// Whether a file with this header holds the same vault key (same vault, and a key id this
+    /// key has or had).
+    pub fn same_key_as(&self, other: &Header) -> bool {
+        self.vault_id == other.vault_id
+            && (self.key_id == other.key_id || self.lineage.iter().flatten().any(|id| *id == other.key_id))
     }
 }
 
-/// Creates the vault file (0600, in a 0700 folder on Unix) and its schema. Refuses to touch an
-/// existing file.
-pub fn create(path: &Path, header: &Header) -> Result<Connection> {
+/// Creates the vault file (0600, in a 0700 folder on Unix) and its schema, with `record_set` (the
+/// sealed record set of no rows). Refuses to touch an existing file.
+pub fn create(path: &Path, header: &Header, record_set: &[u8]) -> Result<Connection> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir(parent)?;
     }
@@ -151,29 +215,12 @@ pub fn create(path: &Path, header: &Header) -> Result<Connection> {
     // gives its -wal and -shm files the mode of the database.
     create_private_file(path)?;
     let result = (|| {
-        let mut conn =
-            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        let mut conn = connect(path, false, false)?;
         configure(&conn)?;
         use_wal(&conn)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute_batch(SCHEMA_V1)?;
-        tx.execute(
-            "INSERT INTO vault_header (id, vault_id, key_id, kdf_memory_kib, kdf_iterations, kdf_parallelism,
-                 kdf_salt, wrapped_key, created, checksum, record_set_mac)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                header.vault_id,
-                header.key_id,
-                header.kdf.memory_kib,
-                header.kdf.iterations,
-                header.kdf.parallelism,
-                header.salt,
-                header.wrapped_key,
-                header.created.0,
-                header.checksum(),
-                [0u8; 32],
-            ],
-        )?;
+        tx.execute_batch(SCHEMA_V2)?;
+        insert_header(&tx, header, record_set)?;
         tx.pragma_update(None, "user_version", FORMAT_VERSION)?;
         tx.commit()?;
         Ok(conn)
@@ -183,6 +230,29 @@ pub fn create(path: &Path, header: &Header) -> Result<Connection> {
         remove_with_sidecars(path);
     }
     result
+}
+
+/// Writes the v2 header row (a new file, or a migrated one).
+pub(crate) fn insert_header(tx: &Connection, header: &Header, record_set: &[u8]) -> Result<()> {
+    tx.execute(
+        "INSERT INTO vault_header (id, vault_id, key_id, key_lineage, kdf_memory_kib, kdf_iterations,
+             kdf_parallelism, kdf_salt, wrapped_key, created, checksum, record_set)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            header.vault_id,
+            header.key_id,
+            header.lineage_bytes(),
+            header.kdf.memory_kib,
+            header.kdf.iterations,
+            header.kdf.parallelism,
+            header.salt,
+            header.wrapped_key,
+            header.created.0,
+            header.checksum(),
+            record_set,
+        ],
+    )?;
+    Ok(())
 }
 
 /// Creates `dir` (and its parents) 0700 on Unix when it does not exist yet.
@@ -278,7 +348,7 @@ pub fn open(path: &Path) -> Result<Connection> {
         }
         result => result?,
     };
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version = format_version(&conn)?;
     if !has_header {
         return Err(not_a_vault("it is an SQLite database without Tresor's tables"));
     }
@@ -288,12 +358,60 @@ pub fn open(path: &Path) -> Result<Connection> {
     if version < 1 {
         return Err(Error::CorruptFile { detail: format!("unknown format version {version}") });
     }
+    // Before anything else runs in this connection: a trigger or view planted in the file would
+    // run inside it.
+    check_schema(&conn, version)?;
     if existing_wal {
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
     }
     configure(&conn)?;
-    // Future formats migrate here, one version at a time, each step in one transaction.
+    // Older formats migrate at unlock (migrate.rs), which needs the vault key.
     Ok(conn)
+}
+
+/// A copy of the database behind `conn` in memory (to read a file of an older format through
+/// a migrated copy, without writing to the file).
+pub(crate) fn copy_to_memory(conn: &Connection) -> Result<Connection> {
+    let mut memory = Connection::open_in_memory()?;
+    harden(&memory)?;
+    rusqlite::backup::Backup::new(conn, &mut memory)?.run_to_completion(i32::MAX, Duration::ZERO, None)?;
+    configure(&memory)?;
+    Ok(memory)
+}
+
+/// The format version the file says it has (`PRAGMA user_version`).
+pub fn format_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+/// One table or index as SQLite records it: (type, name, table, SQL text).
+type SchemaEntry = (String, String, String, Option<String>);
+
+/// Every table and index of a schema.
+fn schema_entries(conn: &Connection) -> Result<Vec<SchemaEntry>> {
+    let mut stmt = conn.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Compares the file's schema with the one its format version has, entry for entry and byte for
+/// byte: an extra trigger, view, table, index or column is refused before anything runs.
+fn check_schema(conn: &Connection, version: i64) -> Result<()> {
+    let expected_sql = if version == 1 { SCHEMA_V1 } else { SCHEMA_V2 };
+    let reference = Connection::open_in_memory()?;
+    reference.execute_batch(expected_sql)?;
+    let expected = schema_entries(&reference)?;
+    let found = schema_entries(conn)?;
+    if found != expected {
+        let unexpected: Vec<String> = found
+            .iter()
+            .filter(|e| !expected.contains(e))
+            .map(|(kind, name, ..)| format!("{kind} {name}"))
+            .chain(expected.iter().filter(|e| !found.contains(e)).map(|(kind, name, ..)| format!("no {kind} {name}")))
+            .collect();
+        return Err(Error::UnexpectedSchema { detail: unexpected.join(", ") });
+    }
+    Ok(())
 }
 
 /// A connection to an existing file. `keep_wal`: closing it must not checkpoint a -wal file
@@ -312,8 +430,18 @@ fn connect(path: &Path, keep_wal: bool, exclusive: bool) -> Result<Connection> {
         // Only effective before the first read: SQLite then keeps the WAL index in memory.
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
     }
+    harden(&conn)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     Ok(conn)
+}
+
+/// Settings that must be in force before the first query on a file that may be hostile:
+/// functions with side effects may not run from the schema (triggers, views), and the schema
+/// itself may not be written through pragmas that bypass SQLite's checks.
+pub(crate) fn harden(conn: &Connection) -> Result<()> {
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    Ok(())
 }
 
 /// The first read of a connection, which opens the WAL and its shared-memory index.
@@ -355,13 +483,18 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Reads and checks the header. A header that does not match its checksum is damaged.
+/// Reads and checks the header (of either format). A header that does not match its checksum is
+/// damaged.
 pub fn read_header(conn: &Connection) -> Result<Header> {
+    let v1 = format_version(conn)? == 1;
+    let lineage_column = if v1 { "NULL" } else { "key_lineage" };
     let row = conn
         .query_row(
-            "SELECT vault_id, key_id, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, wrapped_key,
-                    created, checksum
-             FROM vault_header WHERE id = 1",
+            &format!(
+                "SELECT vault_id, key_id, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, wrapped_key,
+                        created, checksum, {lineage_column}
+                 FROM vault_header WHERE id = 1"
+            ),
             [],
             |r| {
                 Ok((
@@ -374,6 +507,7 @@ pub fn read_header(conn: &Connection) -> Result<Header> {
                     r.get::<_, Vec<u8>>(6)?,
                     r.get::<_, i64>(7)?,
                     r.get::<_, Vec<u8>>(8)?,
+                    r.get::<_, Option<Vec<u8>>>(9)?,
                 ))
             },
         )
@@ -384,7 +518,7 @@ pub fn read_header(conn: &Connection) -> Result<Header> {
             other => other,
         })?
         .ok_or_else(|| Error::CorruptHeader { detail: "the header row is missing".into() })?;
-    let (vault_id, key_id, m, t, p, salt, wrapped_key, created, checksum) = row;
+    let (vault_id, key_id, m, t, p, salt, wrapped_key, created, checksum, lineage) = row;
     let damaged = |what: &str| Error::CorruptHeader { detail: what.to_owned() };
     let to_u32 = |n: i64, what: &str| u32::try_from(n).map_err(|_| damaged(what));
     let header = Header {
@@ -398,6 +532,12 @@ pub fn read_header(conn: &Connection) -> Result<Header> {
         salt,
         wrapped_key,
         created: Timestamp(created),
+        lineage: match lineage {
+            None if v1 => None,
+            None => return Err(damaged("bad key lineage")),
+            Some(bytes) if bytes.len() % 16 != 0 => return Err(damaged("bad key lineage")),
+            Some(bytes) => Some(bytes.chunks(16).map(|c| c.try_into().expect("16 bytes")).collect()),
+        },
     };
     if header.checksum().as_slice() != checksum.as_slice() {
         return Err(damaged("checksum mismatch"));
@@ -405,8 +545,12 @@ pub fn read_header(conn: &Connection) -> Result<Header> {
     Ok(header)
 }
 
-/// Replaces the key-related header fields (passphrase change, key rotation) in `tx`.
+/// Replaces the key-related header fields (passphrase change, key rotation) in `tx`, in the
+/// header's own format.
 pub fn write_header(tx: &rusqlite::Transaction<'_>, header: &Header) -> Result<()> {
+    if header.lineage.is_some() {
+        tx.execute("UPDATE vault_header SET key_lineage = ?1 WHERE id = 1", [header.lineage_bytes()])?;
+    }
     tx.execute(
         "UPDATE vault_header SET key_id = ?1, kdf_memory_kib = ?2, kdf_iterations = ?3, kdf_parallelism = ?4,
              kdf_salt = ?5, wrapped_key = ?6, checksum = ?7 WHERE id = 1",
@@ -428,13 +572,18 @@ pub fn read_key_id(conn: &Connection) -> Result<Vec<u8>> {
     Ok(conn.query_row("SELECT key_id FROM vault_header WHERE id = 1", [], |r| r.get(0))?)
 }
 
-pub fn read_record_set_mac(conn: &Connection) -> Result<[u8; 32]> {
-    let mac: Vec<u8> = conn.query_row("SELECT record_set_mac FROM vault_header WHERE id = 1", [], |r| r.get(0))?;
-    mac.try_into().map_err(|_| Error::CorruptHeader { detail: "bad record-set MAC".into() })
+/// The sealed record set (format v2; see `records::RecordSet`).
+pub fn read_record_set(conn: &Connection) -> Result<Vec<u8>> {
+    let value: rusqlite::types::Value =
+        conn.query_row("SELECT record_set FROM vault_header WHERE id = 1", [], |r| r.get(0))?;
+    match value {
+        rusqlite::types::Value::Blob(bytes) => Ok(bytes),
+        _ => Err(Error::RecordSetTampered),
+    }
 }
 
-pub fn write_record_set_mac(conn: &Connection, mac: &[u8; 32]) -> Result<()> {
-    conn.execute("UPDATE vault_header SET record_set_mac = ?1 WHERE id = 1", [mac.as_slice()])?;
+pub fn write_record_set(conn: &Connection, sealed: &[u8]) -> Result<()> {
+    conn.execute("UPDATE vault_header SET record_set = ?1 WHERE id = 1", [sealed])?;
     Ok(())
 }
 

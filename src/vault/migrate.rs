@@ -1,0 +1,293 @@
+//! Format migrations. A format v1 file becomes v2 at unlock (the padding and the new record set
+//! need the vault key; `info` and `--salvage` never migrate the file): after its v1 integrity
+//! check and a backup, in one transaction, under a new key id — so that an older Tresor process
+//! that still has the file open stops (its key id no longer matches) instead of writing v1 rows
+//! into a v2 file. A crash or a kill at any point leaves the file as v1 or as v2, never between.
+//!
+//! This is the only code that reads v1 rows: their AAD, their terms and their record-set MAC are
+//! described in `store.rs` under "Format version 1".
+
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use super::crypto::{self, Key32, VaultKeys};
+use super::error::{Error, Result};
+use super::keys::wrap_under;
+use super::records::{self, HistoryRow, Records, RowState, SecretRow};
+use super::secret::{SecretId, SecretName, SecretValue};
+use super::store::{self, Header};
+
+/// One v1 row of `secrets`: an integer revision, fields sealed without padding.
+struct V1Secret {
+    id: [u8; 16],
+    name_index: [u8; 32],
+    revision: i64,
+    version: u32,
+    created: i64,
+    modified: i64,
+    value_set: i64,
+    deleted: Option<i64>,
+    name: Vec<u8>,
+    description: Vec<u8>,
+    value: Vec<u8>,
+}
+
+struct V1History {
+    id: [u8; 16],
+    secret_id: [u8; 16],
+    version: u32,
+    created: i64,
+    replaced: i64,
+    value: Vec<u8>,
+}
+
+fn blob<const N: usize>(row: &Row<'_>, i: usize) -> rusqlite::Result<[u8; N]> {
+    let bytes: Vec<u8> = row.get(i)?;
+    bytes.try_into().map_err(|_| rusqlite::Error::InvalidColumnType(i, "blob".into(), rusqlite::types::Type::Blob))
+}
+
+/// A sealed column's bytes; anything but a BLOB reads as none (it then fails to open).
+fn sealed(row: &Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
+    Ok(match row.get_ref(i)? {
+        rusqlite::types::ValueRef::Blob(b) => b.to_vec(),
+        _ => Vec::new(),
+    })
+}
+
+fn v1_secrets(conn: &Connection) -> Result<Vec<V1Secret>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, name_index, revision, version, created, modified, value_set, deleted, name, description, value
+         FROM secrets",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(V1Secret {
+            id: blob(r, 0)?,
+            name_index: blob(r, 1)?,
+            revision: r.get(2)?,
+            version: r.get(3)?,
+            created: r.get(4)?,
+            modified: r.get(5)?,
+            value_set: r.get(6)?,
+            deleted: r.get(7)?,
+            name: sealed(r, 8)?,
+            description: sealed(r, 9)?,
+            value: sealed(r, 10)?,
+        })
+    })?;
+    rows.collect::<rusqlite::Result<_>>().map_err(|_| Error::RecordSetTampered)
+}
+
+fn v1_history(conn: &Connection) -> Result<Vec<V1History>> {
+    let mut stmt = conn.prepare("SELECT id, secret_id, version, created, replaced, value FROM history")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(V1History {
+            id: blob(r, 0)?,
+            secret_id: blob(r, 1)?,
+            version: r.get(2)?,
+            created: r.get(3)?,
+            replaced: r.get(4)?,
+            value: sealed(r, 5)?,
+        })
+    })?;
+    rows.collect::<rusqlite::Result<_>>().map_err(|_| Error::RecordSetTampered)
+}
+
+/// Length-prefixed parts, as v1 built its AADs.
+fn v1_aad(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in parts {
+        out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+/// The v1 rules, under one vault's keys.
+struct V1<'a> {
+    keys: &'a VaultKeys,
+    vault_id: &'a [u8; 16],
+}
+
+impl V1<'_> {
+    fn open_field(&self, row: &V1Secret, field: &str, sealed: &[u8]) -> Option<String> {
+        let aad = v1_aad(&[
+            b"tresor v1 field",
+            self.vault_id,
+            b"secrets",
+            &row.id,
+            field.as_bytes(),
+            &row.revision.to_le_bytes(),
+        ]);
+        String::from_utf8(self.keys.open(sealed, &aad)?.to_vec()).ok()
+    }
+
+    fn open_history(&self, row: &V1History) -> Option<String> {
+        let aad = v1_aad(&[
+            b"tresor v1 field",
+            self.vault_id,
+            b"history",
+            &row.id,
+            b"value",
+            &row.secret_id,
+            &row.version.to_le_bytes(),
+        ]);
+        String::from_utf8(self.keys.open(&row.value, &aad)?.to_vec()).ok()
+    }
+
+    fn secret_term(&self, row: &V1Secret) -> [u8; 32] {
+        let deleted = row.deleted.map_or([0xFF; 8], i64::to_le_bytes);
+        self.keys.manifest_term(&[
+            b"secrets",
+            &row.id,
+            &row.name_index,
+            &row.revision.to_le_bytes(),
+            &row.version.to_le_bytes(),
+            &row.created.to_le_bytes(),
+            &row.modified.to_le_bytes(),
+            &row.value_set.to_le_bytes(),
+            &[u8::from(row.deleted.is_some())],
+            &deleted,
+        ])
+    }
+
+    fn history_term(&self, row: &V1History) -> [u8; 32] {
+        self.keys.manifest_term(&[
+            b"history",
+            &row.id,
+            &row.secret_id,
+            &row.version.to_le_bytes(),
+            &row.created.to_le_bytes(),
+            &row.replaced.to_le_bytes(),
+        ])
+    }
+}
+
+/// v1's record-set check: the XOR of every row's term against the stored `record_set_mac`.
+fn verify_v1_rows(v1: &V1<'_>, conn: &Connection, secrets: &[V1Secret], history: &[V1History]) -> Result<()> {
+    let stored: Vec<u8> = conn
+        .query_row("SELECT record_set_mac FROM vault_header WHERE id = 1", [], |r| r.get(0))
+        .optional()?
+        .ok_or(Error::RecordSetTampered)?;
+    let mut mac = [0u8; 32];
+    let terms = secrets.iter().map(|r| v1.secret_term(r)).chain(history.iter().map(|r| v1.history_term(r)));
+    for term in terms {
+        mac.iter_mut().zip(term).for_each(|(m, t)| *m ^= t);
+    }
+    if stored.as_slice() != mac {
+        return Err(Error::RecordSetTampered);
+    }
+    Ok(())
+}
+
+/// v1's record-set check of the file behind `conn` (what a v1 unlock did).
+pub(super) fn verify_v1(conn: &Connection, header: &Header, keys: &VaultKeys) -> Result<()> {
+    let snapshot = conn.unchecked_transaction()?;
+    let v1 = V1 { keys, vault_id: &header.vault_id };
+    verify_v1_rows(&v1, &snapshot, &v1_secrets(&snapshot)?, &v1_history(&snapshot)?)
+}
+
+/// Migrates the v1 database behind `conn` to v2 in one transaction and returns the v2 header (a
+/// new key id; the old one in its lineage). `header` is its v1 header, `keys` and `kek` what
+/// unlocked it. With `require_intact`, a file that fails v1's record-set check is refused
+/// ([`Error::RecordSetTampered`]) and nothing changes; without (salvage, on a copy in memory), it
+/// is migrated all the same so that what still decrypts can be read, and its record set is left
+/// invalid, so that it still fails the check.
+///
+/// Every row keeps its id, versions and times; every field is re-sealed with padding under a new
+/// random revision. A field that does not open (a damaged record) keeps its old bytes, so it is
+/// still reported as damaged, by name, after the migration.
+pub(super) fn v1_to_v2(
+    conn: &Connection,
+    header: &Header,
+    keys: &VaultKeys,
+    kek: &Key32,
+    require_intact: bool,
+) -> Result<Header> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    if store::format_version(&tx)? != 1 || store::read_key_id(&tx)? != header.key_id {
+        // Another process migrated (or rotated) it meanwhile: unlock again.
+        return Err(Error::KeyRotatedElsewhere);
+    }
+    let v1 = V1 { keys, vault_id: &header.vault_id };
+    let secrets = v1_secrets(&tx)?;
+    let history = v1_history(&tx)?;
+    let intact = verify_v1_rows(&v1, &tx, &secrets, &history).is_ok();
+    if require_intact && !intact {
+        return Err(Error::RecordSetTampered);
+    }
+
+    let mut lineage = header.lineage.clone().unwrap_or_default();
+    lineage.push(header.key_id);
+    let new_header = wrap_under(
+        kek,
+        Header { key_id: crypto::random_bytes(), lineage: Some(lineage), ..header.clone() },
+        keys.vault_key(),
+    );
+    let records = Records { keys, vault_id: &header.vault_id };
+    let mut set = records::RecordSet::default();
+
+    tx.execute_batch("DROP TABLE history; DROP TABLE secrets; DROP TABLE vault_header;")?;
+    tx.execute_batch(store::SCHEMA_V2)?;
+    for old in &secrets {
+        let id = SecretId(old.id);
+        let state = RowState {
+            revision: records::new_revision(),
+            version: old.version,
+            created: old.created,
+            modified: old.modified,
+            value_set: old.value_set,
+            deleted: old.deleted,
+        };
+        let name = v1.open_field(old, "name", &old.name).and_then(|n| SecretName::parse(&n).ok());
+        let description = v1.open_field(old, "description", &old.description);
+        let value = v1.open_field(old, "value", &old.value);
+        let row = match (name, description, value) {
+            (Some(name), Some(description), Some(value)) => {
+                records.seal_secret(id, &name, &description, &SecretValue::new(value), state)
+            }
+            // Damaged: keep the bytes as they were; they will not open, and say so.
+            _ => SecretRow {
+                id,
+                name_index: old.name_index,
+                revision: state.revision,
+                version: old.version,
+                created: old.created,
+                modified: old.modified,
+                value_set: old.value_set,
+                deleted: old.deleted,
+                name: old.name.clone(),
+                description: old.description.clone(),
+                value: old.value.clone(),
+            },
+        };
+        row.insert(&tx)?;
+        set.add(records.secret_term(&row));
+    }
+    for old in &history {
+        let secret_id = SecretId(old.secret_id);
+        let row = match v1.open_history(old) {
+            Some(value) => records.seal_history(
+                old.id,
+                secret_id,
+                old.version,
+                old.created,
+                old.replaced,
+                &SecretValue::new(value),
+            ),
+            None => HistoryRow {
+                id: old.id,
+                secret_id,
+                version: old.version,
+                created: old.created,
+                replaced: old.replaced,
+                value: old.value.clone(),
+            },
+        };
+        row.insert(&tx)?;
+        set.add(records.history_term(&row));
+    }
+    let sealed_set = if intact { records.seal_record_set(&set, &new_header.key_id) } else { Vec::new() };
+    store::insert_header(&tx, &new_header, &sealed_set)?;
+    tx.pragma_update(None, "user_version", 2)?;
+    tx.commit()?;
+    Ok(new_header)
+}
