@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
 use crate::vault::Timestamp;
-use crate::vault::crypto::sha256;
+use crate::vault::crypto;
 
 /// What the app needs from a clipboard. The real one is [`SystemClipboard`]; tests use
 /// [`FakeClipboard`].
@@ -134,14 +134,18 @@ impl Clipboard for FakeClipboard {
     }
 }
 
-/// Remembers what we copied (as a hash, never the value) and until when, and clears the
-/// clipboard when that time comes, if it still holds our copy.
+/// Remembers what we copied (as a keyed hash under a key of its own, never the value, nor a plain
+/// hash that a memory dump could test guesses against) and until when, and clears the clipboard
+/// when that time comes, if it still holds our copy. Forgetting the copy (cleared, replaced by
+/// the user, or on lock) wipes its key.
 pub struct ClipboardGuard {
     clipboard: Box<dyn Clipboard>,
     placed: Option<Placed>,
 }
 
 struct Placed {
+    /// Random for each copy; wiped with it.
+    key: Zeroizing<[u8; 32]>,
     digest: [u8; 32],
     clear_at: Option<Timestamp>,
     /// What the copy was, for the toast ("OPENAI_API_KEY copied").
@@ -156,7 +160,9 @@ impl ClipboardGuard {
     /// Copies `text`; `clear_at` is when to clear it again (`None`: never).
     pub fn copy(&mut self, text: &str, label: String, clear_at: Option<Timestamp>) -> Result<(), String> {
         self.clipboard.set_secret(text)?;
-        self.placed = Some(Placed { digest: sha256(&[text.as_bytes()]), clear_at, label });
+        let key = Zeroizing::new(crypto::random_bytes());
+        let digest = crypto::keyed_digest(&key, text.as_bytes());
+        self.placed = Some(Placed { key, digest, clear_at, label });
         Ok(())
     }
 
@@ -180,7 +186,8 @@ impl ClipboardGuard {
     /// Clears the clipboard now if it still holds our copy (on lock and on quit).
     pub fn clear_ours(&mut self) {
         let Some(placed) = self.placed.take() else { return };
-        let still_ours = self.clipboard.text().is_some_and(|t| sha256(&[t.as_bytes()]) == placed.digest);
+        let still_ours =
+            self.clipboard.text().is_some_and(|t| crypto::keyed_digest(&placed.key, t.as_bytes()) == placed.digest);
         if still_ours {
             self.clipboard.clear();
         }

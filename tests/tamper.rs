@@ -399,6 +399,28 @@ fn swapping_names_together_with_their_blind_index_is_caught_by_the_record_set_ma
 }
 
 #[test]
+fn salvage_does_not_trust_a_blind_index_that_points_at_another_name() {
+    // Salvage runs without the record-set check; a lookup by name must still not hand out the
+    // value of the row that the (swapped) index points at.
+    let t = template();
+    let copy = fresh_copy();
+    edit(&copy.path, |conn| {
+        let (a, b) = (Cell::secret(t.alpha, "name_index"), Cell::secret(t.beta, "name_index"));
+        let (x, y) = (get_blob(conn, a), get_blob(conn, b));
+        set_blob(conn, a, b"placeholder");
+        set_blob(conn, b, &x);
+        set_blob(conn, a, &y);
+    });
+    let vault = refused_then_salvaged(&copy.path);
+    for name in ["ALPHA", "BETA"] {
+        let found = vault.find(&SecretName::parse(name).unwrap());
+        assert!(matches!(found, Err(Error::CorruptRecord { field: "name index", .. })), "{name}: {found:?}");
+    }
+    let out = tresor(&copy, &["--salvage", "get", "ALPHA"]);
+    assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(5), &b""[..]));
+}
+
+#[test]
 fn fields_swapped_within_one_secret_do_not_open() {
     let t = template();
     let copy = swapped(Cell::secret(t.alpha, "name"), Cell::secret(t.alpha, "description"));

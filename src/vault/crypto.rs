@@ -360,6 +360,13 @@ pub fn unwrap_key(kek: &Key32, wrapped: &[u8], aad: &[u8]) -> Option<Key32> {
     Some(Key32::from_bytes(bytes))
 }
 
+/// HMAC-SHA256 of `data` under a one-off `key`: a fingerprint that tells equal texts apart from
+/// others, and that nobody without the key can test guesses against (a dump that holds it
+/// without the key shows nothing).
+pub fn keyed_digest(key: &[u8; 32], data: &[u8]) -> [u8; 32] {
+    hmac(&keyed_hmac(&Key32::from_bytes(*key)), &[data])
+}
+
 /// SHA-256, for the header checksum that tells a damaged header from a wrong passphrase.
 pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     use sha2::Digest;

@@ -367,12 +367,11 @@ impl Vault {
                     continue;
                 }
             };
-            let existing = match super::records::live_id_by_index(snapshot, &self.keys.name_index(name.as_str()))? {
+            let existing = match self.live_named(snapshot, &name)? {
                 None => None,
-                Some(id) => {
-                    let row = self.live_row(snapshot, id)?;
+                Some(row) => {
                     let same_value = self.records().value(&row)? == value;
-                    Some(Existing { id, revision: row.revision, version: row.version, same_value })
+                    Some(Existing { id: row.id, revision: row.revision, version: row.version, same_value })
                 }
             };
             let mut item = PlanItem {

@@ -70,8 +70,7 @@ impl Vault {
     /// The id of the live secret called `name`: one index lookup, no decryption.
     pub fn find(&self, name: &SecretName) -> Result<SecretId> {
         self.read(|snapshot| {
-            live_id_by_index(snapshot, &self.keys.name_index(name.as_str()))?
-                .ok_or_else(|| Error::NotFound { name: name.to_string() })
+            self.live_named(snapshot, name)?.map(|row| row.id).ok_or_else(|| Error::NotFound { name: name.to_string() })
         })
     }
 
@@ -147,8 +146,8 @@ impl Vault {
             let mut missing = Vec::new();
             let mut seen = std::collections::HashSet::new();
             for name in only.iter().filter(|n| seen.insert(*n)) {
-                match live_id_by_index(snapshot, &self.keys.name_index(name.as_str()))? {
-                    Some(id) => out.push((name.clone(), records.value(&self.live_row(snapshot, id)?)?)),
+                match self.live_named(snapshot, name)? {
+                    Some(row) => out.push((name.clone(), records.value(&row)?)),
                     None => missing.push(name.as_str()),
                 }
             }
@@ -225,7 +224,7 @@ impl Vault {
         let edit = SecretEdit { name: None, description, value };
         let warnings = check_edit(&edit)?;
         let now = self.clock.now();
-        self.write(|vault, tx, set| match live_id_by_index(tx, &vault.keys.name_index(name.as_str()))? {
+        self.write(|vault, tx, set| match vault.live_named(tx, &name)?.map(|row| row.id) {
             Some(id) => {
                 let (meta, value_changed) = vault.edit_secret(tx, set, id, &edit, now)?;
                 Ok(SetOutcome { saved: Saved { meta, warnings, value_changed }, created: false })
@@ -444,6 +443,18 @@ impl Vault {
         );
         self.replace_row(tx, set, old, &row)?;
         records.meta(&row)
+    }
+
+    /// The live secret called `name`: found by its blind index, and confirmed by its decrypted
+    /// name (an index that points at a row of another name is damage or tampering, which the
+    /// record-set check would catch, but which salvage, without it, must not trust either).
+    pub(super) fn live_named(&self, conn: &Connection, name: &SecretName) -> Result<Option<SecretRow>> {
+        let Some(id) = live_id_by_index(conn, &self.keys.name_index(name.as_str()))? else { return Ok(None) };
+        let row = self.live_row(conn, id)?;
+        if self.records().name(&row)? != *name {
+            return Err(Error::CorruptRecord { record: format!("with id {id}"), field: "name index" });
+        }
+        Ok(Some(row))
     }
 
     pub(super) fn push_history(

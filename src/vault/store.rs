@@ -1,38 +1,65 @@
 //! The vault file: one SQLite database. This comment is the format's specification.
 //!
-//! ## Format version 1 (`PRAGMA user_version = 1`)
+//! ## Format version 2 (`PRAGMA user_version = 2`)
 //!
 //! ```sql
-//! vault_header(id = 1, vault_id, key_id, kdf_memory_kib, kdf_iterations, kdf_parallelism,
-//!              kdf_salt, wrapped_key, created, checksum, record_set_mac)
+//! vault_header(id = 1, vault_id, key_id, key_lineage, kdf_memory_kib, kdf_iterations,
+//!              kdf_parallelism, kdf_salt, wrapped_key, created, checksum, record_set)
 //! secrets(id, name_index, revision, version, created, modified, value_set, deleted,
 //!         name, description, value)
 //! history(id, secret_id, version, created, replaced, value)
 //! ```
+//! (exactly the tables and indexes of `SCHEMA_V2`: the schema of an opened file is compared with
+//! it, byte for byte, before anything runs; a trigger or view planted in a file would run inside
+//! Tresor's connection.)
 //!
 //! * `vault_id` (16 random bytes) names the vault; `key_id` (16 random bytes) names the current
-//!   vault key and changes when the key is rotated, so a second process still holding the old key
-//!   stops instead of writing records nobody can read.
+//!   vault key and changes when the key is rotated or the file migrated, so a second process
+//!   still holding the old header stops instead of writing records nobody can read.
+//!   `key_lineage` lists (16 bytes each) the earlier ids of the same key, so that a passphrase
+//!   change can re-wrap backups made before a migration too.
 //! * `wrapped_key` = `nonce ‖ AES-256-GCM(KEK, vault key) ‖ tag`, with KEK = Argon2id(passphrase,
-//!   `kdf_salt`, m, t, p) and AAD = `"tresor v1 wrap" ‖ vault_id ‖ key_id ‖ m ‖ t ‖ p ‖ salt`:
-//!   a header whose parameters or salt were edited does not unlock.
-//! * `checksum` = SHA-256 over every other header field except `record_set_mac`. It is not a
+//!   `kdf_salt`, m, t, p) and AAD = `"tresor v2 wrap" ‖ vault_id ‖ key_id ‖ m ‖ t ‖ p ‖ salt ‖
+//!   key_lineage`: a header whose parameters, salt or lineage were edited does not unlock.
+//! * `checksum` = SHA-256 over every other header field except `record_set`. It is not a
 //!   security measure (anyone can recompute it); it tells a damaged header ("the file is
 //!   damaged") apart from a wrong passphrase, without storing any passphrase hash.
 //! * `secrets.id` and `history.id` are random 128-bit record ids (never SQLite rowids, which are
-//!   reused). `name_index` is HMAC(index key, name): it enforces unique live names without storing
-//!   the name. `deleted` is NULL for a live secret and the time it went to the trash otherwise.
+//!   reused). `name_index` is HMAC(index key, `"name"` ‖ name) for a live secret: it enforces
+//!   unique live names without storing the name; a trashed secret's is HMAC(index key,
+//!   `"trashed name"` ‖ name), so the file does not show that a trashed secret and a live one
+//!   share a name. `deleted` is NULL for a live secret and the time it went to the trash otherwise.
+//! * `revision` is 16 random bytes, new whenever a secret's ciphertexts are rewritten (so it
+//!   counts nothing, and never repeats for a record: not across restores, not across migrations).
 //! * `name`, `description`, `value` (and `history.value`) are each `nonce ‖ ciphertext ‖ tag`
-//!   under the record key, with AAD = `"tresor v1 field" ‖ vault_id ‖ table ‖ record id ‖
-//!   field ‖ revision` (history: `‖ secret_id ‖ version`). `revision` goes up whenever a secret's
-//!   ciphertexts are rewritten, so a field copied to another row or field, or an older ciphertext
-//!   put back in place, fails to open and the error names the record.
-//! * `record_set_mac` is the XOR of HMAC(manifest key, row) over every row of `secrets` and
-//!   `history`, where "row" covers all of its plaintext columns. Each write updates it in the same
-//!   transaction in O(1); unlocking recomputes it. A row removed, re-inserted from an old copy, or
-//!   rolled back as a whole — which per-field AAD cannot see — makes unlocking fail.
+//!   under the record key, with AAD = `"tresor v2 field" ‖ vault_id ‖ table ‖ record id ‖ field ‖
+//!   revision` (history: `‖ secret_id ‖ version`), so a field copied to another row or field, or
+//!   an older ciphertext put back in place, fails to open and the error names the record. The
+//!   plaintext is padded before sealing: `data ‖ 0x80 ‖ 0x00…` to at least 32 bytes, above that to
+//!   the Padmé size classes (`crypto::padded_len`), so a ciphertext's size shows only the class
+//!   of the plaintext's length.
+//! * `record_set` authenticates the set of rows: `nonce ‖ AES-256-GCM(record key, writes ‖ rows ‖
+//!   sum) ‖ tag`, AAD = `"tresor v2 record set" ‖ vault_id ‖ key_id`. `sum` is the XOR of
+//!   HMAC(manifest key, row) over every row of `secrets` and `history`, where a row's term covers
+//!   all of its plaintext columns and the nonce and tag of each of its ciphertexts; `rows` counts
+//!   them; `writes` counts writes. Each write opens it, updates it in O(1) and seals it again, in
+//!   the same transaction; unlocking recomputes `sum` and `rows` over every row. Sealed, it can be
+//!   neither read nor made up without the vault key, so combining the rows and headers of any
+//!   number of old copies (the XOR of three copies' sums certifies their symmetric difference)
+//!   gives nothing that opens: a row removed, re-inserted from an old copy, rolled back, or a
+//!   ciphertext swapped in from another copy, makes unlocking fail. Not detected: the whole file
+//!   replaced by an older valid copy of itself (its record set is valid for its rows).
 //! * Timestamps are milliseconds since the Unix epoch, UTC. Everything in the file outside the
-//!   ciphertexts is counts, sizes, versions and timestamps.
+//!   ciphertexts is counts, size classes, versions and timestamps.
+//!
+//! ## Format version 1 (`PRAGMA user_version = 1`)
+//!
+//! Read only to migrate it (`migrate.rs`, at unlock; `info` and `--salvage` never migrate the
+//! file). Differences from v2: no `key_lineage`; `record_set_mac` instead of `record_set`, in
+//! the clear: the plain XOR of HMAC(manifest key, row) with terms that cover no ciphertext (so
+//! three old copies forged it); `revision` an integer that went up by one per rewrite (so it
+//! repeated after a restore); fields sealed without padding, with `"tresor v1 field"` AADs and a
+//! `"tresor v1 wrap"` key-wrap AAD without lineage; live and trashed names under one blind index.
 //!
 //! Durability: WAL (set when the file is created; an existing file's journal mode is never
 //! switched, since that writes to it) with `synchronous=FULL` (a commit that returned survives power loss),
