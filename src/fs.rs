@@ -123,6 +123,109 @@ pub fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
+/// Why a file or folder is not fit to hold secrets, in words for a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsafe(pub String);
+
+/// Opens an existing file for reading without following a symlink at `path`, and checks the
+/// opened file itself (not the path, which could be swapped in between): a regular file, owned
+/// by this user, that nobody else may write to. `Ok(Err(_))`: the file is there but unsafe.
+pub fn open_private_file(path: &Path) -> io::Result<Result<File, Unsafe>> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let file = match options.open(path) {
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Ok(Err(Unsafe("it is a symbolic link".into())));
+        }
+        other => other?,
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(Err(Unsafe("it is not a regular file".into())));
+    }
+    Ok(check_owned_private(&meta).map(|()| file))
+}
+
+/// Checks a folder Tresor keeps its own files in (the backups folder): not a symlink, owned by
+/// this user, and not writable by anyone else.
+pub fn check_private_dir(dir: &Path) -> io::Result<Result<(), Unsafe>> {
+    let meta = fs::symlink_metadata(dir)?;
+    if meta.file_type().is_symlink() {
+        return Ok(Err(Unsafe("it is a symbolic link".into())));
+    }
+    if !meta.is_dir() {
+        return Ok(Err(Unsafe("it is not a folder".into())));
+    }
+    // Opened, and checked again on the descriptor: the path could have been swapped meanwhile.
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW | libc::O_DIRECTORY);
+    let opened = options.open(dir)?.metadata()?;
+    if !opened.is_dir() {
+        return Ok(Err(Unsafe("it is not a folder".into())));
+    }
+    Ok(check_owned_private(&opened))
+}
+
+/// Checks the folder that holds the vault: it may belong to anyone (a home folder, `/tmp`), but
+/// if others can write to it, it must be a sticky folder like `/tmp`, where nobody can rename or
+/// delete another user's files.
+pub fn check_vault_folder(dir: &Path) -> io::Result<Result<(), Unsafe>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir)?.permissions().mode();
+        if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+            return Ok(Err(Unsafe(format!(
+                "other users can write to the folder {} (mode {:04o}) and it is not a sticky folder like /tmp",
+                dir.display(),
+                mode & 0o7777
+            ))));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(Ok(()))
+}
+
+#[cfg(unix)]
+fn check_owned_private(meta: &fs::Metadata) -> Result<(), Unsafe> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(Unsafe(format!("it belongs to another user (uid {})", meta.uid())));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(Unsafe(format!("other users can write to it (mode {:04o})", meta.mode() & 0o7777)));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_owned_private(_: &fs::Metadata) -> Result<(), Unsafe> {
+    Ok(())
+}
+
+/// Whether `a` and `b` are the same file (device and inode), to tell that the file a path names
+/// now is the one that was checked.
+pub fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        true
+    }
+}
+
 /// An I/O error as a short, lower-case reason for a message ("no such file or folder").
 pub fn io_reason(e: &io::Error) -> String {
     match e.kind() {

@@ -1215,3 +1215,76 @@ fn the_binary_refuses_cut_and_random_files_with_their_exit_code_and_leaves_them_
     drop(vault);
     assert_eq!(std::fs::read(&copy.path).unwrap(), contents, "the file was modified");
 }
+
+// ---- files and folders someone else controls ----------------------------------------------
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[track_caller]
+fn assert_unsafe(result: tresor::Result<impl std::fmt::Debug>, reason: &str) {
+    match result {
+        Err(e @ Error::UnsafeFile { .. }) => assert!(e.to_string().contains(reason), "{e}"),
+        other => panic!("expected a refusal mentioning {reason:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_vault_behind_a_symlink_or_writable_by_others_is_refused() {
+    let copy = fresh_copy();
+    let link = copy.dir.path().join("link.db");
+    std::os::unix::fs::symlink(&copy.path, &link).unwrap();
+    assert_unsafe(unlock(&link), "symbolic link");
+    assert_unsafe(Vault::info(&link), "symbolic link");
+
+    set_mode(&copy.path, 0o666);
+    assert_unsafe(unlock(&copy.path), "other users can write to it");
+    set_mode(&copy.path, 0o600);
+    std::os::unix::fs::chown(&copy.path, Some(65534), None).unwrap();
+    assert_unsafe(unlock(&copy.path), "belongs to another user");
+    std::os::unix::fs::chown(&copy.path, Some(0), None).unwrap();
+    unlock(&copy.path).unwrap();
+    let out = tresor(&copy, &["list"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn only_a_sticky_folder_may_be_writable_by_others() {
+    let copy = fresh_copy();
+    set_mode(copy.dir.path(), 0o777);
+    assert_unsafe(unlock(&copy.path), "not a sticky folder");
+    let out = tresor(&copy, &["get", "ALPHA"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    set_mode(copy.dir.path(), 0o1777); // like /tmp
+    assert_eq!(unlock(&copy.path).unwrap().reveal(template().alpha).unwrap().expose(), ALPHA_V2);
+    set_mode(copy.dir.path(), 0o700);
+}
+
+#[test]
+fn a_backups_folder_someone_else_prepared_is_not_used() {
+    let copy = fresh_copy();
+    let backups = tresor::vault::backup::backup_dir(&copy.path);
+    std::fs::create_dir(&backups).unwrap();
+    set_mode(&backups, 0o777);
+    let vault = unlock(&copy.path).unwrap();
+    assert_unsafe(vault.backup_now(), "other users can write to it");
+    assert_unsafe(tresor::vault::backup::list(&copy.path), "other users can write to it");
+    drop(vault);
+
+    // Made private again, a `keep` setting planted by someone else (writable by others) is
+    // ignored: backups are not turned off behind the user's back.
+    set_mode(&backups, 0o700);
+    std::fs::write(backups.join("keep"), "0\n").unwrap();
+    set_mode(&backups.join("keep"), 0o666);
+    assert_eq!(tresor::vault::backup::keep(&copy.path), 5);
+    set_mode(&backups.join("keep"), 0o600);
+    assert_eq!(tresor::vault::backup::keep(&copy.path), 0, "the user's own setting counts");
+
+    // A symlink in place of the folder is refused too.
+    std::fs::remove_dir_all(&backups).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), &backups).unwrap();
+    assert_unsafe(tresor::vault::backup::list(&copy.path), "symbolic link");
+}

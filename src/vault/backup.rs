@@ -135,11 +135,12 @@ pub fn backup_dir(vault_path: &Path) -> PathBuf {
 /// The backups of the vault at `vault_path`, newest first. No folder yet: none.
 pub fn list(vault_path: &Path) -> Result<Vec<BackupInfo>> {
     let dir = backup_dir(vault_path);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
+    match std::fs::symlink_metadata(&dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(format!("cannot read the backup folder {}", dir.display()), e)),
-    };
+        _ => store::check_private_dir(&dir)?,
+    }
+    let entries = std::fs::read_dir(&dir)
+        .map_err(|e| Error::io(format!("cannot read the backup folder {}", dir.display()), e))?;
     let mut backups = Vec::new();
     for entry in entries.flatten() {
         let Some((created, reason, seq)) = entry.file_name().to_str().and_then(parse_name) else { continue };
@@ -176,11 +177,20 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// How many backups are kept for the vault at `vault_path`.
+/// A setting file that is not the user's own (a symlink, another user's, writable by others)
+/// is ignored: nobody else decides that backups stop.
 pub fn keep(vault_path: &Path) -> usize {
-    std::fs::read_to_string(backup_dir(vault_path).join(KEEP_FILE))
-        .ok()
-        .and_then(|s| s.trim().parse::<usize>().ok())
-        .map_or(DEFAULT_KEEP, |n| n.min(MAX_KEEP))
+    use std::io::Read;
+    let dir = backup_dir(vault_path);
+    if store::check_private_dir(&dir).is_err() {
+        return DEFAULT_KEEP;
+    }
+    let mut text = String::new();
+    let Ok(Ok(file)) = crate::fs::open_private_file(&dir.join(KEEP_FILE)) else { return DEFAULT_KEEP };
+    if file.take(32).read_to_string(&mut text).is_err() {
+        return DEFAULT_KEEP;
+    }
+    text.trim().parse::<usize>().map_or(DEFAULT_KEEP, |n| n.min(MAX_KEEP))
 }
 
 /// Sets how many backups to keep and deletes the oldest beyond that. 0 turns automatic backups
@@ -190,7 +200,7 @@ pub fn set_keep(vault_path: &Path, keep: usize) -> Result<()> {
         return Err(Error::KeepOutOfRange { requested: keep, max: MAX_KEEP });
     }
     let dir = backup_dir(vault_path);
-    store::create_private_dir(&dir)?;
+    store::private_dir(&dir)?;
     let file = dir.join(KEEP_FILE);
     let temp = dir.join(format!("{TEMP_PREFIX}{}-{KEEP_FILE}", std::process::id()));
     let _ = std::fs::remove_file(&temp);
@@ -270,7 +280,7 @@ pub(crate) fn create_unpruned(
         return Ok(None);
     }
     let dir = backup_dir(vault_path);
-    store::create_private_dir(&dir)?;
+    store::private_dir(&dir)?;
     remove_stale_partials(&dir);
     let temp = dir.join(format!("{TEMP_PREFIX}{}-{}-{}", std::process::id(), file_time(now), reason.slug()));
     let result = (|| -> Result<BackupInfo> {

@@ -15,6 +15,9 @@ pub enum Error {
     #[error("a file already exists at {path}; refusing to overwrite it")]
     AlreadyExists { path: PathBuf },
 
+    #[error("refusing to use {path}: {reason}")]
+    UnsafeFile { path: PathBuf, reason: String },
+
     #[error("{path} is not a Tresor vault ({reason})")]
     NotAVault { path: PathBuf, reason: String },
 

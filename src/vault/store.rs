@@ -238,6 +238,7 @@ pub fn create(path: &Path, header: &Header, record_set: &[u8]) -> Result<Connect
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir(parent)?;
     }
+    check_folder_of(path)?;
     // SQLite would create the file 0644; creating it ourselves first fixes the mode, and SQLite
     // gives its -wal and -shm files the mode of the database.
     create_private_file(path)?;
@@ -280,6 +281,35 @@ pub(crate) fn insert_header(tx: &Connection, header: &Header, record_set: &[u8])
         ],
     )?;
     Ok(())
+}
+
+/// Refuses a vault in a folder that others can write to, unless it is sticky (like `/tmp`).
+fn check_folder_of(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match crate::fs::check_vault_folder(dir) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(crate::fs::Unsafe(reason))) => Err(Error::UnsafeFile { path: path.to_owned(), reason }),
+        Err(e) => Err(Error::io(format!("cannot read the folder {}", dir.display()), e)),
+    }
+}
+
+/// A folder of Tresor's own (the backups folder): created 0700 if missing; refused if it is a
+/// symlink, another user's, or writable by others.
+pub(crate) fn private_dir(dir: &Path) -> Result<()> {
+    create_private_dir(dir)?;
+    check_private_dir(dir)
+}
+
+/// [`private_dir`]'s check of an existing folder.
+pub(crate) fn check_private_dir(dir: &Path) -> Result<()> {
+    match crate::fs::check_private_dir(dir) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(crate::fs::Unsafe(reason))) => Err(Error::UnsafeFile { path: dir.to_owned(), reason }),
+        Err(e) => Err(Error::io(format!("cannot open the folder {}", dir.display()), e)),
+    }
 }
 
 /// Creates `dir` (and its parents) 0700 on Unix when it does not exist yet.
@@ -343,11 +373,13 @@ pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 /// Opens an existing vault file, after making sure it is one, without modifying anything that
 /// is not a Tresor vault.
 pub fn open(path: &Path) -> Result<Connection> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
+    let mut file = match crate::fs::open_private_file(path) {
+        Ok(Ok(f)) => f,
+        Ok(Err(crate::fs::Unsafe(reason))) => return Err(Error::UnsafeFile { path: path.to_owned(), reason }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NoVault { path: path.to_owned() }),
         Err(e) => return Err(Error::io(format!("cannot open {}", path.display()), e)),
     };
+    check_folder_of(path)?;
     let mut magic = Vec::with_capacity(16);
     file.by_ref()
         .take(16)
@@ -360,7 +392,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     if magic.as_slice() != b"SQLite format 3\0" {
         return Err(not_a_vault("it is not an SQLite database"));
     }
-    drop(file);
+    // Kept open until SQLite has the file, to compare the two (below).
     // A -wal file already beside the database (another program's, or left by a crash) holds
     // committed pages, and closing the last connection would checkpoint them into the main file.
     // Until the file is known to be a vault this build may write, closing must not do that: a
@@ -388,6 +420,17 @@ pub fn open(path: &Path) -> Result<Connection> {
     // Before anything else runs in this connection: a trigger or view planted in the file would
     // run inside it.
     check_schema(&conn, version)?;
+    // The file SQLite opened by path is the one checked above, not one swapped in meanwhile.
+    let checked = file.metadata().map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    match std::fs::symlink_metadata(path) {
+        Ok(now) if crate::fs::same_file(&checked, &now) => {}
+        _ => {
+            return Err(Error::UnsafeFile {
+                path: path.to_owned(),
+                reason: "it was replaced while being opened".into(),
+            });
+        }
+    }
     if existing_wal {
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)?;
     }
@@ -449,7 +492,10 @@ fn check_schema(conn: &Connection, version: i64) -> Result<()> {
 /// the vault unreadable, not just unwritable. The price: until this connection closes, no other
 /// process can open the vault (it waits, then gives up).
 fn connect(path: &Path, keep_wal: bool, exclusive: bool) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+    )?;
     if keep_wal {
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
     }
