@@ -913,6 +913,22 @@ fn a_crashed_wal_database_of_another_program_is_left_alone() {
 }
 
 #[test]
+fn forged_parameters_that_would_run_for_ages_are_announced_before_the_unlock_starts() {
+    let normal = Vault::unlock_estimate(&fresh_copy().path).unwrap();
+    assert!(!normal.is_unusual(), "{normal:?}");
+    // Within the caps, so a plain unlock would try them: 4 GiB, 1,000 passes.
+    let copy = forged_header(|conn| {
+        set_header(conn, "kdf_memory_kib", 4i64 * 1024 * 1024);
+        set_header(conn, "kdf_iterations", 1000i64);
+    });
+    let started = Instant::now();
+    let estimate = Vault::unlock_estimate(&copy.path).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "estimating is quick: {:?}", started.elapsed());
+    assert!(estimate.is_unusual(), "{estimate:?}");
+    assert!(estimate.time > Duration::from_secs(60), "{estimate:?}");
+}
+
+#[test]
 fn a_vault_from_a_newer_format_is_refused_and_left_alone() {
     let copy = fresh_copy();
     let newer = tresor::vault::store::FORMAT_VERSION + 1;

@@ -128,6 +128,7 @@ impl KdfParams {
     /// caps and not below the floor. The one exception is [`KdfParams::insecure_for_tests`].
     pub(crate) fn check_for_new_vault(&self) -> Result<(), Error> {
         self.check_caps()?;
+        super::keys::check_runnable(*self)?;
         let floor = Self::FLOOR;
         let weak = self.memory_kib < floor.memory_kib
             || self.iterations < floor.iterations

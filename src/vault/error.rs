@@ -50,6 +50,12 @@ pub enum Error {
     )]
     KdfOutOfRange { params: KdfParams },
 
+    #[error(
+        "the key-derivation parameters ({params}) need more memory than this machine can give \
+         ({usable_mib} MiB usable); the file was altered, or made with parameters for a larger machine"
+    )]
+    KdfTooDemanding { params: KdfParams, usable_mib: u64 },
+
     #[error("key-derivation parameters {requested} are below the minimum of {floor}")]
     KdfTooWeak { requested: KdfParams, floor: KdfParams },
 

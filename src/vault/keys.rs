@@ -1,6 +1,7 @@
 //! Keys: the passphrase check and change, vault-key rotation, strengthening the key derivation
 //! (a passphrase change with new parameters), and calibrating it for a new vault.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::crypto::{self, Key32, VaultKeys};
@@ -155,9 +156,136 @@ pub(super) fn boxed_keys(vault_key: Key32) -> Box<VaultKeys> {
 /// The vault's keys, and the KEK they were unwrapped with (a format migration re-wraps the key
 /// under a new key id with it, without running the KDF again).
 pub(super) fn unwrap_keys(header: &Header, passphrase: &Passphrase) -> Result<(Box<VaultKeys>, Key32)> {
-    // Refuse absurd parameters before Argon2 allocates anything.
+    // Refuse absurd parameters, and ones this machine cannot run, before Argon2 allocates
+    // anything.
     header.kdf.check_caps()?;
+    check_runnable(header.kdf)?;
     let kek = crypto::derive_kek(passphrase, &header.salt, header.kdf)?;
     let vault_key = crypto::unwrap_key(&kek, &header.wrapped_key, &header.wrap_aad()).ok_or(Error::WrongPassphrase)?;
     Ok((boxed_keys(vault_key), kek))
+}
+
+/// An unlock that takes longer than this on this machine is unusual: Tresor calibrates new vaults
+/// to about [`UNLOCK_TARGET`]. Parameters far above it were chosen by hand on a faster machine, or
+/// written into the file by someone who wants the next unlock to hang.
+pub const UNUSUAL_UNLOCK: Duration = Duration::from_secs(20);
+
+/// How long unlocking a vault will take on this machine, told before it starts.
+#[derive(Debug, Clone, Copy)]
+pub struct UnlockEstimate {
+    pub kdf: KdfParams,
+    /// The estimated time of the key derivation here.
+    pub time: Duration,
+}
+
+impl UnlockEstimate {
+    /// Whether the unlock will take far longer than Tresor ever sets up ([`UNUSUAL_UNLOCK`]):
+    /// front ends say so first, and offer not to start.
+    pub fn is_unusual(&self) -> bool {
+        self.time > UNUSUAL_UNLOCK
+    }
+}
+
+impl Vault {
+    /// How long unlocking the vault at `path` will take here, from its stored KDF parameters and
+    /// this machine's Argon2 speed (measured once per process, in a few milliseconds, and only
+    /// for parameters above any that calibration produces). Refuses parameters this machine
+    /// cannot run at all ([`Error::KdfTooDemanding`]) or outside the caps.
+    pub fn unlock_estimate(path: &Path) -> Result<UnlockEstimate> {
+        let conn = store::open(path)?;
+        let kdf = store::read_header(&conn)?.kdf;
+        kdf.check_caps()?;
+        check_runnable(kdf)?;
+        let work = u64::from(kdf.memory_kib) * u64::from(kdf.iterations);
+        // Calibration never goes past 64 passes of the default memory: below a quarter of that,
+        // no need to measure anything.
+        let calibrated_max = u64::from(KdfParams::DEFAULT_MEMORY_KIB) * 16;
+        if work <= calibrated_max {
+            return Ok(UnlockEstimate { kdf, time: UNLOCK_TARGET });
+        }
+        let per_kib_pass = argon2_speed(kdf.parallelism);
+        Ok(UnlockEstimate { kdf, time: per_kib_pass.mul_f64(work as f64) })
+    }
+}
+
+/// This machine's Argon2id time per KiB of memory per pass, with `lanes` lanes (measured once).
+fn argon2_speed(lanes: u32) -> Duration {
+    static SPEED: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *SPEED.get_or_init(|| {
+        const PROBE_KIB: u32 = 16 * 1024;
+        let probe = KdfParams { memory_kib: PROBE_KIB, iterations: 1, parallelism: lanes.clamp(1, 4) };
+        let started = Instant::now();
+        let _ = crypto::derive_kek(&Passphrase::new("probe"), &[0u8; crypto::SALT_LEN], probe);
+        started.elapsed().div_f64(f64::from(PROBE_KIB))
+    })
+}
+
+/// Refuses KDF parameters whose memory this machine (or the process's control group) cannot give:
+/// more than half of what there is. Before anything is allocated.
+pub(super) fn check_runnable(kdf: KdfParams) -> Result<()> {
+    check_runnable_with(kdf, memory_available())
+}
+
+fn check_runnable_with(kdf: KdfParams, available: Option<u64>) -> Result<()> {
+    let Some(available) = available else { return Ok(()) };
+    let needed = u64::from(kdf.memory_kib) * 1024;
+    if needed > available / 2 {
+        return Err(Error::KdfTooDemanding { params: kdf, usable_mib: available / 2 / (1024 * 1024) });
+    }
+    Ok(())
+}
+
+/// The memory this process may use: the machine's, or its control group's limit if lower.
+fn memory_available() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
+        });
+        let mut limits: Vec<u64> = total.into_iter().collect();
+        if let Ok(groups) = std::fs::read_to_string("/proc/self/cgroup") {
+            for line in groups.lines() {
+                let mut parts = line.splitn(3, ':');
+                let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+                    continue;
+                };
+                let file = match controllers {
+                    "" => format!("/sys/fs/cgroup{path}/memory.max"),
+                    c if c.split(',').any(|c| c == "memory") => {
+                        format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes")
+                    }
+                    _ => continue,
+                };
+                if let Some(limit) = std::fs::read_to_string(file).ok().and_then(|t| t.trim().parse::<u64>().ok()) {
+                    limits.push(limit);
+                }
+            }
+        }
+        limits.into_iter().min()
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_needing_more_than_half_the_memory_are_refused() {
+        let four_gib = KdfParams { memory_kib: 4 * 1024 * 1024, iterations: 3, parallelism: 4 };
+        let gib = 1024 * 1024 * 1024;
+        assert!(check_runnable_with(four_gib, Some(16 * gib)).is_ok());
+        let refused = check_runnable_with(four_gib, Some(6 * gib)).unwrap_err();
+        assert!(matches!(refused, Error::KdfTooDemanding { usable_mib: 3072, .. }), "{refused:?}");
+        assert!(refused.to_string().contains("3072 MiB usable"), "{refused}");
+        assert!(check_runnable_with(four_gib, None).is_ok(), "unknown: not refused");
+    }
+
+    #[test]
+    fn this_machine_reports_its_memory() {
+        #[cfg(target_os = "linux")]
+        assert!(memory_available().is_some_and(|m| m > 64 * 1024 * 1024));
+    }
 }

@@ -43,6 +43,7 @@ pub use secret::{
     TrashedSecret, ValueError, ValueWarning, VersionInfo,
 };
 
+pub use keys::{UNUSUAL_UNLOCK, UnlockEstimate};
 pub use secrets::{Listing, NewSecret, SecretEdit, SetOutcome, name_order};
 
 use crypto::{Key32, VaultKeys};
