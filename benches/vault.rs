@@ -1,7 +1,8 @@
 //! Vault core benchmarks. `cargo bench --bench vault`; numbers go into README.md.
 //!
-//! Vaults of 1k, 10k and 100k secrets are built once (with cheap KDF parameters, so that
-//! "unlock" measures everything *except* Argon2id, which has its own benchmark).
+//! Vaults of 1k, 10k and 100k secrets, each with 5 earlier values in its history, are built once
+//! (with cheap KDF parameters, so that "unlock" measures everything *except* Argon2id, which has
+//! its own benchmark).
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{PASS, build_vault};
+use common::{PASS, build_vault_with_history};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use tresor::{KdfParams, NewSecret, Passphrase, SecretEdit, SecretName, SecretValue, Vault};
 
@@ -18,7 +19,8 @@ const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 fn vaults(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let pass = Passphrase::new(PASS);
-    let paths: Vec<(usize, PathBuf)> = SIZES.iter().map(|&n| (n, build_vault(dir.path(), n))).collect();
+    let paths: Vec<(usize, PathBuf)> =
+        SIZES.iter().map(|&n| (n, build_vault_with_history(dir.path(), n, 5))).collect();
 
     let mut group = c.benchmark_group("unlock_overhead_beyond_kdf");
     group.sample_size(20);

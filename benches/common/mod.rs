@@ -1,25 +1,49 @@
 //! What the benchmarks share: a vault of `n` secrets like `SERVICE_000123_API_KEY`, with a
-//! 40-byte description and a 55-byte value, built with cheap KDF parameters.
+#![allow(dead_code)] // each benchmark compiles this module on its own and uses a part of it
+//! 40-byte description and a 55-byte value, built with cheap KDF parameters; optionally with
+//! earlier values of every secret in its history.
 
 use std::path::{Path, PathBuf};
 
+use tresor::vault::{ConflictPolicy, EntryContent, ImportEntry};
 use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Vault};
 
 pub const PASS: &str = "benchmark passphrase";
 
+fn value(i: usize, version: usize) -> SecretValue {
+    SecretValue::new(format!("sk-proj-{i:06}-{version}-{}", "x".repeat(38)))
+}
+
 pub fn build_vault(dir: &Path, n: usize) -> PathBuf {
-    let path = dir.join(format!("vault-{n}.db"));
+    build_vault_with_history(dir, n, 0)
+}
+
+/// A vault of `n` secrets, each with `earlier` earlier values (one import of every secret per
+/// earlier value: one transaction each).
+pub fn build_vault_with_history(dir: &Path, n: usize, earlier: usize) -> PathBuf {
+    let path = dir.join(format!("vault-{n}-{earlier}.db"));
     let mut vault = Vault::create(&path, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
     for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
         let batch = chunk
             .iter()
-            .map(|i| NewSecret {
+            .map(|&i| NewSecret {
                 name: SecretName::parse(&format!("SERVICE_{i:06}_API_KEY")).unwrap(),
                 description: format!("Key number {i} for the benchmark service"),
-                value: SecretValue::new(format!("sk-proj-{i:06}-{}", "x".repeat(40))),
+                value: value(i, 0),
             })
             .collect();
         vault.create_many(batch).unwrap();
+    }
+    for version in 1..=earlier {
+        let entries = (0..n)
+            .map(|i| ImportEntry {
+                key: format!("SERVICE_{i:06}_API_KEY"),
+                line: None,
+                content: EntryContent::Value(value(i, version)),
+            })
+            .collect();
+        let plan = vault.plan_import(entries, ConflictPolicy::Overwrite).unwrap();
+        vault.apply_import(plan).unwrap();
     }
     path
 }

@@ -1,8 +1,10 @@
 //! Writes the seed corpus of the `open_vault` target: small real vaults (cheap KDF parameters,
-//! passphrase "fuzz") in the states a user's vault goes through.
+//! passphrase "fuzz") in the states a user's vault goes through, in the current format, named
+//! `vN-<state>.db`. (The corpus keeps the seeds of earlier formats, which unlock migrates.)
 //!   cd fuzz && cargo run --example seed_open_vault
 
 use tresor::vault::backup;
+use tresor::vault::store::FORMAT_VERSION;
 use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretEdit, SecretValue, Vault};
 
 fn main() {
@@ -32,7 +34,7 @@ fn main() {
             }
         }
         drop(vault);
-        std::fs::copy(&path, out.join(format!("{seed}.db"))).unwrap();
+        std::fs::copy(&path, out.join(format!("v{FORMAT_VERSION}-{seed}.db"))).unwrap();
     }
     std::fs::remove_dir_all(&work).unwrap();
 }
