@@ -168,16 +168,22 @@ tresor export --format json --only OPENAI_API_KEY,HF_TOKEN > keys.json\n\
 The file reads back byte for byte in Tresor and in python-dotenv / TOML / JSON readers.")]
     Export(transfer::ExportArgs),
     /// Print a shell completion script (bash, zsh, fish or powershell) to stdout
-    #[command(after_help = "Examples:\n  tresor completions bash > ~/.local/share/bash-completion/completions/tresor\n  \
+    #[command(
+        after_help = "Examples:\n  tresor completions bash > ~/.local/share/bash-completion/completions/tresor\n  \
 tresor completions zsh > ~/.zfunc/_tresor\n  \
-tresor completions fish > ~/.config/fish/completions/tresor.fish")]
+tresor completions fish > ~/.config/fish/completions/tresor.fish"
+    )]
     Completions {
         #[arg(value_enum)]
         shell: reference::Shell,
     },
-    /// Print the manual page (roff) to stdout
-    #[command(after_help = "Example:\n  tresor man > ~/.local/share/man/man1/tresor.1 && man tresor")]
-    Man,
+    /// Print the manual page (roff) to stdout: tresor(1), or a command's tresor-COMMAND(1)
+    #[command(after_help = "Examples:\n  tresor man > ~/.local/share/man/man1/tresor.1 && man tresor\n  \
+tresor man import > ~/.local/share/man/man1/tresor-import.1")]
+    Man {
+        /// The command whose page to print
+        command: Option<String>,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -274,7 +280,7 @@ pub fn report(e: &CliError) {
 
 fn execute(cli: Cli) -> CliResult<i32> {
     // Completions and the man page need no vault: they describe the command line itself.
-    let needs_vault = !matches!(cli.command, Some(Command::Completions { .. } | Command::Man));
+    let needs_vault = !matches!(cli.command, Some(Command::Completions { .. } | Command::Man { .. }));
     let path = if needs_vault { cli.vault_path()? } else { PathBuf::new() };
     let Some(command) = cli.command else {
         return Err(CliError::usage("no command given; see `tresor --help`"));
@@ -301,7 +307,7 @@ fn execute(cli: Cli) -> CliResult<i32> {
         Command::Backup(args) => backups::backup(&ctx, &mut out, args),
         Command::RestoreBackup(args) => backups::restore(&ctx, args),
         Command::Completions { shell } => reference::completions(&mut out, shell),
-        Command::Man => reference::man(&mut out),
+        Command::Man { command } => reference::man(&mut out, command.as_deref()),
     };
     // What was printed before a failure (e.g. the readable rows before a damaged one) still goes
     // out, before the error's message.
@@ -372,4 +378,3 @@ fn parse_name(text: &str) -> CliResult<SecretName> {
 fn find(vault: &Vault, name: &str) -> CliResult<SecretId> {
     Ok(vault.find(&parse_name(name)?)?)
 }
-

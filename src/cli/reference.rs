@@ -12,8 +12,7 @@ pub enum Shell {
     Bash,
     Zsh,
     Fish,
-    #[value(name = "powershell")]
-    PowerShell,
+    Powershell,
 }
 
 impl From<Shell> for clap_complete::Shell {
@@ -22,7 +21,7 @@ impl From<Shell> for clap_complete::Shell {
             Shell::Bash => clap_complete::Shell::Bash,
             Shell::Zsh => clap_complete::Shell::Zsh,
             Shell::Fish => clap_complete::Shell::Fish,
-            Shell::PowerShell => clap_complete::Shell::PowerShell,
+            Shell::Powershell => clap_complete::Shell::PowerShell,
         }
     }
 }
@@ -36,9 +35,21 @@ pub(super) fn completions(out: &mut Output, shell: Shell) -> CliResult {
     out.bytes(&script)
 }
 
-pub(super) fn man(out: &mut Output) -> CliResult {
+/// The page `tresor(1)`, or with `command` the page `tresor-COMMAND(1)` that the first one's
+/// SUBCOMMANDS section refers to.
+pub(super) fn man(out: &mut Output, command: Option<&str>) -> CliResult {
+    let page_of = match command {
+        None => Cli::command().name(BIN),
+        Some(name) => {
+            let cli = Cli::command();
+            let sub = cli.find_subcommand(name).ok_or_else(|| {
+                CliError::usage(format!("there is no command `{name}`; see `{BIN} --help` for the list"))
+            })?;
+            sub.clone().name(format!("{BIN}-{}", sub.get_name()))
+        }
+    };
     let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command().name(BIN))
+    clap_mangen::Man::new(page_of)
         .render(&mut page)
         .map_err(|e| CliError::other(format!("cannot render the manual page: {e}")))?;
     out.bytes(&page)

@@ -245,4 +245,3 @@ pub(super) fn purge(ctx: &Context, names: &[String], all: bool) -> CliResult {
     eprintln!("Purged {} from the trash.", names.join(", "));
     Ok(())
 }
-
