@@ -922,10 +922,10 @@ fn a_reader_that_closes_the_pipe_early_is_not_an_error() {
 }
 
 #[test]
-fn the_command_line_alone_never_opens_the_app() {
-    // Without a subcommand the binary opens the window (main.rs); every subcommand, even a
-    // failing one, stays on the command line. This holds by construction (no `crate::ui` under
-    // src/cli/, checked by tests/structure.rs); here: a command without a display still works.
+fn commands_run_without_a_display() {
+    // Without a subcommand the binary opens the window (main.rs); every subcommand stays on the
+    // command line. That holds by construction (no `crate::ui` under src/cli/, checked by
+    // tests/structure.rs); here, as a user sees it: a command works with no display at all.
     let env = Env::new(true);
     let out = env.cmd(&["list"]).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").output().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
