@@ -3,7 +3,7 @@
 use clap::Args;
 use serde::Serialize;
 
-use super::{CliError, CliResult, Context, print_json, table, write_stdout};
+use super::{CliError, CliResult, Context, Output};
 use crate::vault::Vault;
 use crate::vault::backup;
 
@@ -36,7 +36,7 @@ struct BackupJson {
     bytes: u64,
 }
 
-pub fn backup(ctx: &Context, args: BackupArgs) -> CliResult {
+pub fn backup(ctx: &Context, out: &mut Output, args: BackupArgs) -> CliResult {
     if let Some(keep) = args.keep {
         backup::set_keep(&ctx.path, keep)?;
         match keep {
@@ -49,7 +49,7 @@ pub fn backup(ctx: &Context, args: BackupArgs) -> CliResult {
         return Ok(());
     }
     if args.list {
-        return list(ctx, args.json);
+        return list(ctx, out, args.json);
     }
     let vault = ctx.unlock()?;
     match vault.backup_now()? {
@@ -61,10 +61,10 @@ pub fn backup(ctx: &Context, args: BackupArgs) -> CliResult {
     }
 }
 
-fn list(ctx: &Context, json: bool) -> CliResult {
+fn list(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
     let backups = backup::list(&ctx.path)?;
     if json {
-        let out: Vec<BackupJson> = backups
+        let listed: Vec<BackupJson> = backups
             .iter()
             .map(|b| BackupJson {
                 name: b.name(),
@@ -74,18 +74,18 @@ fn list(ctx: &Context, json: bool) -> CliResult {
                 bytes: b.bytes,
             })
             .collect();
-        return print_json(&out);
+        return out.json(&listed);
     }
     let keep = backup::keep(&ctx.path);
     let dir = backup::backup_dir(&ctx.path);
     if backups.is_empty() {
         eprintln!("No backups yet in {}.", dir.display());
     } else {
-        let rows: Vec<Vec<String>> = backups
+        let rows: Vec<[String; 4]> = backups
             .iter()
-            .map(|b| vec![b.name(), b.created.to_rfc3339(), b.reason.describe().to_owned(), b.bytes.to_string()])
+            .map(|b| [b.name(), b.created.to_rfc3339(), b.reason.describe().to_owned(), b.bytes.to_string()])
             .collect();
-        write_stdout(table(&["NAME", "MADE", "WHY", "BYTES"], &rows).as_bytes())?;
+        out.table(["NAME", "MADE", "WHY", "BYTES"], &rows)?;
         eprintln!("In {}; keeping the last {keep}.", dir.display());
     }
     if keep == 0 {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::{CliError, CliResult, Context, exit, parse_name, table, write_stdout};
+use super::{CliError, CliResult, Context, Output, exit, parse_name};
 use crate::interchange::export::{self, ExportError};
 use crate::interchange::import::{ImportFile, ImportFileError, PreparedImport, Source};
 use crate::interchange::{Finding, Format, ParseOptions};
@@ -84,7 +84,7 @@ pub struct ExportArgs {
     pub force: bool,
 }
 
-pub(super) fn import(ctx: &Context, args: ImportArgs) -> CliResult {
+pub(super) fn import(ctx: &Context, out: &mut Output, args: ImportArgs) -> CliResult {
     let source = if args.file == Path::new("-") { Source::Stdin } else { Source::File(&args.file) };
     // Read and parse before asking for the passphrase: a bad file needs no unlocking.
     let file = ImportFile::read(source, args.format.map(Format::from), ParseOptions { flatten: args.flatten })
@@ -95,7 +95,7 @@ pub(super) fn import(ctx: &Context, args: ImportArgs) -> CliResult {
 
     let mut vault = ctx.unlock()?;
     let PreparedImport { shown, plan, findings } = file.plan(&vault, args.on_conflict.into())?;
-    write_stdout(plan_text(&plan, &findings).as_bytes())?;
+    print_plan(out, &plan, &findings)?;
 
     let blocked = plan.blocked_conflicts();
     if !blocked.is_empty() {
@@ -119,12 +119,12 @@ pub(super) fn import(ctx: &Context, args: ImportArgs) -> CliResult {
 
 /// The plan as a table (action, name, line, reason), then the notes, warnings and counts. It
 /// holds names, line numbers and reasons only; the core's texts never hold a value.
-fn plan_text(plan: &ImportPlan, findings: &[Finding]) -> String {
-    let rows: Vec<Vec<String>> = plan
+fn print_plan(out: &mut Output, plan: &ImportPlan, findings: &[Finding]) -> CliResult {
+    let rows: Vec<[String; 4]> = plan
         .items
         .iter()
         .map(|item| {
-            vec![
+            [
                 item.action.label().to_owned(),
                 item.shown_key(),
                 item.line.map_or_else(|| "-".to_owned(), |l| l.to_string()),
@@ -132,17 +132,18 @@ fn plan_text(plan: &ImportPlan, findings: &[Finding]) -> String {
             ]
         })
         .collect();
-    let mut out = if rows.is_empty() { String::new() } else { table(&["ACTION", "NAME", "LINE", "REASON"], &rows) };
+    if !rows.is_empty() {
+        out.table(["ACTION", "NAME", "LINE", "REASON"], &rows)?;
+    }
     for finding in findings {
-        out += &format!("note: {finding}\n");
+        writeln!(out, "note: {finding}")?;
     }
     for item in plan.items.iter().filter(|i| matches!(i.action, PlanAction::Add | PlanAction::Update)) {
         for warning in &item.warnings {
-            out += &format!("warning: {}: {warning}\n", item.shown_key());
+            writeln!(out, "warning: {}: {warning}", item.shown_key())?;
         }
     }
-    out += &format!("{}.\n", capitalized(&plan.counts().to_string()));
-    out
+    writeln!(out, "{}.", capitalized(&plan.counts().to_string()))
 }
 
 fn capitalized(text: &str) -> String {
@@ -150,7 +151,7 @@ fn capitalized(text: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
-pub(super) fn export(ctx: &Context, args: ExportArgs) -> CliResult {
+pub(super) fn export(ctx: &Context, out: &mut Output, args: ExportArgs) -> CliResult {
     let format: Format = args.format.into();
     let only: Option<Vec<SecretName>> =
         args.only.as_ref().map(|names| names.iter().map(|n| parse_name(n.trim())).collect()).transpose()?;
@@ -177,7 +178,7 @@ pub(super) fn export(ctx: &Context, args: ExportArgs) -> CliResult {
             if std::io::stdout().is_terminal() {
                 confirm_plaintext_on_terminal(&count(exported.count))?;
             }
-            write_stdout(exported.text.as_bytes())?;
+            out.bytes(exported.text.as_bytes())?;
         }
     }
     Ok(())

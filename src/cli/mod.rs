@@ -1,0 +1,380 @@
+//! The command line: the clap definitions, the dispatch to one file per command family, the
+//! passphrase and the exit codes. Every rule is the core's; this module only translates. It never
+//! opens the app: `main.rs` does, when no subcommand is given.
+//!
+//! - `secrets.rs`: list, get, set, rename, rm, history, trash, restore, purge
+//! - `keys.rs`: init, info, passwd, rotate-key
+//! - `backups.rs`: backup, restore-backup
+//! - `transfer.rs`: import, export
+//! - `run.rs`: run
+//! - `reference.rs`: completions and the man page (no vault, no passphrase)
+//! - `output.rs`: stdout (one buffered, locked handle), tables and JSON
+
+mod backups;
+mod keys;
+mod output;
+mod reference;
+mod run;
+mod secrets;
+mod transfer;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+pub use output::Output;
+
+use crate::vault::{Error, Passphrase, SecretId, SecretName, Vault};
+
+/// Exit codes, the same for every command.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const OTHER: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const WRONG_PASSPHRASE: i32 = 3;
+    pub const NOT_FOUND: i32 = 4;
+    pub const INTEGRITY: i32 = 5;
+    pub const NAME: i32 = 6;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tresor",
+    version,
+    about = "An offline, passphrase-protected vault for environment secrets.",
+    after_help = "Exit codes: 0 success, 1 other error, 2 usage error, 3 wrong passphrase, 4 no such secret (or backup),\n\
+                  5 integrity failure (damaged or tampered file or record), 6 name already taken or invalid\n\
+                  (import: a conflict under --on-conflict fail). `tresor run` exits with the program's code\n\
+                  (128 + N when a signal N ended it; 126/127 when it cannot be started or found)."
+)]
+pub struct Cli {
+    /// The vault file [default: the platform's data folder, e.g. ~/.local/share/tresor/vault.db]
+    #[arg(long, global = true, env = "TRESOR_VAULT", value_name = "PATH")]
+    pub vault: Option<PathBuf>,
+
+    /// Read the passphrase from the first line of this file instead of prompting
+    #[arg(long, global = true, env = "TRESOR_PASSPHRASE_FILE", value_name = "PATH", hide_env_values = true)]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// Open a vault that fails its integrity check read-only, to get out what is still readable
+    #[arg(long, global = true)]
+    pub salvage: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new vault
+    Init(KdfArgs),
+    /// Show the vault's path, format and KDF parameters, and counts (no passphrase needed)
+    Info {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List secrets: names, descriptions, versions and times, never values
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a secret's value, exactly as stored
+    Get {
+        name: String,
+        /// An earlier version (see `tresor history NAME`)
+        #[arg(long)]
+        version: Option<u32>,
+    },
+    /// Create or update a secret; the value comes from stdin when piped, else from a hidden prompt
+    Set {
+        name: String,
+        #[arg(long, short)]
+        description: Option<String>,
+    },
+    /// Rename a secret, keeping its versions and history
+    Rename { old: String, new: String },
+    /// Move secrets to the trash
+    Rm {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// List the versions of a secret
+    History {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the secrets in the trash
+    Trash {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring a secret back from the trash
+    Restore {
+        name: String,
+        /// Restore under another name (when the old one is taken)
+        #[arg(long = "as", value_name = "NEW_NAME")]
+        as_name: Option<String>,
+    },
+    /// Delete trashed secrets for good
+    Purge {
+        /// Names of trashed secrets
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        names: Vec<String>,
+        /// Empty the whole trash
+        #[arg(long)]
+        all: bool,
+    },
+    /// Change the passphrase (the new one from --new-passphrase-file, or prompted twice)
+    Passwd {
+        #[arg(long, value_name = "PATH")]
+        new_passphrase_file: Option<PathBuf>,
+        #[command(flatten)]
+        kdf: KdfArgs,
+    },
+    /// Replace the vault key and re-encrypt every record under the new one
+    RotateKey,
+    /// Back the vault up now, list its backups, or set how many are kept
+    #[command(after_help = "Tresor also backs up by itself: before an import, a passphrase change, a key \
+rotation or a purge, and on the first unlock of each day. Backups are encrypted vault files in \
+<vault>.backups/ beside the vault; each opens with the passphrase the vault had when it was made.\n\n\
+Examples:\n  tresor backup\n  tresor backup --list\n  tresor backup --keep 10")]
+    Backup(backups::BackupArgs),
+    /// Put the vault back to the state saved in a backup (the current state is backed up first)
+    RestoreBackup(backups::RestoreArgs),
+    /// Run a program with secrets added to its environment (no shell; exits with its code)
+    #[command(after_help = "Which secrets: --only A,B; else those a profile declares (--profile FILE, or \
+tresor.toml in the current folder when present); else all of them.\n\
+Profile format:\n  [secrets]\n  OPENAI_API_KEY = { required = true, description = \"GPT calls\" }\n  \
+LANGSMITH_API_KEY = { required = false }\n\
+A missing required secret, or a missing --only name, stops before the program starts.\n\n\
+Example: tresor run --only OPENAI_API_KEY -- python app.py --verbose")]
+    Run(run::RunArgs),
+    /// Import secrets from a .env, TOML or JSON file, showing the plan first (never values)
+    #[command(
+        after_help = "The plan has one line per entry: add, update (the value differs), same, conflict, or skip \
+with the reason.\n\
+--on-conflict says what to do with a name that exists with a different value: fail (the default) refuses \
+the whole import, skip keeps the vault's value, overwrite makes the file's value a new version (the old one \
+stays in the history).\n\
+The write is one transaction: all of the plan, or nothing.\n\n\
+Examples:\n  tresor import .env --dry-run\n  tresor import secrets.toml --flatten --on-conflict overwrite\n  \
+cat keys.json | tresor import - --format json"
+    )]
+    Import(transfer::ImportArgs),
+    /// Export secrets as .env, TOML or JSON (plaintext: to a pipe, or to a new 0600 file)
+    #[command(after_help = "Examples:\n  tresor export --output backup.env\n  \
+tresor export --format json --only OPENAI_API_KEY,HF_TOKEN > keys.json\n\
+The file reads back byte for byte in Tresor and in python-dotenv / TOML / JSON readers.")]
+    Export(transfer::ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish or powershell) to stdout
+    #[command(
+        after_help = "Examples:\n  tresor completions bash > ~/.local/share/bash-completion/completions/tresor\n  \
+tresor completions zsh > ~/.zfunc/_tresor\n  \
+tresor completions fish > ~/.config/fish/completions/tresor.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: reference::Shell,
+    },
+    /// Print the manual page (roff) to stdout: tresor(1), or a command's tresor-COMMAND(1)
+    #[command(after_help = "Examples:\n  tresor man > ~/.local/share/man/man1/tresor.1 && man tresor\n  \
+tresor man import > ~/.local/share/man/man1/tresor-import.1")]
+    Man {
+        /// The command whose page to print
+        command: Option<String>,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct KdfArgs {
+    /// Argon2id memory in MiB
+    #[arg(long, value_name = "MIB", help = keys::memory_help())]
+    pub kdf_memory_mib: Option<u32>,
+    /// Argon2id passes
+    #[arg(long, value_name = "N", help = keys::iterations_help())]
+    pub kdf_iterations: Option<u32>,
+    /// Argon2id lanes
+    #[arg(long, value_name = "N", help = keys::parallelism_help())]
+    pub kdf_parallelism: Option<u32>,
+}
+
+/// A failure with the exit code it maps to. Its message is one sentence for stderr.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: i32,
+    pub message: String,
+}
+
+impl CliError {
+    /// A usage error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError { code: exit::USAGE, message: message.into() }
+    }
+    /// Any other failure (exit 1).
+    pub fn other(message: impl Into<String>) -> Self {
+        CliError { code: exit::OTHER, message: message.into() }
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        let code = match &e {
+            Error::WrongPassphrase => exit::WRONG_PASSPHRASE,
+            Error::NotFound { .. }
+            | Error::VersionNotFound { .. }
+            | Error::NotInTrash
+            | Error::NotFoundInTrash { .. }
+            | Error::NoSuchBackup { .. } => exit::NOT_FOUND,
+            Error::NameTaken { .. } | Error::InvalidName(_) => exit::NAME,
+            Error::KdfTooWeak { .. } | Error::KeepOutOfRange { .. } => exit::USAGE,
+            e if e.is_integrity_failure() => exit::INTEGRITY,
+            _ => exit::OTHER,
+        };
+        let mut message = e.to_string();
+        match e {
+            Error::RecordSetTampered => message += " (`tresor --salvage list` / `get`)",
+            Error::NoVault { .. } => message += "; create one with `tresor init`",
+            _ => {}
+        }
+        CliError { code, message }
+    }
+}
+
+type CliResult<T = ()> = Result<T, CliError>;
+
+/// Parses the process arguments. A usage error (or `--help`, `--version`) is printed and the
+/// process exits with clap's code (2 for a usage error, 0 for help).
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
+impl Cli {
+    /// The vault this command line names: `--vault PATH` (or `TRESOR_VAULT`), else the platform's
+    /// default. Both front ends open the same file.
+    pub fn vault_path(&self) -> Result<PathBuf, CliError> {
+        match &self.vault {
+            Some(path) => Ok(path.clone()),
+            None => Vault::default_path()
+                .ok_or_else(|| CliError::other("cannot find a data folder for the vault; pass --vault PATH")),
+        }
+    }
+}
+
+/// Runs a parsed command line with a subcommand; returns the exit code (`tresor run`: the
+/// program's). Errors are printed here, as one sentence on stderr.
+pub fn run(cli: Cli) -> i32 {
+    match execute(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            report(&e);
+            e.code
+        }
+    }
+}
+
+/// Prints a failure the way every command does: `tresor: MESSAGE` on stderr.
+pub fn report(e: &CliError) {
+    eprintln!("tresor: {}", e.message);
+}
+
+fn execute(cli: Cli) -> CliResult<i32> {
+    // Completions and the man page need no vault: they describe the command line itself.
+    let needs_vault = !matches!(cli.command, Some(Command::Completions { .. } | Command::Man { .. }));
+    let path = if needs_vault { cli.vault_path()? } else { PathBuf::new() };
+    let Some(command) = cli.command else {
+        return Err(CliError::usage("no command given; see `tresor --help`"));
+    };
+    let mut out = Output::stdout();
+    let ctx = Context { path, passphrase_file: cli.passphrase_file, salvage: cli.salvage };
+    let done = match command {
+        Command::Run(args) => return run::run(&ctx, args),
+        Command::Import(args) => transfer::import(&ctx, &mut out, args),
+        Command::Export(args) => transfer::export(&ctx, &mut out, args),
+        Command::Init(kdf) => keys::init(&ctx, &kdf),
+        Command::Info { json } => keys::info(&ctx, &mut out, json),
+        Command::List { json } => secrets::list(&ctx, &mut out, json),
+        Command::Get { name, version } => secrets::get(&ctx, &mut out, &name, version),
+        Command::Set { name, description } => secrets::set(&ctx, &name, description),
+        Command::Rename { old, new } => secrets::rename(&ctx, &old, &new),
+        Command::Rm { names } => secrets::rm(&ctx, &names),
+        Command::History { name, json } => secrets::history(&ctx, &mut out, &name, json),
+        Command::Trash { json } => secrets::trash(&ctx, &mut out, json),
+        Command::Restore { name, as_name } => secrets::restore(&ctx, &name, as_name.as_deref()),
+        Command::Purge { names, all } => secrets::purge(&ctx, &names, all),
+        Command::Passwd { new_passphrase_file, kdf } => keys::passwd(&ctx, new_passphrase_file.as_deref(), &kdf),
+        Command::RotateKey => keys::rotate_key(&ctx),
+        Command::Backup(args) => backups::backup(&ctx, &mut out, args),
+        Command::RestoreBackup(args) => backups::restore(&ctx, args),
+        Command::Completions { shell } => reference::completions(&mut out, shell),
+        Command::Man { command } => reference::man(&mut out, command.as_deref()),
+    };
+    // What was printed before a failure (e.g. the readable rows before a damaged one) still goes
+    // out, before the error's message.
+    let flushed = out.finish();
+    done.and(flushed).map(|()| exit::OK)
+}
+
+/// What every command that opens the vault needs: where it is and how to get the passphrase.
+struct Context {
+    path: PathBuf,
+    passphrase_file: Option<PathBuf>,
+    salvage: bool,
+}
+
+impl Context {
+    fn passphrase(&self, prompt: &str) -> CliResult<Passphrase> {
+        match &self.passphrase_file {
+            Some(file) => read_passphrase_file(file),
+            None => prompt_hidden(prompt).map(Passphrase::new),
+        }
+    }
+
+    fn unlock(&self) -> CliResult<Vault> {
+        // Say "no vault" before asking for a passphrase that cannot be checked.
+        if !self.path.exists() {
+            return Err(Error::NoVault { path: self.path.clone() }.into());
+        }
+        let passphrase = self.passphrase(&format!("Passphrase for {}: ", self.path.display()))?;
+        self.unlock_with(&passphrase)
+    }
+
+    fn unlock_with(&self, passphrase: &Passphrase) -> CliResult<Vault> {
+        if self.salvage {
+            eprintln!("warning: opened read-only for salvage; the vault's integrity check is skipped");
+            return Ok(Vault::unlock_for_salvage(&self.path, passphrase)?);
+        }
+        let mut vault = Vault::unlock(&self.path, passphrase)?;
+        if let Some(warning) = vault.take_warning() {
+            eprintln!("warning: {warning}");
+        }
+        Ok(vault)
+    }
+}
+
+fn read_passphrase_file(file: &Path) -> CliResult<Passphrase> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(file)
+            .map_err(|e| CliError::other(format!("cannot read the passphrase file {}: {e}", file.display())))?,
+    );
+    let first = text.lines().next().unwrap_or("");
+    if first.is_empty() {
+        return Err(CliError::usage(format!("the passphrase file {} is empty", file.display())));
+    }
+    Ok(Passphrase::new(first))
+}
+
+/// A hidden prompt on the terminal. Without a terminal there is nobody to ask.
+fn prompt_hidden(prompt: &str) -> CliResult<String> {
+    rpassword::prompt_password(prompt).map_err(|_| {
+        CliError::usage("no terminal to ask for the passphrase; use --passphrase-file PATH (or TRESOR_PASSPHRASE_FILE)")
+    })
+}
+
+fn parse_name(text: &str) -> CliResult<SecretName> {
+    SecretName::parse(text).map_err(|e| Error::from(e).into())
+}
+
+fn find(vault: &Vault, name: &str) -> CliResult<SecretId> {
+    Ok(vault.find(&parse_name(name)?)?)
+}

@@ -1,0 +1,116 @@
+//! Everything a command prints on stdout goes through one [`Output`]: one locked, buffered handle,
+//! flushed once when the command ends. Tables and JSON are written straight into it, so printing
+//! is linear in what is printed (100,000 rows cost 100,000 row writes, never a copy of the output
+//! per row).
+
+use std::io::{BufWriter, ErrorKind, StdoutLock, Write};
+
+use serde::Serialize;
+
+use super::{CliError, CliResult};
+
+/// Stdout for one command: locked once, buffered, flushed by [`Output::finish`].
+///
+/// A closed pipe (`tresor list | head`) is the reader's choice, not an error: from the first
+/// `BrokenPipe` on, everything is dropped and the command carries on (and exits 0 unless it
+/// fails for another reason).
+pub struct Output {
+    out: BufWriter<StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output::stdout()
+    }
+}
+
+impl Output {
+    /// Locks stdout for the rest of the command.
+    pub fn stdout() -> Self {
+        Output { out: BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()), closed: false }
+    }
+
+    /// Writes `bytes` as they are.
+    pub fn bytes(&mut self, bytes: &[u8]) -> CliResult {
+        if self.closed {
+            return Ok(());
+        }
+        let result = self.out.write_all(bytes);
+        self.check(result)
+    }
+
+    /// Writes formatted text (the `write!` macro's target).
+    pub fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> CliResult {
+        if self.closed {
+            return Ok(());
+        }
+        let result = self.out.write_fmt(args);
+        self.check(result)
+    }
+
+    /// Writes `value` as pretty-printed JSON and a newline.
+    pub fn json(&mut self, value: &impl Serialize) -> CliResult {
+        if self.closed {
+            return Ok(());
+        }
+        let result = serde_json::to_writer_pretty(&mut self.out, value).map_err(std::io::Error::from);
+        self.check(result)?;
+        self.bytes(b"\n")
+    }
+
+    /// Writes `rows` under `header` in aligned columns, two spaces apart. Columns are as wide as
+    /// their widest cell (counted in characters); the last column is not padded, and a row never
+    /// ends in spaces (an empty description leaves no padding behind).
+    pub fn table<const N: usize>(&mut self, header: [&str; N], rows: &[[String; N]]) -> CliResult {
+        let mut widths = header.map(|h| h.chars().count());
+        for row in rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        self.table_row(&widths, header.iter().copied())?;
+        for row in rows {
+            self.table_row(&widths, row.iter().map(String::as_str))?;
+        }
+        Ok(())
+    }
+
+    fn table_row<'a, const N: usize>(
+        &mut self,
+        widths: &[usize; N],
+        cells: impl Iterator<Item = &'a str> + Clone,
+    ) -> CliResult {
+        // Pad a cell only when a cell with text follows it on the row.
+        let last_filled = cells.clone().enumerate().filter(|(_, c)| !c.trim_end().is_empty()).map(|(i, _)| i).last();
+        for (i, cell) in cells.enumerate() {
+            match last_filled {
+                Some(last) if i < last => write!(self, "{cell:<width$}  ", width = widths[i])?,
+                Some(last) if i == last => self.bytes(cell.trim_end().as_bytes())?,
+                _ => break,
+            }
+        }
+        self.bytes(b"\n")
+    }
+
+    /// Flushes what is buffered. Call it once, when the command is done (also when it failed, so
+    /// that what was printed before the failure is not lost).
+    pub fn finish(mut self) -> CliResult {
+        if self.closed {
+            return Ok(());
+        }
+        let result = self.out.flush();
+        self.check(result)
+    }
+
+    fn check(&mut self, result: std::io::Result<()>) -> CliResult {
+        match result {
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(CliError::other(format!("cannot write: {e}"))),
+            Ok(()) => Ok(()),
+        }
+    }
+}
