@@ -11,6 +11,7 @@ fn main() {
     let cli = cli::parse();
     // `tresor` alone (optionally with `--vault PATH`): the desktop app on that vault. Without
     // this branch (`#[cfg(feature = "gui")]` on the `if`), `tresor` alone is a usage error.
+    #[cfg(feature = "gui")]
     if cli.command.is_none() {
         let opened = cli.vault_path().and_then(|path| tresor::ui::run(path).map_err(cli::CliError::other));
         if let Err(e) = &opened {

@@ -17,6 +17,42 @@ use toml_edit::{Document, Item, Value};
 
 use crate::vault::SecretName;
 
+/// Environment variables that change how a program is loaded or run rather than what it reads:
+/// the dynamic loader's (`LD_*`, `DYLD_*`), the search paths and start-up hooks of shells and
+/// language runtimes. `tresor run` injects a secret of such a name only when it is asked for by
+/// name (`--only`, or a profile); otherwise it is skipped with a warning, so that a stored
+/// `PATH` or `LD_PRELOAD` does not silently change what runs.
+pub const LOADER_PREFIXES: [&str; 2] = ["LD_", "DYLD_"];
+pub const LOADER_NAMES: [&str; 22] = [
+    "PATH",
+    "IFS",
+    "ENV",
+    "BASH_ENV",
+    "SHELLOPTS",
+    "PS4",
+    "PROMPT_COMMAND",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PYTHONINSPECT",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "PERL5LIB",
+    "PERL5OPT",
+    "PERLLIB",
+    "RUBYOPT",
+    "RUBYLIB",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "CLASSPATH",
+    "GCONV_PATH",
+];
+
+/// Whether `name` is one of [`LOADER_NAMES`] or starts with one of [`LOADER_PREFIXES`].
+pub fn changes_how_programs_run(name: &str) -> bool {
+    LOADER_NAMES.contains(&name) || LOADER_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
 /// One secret a profile declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileSecret {
