@@ -19,8 +19,7 @@ const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 fn vaults(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let pass = Passphrase::new(PASS);
-    let paths: Vec<(usize, PathBuf)> =
-        SIZES.iter().map(|&n| (n, build_vault_with_history(dir.path(), n, 5))).collect();
+    let paths: Vec<(usize, PathBuf)> = SIZES.iter().map(|&n| (n, build_vault_with_history(dir.path(), n, 5))).collect();
 
     let mut group = c.benchmark_group("unlock_overhead_beyond_kdf");
     group.sample_size(20);

@@ -412,9 +412,10 @@ impl Vault {
             let mut report = ImportReport::default();
             for item in plan.items {
                 let outdated = || Error::ImportOutdated { name: item.shown_key() };
-                let unchanged_since_plan = |existing: Existing| -> Result<bool> {
+                // The row as the plan saw it, or `None` if it changed (or went) since.
+                let unchanged_since_plan = |existing: Existing| -> Result<Option<SecretRow>> {
                     Ok(SecretRow::load(tx, existing.id)?
-                        .is_some_and(|row| row.deleted.is_none() && row.revision == existing.revision))
+                        .filter(|row| row.deleted.is_none() && row.revision == existing.revision))
                 };
                 match (&item.action, item.name.as_ref(), item.value.as_ref(), item.existing) {
                     (PlanAction::Add, Some(name), Some(value), None) => {
@@ -426,17 +427,13 @@ impl Vault {
                         report.added += 1;
                     }
                     (PlanAction::Update, Some(_), Some(value), Some(existing)) => {
-                        if !unchanged_since_plan(existing)? {
-                            return Err(outdated());
-                        }
+                        let row = unchanged_since_plan(existing)?.ok_or_else(outdated)?;
                         let edit = SecretEdit { value: Some(value.clone()), ..SecretEdit::default() };
-                        vault.edit_secret(tx, set, existing.id, &edit, now)?;
+                        vault.edit_row(tx, set, row, &edit, now)?;
                         report.updated += 1;
                     }
                     (PlanAction::Same, _, _, Some(existing)) => {
-                        if !unchanged_since_plan(existing)? {
-                            return Err(outdated());
-                        }
+                        unchanged_since_plan(existing)?.ok_or_else(outdated)?;
                         report.same += 1;
                     }
                     (PlanAction::Skip(_), ..) => report.skipped += 1,

@@ -220,6 +220,20 @@ impl HistoryRow {
         Ok(rows)
     }
 
+    /// A secret's history entries past the newest `keep`, oldest last (those a new entry pushes
+    /// out): usually none, and then nothing is loaded.
+    pub fn beyond(conn: &Connection, secret: SecretId, keep: usize) -> Result<Vec<HistoryRow>> {
+        let sql = format!(
+            "SELECT {} FROM history WHERE secret_id = ?1 ORDER BY version DESC LIMIT -1 OFFSET ?2",
+            Self::COLUMNS
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(rusqlite::params![secret.0.as_slice(), keep as i64], Self::from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     pub fn all(conn: &Connection) -> Result<Vec<HistoryRow>> {
         let sql = format!("SELECT {} FROM history", Self::COLUMNS);
         let mut stmt = conn.prepare(&sql)?;
@@ -510,9 +524,8 @@ pub(crate) struct RowState {
 
 pub(super) fn live_id_by_index(conn: &Connection, index: &[u8; 32]) -> Result<Option<SecretId>> {
     Ok(conn
-        .query_row("SELECT id FROM secrets WHERE name_index = ?1 AND deleted IS NULL", [index.as_slice()], |r| {
-            r.get::<_, Vec<u8>>(0)
-        })
+        .prepare_cached("SELECT id FROM secrets WHERE name_index = ?1 AND deleted IS NULL")?
+        .query_row([index.as_slice()], |r| r.get::<_, Vec<u8>>(0))
         .optional()?
         .and_then(|id| id.try_into().ok().map(SecretId)))
 }

@@ -354,6 +354,19 @@ impl Vault {
         now: Timestamp,
     ) -> Result<(SecretMeta, bool)> {
         let old = self.live_row(tx, id)?;
+        self.edit_row(tx, set, old, edit, now)
+    }
+
+    /// [`Vault::edit_secret`] of a live row already loaded in `tx`.
+    pub(super) fn edit_row(
+        &self,
+        tx: &Connection,
+        set: &mut records::RecordSet,
+        old: SecretRow,
+        edit: &SecretEdit,
+        now: Timestamp,
+    ) -> Result<(SecretMeta, bool)> {
+        let id = old.id;
         let records = self.records();
         let old_name = records.name(&old)?;
         let old_description = records.description(&old)?;
@@ -475,9 +488,8 @@ impl Vault {
         );
         entry.insert(tx)?;
         set.add(self.records().history_term(&entry));
-        let mut all = HistoryRow::all_for(tx, current.id)?;
-        // Newest first: everything past the limit is the oldest, and goes.
-        for old in all.drain(HISTORY_LIMIT.min(all.len())..) {
+        // Everything past the limit is the oldest, and goes.
+        for old in HistoryRow::beyond(tx, current.id, HISTORY_LIMIT)? {
             old.delete(tx)?;
             set.remove(self.records().history_term(&old));
         }
