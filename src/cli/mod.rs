@@ -44,8 +44,8 @@ pub mod exit {
     about = "An offline, passphrase-protected vault for environment secrets.",
     after_help = "Exit codes: 0 success, 1 other error, 2 usage error, 3 wrong passphrase, 4 no such secret (or backup),\n\
                   5 integrity failure (damaged or tampered file or record), 6 name already taken or invalid\n\
-                  (import: a conflict under --on-conflict fail). `tresor run` exits with the program's code\n\
-                  (128 + N when a signal N ended it; 126/127 when it cannot be started or found)."
+                  (import: a conflict under --on-conflict fail). `tresor run` becomes the program and ends as it\n\
+                  ends (a shell reports 128 + N for signal N); 126/127 when it cannot be started or found."
 )]
 pub struct Cli {
     /// The vault file [default: the platform's data folder, e.g. ~/.local/share/tresor/vault.db]

@@ -5,24 +5,30 @@
 //! folder when present); else all. Everything that can stop the run — a missing secret, a bad
 //! profile, a value an environment cannot hold — is checked before the program starts.
 //!
-//! Signals (Unix): Ctrl+C and Ctrl+\ go from the terminal to the whole foreground process group,
-//! so the program gets them directly; Tresor only stops them from ending itself first. SIGTERM
-//! and SIGHUP, which are sent to Tresor alone, are passed on to the program. Either way Tresor
-//! waits and exits with what the program exits with (128 + N when signal N ended it, as shells
-//! report it).
+//! On Unix, Tresor *becomes* the program (`execve`, after the vault and its keys are dropped):
+//! its process id, its signals and its exit are the program's own. Whatever a supervisor sends
+//! to the process (INT, TERM, HUP, QUIT, USR1, USR2, WINCH, …) reaches the program, a signal from
+//! the terminal arrives once, and no Tresor is left to outlive the program or to be killed
+//! without it. Elsewhere the program is started as a child and waited for, and Tresor exits with
+//! its code.
 //!
-//! Memory: the secrets are read into wiped-on-drop values and dropped as soon as the program has
-//! started. The standard library's copy of the environment it builds for the program is freed
-//! without being wiped; short of calling `execve` by hand, that copy cannot be reached.
+//! What the program gets: the secrets, never a `TRESOR_*` variable (the vault's path, the
+//! passphrase file's) of Tresor's own environment. A secret whose name changes how programs load
+//! or run (`PATH`, `LD_PRELOAD`, `PYTHONPATH`, `NODE_OPTIONS`, …:
+//! [`crate::interchange::profile::changes_how_programs_run`]) is injected only when asked for by
+//! name (`--only` or a profile); with all secrets, it is skipped with a warning naming it.
+//!
+//! Memory: the secrets are read into wiped-on-drop values; the environment handed to the program
+//! is the only other copy, and the program's image replaces Tresor's memory.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::process::Command;
 
 use clap::Args;
 
 use super::{CliError, CliResult, Context, exit, parse_name};
-use crate::interchange::profile::Profile;
+use crate::interchange::profile::{Profile, changes_how_programs_run};
 use crate::vault::{Error, SecretName, SecretValue, Vault};
 
 /// The profile read when `--profile` is not given, if it exists in the current folder.
@@ -110,8 +116,20 @@ fn secrets_for(vault: &Vault, selection: &Selection) -> CliResult<Vec<(SecretNam
 pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
     let selection = selection(&args)?;
     let vault = ctx.unlock()?;
-    let secrets = secrets_for(&vault, &selection)?;
+    let mut secrets = secrets_for(&vault, &selection)?;
     drop(vault);
+    if let Selection::All = selection {
+        let skipped: Vec<String> =
+            secrets.iter().filter(|(n, _)| changes_how_programs_run(n.as_str())).map(|(n, _)| n.to_string()).collect();
+        if !skipped.is_empty() {
+            secrets.retain(|(n, _)| !changes_how_programs_run(n.as_str()));
+            eprintln!(
+                "warning: not setting {} (they change how programs load or run); name them with --only or in a \
+                 profile to set them",
+                skipped.join(", ")
+            );
+        }
+    }
     if let Some((name, _)) = secrets.iter().find(|(_, v)| v.expose().contains('\0')) {
         return Err(CliError::other(format!(
             "{name} contains a NUL character, which an environment variable cannot hold; nothing was started"
@@ -129,15 +147,17 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
             }
         }
     }
+    // Where the vault and its passphrase file are is nothing the program needs to know.
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("TRESOR_") {
+            command.env_remove(key);
+        }
+    }
     for (name, value) in &secrets {
         command.env(name.as_str(), value.expose());
     }
-
-    signals::shield();
-    let spawned = command.spawn();
-    drop(command);
     drop(secrets);
-    let mut child = spawned.map_err(|e| {
+    let cannot_run = |e: std::io::Error| {
         let shown = program.to_string_lossy();
         match e.kind() {
             std::io::ErrorKind::NotFound => CliError { code: 127, message: format!("cannot run {shown}: not found") },
@@ -146,86 +166,17 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
             }
             _ => CliError { code: 126, message: format!("cannot run {shown}: {e}") },
         }
-    })?;
-    signals::forward_to(child.id());
-    let status = child.wait().map_err(|e| CliError::other(format!("cannot wait for the program: {e}")))?;
-    Ok(exit_code(status))
-}
-
-/// The program's exit code; on Unix, 128 + N when signal N ended it (as shells report it).
-fn exit_code(status: ExitStatus) -> i32 {
-    if let Some(code) = status.code() {
-        return code;
-    }
+    };
     #[cfg(unix)]
-    if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
-        return 128 + signal;
+    {
+        use std::os::unix::process::CommandExt;
+        // Returns only if the program could not be started.
+        Err(cannot_run(command.exec()))
     }
-    exit::OTHER
-}
-
-#[cfg(unix)]
-mod signals {
-    //! Handlers, not `SIG_IGN`: an ignored signal stays ignored in the program after `exec`,
-    //! while a handled one is reset to its default there. So the program keeps normal Ctrl+C
-    //! behaviour, and Tresor outlives it to report its exit code.
-
-    use std::sync::atomic::{AtomicI32, Ordering};
-
-    /// The program's pid once started; 0 before.
-    static CHILD: AtomicI32 = AtomicI32::new(0);
-    /// A SIGTERM/SIGHUP that came before the program had a pid, to pass on once it has one.
-    static PENDING: AtomicI32 = AtomicI32::new(0);
-
-    extern "C" fn do_nothing(_: libc::c_int) {}
-
-    extern "C" fn pass_on(signal: libc::c_int) {
-        let pid = CHILD.load(Ordering::SeqCst);
-        if pid > 0 {
-            // SAFETY: kill(2) is async-signal-safe; `pid` is our own child, which we have not
-            // waited for yet, so the pid cannot have been reused.
-            unsafe { libc::kill(pid, signal) };
-        } else {
-            PENDING.store(signal, Ordering::SeqCst);
-        }
+    #[cfg(not(unix))]
+    {
+        let status = command.spawn().map_err(cannot_run)?.wait();
+        let status = status.map_err(|e| CliError::other(format!("cannot wait for the program: {e}")))?;
+        Ok(status.code().unwrap_or(exit::OTHER))
     }
-
-    fn install(signal: libc::c_int, handler: extern "C" fn(libc::c_int)) {
-        // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value; the handlers above
-        // only touch atomics and call kill(2), which is allowed in a signal handler.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = handler as libc::sighandler_t;
-            action.sa_flags = libc::SA_RESTART;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(signal, &action, std::ptr::null_mut());
-        }
-    }
-
-    /// From now until Tresor exits: Ctrl+C and Ctrl+\ do not end Tresor; SIGTERM and SIGHUP
-    /// are passed on to the program.
-    pub fn shield() {
-        install(libc::SIGINT, do_nothing);
-        install(libc::SIGQUIT, do_nothing);
-        install(libc::SIGTERM, pass_on);
-        install(libc::SIGHUP, pass_on);
-    }
-
-    pub fn forward_to(pid: u32) {
-        let Ok(pid) = i32::try_from(pid) else { return };
-        CHILD.store(pid, Ordering::SeqCst);
-        let pending = PENDING.swap(0, Ordering::SeqCst);
-        if pending != 0 {
-            // SAFETY: as in `pass_on`.
-            unsafe { libc::kill(pid, pending) };
-        }
-    }
-}
-
-#[cfg(not(unix))]
-mod signals {
-    //! Elsewhere the console delivers Ctrl+C to every process attached to it, the program
-    //! included; there is nothing to pass on.
-    pub fn shield() {}
-    pub fn forward_to(_pid: u32) {}
 }
