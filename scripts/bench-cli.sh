@@ -20,6 +20,7 @@ runs=${RUNS:-5}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 printf 'benchmark passphrase\n' > "$tmp/pass"
+chmod 600 "$tmp/pass"   # a passphrase file must be readable by its owner only
 export TRESOR_PASSPHRASE_FILE=$tmp/pass
 
 # Median wall time in ms of "$@" over $n runs; $setup (if set) runs untimed before each.

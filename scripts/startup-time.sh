@@ -14,6 +14,7 @@ xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true; rm -rf "$tmp"' EXIT
 sleep 1
 printf 'startup timing passphrase\n' > "$tmp/pass"
+chmod 600 "$tmp/pass"   # a passphrase file must be readable by its owner only
 "$bin" --vault "$tmp/vault.db" --passphrase-file "$tmp/pass" init \
   --kdf-memory-mib 64 --kdf-iterations 3 --kdf-parallelism 4 >/dev/null
 

@@ -6,6 +6,9 @@ use std::process::{Command, Output, Stdio};
 
 use tresor::{KdfParams, Passphrase, Vault};
 
+mod common;
+use common::write_private;
+
 const PASS: &str = "correct horse battery staple";
 
 struct Env {
@@ -20,7 +23,7 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         let vault = dir.path().join("vault.db");
         let pass_file = dir.path().join("pass");
-        std::fs::write(&pass_file, format!("{PASS}\nsecond line is ignored\n")).unwrap();
+        write_private(&pass_file, format!("{PASS}\nsecond line is ignored\n"));
         if with_vault {
             Vault::create(&vault, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
         }
@@ -29,7 +32,7 @@ impl Env {
 
     fn file(&self, name: &str, contents: &str) -> PathBuf {
         let p = self.dir.path().join(name);
-        std::fs::write(&p, contents).unwrap();
+        write_private(&p, contents);
         p
     }
 
@@ -373,7 +376,7 @@ fn run_ends_as_the_program_ends_killed_by_a_signal_too() {
     assert_eq!(env.run(&["run", "--", "sh", "-c", "kill -KILL $$"]).status.signal(), Some(9));
     let shell = Command::new("sh")
         .arg("-c")
-        .arg(format!("\"$0\" run -- sh -c 'kill -TERM $$'; echo $?"))
+        .arg("\"$0\" run -- sh -c 'kill -TERM $$'; echo $?")
         .arg(env!("CARGO_BIN_EXE_tresor"))
         .env("TRESOR_VAULT", &env.vault)
         .env("TRESOR_PASSPHRASE_FILE", &env.pass_file)
@@ -961,4 +964,54 @@ fn commands_run_without_a_display() {
     let env = Env::new(true);
     let out = env.cmd(&["list"]).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").output().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+// ---- bad input ---------------------------------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn a_passphrase_file_others_can_read_is_refused_and_only_its_first_line_counts() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new(true);
+    env.set("K", "v");
+    std::fs::set_permissions(&env.pass_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = env.run(&["get", "K"]);
+    assert_eq!(code(&out), 1);
+    assert_clean_error(&out);
+    assert!(stderr(&out).contains("chmod 600"), "{}", stderr(&out));
+    // Made private: the first line, up to a \r or \n, is the passphrase.
+    write_private(&env.pass_file, format!("{PASS}\rthe rest of an old Mac line\n"));
+    let out = env.run(&["get", "K"]);
+    assert_eq!((code(&out), stdout(&out)), (0, "v".to_owned()), "{}", stderr(&out));
+}
+
+#[test]
+fn set_stops_reading_stdin_at_the_size_limit() {
+    let env = Env::new(true);
+    let huge = vec![b'x'; tresor::vault::secret::MAX_VALUE_BYTES + 1024];
+    let out = env.run_with_stdin(&["set", "HUGE"], &huge);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_clean_error(&out);
+    assert!(stderr(&out).contains("longer than"), "{}", stderr(&out));
+    assert_eq!(code(&env.run(&["get", "HUGE"])), 4, "nothing was stored");
+    let exact = vec![b'y'; tresor::vault::secret::MAX_VALUE_BYTES];
+    assert_eq!(code(&env.run_with_stdin(&["set", "EXACT"], &exact)), 0);
+}
+
+#[test]
+fn text_from_a_file_reaches_the_terminal_escaped() {
+    let env = Env::new(true);
+    // A key that would turn the terminal red and retitle it, set twice (a note), and a key
+    // that is not a name (a plan row).
+    let file = env.file("hostile.env", "\"EVIL\x1b[31m\x1b]0;pwned\x07\"=1\nA=1\nA=2\n");
+    let out = env.run(&["import", file.to_str().unwrap(), "--dry-run"]);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!all.contains('\x1b') && !all.contains('\x07'), "raw control characters: {all:?}");
+    assert!(all.contains("\\u{1b}"), "shown escaped: {all}");
+    // A profile with such a key: the error names it escaped.
+    let profile = env.file("p.toml", "[secrets]\n\"K\x1b[2J\" = { required = true }\n");
+    let out = env.run(&["run", "--profile", profile.to_str().unwrap(), "--", "true"]);
+    assert_eq!(code(&out), 1);
+    assert_clean_error(&out);
+    assert!(!stderr(&out).contains('\x1b'), "{:?}", stderr(&out));
 }

@@ -24,6 +24,9 @@ use serde::{Deserialize, Serialize};
 use tresor::vault::HISTORY_LIMIT;
 use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretEdit, SecretName, SecretValue, Vault};
 
+mod common;
+use common::write_private;
+
 /// The two passphrases the kill test's vault alternates between.
 const PASSPHRASES: [&str; 2] = ["first passphrase of the kill test", "second passphrase of the kill test"];
 
@@ -721,7 +724,7 @@ fn concurrent_writers_lose_nothing_and_never_see_a_locked_database() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vault.db");
     let pass_file = dir.path().join("pass");
-    std::fs::write(&pass_file, format!("{SHARED_PASSPHRASE}\n")).unwrap();
+    write_private(&pass_file, format!("{SHARED_PASSPHRASE}\n"));
     let mut vault = Vault::create(&path, &Passphrase::new(SHARED_PASSPHRASE), KdfParams::insecure_for_tests()).unwrap();
     for name in SHARED_NAMES {
         let value = SecretValue::new(format!("initial value of {name}"));
@@ -1021,7 +1024,7 @@ fn on_a_full_disk_the_vault_reads_refuses_writes_clearly_and_recovers() {
     };
     let path = disk.path().join("vault.db");
     let pass_file = std::env::temp_dir().join(format!("tresor-crash-pass-{}", std::process::id()));
-    std::fs::write(&pass_file, format!("{}\n", PASSPHRASES[0])).unwrap();
+    write_private(&pass_file, format!("{}\n", PASSPHRASES[0]));
     let tresor = |args: &[&str], stdin: &[u8]| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tresor"))
             .args(args)

@@ -26,6 +26,9 @@ use tresor::vault::Clock;
 use tresor::vault::{crypto, store};
 use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Timestamp, Vault};
 
+mod common;
+use common::write_private;
+
 const VAULT_ENV: &str = "TRESOR_MEMORY_VAULT";
 const PASS_FILE_ENV: &str = "TRESOR_MEMORY_PASS_FILE";
 const CANARY_ENV: &str = "TRESOR_MEMORY_CANARY";
@@ -253,7 +256,7 @@ fn dump_locked_child_and_scan(child: &str) {
     drop(vault);
     let keys = keys_of(&path, &passphrase);
     let pass_file = dir.path().join("pass");
-    std::fs::write(&pass_file, &passphrase_text).unwrap();
+    write_private(&pass_file, &passphrase_text);
 
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([child, "--exact", "--ignored", "--nocapture", "--test-threads=1", "-q"])

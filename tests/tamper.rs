@@ -15,6 +15,9 @@ use sha2::{Digest, Sha256};
 use tresor::vault::crypto::{NONCE_LEN, TAG_LEN};
 use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretEdit, SecretId, SecretName, SecretValue, Vault};
 
+mod common;
+use common::write_private;
+
 const PASS: &str = "correct horse battery staple";
 const ALPHA_V1: &str = "alpha-value-1-S3CRETMARK";
 const ALPHA_V2: &str = "alpha-value-2-S3CRETMARK";
@@ -926,6 +929,11 @@ fn forged_parameters_that_would_run_for_ages_are_announced_before_the_unlock_sta
     assert!(started.elapsed() < Duration::from_secs(5), "estimating is quick: {:?}", started.elapsed());
     assert!(estimate.is_unusual(), "{estimate:?}");
     assert!(estimate.time > Duration::from_secs(60), "{estimate:?}");
+    // The binary says so at once instead of hanging, and (without a terminal to ask) stops.
+    let started = Instant::now();
+    let out = tresor(&copy, &["list"]);
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert_failure(&out, 1, &["would take about", "t=1000", "the file was altered"]);
 }
 
 #[test]
@@ -954,7 +962,7 @@ fn tresor(copy: &Copy, args: &[&str]) -> Output {
 
 fn tresor_with_passphrase(copy: &Copy, passphrase: &str, args: &[&str]) -> Output {
     let pass_file = copy.dir.path().join("pass");
-    std::fs::write(&pass_file, format!("{passphrase}\n")).unwrap();
+    write_private(&pass_file, format!("{passphrase}\n"));
     Command::new(env!("CARGO_BIN_EXE_tresor"))
         .args(args)
         .env("TRESOR_VAULT", &copy.path)

@@ -275,7 +275,7 @@ pub fn run(cli: Cli) -> i32 {
 
 /// Prints a failure the way every command does: `tresor: MESSAGE` on stderr.
 pub fn report(e: &CliError) {
-    eprintln!("tresor: {}", e.message);
+    eprintln!("tresor: {}", output::terminal_safe(&e.message));
 }
 
 fn execute(cli: Cli) -> CliResult<i32> {
@@ -335,6 +335,7 @@ impl Context {
         if !self.path.exists() {
             return Err(Error::NoVault { path: self.path.clone() }.into());
         }
+        confirm_slow_unlock(&Vault::unlock_estimate(&self.path)?)?;
         let passphrase = self.passphrase(&format!("Passphrase for {}: ", self.path.display()))?;
         self.unlock_with(&passphrase)
     }
@@ -352,12 +353,64 @@ impl Context {
     }
 }
 
-fn read_passphrase_file(file: &Path) -> CliResult<Passphrase> {
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(file)
-            .map_err(|e| CliError::other(format!("cannot read the passphrase file {}: {e}", file.display())))?,
+/// Before an unlock that would run far longer than Tresor ever sets up: on a terminal, ask; in a
+/// script, refuse (nobody would see why it hangs).
+fn confirm_slow_unlock(estimate: &crate::vault::UnlockEstimate) -> CliResult {
+    use std::io::{IsTerminal, Write};
+    if !estimate.is_unusual() {
+        return Ok(());
+    }
+    let minutes = (estimate.time.as_secs_f64() / 60.0).ceil();
+    let warning = format!(
+        "unlocking this vault would take about {minutes} minutes here: its key-derivation parameters ({}) are far \
+         above what Tresor sets up (about {} s); if you did not choose them, the file was altered",
+        estimate.kdf,
+        crate::vault::UNLOCK_TARGET.as_secs()
     );
-    let first = text.lines().next().unwrap_or("");
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::other(format!("{warning}; not unlocking without a confirmation on a terminal")));
+    }
+    eprint!("warning: {warning}. Unlock anyway? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(|e| CliError::other(format!("cannot read the answer: {e}")))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+        Ok(())
+    } else {
+        Err(CliError::other("not unlocked; nothing was changed"))
+    }
+}
+
+/// The most of a passphrase file that is read: its first line is the passphrase.
+const PASSPHRASE_FILE_MAX: u64 = 64 * 1024;
+
+/// The first line of a passphrase file (up to the first `\n` or `\r`). Like ssh with a key, a
+/// file that others may read or write is refused: a passphrase is only as safe as its file.
+fn read_passphrase_file(file: &Path) -> CliResult<Passphrase> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| {
+        CliError::other(format!("cannot read the passphrase file {}: {}", file.display(), crate::fs::io_reason(&e)))
+    };
+    let opened = std::fs::File::open(file).map_err(cannot)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mode = opened.metadata().map_err(cannot)?.mode();
+        if mode & 0o077 != 0 {
+            return Err(CliError::other(format!(
+                "the passphrase file {} can be read or written by other users (mode {:04o}); make it yours \
+                 alone with `chmod 600 {}`",
+                file.display(),
+                mode & 0o7777,
+                file.display()
+            )));
+        }
+    }
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    opened.take(PASSPHRASE_FILE_MAX).read_to_end(&mut bytes).map_err(cannot)?;
+    let end = bytes.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(bytes.len());
+    let first = std::str::from_utf8(&bytes[..end])
+        .map_err(|_| CliError::usage(format!("the passphrase file {} is not UTF-8 text", file.display())))?;
     if first.is_empty() {
         return Err(CliError::usage(format!("the passphrase file {} is empty", file.display())));
     }

@@ -3,11 +3,32 @@
 //! is linear in what is printed (100,000 rows cost 100,000 row writes, never a copy of the output
 //! per row).
 
+use std::borrow::Cow;
 use std::io::{BufWriter, ErrorKind, StdoutLock, Write};
 
 use serde::Serialize;
 
 use super::{CliError, CliResult};
+
+/// Text from a file or from the user, made safe to print on a terminal: every control character
+/// (an escape sequence that would move the cursor, recolour, retitle or clear the terminal, a
+/// line break that would forge another line) is shown escaped, as `\u{1b}` or `\n`. Used for
+/// every message, note and table; never for `get`, `export` or `run`, which pass values on byte
+/// for byte.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Stdout for one command: locked once, buffered, flushed by [`Output::finish`].
 ///
@@ -62,16 +83,18 @@ impl Output {
     /// Writes `rows` under `header` in aligned columns, two spaces apart. Columns are as wide as
     /// their widest cell (counted in characters); the last column is not padded, and a row never
     /// ends in spaces (an empty description leaves no padding behind).
+    /// Cells are printed [`terminal_safe`].
     pub fn table<const N: usize>(&mut self, header: [&str; N], rows: &[[String; N]]) -> CliResult {
         let mut widths = header.map(|h| h.chars().count());
         for row in rows {
             for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
+                *width = (*width).max(terminal_safe(cell).chars().count());
             }
         }
         self.table_row(&widths, header.iter().copied())?;
         for row in rows {
-            self.table_row(&widths, row.iter().map(String::as_str))?;
+            let safe: Vec<Cow<'_, str>> = row.iter().map(|cell| terminal_safe(cell)).collect();
+            self.table_row(&widths, safe.iter().map(|c| c.as_ref()))?;
         }
         Ok(())
     }

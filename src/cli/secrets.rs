@@ -85,11 +85,21 @@ fn read_value(name: &SecretName, exists: bool) -> CliResult<SecretValue> {
         };
         return Ok(SecretValue::new(prompt_hidden(&prompt)?));
     }
+    // Read no further than one byte past the limit: a huge or endless stdin is refused, not
+    // swallowed.
+    let limit = crate::vault::secret::MAX_VALUE_BYTES;
     let mut bytes = Vec::new();
     stdin
         .lock()
+        .take(limit as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| CliError::other(format!("cannot read the value from stdin: {e}")))?;
+    if bytes.len() > limit {
+        zeroize::Zeroize::zeroize(&mut bytes);
+        return Err(CliError::other(format!(
+            "the value on stdin is longer than {limit} bytes, the most a value may hold; nothing was changed"
+        )));
+    }
     SecretValue::from_utf8(bytes).map_err(|e| Error::from(e).into())
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use super::output::terminal_safe;
 use super::{CliError, CliResult, Context, Output, exit, parse_name};
 use crate::interchange::export::{self, ExportError};
 use crate::interchange::import::{ImportFile, ImportFileError, PreparedImport, Source};
@@ -136,11 +137,11 @@ fn print_plan(out: &mut Output, plan: &ImportPlan, findings: &[Finding]) -> CliR
         out.table(["ACTION", "NAME", "LINE", "REASON"], &rows)?;
     }
     for finding in findings {
-        writeln!(out, "note: {finding}")?;
+        writeln!(out, "note: {}", terminal_safe(&finding.to_string()))?;
     }
     for item in plan.items.iter().filter(|i| matches!(i.action, PlanAction::Add | PlanAction::Update)) {
         for warning in &item.warnings {
-            writeln!(out, "warning: {}: {warning}", item.shown_key())?;
+            writeln!(out, "warning: {}: {warning}", terminal_safe(&item.shown_key()))?;
         }
     }
     writeln!(out, "{}.", capitalized(&plan.counts().to_string()))

@@ -70,3 +70,13 @@ pub fn prepared_of(vault: &Vault, parsed: Parsed, policy: ConflictPolicy) -> Pre
 pub fn plan_of(vault: &Vault, parsed: Parsed, policy: ConflictPolicy) -> ImportPlan {
     prepared_of(vault, parsed, policy).plan
 }
+
+/// Writes a file readable and writable by its owner only (0600), as a passphrase file must be.
+pub fn write_private(path: &std::path::Path, contents: impl AsRef<[u8]>) {
+    std::fs::write(path, contents).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
