@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::App;
 use super::command::{Command, Page, Pick, SortKey};
-use super::jobs::{self, JobDone, KeyChange};
+use super::jobs::{self, JobDone, KeyChange, reload_backups};
 use super::prefs::Prefs;
 use super::session::{
     Dialog, ExportConfirm, ImportReview, PassphraseForm, RestoreForm, Screen, SecretForm, Session, SetupForm, Toast,
@@ -204,6 +204,18 @@ impl App {
         Reply::Quiet
     }
 
+    /// The clipboard's timer: clears our copy when its time is up (if the clipboard still holds it).
+    pub(super) fn clear_clipboard_if_due(&mut self, now: Timestamp) {
+        if self.clipboard.tick(now) {
+            self.toast("Clipboard cleared.".into(), false);
+        }
+    }
+
+    /// On quit: clears the clipboard if it still holds our copy.
+    pub(super) fn clear_our_copy(&mut self) {
+        self.clipboard.clear_ours();
+    }
+
     fn quit(&mut self, ctx: &egui::Context) -> Reply {
         self.clipboard.clear_ours();
         ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -246,7 +258,7 @@ impl App {
         session.dialog = None;
         match page {
             Page::Trash => reload_trash(session),
-            Page::Settings => session.backups.reload(&self.vault_path),
+            Page::Settings => reload_backups(session, &self.vault_path),
             Page::Secrets => {}
         }
         Reply::Quiet
@@ -677,7 +689,7 @@ impl App {
             Ok(()) => Reply::Info(format!("Keeping the last {keep} backups.")),
             Err(e) => Reply::Error(style::sentence(&e.to_string())),
         };
-        session.backups.reload(&self.vault_path);
+        reload_backups(session, &self.vault_path);
         reply
     }
 

@@ -1,7 +1,8 @@
 //! Slow work off the frame: [`Jobs`] runs a closure (written in apply.rs) on a worker thread —
 //! Argon2id, opening a large vault, import, export, backups — and [`JobDone`] carries its result
 //! back over a channel; [`App::receive_jobs`] takes it in at the start of the next frame. Also
-//! the system's file dialog, on its own thread.
+//! the system's file dialog, on its own thread, and the small synchronous reads of the backup
+//! folder that follow a job (and opening Vault settings).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -141,7 +142,7 @@ impl App {
                 }
             }
             Err(error) => match &mut self.screen {
-                Screen::Locked(form) => form.failed(&error, &self.vault_path),
+                Screen::Locked(form) => form.failed(&error, || latest_backup(&self.vault_path)),
                 Screen::Setup(form) => form.failed(&error),
                 Screen::Unlocked(_) => {}
             },
@@ -168,7 +169,7 @@ impl App {
         let warning = vault.take_warning();
         let Some(session) = self.screen.session_mut() else { return };
         session.vault = Some(vault);
-        session.backups.reload(&self.vault_path);
+        reload_backups(session, &self.vault_path);
         match result {
             Ok(()) => {
                 session.settings = SettingsForm::default();
@@ -213,7 +214,7 @@ impl App {
     fn imported(&mut self, vault: Vault, path: &Path, result: Result<(ImportReport, Listing<SecretMeta>), String>) {
         let Some(session) = self.screen.session_mut() else { return };
         session.vault = Some(vault);
-        session.backups.reload(&self.vault_path);
+        reload_backups(session, &self.vault_path);
         match result {
             Ok((report, listing)) => {
                 let damaged = listing.damaged.iter().map(ToString::to_string).collect();
@@ -245,7 +246,7 @@ impl App {
     fn backed_up(&mut self, vault: Vault, result: Result<Option<BackupInfo>, Error>) {
         if let Some(session) = self.screen.session_mut() {
             session.vault = Some(vault);
-            session.backups.reload(&self.vault_path);
+            reload_backups(session, &self.vault_path);
         }
         match result {
             Ok(Some(_)) => self.toast("Backed up.".into(), false),
@@ -276,7 +277,7 @@ impl App {
                 ctx.data_mut(|d| d.clear());
                 let mut fresh = Session::new(restored.vault, listing);
                 fresh.page = Page::Settings;
-                fresh.backups.reload(&self.vault_path);
+                reload_backups(&mut fresh, &self.vault_path);
                 *session = fresh;
                 self.toast(text, false);
             }
@@ -286,7 +287,7 @@ impl App {
                     Error::WrongPassphrase => "That passphrase does not open this backup.".to_owned(),
                     other => style::sentence(&other.to_string()),
                 };
-                session.backups.reload(&self.vault_path);
+                reload_backups(session, &self.vault_path);
                 if let Some(Dialog::RestoreBackup(form)) = &mut session.dialog {
                     form.error = Some(message);
                     form.focus = true;
@@ -297,6 +298,27 @@ impl App {
             }
         }
     }
+}
+
+/// Reads the backup folder's listing and the keep setting again.
+pub(super) fn reload_backups(session: &mut Session, vault_path: &Path) {
+    let view = &mut session.backups;
+    view.keep = crate::vault::backup::keep(vault_path);
+    match crate::vault::backup::list(vault_path) {
+        Ok(list) => {
+            view.list = list;
+            view.error = None;
+        }
+        Err(e) => {
+            view.list.clear();
+            view.error = Some(style::sentence(&e.to_string()));
+        }
+    }
+}
+
+/// The newest backup of the vault at `vault_path`, offered on the lock screen of a damaged vault.
+pub(super) fn latest_backup(vault_path: &Path) -> Option<crate::vault::BackupInfo> {
+    crate::vault::backup::find(vault_path, "latest").ok()
 }
 
 /// What a restore did, after `lead`: whether the replaced state was kept, where a damaged file went.

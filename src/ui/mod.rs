@@ -168,7 +168,7 @@ impl App {
 
     /// On quit: clear the clipboard if it still holds our copy.
     pub fn on_exit(&mut self) {
-        self.clipboard.clear_ours();
+        self.clear_our_copy();
     }
 
     fn toast(&mut self, text: String, is_error: bool) {
@@ -177,9 +177,7 @@ impl App {
     }
 
     fn run_timers(&mut self, ctx: &egui::Context, now: Timestamp) {
-        if self.clipboard.tick(now) {
-            self.toast("Clipboard cleared.".into(), false);
-        }
+        self.clear_clipboard_if_due(now);
         self.toasts.retain(|t| t.until > now);
         if let Screen::Unlocked(session) = &mut self.screen {
             if let Some(Dialog::View(view)) = &mut session.dialog {

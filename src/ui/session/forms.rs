@@ -1,6 +1,6 @@
 //! The state of every form and dialog: what the user typed, the last verdict on it, and the
-//! error to show. Plain data with pure checks; nothing here reads the vault (apply.rs does, and
-//! stores what it found here).
+//! error to show. Plain data with pure checks; no I/O here (apply.rs and jobs.rs read the vault
+//! and the backup folder, and store what they found here).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
@@ -9,7 +9,7 @@ use crate::interchange::{Finding, Format};
 use crate::ui::command::Pick;
 use crate::ui::style;
 use crate::ui::text::SecretText;
-use crate::vault::backup::{self, BackupInfo};
+use crate::vault::backup::BackupInfo;
 use crate::vault::secret::check_description;
 use crate::vault::{
     Error, ImportPlan, Passphrase, SecretId, SecretMeta, SecretName, SecretValue, Timestamp, VersionInfo,
@@ -108,16 +108,16 @@ impl UnlockForm {
         UnlockForm { passphrase: SecretText::new(), error: None, other_path: None, focus: true, latest_backup: None }
     }
 
-    /// Shows why unlocking failed. For a damaged vault, `vault_path`'s newest backup (if any) is
-    /// offered for restoring. The core's message says what happened; the advice after it names
-    /// this screen's buttons.
-    pub fn failed(&mut self, error: &Error, vault_path: &Path) {
+    /// Shows why unlocking failed. For a damaged vault, `latest_backup` (its newest backup, if
+    /// any) is offered for restoring. The core's message says what happened; the advice after it
+    /// names this screen's buttons.
+    pub fn failed(&mut self, error: &Error, latest_backup: impl FnOnce() -> Option<BackupInfo>) {
         self.passphrase.wipe();
         self.focus = true;
         self.error = Some(match error {
             Error::WrongPassphrase => UnlockError { message: "Wrong passphrase. Try again.".into(), damaged: false },
             other => {
-                self.latest_backup = backup::find(vault_path, "latest").ok();
+                self.latest_backup = latest_backup();
                 let way_out = match (other, &self.latest_backup) {
                     (Error::NoVault { .. }, _) => {
                         "Choose “Open another vault…” if it was moved, or “Create a new vault…” below."
@@ -245,29 +245,13 @@ pub(crate) fn typed_path(text: &str) -> Option<PathBuf> {
     Some(PathBuf::from(text))
 }
 
-/// The Backups section's state: the folder's listing, read when the page opens and after every
-/// change, not every frame.
+/// The Backups section's state: the folder's listing, read (by apply.rs) when the page opens and
+/// after every change, not every frame.
 #[derive(Default)]
 pub(crate) struct BackupsView {
     pub list: Vec<BackupInfo>,
     pub keep: usize,
     pub error: Option<String>,
-}
-
-impl BackupsView {
-    pub fn reload(&mut self, vault_path: &Path) {
-        self.keep = backup::keep(vault_path);
-        match backup::list(vault_path) {
-            Ok(list) => {
-                self.list = list;
-                self.error = None;
-            }
-            Err(e) => {
-                self.list.clear();
-                self.error = Some(style::sentence(&e.to_string()));
-            }
-        }
-    }
 }
 
 /// The create and edit form. For edit, `original` is the secret being edited and an empty value
