@@ -3,6 +3,9 @@
 //! command to a small function below, grouped by family (the lock screens, moving around,
 //! secrets, deleting and the trash, keys, import and export, backups). Slow work is handed to
 //! jobs.rs with the closure that does it written here; its result comes back in jobs.rs.
+//!
+//! Longer than the other files on purpose: about fifty commands, each a short function, kept in
+//! one file so that every effect of the app can be found from the table in one jump.
 
 use std::path::{Path, PathBuf};
 
