@@ -1,59 +1,19 @@
-//! Backups in Vault settings: how many to keep, "Back up now", the list, and restoring one. The
-//! rules (when backups are made, what a restore checks) are the core's `vault::backup`.
+//! The Backups section of Vault settings: how many to keep, "Back up now", and the list, each
+//! with Restore… (the dialog is dialogs/backup.rs). The rules (when backups are made, what a
+//! restore checks) are the core's `vault::backup`.
 
 use std::path::Path;
 
-use egui::{Align, Key, Layout, RichText, Ui};
+use egui::{Align, Layout, Ui};
 
-use super::Command;
-use super::screens::passphrase_field;
+use super::command::Command;
+use super::session::BackupsView;
 use super::style::{self, weak};
-use super::text::SecretText;
 use crate::vault::Timestamp;
-use crate::vault::backup::{self, BackupInfo};
+use crate::vault::backup;
 
 /// The choices offered for "Keep the last …" (0 turns backups off).
 pub(crate) const KEEP_CHOICES: [usize; 6] = [0, 3, 5, 10, 20, 50];
-
-/// The Backups section's state: the folder's listing, read when the page opens and after every
-/// change, not every frame.
-#[derive(Default)]
-pub(crate) struct BackupsView {
-    pub list: Vec<BackupInfo>,
-    pub keep: usize,
-    pub error: Option<String>,
-}
-
-impl BackupsView {
-    pub fn reload(&mut self, vault_path: &Path) {
-        self.keep = backup::keep(vault_path);
-        match backup::list(vault_path) {
-            Ok(list) => {
-                self.list = list;
-                self.error = None;
-            }
-            Err(e) => {
-                self.list.clear();
-                self.error = Some(style::sentence(&e.to_string()));
-            }
-        }
-    }
-}
-
-/// The restore dialog: which backup, and the passphrase that opens it.
-pub(crate) struct RestoreForm {
-    pub backup: BackupInfo,
-    pub passphrase: SecretText,
-    pub error: Option<String>,
-    /// Put the cursor in the passphrase field when the dialog opens.
-    pub focus: bool,
-}
-
-impl RestoreForm {
-    pub fn new(backup: BackupInfo) -> Self {
-        RestoreForm { backup, passphrase: SecretText::new(), error: None, focus: true }
-    }
-}
 
 fn keep_label(n: usize) -> String {
     match n {
@@ -70,6 +30,7 @@ fn size_label(bytes: u64) -> String {
     }
 }
 
+/// The section's content (shell.rs puts it in its card).
 pub(crate) fn section(
     ui: &mut Ui,
     view: &BackupsView,
@@ -139,44 +100,4 @@ pub(crate) fn section(
     }
     ui.add_space(2.0);
     ui.label(weak(format!("Folder: {}", backup::backup_dir(vault_path).display())).small());
-}
-
-pub(crate) fn restore_dialog(ui: &mut Ui, form: &mut RestoreForm, commands: &mut Vec<Command>) {
-    ui.label(RichText::new("Restore backup").size(18.0).strong());
-    ui.add_space(4.0);
-    ui.label(format!(
-        "Put the vault back to how it was on {} ({}). Changes made since then are undone.",
-        style::exact(form.backup.created),
-        form.backup.reason.describe()
-    ));
-    ui.label(weak("The current state is backed up first, so this restore can itself be undone."));
-    ui.add_space(6.0);
-    let field = passphrase_field(ui, "Backup passphrase", &mut form.passphrase, false);
-    if std::mem::take(&mut form.focus) {
-        field.request_focus();
-    }
-    ui.label(
-        weak(
-            "Your current passphrase, unless the backup is older than a key rotation (then the passphrase of \
-             that time). Afterwards the vault opens with it.",
-        )
-        .small(),
-    );
-    if field.changed() {
-        form.error = None;
-    }
-    if let Some(e) = &form.error {
-        style::error_text(ui, e);
-    }
-    let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
-    ui.add_space(8.0);
-    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-        let ready = !form.passphrase.is_empty();
-        if style::primary(ui, ready, "Restore").clicked() || (entered && ready) {
-            commands.push(Command::SubmitRestoreBackup);
-        }
-        if style::secondary(ui, "Cancel").clicked() {
-            commands.push(Command::CloseDialog);
-        }
-    });
 }

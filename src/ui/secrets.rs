@@ -1,120 +1,12 @@
-//! The Secrets page: title, create button, search, and the virtualised table.
+//! The Secrets page: title, create button, search, and the virtualised table of secrets (names
+//! and descriptions only; values are never listed).
 
 use egui::{Align, Layout, RichText, Ui};
 
+use super::command::{Command, SHORTCUT_CREATE, SortKey};
+use super::session::Session;
 use super::style::{self, ROW_HEIGHT, weak};
-use super::{Command, Session};
-use crate::vault::{SecretId, SecretMeta, Timestamp, name_order};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SortKey {
-    Name,
-    Modified,
-}
-
-/// One secret as the list knows it: its metadata and a lowercase haystack for search.
-pub(crate) struct Row {
-    pub meta: SecretMeta,
-    haystack: String,
-}
-
-impl Row {
-    fn new(meta: SecretMeta) -> Self {
-        let haystack = format!("{}\n{}", meta.name.as_str(), meta.description).to_lowercase();
-        Row { meta, haystack }
-    }
-}
-
-/// Every secret's metadata (never values), plus the filtered and sorted view, which is rebuilt
-/// only when the query, the sort or the rows change — not every frame.
-pub(crate) struct SecretList {
-    rows: Vec<Row>,
-    pub damaged: Vec<String>,
-    pub query: String,
-    pub sort: SortKey,
-    pub descending: bool,
-    view: Vec<usize>,
-    view_key: Option<(String, SortKey, bool, u64)>,
-    generation: u64,
-}
-
-impl SecretList {
-    pub fn new(metas: Vec<SecretMeta>, damaged: Vec<String>) -> Self {
-        SecretList {
-            rows: metas.into_iter().map(Row::new).collect(),
-            damaged,
-            query: String::new(),
-            sort: SortKey::Name,
-            descending: false,
-            view: Vec::new(),
-            view_key: None,
-            generation: 0,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn get(&self, id: SecretId) -> Option<&Row> {
-        self.rows.iter().find(|r| r.meta.id == id)
-    }
-
-    /// Adds or replaces a secret after a write.
-    pub fn upsert(&mut self, meta: SecretMeta) {
-        match self.rows.iter_mut().find(|r| r.meta.id == meta.id) {
-            Some(row) => *row = Row::new(meta),
-            None => self.rows.push(Row::new(meta)),
-        }
-        self.generation += 1;
-    }
-
-    /// Replaces every row (after an import), keeping the query and the sort.
-    pub fn replace_all(&mut self, metas: Vec<SecretMeta>, damaged: Vec<String>) {
-        self.rows = metas.into_iter().map(Row::new).collect();
-        self.damaged = damaged;
-        self.generation += 1;
-    }
-
-    pub fn remove(&mut self, id: SecretId) {
-        self.rows.retain(|r| r.meta.id != id);
-        self.generation += 1;
-    }
-
-    /// The visible rows, in order; recomputed only when an input changed.
-    pub fn view(&mut self) -> &[usize] {
-        let key = (self.query.clone(), self.sort, self.descending, self.generation);
-        if self.view_key.as_ref() != Some(&key) {
-            self.rebuild_view();
-            self.view_key = Some(key);
-        }
-        &self.view
-    }
-
-    fn rebuild_view(&mut self) {
-        let needle = self.query.trim().to_lowercase();
-        let rows = &self.rows;
-        self.view.clear();
-        self.view.extend((0..rows.len()).filter(|&i| needle.is_empty() || rows[i].haystack.contains(&needle)));
-        match self.sort {
-            SortKey::Name => self.view.sort_by(|&a, &b| name_order(&rows[a].meta.name, &rows[b].meta.name)),
-            SortKey::Modified => self.view.sort_by(|&a, &b| {
-                rows[b]
-                    .meta
-                    .modified
-                    .cmp(&rows[a].meta.modified)
-                    .then(name_order(&rows[a].meta.name, &rows[b].meta.name))
-            }),
-        }
-        if self.descending {
-            self.view.reverse();
-        }
-    }
-
-    pub fn row(&self, index: usize) -> &Row {
-        &self.rows[index]
-    }
-}
+use crate::vault::Timestamp;
 
 /// Column layout shared by the header and every row, so they line up.
 struct Columns {
@@ -154,13 +46,14 @@ fn in_cell<R>(ui: &mut Ui, rect: egui::Rect, add: impl FnOnce(&mut Ui) -> R) -> 
     ui.scope_builder(egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center)), add).inner
 }
 
+/// The Secrets page.
 pub(crate) fn page(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
     let empty = session.list.len() == 0;
     ui.horizontal(|ui| {
         ui.heading(RichText::new("Environment Secrets").strong());
         if !empty {
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                let shortcut = ui.ctx().format_shortcut(&super::SHORTCUT_CREATE);
+                let shortcut = ui.ctx().format_shortcut(&SHORTCUT_CREATE);
                 if style::primary(ui, true, "Create Environment Secret")
                     .on_hover_text(format!("New secret ({shortcut})"))
                     .clicked()
@@ -220,7 +113,7 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
                     commands.push(Command::AskDelete(session.selected.iter().copied().collect()));
                 }
                 if ui.button("Clear selection").clicked() {
-                    session.selected.clear();
+                    commands.push(Command::ClearSelection);
                 }
             });
         }
@@ -262,7 +155,7 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
         }
         in_cell(ui, cols.cell(header, i), |ui| {
             let key = match i {
-                1 => Some(super::secrets::SortKey::Name),
+                1 => Some(SortKey::Name),
                 5 => Some(SortKey::Modified),
                 _ => None,
             };
@@ -271,12 +164,7 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
                     let text = format!("{title}{}", arrow(list.sort == key, list.descending));
                     let button = egui::Button::new(RichText::new(text).strong().small()).frame(false);
                     if ui.add(button).accessible_name(format!("Sort by {}", title.to_lowercase())).clicked() {
-                        if list.sort == key {
-                            list.descending = !list.descending;
-                        } else {
-                            list.sort = key;
-                            list.descending = false;
-                        }
+                        commands.push(Command::SortBy(key));
                     }
                 }
                 None => {
@@ -294,7 +182,7 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
         return;
     }
     let list = &session.list;
-    let selected = &mut session.selected;
+    let selected = &session.selected;
     ui.spacing_mut().item_spacing.y = 2.0;
     egui::ScrollArea::vertical().auto_shrink(false).show_rows(ui, ROW_HEIGHT, view.len(), |ui, range| {
         for &index in &view[range] {
@@ -309,11 +197,7 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
                 in_cell(ui, cols.cell(rect, 0), |ui| {
                     let mut on = selected.contains(&meta.id);
                     if ui.checkbox(&mut on, "").accessible_name(format!("Select {name}")).changed() {
-                        if on {
-                            selected.insert(meta.id);
-                        } else {
-                            selected.remove(&meta.id);
-                        }
+                        commands.push(Command::Select(meta.id, on));
                     }
                 });
                 in_cell(ui, cols.cell(rect, 1), |ui| {

@@ -1,0 +1,801 @@
+//! Carries out [`Command`]s: the one place in the app that writes to the vault, decrypts a
+//! value, touches the clipboard or starts a worker thread. [`App::apply`] is a table from each
+//! command to a small function below, grouped by family (the lock screens, moving around,
+//! secrets, deleting and the trash, keys, import and export, backups). Slow work is handed to
+//! jobs.rs with the closure that does it written here; its result comes back in jobs.rs.
+//!
+//! Longer than the other files on purpose: about fifty commands, each a short function, kept in
+//! one file so that every effect of the app can be found from the table in one jump.
+
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use super::App;
+use super::command::{Command, Page, Pick, SortKey};
+use super::jobs::{self, JobDone, KeyChange, reload_backups};
+use super::prefs::Prefs;
+use super::session::{
+    Dialog, ExportConfirm, ImportReview, PassphraseForm, RestoreForm, Screen, SecretForm, Session, SetupForm, Toast,
+    UnlockForm, ViewState,
+};
+use super::style;
+use super::widgets::SecretField;
+use crate::interchange::export::{self, ExportError};
+use crate::interchange::import::{ImportError, ImportFile, ImportFileError, PreparedImport, Source};
+use crate::interchange::{self, Format, ParseOptions};
+use crate::vault::{
+    ConflictPolicy, Error, Listing, NewSecret, Passphrase, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue,
+    Timestamp, Vault,
+};
+
+/// What a command has to say: nothing, a toast, or the "Deleted … Undo" toast.
+pub(super) enum Reply {
+    Quiet,
+    Info(String),
+    Error(String),
+    Deleted { text: String, ids: Vec<SecretId> },
+}
+
+impl Reply {
+    fn error(e: impl ToString) -> Self {
+        Reply::Error(e.to_string())
+    }
+}
+
+impl App {
+    /// Carries out one command.
+    pub(super) fn apply(&mut self, ctx: &egui::Context, command: Command) {
+        let reply = match command {
+            // The lock screens and the app as a whole.
+            Command::CreateVault => self.create_vault(ctx),
+            Command::Unlock => self.unlock(ctx),
+            Command::RestoreLatestBackup => self.restore_latest_backup(ctx),
+            Command::OpenOtherVault(path) => self.open_other_vault(path),
+            Command::StartNewVault => self.start_new_vault(),
+            Command::CancelNewVault => self.cancel_new_vault(),
+            Command::Lock => self.lock(ctx),
+            Command::Quit => self.quit(ctx),
+            Command::SetPrefs(prefs) => self.set_prefs(prefs),
+            Command::ToggleSidebar => self.toggle_sidebar(),
+            // Moving around the unlocked window.
+            Command::ShowPage(page) => self.show_page(page),
+            Command::FocusSearch => self.focus_search(),
+            Command::CloseDialog => self.close_dialog(),
+            Command::SortBy(key) => self.sort_by(key),
+            Command::Select(id, on) => self.select(id, on),
+            Command::ClearSelection => self.clear_selection(),
+            // Secrets.
+            Command::OpenCreate => self.open_create(),
+            Command::CheckName => self.check_name(),
+            Command::SubmitCreate => self.submit_create(),
+            Command::OpenEdit(id) => self.open_edit(id),
+            Command::SubmitEdit => self.submit_edit(),
+            Command::OpenView(id) => self.open_view(id),
+            Command::RevealAgain => self.reveal_again(),
+            Command::HideValue => self.hide_value(),
+            Command::Copy { id, as_assignment } => self.copy(id, as_assignment),
+            Command::RestoreVersion(id, version) => self.restore_version(id, version),
+            // Deleting, undo and the trash.
+            Command::AskDelete(ids) => self.ask_delete(ids),
+            Command::ConfirmDelete => self.confirm_delete(),
+            Command::Undo(ids) => self.undo(ids),
+            Command::RestoreFromTrash(id) => self.restore_from_trash(id),
+            Command::SubmitRestoreAs => self.submit_restore_as(),
+            Command::AskPurge(target) => self.open_dialog(Dialog::ConfirmPurge(target)),
+            Command::ConfirmPurge => self.confirm_purge(),
+            // The vault's keys.
+            Command::ChangePassphrase => self.change_passphrase(ctx),
+            Command::AskStrengthen => self.open_dialog(Dialog::Strengthen(PassphraseForm::default())),
+            Command::SubmitStrengthen => self.submit_strengthen(ctx),
+            Command::AskRotateKey => self.open_dialog(Dialog::RotateKey(PassphraseForm::default())),
+            Command::SubmitRotateKey => self.submit_rotate_key(ctx),
+            // Import and export.
+            Command::Pick(what) => self.pick(ctx, what),
+            Command::PlanImport(path) => self.plan_import(ctx, path),
+            Command::SetImportPolicy(policy) => self.set_import_policy(policy),
+            Command::ConfirmImport => self.confirm_import(ctx),
+            Command::AskExport(path, format) => self.ask_export(path, format),
+            Command::ConfirmExport => self.confirm_export(ctx),
+            // Backups.
+            Command::SetBackupKeep(keep) => self.set_backup_keep(keep),
+            Command::BackupNow => self.backup_now(ctx),
+            Command::AskRestoreBackup(info) => self.open_dialog(Dialog::RestoreBackup(RestoreForm::new(info))),
+            Command::SubmitRestoreBackup => self.submit_restore_backup(ctx),
+        };
+        self.reply(reply);
+    }
+
+    /// Shows what a command had to say.
+    fn reply(&mut self, reply: Reply) {
+        match reply {
+            Reply::Quiet => {}
+            Reply::Info(text) => self.toast(text, false),
+            Reply::Error(text) => self.toast(text, true),
+            Reply::Deleted { text, ids } => {
+                self.toasts.retain(|t| t.undo.is_none());
+                self.toasts.push(Toast::undo(text, ids, self.clock.now()));
+            }
+        }
+    }
+
+    // The lock screens and the app as a whole.
+
+    fn create_vault(&mut self, ctx: &egui::Context) -> Reply {
+        let Screen::Setup(form) = &mut self.screen else { return Reply::Quiet };
+        let Some(path) = form.checked_path() else { return Reply::Quiet };
+        if !form.ready() {
+            return Reply::Quiet;
+        }
+        let passphrase = Passphrase::new(form.passphrase.as_str());
+        self.vault_path = path.clone();
+        let kdf = self.kdf_override;
+        let clock = self.clock.clone();
+        self.jobs.spawn(ctx, "Deriving your key…", move || {
+            let kdf = kdf.unwrap_or_else(Vault::calibrate_kdf);
+            JobDone::Opened(
+                Vault::create_with_clock(&path, &passphrase, kdf, clock)
+                    .and_then(|vault| vault.list().map(|listing| (vault, listing))),
+            )
+        });
+        Reply::Quiet
+    }
+
+    fn unlock(&mut self, ctx: &egui::Context) -> Reply {
+        let Screen::Locked(form) = &mut self.screen else { return Reply::Quiet };
+        if form.passphrase.is_empty() || self.jobs.is_running() {
+            return Reply::Quiet;
+        }
+        form.error = None;
+        let passphrase = Passphrase::new(form.passphrase.as_str());
+        let path = self.vault_path.clone();
+        let clock = self.clock.clone();
+        self.jobs.spawn(ctx, "Deriving your key…", move || {
+            JobDone::Opened(
+                Vault::unlock_with_clock(&path, &passphrase, clock)
+                    .and_then(|vault| vault.list().map(|listing| (vault, listing))),
+            )
+        });
+        Reply::Quiet
+    }
+
+    fn restore_latest_backup(&mut self, ctx: &egui::Context) -> Reply {
+        let Screen::Locked(form) = &mut self.screen else { return Reply::Quiet };
+        let Some(latest) = form.latest_backup.clone() else { return Reply::Quiet };
+        if self.jobs.is_running() {
+            return Reply::Quiet;
+        }
+        let Some(passphrase) = form.passphrase.take_passphrase() else { return Reply::Quiet };
+        let (path, clock) = (self.vault_path.clone(), self.clock.clone());
+        self.jobs.spawn(ctx, "Restoring the backup…", move || {
+            JobDone::RestoredWhileLocked(
+                Vault::restore_backup_with_clock(&path, &latest.path, &passphrase, clock)
+                    .and_then(|restored| restored.vault.list().map(|listing| Box::new((restored, listing)))),
+            )
+        });
+        Reply::Quiet
+    }
+
+    fn open_other_vault(&mut self, path: PathBuf) -> Reply {
+        self.vault_path = path;
+        self.screen = if self.vault_path.exists() {
+            Screen::Locked(UnlockForm::new())
+        } else {
+            Screen::Setup(SetupForm::new(&self.vault_path, true))
+        };
+        Reply::Quiet
+    }
+
+    fn start_new_vault(&mut self) -> Reply {
+        let suggested = self.vault_path.with_file_name("new-vault.db");
+        self.screen = Screen::Setup(SetupForm::new(&suggested, true));
+        Reply::Quiet
+    }
+
+    fn cancel_new_vault(&mut self) -> Reply {
+        self.screen = Screen::Locked(UnlockForm::new());
+        Reply::Quiet
+    }
+
+    /// Drops the vault (its keys are wiped), revealed values and every form; clears our copy
+    /// from the clipboard.
+    pub(super) fn lock(&mut self, ctx: &egui::Context) -> Reply {
+        self.clipboard.clear_ours();
+        self.toasts.clear();
+        self.screen = Screen::Locked(UnlockForm::new());
+        ctx.data_mut(|d| d.clear());
+        Reply::Quiet
+    }
+
+    /// The clipboard's timer: clears our copy when its time is up (if the clipboard still holds it).
+    pub(super) fn clear_clipboard_if_due(&mut self, now: Timestamp) {
+        if self.clipboard.tick(now) {
+            self.toast("Clipboard cleared.".into(), false);
+        }
+    }
+
+    /// On quit: clears the clipboard if it still holds our copy.
+    pub(super) fn clear_our_copy(&mut self) {
+        self.clipboard.clear_ours();
+    }
+
+    fn quit(&mut self, ctx: &egui::Context) -> Reply {
+        self.clipboard.clear_ours();
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        Reply::Quiet
+    }
+
+    fn set_prefs(&mut self, prefs: Prefs) -> Reply {
+        self.prefs = prefs;
+        self.save_prefs()
+    }
+
+    fn toggle_sidebar(&mut self) -> Reply {
+        self.prefs.sidebar_open = !self.prefs.sidebar_open;
+        self.save_prefs()
+    }
+
+    fn save_prefs(&mut self) -> Reply {
+        match &self.prefs_path {
+            Some(path) => match self.prefs.save(path) {
+                Ok(()) => Reply::Quiet,
+                Err(e) => Reply::Error(format!("Could not save preferences: {e}.")),
+            },
+            None => Reply::Quiet,
+        }
+    }
+
+    /// Opens the unlocked screen on `vault`. The passphrase fields' widget state (and its undo
+    /// history, which holds plaintext copies) goes with the forms.
+    pub(super) fn enter_session(&mut self, ctx: &egui::Context, vault: Vault, listing: Listing<SecretMeta>) {
+        ctx.data_mut(|d| d.clear());
+        self.last_activity = self.clock.now();
+        self.screen = Screen::Unlocked(Box::new(Session::new(vault, listing)));
+    }
+
+    // Moving around the unlocked window.
+
+    fn show_page(&mut self, page: Page) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        session.page = page;
+        session.dialog = None;
+        match page {
+            Page::Trash => reload_trash(session),
+            Page::Settings => reload_backups(session, &self.vault_path),
+            Page::Secrets => {}
+        }
+        Reply::Quiet
+    }
+
+    fn focus_search(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        session.page = Page::Secrets;
+        session.focus_search = true;
+        Reply::Quiet
+    }
+
+    fn open_dialog(&mut self, dialog: Dialog) -> Reply {
+        if let Some(session) = self.screen.session_mut() {
+            session.dialog = Some(dialog);
+        }
+        Reply::Quiet
+    }
+
+    fn close_dialog(&mut self) -> Reply {
+        if let Some(session) = self.screen.session_mut() {
+            session.dialog = None;
+        }
+        Reply::Quiet
+    }
+
+    fn sort_by(&mut self, key: SortKey) -> Reply {
+        if let Some(session) = self.screen.session_mut() {
+            session.list.sort_by(key);
+        }
+        Reply::Quiet
+    }
+
+    fn select(&mut self, id: SecretId, on: bool) -> Reply {
+        if let Some(session) = self.screen.session_mut() {
+            if on {
+                session.selected.insert(id);
+            } else {
+                session.selected.remove(&id);
+            }
+        }
+        Reply::Quiet
+    }
+
+    fn clear_selection(&mut self) -> Reply {
+        if let Some(session) = self.screen.session_mut() {
+            session.selected.clear();
+        }
+        Reply::Quiet
+    }
+
+    // Secrets: create, edit, view, copy.
+
+    fn open_create(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        session.page = Page::Secrets;
+        session.dialog = Some(Dialog::Create(SecretForm::new(None)));
+        Reply::Quiet
+    }
+
+    /// The live "name taken" check of the create and edit form: one lookup per change of the
+    /// Name field (a blind-index query), never one per frame.
+    fn check_name(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        if let Some(Dialog::Create(form) | Dialog::Edit(form)) = &mut session.dialog {
+            let owner = match (SecretName::parse(&form.name), &session.vault) {
+                (Ok(name), Some(vault)) => vault.find(&name).ok(),
+                _ => None,
+            };
+            form.set_name_owner(owner);
+        }
+        Reply::Quiet
+    }
+
+    fn submit_create(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::Create(form)) = &mut session.dialog else { return Reply::Quiet };
+        let name = match SecretName::parse(&form.name) {
+            Ok(n) => n,
+            Err(e) => {
+                form.error = Some(e.to_string());
+                return Reply::Quiet;
+            }
+        };
+        let new =
+            NewSecret { name, description: form.description.clone(), value: SecretValue::new(form.value.as_str()) };
+        let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
+        match vault.create_secret(new) {
+            Ok(saved) => {
+                let text = format!("Created {}.", saved.meta.name);
+                session.list.upsert(saved.meta);
+                session.dialog = None;
+                Reply::Info(text)
+            }
+            Err(e) => {
+                form.error = Some(e.to_string());
+                Reply::Quiet
+            }
+        }
+    }
+
+    fn open_edit(&mut self, id: SecretId) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        if let Some(row) = session.list.get(id) {
+            session.dialog = Some(Dialog::Edit(SecretForm::new(Some(&row.meta))));
+        }
+        Reply::Quiet
+    }
+
+    /// Saves the Edit form in one transaction: name, description and value together (an empty
+    /// value keeps the current one — the core's rule). The core checks everything.
+    fn submit_edit(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::Edit(form)) = &mut session.dialog else { return Reply::Quiet };
+        let Some(original) = form.original().cloned() else { return Reply::Quiet };
+        let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
+        let result = (|| -> Result<SecretMeta, Error> {
+            let edit = SecretEdit {
+                name: Some(SecretName::parse(&form.name)?),
+                description: Some(form.description.clone()),
+                value: SecretEdit::typed_value(SecretValue::new(form.value.as_str())),
+            };
+            Ok(vault.edit(original.id, edit)?.meta)
+        })();
+        match result {
+            Ok(meta) => {
+                let text = if meta.version > original.version {
+                    format!("Saved {} (version {}).", meta.name, meta.version)
+                } else {
+                    format!("Saved {}.", meta.name)
+                };
+                session.list.upsert(meta);
+                session.dialog = None;
+                Reply::Info(text)
+            }
+            Err(e) => {
+                form.error = Some(e.to_string());
+                Reply::Quiet
+            }
+        }
+    }
+
+    fn open_view(&mut self, id: SecretId) -> Reply {
+        let now = self.clock.now();
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        open_view(session, id, now)
+    }
+
+    fn reveal_again(&mut self) -> Reply {
+        let now = self.clock.now();
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        if let (Some(vault), Some(Dialog::View(view))) = (&session.vault, &mut session.dialog) {
+            reveal(view, vault, now);
+        }
+        Reply::Quiet
+    }
+
+    fn hide_value(&mut self) -> Reply {
+        if let Some(session) = self.screen.session_mut()
+            && let Some(Dialog::View(view)) = &mut session.dialog
+        {
+            view.value = None;
+        }
+        Reply::Quiet
+    }
+
+    /// Copies the value (or `NAME=value` as a .env line), to be cleared after the chosen delay.
+    fn copy(&mut self, id: SecretId, as_assignment: bool) -> Reply {
+        let now = self.clock.now();
+        let clear_at = self.prefs.clipboard_clear_seconds.map(|s| Timestamp(now.0 + i64::from(s) * 1000));
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        match copy_text(session, id, as_assignment) {
+            Ok((name, text)) => match self.clipboard.copy(&text, name, clear_at) {
+                Ok(()) => Reply::Quiet,
+                Err(e) => Reply::Error(e),
+            },
+            Err(e) => Reply::Error(e),
+        }
+    }
+
+    fn restore_version(&mut self, id: SecretId, version: u32) -> Reply {
+        let now = self.clock.now();
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        match session.vault_mut().and_then(|v| v.restore_version(id, version)) {
+            Ok(saved) => {
+                let text =
+                    format!("Restored version {version} of {} as version {}.", saved.meta.name, saved.meta.version);
+                session.list.upsert(saved.meta);
+                open_view(session, id, now);
+                Reply::Info(text)
+            }
+            Err(e) => Reply::error(e),
+        }
+    }
+
+    // Deleting, undo and the trash.
+
+    fn ask_delete(&mut self, ids: Vec<SecretId>) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let names: Vec<(SecretId, String)> =
+            ids.iter().filter_map(|id| session.list.get(*id).map(|r| (*id, r.meta.name.as_str().to_owned()))).collect();
+        if !names.is_empty() {
+            session.dialog = Some(Dialog::ConfirmDelete(names));
+        }
+        Reply::Quiet
+    }
+
+    fn confirm_delete(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::ConfirmDelete(names)) = session.dialog.take() else { return Reply::Quiet };
+        let ids: Vec<SecretId> = names.iter().map(|(id, _)| *id).collect();
+        match session.vault_mut().and_then(|v| v.delete(&ids)) {
+            Ok(()) => {
+                for id in &ids {
+                    session.list.remove(*id);
+                    session.selected.remove(id);
+                }
+                let text = match names.as_slice() {
+                    [(_, name)] => format!("Deleted {name}."),
+                    many => format!("Deleted {} secrets.", many.len()),
+                };
+                Reply::Deleted { text, ids }
+            }
+            Err(e) => Reply::error(e),
+        }
+    }
+
+    fn undo(&mut self, ids: Vec<SecretId>) -> Reply {
+        self.toasts.retain(|t| t.undo.as_ref() != Some(&ids));
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let mut reply = Reply::Quiet;
+        let mut restored = 0;
+        for id in ids {
+            match session.vault_mut().and_then(|v| v.restore(id, None)) {
+                Ok(meta) => {
+                    session.list.upsert(meta);
+                    restored += 1;
+                }
+                Err(e) => reply = Reply::error(e),
+            }
+        }
+        match reply {
+            Reply::Quiet if restored > 0 => Reply::Info("Restored.".into()),
+            reply => reply,
+        }
+    }
+
+    fn restore_from_trash(&mut self, id: SecretId) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        match session.vault_mut().and_then(|v| v.restore(id, None)) {
+            Ok(meta) => {
+                let text = format!("Restored {}.", meta.name);
+                session.list.upsert(meta);
+                reload_trash(session);
+                Reply::Info(text)
+            }
+            Err(Error::NameTaken { name }) => {
+                session.dialog = Some(Dialog::restore_as(id, &name));
+                Reply::Quiet
+            }
+            Err(e) => Reply::error(e),
+        }
+    }
+
+    fn submit_restore_as(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::RestoreAs(form)) = &mut session.dialog else { return Reply::Quiet };
+        let new_name = match SecretName::parse(form.name.trim()) {
+            Ok(n) => n,
+            Err(e) => {
+                form.error = Some(e.to_string());
+                return Reply::Quiet;
+            }
+        };
+        let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
+        match vault.restore(form.id, Some(new_name)) {
+            Ok(meta) => {
+                let text = format!("Restored as {}.", meta.name);
+                session.list.upsert(meta);
+                session.dialog = None;
+                reload_trash(session);
+                Reply::Info(text)
+            }
+            Err(e) => {
+                form.error = Some(e.to_string());
+                Reply::Quiet
+            }
+        }
+    }
+
+    fn confirm_purge(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::ConfirmPurge(target)) = session.dialog.take() else { return Reply::Quiet };
+        let result = match target {
+            Some(id) => session.vault_mut().and_then(|v| v.purge(id)).map(|()| 1),
+            None => session.vault_mut().and_then(|v| v.empty_trash()),
+        };
+        reload_trash(session);
+        match result {
+            Ok(1) => Reply::Info("Deleted for good.".into()),
+            Ok(n) => Reply::Info(format!("{n} secrets deleted for good.")),
+            Err(e) => Reply::error(e),
+        }
+    }
+
+    // The vault's keys (on a worker thread: Argon2id takes about a second).
+
+    fn change_passphrase(&mut self, ctx: &egui::Context) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some((current, new)) = session.settings.take_change() else { return Reply::Quiet };
+        SecretField::forget_all(ctx);
+        if let Some(mut vault) = session.vault.take() {
+            self.jobs.spawn(ctx, "Deriving your new key…", move || {
+                let result = vault.verify_passphrase(&current).and_then(|()| vault.change_passphrase(&new, None));
+                JobDone::KeysChanged { vault, result, change: KeyChange::Passphrase }
+            });
+        }
+        Reply::Quiet
+    }
+
+    fn submit_strengthen(&mut self, ctx: &egui::Context) -> Reply {
+        let kdf = self.kdf_override;
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::Strengthen(form)) = &mut session.dialog else { return Reply::Quiet };
+        let Some(passphrase) = form.passphrase.take_passphrase() else { return Reply::Quiet };
+        if let Some(mut vault) = session.vault.take() {
+            self.jobs.spawn(ctx, "Strengthening key derivation…", move || {
+                let kdf = kdf.unwrap_or_else(Vault::calibrate_kdf);
+                let result =
+                    vault.verify_passphrase(&passphrase).and_then(|()| vault.change_passphrase(&passphrase, Some(kdf)));
+                JobDone::KeysChanged { vault, result, change: KeyChange::Strengthen }
+            });
+        }
+        Reply::Quiet
+    }
+
+    fn submit_rotate_key(&mut self, ctx: &egui::Context) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::RotateKey(form)) = &mut session.dialog else { return Reply::Quiet };
+        let Some(passphrase) = form.passphrase.take_passphrase() else { return Reply::Quiet };
+        if let Some(mut vault) = session.vault.take() {
+            self.jobs.spawn(ctx, "Re-encrypting every secret…", move || {
+                let result = vault.rotate_key(&passphrase);
+                JobDone::KeysChanged { vault, result, change: KeyChange::RotateKey }
+            });
+        }
+        Reply::Quiet
+    }
+
+    // Import and export (on a worker thread: big files, many decrypts).
+
+    fn pick(&mut self, ctx: &egui::Context, what: Pick) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let form = &mut session.transfer;
+        if form.picking.is_none() {
+            let export_name = format!("secrets.{}", form.export_format.name());
+            form.picking = Some((what, jobs::pick_file(ctx, what, export_name)));
+        }
+        Reply::Quiet
+    }
+
+    fn plan_import(&mut self, ctx: &egui::Context, path: PathBuf) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        session.transfer.error = None;
+        let (format, flatten) = (session.transfer.import_format, session.transfer.flatten);
+        if let Some(vault) = session.vault.take() {
+            self.jobs.spawn(ctx, "Reading the file…", move || {
+                let result = read_and_plan(&vault, &path, format, flatten);
+                JobDone::ImportPlanned { vault, path, result }
+            });
+        }
+        Reply::Quiet
+    }
+
+    fn set_import_policy(&mut self, policy: ConflictPolicy) -> Reply {
+        if let Some(session) = self.screen.session_mut()
+            && let Some(Dialog::Import(review)) = &mut session.dialog
+        {
+            review.plan.set_policy(policy);
+        }
+        Reply::Quiet
+    }
+
+    fn confirm_import(&mut self, ctx: &egui::Context) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::Import(review)) = session.dialog.take() else { return Reply::Quiet };
+        let ImportReview { path, plan, .. } = review;
+        if let Some(mut vault) = session.vault.take() {
+            self.jobs.spawn(ctx, "Importing…", move || {
+                let result = vault
+                    .apply_import(plan)
+                    .and_then(|report| vault.list().map(|listing| (report, listing)))
+                    .map_err(|e| e.to_string());
+                JobDone::Imported { vault, path, result }
+            });
+        }
+        Reply::Quiet
+    }
+
+    fn ask_export(&mut self, path: PathBuf, format: Format) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        session.transfer.error = None;
+        let exists = path.exists();
+        let count = session.list.len();
+        session.dialog = Some(Dialog::Export(ExportConfirm { path, format, count, overwrite: false, exists }));
+        Reply::Quiet
+    }
+
+    fn confirm_export(&mut self, ctx: &egui::Context) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::Export(confirm)) = session.dialog.take() else { return Reply::Quiet };
+        let ExportConfirm { path, format, overwrite, .. } = confirm;
+        if let Some(vault) = session.vault.take() {
+            self.jobs.spawn(ctx, "Exporting…", move || {
+                let result = export_to_file(&vault, &path, format, overwrite);
+                JobDone::Exported { vault, path, result }
+            });
+        }
+        Reply::Quiet
+    }
+
+    // Backups.
+
+    fn set_backup_keep(&mut self, keep: usize) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let reply = match crate::vault::backup::set_keep(&self.vault_path, keep) {
+            Ok(()) if keep == 0 => Reply::Info("Automatic backups are off. The existing ones are kept.".into()),
+            Ok(()) => Reply::Info(format!("Keeping the last {keep} backups.")),
+            Err(e) => Reply::Error(style::sentence(&e.to_string())),
+        };
+        reload_backups(session, &self.vault_path);
+        reply
+    }
+
+    fn backup_now(&mut self, ctx: &egui::Context) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        if let Some(vault) = session.vault.take() {
+            self.jobs.spawn(ctx, "Backing up…", move || {
+                let result = vault.backup_now();
+                JobDone::BackedUp { vault, result }
+            });
+        }
+        Reply::Quiet
+    }
+
+    fn submit_restore_backup(&mut self, ctx: &egui::Context) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::RestoreBackup(form)) = &mut session.dialog else { return Reply::Quiet };
+        let Some(passphrase) = form.passphrase.take_passphrase() else { return Reply::Quiet };
+        form.error = None;
+        SecretField::forget_all(ctx);
+        let backup = form.backup.path.clone();
+        let (path, clock) = (self.vault_path.clone(), self.clock.clone());
+        if let Some(old) = session.vault.take() {
+            self.jobs.spawn(ctx, "Restoring the backup…", move || {
+                let result = Vault::restore_backup_with_clock(&path, &backup, &passphrase, clock)
+                    .and_then(|restored| restored.vault.list().map(|listing| Box::new((restored, listing))));
+                JobDone::RestoredBackup { old, result }
+            });
+        }
+        Reply::Quiet
+    }
+}
+
+/// Opens the View dialog on `id`, its value decrypted. A toast if the secret cannot be read.
+fn open_view(session: &mut Session, id: SecretId, now: Timestamp) -> Reply {
+    let Some(vault) = &session.vault else { return Reply::Quiet };
+    let meta = match vault.meta(id) {
+        Ok(m) => m,
+        Err(e) => return Reply::error(e),
+    };
+    let history = vault.history(id).unwrap_or_default();
+    let mut view = ViewState { id, meta, value: None, revealed_at: now, history, error: None };
+    reveal(&mut view, vault, now);
+    session.dialog = Some(Dialog::View(view));
+    Reply::Quiet
+}
+
+/// Decrypts the View dialog's value; it hides itself [`REVEAL_SECONDS`](super::session::REVEAL_SECONDS) later.
+fn reveal(view: &mut ViewState, vault: &Vault, now: Timestamp) {
+    match vault.reveal(view.id) {
+        Ok(value) => {
+            view.value = Some(value);
+            view.revealed_at = now;
+            view.error = None;
+        }
+        Err(e) => view.error = Some(e.to_string()),
+    }
+}
+
+/// The text to copy, with how the "copied" notice names it: the value, or `NAME=value` quoted as
+/// a .env line.
+fn copy_text(session: &Session, id: SecretId, as_assignment: bool) -> Result<(String, Zeroizing<String>), String> {
+    let vault = session.vault.as_ref().ok_or("The vault is busy; try again in a moment.")?;
+    let meta = vault.meta(id).map_err(|e| e.to_string())?;
+    let value = vault.reveal(id).map_err(|e| e.to_string())?;
+    let name = meta.name.as_str().to_owned();
+    if as_assignment {
+        let mut line = interchange::write(Format::Env, &[(name.as_str(), &value)]);
+        while line.ends_with('\n') {
+            line.pop();
+        }
+        Ok((format!("{name}=…"), line))
+    } else {
+        Ok((name, Zeroizing::new(value.expose().to_owned())))
+    }
+}
+
+/// Reads the trash's listing again (names only).
+fn reload_trash(session: &mut Session) {
+    if let Some(vault) = &session.vault {
+        match vault.trash() {
+            Ok(listing) => session.trash = listing.items,
+            Err(_) => session.trash.clear(),
+        }
+    }
+}
+
+/// Reads, parses and plans an import: the shared pipeline, with the app's advice on errors.
+fn read_and_plan(vault: &Vault, path: &Path, format: Option<Format>, flatten: bool) -> Result<PreparedImport, String> {
+    ImportFile::read_and_plan(vault, Source::File(path), format, ParseOptions { flatten }, ConflictPolicy::Fail)
+        .map_err(|e| match e {
+            ImportError::File(e @ ImportFileError::UnknownFormat { .. }) => {
+                format!("{}; choose .env, TOML or JSON under Format.", style::capitalized(&e.to_string()))
+            }
+            e => format!("{}.", style::capitalized(&e.to_string())),
+        })
+}
+
+/// Writes every secret to `path`: the shared pipeline, with the app's advice on errors. Returns
+/// how many were written.
+fn export_to_file(vault: &Vault, path: &Path, format: Format, overwrite: bool) -> Result<usize, String> {
+    export::to_file(vault, path, format, None, overwrite).map_err(|e| match e {
+        ExportError::Exists { .. } => format!("{e}; tick “Replace it” to overwrite it."),
+        e => format!("{}.", style::capitalized(&e.to_string())),
+    })
+}

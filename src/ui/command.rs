@@ -1,0 +1,140 @@
+//! Everything a view can ask for: the [`Command`] enum, and the keyboard shortcuts next to the
+//! commands they trigger. Views push commands; `apply.rs` carries them out after the frame is drawn.
+
+use std::path::PathBuf;
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+use super::prefs::Prefs;
+use crate::interchange::Format;
+use crate::vault::{BackupInfo, ConflictPolicy, SecretId};
+
+/// Ctrl+N (⌘N on macOS): [`Command::OpenCreate`], when no dialog is open.
+pub const SHORTCUT_CREATE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
+/// Ctrl+F: [`Command::FocusSearch`], when no dialog is open.
+pub const SHORTCUT_SEARCH: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+/// Ctrl+L: [`Command::Lock`].
+pub const SHORTCUT_LOCK: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
+/// Ctrl+Q: [`Command::Quit`], on every screen.
+pub const SHORTCUT_QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
+
+/// Everything a view can ask for. Views push these; `apply.rs` carries them out.
+#[derive(Debug)]
+pub(crate) enum Command {
+    // The lock screens and the app as a whole.
+    CreateVault,
+    Unlock,
+    /// Switch the Locked screen to another vault file.
+    OpenOtherVault(PathBuf),
+    /// Go to the Setup screen to create a new vault file at a path of the user's choice.
+    StartNewVault,
+    /// Back from Setup to the Locked screen of the current vault.
+    CancelNewVault,
+    /// On the lock screen of a damaged vault: restore its newest backup with the typed passphrase.
+    RestoreLatestBackup,
+    Lock,
+    Quit,
+    SetPrefs(Prefs),
+    ToggleSidebar,
+
+    // Moving around the unlocked window.
+    ShowPage(Page),
+    FocusSearch,
+    CloseDialog,
+    SortBy(SortKey),
+    Select(SecretId, bool),
+    ClearSelection,
+
+    // Secrets: create, edit, view, copy.
+    OpenCreate,
+    /// The Name field of the create or edit form changed: ask the vault whether the name is taken.
+    CheckName,
+    SubmitCreate,
+    OpenEdit(SecretId),
+    SubmitEdit,
+    OpenView(SecretId),
+    RevealAgain,
+    HideValue,
+    Copy {
+        id: SecretId,
+        as_assignment: bool,
+    },
+    RestoreVersion(SecretId, u32),
+
+    // Deleting, the undo toast and the Trash.
+    AskDelete(Vec<SecretId>),
+    ConfirmDelete,
+    Undo(Vec<SecretId>),
+    RestoreFromTrash(SecretId),
+    SubmitRestoreAs,
+    /// `None`: empty the whole trash.
+    AskPurge(Option<SecretId>),
+    ConfirmPurge,
+
+    // The vault's keys.
+    ChangePassphrase,
+    AskStrengthen,
+    SubmitStrengthen,
+    AskRotateKey,
+    SubmitRotateKey,
+
+    // Import and export.
+    /// Open the system's file dialog for the import or export path.
+    Pick(Pick),
+    /// Read, parse and plan an import of this file.
+    PlanImport(PathBuf),
+    SetImportPolicy(ConflictPolicy),
+    ConfirmImport,
+    AskExport(PathBuf, Format),
+    ConfirmExport,
+
+    // Backups.
+    SetBackupKeep(usize),
+    BackupNow,
+    AskRestoreBackup(BackupInfo),
+    SubmitRestoreBackup,
+}
+
+/// The pages of the unlocked window, chosen in the sidebar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Page {
+    Secrets,
+    Trash,
+    Settings,
+}
+
+/// What a file dialog is picking a path for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pick {
+    Import,
+    Export,
+}
+
+/// The Secrets table's sort column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SortKey {
+    Name,
+    Modified,
+}
+
+/// The commands of the shortcuts pressed this frame (consumed, so no widget sees them too).
+/// `unlocked` and `dialog_open` say which shortcuts apply: Create and Search wait while a
+/// dialog is open; only Quit works on the lock screens.
+pub(crate) fn read_shortcuts(ctx: &egui::Context, unlocked: bool, dialog_open: bool) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ctx.input_mut(|i| {
+        if unlocked && i.consume_shortcut(&SHORTCUT_LOCK) {
+            commands.push(Command::Lock);
+        }
+        if i.consume_shortcut(&SHORTCUT_QUIT) {
+            commands.push(Command::Quit);
+        }
+        if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_CREATE) {
+            commands.push(Command::OpenCreate);
+        }
+        if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_SEARCH) {
+            commands.push(Command::FocusSearch);
+        }
+    });
+    commands
+}

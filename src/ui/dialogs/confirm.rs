@@ -1,0 +1,74 @@
+//! The confirmations of the Secrets and Trash pages: delete (to the trash), delete for good or
+//! empty the trash, and restore under another name when the old one is taken.
+
+use egui::{Key, RichText, Ui};
+
+use crate::ui::command::Command;
+use crate::ui::session::RestoreAsForm;
+use crate::ui::style;
+use crate::ui::widgets::{dialog_buttons, dialog_title};
+use crate::vault::{SecretId, TRASH_RETENTION_DAYS};
+
+/// Delete one or more secrets (they go to the trash).
+pub(crate) fn delete(ui: &mut Ui, names: &[(SecretId, String)], commands: &mut Vec<Command>) {
+    match names {
+        [(_, name)] => dialog_title(ui, &format!("Delete {name}?")),
+        many => {
+            dialog_title(ui, &format!("Delete {} secrets?", many.len()));
+            let shown: Vec<&str> = many.iter().take(6).map(|(_, n)| n.as_str()).collect();
+            let more = many.len().saturating_sub(shown.len());
+            let mut list = shown.join(", ");
+            if more > 0 {
+                list.push_str(&format!(" and {more} more"));
+            }
+            ui.label(RichText::new(list).monospace());
+        }
+    }
+    ui.label(format!("Deleted secrets go to the Trash, where you can restore them for {TRASH_RETENTION_DAYS} days."));
+    dialog_buttons(ui, |ui| {
+        if style::danger(ui, "Delete").clicked() || ui.input(|i| i.key_pressed(Key::Enter)) {
+            commands.push(Command::ConfirmDelete);
+        }
+        if style::secondary(ui, "Cancel").clicked() {
+            commands.push(Command::CloseDialog);
+        }
+    });
+}
+
+/// Delete a trashed secret for good (`None`: empty the trash).
+pub(crate) fn purge(ui: &mut Ui, target: Option<SecretId>, commands: &mut Vec<Command>) {
+    dialog_title(ui, if target.is_some() { "Delete for good?" } else { "Empty the trash?" });
+    ui.label("This cannot be undone: the encrypted value and its history are erased from the vault file.");
+    dialog_buttons(ui, |ui| {
+        let label = if target.is_some() { "Delete for good" } else { "Empty trash" };
+        if style::danger(ui, label).clicked() {
+            commands.push(Command::ConfirmPurge);
+        }
+        if style::secondary(ui, "Cancel").clicked() {
+            commands.push(Command::CloseDialog);
+        }
+    });
+}
+
+/// Restore a trashed secret under a new name.
+pub(crate) fn restore_as(ui: &mut Ui, form: &mut RestoreAsForm, commands: &mut Vec<Command>) {
+    let RestoreAsForm { taken, name, error, .. } = form;
+    dialog_title(ui, "Restore under another name");
+    ui.label(format!("A secret named {taken} already exists. Choose a name for the restored one."));
+    let label = ui.label(RichText::new("Name").strong());
+    let field = ui
+        .add(egui::TextEdit::singleline(name).font(egui::TextStyle::Monospace).desired_width(f32::INFINITY))
+        .labelled_by(label.id);
+    if let Some(e) = error {
+        style::error_text(ui, e);
+    }
+    let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+    dialog_buttons(ui, |ui| {
+        if style::primary(ui, !name.is_empty(), "Restore").clicked() || entered {
+            commands.push(Command::SubmitRestoreAs);
+        }
+        if style::secondary(ui, "Cancel").clicked() {
+            commands.push(Command::CloseDialog);
+        }
+    });
+}

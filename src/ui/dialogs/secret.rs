@@ -1,0 +1,144 @@
+//! The create and edit form. Its checks are the core's rules, kept in the form's state; whether
+//! the name is taken is asked of the vault by apply.rs when the Name field changes, never while
+//! drawing.
+
+use egui::{Align, Key, Layout, Modifiers, RichText, Ui};
+
+use crate::ui::command::Command;
+use crate::ui::session::SecretForm;
+use crate::ui::style::{self, weak};
+use crate::ui::widgets::{SecretField, dialog_buttons, dialog_title};
+
+/// The Create or Edit dialog.
+pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Command>) {
+    let edit = form.is_edit();
+    dialog_title(ui, if edit { "Edit secret" } else { "Create Environment Secret" });
+    let mut changed = false;
+
+    let name_label = ui.label(RichText::new("Name").strong());
+    let name = ui
+        .add(
+            egui::TextEdit::singleline(&mut form.name)
+                .hint_text("e.g. OPENAI_API_KEY")
+                .font(egui::TextStyle::Monospace)
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(name_label.id);
+    if form.focus_first {
+        name.request_focus();
+        form.focus_first = false;
+    }
+    let name_changed = name.changed();
+    let check = &form.check;
+    match (&check.name, &check.name_hint) {
+        (Some(e), _) if !e.is_empty() => style::error_text(ui, e),
+        (None, Some(hint)) => {
+            ui.label(weak(hint).small());
+        }
+        _ => {}
+    }
+    if edit && form.original().is_some_and(|m| m.name.as_str() != form.name) && check.name.is_none() {
+        ui.label(weak("Saving renames the secret; programs that read the old name will no longer find it.").small());
+    }
+
+    let description_label = ui
+        .horizontal(|ui| {
+            let label = ui.label(RichText::new("Description").strong());
+            ui.label(weak("optional"));
+            label
+        })
+        .inner;
+    let description = ui
+        .add(
+            egui::TextEdit::singleline(&mut form.description)
+                .hint_text("What it is for, e.g. GPT calls from the CLI")
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(description_label.id);
+    changed |= description.changed();
+    if let Some(e) = &check.description {
+        style::error_text(ui, e);
+    }
+
+    let value_label = ui.horizontal(|ui| {
+        let label = ui.label(RichText::new("Value").strong());
+        if edit {
+            ui.label(weak("leave empty to keep the current value"));
+        }
+        // The show/hide toggle's place; the button itself is added after the field, so that Tab
+        // goes from the value to the toggle, not through the toggle into the value.
+        let toggle = ui
+            .with_layout(Layout::right_to_left(Align::Center), |ui| {
+                ui.allocate_exact_size(egui::vec2(56.0, ui.spacing().interact_size.y - 4.0), egui::Sense::hover()).0
+            })
+            .inner;
+        (label, toggle)
+    });
+    let (value_label, toggle) = value_label.inner;
+    let value = ui
+        .add(
+            egui::TextEdit::multiline(&mut form.value)
+                .id(SecretField::Value.id())
+                .password(!form.show_value)
+                .font(egui::TextStyle::Monospace)
+                .desired_rows(3)
+                .hint_text(if edit { "New value" } else { "Paste the key or token" })
+                .desired_width(f32::INFINITY),
+        )
+        .labelled_by(value_label.id);
+    let (text, toggle_name) = if form.show_value { ("Hide", "Hide value") } else { ("Show", "Show value") };
+    // A child Ui over the reserved place: draws there without moving this Ui's cursor.
+    let mut toggle_ui =
+        ui.new_child(egui::UiBuilder::new().max_rect(toggle).layout(Layout::right_to_left(Align::Center)));
+    if toggle_ui
+        .add(egui::Button::new(RichText::new(text).small()).wrap_mode(egui::TextWrapMode::Extend))
+        .accessible_name(toggle_name)
+        .clicked()
+    {
+        form.show_value = !form.show_value;
+    }
+    if value.changed() {
+        form.value_touched = true;
+        changed = true;
+    }
+    let check = &form.check;
+    if let Some(e) = &check.value
+        && !e.is_empty()
+    {
+        style::error_text(ui, e);
+    }
+    for warning in &check.warnings {
+        style::warning_text(ui, warning);
+    }
+    if let Some(e) = &form.error {
+        style::error_text(ui, e);
+    }
+    let ready = check.ok() && form.changed_anything();
+    let submit = if edit { Command::SubmitEdit } else { Command::SubmitCreate };
+    dialog_buttons(ui, |ui| {
+        let label = if edit { "Save" } else { "Create Environment Secret" };
+        if style::primary(ui, ready, label).clicked() {
+            commands.push(if edit { Command::SubmitEdit } else { Command::SubmitCreate });
+        }
+        if style::secondary(ui, "Cancel").clicked() {
+            commands.push(Command::CloseDialog);
+        }
+        ui.label(weak("Enter to save · Ctrl+Enter in the value").small());
+    });
+    // Enter submits from the one-line fields; in the multi-line value Enter is a new line and
+    // Ctrl+Enter submits.
+    let enter_in_line = (name.lost_focus() || description.lost_focus()) && ui.input(|i| i.key_pressed(Key::Enter));
+    let ctrl_enter = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
+    if ready && (enter_in_line || ctrl_enter) {
+        commands.push(submit);
+    }
+    if name_changed {
+        // Whether the new name is taken is the vault's to say: apply.rs asks it, then checks
+        // every field again.
+        form.error = None;
+        commands.push(Command::CheckName);
+    } else if changed {
+        form.error = None;
+        form.revalidate();
+    }
+}

@@ -1,0 +1,200 @@
+//! The lock screens: first start (create a vault) and locked (unlock, open or create another
+//! vault, restore the latest backup of a damaged vault).
+
+use std::path::{Path, PathBuf};
+
+use egui::{Align, Key, Layout, RichText, Ui};
+
+use super::command::Command;
+use super::session::{SetupForm, UnlockForm};
+use super::style::{self, weak};
+use super::widgets::{SecretField, passphrase_field, strength_meter};
+
+const CARD_WIDTH: f32 = 440.0;
+
+/// Centers a fixed-width card on the screen.
+fn centered_card(ui: &mut Ui, add: impl FnOnce(&mut Ui)) {
+    egui::CentralPanel::default().show(ui, |ui| {
+        egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
+            let top = ((ui.available_height() - 460.0) / 2.0).max(24.0);
+            ui.add_space(top);
+            ui.vertical_centered(|ui| {
+                ui.set_max_width(CARD_WIDTH);
+                style::card(ui).show(ui, |ui| {
+                    ui.set_width(CARD_WIDTH - 40.0);
+                    ui.with_layout(Layout::top_down(Align::Min), add);
+                });
+            });
+        });
+    });
+}
+
+fn brand(ui: &mut Ui, title: &str) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("🔐").size(26.0));
+        ui.label(RichText::new(title).size(22.0).strong());
+    });
+}
+
+/// The spinner shown while the key is derived, with why it takes a while.
+fn working(ui: &mut Ui, caption: &str) {
+    ui.horizontal(|ui| {
+        ui.spinner();
+        ui.label(caption);
+    });
+    ui.label(weak("This takes about a second, by design: it makes guessing your passphrase slow.").small());
+}
+
+/// The first-start screen (and "Create a new vault…").
+pub(crate) fn setup(ui: &mut Ui, form: &mut SetupForm, busy: Option<&'static str>, commands: &mut Vec<Command>) {
+    centered_card(ui, |ui| {
+        brand(ui, "Create your vault");
+        ui.label(
+            "Tresor keeps your secrets in one encrypted file on this computer. Choose a passphrase: it is the only \
+             way in, and it cannot be recovered if you forget it.",
+        );
+        ui.add_space(6.0);
+        ui.label(RichText::new("Vault file").strong());
+        if form.path_editable {
+            ui.add(egui::TextEdit::singleline(&mut form.path_text).desired_width(f32::INFINITY))
+                .accessible_name("Vault file");
+        } else {
+            ui.label(RichText::new(&form.path_text).monospace().weak());
+        }
+        ui.add_space(4.0);
+        let pass = passphrase_field(ui, SecretField::Passphrase, &mut form.passphrase, form.show);
+        let pass_entered = pass.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        if busy.is_none() && !form.path_editable && ui.memory(|m| m.focused().is_none()) {
+            pass.request_focus();
+        }
+        if pass.changed() {
+            form.strength = super::session::strength(form.passphrase.as_str());
+            form.error = None;
+        }
+        strength_meter(ui, &form.strength);
+        let confirm = passphrase_field(ui, SecretField::ConfirmPassphrase, &mut form.confirm, form.show);
+        ui.checkbox(&mut form.show, "Show passphrase");
+        let mismatch = !form.confirm.is_empty() && form.passphrase.as_str() != form.confirm.as_str();
+        if mismatch {
+            style::error_text(ui, "The two passphrases do not match.");
+        }
+        if let Some(error) = &form.error {
+            style::error_text(ui, error);
+        }
+        ui.add_space(6.0);
+        if let Some(caption) = busy {
+            working(ui, caption);
+            return;
+        }
+        ui.horizontal(|ui| {
+            let submit = style::primary(ui, form.ready(), "Create vault");
+            let entered = pass_entered || (confirm.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)));
+            if submit.clicked() || (entered && form.ready()) {
+                commands.push(Command::CreateVault);
+            }
+            if form.path_editable && style::secondary(ui, "Back").clicked() {
+                commands.push(Command::CancelNewVault);
+            }
+        });
+    });
+}
+
+/// The locked screen.
+pub(crate) fn locked(
+    ui: &mut Ui,
+    form: &mut UnlockForm,
+    vault_path: &Path,
+    busy: Option<&'static str>,
+    commands: &mut Vec<Command>,
+) {
+    centered_card(ui, |ui| {
+        brand(ui, "Tresor is locked");
+        ui.label(weak(vault_path.display().to_string()).monospace());
+        ui.add_space(6.0);
+        let pass = passphrase_field(ui, SecretField::Passphrase, &mut form.passphrase, false);
+        // Read before any refocusing below: `lost_focus` looks at the focus as it is now.
+        let entered = pass.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        // The only field of the screen: it takes the keyboard whenever nothing else has it
+        // (also after the window regains focus).
+        let nothing_focused = ui.memory(|m| m.focused().is_none());
+        if (form.focus || nothing_focused) && busy.is_none() && form.other_path.is_none() {
+            pass.request_focus();
+            form.focus = false;
+        }
+        if pass.changed()
+            && let Some(e) = &form.error
+            && !e.damaged
+        {
+            form.error = None;
+        }
+        if let Some(error) = &form.error {
+            if error.damaged {
+                style::card(ui).fill(ui.visuals().error_fg_color.gamma_multiply(0.12)).show(ui, |ui| {
+                    ui.label(RichText::new("This vault is damaged").strong().color(ui.visuals().error_fg_color));
+                    ui.label(&error.message);
+                    if let Some(latest) = &form.latest_backup
+                        && busy.is_none()
+                    {
+                        ui.add_space(4.0);
+                        ui.label(weak(format!(
+                            "Latest backup: {} ({}). Type its passphrase above, then restore it; the damaged \
+                             file is kept beside the vault.",
+                            style::exact(latest.created),
+                            latest.reason.describe()
+                        )));
+                        if style::secondary_enabled(ui, !form.passphrase.is_empty(), "Restore the latest backup")
+                            .clicked()
+                        {
+                            commands.push(Command::RestoreLatestBackup);
+                        }
+                    }
+                });
+            } else {
+                style::error_text(ui, &error.message);
+            }
+        }
+        ui.add_space(6.0);
+        if let Some(caption) = busy {
+            working(ui, caption);
+            return;
+        }
+        if style::primary(ui, !form.passphrase.is_empty(), "Unlock").clicked()
+            || (entered && !form.passphrase.is_empty())
+        {
+            commands.push(Command::Unlock);
+        }
+        ui.add_space(10.0);
+        ui.separator();
+        match &mut form.other_path {
+            None => {
+                ui.horizontal(|ui| {
+                    if ui.link("Open another vault…").clicked() {
+                        form.other_path = Some(String::new());
+                    }
+                    ui.label(weak("·"));
+                    if ui.link("Create a new vault…").clicked() {
+                        commands.push(Command::StartNewVault);
+                    }
+                });
+            }
+            Some(path) => {
+                let mut cancel = false;
+                ui.label("Path of the vault file to open");
+                let field = ui
+                    .add(egui::TextEdit::singleline(path).hint_text("/path/to/vault.db").desired_width(f32::INFINITY))
+                    .accessible_name("Vault file");
+                let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+                ui.horizontal(|ui| {
+                    let ok = !path.trim().is_empty();
+                    if (style::primary(ui, ok, "Open").clicked() || entered) && ok {
+                        commands.push(Command::OpenOtherVault(PathBuf::from(path.trim())));
+                    }
+                    cancel = style::secondary(ui, "Cancel").clicked();
+                });
+                if cancel {
+                    form.other_path = None;
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,431 @@
+//! The state of every form and dialog: what the user typed, the last verdict on it, and the
+//! error to show. Plain data with pure checks; no I/O here (apply.rs and jobs.rs read the vault
+//! and the backup folder, and store what they found here).
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
+
+use crate::interchange::{Finding, Format};
+use crate::ui::command::Pick;
+use crate::ui::style;
+use crate::ui::text::SecretText;
+use crate::vault::backup::BackupInfo;
+use crate::vault::secret::check_description;
+use crate::vault::{
+    Error, ImportPlan, Passphrase, SecretId, SecretMeta, SecretName, SecretValue, Timestamp, VersionInfo,
+};
+
+/// How long a revealed value stays visible in the View dialog.
+pub const REVEAL_SECONDS: i64 = 30;
+
+/// A passphrase strength hint from zxcvbn: advice, never a refusal.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Strength {
+    pub score: u8,
+    pub advice: String,
+}
+
+/// How strong `passphrase` is (zxcvbn's score and its first piece of advice).
+pub(crate) fn strength(passphrase: &str) -> Option<Strength> {
+    if passphrase.is_empty() {
+        return None;
+    }
+    let entropy = zxcvbn::zxcvbn(passphrase, &["tresor", "vault", "secret", "password", "passphrase"]);
+    let score = entropy.score() as u8;
+    let advice = entropy
+        .feedback()
+        .and_then(|f| f.warning().map(|w| w.to_string()).or_else(|| f.suggestions().first().map(|s| s.to_string())))
+        .unwrap_or_default();
+    Some(Strength { score, advice })
+}
+
+/// The first-start form (and "create a new vault" from the lock screen).
+pub(crate) struct SetupForm {
+    pub path_text: String,
+    /// Whether the user picks the path (a second vault) or it is the default one.
+    pub path_editable: bool,
+    pub passphrase: SecretText,
+    pub confirm: SecretText,
+    pub show: bool,
+    pub strength: Option<Strength>,
+    pub error: Option<String>,
+}
+
+impl SetupForm {
+    pub fn new(path: &Path, path_editable: bool) -> Self {
+        SetupForm {
+            path_text: path.display().to_string(),
+            path_editable,
+            passphrase: SecretText::new(),
+            confirm: SecretText::new(),
+            show: false,
+            strength: None,
+            error: None,
+        }
+    }
+
+    pub fn ready(&self) -> bool {
+        !self.passphrase.is_empty() && self.passphrase.as_str() == self.confirm.as_str()
+    }
+
+    pub fn checked_path(&mut self) -> Option<PathBuf> {
+        let text = self.path_text.trim();
+        if text.is_empty() {
+            self.error = Some("Choose where to keep the vault file.".into());
+            return None;
+        }
+        let path = PathBuf::from(text);
+        if path.exists() {
+            self.error = Some(format!("{} already exists. Choose another file name.", path.display()));
+            return None;
+        }
+        Some(path)
+    }
+
+    pub fn failed(&mut self, error: &Error) {
+        self.error = Some(style::sentence(&error.to_string()));
+    }
+}
+
+/// The locked screen's form.
+pub(crate) struct UnlockForm {
+    pub passphrase: SecretText,
+    pub error: Option<UnlockError>,
+    pub other_path: Option<String>,
+    pub focus: bool,
+    /// When the vault turned out damaged: its newest backup, offered for restoring.
+    pub latest_backup: Option<BackupInfo>,
+}
+
+pub(crate) struct UnlockError {
+    pub message: String,
+    /// A damaged or foreign file, not a wrong passphrase: shown differently.
+    pub damaged: bool,
+}
+
+impl UnlockForm {
+    pub fn new() -> Self {
+        UnlockForm { passphrase: SecretText::new(), error: None, other_path: None, focus: true, latest_backup: None }
+    }
+
+    /// Shows why unlocking failed. For a damaged vault, `latest_backup` (its newest backup, if
+    /// any) is offered for restoring. The core's message says what happened; the advice after it
+    /// names this screen's buttons.
+    pub fn failed(&mut self, error: &Error, latest_backup: impl FnOnce() -> Option<BackupInfo>) {
+        self.passphrase.wipe();
+        self.focus = true;
+        self.error = Some(match error {
+            Error::WrongPassphrase => UnlockError { message: "Wrong passphrase. Try again.".into(), damaged: false },
+            other => {
+                self.latest_backup = latest_backup();
+                let way_out = match (other, &self.latest_backup) {
+                    (Error::NoVault { .. }, _) => {
+                        "Choose “Open another vault…” if it was moved, or “Create a new vault…” below."
+                    }
+                    (_, Some(_)) => "Restore the latest backup below; the damaged file is kept beside the vault.",
+                    (_, None) => {
+                        "There is no backup to restore. The file is left as it is; choose “Open another vault…” \
+                         or “Create a new vault…” below."
+                    }
+                };
+                UnlockError {
+                    message: format!(
+                        "{} Your passphrase was not the problem. {way_out}",
+                        style::sentence(&other.to_string())
+                    ),
+                    damaged: true,
+                }
+            }
+        });
+    }
+
+    /// A restore from the lock screen failed: the vault is still damaged.
+    pub fn restore_failed(&mut self, error: &Error) {
+        self.passphrase.wipe();
+        self.focus = true;
+        let message = match error {
+            Error::WrongPassphrase => "That passphrase does not open the backup. Nothing was restored.".to_owned(),
+            other => format!("Nothing was restored: {}", style::sentence(&other.to_string())),
+        };
+        self.error = Some(UnlockError { message, damaged: true });
+    }
+}
+
+/// The passphrase section of Vault settings.
+#[derive(Default)]
+pub(crate) struct SettingsForm {
+    pub current: SecretText,
+    pub new: SecretText,
+    pub confirm: SecretText,
+    pub strength: Option<Strength>,
+    pub error: Option<String>,
+}
+
+impl SettingsForm {
+    pub fn ready(&self) -> bool {
+        !self.current.is_empty() && !self.new.is_empty() && self.new.as_str() == self.confirm.as_str()
+    }
+
+    /// The passphrases for a change, if the form is complete; wipes the fields.
+    pub fn take_change(&mut self) -> Option<(Passphrase, Passphrase)> {
+        if !self.ready() {
+            return None;
+        }
+        let pair = (Passphrase::new(self.current.as_str()), Passphrase::new(self.new.as_str()));
+        self.current.wipe();
+        self.new.wipe();
+        self.confirm.wipe();
+        self.strength = None;
+        self.error = None;
+        Some(pair)
+    }
+}
+
+/// The Import and export section's fields.
+pub(crate) struct TransferForm {
+    pub import_path: String,
+    /// `None`: from the file name.
+    pub import_format: Option<Format>,
+    pub flatten: bool,
+    pub export_path: String,
+    pub export_format: Format,
+    pub error: Option<String>,
+    /// A file dialog running on its own thread, and what it is for.
+    pub picking: Option<(Pick, Receiver<Option<PathBuf>>)>,
+}
+
+impl Default for TransferForm {
+    fn default() -> Self {
+        TransferForm {
+            import_path: String::new(),
+            import_format: None,
+            flatten: false,
+            export_path: String::new(),
+            export_format: Format::Env,
+            error: None,
+            picking: None,
+        }
+    }
+}
+
+impl TransferForm {
+    /// Takes the path the file dialog returned, if it has.
+    pub fn receive_pick(&mut self) {
+        let Some((what, rx)) = &self.picking else { return };
+        let Ok(picked) = rx.try_recv() else { return };
+        if let Some(path) = picked {
+            let text = path.display().to_string();
+            match what {
+                Pick::Import => self.import_path = text,
+                Pick::Export => {
+                    if let Some(format) = Format::from_path(&path) {
+                        self.export_format = format;
+                    }
+                    self.export_path = text;
+                }
+            }
+            self.error = None;
+        }
+        self.picking = None;
+    }
+}
+
+/// The path typed in a field: `~/` expanded, surrounding spaces and quotes (from a pasted path)
+/// removed.
+pub(crate) fn typed_path(text: &str) -> Option<PathBuf> {
+    let text = text.trim().trim_matches(|c| c == '"' || c == '\'');
+    if text.is_empty() {
+        return None;
+    }
+    if let Some(rest) = text.strip_prefix("~/")
+        && let Some(home) = directories::BaseDirs::new()
+    {
+        return Some(home.home_dir().join(rest));
+    }
+    Some(PathBuf::from(text))
+}
+
+/// The Backups section's state: the folder's listing, read (by apply.rs) when the page opens and
+/// after every change, not every frame.
+#[derive(Default)]
+pub(crate) struct BackupsView {
+    pub list: Vec<BackupInfo>,
+    pub keep: usize,
+    pub error: Option<String>,
+}
+
+/// The create and edit form. For edit, `original` is the secret being edited and an empty value
+/// means "keep the current value".
+pub(crate) struct SecretForm {
+    original: Option<SecretMeta>,
+    pub name: String,
+    pub description: String,
+    pub value: SecretText,
+    pub show_value: bool,
+    pub value_touched: bool,
+    /// Which secret holds the typed name, as the vault said when the name last changed
+    /// ([`Command::CheckName`](crate::ui::command::Command::CheckName)); drawing never asks it.
+    name_owner: Option<SecretId>,
+    /// The verdict on the fields as they are; [`SecretForm::revalidate`] renews it.
+    pub check: FormCheck,
+    pub error: Option<String>,
+    pub focus_first: bool,
+}
+
+/// The core's verdict on the form's fields, kept until a field changes.
+#[derive(Default)]
+pub(crate) struct FormCheck {
+    pub name: Option<String>,
+    pub name_hint: Option<String>,
+    pub description: Option<String>,
+    pub value: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+impl FormCheck {
+    pub fn ok(&self) -> bool {
+        self.name.is_none() && self.description.is_none() && self.value.is_none()
+    }
+}
+
+impl SecretForm {
+    pub fn new(original: Option<&SecretMeta>) -> Self {
+        let mut form = SecretForm {
+            name: original.map(|m| m.name.as_str().to_owned()).unwrap_or_default(),
+            description: original.map(|m| m.description.clone()).unwrap_or_default(),
+            original: original.cloned(),
+            value: SecretText::new(),
+            show_value: false,
+            value_touched: false,
+            name_owner: original.map(|m| m.id),
+            check: FormCheck::default(),
+            error: None,
+            focus_first: true,
+        };
+        form.revalidate();
+        form
+    }
+
+    pub fn is_edit(&self) -> bool {
+        self.original.is_some()
+    }
+
+    /// The secret being edited.
+    pub fn original(&self) -> Option<&SecretMeta> {
+        self.original.as_ref()
+    }
+
+    /// Records which secret (if any) holds the typed name, then checks every field again.
+    pub fn set_name_owner(&mut self, owner: Option<SecretId>) {
+        self.name_owner = owner;
+        self.revalidate();
+    }
+
+    /// Asks the core's rules about every field: name rules, description rules, value rules and
+    /// warnings; uniqueness from the owner found when the name last changed. No I/O.
+    pub fn revalidate(&mut self) {
+        let mut check = FormCheck::default();
+        match SecretName::parse(&self.name) {
+            Ok(name) => {
+                let own = self.original.as_ref().map(|m| m.id);
+                if let Some(existing) = self.name_owner
+                    && Some(existing) != own
+                {
+                    check.name = Some(format!("A secret named {name} already exists."));
+                }
+                if let Some(conventional) = name.conventional_form() {
+                    check.name_hint =
+                        Some(format!("Tip: environment variables are usually UPPER_SNAKE_CASE, e.g. {conventional}."));
+                }
+            }
+            Err(_) if self.name.is_empty() && !self.value_touched => check.name = Some(String::new()),
+            Err(e) => check.name = Some(e.to_string()),
+        }
+        if let Err(e) = check_description(&self.description) {
+            check.description = Some(e.to_string());
+        }
+        let keep_value = self.is_edit() && self.value.is_empty();
+        if !keep_value {
+            match SecretValue::new(self.value.as_str()).check() {
+                Ok(warnings) => check.warnings = warnings.iter().map(ToString::to_string).collect(),
+                // An untouched empty value blocks the button without scolding the user yet.
+                Err(_) if !self.value_touched => check.value = Some(String::new()),
+                Err(e) => check.value = Some(e.to_string()),
+            }
+        }
+        self.check = check;
+    }
+
+    pub fn changed_anything(&self) -> bool {
+        match &self.original {
+            None => true,
+            Some(m) => m.name.as_str() != self.name || m.description != self.description || !self.value.is_empty(),
+        }
+    }
+}
+
+/// The View dialog's state: the value is decrypted on open and dropped after
+/// [`REVEAL_SECONDS`], on close and on lock.
+pub(crate) struct ViewState {
+    pub id: SecretId,
+    pub meta: SecretMeta,
+    pub value: Option<SecretValue>,
+    pub revealed_at: Timestamp,
+    pub history: Vec<VersionInfo>,
+    pub error: Option<String>,
+}
+
+impl ViewState {
+    pub fn hide_if_due(&mut self, now: Timestamp) {
+        if self.value.is_some() && now.0 - self.revealed_at.0 >= REVEAL_SECONDS * 1000 {
+            self.value = None;
+        }
+    }
+}
+
+/// The one-field dialogs that confirm a key change with the current passphrase (strengthen,
+/// rotate key).
+#[derive(Default)]
+pub(crate) struct PassphraseForm {
+    pub passphrase: SecretText,
+    pub error: Option<String>,
+}
+
+/// The restore-backup dialog: which backup, and the passphrase that opens it.
+pub(crate) struct RestoreForm {
+    pub backup: BackupInfo,
+    pub passphrase: SecretText,
+    pub error: Option<String>,
+    /// Put the cursor in the passphrase field when the dialog opens.
+    pub focus: bool,
+}
+
+impl RestoreForm {
+    pub fn new(backup: BackupInfo) -> Self {
+        RestoreForm { backup, passphrase: SecretText::new(), error: None, focus: true }
+    }
+}
+
+/// The restore-under-another-name dialog (the trashed secret's name is taken).
+pub(crate) struct RestoreAsForm {
+    pub id: SecretId,
+    pub taken: String,
+    pub name: String,
+    pub error: Option<String>,
+}
+
+/// The import review dialog's state.
+pub(crate) struct ImportReview {
+    pub path: PathBuf,
+    pub plan: ImportPlan,
+    pub findings: Vec<Finding>,
+}
+
+/// The export confirmation's state.
+pub(crate) struct ExportConfirm {
+    pub path: PathBuf,
+    pub format: Format,
+    pub count: usize,
+    pub overwrite: bool,
+    pub exists: bool,
+}

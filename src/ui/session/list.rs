@@ -1,0 +1,119 @@
+//! The Secrets page's list: every secret's metadata (never a value) and the filtered, sorted
+//! view of it, rebuilt only when the query, the sort or the rows change — not every frame.
+
+use crate::ui::command::SortKey;
+use crate::vault::{SecretId, SecretMeta, name_order};
+
+/// One secret as the list knows it: its metadata and a lowercase haystack for search.
+pub(crate) struct Row {
+    pub meta: SecretMeta,
+    haystack: String,
+}
+
+impl Row {
+    fn new(meta: SecretMeta) -> Self {
+        let haystack = format!("{}\n{}", meta.name.as_str(), meta.description).to_lowercase();
+        Row { meta, haystack }
+    }
+}
+
+/// Every secret's metadata (never values), plus the filtered and sorted view, which is rebuilt
+/// only when the query, the sort or the rows change — not every frame.
+pub(crate) struct SecretList {
+    rows: Vec<Row>,
+    pub damaged: Vec<String>,
+    pub query: String,
+    pub sort: SortKey,
+    pub descending: bool,
+    view: Vec<usize>,
+    view_key: Option<(String, SortKey, bool, u64)>,
+    generation: u64,
+}
+
+impl SecretList {
+    pub fn new(metas: Vec<SecretMeta>, damaged: Vec<String>) -> Self {
+        SecretList {
+            rows: metas.into_iter().map(Row::new).collect(),
+            damaged,
+            query: String::new(),
+            sort: SortKey::Name,
+            descending: false,
+            view: Vec::new(),
+            view_key: None,
+            generation: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn get(&self, id: SecretId) -> Option<&Row> {
+        self.rows.iter().find(|r| r.meta.id == id)
+    }
+
+    /// Adds or replaces a secret after a write.
+    pub fn upsert(&mut self, meta: SecretMeta) {
+        match self.rows.iter_mut().find(|r| r.meta.id == meta.id) {
+            Some(row) => *row = Row::new(meta),
+            None => self.rows.push(Row::new(meta)),
+        }
+        self.generation += 1;
+    }
+
+    /// Replaces every row (after an import), keeping the query and the sort.
+    pub fn replace_all(&mut self, metas: Vec<SecretMeta>, damaged: Vec<String>) {
+        self.rows = metas.into_iter().map(Row::new).collect();
+        self.damaged = damaged;
+        self.generation += 1;
+    }
+
+    /// Sorts by `key`; choosing the current key again reverses the order.
+    pub fn sort_by(&mut self, key: SortKey) {
+        if self.sort == key {
+            self.descending = !self.descending;
+        } else {
+            self.sort = key;
+            self.descending = false;
+        }
+    }
+
+    pub fn remove(&mut self, id: SecretId) {
+        self.rows.retain(|r| r.meta.id != id);
+        self.generation += 1;
+    }
+
+    /// The visible rows, in order; recomputed only when an input changed.
+    pub fn view(&mut self) -> &[usize] {
+        let key = (self.query.clone(), self.sort, self.descending, self.generation);
+        if self.view_key.as_ref() != Some(&key) {
+            self.rebuild_view();
+            self.view_key = Some(key);
+        }
+        &self.view
+    }
+
+    fn rebuild_view(&mut self) {
+        let needle = self.query.trim().to_lowercase();
+        let rows = &self.rows;
+        self.view.clear();
+        self.view.extend((0..rows.len()).filter(|&i| needle.is_empty() || rows[i].haystack.contains(&needle)));
+        match self.sort {
+            SortKey::Name => self.view.sort_by(|&a, &b| name_order(&rows[a].meta.name, &rows[b].meta.name)),
+            SortKey::Modified => self.view.sort_by(|&a, &b| {
+                rows[b]
+                    .meta
+                    .modified
+                    .cmp(&rows[a].meta.modified)
+                    .then(name_order(&rows[a].meta.name, &rows[b].meta.name))
+            }),
+        }
+        if self.descending {
+            self.view.reverse();
+        }
+    }
+
+    pub fn row(&self, index: usize) -> &Row {
+        &self.rows[index]
+    }
+}

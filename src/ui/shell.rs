@@ -1,0 +1,145 @@
+//! The unlocked window's frame — top bar, sidebar, the page in the middle, the open dialog —
+//! and the toasts. It only composes: each page and dialog family draws itself from its own file.
+
+use std::path::Path;
+
+use egui::{Align, Layout, RichText, Ui};
+
+use super::command::{Command, Page, SHORTCUT_LOCK};
+use super::prefs::Prefs;
+use super::session::{Session, Toast};
+use super::style::{self, weak};
+use super::widgets::section;
+use super::{backups, dialogs, secrets, settings, transfer, trash};
+use crate::vault::Timestamp;
+
+/// The unlocked window: top bar, sidebar, the current page and the open dialog.
+pub(crate) fn unlocked(
+    ui: &mut Ui,
+    session: &mut Session,
+    prefs: &Prefs,
+    vault_path: &Path,
+    now: Timestamp,
+    busy: Option<&'static str>,
+    commands: &mut Vec<Command>,
+) {
+    egui::Panel::top("top_bar").show(ui, |ui| {
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            let toggle = if prefs.sidebar_open { "Hide sidebar" } else { "Show sidebar" };
+            if style::icon_button(ui, "☰", toggle, toggle).clicked() {
+                commands.push(Command::ToggleSidebar);
+            }
+            ui.label(RichText::new("🔐 Tresor").strong().size(16.0));
+            let file = vault_path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            ui.label(weak(file)).on_hover_text(vault_path.display().to_string());
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                if ui
+                    .add(egui::Button::new("🔒 Lock"))
+                    .accessible_name("Lock")
+                    .on_hover_text(format!("Lock the vault ({})", ui.ctx().format_shortcut(&SHORTCUT_LOCK)))
+                    .clicked()
+                {
+                    commands.push(Command::Lock);
+                }
+                if let Some(caption) = busy {
+                    ui.label(weak(caption));
+                    ui.spinner();
+                }
+            });
+        });
+        ui.add_space(2.0);
+    });
+    if prefs.sidebar_open {
+        egui::Panel::left("sidebar").resizable(false).exact_size(170.0).show(ui, |ui| {
+            ui.add_space(12.0);
+            ui.label(RichText::new("SETTINGS").small().strong().weak());
+            ui.add_space(2.0);
+            for (page, label) in
+                [(Page::Secrets, "Secrets"), (Page::Settings, "Vault settings"), (Page::Trash, "Trash")]
+            {
+                let button = egui::Button::selectable(session.page == page, label).min_size(egui::vec2(170.0, 28.0));
+                if ui.add(button).clicked() {
+                    commands.push(Command::ShowPage(page));
+                }
+            }
+        });
+    }
+    egui::CentralPanel::default().show(ui, |ui| {
+        egui::Frame::new().inner_margin(egui::Margin::symmetric(16, 10)).show(ui, |ui| match session.page {
+            Page::Secrets => secrets::page(ui, session, now, commands),
+            Page::Trash => trash::page(ui, &session.trash, now, commands),
+            Page::Settings => settings_page(ui, session, prefs, vault_path, now, commands),
+        });
+    });
+    dialogs::show(ui, session, now, commands);
+}
+
+/// The Vault settings page: its own sections, with Import and export and Backups in between.
+fn settings_page(
+    ui: &mut Ui,
+    session: &mut Session,
+    prefs: &Prefs,
+    vault_path: &Path,
+    now: Timestamp,
+    commands: &mut Vec<Command>,
+) {
+    settings::page(ui, |ui| {
+        settings::passphrase_section(ui, &mut session.settings, session.vault.is_some(), commands);
+        settings::preference_sections(ui, prefs, commands);
+        section(ui, "Import and export", |ui| {
+            transfer::section(ui, &mut session.transfer, session.list.len(), commands);
+        });
+        section(ui, "Backups", |ui| {
+            let can_write = session.vault.as_ref().is_some_and(|v| !v.is_salvage());
+            backups::section(ui, &session.backups, vault_path, now, can_write, commands);
+        });
+        settings::vault_file_section(ui, session.vault.as_ref(), vault_path, commands);
+    });
+}
+
+/// The toasts and the "copied" notice, at the bottom right.
+pub(crate) fn toasts(
+    ui: &mut Ui,
+    toasts: &[Toast],
+    clipboard: Option<(&str, Option<Timestamp>)>,
+    now: Timestamp,
+    commands: &mut Vec<Command>,
+) {
+    if toasts.is_empty() && clipboard.is_none() {
+        return;
+    }
+    egui::Area::new(egui::Id::unique("tresor_toasts"))
+        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-16.0, -16.0))
+        .order(egui::Order::Tooltip)
+        .show(ui.ctx(), |ui| {
+            ui.set_max_width(360.0);
+            let frame =
+                |ui: &Ui| egui::Frame::popup(ui.style()).inner_margin(egui::Margin::symmetric(14, 10)).corner_radius(8);
+            if let Some((label, clear_at)) = clipboard {
+                frame(ui).show(ui, |ui| {
+                    let text = match clear_at {
+                        Some(at) => format!("🗐 {label} copied · clears in {} s", ((at.0 - now.0 + 999) / 1000).max(1)),
+                        None => format!("🗐 {label} copied"),
+                    };
+                    ui.label(text);
+                });
+            }
+            for toast in toasts {
+                frame(ui).show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        if toast.is_error {
+                            style::error_text(ui, &toast.text);
+                        } else {
+                            ui.label(&toast.text);
+                        }
+                        if let Some(ids) = &toast.undo
+                            && ui.button("Undo").clicked()
+                        {
+                            commands.push(Command::Undo(ids.clone()));
+                        }
+                    });
+                });
+            }
+        });
+}

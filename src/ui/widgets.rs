@@ -1,0 +1,137 @@
+//! Widgets shared by several pages and dialogs — the passphrase field and the fields whose
+//! memory is wiped ([`SecretField`]), the strength meter, cards, dialog titles and button rows —
+//! so that no page imports another.
+
+use egui::{Align, Layout, RichText, Ui};
+
+use super::session::Strength;
+use super::style;
+use super::text::SecretText;
+use crate::interchange::Format;
+
+/// Declares [`SecretField`] and its list of every variant together, so a new field cannot be
+/// left out of [`SecretField::ALL`] (and so out of the wiping).
+macro_rules! secret_fields {
+    ($($(#[$doc:meta])* $field:ident => $label:literal,)*) => {
+        /// The text fields that hold a passphrase or a secret value. Their widgets get stable ids
+        /// so that their state — egui keeps an undo history of every text field, with plaintext
+        /// copies — can be dropped as soon as a form closes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum SecretField {
+            $($(#[$doc])* $field,)*
+        }
+
+        impl SecretField {
+            pub const ALL: &[SecretField] = &[$(SecretField::$field,)*];
+
+            /// The visible label, which is also the field's accessible name.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(SecretField::$field => $label,)*
+                }
+            }
+        }
+    };
+}
+
+secret_fields! {
+    /// Setup's new passphrase, and the lock screen's.
+    Passphrase => "Passphrase",
+    ConfirmPassphrase => "Confirm passphrase",
+    /// The strengthen and rotate-key dialogs (not "Current passphrase": that field is on the
+    /// settings page behind them).
+    YourPassphrase => "Your passphrase",
+    CurrentPassphrase => "Current passphrase",
+    NewPassphrase => "New passphrase",
+    ConfirmNewPassphrase => "Confirm new passphrase",
+    BackupPassphrase => "Backup passphrase",
+    /// The create and edit form's value.
+    Value => "Value",
+}
+
+impl SecretField {
+    pub fn id(self) -> egui::Id {
+        egui::Id::unique(("tresor secret field", self.label()))
+    }
+
+    /// Drops the widget state (cursor, undo history) of every secret field.
+    pub fn forget_all(ctx: &egui::Context) {
+        ctx.data_mut(|d| {
+            for field in SecretField::ALL {
+                d.remove::<egui::text_edit::TextEditState>(field.id());
+            }
+        });
+    }
+}
+
+/// A masked passphrase field with its visible label, named for screen readers and tests.
+pub(crate) fn passphrase_field(ui: &mut Ui, field: SecretField, text: &mut SecretText, show: bool) -> egui::Response {
+    let label = ui.label(field.label());
+    ui.add(egui::TextEdit::singleline(text).id(field.id()).password(!show).desired_width(f32::INFINITY))
+        .labelled_by(label.id)
+}
+
+/// The strength bar and word under a new passphrase, with advice when it is weak.
+pub(crate) fn strength_meter(ui: &mut Ui, strength: &Option<Strength>) {
+    let Some(s) = strength else { return };
+    let (word, color) = match s.score {
+        0 | 1 => ("Weak", style::DANGER),
+        2 => ("Fair", ui.visuals().warn_fg_color),
+        3 => ("Good", egui::Color32::from_rgb(0x2E, 0x9E, 0x5B)),
+        _ => ("Strong", egui::Color32::from_rgb(0x2E, 0x9E, 0x5B)),
+    };
+    ui.horizontal(|ui| {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(160.0, 6.0), egui::Sense::hover());
+        ui.painter().rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
+        let filled =
+            egui::Rect::from_min_size(rect.min, egui::vec2(rect.width() * (f32::from(s.score) + 1.0) / 5.0, 6.0));
+        ui.painter().rect_filled(filled, 3.0, color);
+        ui.label(RichText::new(format!("Strength: {word}")).color(color));
+    });
+    if s.score < 3 {
+        let advice = if s.advice.is_empty() { "Add more words to make it harder to guess." } else { &s.advice };
+        ui.label(
+            RichText::new(format!("A weak passphrase can be guessed from a stolen vault file. {advice}"))
+                .small()
+                .weak(),
+        );
+    }
+}
+
+/// A titled card, one per section of the Vault settings page.
+pub(crate) fn section(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui)) {
+    style::card(ui).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.label(RichText::new(title).size(16.0).strong());
+        ui.add_space(2.0);
+        add(ui);
+    });
+    ui.add_space(10.0);
+}
+
+/// A dialog's title.
+pub(crate) fn dialog_title(ui: &mut Ui, text: &str) {
+    ui.label(RichText::new(text).size(18.0).strong());
+    ui.add_space(4.0);
+}
+
+/// A dialog's row of buttons, right-aligned: add the main one first.
+pub(crate) fn dialog_buttons(ui: &mut Ui, add: impl FnOnce(&mut Ui)) {
+    ui.add_space(8.0);
+    ui.with_layout(Layout::right_to_left(Align::Center), add);
+}
+
+/// A file format as the import and export controls name it (`None`: from the file name).
+pub(crate) fn format_label(format: Option<Format>) -> &'static str {
+    match format {
+        None => "From the file name",
+        Some(Format::Env) => ".env",
+        Some(Format::Toml) => "TOML",
+        Some(Format::Json) => "JSON",
+    }
+}
+
+/// `n secret(s)`.
+pub(crate) fn secrets_count(n: usize) -> String {
+    if n == 1 { "1 secret".to_owned() } else { format!("{n} secrets") }
+}
