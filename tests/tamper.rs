@@ -16,7 +16,7 @@ use tresor::vault::crypto::{NONCE_LEN, TAG_LEN};
 use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretEdit, SecretId, SecretName, SecretValue, Vault};
 
 mod common;
-use common::write_private;
+use common::{checksum_of, write_private};
 
 const PASS: &str = "correct horse battery staple";
 const ALPHA_V1: &str = "alpha-value-1-S3CRETMARK";
@@ -685,33 +685,6 @@ fn a_vault_someone_switched_to_a_rollback_journal_still_works() {
     let conn = Connection::open(&copy.path).unwrap();
     let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
     assert_eq!(mode, "delete", "left in the mode it was given");
-}
-
-/// The header checksum as `store.rs` specifies it (format v2): SHA-256 over length-prefixed
-/// parts.
-fn checksum_of(conn: &Connection) -> Vec<u8> {
-    let int = |column: &str| -> i64 {
-        conn.query_row(&format!("SELECT {column} FROM vault_header WHERE id = 1"), [], |r| r.get(0)).unwrap()
-    };
-    let (m, t, p) = (int("kdf_memory_kib") as u32, int("kdf_iterations") as u32, int("kdf_parallelism") as u32);
-    let parts: [Vec<u8>; 10] = [
-        b"tresor v2 header".to_vec(),
-        header_blob(conn, "vault_id"),
-        header_blob(conn, "key_id"),
-        m.to_le_bytes().to_vec(),
-        t.to_le_bytes().to_vec(),
-        p.to_le_bytes().to_vec(),
-        header_blob(conn, "kdf_salt"),
-        header_blob(conn, "wrapped_key"),
-        int("created").to_le_bytes().to_vec(),
-        header_blob(conn, "key_lineage"),
-    ];
-    let mut hasher = Sha256::new();
-    for part in &parts {
-        hasher.update((part.len() as u64).to_le_bytes());
-        hasher.update(part);
-    }
-    hasher.finalize().to_vec()
 }
 
 /// Applies `change` to the header and recomputes its checksum, as a deliberate attacker would.

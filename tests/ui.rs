@@ -11,6 +11,8 @@ use egui_kittest::{Harness, Node};
 use tresor::clipboard::FakeClipboard;
 use tresor::ui::{App, AppOptions};
 use tresor::vault::Clock;
+mod common;
+
 use tresor::{KdfParams, NewSecret, Passphrase, SecretEdit, SecretName, SecretValue, Timestamp, Vault};
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -894,4 +896,50 @@ fn the_vault_key_is_rotated_from_vault_settings() {
     w.harness.get_by_label("Copy OPENAI_API_KEY").click();
     w.harness.run();
     assert_eq!(w.clipboard.contents().as_deref(), Some("sk-rotate-me"));
+}
+
+// ---- a vault that fails its checks, or would take ages to unlock ------------------------------
+
+#[test]
+fn a_vault_that_fails_its_integrity_check_opens_read_only_from_the_lock_screen() {
+    let mut w = world_with(&[("OPENAI_API_KEY", "GPT calls", "sk-1"), ("HF_TOKEN", "", "hf-1")]);
+    // Someone edits a row's bookkeeping behind Tresor's back.
+    let conn = rusqlite::Connection::open(&w.path).unwrap();
+    conn.execute_batch("UPDATE secrets SET modified = modified + 1").unwrap();
+    drop(conn);
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.get_by_label("Unlock").click();
+    w.harness.run();
+    assert!(!w.harness.state().is_unlocked());
+    assert!(has_text(&w.harness, "This vault is damaged"));
+    assert!(has_text(&w.harness, "Open it read-only"), "the way out is named");
+    w.harness.get_by_label("Open read-only").click();
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked(), "opened read-only");
+    assert!(has_text(&w.harness, "Read-only: this vault failed its integrity check"));
+    assert!(has_text(&w.harness, "OPENAI_API_KEY") && has_text(&w.harness, "HF_TOKEN"), "what is intact is listed");
+}
+
+#[test]
+fn an_unlock_that_would_take_ages_is_announced_and_can_be_cancelled() {
+    let mut w = world_with(&[("A", "", "a")]);
+    // Forged parameters within the caps: 4 GiB, 1,000 passes (the checksum recomputed, as an
+    // attacker would).
+    let conn = rusqlite::Connection::open(&w.path).unwrap();
+    conn.execute_batch("UPDATE vault_header SET kdf_memory_kib = 4194304, kdf_iterations = 1000").unwrap();
+    let sum = common::checksum_of(&conn);
+    conn.execute("UPDATE vault_header SET checksum = ?1", [sum]).unwrap();
+    drop(conn);
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.get_by_label("Unlock").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "This unlock would take very long"), "asked before it starts");
+    assert!(has_text(&w.harness, "t=1000"));
+    w.harness.get_by_label("Cancel").click();
+    w.harness.run();
+    assert!(!has_text(&w.harness, "This unlock would take very long"));
+    assert!(!w.harness.state().is_unlocked());
+    assert_eq!(field(&w.harness, "Passphrase").value().unwrap_or_default(), "", "the passphrase is wiped");
 }

@@ -49,7 +49,10 @@ impl App {
         let reply = match command {
             // The lock screens and the app as a whole.
             Command::CreateVault => self.create_vault(ctx),
-            Command::Unlock => self.unlock(ctx),
+            Command::Unlock => self.unlock(ctx, false),
+            Command::UnlockAnyway => self.unlock(ctx, true),
+            Command::CancelSlowUnlock => self.cancel_slow_unlock(),
+            Command::OpenReadOnly => self.open_read_only(ctx),
             Command::RestoreLatestBackup => self.restore_latest_backup(ctx),
             Command::OpenOtherVault(path) => self.open_other_vault(path),
             Command::StartNewVault => self.start_new_vault(),
@@ -141,19 +144,56 @@ impl App {
         Reply::Quiet
     }
 
-    fn unlock(&mut self, ctx: &egui::Context) -> Reply {
+    /// Unlocks on the worker. Unless `confirmed`, first estimates how long it will take: an
+    /// unusually slow unlock (stored KDF parameters far above what Tresor sets up) is asked about
+    /// before it starts.
+    fn unlock(&mut self, ctx: &egui::Context, confirmed: bool) -> Reply {
         let Screen::Locked(form) = &mut self.screen else { return Reply::Quiet };
         if form.passphrase.is_empty() || self.jobs.is_running() {
             return Reply::Quiet;
         }
         form.error = None;
+        form.slow = None;
         let passphrase = Passphrase::new(form.passphrase.as_str());
         let path = self.vault_path.clone();
         let clock = self.clock.clone();
         self.jobs.spawn(ctx, "Deriving your key…", move || {
+            if !confirmed {
+                match Vault::unlock_estimate(&path) {
+                    Ok(estimate) if estimate.is_unusual() => return JobDone::SlowUnlock(estimate),
+                    Err(e) => return JobDone::Opened(Err(e)),
+                    Ok(_) => {}
+                }
+            }
             JobDone::Opened(
                 Vault::unlock_with_clock(&path, &passphrase, clock)
                     .and_then(|vault| vault.list().map(|listing| (vault, listing))),
+            )
+        });
+        Reply::Quiet
+    }
+
+    fn cancel_slow_unlock(&mut self) -> Reply {
+        if let Screen::Locked(form) = &mut self.screen {
+            form.slow = None;
+            form.passphrase.wipe();
+            form.focus = true;
+        }
+        Reply::Quiet
+    }
+
+    /// Opens a vault that failed its integrity check read-only (the core's salvage mode): what
+    /// is intact can be seen and copied; every write is refused.
+    fn open_read_only(&mut self, ctx: &egui::Context) -> Reply {
+        let Screen::Locked(form) = &mut self.screen else { return Reply::Quiet };
+        if self.jobs.is_running() {
+            return Reply::Quiet;
+        }
+        let Some(passphrase) = form.passphrase.take_passphrase() else { return Reply::Quiet };
+        let path = self.vault_path.clone();
+        self.jobs.spawn(ctx, "Opening read-only…", move || {
+            JobDone::Opened(
+                Vault::unlock_for_salvage(&path, &passphrase).and_then(|vault| vault.list().map(|l| (vault, l))),
             )
         });
         Reply::Quiet

@@ -32,6 +32,13 @@ pub(crate) enum Command {
     CancelNewVault,
     /// On the lock screen of a damaged vault: restore its newest backup with the typed passphrase.
     RestoreLatestBackup,
+    /// On the lock screen of a vault that failed its integrity check: open it read-only, to see
+    /// and copy out what is intact.
+    OpenReadOnly,
+    /// The unlock was announced as unusually slow (its stored KDF parameters): start it anyway.
+    UnlockAnyway,
+    /// ... or not.
+    CancelSlowUnlock,
     Lock,
     Quit,
     SetPrefs(Prefs),

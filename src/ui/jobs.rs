@@ -30,6 +30,8 @@ type RestoredListing = Box<(Restored, Listing<SecretMeta>)>;
 pub(super) enum JobDone {
     /// A vault was created or unlocked, with its listing (decrypting 100k names takes a while).
     Opened(Result<(Vault, Listing<SecretMeta>), Error>),
+    /// The unlock would be unusually slow: not started, the user is asked first.
+    SlowUnlock(crate::vault::UnlockEstimate),
     /// A passphrase change, strengthening or key rotation finished.
     KeysChanged { vault: Vault, result: Result<(), Error>, change: KeyChange },
     /// A file was read and planned for import.
@@ -118,6 +120,11 @@ impl App {
             self.jobs.running = None;
             match done {
                 JobDone::Opened(result) => self.opened(ctx, result),
+                JobDone::SlowUnlock(estimate) => {
+                    if let Screen::Locked(form) = &mut self.screen {
+                        form.slow = Some(estimate);
+                    }
+                }
                 JobDone::RestoredWhileLocked(result) => self.restored_while_locked(ctx, result),
                 JobDone::KeysChanged { vault, result, change } => self.keys_changed(ctx, vault, result, change),
                 JobDone::ImportPlanned { vault, path, result } => self.import_planned(vault, path, result),

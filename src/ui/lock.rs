@@ -132,6 +132,12 @@ pub(crate) fn locked(
                 style::card(ui).fill(ui.visuals().error_fg_color.gamma_multiply(0.12)).show(ui, |ui| {
                     ui.label(RichText::new("This vault is damaged").strong().color(ui.visuals().error_fg_color));
                     ui.label(&error.message);
+                    if form.can_open_read_only && busy.is_none() {
+                        ui.add_space(4.0);
+                        if style::secondary_enabled(ui, !form.passphrase.is_empty(), "Open read-only").clicked() {
+                            commands.push(Command::OpenReadOnly);
+                        }
+                    }
                     if let Some(latest) = &form.latest_backup
                         && busy.is_none()
                     {
@@ -156,6 +162,27 @@ pub(crate) fn locked(
         ui.add_space(6.0);
         if let Some(caption) = busy {
             working(ui, caption);
+            return;
+        }
+        if let Some(slow) = &form.slow {
+            style::card(ui).fill(ui.visuals().error_fg_color.gamma_multiply(0.12)).show(ui, |ui| {
+                ui.label(RichText::new("This unlock would take very long").strong());
+                ui.label(format!(
+                    "About {} minutes here: the vault's key-derivation parameters ({}) are far above what Tresor \
+                     sets up (about {} s). If you did not choose them, the file was altered.",
+                    (slow.time.as_secs_f64() / 60.0).ceil(),
+                    slow.kdf,
+                    crate::vault::UNLOCK_TARGET.as_secs()
+                ));
+                ui.horizontal(|ui| {
+                    if style::secondary_enabled(ui, true, "Cancel").clicked() {
+                        commands.push(Command::CancelSlowUnlock);
+                    }
+                    if style::secondary_enabled(ui, true, "Unlock anyway").clicked() {
+                        commands.push(Command::UnlockAnyway);
+                    }
+                });
+            });
             return;
         }
         if style::primary(ui, !form.passphrase.is_empty(), "Unlock").clicked()

@@ -78,6 +78,13 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
             .small(),
         );
     });
+    if session.vault.as_ref().is_some_and(|v| v.is_salvage()) {
+        style::error_text(
+            ui,
+            "Read-only: this vault failed its integrity check. Copy out what you need; nothing can be changed. \
+             To repair it, lock it and restore the latest backup on the lock screen.",
+        );
+    }
     for damage in &session.list.damaged {
         style::error_text(ui, &format!("A record could not be read and is not shown: {damage}"));
     }

@@ -80,3 +80,34 @@ pub fn write_private(path: &std::path::Path, contents: impl AsRef<[u8]>) {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
 }
+
+/// The header checksum as `store.rs` specifies it (format v2): SHA-256 over length-prefixed
+/// parts. An attacker who edits the header recomputes it; so do the tests that play one.
+pub fn checksum_of(conn: &rusqlite::Connection) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let int = |column: &str| -> i64 {
+        conn.query_row(&format!("SELECT {column} FROM vault_header WHERE id = 1"), [], |r| r.get(0)).unwrap()
+    };
+    let blob = |column: &str| -> Vec<u8> {
+        conn.query_row(&format!("SELECT {column} FROM vault_header WHERE id = 1"), [], |r| r.get(0)).unwrap()
+    };
+    let (m, t, p) = (int("kdf_memory_kib") as u32, int("kdf_iterations") as u32, int("kdf_parallelism") as u32);
+    let parts: [Vec<u8>; 10] = [
+        b"tresor v2 header".to_vec(),
+        blob("vault_id"),
+        blob("key_id"),
+        m.to_le_bytes().to_vec(),
+        t.to_le_bytes().to_vec(),
+        p.to_le_bytes().to_vec(),
+        blob("kdf_salt"),
+        blob("wrapped_key"),
+        int("created").to_le_bytes().to_vec(),
+        blob("key_lineage"),
+    ];
+    let mut hasher = Sha256::new();
+    for part in &parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().to_vec()
+}

@@ -95,6 +95,10 @@ pub(crate) struct UnlockForm {
     pub focus: bool,
     /// When the vault turned out damaged: its newest backup, offered for restoring.
     pub latest_backup: Option<BackupInfo>,
+    /// The vault failed its record-set check: it can be opened read-only.
+    pub can_open_read_only: bool,
+    /// The unlock was found to be unusually slow before it started: asking whether to go on.
+    pub slow: Option<crate::vault::UnlockEstimate>,
 }
 
 pub(crate) struct UnlockError {
@@ -105,14 +109,28 @@ pub(crate) struct UnlockError {
 
 impl UnlockForm {
     pub fn new() -> Self {
-        UnlockForm { passphrase: SecretText::new(), error: None, other_path: None, focus: true, latest_backup: None }
+        UnlockForm {
+            passphrase: SecretText::new(),
+            error: None,
+            other_path: None,
+            focus: true,
+            latest_backup: None,
+            can_open_read_only: false,
+            slow: None,
+        }
     }
 
     /// Shows why unlocking failed. For a damaged vault, `latest_backup` (its newest backup, if
     /// any) is offered for restoring. The core's message says what happened; the advice after it
     /// names this screen's buttons.
     pub fn failed(&mut self, error: &Error, latest_backup: impl FnOnce() -> Option<BackupInfo>) {
-        self.passphrase.wipe();
+        // The passphrase was right for a vault that failed its integrity check: keep it for
+        // "Open read-only" and "Restore the latest backup".
+        self.can_open_read_only = matches!(error, Error::RecordSetTampered);
+        if !self.can_open_read_only {
+            self.passphrase.wipe();
+        }
+        self.slow = None;
         self.focus = true;
         self.error = Some(match error {
             Error::WrongPassphrase => UnlockError { message: "Wrong passphrase. Try again.".into(), damaged: false },
@@ -121,6 +139,13 @@ impl UnlockForm {
                 let way_out = match (other, &self.latest_backup) {
                     (Error::NoVault { .. }, _) => {
                         "Choose “Open another vault…” if it was moved, or “Create a new vault…” below."
+                    }
+                    (Error::RecordSetTampered, Some(_)) => {
+                        "Open it read-only to see and copy what is intact, or restore the latest backup below; \
+                         the damaged file is kept beside the vault."
+                    }
+                    (Error::RecordSetTampered, None) => {
+                        "Open it read-only to see and copy what is intact. There is no backup to restore."
                     }
                     (_, Some(_)) => "Restore the latest backup below; the damaged file is kept beside the vault.",
                     (_, None) => {
