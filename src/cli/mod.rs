@@ -233,7 +233,10 @@ impl From<Error> for CliError {
         };
         let mut message = e.to_string();
         match e {
-            Error::RecordSetTampered => message += " (`tresor --salvage list` / `get`)",
+            Error::RecordSetTampered => {
+                message += "; what is intact can be read with `tresor --salvage list` / `get`, and \
+                            `tresor restore-backup latest` puts the latest backup back"
+            }
             Error::NoVault { .. } => message += "; create one with `tresor init`",
             _ => {}
         }

@@ -40,8 +40,8 @@ pub enum Error {
     CorruptRecord { record: String, field: &'static str },
 
     #[error(
-        "the vault's records do not match its authenticated index: a record was altered, removed, \
-         or rolled back to an older copy; it can still be opened read-only to salvage what is readable"
+        "the vault's records do not match their authenticated record set: a record or a ciphertext was \
+         altered, removed, added, or put back from an older copy of the file"
     )]
     RecordSetTampered,
 
