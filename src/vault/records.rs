@@ -429,33 +429,59 @@ impl Records<'_> {
     }
 
     pub fn secret_term(&self, row: &SecretRow) -> [u8; 32] {
+        self.secret_term_of(&TermRow {
+            id: &row.id.0,
+            name_index: &row.name_index,
+            revision: &row.revision,
+            version: row.version,
+            created: row.created,
+            modified: row.modified,
+            value_set: row.value_set,
+            deleted: row.deleted,
+            sealed: [&row.name, &row.description, &row.value],
+        })
+    }
+
+    fn secret_term_of(&self, row: &TermRow<'_>) -> [u8; 32] {
         let deleted = row.deleted.map_or([0xFF; 8], i64::to_le_bytes);
         self.keys.manifest_term(&[
             b"tresor v2 secrets",
-            &row.id.0,
-            &row.name_index,
-            &row.revision,
+            row.id,
+            row.name_index,
+            row.revision,
             &row.version.to_le_bytes(),
             &row.created.to_le_bytes(),
             &row.modified.to_le_bytes(),
             &row.value_set.to_le_bytes(),
             &[u8::from(row.deleted.is_some())],
             &deleted,
-            &commitment(&row.name),
-            &commitment(&row.description),
-            &commitment(&row.value),
+            &commitment(row.sealed[0]),
+            &commitment(row.sealed[1]),
+            &commitment(row.sealed[2]),
         ])
     }
 
     pub fn history_term(&self, row: &HistoryRow) -> [u8; 32] {
+        self.history_term_of(&row.id, &row.secret_id.0, row.version, row.created, row.replaced, &row.value)
+    }
+
+    fn history_term_of(
+        &self,
+        id: &[u8],
+        secret_id: &[u8],
+        version: u32,
+        created: i64,
+        replaced: i64,
+        sealed_value: &[u8],
+    ) -> [u8; 32] {
         self.keys.manifest_term(&[
             b"tresor v2 history",
-            &row.id,
-            &row.secret_id.0,
-            &row.version.to_le_bytes(),
-            &row.created.to_le_bytes(),
-            &row.replaced.to_le_bytes(),
-            &commitment(&row.value),
+            id,
+            secret_id,
+            &version.to_le_bytes(),
+            &created.to_le_bytes(),
+            &replaced.to_le_bytes(),
+            &commitment(sealed_value),
         ])
     }
 
@@ -484,19 +510,61 @@ impl Records<'_> {
     }
 }
 
-/// Every row's term. Reads whole rows: a term covers each ciphertext's nonce and tag.
+/// A `secrets` row as its term reads it: borrowed from SQLite's row, nothing copied.
+struct TermRow<'a> {
+    id: &'a [u8],
+    name_index: &'a [u8],
+    revision: &'a [u8],
+    version: u32,
+    created: i64,
+    modified: i64,
+    value_set: i64,
+    deleted: Option<i64>,
+    sealed: [&'a [u8]; 3],
+}
+
+/// A column's bytes as they are, or none for anything but a BLOB (the term then does not match).
+fn blob_ref<'a>(row: &'a Row<'_>, i: usize) -> rusqlite::Result<&'a [u8]> {
+    Ok(match row.get_ref(i)? {
+        rusqlite::types::ValueRef::Blob(bytes) => bytes,
+        _ => &[],
+    })
+}
+
+/// Every row's term, computed on the rows as SQLite hands them out (no copies: an unlock reads
+/// every row, and a 100k-secret vault with history has 600k). A term covers each ciphertext's
+/// nonce and tag, so whole rows are read.
 pub(crate) fn for_each_term(conn: &Connection, records: &Records<'_>, mut each: impl FnMut([u8; 32])) -> Result<()> {
+    let tampered = |_| Error::RecordSetTampered;
     let mut stmt = conn.prepare(&format!("SELECT {} FROM secrets", SecretRow::COLUMNS))?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        let row = SecretRow::from_row(row).map_err(|_| Error::RecordSetTampered)?;
-        each(records.secret_term(&row));
+        let term_row = TermRow {
+            id: blob_ref(row, 0)?,
+            name_index: blob_ref(row, 1)?,
+            revision: blob_ref(row, 2)?,
+            version: row.get(3).map_err(tampered)?,
+            created: row.get(4).map_err(tampered)?,
+            modified: row.get(5).map_err(tampered)?,
+            value_set: row.get(6).map_err(tampered)?,
+            deleted: row.get(7).map_err(tampered)?,
+            sealed: [blob_ref(row, 8)?, blob_ref(row, 9)?, blob_ref(row, 10)?],
+        };
+        each(records.secret_term_of(&term_row));
     }
     let mut stmt = conn.prepare("SELECT id, secret_id, version, created, replaced, value FROM history")?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        let row = HistoryRow::from_row(row).map_err(|_| Error::RecordSetTampered)?;
-        each(records.history_term(&row));
+        let version: u32 = row.get(2).map_err(tampered)?;
+        let (created, replaced): (i64, i64) = (row.get(3).map_err(tampered)?, row.get(4).map_err(tampered)?);
+        each(records.history_term_of(
+            blob_ref(row, 0)?,
+            blob_ref(row, 1)?,
+            version,
+            created,
+            replaced,
+            blob_ref(row, 5)?,
+        ));
     }
     Ok(())
 }
