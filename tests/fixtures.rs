@@ -239,3 +239,18 @@ fn a_tampered_v1_vault_is_refused_not_migrated() {
     let salvage = Vault::unlock_for_salvage(&path, &Passphrase::new(PASSPHRASE)).unwrap();
     assert_eq!(salvage.list().unwrap().items.len(), expected().len());
 }
+
+#[test]
+fn a_v1_file_put_back_over_an_upgraded_vault_is_refused() {
+    let (_dir, path) = copy_of(1);
+    let old_v1 = file_bytes(&path);
+    let clock = TestClock::ticking_at(MADE_AT + 60_000);
+    let vault = Vault::unlock_with_clock(&path, &Passphrase::new(PASSPHRASE), clock.clone()).unwrap();
+    vault.backup_now().unwrap().expect("a v2 backup");
+    drop(vault);
+    // Someone puts the old v1 file back (format 1's record set can be forged from old copies).
+    std::fs::write(&path, &old_v1).unwrap();
+    let result = Vault::unlock_with_clock(&path, &Passphrase::new(PASSPHRASE), clock);
+    assert!(matches!(result, Err(tresor::Error::FormatRolledBack)), "{result:?}");
+    assert_eq!(file_bytes(&path), old_v1, "not upgraded");
+}

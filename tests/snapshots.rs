@@ -320,3 +320,29 @@ fn a_value_from_the_backup_made_before_a_restore_does_not_open_in_the_restored_v
     let (code, out, err) = scene.tresor(&["get", "A"]);
     assert_eq!((code, out.as_str()), (Some(0), "a-v3"), "{err}");
 }
+
+#[test]
+fn rotating_the_key_does_not_launder_rows_put_back_while_the_vault_was_open() {
+    let (mut scene, mut vault) = Scene::new();
+    set(&mut vault, "A", "a-leaked-v1");
+    vault = scene.snapshot(vault);
+    set(&mut vault, "A", "a-rotated-v2");
+    // While this vault stays open (its check ran at unlock), someone puts A's old row back.
+    let old = Connection::open(&scene.copies[0]).unwrap();
+    let old_row: Vec<Value> = {
+        let mut stmt = old.prepare("SELECT * FROM secrets").unwrap();
+        let n = stmt.column_count();
+        stmt.query_row([], |r| (0..n).map(|i| r.get(i)).collect()).unwrap()
+    };
+    let live = Connection::open(scene.vault_path()).unwrap();
+    live.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM history; DELETE FROM secrets").unwrap();
+    let marks = vec!["?"; old_row.len()].join(", ");
+    live.execute(&format!("INSERT INTO secrets VALUES ({marks})"), rusqlite::params_from_iter(&old_row)).unwrap();
+    drop(live);
+    // Rotating the key re-seals every row: it must refuse rows its record set does not certify.
+    let rotated = vault.rotate_key(&Passphrase::new(PASS));
+    assert!(matches!(rotated, Err(tresor::Error::RecordSetTampered)), "{rotated:?}");
+    drop(vault);
+    let (code, out, _) = scene.tresor(&["get", "A"]);
+    assert_eq!((code, out.as_str()), (Some(5), ""));
+}

@@ -455,3 +455,24 @@ fn info_needs_no_passphrase_and_shows_only_counts() {
     assert_eq!(info.kdf, KdfParams::insecure_for_tests());
     assert!(info.file_bytes > 0);
 }
+
+#[test]
+fn a_trashed_secret_is_found_by_name_after_a_key_rotation() {
+    let (_dir, path, mut vault) = new_vault();
+    let id = vault
+        .create_secret(NewSecret {
+            name: SecretName::parse("OLD").unwrap(),
+            description: String::new(),
+            value: SecretValue::new("v"),
+        })
+        .unwrap()
+        .meta
+        .id;
+    vault.delete(&[id]).unwrap();
+    vault.rotate_key(&Passphrase::new(PASS)).unwrap();
+    assert_eq!(vault.find_in_trash(&SecretName::parse("OLD").unwrap()).unwrap(), id);
+    vault.restore(id, None).unwrap();
+    drop(vault);
+    let vault = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
+    assert_eq!(vault.find(&SecretName::parse("OLD").unwrap()).unwrap(), id);
+}

@@ -332,20 +332,36 @@ pub(crate) fn rewrap(vault_path: &Path, header: &store::Header, kek: &Key32, vau
     let Ok(all) = list(vault_path) else { return 0 };
     let mut stuck = 0;
     for backup in all {
-        let rewrapped = (|| -> Result<()> {
-            let mut conn = store::open(&backup.path)?;
-            let old = store::read_header(&conn)?;
-            if !header.same_key_as(&old) {
-                return Ok(());
+        // A file that cannot be a restorable backup (not a vault, or damaged) is removed, so
+        // nothing is left behind that might open with the old passphrase. One that is only
+        // unusable now (busy, a newer format, a file mode to fix) is left and counted.
+        let opened = store::open(&backup.path).and_then(|conn| Ok((store::read_header(&conn)?, conn)));
+        let (old, mut conn) = match opened {
+            Ok(opened) => opened,
+            Err(Error::NotAVault { .. } | Error::CorruptFile { .. } | Error::CorruptHeader { .. }) => {
+                store::remove_with_sidecars(&backup.path);
+                stuck += usize::from(backup.path.exists());
+                continue;
             }
-            let new = store::Header { kdf: header.kdf, salt: header.salt.clone(), ..old };
-            let new = super::keys::wrap_under(kek, new, vault_key);
+            Err(_) => {
+                stuck += 1;
+                continue;
+            }
+        };
+        if !header.same_key_as(&old) {
+            continue;
+        }
+        let new = store::Header { kdf: header.kdf, salt: header.salt.clone(), ..old };
+        let new = super::keys::wrap_under(kek, new, vault_key);
+        let rewrapped = (|| -> Result<()> {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             store::write_header(&tx, &new)?;
             tx.commit()?;
             store::checkpoint(&conn);
             Ok(())
         })();
+        drop(conn);
+        // It holds this key under the old passphrase and cannot be updated: it goes.
         if rewrapped.is_err() {
             store::remove_with_sidecars(&backup.path);
             if backup.path.exists() {
@@ -354,6 +370,19 @@ pub(crate) fn rewrap(vault_path: &Path, header: &store::Header, kek: &Key32, vau
         }
     }
     stuck
+}
+
+/// Whether the backups folder holds a backup of this vault (`vault_id`) in a newer format than
+/// the file at `vault_path` has: then the vault was upgraded, and an older-format file in its
+/// place was put back from an older copy.
+pub(crate) fn newer_format_backup_exists(vault_path: &Path, vault_id: &[u8; 16]) -> bool {
+    let Ok(all) = list(vault_path) else { return false };
+    all.iter().any(|b| {
+        store::open(&b.path).is_ok_and(|conn| {
+            store::format_version(&conn).is_ok_and(|v| v >= store::FORMAT_VERSION)
+                && store::read_header(&conn).is_ok_and(|h| h.vault_id == *vault_id)
+        })
+    })
 }
 
 /// Copies every page of `from` into `dest` through SQLite's backup API, as one write

@@ -306,7 +306,7 @@ impl VaultKeys {
 
     /// One term of the record-set MAC (an XOR-MAC): see `store.rs`.
     pub fn manifest_term(&self, parts: &[&[u8]]) -> [u8; 32] {
-        hmac(&self.manifest_mac, parts)
+        hmac_gathered(&self.manifest_mac, parts)
     }
 }
 
@@ -316,24 +316,32 @@ fn keyed_hmac(key: &Key32) -> HmacSha256 {
 
 fn hmac(keyed: &HmacSha256, parts: &[&[u8]]) -> [u8; 32] {
     let mut mac = keyed.clone();
-    // Length-prefix every part so that ("ab", "c") and ("a", "bc") differ. Short inputs (a
-    // row's term) are gathered first and hashed in one call: an unlock computes one per row.
-    let total: usize = parts.iter().map(|p| p.len() + 8).sum();
-    if total <= 512 {
-        let mut buf = Zeroizing::new([0u8; 512]);
-        let mut at = 0;
-        for part in parts {
-            buf[at..at + 8].copy_from_slice(&(part.len() as u64).to_le_bytes());
-            buf[at + 8..at + 8 + part.len()].copy_from_slice(part);
-            at += 8 + part.len();
-        }
-        mac.update(&buf[..at]);
-    } else {
-        for part in parts {
-            mac.update(&(part.len() as u64).to_le_bytes());
-            mac.update(part);
-        }
+    for part in parts {
+        // Length-prefix every part so that ("ab", "c") and ("a", "bc") differ.
+        mac.update(&(part.len() as u64).to_le_bytes());
+        mac.update(part);
     }
+    mac.finalize().into_bytes().into()
+}
+
+/// [`hmac`] of short parts gathered first and hashed in one call (the same bytes, so the same
+/// result): an unlock computes one record-set term per row. Only for inputs that hold nothing
+/// secret — row bookkeeping and ciphertext nonces and tags — since the gathered copy sits on the
+/// stack.
+fn hmac_gathered(keyed: &HmacSha256, parts: &[&[u8]]) -> [u8; 32] {
+    let total: usize = parts.iter().map(|p| p.len() + 8).sum();
+    if total > 512 {
+        return hmac(keyed, parts);
+    }
+    let mut buf = [0u8; 512];
+    let mut at = 0;
+    for part in parts {
+        buf[at..at + 8].copy_from_slice(&(part.len() as u64).to_le_bytes());
+        buf[at + 8..at + 8 + part.len()].copy_from_slice(part);
+        at += 8 + part.len();
+    }
+    let mut mac = keyed.clone();
+    mac.update(&buf[..at]);
     mac.finalize().into_bytes().into()
 }
 

@@ -46,6 +46,12 @@ pub enum Error {
     RecordSetTampered,
 
     #[error(
+        "this vault file is in an older format than its own backups: it was put back from an older copy \
+         of the file; it was not upgraded"
+    )]
+    FormatRolledBack,
+
+    #[error(
         "the stored key-derivation parameters ({params}) are outside the accepted range; the file is damaged or was tampered with"
     )]
     KdfOutOfRange { params: KdfParams },
@@ -142,6 +148,7 @@ impl Error {
                 | Error::UnexpectedSchema { .. }
                 | Error::CorruptRecord { .. }
                 | Error::RecordSetTampered
+                | Error::FormatRolledBack
                 | Error::KdfOutOfRange { .. }
         )
     }

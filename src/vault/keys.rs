@@ -89,12 +89,16 @@ impl Vault {
         let key_id = header.key_id;
         self.write_sealing_with(Some((&new_keys, &key_id)), |vault, tx, set| {
             let mut new_set = records::RecordSet::default();
+            // What is re-sealed must be what the stored record set certifies: rows put back
+            // or removed while the vault was open are refused, not laundered under the new key.
+            let mut old_set = records::RecordSet::default();
             let old_records = vault.records();
             for old in SecretRow::all(tx)? {
+                old_set.add(old_records.secret_term(&old));
                 let name = old_records.name(&old)?;
                 let description = old_records.description(&old)?;
                 let value = old_records.value(&old)?;
-                let mut row = new_records.seal_secret(
+                let row = new_records.seal_secret(
                     old.id,
                     &name,
                     &description,
@@ -108,16 +112,19 @@ impl Vault {
                         deleted: old.deleted,
                     },
                 );
-                row.name_index = new_keys.name_index(name.as_str());
                 row.update(tx)?;
                 new_set.add(new_records.secret_term(&row));
             }
             for old in HistoryRow::all(tx)? {
+                old_set.add(old_records.history_term(&old));
                 let value = old_records.history_value(&old)?;
                 let row =
                     new_records.seal_history(old.id, old.secret_id, old.version, old.created, old.replaced, &value);
                 row.update(tx)?;
                 new_set.add(new_records.history_term(&row));
+            }
+            if !old_set.same_rows(set) {
+                return Err(Error::RecordSetTampered);
             }
             store::write_header(tx, &header)?;
             new_set.writes = set.writes;

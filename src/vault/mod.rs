@@ -156,6 +156,11 @@ impl Vault {
             let mut header = store::read_header(&conn)?;
             let (keys, kek) = unwrap_keys(&header, passphrase)?;
             if store::format_version(&conn)? < store::FORMAT_VERSION {
+                // A v1 file whose own backups are already v2 was put back from an older copy
+                // (format 1's record set can be forged from old copies): not migrated, refused.
+                if backup::newer_format_backup_exists(path, &header.vault_id) {
+                    return Err(Error::FormatRolledBack);
+                }
                 // The v1 check first: a tampered file is reported as such, not migrated.
                 migrate::verify_v1(&conn, &header, &keys)?;
                 backup::create(&conn, path, BackupReason::FormatUpgrade, clock.now())
