@@ -1248,6 +1248,18 @@ fn a_vault_behind_a_symlink_or_writable_by_others_is_refused() {
 }
 
 #[test]
+fn a_journal_planted_beside_the_vault_by_someone_else_is_refused() {
+    let copy = fresh_copy();
+    let wal = sidecar(&copy.path, "-wal");
+    std::fs::write(&wal, b"planted").unwrap();
+    set_mode(&wal, 0o666);
+    assert_unsafe(unlock(&copy.path), "other users can write to it");
+    std::fs::remove_file(&wal).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", sidecar(&copy.path, "-journal")).unwrap();
+    assert_unsafe(unlock(&copy.path), "symbolic link");
+}
+
+#[test]
 fn only_a_sticky_folder_may_be_writable_by_others() {
     let copy = fresh_copy();
     set_mode(copy.dir.path(), 0o777);

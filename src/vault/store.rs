@@ -397,6 +397,16 @@ pub fn open(path: &Path) -> Result<Connection> {
     // committed pages, and closing the last connection would checkpoint them into the main file.
     // Until the file is known to be a vault this build may write, closing must not do that: a
     // file that is refused is left exactly as it was.
+    // SQLite's files beside the vault are used as they are (a -wal is applied, a hot -journal
+    // rolled back): in a shared sticky folder, one planted by another user must not be.
+    for suffix in ["-wal", "-journal", "-shm"] {
+        let side = sidecar(path, suffix);
+        if std::fs::symlink_metadata(&side).is_ok()
+            && let Ok(Err(crate::fs::Unsafe(reason))) = crate::fs::open_private_file(&side)
+        {
+            return Err(Error::UnsafeFile { path: side, reason });
+        }
+    }
     let existing_wal = sidecar(path, "-wal").exists();
     let mut conn = connect(path, existing_wal, false)?;
     let has_header = match has_vault_header(&conn) {
