@@ -49,10 +49,7 @@ fn blob_array<const N: usize>(row: &Row<'_>, index: usize) -> rusqlite::Result<[
 /// like any damaged ciphertext: that one record is reported, and reading the rows around it
 /// does not fail.
 fn sealed_bytes(row: &Row<'_>, index: usize) -> rusqlite::Result<Vec<u8>> {
-    Ok(match row.get_ref(index)? {
-        rusqlite::types::ValueRef::Blob(bytes) => bytes.to_vec(),
-        _ => Vec::new(),
-    })
+    blob_ref(row, index).map(<[u8]>::to_vec)
 }
 
 impl SecretRow {
@@ -523,7 +520,8 @@ struct TermRow<'a> {
     sealed: [&'a [u8]; 3],
 }
 
-/// A column's bytes as they are, or none for anything but a BLOB (the term then does not match).
+/// A column's bytes as they are, or none for anything but a BLOB (see [`sealed_bytes`]; in a
+/// term, the term then does not match).
 fn blob_ref<'a>(row: &'a Row<'_>, i: usize) -> rusqlite::Result<&'a [u8]> {
     Ok(match row.get_ref(i)? {
         rusqlite::types::ValueRef::Blob(bytes) => bytes,
