@@ -12,6 +12,7 @@ use std::process::Command;
 
 use rusqlite::Connection;
 use rusqlite::types::Value;
+use tresor::vault::HISTORY_LIMIT;
 use tresor::vault::store::FORMAT_VERSION;
 use tresor::{KdfParams, Passphrase, SecretName, SecretValue, Vault};
 
@@ -345,4 +346,49 @@ fn rotating_the_key_does_not_launder_rows_put_back_while_the_vault_was_open() {
     drop(vault);
     let (code, out, _) = scene.tresor(&["get", "A"]);
     assert_eq!((code, out.as_str()), (Some(5), ""));
+}
+
+#[test]
+fn a_pruned_history_entry_put_back_from_an_old_copy_is_refused_when_the_history_is_read() {
+    let (mut scene, mut vault) = Scene::new();
+    // Versions 1 to 21: the history holds 1 to 20.
+    for v in 1..=HISTORY_LIMIT + 1 {
+        set(&mut vault, "A", &format!("a-v{v}"));
+    }
+    vault = scene.snapshot(vault);
+    // Version 22 pushes 21 into the history and prunes 1 (say, a key that later leaked).
+    set(&mut vault, "A", "a-v22");
+    drop(vault);
+    let live = scene.vault_path();
+    let original = std::fs::read(&live).unwrap();
+
+    // The attacker deletes the newest history row and puts version 1's row back from the copy:
+    // as many rows as before, every ciphertext genuine and under the current key.
+    let pruned: Vec<Value> = {
+        let old = Connection::open(&scene.copies[0]).unwrap();
+        let mut stmt = old.prepare("SELECT * FROM history WHERE version = 1").unwrap();
+        let n = stmt.column_count();
+        stmt.query_row([], |r| (0..n).map(|i| r.get(i)).collect()).unwrap()
+    };
+    let conn = Connection::open(&live).unwrap();
+    let newest = (HISTORY_LIMIT + 1) as i64;
+    assert_eq!(conn.execute("DELETE FROM history WHERE version = ?1", [newest]).unwrap(), 1);
+    let marks = vec!["?"; pruned.len()].join(", ");
+    conn.execute(&format!("INSERT INTO history VALUES ({marks})"), rusqlite::params_from_iter(&pruned)).unwrap();
+    drop(conn);
+
+    // The history rows are counted at unlock, and checked against A's row when they are read:
+    // the current value still reads, the history and every earlier value are refused.
+    assert_eq!(scene.tresor(&["get", "A"]).0, Some(0));
+    for args in [&["get", "A", "--version", "1"][..], &["get", "A", "--version", "2"], &["history", "A"]] {
+        let (code, out, err) = scene.tresor(args);
+        assert_eq!((code, out.as_str()), (Some(5), ""), "`tresor {}`: {err}", args.join(" "));
+    }
+    // A restore checks every history: the forged file is refused as a backup too.
+    let forged = scene.dir.path().join("forged.db");
+    std::fs::copy(&live, &forged).unwrap();
+    std::fs::write(&live, &original).unwrap();
+    let restored = Vault::restore_backup(&live, &forged, &Passphrase::new(PASS));
+    assert!(matches!(restored, Err(tresor::Error::RecordSetTampered)), "{:?}", restored.map(|_| ()));
+    assert_eq!(scene.tresor(&["get", "A", "--version", "2"]).1, "a-v2", "the untouched vault still reads");
 }

@@ -173,6 +173,28 @@ fn refused_then_salvaged(path: &Path) -> Vault {
     Vault::unlock_for_salvage(path, &Passphrase::new(PASS)).unwrap()
 }
 
+/// A history row changed in place (rolled back, swapped, damaged in its nonce or tag): the vault
+/// unlocks, since an unlock counts the history rows but reads only the secrets, and reading that
+/// secret's history is refused as tampered, however it is read. Opened read-only for salvage,
+/// the field that was hit then names its record when it is read.
+#[track_caller]
+fn history_refused_then_salvaged(path: &Path, secret: SecretId) -> Vault {
+    let vault = unlock(path).unwrap_or_else(|e| panic!("a history row changed in place still unlocks: {e}"));
+    assert!(matches!(vault.history(secret), Err(Error::RecordSetTampered)), "history");
+    assert!(matches!(vault.reveal_version(secret, 1), Err(Error::RecordSetTampered)), "reveal_version");
+    drop(vault);
+    Vault::unlock_for_salvage(path, &Passphrase::new(PASS)).unwrap()
+}
+
+/// The secret a history row belongs to.
+fn owner_of_history(path: &Path, history: [u8; 16]) -> SecretId {
+    let conn = Connection::open(path).unwrap();
+    let owner: Vec<u8> =
+        conn.query_row("SELECT secret_id FROM history WHERE id = ?1", [history.as_slice()], |r| r.get(0)).unwrap();
+    let t = template();
+    [t.alpha, t.beta, t.big].into_iter().find(|id| id.as_bytes().as_slice() == owner).expect("a secret of the template")
+}
+
 /// The record and field a [`Error::CorruptRecord`] names; panics on any other outcome.
 #[track_caller]
 fn corrupt_record<T: std::fmt::Debug>(result: tresor::Result<T>) -> (String, &'static str) {
@@ -227,10 +249,13 @@ fn each_flipped_byte(cell: Cell, check: impl Fn(&Vault, usize)) -> usize {
         });
         // A flipped byte in the body of a ciphertext (damage): the vault unlocks, and the one field
         // that was hit says so when it is read. In its nonce or tag, which the record set covers:
-        // the vault refuses to unlock as tampered, and salvage names the field.
+        // the vault refuses to unlock as tampered (a history row: its secret's history is
+        // refused), and salvage names the field.
         let in_body = (NONCE_LEN..len - TAG_LEN).contains(&position);
         let vault = if in_body {
             unlock(&copy.path).unwrap_or_else(|e| panic!("{cell:?} byte {position}: {e}"))
+        } else if cell.table == "history" {
+            history_refused_then_salvaged(&copy.path, owner_of_history(&copy.path, cell.id))
         } else {
             refused_then_salvaged(&copy.path)
         };
@@ -339,7 +364,7 @@ fn a_sealed_field_stored_as_text_is_a_damaged_record_not_a_database_error() {
         conn.execute("UPDATE history SET value = CAST(value AS TEXT) WHERE id = ?1", [t.alpha_history.as_slice()])
             .unwrap();
     });
-    let vault = refused_then_salvaged(&copy.path);
+    let vault = history_refused_then_salvaged(&copy.path, t.alpha);
     let (_, field) = corrupt_record(vault.reveal_version(t.alpha, 1));
     assert_eq!(field, "value");
     assert_eq!(vault.reveal_version(t.beta, 1).unwrap().expose(), BETA_V1);
@@ -441,7 +466,8 @@ fn fields_swapped_within_one_secret_do_not_open() {
 fn history_values_swapped_between_two_secrets_do_not_open() {
     let t = template();
     let copy = swapped(Cell::history(t.alpha_history), Cell::history(t.beta_history));
-    let vault = refused_then_salvaged(&copy.path);
+    history_refused_then_salvaged(&copy.path, t.beta);
+    let vault = history_refused_then_salvaged(&copy.path, t.alpha);
     for id in [t.alpha, t.beta] {
         let (record, field) = corrupt_record(vault.reveal_version(id, 1));
         assert_eq!(field, "value");
@@ -542,7 +568,8 @@ fn an_inserted_copy_of_a_row_refuses_to_unlock() {
 #[test]
 fn edited_bookkeeping_columns_refuse_to_unlock() {
     let t = template();
-    let secret_columns = ["id", "name_index", "revision", "version", "created", "modified", "value_set", "deleted"];
+    let secret_columns =
+        ["id", "name_index", "revision", "version", "created", "modified", "value_set", "deleted", "history_sum"];
     let history_columns = ["id", "secret_id", "version", "created", "replaced"];
     let cases = secret_columns.iter().map(|c| ("secrets", *c, t.alpha.as_bytes().to_vec()));
     let cases = cases.chain(history_columns.iter().map(|c| ("history", *c, t.alpha_history.to_vec())));
@@ -567,6 +594,11 @@ fn edited_bookkeeping_columns_refuse_to_unlock() {
             };
             assert_eq!(conn.execute(&sql, params![id, flipped]).unwrap(), 1);
         });
+        if table == "history" {
+            // Checked against the sum in ALPHA's row when ALPHA's history is read.
+            history_refused_then_salvaged(&copy.path, t.alpha);
+            continue;
+        }
         let result = unlock(&copy.path);
         assert!(matches!(result, Err(Error::RecordSetTampered)), "{table}.{column}: {result:?}");
     }
@@ -625,7 +657,7 @@ fn assert_damaged_header(path: &Path, what: &str) {
 #[test]
 fn every_flipped_byte_of_the_sealed_record_set_refuses_to_unlock() {
     let len = header_blob(&Connection::open(fresh_copy().path).unwrap(), "record_set").len();
-    assert_eq!(len, NONCE_LEN + 48 + TAG_LEN, "writes, rows and the 32-byte sum, sealed");
+    assert_eq!(len, NONCE_LEN + 56 + TAG_LEN, "writes, rows, history rows and the 32-byte sum, sealed");
     for position in 0..len {
         let copy = fresh_copy();
         edit(&copy.path, |conn| {

@@ -513,7 +513,7 @@ impl Vault {
     ) -> Result<Restored> {
         crypto::with_stack_scrubbed(|| {
             let source = Vault::unlock_for_salvage(backup_path, passphrase)?;
-            source.verify_record_set()?;
+            source.verify_every_record()?;
             let (mut previous, mut moved_aside) = (None, None);
             match store::open(vault_path).and_then(|conn| Ok((store::read_header(&conn)?, conn))) {
                 Ok((current, mut dest)) => {
@@ -565,7 +565,7 @@ impl Vault {
             }
             let conn = store::open(vault_path)?;
             let vault = Vault { path: vault_path.to_owned(), conn, header, keys, clock, salvage: false, warning: None };
-            vault.verify_record_set()?;
+            vault.verify_every_record()?;
             Ok(Restored { vault, previous, moved_aside })
         })
     }

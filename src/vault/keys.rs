@@ -1,6 +1,7 @@
 //! Keys: the passphrase check and change, vault-key rotation, strengthening the key derivation
 //! (a passphrase change with new parameters), and calibrating it for a new vault.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -93,8 +94,24 @@ impl Vault {
             // or removed while the vault was open are refused, not laundered under the new key.
             let mut old_set = records::RecordSet::default();
             let old_records = vault.records();
+            // The history first, so that each secret's row is re-sealed with its new sum (and
+            // checked against its old one).
+            let (mut old_sums, mut new_sums) = (HashMap::new(), HashMap::new());
+            for old in HistoryRow::all(tx)? {
+                records::fold(old_sums.entry(old.secret_id).or_default(), old_records.history_term(&old));
+                let value = old_records.history_value(&old)?;
+                let row =
+                    new_records.seal_history(old.id, old.secret_id, old.version, old.created, old.replaced, &value);
+                row.update(tx)?;
+                records::fold(new_sums.entry(row.secret_id).or_default(), new_records.history_term(&row));
+                old_set.history_rows += 1;
+            }
+            new_set.history_rows = old_set.history_rows;
             for old in SecretRow::all(tx)? {
                 old_set.add(old_records.secret_term(&old));
+                if old_sums.remove(&old.id).unwrap_or_default() != old.history {
+                    return Err(Error::RecordSetTampered);
+                }
                 let name = old_records.name(&old)?;
                 let description = old_records.description(&old)?;
                 let value = old_records.value(&old)?;
@@ -110,20 +127,14 @@ impl Vault {
                         modified: old.modified,
                         value_set: old.value_set,
                         deleted: old.deleted,
+                        history: new_sums.get(&old.id).copied().unwrap_or_default(),
                     },
                 );
                 row.update(tx)?;
                 new_set.add(new_records.secret_term(&row));
             }
-            for old in HistoryRow::all(tx)? {
-                old_set.add(old_records.history_term(&old));
-                let value = old_records.history_value(&old)?;
-                let row =
-                    new_records.seal_history(old.id, old.secret_id, old.version, old.created, old.replaced, &value);
-                row.update(tx)?;
-                new_set.add(new_records.history_term(&row));
-            }
-            if !old_set.same_rows(set) {
+            // Left over: history rows of no secret.
+            if !old_sums.is_empty() || !old_set.same_rows(set) {
                 return Err(Error::RecordSetTampered);
             }
             store::write_header(tx, &header)?;

@@ -227,6 +227,35 @@ pub(super) fn v1_to_v2(
 
     tx.execute_batch("DROP TABLE history; DROP TABLE secrets; DROP TABLE vault_header;")?;
     tx.execute_batch(store::SCHEMA_V2)?;
+    // The history first (sealed, not yet inserted), so that each secret's row is sealed with
+    // its history's sum; inserted after the secrets it refers to.
+    let mut sums = std::collections::HashMap::<SecretId, records::HistorySum>::new();
+    let history: Vec<HistoryRow> = history
+        .iter()
+        .map(|old| {
+            let secret_id = SecretId(old.secret_id);
+            let row = match v1.open_history(old) {
+                Some(value) => records.seal_history(
+                    old.id,
+                    secret_id,
+                    old.version,
+                    old.created,
+                    old.replaced,
+                    &SecretValue::new(value),
+                ),
+                None => HistoryRow {
+                    id: old.id,
+                    secret_id,
+                    version: old.version,
+                    created: old.created,
+                    replaced: old.replaced,
+                    value: old.value.clone(),
+                },
+            };
+            records::fold(sums.entry(secret_id).or_default(), records.history_term(&row));
+            row
+        })
+        .collect();
     for old in &secrets {
         let id = SecretId(old.id);
         let state = RowState {
@@ -236,6 +265,7 @@ pub(super) fn v1_to_v2(
             modified: old.modified,
             value_set: old.value_set,
             deleted: old.deleted,
+            history: sums.get(&id).copied().unwrap_or_default(),
         };
         let name = v1.open_field(old, "name", &old.name).and_then(|n| SecretName::parse(&n).ok());
         let description = v1.open_field(old, "description", &old.description);
@@ -254,6 +284,7 @@ pub(super) fn v1_to_v2(
                 modified: old.modified,
                 value_set: old.value_set,
                 deleted: old.deleted,
+                history: state.history,
                 name: old.name.clone(),
                 description: old.description.clone(),
                 value: old.value.clone(),
@@ -262,28 +293,9 @@ pub(super) fn v1_to_v2(
         row.insert(&tx)?;
         set.add(records.secret_term(&row));
     }
-    for old in &history {
-        let secret_id = SecretId(old.secret_id);
-        let row = match v1.open_history(old) {
-            Some(value) => records.seal_history(
-                old.id,
-                secret_id,
-                old.version,
-                old.created,
-                old.replaced,
-                &SecretValue::new(value),
-            ),
-            None => HistoryRow {
-                id: old.id,
-                secret_id,
-                version: old.version,
-                created: old.created,
-                replaced: old.replaced,
-                value: old.value.clone(),
-            },
-        };
+    for row in &history {
         row.insert(&tx)?;
-        set.add(records.history_term(&row));
+        set.history_rows += 1;
     }
     let sealed_set = if intact { records.seal_record_set(&set, &new_header.key_id) } else { Vec::new() };
     store::insert_header(&tx, &new_header, &sealed_set)?;

@@ -304,20 +304,39 @@ impl Vault {
         })
     }
 
-    /// Recomputes the record set over every row and compares it with the stored one. They are
-    /// read from one snapshot: a write another process commits between two of these reads would
-    /// otherwise look exactly like tampering.
+    /// Recomputes the record set over every secret row and the number of history rows, and
+    /// compares it with the stored one. They are read from one snapshot: a write another process
+    /// commits between two of these reads would otherwise look exactly like tampering.
     fn verify_record_set(&self) -> Result<()> {
+        self.read(|snapshot| self.check_record_set(snapshot))
+    }
+
+    /// [`Vault::verify_record_set`], and every secret's history against the sum its row holds:
+    /// the whole file, for a restore (which the next unlock would otherwise check only in part).
+    fn verify_every_record(&self) -> Result<()> {
         self.read(|snapshot| {
-            let records = self.records();
-            let stored = records.open_record_set(&store::read_record_set(snapshot)?, &self.header.key_id)?;
-            let mut found = records::RecordSet::default();
-            records::for_each_term(snapshot, &records, |term| found.add(term))?;
-            if !found.same_rows(&stored) {
+            self.check_record_set(snapshot)?;
+            let mut found = records::history_sums_of_rows(snapshot, &self.records())?;
+            for (id, stored) in records::stored_history_sums(snapshot)? {
+                if found.remove(&id).unwrap_or_default().as_slice() != stored.as_slice() {
+                    return Err(Error::RecordSetTampered);
+                }
+            }
+            // What is left: history rows of no secret.
+            if !found.is_empty() {
                 return Err(Error::RecordSetTampered);
             }
             Ok(())
         })
+    }
+
+    fn check_record_set(&self, snapshot: &Connection) -> Result<()> {
+        let records = self.records();
+        let stored = records.open_record_set(&store::read_record_set(snapshot)?, &self.header.key_id)?;
+        if !records::record_set_of_rows(snapshot, &records)?.same_rows(&stored) {
+            return Err(Error::RecordSetTampered);
+        }
+        Ok(())
     }
 
     /// The housekeeping of [`Vault::unlock`]: the purge of old trash and the daily backup. A

@@ -104,7 +104,8 @@ impl Vault {
             if version == row.version {
                 return self.records().value(&row);
             }
-            let history = HistoryRow::load(snapshot, id, version)?.ok_or_else(|| Error::VersionNotFound {
+            let history = self.checked_history(snapshot, &row)?.into_iter().find(|h| h.version == version);
+            let history = history.ok_or_else(|| Error::VersionNotFound {
                 name: self.records().name(&row).map(|n| n.to_string()).unwrap_or_else(|_| id.to_string()),
                 version,
             })?;
@@ -118,7 +119,7 @@ impl Vault {
             let row = self.live_row(snapshot, id)?;
             let mut versions =
                 vec![VersionInfo { version: row.version, created: Timestamp(row.value_set), replaced: None }];
-            versions.extend(HistoryRow::all_for(snapshot, id)?.into_iter().map(|h| VersionInfo {
+            versions.extend(self.checked_history(snapshot, &row)?.into_iter().map(|h| VersionInfo {
                 version: h.version,
                 created: Timestamp(h.created),
                 replaced: Some(Timestamp(h.replaced)),
@@ -335,6 +336,7 @@ impl Vault {
                 modified: now.0,
                 value_set: now.0,
                 deleted: None,
+                history: records::HistorySum::default(),
             },
         );
         row.insert(tx)?;
@@ -383,9 +385,7 @@ impl Vault {
         }
         let value = if value_changed { edit.value.as_ref().expect("changed implies present") } else { &old_value };
         let version = if value_changed { old.version + 1 } else { old.version };
-        if value_changed {
-            self.push_history(tx, set, &old, &old_value, now)?;
-        }
+        let history = if value_changed { self.push_history(tx, set, &old, &old_value, now)? } else { old.history };
         let row = records.seal_secret(
             id,
             name,
@@ -398,6 +398,7 @@ impl Vault {
                 modified: now.0,
                 value_set: if value_changed { now.0 } else { old.value_set },
                 deleted: None,
+                history,
             },
         );
         self.replace_row(tx, set, &old, &row)?;
@@ -452,6 +453,7 @@ impl Vault {
                 modified: now.0,
                 value_set: old.value_set,
                 deleted,
+                history: old.history,
             },
         );
         self.replace_row(tx, set, old, &row)?;
@@ -470,6 +472,10 @@ impl Vault {
         Ok(Some(row))
     }
 
+    /// Puts the current value into the history (dropping the oldest entries past the limit) and
+    /// returns the secret's new [`records::HistorySum`], for its re-sealed row. The sum is
+    /// updated by XOR, without reading the history: an entry swapped in behind Tresor's back
+    /// keeps the sum wrong, so the next read of the history still fails.
     pub(super) fn push_history(
         &self,
         tx: &Connection,
@@ -477,7 +483,8 @@ impl Vault {
         current: &SecretRow,
         current_value: &SecretValue,
         now: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<records::HistorySum> {
+        let mut sum = current.history;
         let entry = self.records().seal_history(
             crypto::random_bytes(),
             current.id,
@@ -487,19 +494,32 @@ impl Vault {
             current_value,
         );
         entry.insert(tx)?;
-        set.add(self.records().history_term(&entry));
+        records::fold(&mut sum, self.records().history_term(&entry));
+        set.history_rows += 1;
         // Everything past the limit is the oldest, and goes.
         for old in HistoryRow::beyond(tx, current.id, HISTORY_LIMIT)? {
             old.delete(tx)?;
-            set.remove(self.records().history_term(&old));
+            records::fold(&mut sum, self.records().history_term(&old));
+            set.history_rows = set.history_rows.wrapping_sub(1);
         }
-        Ok(())
+        Ok(sum)
+    }
+
+    /// A secret's history rows, newest first, checked against the sum its row holds: an entry
+    /// removed, added, rolled back or swapped in from another copy of the file is
+    /// [`Error::RecordSetTampered`]. Salvage reads them unchecked.
+    pub(super) fn checked_history(&self, conn: &Connection, row: &SecretRow) -> Result<Vec<HistoryRow>> {
+        let entries = HistoryRow::all_for(conn, row.id)?;
+        if !self.salvage && self.records().history_sum(&entries) != row.history {
+            return Err(Error::RecordSetTampered);
+        }
+        Ok(entries)
     }
 
     pub(super) fn purge_row(&self, tx: &Connection, set: &mut records::RecordSet, row: &SecretRow) -> Result<()> {
         for entry in HistoryRow::all_for(tx, row.id)? {
             entry.delete(tx)?;
-            set.remove(self.records().history_term(&entry));
+            set.history_rows = set.history_rows.wrapping_sub(1);
         }
         row.delete(tx)?;
         set.remove(self.records().secret_term(row));
