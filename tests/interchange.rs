@@ -458,3 +458,23 @@ fn we_read_a_python_dotenv_style_file_as_python_dotenv_does() {
         ours.entries.iter().map(|e| (e.key.clone(), e.value.expose().into())).collect();
     assert_eq!(ours, theirs);
 }
+
+#[test]
+fn a_name_twice_in_one_plan_is_checked_against_the_first_change_and_nothing_is_written() {
+    let (_dir, path, mut vault) = mixed_vault();
+    // The file formats keep a key's last line only, but the core does not count on it: with
+    // nothing written between plan and apply (so the plan's rows are reused), the second B
+    // must still see that the first one changed the row.
+    let entry = |value: &str| tresor::vault::ImportEntry {
+        key: "B".into(),
+        line: None,
+        content: tresor::vault::EntryContent::Value(SecretValue::new(value)),
+    };
+    let plan = vault.plan_import(vec![entry("first-new"), entry("second-new")], ConflictPolicy::Overwrite).unwrap();
+    let result = vault.apply_import(plan);
+    assert!(matches!(&result, Err(Error::ImportOutdated { name }) if name == "B"), "{result:?}");
+    assert_eq!(value_of(&vault, "B").as_deref(), Some("old-b-value"), "rolled back");
+    drop(vault);
+    let reopened = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
+    assert_eq!(value_of(&reopened, "B").as_deref(), Some("old-b-value"), "the file is intact");
+}

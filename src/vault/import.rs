@@ -123,12 +123,15 @@ impl fmt::Display for SkipReason {
 }
 
 /// The secret an entry would change, as it was when the plan was made.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Existing {
     id: SecretId,
     revision: super::records::Revision,
     version: u32,
     same_value: bool,
+    /// Its row (ciphertexts only), kept when the value differs: if nothing was written since the
+    /// plan, the update edits it without loading it again.
+    row: Option<std::sync::Arc<SecretRow>>,
 }
 
 /// One entry of the file and what importing it will do. Holds the value (wiped when dropped)
@@ -164,7 +167,7 @@ impl PlanItem {
 
     /// The version the vault holds now, for entries whose name exists.
     pub fn current_version(&self) -> Option<u32> {
-        self.existing.map(|e| e.version)
+        self.existing.as_ref().map(|e| e.version)
     }
 
     /// The key as it may be printed: control characters escaped, long keys shortened.
@@ -186,7 +189,7 @@ impl PlanItem {
     }
 
     fn apply_policy(&mut self, policy: ConflictPolicy) {
-        let Some(existing) = self.existing else { return };
+        let Some(existing) = &self.existing else { return };
         if self.name.is_none() || self.value.is_none() {
             return;
         }
@@ -240,6 +243,10 @@ pub struct ImportPlan {
     pub items: Vec<PlanItem>,
     policy: ConflictPolicy,
     vault_id: [u8; 16],
+    /// The vault's sealed record set when the plan was made: it changes at every write (a new
+    /// nonce each time, and a restore brings another one), so the same bytes at apply time mean
+    /// the vault holds exactly what the plan saw.
+    record_set: Vec<u8>,
 }
 
 impl ImportPlan {
@@ -320,7 +327,10 @@ impl Vault {
     /// Works out what importing `entries` would do, without writing anything. Reads each named
     /// secret's current value to tell `update` from `same`.
     pub fn plan_import(&self, entries: Vec<ImportEntry>, policy: ConflictPolicy) -> Result<ImportPlan> {
-        self.read(|snapshot| self.plan_in(snapshot, entries, policy))
+        self.read(|snapshot| {
+            let record_set = super::store::read_record_set(snapshot)?;
+            Ok(ImportPlan { record_set, ..self.plan_in(snapshot, entries, policy)? })
+        })
     }
 
     fn plan_in(
@@ -371,7 +381,9 @@ impl Vault {
                 None => None,
                 Some(row) => {
                     let same_value = self.records().value(&row)? == value;
-                    Some(Existing { id: row.id, revision: row.revision, version: row.version, same_value })
+                    let (id, revision, version) = (row.id, row.revision, row.version);
+                    let row = (!same_value).then(|| std::sync::Arc::new(row));
+                    Some(Existing { id, revision, version, same_value, row })
                 }
             };
             let mut item = PlanItem {
@@ -388,7 +400,7 @@ impl Vault {
         }
         // File order where there are lines; entries without one keep their order, after them.
         items.sort_by_key(|item| item.line.unwrap_or(usize::MAX));
-        Ok(ImportPlan { items, policy, vault_id: self.header.vault_id })
+        Ok(ImportPlan { items, policy, vault_id: self.header.vault_id, record_set: Vec::new() })
     }
 
     /// Writes `plan` in one transaction: every add and update, or nothing. Refuses a plan with
@@ -410,14 +422,24 @@ impl Vault {
         let now = self.clock.now();
         self.write(|vault, tx, set| {
             let mut report = ImportReport::default();
+            // Nothing written since the plan: its rows are the vault's (each checked only once
+            // this import touched it, as a key repeated in the file would be).
+            let nothing_written = super::store::read_record_set(tx)? == plan.record_set;
+            let mut touched = std::collections::HashSet::new();
             for item in plan.items {
                 let outdated = || Error::ImportOutdated { name: item.shown_key() };
                 // The row as the plan saw it, or `None` if it changed (or went) since.
-                let unchanged_since_plan = |existing: Existing| -> Result<Option<SecretRow>> {
+                let unchanged_since_plan = |existing: &Existing| -> Result<Option<SecretRow>> {
+                    if nothing_written
+                        && !touched.contains(&existing.id)
+                        && let Some(row) = &existing.row
+                    {
+                        return Ok(Some(SecretRow::clone(row)));
+                    }
                     Ok(SecretRow::load(tx, existing.id)?
                         .filter(|row| row.deleted.is_none() && row.revision == existing.revision))
                 };
-                match (&item.action, item.name.as_ref(), item.value.as_ref(), item.existing) {
+                match (&item.action, item.name.as_ref(), item.value.as_ref(), item.existing.as_ref()) {
                     (PlanAction::Add, Some(name), Some(value), None) => {
                         let new = NewSecret { name: name.clone(), description: String::new(), value: value.clone() };
                         vault.insert_secret(tx, set, &new, now).map_err(|e| match e {
@@ -430,10 +452,13 @@ impl Vault {
                         let row = unchanged_since_plan(existing)?.ok_or_else(outdated)?;
                         let edit = SecretEdit { value: Some(value.clone()), ..SecretEdit::default() };
                         vault.edit_row(tx, set, row, &edit, now)?;
+                        touched.insert(existing.id);
                         report.updated += 1;
                     }
                     (PlanAction::Same, _, _, Some(existing)) => {
-                        unchanged_since_plan(existing)?.ok_or_else(outdated)?;
+                        if !nothing_written || touched.contains(&existing.id) {
+                            unchanged_since_plan(existing)?.ok_or_else(outdated)?;
+                        }
                         report.same += 1;
                     }
                     (PlanAction::Skip(_), ..) => report.skipped += 1,

