@@ -943,3 +943,46 @@ fn an_unlock_that_would_take_ages_is_announced_and_can_be_cancelled() {
     assert!(!w.harness.state().is_unlocked());
     assert_eq!(field(&w.harness, "Passphrase").value().unwrap_or_default(), "", "the passphrase is wiped");
 }
+
+#[test]
+fn a_pasted_passphrase_loses_its_final_line_break_and_several_lines_are_not_pasted_into_a_name() {
+    let mut w = world_with(&[]);
+    w.harness.run();
+    field(&w.harness, "Passphrase").focus();
+    w.harness.run();
+    // What egui-winit sends for Ctrl+V with this on the system clipboard.
+    w.harness.event(egui::Event::Paste(format!("{PASSPHRASE}\n")));
+    w.harness.run();
+    assert!(has_text(&w.harness, "Pasted without the line break at its end."), "the user is told");
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked(), "the break was dropped, not turned into a space");
+
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    w.harness.run();
+    assert!(field(&w.harness, "Name").is_focused());
+    w.harness.event(egui::Event::Paste("OPENAI_API_KEY=sk-1\nHF_TOKEN=hf-2\n".into()));
+    w.harness.run();
+    assert!(has_text(&w.harness, "Not pasted: the copied text has 2 lines, and this field takes one."));
+    assert_eq!(field(&w.harness, "Name").accesskit_node().value().as_deref(), Some(""));
+}
+
+#[test]
+fn text_copied_out_of_a_shown_value_goes_through_the_clipboard_guard() {
+    let mut w = unlocked_with(&[]);
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    w.harness.run();
+    type_into(&mut w.harness, "Value", "sk-live-secret");
+    w.harness.get_by_label("Show value").click();
+    w.harness.run();
+    field(&w.harness, "Value").focus();
+    w.harness.run();
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    w.harness.run();
+    // What egui-winit sends for Ctrl+C on a real keyboard.
+    w.harness.event(egui::Event::Copy);
+    w.harness.run();
+    assert_eq!(w.clipboard.contents().as_deref(), Some("sk-live-secret"), "egui's copy reached the guard");
+    assert!(w.clipboard.marked_secret(), "marked to stay out of clipboard history, like Copy");
+    assert!(has_text(&w.harness, "Selection copied"), "with the same countdown as Copy");
+}

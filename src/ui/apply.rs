@@ -78,6 +78,7 @@ impl App {
             Command::RevealAgain => self.reveal_again(),
             Command::HideValue => self.hide_value(),
             Command::Copy { id, as_assignment } => self.copy(id, as_assignment),
+            Command::CopySelection(text) => self.copy_selection(&text.0),
             Command::RestoreVersion(id, version) => self.restore_version(id, version),
             // Deleting, undo and the trash.
             Command::AskDelete(ids) => self.ask_delete(ids),
@@ -478,6 +479,15 @@ impl App {
                 Ok(()) => Reply::Quiet,
                 Err(e) => Reply::Error(e),
             },
+            Err(e) => Reply::Error(e),
+        }
+    }
+
+    fn copy_selection(&mut self, text: &str) -> Reply {
+        let now = self.clock.now();
+        let clear_at = self.prefs.clipboard_clear_seconds.map(|s| Timestamp(now.0 + i64::from(s) * 1000));
+        match self.clipboard.copy(text, "Selection".into(), clear_at) {
+            Ok(()) => Reply::Quiet,
             Err(e) => Reply::Error(e),
         }
     }

@@ -18,6 +18,16 @@ pub const SHORTCUT_LOCK: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COM
 /// Ctrl+Q: [`Command::Quit`], on every screen.
 pub const SHORTCUT_QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
 
+/// Text egui copied out of a field that shows a secret, on its way to the clipboard guard.
+/// Wiped when dropped; its `Debug` shows no text.
+pub(crate) struct GuardedText(pub zeroize::Zeroizing<String>);
+
+impl std::fmt::Debug for GuardedText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GuardedText({} bytes)", self.0.len())
+    }
+}
+
 /// Everything a view can ask for. Views push these; `apply.rs` carries them out.
 #[derive(Debug)]
 pub(crate) enum Command {
@@ -62,6 +72,9 @@ pub(crate) enum Command {
     OpenView(SecretId),
     RevealAgain,
     HideValue,
+    /// egui copied text out of a field or view that shows a secret (Ctrl+C, Cut): onto the
+    /// clipboard through the same guard as [`Command::Copy`].
+    CopySelection(GuardedText),
     Copy {
         id: SecretId,
         as_assignment: bool,

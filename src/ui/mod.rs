@@ -28,6 +28,7 @@ mod command;
 mod dialogs;
 mod jobs;
 mod lock;
+mod paste;
 mod prefs;
 mod secrets;
 mod session;
@@ -126,6 +127,11 @@ impl App {
         matches!(self.screen, Screen::Unlocked(_))
     }
 
+    /// Whether a revealed value is shown (as selectable text, which egui could copy).
+    fn secret_on_screen(&self) -> bool {
+        matches!(&self.screen, Screen::Unlocked(s) if matches!(&s.dialog, Some(Dialog::View(v)) if v.value.is_some()))
+    }
+
     fn has_dialog(&self) -> bool {
         matches!(&self.screen, Screen::Unlocked(s) if s.dialog.is_some())
     }
@@ -144,6 +150,9 @@ impl App {
             self.last_activity = now;
         }
         self.run_timers(&ctx, now);
+        if let Some(note) = paste::adjust_pastes(&ctx) {
+            self.toast(note.text(), note.is_error());
+        }
         let mut commands = command::read_shortcuts(&ctx, self.is_unlocked(), self.has_dialog());
 
         let had_dialog = self.has_dialog();
@@ -156,6 +165,7 @@ impl App {
             }
         }
         shell::toasts(ui, &self.toasts, self.clipboard.pending(), now, &mut commands);
+        commands.extend(paste::guard_copies(&ctx, self.secret_on_screen()));
 
         for command in commands {
             self.apply(&ctx, command);

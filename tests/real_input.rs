@@ -1,0 +1,229 @@
+//! The real binary in a real X window (Xvfb), driven only as a person drives it: key events from
+//! `xdotool` (a real keyboard, as far as the app can tell) and the real clipboard filled by
+//! another program (`xclip`). Each scenario runs one app process; what it saved is read back
+//! through the command line.
+//!
+//! Needs `Xvfb`, `xdotool`, `xclip` and Mesa's software OpenGL (`.ci/run` installs them). Without
+//! them the test says so and skips; with `CI` set it fails instead, so CI cannot skip it silently.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PASS: &str = "real keys passphrase";
+
+fn have(program: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
+}
+
+/// An X server of our own, with the app's vault and passphrase file in a private folder.
+struct Desktop {
+    xvfb: Child,
+    display: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
+
+impl Desktop {
+    fn start() -> Option<Desktop> {
+        let missing: Vec<&str> = ["Xvfb", "xdotool", "xclip"].into_iter().filter(|p| !have(p)).collect();
+        if !missing.is_empty() {
+            assert!(std::env::var_os("CI").is_none(), "CI must install {missing:?} (see .ci/run)");
+            println!("skipped: {missing:?} not installed");
+            return None;
+        }
+        let number = (500..600).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()).unwrap();
+        let display = format!(":{number}");
+        let xvfb = Command::new("Xvfb")
+            .args([&display, "-screen", "0", "1040x680x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+            assert!(Instant::now() < deadline, "Xvfb did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let desktop = Desktop { xvfb, display, dir };
+        let pass = desktop.pass_file();
+        std::fs::write(&pass, format!("{PASS}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let init = desktop
+            .cli(&["init", "--kdf-memory-mib", "64", "--kdf-iterations", "3", "--kdf-parallelism", "4"])
+            .output()
+            .unwrap();
+        assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+        Some(desktop)
+    }
+
+    fn vault(&self) -> PathBuf {
+        self.dir.path().join("vault.db")
+    }
+
+    fn pass_file(&self) -> PathBuf {
+        self.dir.path().join("pass")
+    }
+
+    /// The command line on the same vault (never on the X server).
+    fn cli(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
+        cmd.arg("--vault").arg(self.vault()).arg("--passphrase-file").arg(self.pass_file()).args(args);
+        cmd.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+        cmd
+    }
+
+    fn x(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("DISPLAY", &self.display).env_remove("WAYLAND_DISPLAY");
+        cmd
+    }
+
+    /// Another program copies `text` (exact bytes) to the clipboard, and keeps serving it.
+    fn copy_from_another_program(&self, text: &str) {
+        let mut xclip = self
+            .x("xclip")
+            .args(["-selection", "clipboard", "-i"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        xclip.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        // xclip forks a child that serves the selection; the parent exits once it has it.
+        assert!(xclip.wait().unwrap().success());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    /// Starts the app on the vault and waits for its window.
+    fn open_app(&self) -> AppWindow {
+        let child = self
+            .x(env!("CARGO_BIN_EXE_tresor"))
+            .arg("--vault")
+            .arg(self.vault())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut app = AppWindow { child, window: String::new(), display: self.display.clone() };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let found = self.x("xdotool").args(["search", "--name", "^Tresor$"]).output().unwrap();
+            if let Some(id) = String::from_utf8_lossy(&found.stdout).lines().next() {
+                app.window = id.to_owned();
+                break;
+            }
+            assert!(app.child.try_wait().unwrap().is_none(), "the app exited before showing a window");
+            assert!(Instant::now() < deadline, "no Tresor window within 60 s");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        // Let the first frames draw (software OpenGL in a debug build), then give it the keyboard:
+        // Xvfb has no window manager to do that.
+        std::thread::sleep(Duration::from_millis(1500));
+        app.xdotool(&["windowfocus", "--sync", &app.window.clone()]);
+        std::thread::sleep(Duration::from_millis(300));
+        app
+    }
+}
+
+struct AppWindow {
+    child: Child,
+    window: String,
+    display: String,
+}
+
+impl AppWindow {
+    fn xdotool(&self, args: &[&str]) {
+        let status = Command::new("xdotool").env("DISPLAY", &self.display).args(args).status().unwrap();
+        assert!(status.success(), "xdotool {args:?}");
+    }
+
+    /// Presses keys (xdotool names, e.g. `ctrl+v`, `Return`, `Tab`), one after another, through
+    /// XTEST: as a keyboard would, to the window that has the focus (not sent to a window, which
+    /// X marks as synthetic).
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.xdotool(&["key", "--clearmodifiers", key]);
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        self.xdotool(&["type", "--delay", "20", "--", text]);
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    /// Waits for the app to exit after Ctrl+Q; its exit code must be 0.
+    fn quit(mut self) {
+        self.keys(&["ctrl+q"]);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut err = String::new();
+                use std::io::Read;
+                let _ = self.child.stderr.take().unwrap().read_to_string(&mut err);
+                assert!(status.success(), "the app exited with {status}: {err}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "the app did not quit on Ctrl+Q");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for AppWindow {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until the command line sees `name` (the app has saved it), or gives up.
+fn wait_for_value(desktop: &Desktop, name: &str) -> Option<Vec<u8>> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = desktop.cli(&["get", name]).output().unwrap();
+        if out.status.success() {
+            return Some(out.stdout);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn a_passphrase_and_a_value_pasted_from_another_program_unlock_and_save_exactly() {
+    let Some(desktop) = Desktop::start() else { return };
+    let app = desktop.open_app();
+
+    // A passphrase copied from a password manager, with the line break such copies often end
+    // with: pasted into the lock screen's field, the break is dropped (not turned into a
+    // space, which would make the passphrase wrong).
+    desktop.copy_from_another_program(&format!("{PASS}\n"));
+    app.keys(&["ctrl+v", "Return"]);
+    std::thread::sleep(Duration::from_secs(3)); // the KDF, in a debug build
+
+    // A key copied in a browser: several lines, symbols, no line break at the end. Pasted into
+    // Create's value (Name is typed), saved with Ctrl+Enter.
+    let value = "-----BEGIN TEST KEY-----\nAbC+/=_-~ \"quoted\" 'single' $HOME\n-----END TEST KEY-----";
+    desktop.copy_from_another_program(value);
+    app.keys(&["ctrl+n"]);
+    app.type_text("PASTED_KEY");
+    app.keys(&["Tab", "Tab", "ctrl+v", "ctrl+Return"]);
+
+    let stored = wait_for_value(&desktop, "PASTED_KEY");
+    app.quit();
+    let stored = stored.expect("PASTED_KEY was not saved: the paste, the unlock or the save did nothing");
+    assert_eq!(String::from_utf8_lossy(&stored), value, "the value saved is exactly what was copied");
+}
