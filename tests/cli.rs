@@ -556,7 +556,7 @@ fn import_dry_run_shows_the_plan_and_writes_nothing() {
     let lines: Vec<Vec<&str>> = plan.lines().map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(lines[1][..3], ["add", "A", "1"]);
     assert_eq!(lines[2][..3], ["skip", "bad-name", "2"]);
-    assert!(plan.contains("try bad_name"), "{plan}");
+    assert!(plan.contains("try BAD_NAME"), "{plan}");
     assert_eq!(lines[3][..3], ["skip", "EMPTY", "3"]);
     assert!(plan.contains("note: line 5 is not KEY=value"), "{plan}");
     assert!(plan.contains("1 to add, 0 to update, 0 unchanged, 2 skipped."), "{plan}");

@@ -82,8 +82,8 @@ fn the_plan_says_what_happens_to_every_entry_and_why() {
     );
     assert_eq!(
         *action_of(&plan, "my-key"),
-        PlanAction::Skip(SkipReason::InvalidName { suggestion: Some("my_key".into()) }),
-        "the suggestion keeps the case"
+        PlanAction::Skip(SkipReason::InvalidName { suggestion: Some("MY_KEY".into()) }),
+        "the suggestion is in UPPER_SNAKE_CASE"
     );
     assert_eq!(*action_of(&plan, "EMPTY"), PlanAction::Skip(SkipReason::EmptyValue));
     assert_eq!(*action_of(&plan, "LONELY"), PlanAction::Skip(SkipReason::NoValue));

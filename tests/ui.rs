@@ -417,8 +417,12 @@ fn trash_restores_and_purges() {
     w.harness.run();
     w.harness.get_by_label("Restore KEEP").click();
     w.harness.run();
-    w.harness.get_by_label("Purge DROP").click();
+    for header in ["Name", "Description", "Deleted"] {
+        assert!(w.harness.query_by_label(header).is_some(), "the trash has column headers: {header}");
+    }
+    w.harness.get_by_label("Delete DROP for good").click();
     w.harness.run();
+    assert!(has_text(&w.harness, "Delete DROP for good?"), "the confirmation names the secret");
     w.harness.get_by_label("Delete for good").click();
     w.harness.run();
     assert!(has_text(&w.harness, "The trash is empty"));
@@ -516,14 +520,22 @@ fn change_passphrase_from_vault_settings() {
     type_into(&mut w.harness, "Current passphrase", "wrong one");
     type_into(&mut w.harness, "New passphrase", "a brand new passphrase 42");
     type_into(&mut w.harness, "Confirm new passphrase", "a brand new passphrase 42");
+    // The passphrase card is last on the page: scrolled to, as a user would.
+    w.harness.get_by_label("Change passphrase").scroll_to_me();
+    w.harness.run();
     w.harness.get_by_label("Change passphrase").click();
     w.harness.run();
     assert!(has_text(&w.harness, "current passphrase is wrong"));
     assert!(Vault::unlock(&w.path, &Passphrase::new(PASSPHRASE)).is_ok(), "nothing changed");
+    for kept in ["New passphrase", "Confirm new passphrase"] {
+        let len = field(&w.harness, kept).accesskit_node().value().map_or(0, |v| v.chars().count());
+        assert_eq!(len, "a brand new passphrase 42".len(), "a wrong current passphrase keeps {kept}");
+    }
 
     type_into(&mut w.harness, "Current passphrase", PASSPHRASE);
-    type_into(&mut w.harness, "New passphrase", "a brand new passphrase 42");
-    type_into(&mut w.harness, "Confirm new passphrase", "a brand new passphrase 42");
+    // The passphrase card is last on the page: scrolled to, as a user would.
+    w.harness.get_by_label("Change passphrase").scroll_to_me();
+    w.harness.run();
     w.harness.get_by_label("Change passphrase").click();
     w.harness.run();
     assert!(has_text(&w.harness, "Passphrase changed"));
@@ -580,7 +592,7 @@ fn import_shows_the_plan_then_writes_it_in_one_go() {
 
     // The plan, entry by entry, before anything is written.
     assert!(has_text(&w.harness, "1 to add, 0 to update, 1 unchanged, 2 skipped, 1 in conflict"));
-    assert!(has_text(&w.harness, "try bad_name"), "an invalid name comes with a valid suggestion");
+    assert!(has_text(&w.harness, "try BAD_NAME"), "an invalid name comes with a valid suggestion");
     assert!(has_text(&w.harness, "the value is empty"));
     assert!(
         w.harness.get_by_label("Import").accesskit_node().is_disabled(),
@@ -985,4 +997,54 @@ fn text_copied_out_of_a_shown_value_goes_through_the_clipboard_guard() {
     assert_eq!(w.clipboard.contents().as_deref(), Some("sk-live-secret"), "egui's copy reached the guard");
     assert!(w.clipboard.marked_secret(), "marked to stay out of clipboard history, like Copy");
     assert!(has_text(&w.harness, "Selection copied"), "with the same countdown as Copy");
+}
+
+#[test]
+fn enter_on_an_incomplete_form_says_what_is_missing_and_a_suggested_name_is_one_click() {
+    let mut w = unlocked_with(&[]);
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    w.harness.run();
+    field(&w.harness, "Name").type_text("openai api key");
+    w.harness.run();
+    assert!(has_text(&w.harness, "try OPENAI_API_KEY"), "the suggestion is in UPPER_SNAKE_CASE");
+    w.harness.get_by_label("Use OPENAI_API_KEY").click();
+    w.harness.run();
+    assert_eq!(field(&w.harness, "Name").accesskit_node().value().as_deref(), Some("OPENAI_API_KEY"));
+    assert!(!has_text(&w.harness, "try OPENAI_API_KEY"), "the name is valid now");
+
+    // Ctrl+Enter in the empty value: not silence, the value's error.
+    field(&w.harness, "Value").focus();
+    w.harness.run();
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    w.harness.run();
+    assert!(has_text(&w.harness, "value is required"), "an empty value is explained when the user tries to save");
+    assert!(open_vault(&w).find(&SecretName::parse("OPENAI_API_KEY").unwrap()).is_err(), "nothing was written");
+}
+
+#[test]
+fn a_confirmation_being_typed_is_not_called_a_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000_000)));
+    let mut h = app_for(&dir.path().join("vault.db"), clock, FakeClipboard::new());
+    h.run();
+    type_into(&mut h, "Passphrase", "a long enough passphrase");
+    type_into(&mut h, "Confirm passphrase", "a long");
+    assert!(!has_text(&h, "do not match"), "a beginning of the passphrase, still being typed");
+    type_into(&mut h, "Confirm passphrase", "x");
+    assert!(has_text(&h, "do not match"), "once it can no longer match");
+}
+
+#[test]
+fn the_theme_can_be_chosen_in_vault_settings() {
+    let mut w = unlocked_with(&[]);
+    w.harness.get_by_label("Vault settings").click();
+    w.harness.run();
+    assert!(w.harness.query_by_label("System theme, selected").is_some(), "System is the default");
+    w.harness.get_by_label("Light theme").click();
+    w.harness.run();
+    assert_eq!(w.harness.ctx.theme(), egui::Theme::Light);
+    assert!(w.harness.query_by_label("Light theme, selected").is_some());
+    w.harness.get_by_label("Dark theme").click();
+    w.harness.run();
+    assert_eq!(w.harness.ctx.theme(), egui::Theme::Dark);
 }

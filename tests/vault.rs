@@ -128,7 +128,7 @@ fn names_must_be_environment_variable_names() {
     assert!(matches!(SecretName::parse("a.b"), Err(NameError::InvalidCharacter { ch: '.', .. })));
     assert!(matches!(SecretName::parse("ключ"), Err(NameError::InvalidCharacter { .. })));
     let err = SecretName::parse("my-key").unwrap_err();
-    assert!(err.to_string().contains("try my_key"), "the error suggests a valid name, in the same case: {err}");
+    assert!(err.to_string().contains("try MY_KEY"), "the error suggests a valid name, in UPPER_SNAKE_CASE: {err}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use egui::{Align, Key, Layout, RichText, Ui};
 use super::command::Command;
 use super::session::{SetupForm, UnlockForm};
 use super::style::{self, weak};
-use super::widgets::{SecretField, passphrase_field, strength_meter};
+use super::widgets::{SecretField, confirmation_mismatch, passphrase_field, strength_meter};
 
 const CARD_WIDTH: f32 = 440.0;
 
@@ -74,8 +74,7 @@ pub(crate) fn setup(ui: &mut Ui, form: &mut SetupForm, busy: Option<&'static str
         strength_meter(ui, &form.strength);
         let confirm = passphrase_field(ui, SecretField::ConfirmPassphrase, &mut form.confirm, form.show);
         ui.checkbox(&mut form.show, "Show passphrase");
-        let mismatch = !form.confirm.is_empty() && form.passphrase.as_str() != form.confirm.as_str();
-        if mismatch {
+        if confirmation_mismatch(form.passphrase.as_str(), form.confirm.as_str(), confirm.has_focus()) {
             style::error_text(ui, "The two passphrases do not match.");
         }
         if let Some(error) = &form.error {

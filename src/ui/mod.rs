@@ -97,6 +97,8 @@ pub struct App {
     toasts: Vec<Toast>,
     last_activity: Timestamp,
     styled: bool,
+    /// The theme last handed to egui (set again only when the preference changes).
+    theme_applied: Option<prefs::Theme>,
 }
 
 impl App {
@@ -119,6 +121,7 @@ impl App {
             screen,
             toasts: Vec::new(),
             styled: false,
+            theme_applied: None,
         }
     }
 
@@ -143,6 +146,10 @@ impl App {
         if !self.styled {
             style::apply(&ctx);
             self.styled = true;
+        }
+        if self.theme_applied != Some(self.prefs.theme) {
+            style::set_theme(&ctx, self.prefs.theme);
+            self.theme_applied = Some(self.prefs.theme);
         }
         self.receive_jobs(&ctx);
         let now = self.clock.now();
@@ -241,6 +248,8 @@ impl eframe::App for App {
 
 /// Opens the window. Returns when it is closed.
 pub fn run(vault_path: PathBuf) -> Result<(), String> {
+    // Before eframe starts its threads (see `style::read_local_offset`).
+    style::read_local_offset();
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")).ok();
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Tresor")

@@ -12,6 +12,29 @@ pub const AUTO_LOCK_CHOICES: [Option<u32>; 8] =
 pub const CLIPBOARD_CHOICES: [Option<u32>; 8] =
     [Some(5), Some(10), Some(15), Some(30), Some(60), Some(120), Some(300), None];
 
+/// The app's colours: the desktop's choice, or always light or dark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// What the windowing system reports (dark where it reports nothing, as X11 does).
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::System, Theme::Light, Theme::Dark];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Theme::System => "System",
+            Theme::Light => "Light",
+            Theme::Dark => "Dark",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Prefs {
@@ -20,11 +43,17 @@ pub struct Prefs {
     /// Clear a copied value after this many seconds; `None`: never.
     pub clipboard_clear_seconds: Option<u32>,
     pub sidebar_open: bool,
+    pub theme: Theme,
 }
 
 impl Default for Prefs {
     fn default() -> Self {
-        Prefs { auto_lock_minutes: Some(5), clipboard_clear_seconds: Some(15), sidebar_open: true }
+        Prefs {
+            auto_lock_minutes: Some(5),
+            clipboard_clear_seconds: Some(15),
+            sidebar_open: true,
+            theme: Theme::System,
+        }
     }
 }
 

@@ -7,10 +7,10 @@ use std::path::Path;
 use egui::{Key, RichText, Ui};
 
 use super::command::Command;
-use super::prefs::{self, AUTO_LOCK_CHOICES, CLIPBOARD_CHOICES, Prefs};
+use super::prefs::{self, AUTO_LOCK_CHOICES, CLIPBOARD_CHOICES, Prefs, Theme};
 use super::session::{SettingsForm, strength};
 use super::style::{self, weak};
-use super::widgets::{SecretField, passphrase_field, section};
+use super::widgets::{SecretField, confirmation_mismatch, passphrase_field, section};
 use crate::vault::{KdfParams, Vault};
 
 /// The page's title and scrolling column; `sections` fills it.
@@ -27,9 +27,8 @@ pub(crate) fn page(ui: &mut Ui, sections: impl FnOnce(&mut Ui)) {
 pub(crate) fn passphrase_section(ui: &mut Ui, form: &mut SettingsForm, vault_ready: bool, commands: &mut Vec<Command>) {
     section(ui, "Passphrase", |ui| {
         ui.label(weak(
-            "Re-wraps the vault key under the new passphrase (and in the backups); your secrets are not \
-             re-encrypted. If the old passphrase may have leaked, also rotate the vault key (Vault file, below): \
-             a copy of the file made before still opens with it, and holds the same key until you do.",
+            "The passphrase that unlocks this vault and its backups. If the old one may have leaked, also use \
+             Rotate key (below): a copy of the vault made before the change still opens with the old passphrase.",
         ));
         let current = passphrase_field(ui, SecretField::CurrentPassphrase, &mut form.current, false);
         let new = passphrase_field(ui, SecretField::NewPassphrase, &mut form.new, false);
@@ -42,7 +41,7 @@ pub(crate) fn passphrase_section(ui: &mut Ui, form: &mut SettingsForm, vault_rea
             style::warning_text(ui, "This passphrase is weak: it could be guessed from a stolen vault file.");
         }
         let confirm = passphrase_field(ui, SecretField::ConfirmNewPassphrase, &mut form.confirm, false);
-        if !form.confirm.is_empty() && form.new.as_str() != form.confirm.as_str() {
+        if confirmation_mismatch(form.new.as_str(), form.confirm.as_str(), confirm.has_focus()) {
             style::error_text(ui, "The two new passphrases do not match.");
         }
         if current.changed() || new.changed() || confirm.changed() {
@@ -59,8 +58,27 @@ pub(crate) fn passphrase_section(ui: &mut Ui, form: &mut SettingsForm, vault_rea
     });
 }
 
-/// Auto-lock and clipboard clearing: preferences of the app, not of the vault.
+/// Appearance, auto-lock and clipboard clearing: preferences of the app, not of the vault.
 pub(crate) fn preference_sections(ui: &mut Ui, prefs: &Prefs, commands: &mut Vec<Command>) {
+    section(ui, "Appearance", |ui| {
+        ui.horizontal(|ui| {
+            ui.label("Theme");
+            for theme in Theme::ALL {
+                let chosen = prefs.theme == theme;
+                let button = ui.selectable_label(chosen, theme.label()).accessible_name(format!(
+                    "{} theme{}",
+                    theme.label(),
+                    if chosen { ", selected" } else { "" }
+                ));
+                if button.clicked() && !chosen {
+                    commands.push(Command::SetPrefs(Prefs { theme, ..prefs.clone() }));
+                }
+            }
+        });
+        ui.label(weak(
+            "System follows the desktop's light or dark setting where the window system reports it; dark otherwise.",
+        ));
+    });
     section(ui, "Auto-lock", |ui| {
         ui.horizontal(|ui| {
             ui.label("Lock after");

@@ -75,7 +75,8 @@ pub(crate) fn unlocked(
     dialogs::show(ui, session, now, commands);
 }
 
-/// The Vault settings page: its own sections, with Import and export and Backups in between.
+/// The Vault settings page: everyday preferences first, then getting secrets in and out,
+/// backups, and the rarely used passphrase change and key settings last.
 fn settings_page(
     ui: &mut Ui,
     session: &mut Session,
@@ -85,7 +86,6 @@ fn settings_page(
     commands: &mut Vec<Command>,
 ) {
     settings::page(ui, |ui| {
-        settings::passphrase_section(ui, &mut session.settings, session.vault.is_some(), commands);
         settings::preference_sections(ui, prefs, commands);
         section(ui, "Import and export", |ui| {
             transfer::section(ui, &mut session.transfer, session.list.len(), commands);
@@ -94,6 +94,7 @@ fn settings_page(
             let can_write = session.vault.as_ref().is_some_and(|v| !v.is_salvage());
             backups::section(ui, &session.backups, vault_path, now, can_write, commands);
         });
+        settings::passphrase_section(ui, &mut session.settings, session.vault.is_some(), commands);
         settings::vault_file_section(ui, session.vault.as_ref(), vault_path, commands);
     });
 }

@@ -20,6 +20,37 @@ pub fn apply(ctx: &egui::Context) {
         style.text_styles.insert(TextStyle::Small, FontId::proportional(12.0));
         style.text_styles.insert(TextStyle::Heading, FontId::proportional(22.0));
         style.visuals.selection.bg_fill = ACCENT;
+        style.visuals.selection.stroke.color = Color32::WHITE;
+    });
+    // Softer error and warning colours than egui's pure red and orange, and muted text dark or
+    // light enough: every text meets 4.5:1 against its theme's panels (see `contrast` in the
+    // tests below).
+    ctx.style_mut_of(egui::Theme::Dark, |style| {
+        style.visuals.error_fg_color = ERROR_ON_DARK;
+        style.visuals.warn_fg_color = WARN_ON_DARK;
+        style.visuals.weak_text_color = Some(WEAK_ON_DARK);
+    });
+    ctx.style_mut_of(egui::Theme::Light, |style| {
+        style.visuals.error_fg_color = ERROR_ON_LIGHT;
+        style.visuals.warn_fg_color = WARN_ON_LIGHT;
+        style.visuals.weak_text_color = Some(WEAK_ON_LIGHT);
+    });
+}
+
+const ERROR_ON_DARK: Color32 = Color32::from_rgb(0xFF, 0x7B, 0x72);
+const WARN_ON_DARK: Color32 = Color32::from_rgb(0xE3, 0xA0, 0x3C);
+const WEAK_ON_DARK: Color32 = Color32::from_gray(0x9A);
+const ERROR_ON_LIGHT: Color32 = Color32::from_rgb(0xB4, 0x23, 0x18);
+const WARN_ON_LIGHT: Color32 = Color32::from_rgb(0x8A, 0x4B, 0x00);
+const WEAK_ON_LIGHT: Color32 = Color32::from_gray(0x5F);
+
+/// Sets the theme the user chose.
+pub fn set_theme(ctx: &egui::Context, theme: super::prefs::Theme) {
+    use super::prefs::Theme;
+    ctx.set_theme(match theme {
+        Theme::System => egui::ThemePreference::System,
+        Theme::Light => egui::ThemePreference::Light,
+        Theme::Dark => egui::ThemePreference::Dark,
     });
 }
 
@@ -125,16 +156,93 @@ pub fn relative(now: Timestamp, then: Timestamp) -> String {
     }
 }
 
-/// The exact time, UTC, for tooltips: `2026-11-23 09:41:05 UTC`.
+/// The desktop's offset from UTC, read once when the window opens (see [`read_local_offset`]);
+/// unset (UTC) in tests.
+static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
+
+/// Reads the local time zone's current offset from UTC. Must run before the process starts a
+/// second thread: the `time` crate refuses to read it later, since reading the time zone is not
+/// thread-safe on Unix.
+pub fn read_local_offset() {
+    if let Ok(offset) = time::UtcOffset::current_local_offset() {
+        let _ = LOCAL_OFFSET.set(offset);
+    }
+}
+
+/// The exact time in local time, with its offset, for tooltips and details:
+/// `2026-11-23 10:41:05 UTC+01:00` (or `… UTC` where local time is UTC). The offset is the one
+/// in force when the app started, and is always shown, so no time is ever ambiguous.
 pub fn exact(t: Timestamp) -> String {
-    let iso = t.to_rfc3339();
-    let trimmed = iso.split('.').next().unwrap_or(&iso).trim_end_matches('Z');
-    format!("{} UTC", trimmed.replace('T', " "))
+    exact_at(t, LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC))
+}
+
+fn exact_at(t: Timestamp, offset: time::UtcOffset) -> String {
+    let Ok(utc) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1_000_000) else {
+        return format!("@{}ms", t.0);
+    };
+    let local = utc.to_offset(offset);
+    let text = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        local.year(),
+        u8::from(local.month()),
+        local.day(),
+        local.hour(),
+        local.minute(),
+        local.second()
+    );
+    if offset.is_utc() {
+        format!("{text} UTC")
+    } else {
+        let (h, m, _) = offset.as_hms();
+        format!("{text} UTC{}{:02}:{:02}", if offset.is_negative() { '-' } else { '+' }, h.abs(), m.abs())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// WCAG 2 contrast ratio of two sRGB colours.
+    fn contrast(a: Color32, b: Color32) -> f32 {
+        let luminance = |c: Color32| {
+            let channel = |v: u8| {
+                let v = f32::from(v) / 255.0;
+                if v <= 0.040_45 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+            };
+            0.2126 * channel(c.r()) + 0.7152 * channel(c.g()) + 0.0722 * channel(c.b())
+        };
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    #[test]
+    fn every_text_colour_has_4_5_to_1_contrast_in_both_themes() {
+        let ctx = egui::Context::default();
+        apply(&ctx);
+        for theme in [egui::Theme::Dark, egui::Theme::Light] {
+            let visuals = ctx.style_of(theme).visuals.clone();
+            let texts = [
+                ("text", visuals.text_color()),
+                ("muted", visuals.weak_text_color()),
+                ("error", visuals.error_fg_color),
+                ("warning", visuals.warn_fg_color),
+            ];
+            let backgrounds = [
+                ("panel", visuals.panel_fill),
+                ("window", visuals.window_fill),
+                ("field", visuals.text_edit_bg_color()),
+            ];
+            for (text, fg) in texts {
+                for (background, bg) in backgrounds {
+                    let ratio = contrast(fg, bg);
+                    assert!(ratio >= 4.5, "{theme:?}: {text} on {background} is {ratio:.2}:1");
+                }
+            }
+        }
+        // The filled buttons' white labels.
+        assert!(contrast(Color32::WHITE, ACCENT) >= 4.5, "primary button");
+        assert!(contrast(Color32::WHITE, DANGER) >= 4.5, "danger button");
+    }
 
     #[test]
     fn relative_times_read_naturally() {
@@ -146,5 +254,8 @@ mod tests {
         assert_eq!(relative(now, Timestamp(now.0 - 12 * 86_400_000)), "12 days ago");
         assert_eq!(relative(now, Timestamp(0)), "1970-01-01");
         assert_eq!(exact(Timestamp(1_700_000_000_123)), "2023-11-14 22:13:20 UTC");
+        let offset = |h, m| time::UtcOffset::from_hms(h, m, 0).unwrap();
+        assert_eq!(exact_at(Timestamp(1_700_000_000_123), offset(1, 0)), "2023-11-14 23:13:20 UTC+01:00");
+        assert_eq!(exact_at(Timestamp(1_700_000_000_123), offset(-9, -30)), "2023-11-14 12:43:20 UTC-09:30");
     }
 }

@@ -28,32 +28,56 @@ pub(crate) fn page(ui: &mut Ui, trash: &[TrashedSecret], now: Timestamp, command
         ui.vertical_centered(|ui| ui.label(weak("The trash is empty.")));
         return;
     }
+    // Fixed columns, left-aligned, under headers: Name, Description (takes what is left),
+    // Deleted, and the row's two actions.
+    const NAME_WIDTH: f32 = 240.0;
+    const DELETED_WIDTH: f32 = 130.0;
+    const ACTIONS_WIDTH: f32 = 200.0;
+    let cell = |ui: &mut Ui, width: f32, add: &mut dyn FnMut(&mut Ui)| {
+        ui.allocate_ui_with_layout(egui::vec2(width, ROW_HEIGHT), Layout::left_to_right(Align::Center), |ui| {
+            ui.set_width(width);
+            add(ui);
+        });
+    };
+    let description_width = |ui: &Ui| (ui.available_width() - NAME_WIDTH - DELETED_WIDTH - ACTIONS_WIDTH).max(80.0);
+    ui.horizontal(|ui| {
+        let header = |text: &str| RichText::new(text).small().strong();
+        let width = description_width(ui);
+        cell(ui, NAME_WIDTH, &mut |ui| {
+            ui.label(header("Name"));
+        });
+        cell(ui, width, &mut |ui| {
+            ui.label(header("Description"));
+        });
+        cell(ui, DELETED_WIDTH, &mut |ui| {
+            ui.label(header("Deleted"));
+        });
+    });
+    ui.separator();
     egui::ScrollArea::vertical().auto_shrink(false).show_rows(ui, ROW_HEIGHT, trash.len(), |ui, range| {
         for item in &trash[range] {
             let name = item.meta.name.as_str();
             ui.push_id(item.meta.id, |ui| {
                 ui.horizontal(|ui| {
                     ui.set_height(ROW_HEIGHT);
-                    ui.add_sized(
-                        [240.0, ROW_HEIGHT],
-                        egui::Label::new(RichText::new(name).monospace().strong()).truncate(),
-                    );
-                    ui.add_sized(
-                        [ui.available_width() - 330.0, ROW_HEIGHT],
-                        egui::Label::new(weak(if item.meta.description.is_empty() {
-                            "—"
-                        } else {
-                            &item.meta.description
-                        }))
-                        .truncate(),
-                    );
-                    ui.label(format!("deleted {}", style::relative(now, item.deleted)))
-                        .on_hover_text(style::exact(item.deleted));
+                    let width = description_width(ui);
+                    cell(ui, NAME_WIDTH, &mut |ui| {
+                        ui.add(egui::Label::new(RichText::new(name).monospace().strong()).truncate());
+                    });
+                    cell(ui, width, &mut |ui| {
+                        let description =
+                            if item.meta.description.is_empty() { "—" } else { item.meta.description.as_str() };
+                        ui.add(egui::Label::new(weak(description)).truncate());
+                    });
+                    cell(ui, DELETED_WIDTH, &mut |ui| {
+                        ui.label(style::relative(now, item.deleted)).on_hover_text(style::exact(item.deleted));
+                    });
                     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                        if style::icon_button(ui, "✖", &format!("Purge {name}"), "Delete for good").clicked() {
+                        if ui.button("Delete for good…").accessible_name(format!("Delete {name} for good")).clicked()
+                        {
                             commands.push(Command::AskPurge(Some(item.meta.id)));
                         }
-                        if style::icon_button(ui, "↺", &format!("Restore {name}"), "Restore").clicked() {
+                        if ui.button("Restore").accessible_name(format!("Restore {name}")).clicked() {
                             commands.push(Command::RestoreFromTrash(item.meta.id));
                         }
                     });

@@ -110,6 +110,12 @@ pub(crate) fn section(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui)) {
 }
 
 /// A dialog's title.
+/// Whether to say that a confirmation does not match the passphrase: not while it is still
+/// being typed and can still become it (a beginning of it, with the focus in the field).
+pub(crate) fn confirmation_mismatch(first: &str, confirm: &str, confirm_has_focus: bool) -> bool {
+    !confirm.is_empty() && first != confirm && (!confirm_has_focus || !first.starts_with(confirm))
+}
+
 pub(crate) fn dialog_title(ui: &mut Ui, text: &str) {
     ui.label(RichText::new(text).size(18.0).strong());
     ui.add_space(4.0);

@@ -27,6 +27,18 @@ pub enum NameError {
     InvalidCharacter { ch: char, position: usize, suggestion: String },
 }
 
+impl NameError {
+    /// The valid name this error suggests instead, if any.
+    pub fn suggestion(&self) -> Option<&str> {
+        match self {
+            NameError::StartsWithDigit { suggestion, .. } | NameError::InvalidCharacter { suggestion, .. } => {
+                Some(suggestion)
+            }
+            NameError::Empty | NameError::TooLong { .. } => None,
+        }
+    }
+}
+
 /// A secret's name: its ID, usable as a POSIX environment-variable name (`[A-Za-z_][A-Za-z0-9_]*`).
 /// Case is kept exactly as typed and matters: `Api_Key` and `API_KEY` are two secrets.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -75,12 +87,14 @@ impl fmt::Debug for SecretName {
     }
 }
 
-/// A valid name close to `text`: surrounding blanks go, every other character that is not a
-/// letter, digit or `_` becomes `_`, a leading digit gets a `_` before it, and the case is kept
-/// (names are never re-cased behind the user's back; [`SecretName::conventional_form`] is the
-/// upper-case hint).
+/// A valid name close to `text`, in the UPPER_SNAKE_CASE environment variables use (so "openai
+/// api key" suggests `OPENAI_API_KEY`): surrounding blanks go, every other character that is not
+/// a letter, digit or `_` becomes `_`, a leading digit gets a `_` before it. Only ever offered
+/// for a name that is not valid as typed; a valid name is kept as typed
+/// ([`SecretName::conventional_form`] is then only a hint).
 pub fn suggest_name(text: &str) -> String {
-    let mut out: String = text.trim().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let mut out: String =
+        text.trim().chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
     if out.is_empty() {
         return "SECRET".to_owned();
     }
@@ -375,8 +389,8 @@ mod tests {
         );
         assert!(matches!(SecretName::parse("KÉY"), Err(NameError::InvalidCharacter { .. })));
         assert!(
-            matches!(SecretName::parse("my.key"), Err(NameError::InvalidCharacter { ref suggestion, .. }) if suggestion == "my_key"),
-            "suggestions keep the case"
+            matches!(SecretName::parse("openai api key"), Err(NameError::InvalidCharacter { ref suggestion, .. }) if suggestion == "OPENAI_API_KEY"),
+            "suggestions are in the environment's UPPER_SNAKE_CASE"
         );
         for odd in ["1KEY", "a-b", " x ", "KÉY", "-", "9", "ü"] {
             assert!(SecretName::parse(&suggest_name(odd)).is_ok(), "{odd:?} -> {:?}", suggest_name(odd));

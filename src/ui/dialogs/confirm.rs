@@ -35,10 +35,27 @@ pub(crate) fn delete(ui: &mut Ui, names: &[(SecretId, String)], commands: &mut V
     });
 }
 
-/// Delete a trashed secret for good (`None`: empty the trash).
-pub(crate) fn purge(ui: &mut Ui, target: Option<SecretId>, commands: &mut Vec<Command>) {
-    dialog_title(ui, if target.is_some() { "Delete for good?" } else { "Empty the trash?" });
-    ui.label("This cannot be undone: the encrypted value and its history are erased from the vault file.");
+/// Delete a trashed secret (called `name`) for good; `None`: empty the trash, of `count` secrets.
+pub(crate) fn purge(
+    ui: &mut Ui,
+    target: Option<SecretId>,
+    name: Option<&str>,
+    count: usize,
+    commands: &mut Vec<Command>,
+) {
+    match (target, name) {
+        (Some(_), Some(name)) => dialog_title(ui, &format!("Delete {name} for good?")),
+        (Some(_), None) => dialog_title(ui, "Delete for good?"),
+        (None, _) => dialog_title(ui, "Empty the trash?"),
+    }
+    ui.label(match target {
+        Some(_) => "This cannot be undone: its encrypted value and its history are erased from the vault file.".into(),
+        None => format!(
+            "This cannot be undone: the {count} secret{} in the trash, their values and their history are erased \
+             from the vault file.",
+            if count == 1 { "" } else { "s" }
+        ),
+    });
     dialog_buttons(ui, |ui| {
         let label = if target.is_some() { "Delete for good" } else { "Empty trash" };
         if style::danger(ui, label).clicked() {

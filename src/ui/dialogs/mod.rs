@@ -39,7 +39,11 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
                 Dialog::Create(form) | Dialog::Edit(form) => secret::show(ui, form, commands),
                 Dialog::View(view) => view::show(ui, view, now, commands),
                 Dialog::ConfirmDelete(names) => confirm::delete(ui, names, commands),
-                Dialog::ConfirmPurge(target) => confirm::purge(ui, *target, commands),
+                Dialog::ConfirmPurge(target) => {
+                    let name = target.and_then(|id| session.trash.iter().find(|t| t.meta.id == id));
+                    let name = name.map(|t| t.meta.name.as_str());
+                    confirm::purge(ui, *target, name, session.trash.len(), commands)
+                }
                 Dialog::RestoreAs(form) => confirm::restore_as(ui, form, commands),
                 Dialog::Strengthen(form) => keys::strengthen(ui, form, commands),
                 Dialog::RotateKey(form) => keys::rotate_key(ui, form, commands),

@@ -37,6 +37,19 @@ pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Comman
         }
         _ => {}
     }
+    let mut use_suggestion = None;
+    if let Some(suggestion) = &check.name_suggestion
+        && ui.button(RichText::new(format!("Use {suggestion}")).monospace()).clicked()
+    {
+        use_suggestion = Some(suggestion.clone());
+    }
+    let name_changed = match use_suggestion {
+        Some(suggestion) => {
+            form.name = suggestion;
+            true
+        }
+        None => name_changed,
+    };
     if edit && form.original().is_some_and(|m| m.name.as_str() != form.name) && check.name.is_none() {
         ui.label(weak("Saving renames the secret; programs that read the old name will no longer find it.").small());
     }
@@ -131,6 +144,9 @@ pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Comman
     let ctrl_enter = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
     if ready && (enter_in_line || ctrl_enter) {
         commands.push(submit);
+    } else if enter_in_line || ctrl_enter {
+        // Never a silent Enter: say at the fields what is missing or wrong.
+        form.explain_why_not_ready();
     }
     if name_changed {
         // Whether the new name is taken is the vault's to say: apply.rs asks it, then checks

@@ -191,16 +191,15 @@ impl SettingsForm {
         !self.current.is_empty() && !self.new.is_empty() && self.new.as_str() == self.confirm.as_str()
     }
 
-    /// The passphrases for a change, if the form is complete; wipes the fields.
+    /// The passphrases for a change, if the form is complete. Wipes the current passphrase; the
+    /// new one stays in its (zeroizing) fields until the change succeeds, so that a mistyped
+    /// current passphrase does not cost the user both new ones.
     pub fn take_change(&mut self) -> Option<(Passphrase, Passphrase)> {
         if !self.ready() {
             return None;
         }
         let pair = (Passphrase::new(self.current.as_str()), Passphrase::new(self.new.as_str()));
         self.current.wipe();
-        self.new.wipe();
-        self.confirm.wipe();
-        self.strength = None;
         self.error = None;
         Some(pair)
     }
@@ -302,6 +301,8 @@ pub(crate) struct SecretForm {
 pub(crate) struct FormCheck {
     pub name: Option<String>,
     pub name_hint: Option<String>,
+    /// A valid name to offer with one click, for a name that is not valid as typed.
+    pub name_suggestion: Option<String>,
     pub description: Option<String>,
     pub value: Option<String>,
     pub warnings: Vec<String>,
@@ -364,7 +365,10 @@ impl SecretForm {
                 }
             }
             Err(_) if self.name.is_empty() && !self.value_touched => check.name = Some(String::new()),
-            Err(e) => check.name = Some(e.to_string()),
+            Err(e) => {
+                check.name_suggestion = e.suggestion().map(str::to_owned);
+                check.name = Some(e.to_string());
+            }
         }
         if let Err(e) = check_description(&self.description) {
             check.description = Some(e.to_string());
@@ -379,6 +383,16 @@ impl SecretForm {
             }
         }
         self.check = check;
+    }
+
+    /// A submit the form is not ready for (Enter, Ctrl+Enter): shows every field's error, even
+    /// for fields not touched yet, or says that nothing changed.
+    pub fn explain_why_not_ready(&mut self) {
+        self.value_touched = true;
+        self.revalidate();
+        if self.check.ok() && !self.changed_anything() {
+            self.error = Some("Nothing to save: nothing was changed.".into());
+        }
     }
 
     pub fn changed_anything(&self) -> bool {
