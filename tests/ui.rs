@@ -1048,3 +1048,42 @@ fn the_theme_can_be_chosen_in_vault_settings() {
     w.harness.run();
     assert_eq!(w.harness.ctx.theme(), egui::Theme::Dark);
 }
+
+#[test]
+fn keys_typed_in_the_same_frame_as_ctrl_f_reach_the_search_field() {
+    let mut w = unlocked_with(&[("SERVICE_04999", "", "1"), ("OTHER", "", "2")]);
+    // Ctrl+F and "04999" typed without a pause arrive in one frame (kittest's own queue would
+    // give each event a frame of its own).
+    let events = &mut w.harness.input_mut().events;
+    events.push(egui::Event::Key {
+        key: Key::F,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: Modifiers::COMMAND,
+    });
+    events.push(egui::Event::Text("04999".into()));
+    w.harness.step();
+    w.harness.run();
+    assert_eq!(field(&w.harness, "Search secrets").accesskit_node().value().as_deref(), Some("04999"));
+    assert!(w.harness.query_by_label("Copy OTHER").is_none(), "the list is filtered");
+}
+
+#[test]
+fn closing_a_dialog_gives_the_focus_back_to_the_control_that_opened_it() {
+    let mut w = unlocked_with(&[("HF_TOKEN", "", "hf_1")]);
+    w.harness.get_by_label("View HF_TOKEN").focus();
+    w.harness.run();
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(w.harness.query_by_label("Close").is_some(), "View opened");
+    w.harness.key_press(Key::Escape);
+    w.harness.run();
+    assert!(w.harness.query_by_label("Close").is_none(), "Esc closed it");
+    assert!(w.harness.get_by_label("View HF_TOKEN").is_focused(), "the focus is back on View HF_TOKEN");
+    // So the next Enter opens it again (it once went to Lock).
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked());
+    assert!(w.harness.query_by_label("Close").is_some(), "View opened again");
+}

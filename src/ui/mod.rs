@@ -99,6 +99,11 @@ pub struct App {
     styled: bool,
     /// The theme last handed to egui (set again only when the preference changes).
     theme_applied: Option<prefs::Theme>,
+    /// Whether a dialog was open at the end of the last frame, and the control that opened it.
+    dialog_was_open: bool,
+    dialog_opener: Option<egui::Id>,
+    /// A focus to give back at the start of the next frames (the id, and how many more tries).
+    refocus: Option<(egui::Id, u8)>,
 }
 
 impl App {
@@ -122,12 +127,31 @@ impl App {
             toasts: Vec::new(),
             styled: false,
             theme_applied: None,
+            dialog_was_open: false,
+            dialog_opener: None,
+            refocus: None,
         }
     }
 
     /// Whether a vault is unlocked (for tests and the window title).
     pub fn is_unlocked(&self) -> bool {
         matches!(self.screen, Screen::Unlocked(_))
+    }
+
+    /// A dialog that opened remembers the control that opened it; one that closed (by a button,
+    /// Esc, or a finished job) gives it the focus back, and drops the secret fields' state.
+    fn track_dialog(&mut self, ctx: &egui::Context, focused_when_opened: Option<egui::Id>) {
+        let open = self.has_dialog();
+        if open && !self.dialog_was_open {
+            self.dialog_opener = focused_when_opened;
+        }
+        if !open && self.dialog_was_open {
+            SecretField::forget_all(ctx);
+            // Given back from the next frame on, until it holds: egui takes the focus away from
+            // a widget under a modal, and the closed modal still counts for a frame.
+            self.refocus = self.dialog_opener.take().filter(|_| self.is_unlocked()).map(|id| (id, 3));
+        }
+        self.dialog_was_open = open;
     }
 
     /// Whether a revealed value is shown (as selectable text, which egui could copy).
@@ -151,6 +175,9 @@ impl App {
             style::set_theme(&ctx, self.prefs.theme);
             self.theme_applied = Some(self.prefs.theme);
         }
+        if let Some((id, _)) = self.refocus {
+            ctx.memory_mut(|m| m.request_focus(id));
+        }
         self.receive_jobs(&ctx);
         let now = self.clock.now();
         if ctx.input(|i| !i.events.is_empty()) {
@@ -161,8 +188,12 @@ impl App {
             self.toast(note.text(), note.is_error());
         }
         let mut commands = command::read_shortcuts(&ctx, self.is_unlocked(), self.has_dialog());
+        // Ctrl+F before drawing: the search field then takes the keys of this same frame.
+        if let Some(at) = commands.iter().position(|c| matches!(c, command::Command::FocusSearch)) {
+            let focus = commands.remove(at);
+            self.apply(&ctx, focus);
+        }
 
-        let had_dialog = self.has_dialog();
         let busy = self.jobs.running();
         match &mut self.screen {
             Screen::Setup(form) => lock::setup(ui, form, busy, &mut commands),
@@ -174,12 +205,16 @@ impl App {
         shell::toasts(ui, &self.toasts, self.clipboard.pending(), now, &mut commands);
         commands.extend(paste::guard_copies(&ctx, self.secret_on_screen()));
 
+        // The control that opens a dialog has the focus now (clicked, or Enter on it).
+        let focused = ctx.memory(|m| m.focused());
+        self.refocus = match self.refocus {
+            Some((id, tries)) if focused != Some(id) && tries > 1 => Some((id, tries - 1)),
+            _ => None,
+        };
         for command in commands {
             self.apply(&ctx, command);
         }
-        if had_dialog && !self.has_dialog() {
-            SecretField::forget_all(&ctx);
-        }
+        self.track_dialog(&ctx, focused);
         self.schedule_repaint(&ctx, now);
     }
 

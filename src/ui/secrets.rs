@@ -95,15 +95,20 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
     }
 
     ui.horizontal(|ui| {
-        let search = ui
-            .add(
-                egui::TextEdit::singleline(&mut session.list.query).hint_text("🔍 Search secrets").desired_width(300.0),
-            )
-            .accessible_name("Search secrets");
+        // Focused before the field is drawn, so that it takes the keys typed in the same frame
+        // as Ctrl+F (typed without a pause, they would otherwise be lost).
+        let search_id = egui::Id::unique("tresor search");
         if session.focus_search {
-            search.request_focus();
+            ui.memory_mut(|m| m.request_focus(search_id));
             session.focus_search = false;
         }
+        ui.add(
+            egui::TextEdit::singleline(&mut session.list.query)
+                .id(search_id)
+                .hint_text("🔍 Search secrets")
+                .desired_width(300.0),
+        )
+        .accessible_name("Search secrets");
         let total = session.list.len();
         let shown = session.list.view().len();
         let plural = |n: usize| if n == 1 { "secret" } else { "secrets" };
