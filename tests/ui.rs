@@ -1087,3 +1087,89 @@ fn closing_a_dialog_gives_the_focus_back_to_the_control_that_opened_it() {
     assert!(w.harness.state().is_unlocked());
     assert!(w.harness.query_by_label("Close").is_some(), "View opened again");
 }
+
+/// A 30-character name, as long as the minimum window must show in full.
+const LONG_NAME: &str = "TWILIO_STAGING_AUTH_TOKEN_0001";
+
+#[test]
+fn the_smallest_window_shows_eight_rows_with_full_names_and_an_icon_sidebar() {
+    let mut secrets: Vec<(String, String)> =
+        (2..=12).map(|i| (format!("TWILIO_STAGING_AUTH_TOKEN_{i:04}"), format!("staging token {i}"))).collect();
+    secrets.push((LONG_NAME.into(), "staging token 1".into()));
+    let refs: Vec<(&str, &str, &str)> = secrets.iter().map(|(n, d)| (n.as_str(), d.as_str(), "v")).collect();
+    let w = world_with(&refs);
+    let clock = w.clock.clone();
+    let mut h = {
+        let app = App::new(AppOptions {
+            vault_path: w.path.clone(),
+            prefs_path: None,
+            clock,
+            clipboard: Box::new(FakeClipboard::new()),
+            background_jobs: false,
+            kdf_override: Some(KdfParams::insecure_for_tests()),
+        });
+        Harness::builder().with_size([760.0, 500.0]).build_ui_state(|ui, app: &mut App| app.show(ui), app)
+    };
+    h.run();
+    type_into(&mut h, "Passphrase", PASSPHRASE);
+    h.get_by_label("Unlock").click();
+    h.run();
+    assert!(h.state().is_unlocked());
+
+    let visible = (1..=12)
+        .filter(|i| {
+            let name = format!("TWILIO_STAGING_AUTH_TOKEN_{i:04}");
+            h.query_by_label(&format!("Copy {name}")).is_some_and(|n| n.rect().max.y <= 500.0)
+        })
+        .count();
+    assert!(visible >= 8, "only {visible} rows fit at 760x500");
+
+    // The name is laid out in full: its cell is as wide as the text.
+    let text_width = h.ctx.fonts_mut(|f| {
+        f.layout_no_wrap(LONG_NAME.into(), egui::FontId::monospace(13.5), egui::Color32::WHITE).size().x
+    });
+    let cell = h.get_by_label(LONG_NAME).rect();
+    assert!(cell.width() + 0.5 >= text_width, "{LONG_NAME} is cut: {} < {text_width}", cell.width());
+
+    // The sidebar keeps its pages, as icons with their names.
+    for page in ["Secrets", "Vault settings", "Trash"] {
+        let node = h.get_by_label(page);
+        assert!(node.rect().width() < 60.0, "{page} is an icon");
+    }
+}
+
+#[test]
+fn the_note_can_be_dismissed_and_stays_dismissed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = unlocked_with(&[("K", "", "v")]);
+    let prefs = dir.path().join("prefs.json");
+    let app_with_prefs = |w: &World| {
+        let app = App::new(AppOptions {
+            vault_path: w.path.clone(),
+            prefs_path: Some(prefs.clone()),
+            clock: w.clock.clone(),
+            clipboard: Box::new(FakeClipboard::new()),
+            background_jobs: false,
+            kdf_override: Some(KdfParams::insecure_for_tests()),
+        });
+        Harness::builder().with_size([1100.0, 720.0]).build_ui_state(|ui, app: &mut App| app.show(ui), app)
+    };
+    w.harness = app_with_prefs(&w);
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.get_by_label("Unlock").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Secrets do not expire"));
+    w.harness.get_by_label("Dismiss the note").click();
+    w.harness.run();
+    assert!(!has_text(&w.harness, "Secrets do not expire"));
+
+    // Another start of the app, with the same preferences.
+    w.harness = app_with_prefs(&w);
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.get_by_label("Unlock").click();
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked());
+    assert!(!has_text(&w.harness, "Secrets do not expire"), "dismissed for good");
+}

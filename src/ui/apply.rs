@@ -61,6 +61,7 @@ impl App {
             Command::Quit => self.quit(ctx),
             Command::SetPrefs(prefs) => self.set_prefs(prefs),
             Command::ToggleSidebar => self.toggle_sidebar(),
+            Command::DismissNote => self.dismiss_note(),
             // Moving around the unlocked window.
             Command::ShowPage(page) => self.show_page(page),
             Command::FocusSearch => self.focus_search(),
@@ -268,6 +269,11 @@ impl App {
 
     fn set_prefs(&mut self, prefs: Prefs) -> Reply {
         self.prefs = prefs;
+        self.save_prefs()
+    }
+
+    fn dismiss_note(&mut self) -> Reply {
+        self.prefs.note_dismissed = true;
         self.save_prefs()
     }
 

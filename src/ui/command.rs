@@ -53,6 +53,8 @@ pub(crate) enum Command {
     Quit,
     SetPrefs(Prefs),
     ToggleSidebar,
+    /// The Secrets page's note: "Got it".
+    DismissNote,
 
     // Moving around the unlocked window.
     ShowPage(Page),

@@ -44,6 +44,8 @@ pub struct Prefs {
     pub clipboard_clear_seconds: Option<u32>,
     pub sidebar_open: bool,
     pub theme: Theme,
+    /// The Secrets page's note was dismissed ("Got it").
+    pub note_dismissed: bool,
 }
 
 impl Default for Prefs {
@@ -53,6 +55,7 @@ impl Default for Prefs {
             clipboard_clear_seconds: Some(15),
             sidebar_open: true,
             theme: Theme::System,
+            note_dismissed: false,
         }
     }
 }

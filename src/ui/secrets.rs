@@ -15,14 +15,26 @@ struct Columns {
 }
 
 impl Columns {
-    /// Below this width the Value column (always `••••••••` anyway) gives its room to the name.
+    /// Below this width the Value column (always `••••••••`) gives its room to the others.
+    const WIDE: f32 = 1100.0;
+    /// Below this width the Version column goes too (View shows it).
     const NARROW: f32 = 700.0;
+    /// The Name column: room for 30 characters whenever the window allows it, never more than
+    /// about 40 (a wide window gives the rest to the description).
+    const NAME_MIN: f32 = 150.0;
+    const NAME_FULL: f32 = 262.0;
+    const NAME_MAX: f32 = 340.0;
+    const DESCRIPTION_MIN: f32 = 110.0;
 
     fn new(left: f32, width: f32) -> Self {
-        let value = if width < Self::NARROW { 0.0 } else { 90.0 };
-        let fixed = [30.0, 0.0, 0.0, value, 64.0, 104.0, 136.0];
-        let flexible = (width - fixed.iter().sum::<f32>()).max(160.0);
-        let widths = [fixed[0], flexible * 0.55, flexible * 0.45, fixed[3], fixed[4], fixed[5], fixed[6]];
+        let value = if width < Self::WIDE { 0.0 } else { 90.0 };
+        let version = if width < Self::NARROW { 0.0 } else { 64.0 };
+        let fixed = [30.0, 0.0, 0.0, value, version, 104.0, 136.0];
+        let flexible = (width - fixed.iter().sum::<f32>()).max(Self::NAME_MIN + 60.0);
+        let name = (flexible * 0.5)
+            .max((flexible - Self::DESCRIPTION_MIN).min(Self::NAME_FULL))
+            .clamp(Self::NAME_MIN, Self::NAME_MAX);
+        let widths = [fixed[0], name, flexible - name, fixed[3], fixed[4], fixed[5], fixed[6]];
         let mut x = [left; 7];
         for i in 1..7 {
             x[i] = x[i - 1] + widths[i - 1];
@@ -46,8 +58,11 @@ fn in_cell<R>(ui: &mut Ui, rect: egui::Rect, add: impl FnOnce(&mut Ui) -> R) -> 
     ui.scope_builder(egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center)), add).inner
 }
 
-/// The Secrets page.
-pub(crate) fn page(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
+/// Below this window height the note is not shown (the rows need the room).
+const NOTE_MIN_HEIGHT: f32 = 560.0;
+
+/// The Secrets page. `show_note`: the user has not dismissed the page's note.
+pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Timestamp, commands: &mut Vec<Command>) {
     let empty = session.list.len() == 0;
     ui.horizontal(|ui| {
         ui.heading(RichText::new("Environment Secrets").strong());
@@ -63,21 +78,33 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
             });
         }
     });
-    ui.label(weak(
-        "Keys and tokens your programs read from environment variables, encrypted on this machine. \
-         Copy one when you need it, or hand them to a program with the tresor run command.",
-    ));
-    ui.add_space(2.0);
-    style::note(ui).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        ui.label(
-            RichText::new(
-                "ℹ Secrets do not expire. If one is compromised, rotate it (edit its value) or delete it and \
-                 create a new one. Do not share secrets.",
-            )
-            .small(),
-        );
-    });
+    if show_note && !empty && ui.ctx().content_rect().height() >= NOTE_MIN_HEIGHT {
+        style::note(ui).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal_top(|ui| {
+                let text_width = ui.available_width() - 80.0;
+                ui.scope(|ui| {
+                    ui.set_max_width(text_width);
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(
+                                "ℹ Programs read these keys and tokens from environment variables: copy one when you \
+                                 need it, or hand them to a program with tresor run. Secrets do not expire; if one \
+                                 is compromised, rotate it (Edit, new value) or delete it. Do not share secrets.",
+                            )
+                            .small(),
+                        )
+                        .wrap(),
+                    );
+                });
+                ui.with_layout(Layout::right_to_left(Align::Min), |ui| {
+                    if ui.button("Got it").accessible_name("Dismiss the note").clicked() {
+                        commands.push(Command::DismissNote);
+                    }
+                });
+            });
+        });
+    }
     if session.vault.as_ref().is_some_and(|v| v.is_salvage()) {
         style::error_text(
             ui,
@@ -227,9 +254,11 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
                         ui.label(RichText::new("••••••••").weak());
                     });
                 }
-                in_cell(ui, cols.cell(rect, 4), |ui| {
-                    ui.label(format!("v{}", meta.version));
-                });
+                if cols.shows(4) {
+                    in_cell(ui, cols.cell(rect, 4), |ui| {
+                        ui.label(format!("v{}", meta.version));
+                    });
+                }
                 in_cell(ui, cols.cell(rect, 5), |ui| {
                     ui.label(style::relative(now, meta.modified)).on_hover_text(style::exact(meta.modified));
                 });

@@ -13,6 +13,9 @@ use super::widgets::section;
 use super::{backups, dialogs, secrets, settings, transfer, trash};
 use crate::vault::Timestamp;
 
+/// The window width below which the sidebar shows icons only.
+const COMPACT_BELOW: f32 = 900.0;
+
 /// The unlocked window: top bar, sidebar, the current page and the open dialog.
 pub(crate) fn unlocked(
     ui: &mut Ui,
@@ -51,15 +54,28 @@ pub(crate) fn unlocked(
         ui.add_space(2.0);
     });
     if prefs.sidebar_open {
-        egui::Panel::left("sidebar").resizable(false).exact_size(170.0).show(ui, |ui| {
+        // Below COMPACT_BELOW the sidebar keeps only its icons (names in tooltips and for screen
+        // readers), so that the list keeps its room.
+        let compact = ui.ctx().content_rect().width() < COMPACT_BELOW;
+        let width = if compact { 52.0 } else { 170.0 };
+        egui::Panel::left("sidebar").resizable(false).exact_size(width).show(ui, |ui| {
             ui.add_space(12.0);
-            ui.label(RichText::new("SETTINGS").small().strong().weak());
-            ui.add_space(2.0);
-            for (page, label) in
-                [(Page::Secrets, "Secrets"), (Page::Settings, "Vault settings"), (Page::Trash, "Trash")]
+            if !compact {
+                ui.label(RichText::new("SETTINGS").small().strong().weak());
+                ui.add_space(2.0);
+            }
+            for (page, icon, label) in
+                [(Page::Secrets, "🔑", "Secrets"), (Page::Settings, "⚙", "Vault settings"), (Page::Trash, "🗑", "Trash")]
             {
-                let button = egui::Button::selectable(session.page == page, label).min_size(egui::vec2(170.0, 28.0));
-                if ui.add(button).clicked() {
+                let current = session.page == page;
+                let response = if compact {
+                    let button = egui::Button::selectable(current, RichText::new(icon).size(16.0))
+                        .min_size(egui::vec2(width - 8.0, 32.0));
+                    ui.add(button).accessible_name(label).on_hover_text(label)
+                } else {
+                    ui.add(egui::Button::selectable(current, label).min_size(egui::vec2(width, 28.0)))
+                };
+                if response.clicked() {
                     commands.push(Command::ShowPage(page));
                 }
             }
@@ -67,7 +83,7 @@ pub(crate) fn unlocked(
     }
     egui::CentralPanel::default().show(ui, |ui| {
         egui::Frame::new().inner_margin(egui::Margin::symmetric(16, 10)).show(ui, |ui| match session.page {
-            Page::Secrets => secrets::page(ui, session, now, commands),
+            Page::Secrets => secrets::page(ui, session, !prefs.note_dismissed, now, commands),
             Page::Trash => trash::page(ui, &session.trash, now, commands),
             Page::Settings => settings_page(ui, session, prefs, vault_path, now, commands),
         });
