@@ -510,6 +510,12 @@ fn auto_lock_after_idle_time() {
     w.clock.advance_seconds(61);
     w.harness.run();
     assert!(!w.harness.state().is_unlocked(), "locked after 5 idle minutes");
+    assert!(has_text(&w.harness, "Locked after 5 minutes without input."), "the lock screen says why");
+    // The passphrase can be shown while typing it.
+    w.harness.get_by_label("Show passphrase").click();
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", "typed");
+    assert_eq!(field(&w.harness, "Passphrase").accesskit_node().value().as_deref(), Some("typed"));
 }
 
 #[test]
@@ -1172,4 +1178,56 @@ fn the_note_can_be_dismissed_and_stays_dismissed() {
     w.harness.run();
     assert!(w.harness.state().is_unlocked());
     assert!(!has_text(&w.harness, "Secrets do not expire"), "dismissed for good");
+}
+
+#[test]
+fn view_lists_earlier_versions_newest_first_copies_one_and_opens_edit() {
+    let mut w = unlocked_with(&[("ROTATED", "", "first")]);
+    for value in ["second", "third"] {
+        w.harness.get_by_label("Edit ROTATED").click();
+        w.harness.run();
+        type_into(&mut w.harness, "Value", value);
+        w.harness.get_by_label("Save").click();
+        w.harness.run();
+    }
+    w.harness.get_by_label("View ROTATED").click();
+    w.harness.run();
+    let v2 = w.harness.get_by_label("Copy version 2").rect().min.y;
+    let v1 = w.harness.get_by_label("Copy version 1").rect().min.y;
+    assert!(v2 < v1, "newest first");
+    w.harness.get_by_label("Copy version 1").click();
+    w.harness.run();
+    assert_eq!(w.clipboard.contents().as_deref(), Some("first"));
+    assert!(w.clipboard.marked_secret(), "through the same guard as Copy");
+    w.harness.get_by_label("Edit this secret").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Edit Environment Secret"), "Edit straight from View");
+}
+
+#[test]
+fn a_value_with_whitespace_at_its_ends_can_be_trimmed_with_one_click() {
+    let mut w = unlocked_with(&[]);
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    w.harness.run();
+    field(&w.harness, "Name").type_text("PASTED");
+    w.harness.run();
+    type_into(&mut w.harness, "Value", " sk-live-1\n");
+    assert!(has_text(&w.harness, "whitespace"), "warned");
+    w.harness.get_by_label("Trim spaces and line breaks at the ends").click();
+    w.harness.run();
+    assert!(!has_text(&w.harness, "whitespace"), "the warning goes with the whitespace");
+    form_submit(&w.harness).click();
+    w.harness.run();
+    assert_eq!(value_of(&w, "PASTED"), ("sk-live-1".to_owned(), 1));
+}
+
+#[test]
+fn ticking_a_row_does_not_move_the_table() {
+    let mut w = unlocked_with(&[("A_KEY", "", "1"), ("B_KEY", "", "2")]);
+    let before = w.harness.get_by_label("Copy B_KEY").rect().min.y;
+    w.harness.get_by_label("Select A_KEY").click();
+    w.harness.run();
+    assert!(w.harness.query_by_label_contains("Delete selected").is_some());
+    let after = w.harness.get_by_label("Copy B_KEY").rect().min.y;
+    assert_eq!(before, after, "the rows stay where they were");
 }

@@ -81,6 +81,7 @@ impl App {
             Command::Copy { id, as_assignment } => self.copy(id, as_assignment),
             Command::CopySelection(text) => self.copy_selection(&text.0),
             Command::RestoreVersion(id, version) => self.restore_version(id, version),
+            Command::CopyVersion(id, version) => self.copy_version(id, version),
             // Deleting, undo and the trash.
             Command::AskDelete(ids) => self.ask_delete(ids),
             Command::ConfirmDelete => self.confirm_delete(),
@@ -486,6 +487,21 @@ impl App {
                 Err(e) => Reply::Error(e),
             },
             Err(e) => Reply::Error(e),
+        }
+    }
+
+    fn copy_version(&mut self, id: SecretId, version: u32) -> Reply {
+        let now = self.clock.now();
+        let clear_at = self.prefs.clipboard_clear_seconds.map(|s| Timestamp(now.0 + i64::from(s) * 1000));
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(vault) = session.vault.as_ref() else { return Reply::Error("The vault is busy; try again.".into()) };
+        let copied = vault.meta(id).and_then(|meta| Ok((meta.name, vault.reveal_version(id, version)?)));
+        match copied {
+            Ok((name, value)) => match self.clipboard.copy(value.expose(), format!("{name} v{version}"), clear_at) {
+                Ok(()) => Reply::Quiet,
+                Err(e) => Reply::Error(e),
+            },
+            Err(e) => Reply::error(e),
         }
     }
 

@@ -82,6 +82,8 @@ pub(crate) enum Command {
         as_assignment: bool,
     },
     RestoreVersion(SecretId, u32),
+    /// An earlier version's value onto the clipboard (same guard as [`Command::Copy`]).
+    CopyVersion(SecretId, u32),
 
     // Deleting, the undo toast and the Trash.
     AskDelete(Vec<SecretId>),

@@ -109,8 +109,11 @@ pub(crate) fn locked(
     centered_card(ui, |ui| {
         brand(ui, "Tresor is locked");
         ui.label(weak(vault_path.display().to_string()).monospace());
+        if let Some(notice) = &form.notice {
+            ui.label(weak(notice));
+        }
         ui.add_space(6.0);
-        let pass = passphrase_field(ui, SecretField::Passphrase, &mut form.passphrase, false);
+        let pass = passphrase_field(ui, SecretField::Passphrase, &mut form.passphrase, form.show);
         // Read before any refocusing below: `lost_focus` looks at the focus as it is now.
         let entered = pass.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
         // The only field of the screen: it takes the keyboard whenever nothing else has it
@@ -120,6 +123,7 @@ pub(crate) fn locked(
             pass.request_focus();
             form.focus = false;
         }
+        ui.checkbox(&mut form.show, "Show passphrase");
         if pass.changed()
             && let Some(e) = &form.error
             && !e.damaged

@@ -240,6 +240,9 @@ impl App {
                 && now.0 - self.last_activity.0 >= i64::from(minutes) * 60_000
             {
                 self.lock(ctx);
+                if let Screen::Locked(form) = &mut self.screen {
+                    form.notice = Some(format!("Locked after {} without input.", prefs::minutes_label(Some(minutes))));
+                }
             }
         }
     }

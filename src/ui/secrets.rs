@@ -122,6 +122,8 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Tim
     }
 
     ui.horizontal(|ui| {
+        // As tall as the selection's buttons, so that ticking a row does not move the table.
+        ui.set_min_height(30.0);
         // Focused before the field is drawn, so that it takes the keys typed in the same frame
         // as Ctrl+F (typed without a pause, they would otherwise be lost).
         let search_id = egui::Id::unique("tresor search");
@@ -223,7 +225,9 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
     let list = &session.list;
     let selected = &session.selected;
     ui.spacing_mut().item_spacing.y = 2.0;
-    egui::ScrollArea::vertical().auto_shrink(false).show_rows(ui, ROW_HEIGHT, view.len(), |ui, range| {
+    // One empty row after the last, so that it can be scrolled clear of a toast.
+    egui::ScrollArea::vertical().auto_shrink(false).show_rows(ui, ROW_HEIGHT, view.len() + 1, |ui, range| {
+        let range = range.start.min(view.len())..range.end.min(view.len());
         for &index in &view[range] {
             let meta = &list.row(index).meta;
             let name = meta.name.as_str();

@@ -84,6 +84,7 @@ pub(crate) fn preference_sections(ui: &mut Ui, prefs: &Prefs, commands: &mut Vec
             ui.label("Lock after");
             let mut choice = prefs.auto_lock_minutes;
             egui::ComboBox::from_id_salt("auto_lock")
+                .height(320.0)
                 .selected_text(prefs::minutes_label(choice))
                 .show_ui(ui, |ui| {
                     for option in AUTO_LOCK_CHOICES {
@@ -104,6 +105,7 @@ pub(crate) fn preference_sections(ui: &mut Ui, prefs: &Prefs, commands: &mut Vec
             ui.label("Clear copied values after");
             let mut choice = prefs.clipboard_clear_seconds;
             egui::ComboBox::from_id_salt("clipboard_clear")
+                .height(320.0)
                 .selected_text(prefs::seconds_label(choice))
                 .show_ui(ui, |ui| {
                     for option in CLIPBOARD_CHOICES {

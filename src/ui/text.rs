@@ -24,6 +24,19 @@ impl SecretText {
         self.buf.is_empty()
     }
 
+    /// Whether the text starts or ends with whitespace (a space, a tab, a line break).
+    pub fn has_surrounding_whitespace(&self) -> bool {
+        self.buf.trim() != self.buf.as_str()
+    }
+
+    /// Removes whitespace at both ends, in place (nothing is copied out of the buffer).
+    pub fn trim(&mut self) {
+        let end = self.buf.trim_end().len();
+        self.buf.truncate(end);
+        let start = self.buf.len() - self.buf.trim_start().len();
+        self.buf.drain(..start);
+    }
+
     /// Wipes the text (and the whole allocation).
     pub fn wipe(&mut self) {
         self.buf.zeroize();
@@ -108,6 +121,11 @@ mod tests {
         assert!(t.as_str().starts_with("wörld"));
         t.replace_with("x");
         assert_eq!(t.as_str(), "x");
+        t.replace_with(" \tsk-1 2\r\n");
+        assert!(t.has_surrounding_whitespace());
+        t.trim();
+        assert_eq!(t.as_str(), "sk-1 2");
+        assert!(!t.has_surrounding_whitespace());
         assert_eq!(format!("{t:?}"), "SecretText([redacted])");
     }
 }

@@ -12,7 +12,7 @@ use crate::ui::widgets::{SecretField, dialog_buttons, dialog_title};
 /// The Create or Edit dialog.
 pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Command>) {
     let edit = form.is_edit();
-    dialog_title(ui, if edit { "Edit secret" } else { "Create Environment Secret" });
+    dialog_title(ui, if edit { "Edit Environment Secret" } else { "Create Environment Secret" });
     let mut changed = false;
 
     let name_label = ui.label(RichText::new("Name").strong());
@@ -123,9 +123,23 @@ pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Comman
     for warning in &check.warnings {
         style::warning_text(ui, warning);
     }
+    let mut trimmed = false;
+    if form.value.has_surrounding_whitespace()
+        && ui
+            .button("Trim spaces and line breaks at the ends")
+            .on_hover_text("Keys and tokens rarely start or end with whitespace; a copy often adds it")
+            .clicked()
+    {
+        form.value.trim();
+        trimmed = true;
+    }
     if let Some(e) = &form.error {
         style::error_text(ui, e);
     }
+    if trimmed {
+        form.revalidate();
+    }
+    let check = &form.check;
     let ready = check.ok() && form.changed_anything();
     let submit = if edit { Command::SubmitEdit } else { Command::SubmitCreate };
     dialog_buttons(ui, |ui| {

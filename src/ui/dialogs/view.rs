@@ -38,10 +38,16 @@ pub(crate) fn show(ui: &mut Ui, view: &ViewState, now: Timestamp, commands: &mut
         ui,
         |ui| {
             ui.set_width(ui.available_width());
-            egui::ScrollArea::vertical().max_height(180.0).show(ui, |ui| match &view.value {
+            // Lines as they are, never wrapped (a PEM key wrapped at "/" looks corrupted): the
+            // area scrolls sideways instead.
+            egui::ScrollArea::both().max_height(180.0).show(ui, |ui| match &view.value {
                 Some(value) => {
-                    ui.add(egui::Label::new(RichText::new(value.expose()).monospace()).selectable(true).wrap())
-                        .accessible_name("Revealed value");
+                    ui.add(
+                        egui::Label::new(RichText::new(value.expose()).monospace())
+                            .selectable(true)
+                            .wrap_mode(egui::TextWrapMode::Extend),
+                    )
+                    .accessible_name("Revealed value");
                 }
                 None => {
                     ui.label(RichText::new("••••••••••••").monospace().weak());
@@ -59,6 +65,9 @@ pub(crate) fn show(ui: &mut Ui, view: &ViewState, now: Timestamp, commands: &mut
         let as_line = format!("Copy as {}=value", meta.name);
         if ui.button(&as_line).accessible_name(&as_line).clicked() {
             commands.push(Command::Copy { id: view.id, as_assignment: true });
+        }
+        if ui.button("✏ Edit").accessible_name("Edit this secret").clicked() {
+            commands.push(Command::OpenEdit(view.id));
         }
     });
     ui.add_space(4.0);
@@ -82,12 +91,21 @@ pub(crate) fn show(ui: &mut Ui, view: &ViewState, now: Timestamp, commands: &mut
         )));
     } else {
         egui::ScrollArea::vertical().id_salt("history").max_height(150.0).show(ui, |ui| {
-            for v in older.iter().rev() {
+            // Newest first, as the core lists them.
+            for v in &older {
                 ui.horizontal(|ui| {
                     ui.label(format!("v{}", v.version));
                     ui.label(weak(format!("set {}", style::relative(now, v.created))))
                         .on_hover_text(style::exact(v.created));
                     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                        if ui
+                            .small_button("Copy")
+                            .accessible_name(format!("Copy version {}", v.version))
+                            .on_hover_text("Copy this earlier value (cleared like any copy)")
+                            .clicked()
+                        {
+                            commands.push(Command::CopyVersion(view.id, v.version));
+                        }
                         if ui
                             .small_button("Restore")
                             .accessible_name(format!("Restore version {}", v.version))

@@ -99,6 +99,10 @@ pub(crate) struct UnlockForm {
     pub can_open_read_only: bool,
     /// The unlock was found to be unusually slow before it started: asking whether to go on.
     pub slow: Option<crate::vault::UnlockEstimate>,
+    /// Show the passphrase as typed.
+    pub show: bool,
+    /// Why the vault locked, when it was not the user's doing (the idle timeout).
+    pub notice: Option<String>,
 }
 
 pub(crate) struct UnlockError {
@@ -117,6 +121,8 @@ impl UnlockForm {
             latest_backup: None,
             can_open_read_only: false,
             slow: None,
+            show: false,
+            notice: None,
         }
     }
 
