@@ -17,11 +17,16 @@ fn have(program: &str) -> bool {
     Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
 }
 
+/// One scenario at a time: each has an X server of its own, and two starting at once could pick
+/// the same display number.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// An X server of our own, with the app's vault and passphrase file in a private folder.
 struct Desktop {
     xvfb: Child,
     display: String,
     dir: tempfile::TempDir,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Drop for Desktop {
@@ -33,6 +38,7 @@ impl Drop for Desktop {
 
 impl Desktop {
     fn start() -> Option<Desktop> {
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let missing: Vec<&str> = ["Xvfb", "xdotool", "xclip"].into_iter().filter(|p| !have(p)).collect();
         if !missing.is_empty() {
             assert!(std::env::var_os("CI").is_none(), "CI must install {missing:?} (see .ci/run)");
@@ -53,7 +59,7 @@ impl Desktop {
             std::thread::sleep(Duration::from_millis(50));
         }
         let dir = tempfile::tempdir().unwrap();
-        let desktop = Desktop { xvfb, display, dir };
+        let desktop = Desktop { xvfb, display, dir, _turn: turn };
         let pass = desktop.pass_file();
         std::fs::write(&pass, format!("{PASS}\n")).unwrap();
         use std::os::unix::fs::PermissionsExt;
@@ -226,4 +232,30 @@ fn a_passphrase_and_a_value_pasted_from_another_program_unlock_and_save_exactly(
     app.quit();
     let stored = stored.expect("PASTED_KEY was not saved: the paste, the unlock or the save did nothing");
     assert_eq!(String::from_utf8_lossy(&stored), value, "the value saved is exactly what was copied");
+}
+
+#[test]
+fn search_typed_right_after_ctrl_f_then_ctrl_c_on_the_row_copies_its_value() {
+    let Some(desktop) = Desktop::start() else { return };
+    // "A_14999" sorts first and contains "4999": if the first key after Ctrl+F were lost, its
+    // row would be the first one left, and the wrong value would be copied.
+    for (name, value) in [("A_14999", "wrong-value"), ("SERVICE_04999", "target-value"), ("OTHER", "other")] {
+        let mut set = desktop.cli(&["set", name]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+        set.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
+        assert!(set.wait().unwrap().success());
+    }
+    let app = desktop.open_app();
+    app.type_text(PASS);
+    app.keys(&["Return"]);
+    std::thread::sleep(Duration::from_secs(3)); // the KDF, in a debug build
+
+    // Ctrl+F and the query in one go, as a fast typist does.
+    app.xdotool(&["key", "--clearmodifiers", "ctrl+f", "type", "--delay", "5", "04999"]);
+    std::thread::sleep(Duration::from_millis(400));
+    // Past the two sort buttons into the table (one stop), then Ctrl+C on the highlighted row.
+    app.keys(&["Tab", "Tab", "Tab", "ctrl+c"]);
+    std::thread::sleep(Duration::from_millis(400));
+    let copied = desktop.x("xclip").args(["-selection", "clipboard", "-o"]).output().unwrap();
+    app.quit();
+    assert_eq!(String::from_utf8_lossy(&copied.stdout), "target-value", "the filtered row's value was copied");
 }

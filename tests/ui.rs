@@ -136,6 +136,14 @@ fn value_of(w: &World, name: &str) -> (String, u32) {
     (vault.reveal(id).unwrap().expose().to_owned(), meta.version)
 }
 
+/// The table row of the secret `name` (the table's keyboard stop when highlighted).
+fn row<'a>(harness: &'a Harness<'_, App>, name: &'a str) -> Node<'a> {
+    harness
+        .get_all_by_label(name)
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Row)
+        .unwrap_or_else(|| panic!("no row named {name}"))
+}
+
 fn has_text(harness: &Harness<'_, App>, text: &str) -> bool {
     harness.query_all_by_label_contains(text).next().is_some()
 }
@@ -1078,7 +1086,7 @@ fn keys_typed_in_the_same_frame_as_ctrl_f_reach_the_search_field() {
 #[test]
 fn closing_a_dialog_gives_the_focus_back_to_the_control_that_opened_it() {
     let mut w = unlocked_with(&[("HF_TOKEN", "", "hf_1")]);
-    w.harness.get_by_label("View HF_TOKEN").focus();
+    row(&w.harness, "HF_TOKEN").focus();
     w.harness.run();
     w.harness.key_press(Key::Enter);
     w.harness.run();
@@ -1086,7 +1094,7 @@ fn closing_a_dialog_gives_the_focus_back_to_the_control_that_opened_it() {
     w.harness.key_press(Key::Escape);
     w.harness.run();
     assert!(w.harness.query_by_label("Close").is_none(), "Esc closed it");
-    assert!(w.harness.get_by_label("View HF_TOKEN").is_focused(), "the focus is back on View HF_TOKEN");
+    assert!(row(&w.harness, "HF_TOKEN").is_focused(), "the focus is back on the row that opened View");
     // So the next Enter opens it again (it once went to Lock).
     w.harness.key_press(Key::Enter);
     w.harness.run();
@@ -1134,7 +1142,11 @@ fn the_smallest_window_shows_eight_rows_with_full_names_and_an_icon_sidebar() {
     let text_width = h.ctx.fonts_mut(|f| {
         f.layout_no_wrap(LONG_NAME.into(), egui::FontId::monospace(13.5), egui::Color32::WHITE).size().x
     });
-    let cell = h.get_by_label(LONG_NAME).rect();
+    let cell = h
+        .get_all_by_label(LONG_NAME)
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Label)
+        .expect("the name cell")
+        .rect();
     assert!(cell.width() + 0.5 >= text_width, "{LONG_NAME} is cut: {} < {text_width}", cell.width());
 
     // The sidebar keeps its pages, as icons with their names.
@@ -1230,4 +1242,62 @@ fn ticking_a_row_does_not_move_the_table() {
     assert!(w.harness.query_by_label_contains("Delete selected").is_some());
     let after = w.harness.get_by_label("Copy B_KEY").rect().min.y;
     assert_eq!(before, after, "the rows stay where they were");
+}
+
+#[test]
+fn the_table_is_one_tab_stop_driven_by_arrows_enter_space_ctrl_a_ctrl_c_and_delete() {
+    let mut w = unlocked_with(&[("A_KEY", "", "a-value"), ("B_KEY", "", "b-value"), ("C_KEY", "", "c-value")]);
+    field(&w.harness, "Search secrets").focus();
+    w.harness.run();
+    // Past the two sort buttons of the header, Tab enters the table at its first row.
+    let mut tabs = 0;
+    while !row(&w.harness, "A_KEY").is_focused() && tabs < 6 {
+        w.harness.key_press(Key::Tab);
+        w.harness.run();
+        tabs += 1;
+    }
+    assert_eq!(tabs, 3, "search → Sort by name → Sort by modified → the first row");
+    w.harness.key_press(Key::ArrowDown);
+    w.harness.run();
+    assert!(row(&w.harness, "B_KEY").is_focused(), "the arrow keys move the highlighted row");
+
+    // What egui-winit sends for Ctrl+C on a real keyboard.
+    w.harness.event(egui::Event::Copy);
+    w.harness.run();
+    assert_eq!(w.clipboard.contents().as_deref(), Some("b-value"), "Ctrl+C copies the row's value");
+    assert!(w.clipboard.marked_secret());
+
+    w.harness.key_press(Key::Space);
+    w.harness.run();
+    assert!(has_text(&w.harness, "Delete selected (1)"), "Space ticks the row");
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    w.harness.run();
+    assert!(has_text(&w.harness, "Delete selected (3)"), "Ctrl+A ticks every row shown");
+    w.harness.get_by_label("Clear selection").click();
+    w.harness.run();
+
+    row(&w.harness, "B_KEY").focus();
+    w.harness.run();
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(w.harness.query_by_label("Copy as B_KEY=value").is_some(), "Enter views the row");
+    w.harness.key_press(Key::Escape);
+    w.harness.run();
+    assert!(row(&w.harness, "B_KEY").is_focused(), "back on the row");
+
+    w.harness.key_press(Key::Delete);
+    w.harness.run();
+    w.harness.get_by_label("Delete").click();
+    w.harness.run();
+    assert!(open_vault(&w).find(&SecretName::parse("B_KEY").unwrap()).is_err(), "Delete asked, then deleted");
+    assert!(w.harness.query_by_label("Undo").is_some(), "with Undo");
+
+    // One stop: Tab leaves the table instead of walking through its rows and their buttons.
+    row(&w.harness, "A_KEY").focus();
+    w.harness.run();
+    w.harness.key_press(Key::Tab);
+    w.harness.run();
+    let in_table = ["A_KEY", "C_KEY"].iter().any(|n| row(&w.harness, n).is_focused())
+        || w.harness.query_all_by_label_contains("C_KEY").any(|n| n.is_focused());
+    assert!(!in_table, "Tab left the table");
 }

@@ -69,6 +69,8 @@ impl App {
             Command::SortBy(key) => self.sort_by(key),
             Command::Select(id, on) => self.select(id, on),
             Command::ClearSelection => self.clear_selection(),
+            Command::SelectAll(ids) => self.select_all(ids),
+            Command::SetCursor(id) => self.set_cursor(id),
             // Secrets.
             Command::OpenCreate => self.open_create(),
             Command::CheckName => self.check_name(),
@@ -339,6 +341,20 @@ impl App {
     fn sort_by(&mut self, key: SortKey) -> Reply {
         if let Some(session) = self.screen.session_mut() {
             session.list.sort_by(key);
+        }
+        Reply::Quiet
+    }
+
+    fn select_all(&mut self, ids: Vec<SecretId>) -> Reply {
+        if let Some(session) = self.screen.session_mut() {
+            session.selected.extend(ids);
+        }
+        Reply::Quiet
+    }
+
+    fn set_cursor(&mut self, id: SecretId) -> Reply {
+        if let Some(session) = self.screen.session_mut() {
+            session.list.cursor = Some(id);
         }
         Reply::Quiet
     }

@@ -62,7 +62,11 @@ pub(crate) enum Command {
     CloseDialog,
     SortBy(SortKey),
     Select(SecretId, bool),
+    /// Ctrl+A in the table: tick every secret the list shows.
+    SelectAll(Vec<SecretId>),
     ClearSelection,
+    /// The table's highlighted row moved (arrow keys, a click).
+    SetCursor(SecretId),
 
     // Secrets: create, edit, view, copy.
     OpenCreate,

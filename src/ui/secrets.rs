@@ -1,7 +1,7 @@
 //! The Secrets page: title, create button, search, and the virtualised table of secrets (names
 //! and descriptions only; values are never listed).
 
-use egui::{Align, Layout, RichText, Ui};
+use egui::{Align, Key, Layout, Modifiers, RichText, Ui};
 
 use super::command::{Command, SHORTCUT_CREATE, SortKey};
 use super::session::Session;
@@ -54,7 +54,16 @@ impl Columns {
     }
 }
 
-fn in_cell<R>(ui: &mut Ui, rect: egui::Rect, add: impl FnOnce(&mut Ui) -> R) -> R {
+/// A cell of the row `row`: laid out in `rect`, and nested under the row in the accessibility
+/// tree.
+fn in_cell<R>(ui: &mut Ui, row: egui::Id, rect: egui::Rect, add: impl FnOnce(&mut Ui) -> R) -> R {
+    let builder =
+        egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center)).accessibility_parent(row);
+    ui.scope_builder(builder, add).inner
+}
+
+/// A header cell, laid out like the row cells below it.
+fn in_header<R>(ui: &mut Ui, rect: egui::Rect, add: impl FnOnce(&mut Ui) -> R) -> R {
     ui.scope_builder(egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center)), add).inner
 }
 
@@ -194,7 +203,7 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
         if !cols.shows(i) {
             continue;
         }
-        in_cell(ui, cols.cell(header, i), |ui| {
+        in_header(ui, cols.cell(header, i), |ui| {
             let key = match i {
                 1 => Some(SortKey::Name),
                 5 => Some(SortKey::Modified),
@@ -222,67 +231,250 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
         ui.vertical_centered(|ui| ui.label(weak(format!("No secrets match “{}”.", list.query.trim()))));
         return;
     }
+    let ctx = ui.ctx().clone();
+    let id_at = |position: usize| session.list.row(view[position]).meta.id;
+    // The highlighted row: the table's one stop for Tab (roving focus). The arrow keys move it,
+    // and the keys below act on it while it has the focus.
+    let mut cursor =
+        session.list.cursor.and_then(|id| view.iter().position(|&i| session.list.row(i).meta.id == id)).unwrap_or(0);
+    let focused = ctx.memory(|m| m.has_focus(row_id(id_at(cursor))));
+    let mut moved = false;
+    if focused {
+        let p = cursor;
+        let id = id_at(p);
+        let keys = ctx.input_mut(|i| {
+            RowKeys {
+                down: i.consume_key(Modifiers::NONE, Key::ArrowDown),
+                up: i.consume_key(Modifiers::NONE, Key::ArrowUp),
+                page_down: i.consume_key(Modifiers::NONE, Key::PageDown),
+                page_up: i.consume_key(Modifiers::NONE, Key::PageUp),
+                home: i.consume_key(Modifiers::NONE, Key::Home),
+                end: i.consume_key(Modifiers::NONE, Key::End),
+                enter: i.consume_key(Modifiers::NONE, Key::Enter),
+                space: i.consume_key(Modifiers::NONE, Key::Space),
+                delete: i.consume_key(Modifiers::NONE, Key::Delete),
+                select_all: i.consume_key(Modifiers::COMMAND, Key::A),
+                // A real keyboard's Ctrl+C arrives as a Copy event (egui-winit turns it into one).
+                copy: {
+                    let before = i.events.len();
+                    i.events.retain(|e| !matches!(e, egui::Event::Copy));
+                    i.events.len() != before || i.consume_key(Modifiers::COMMAND, Key::C)
+                },
+            }
+        });
+        let page = 10;
+        let last = view.len() - 1;
+        let target = if keys.down {
+            (p + 1).min(last)
+        } else if keys.up {
+            p.saturating_sub(1)
+        } else if keys.page_down {
+            (p + page).min(last)
+        } else if keys.page_up {
+            p.saturating_sub(page)
+        } else if keys.home {
+            0
+        } else if keys.end {
+            last
+        } else {
+            p
+        };
+        if target != p {
+            cursor = target;
+            moved = true;
+            ctx.memory_mut(|m| m.request_focus(row_id(id_at(target))));
+            commands.push(Command::SetCursor(id_at(target)));
+        }
+        if keys.enter {
+            commands.push(Command::OpenView(id));
+        }
+        if keys.space {
+            commands.push(Command::Select(id, !session.selected.contains(&id)));
+        }
+        if keys.delete {
+            commands.push(Command::AskDelete(vec![id]));
+        }
+        if keys.copy {
+            commands.push(Command::Copy { id, as_assignment: false });
+        }
+        if keys.select_all {
+            commands.push(Command::SelectAll(view.iter().map(|&i| session.list.row(i).meta.id).collect()));
+        }
+    }
+
+    // Keep the highlighted row in sight when the keys moved it.
+    let row_pitch = ROW_HEIGHT + 2.0;
+    let scroll_id = ui.make_persistent_id("secrets rows");
+    let mut scroll = egui::ScrollArea::vertical().id_salt("secrets rows").auto_shrink(false);
+    if moved {
+        let offset = egui::scroll_area::State::load(&ctx, scroll_id).map_or(0.0, |s| s.clamped_offset().y);
+        let viewport = ui.available_height();
+        let top = cursor as f32 * row_pitch;
+        if top < offset {
+            scroll = scroll.vertical_scroll_offset(top);
+        } else if top + row_pitch > offset + viewport {
+            scroll = scroll.vertical_scroll_offset(top + row_pitch - viewport);
+        }
+    }
+
     let list = &session.list;
     let selected = &session.selected;
+    let total = view.len();
     ui.spacing_mut().item_spacing.y = 2.0;
     // One empty row after the last, so that it can be scrolled clear of a toast.
-    egui::ScrollArea::vertical().auto_shrink(false).show_rows(ui, ROW_HEIGHT, view.len() + 1, |ui, range| {
+    scroll.show_rows(ui, ROW_HEIGHT, view.len() + 1, |ui, range| {
         let range = range.start.min(view.len())..range.end.min(view.len());
-        for &index in &view[range] {
-            let meta = &list.row(index).meta;
+        for position in range {
+            let meta = &list.row(view[position]).meta;
             let name = meta.name.as_str();
             ui.push_id(meta.id, |ui| {
-                let (rect, response) =
+                let (rect, _) =
                     ui.allocate_exact_size(egui::vec2(ui.available_width(), ROW_HEIGHT), egui::Sense::hover());
-                if response.hovered() || selected.contains(&meta.id) {
+                // The row itself: focusable only where the cursor is, so that Tab stops once in
+                // the table; a screen reader hears its name and position.
+                let is_cursor = position == cursor;
+                let sense = if is_cursor { egui::Sense::click() } else { egui::Sense::CLICK };
+                let row = ui.interact(rect, row_id(meta.id), sense);
+                row.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Row, true, name));
+                ctx.accesskit_node_builder(row.id, |node| {
+                    node.set_role(egui::accesskit::Role::Row);
+                    node.set_row_index(position);
+                    node.set_description(format!("row {} of {total}", position + 1));
+                });
+                if row.has_focus() {
+                    ctx.memory_mut(|m| {
+                        m.set_focus_lock_filter(
+                            row.id,
+                            egui::EventFilter { vertical_arrows: true, ..Default::default() },
+                        )
+                    });
+                }
+                if row.clicked() {
+                    commands.push(Command::SetCursor(meta.id));
+                }
+                if row.hovered() || selected.contains(&meta.id) || row.has_focus() {
                     ui.painter().rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
                 }
-                in_cell(ui, cols.cell(rect, 0), |ui| {
+                if row.has_focus() {
+                    ui.painter().rect_stroke(
+                        rect.shrink(1.0),
+                        4.0,
+                        egui::Stroke::new(2.0, style::ACCENT),
+                        egui::StrokeKind::Inside,
+                    );
+                }
+                in_cell(ui, row.id, cols.cell(rect, 0), |ui| {
                     let mut on = selected.contains(&meta.id);
-                    if ui.checkbox(&mut on, "").accessible_name(format!("Select {name}")).changed() {
+                    if ui.add(unfocusable_checkbox(&mut on)).accessible_name(format!("Select {name}")).changed() {
                         commands.push(Command::Select(meta.id, on));
                     }
                 });
-                in_cell(ui, cols.cell(rect, 1), |ui| {
+                in_cell(ui, row.id, cols.cell(rect, 1), |ui| {
                     ui.add(egui::Label::new(RichText::new(name).monospace().strong()).truncate());
                 });
-                in_cell(ui, cols.cell(rect, 2), |ui| {
+                in_cell(ui, row.id, cols.cell(rect, 2), |ui| {
                     if meta.description.is_empty() {
-                        ui.label(weak("—"));
+                        ui.label(weak("—")).accessible_name("no description");
                     } else {
                         ui.add(egui::Label::new(&meta.description).truncate());
                     }
                 });
                 if cols.shows(3) {
-                    in_cell(ui, cols.cell(rect, 3), |ui| {
-                        ui.label(RichText::new("••••••••").weak());
+                    in_cell(ui, row.id, cols.cell(rect, 3), |ui| {
+                        ui.label(RichText::new("••••••••").weak()).accessible_name("hidden value");
                     });
                 }
                 if cols.shows(4) {
-                    in_cell(ui, cols.cell(rect, 4), |ui| {
+                    in_cell(ui, row.id, cols.cell(rect, 4), |ui| {
                         ui.label(format!("v{}", meta.version));
                     });
                 }
-                in_cell(ui, cols.cell(rect, 5), |ui| {
+                in_cell(ui, row.id, cols.cell(rect, 5), |ui| {
                     ui.label(style::relative(now, meta.modified)).on_hover_text(style::exact(meta.modified));
                 });
-                in_cell(ui, cols.cell(rect, 6), |ui| {
+                in_cell(ui, row.id, cols.cell(rect, 6), |ui| {
                     ui.spacing_mut().item_spacing.x = 4.0;
                     let id = meta.id;
-                    if style::icon_button(ui, "🗐", &format!("Copy {name}"), "Copy value").clicked() {
+                    // Not Tab stops (the row's keys do the same); clickable, and reachable by
+                    // a screen reader inside the row.
+                    if row_action(ui, "🗐", &format!("Copy {name}"), "Copy value (Ctrl+C)").clicked() {
                         commands.push(Command::Copy { id, as_assignment: false });
                     }
-                    if style::icon_button(ui, "👁", &format!("View {name}"), "View value and history").clicked() {
+                    if row_action(ui, "👁", &format!("View {name}"), "View value and history (Enter)").clicked() {
                         commands.push(Command::OpenView(id));
                     }
-                    if style::icon_button(ui, "✏", &format!("Edit {name}"), "Edit").clicked() {
+                    if row_action(ui, "✏", &format!("Edit {name}"), "Edit").clicked() {
                         commands.push(Command::OpenEdit(id));
                     }
-                    if style::icon_button(ui, "🗑", &format!("Delete {name}"), "Delete").clicked() {
+                    if row_action(ui, "🗑", &format!("Delete {name}"), "Delete (Delete key)").clicked() {
                         commands.push(Command::AskDelete(vec![id]));
                     }
                 });
             });
         }
     });
+}
+
+/// The keys the focused row acts on, read once per frame.
+struct RowKeys {
+    down: bool,
+    up: bool,
+    page_down: bool,
+    page_up: bool,
+    home: bool,
+    end: bool,
+    enter: bool,
+    space: bool,
+    delete: bool,
+    select_all: bool,
+    copy: bool,
+}
+
+/// A row's widget id, stable for its secret (the focus and the cursor follow it).
+pub(crate) fn row_id(id: crate::vault::SecretId) -> egui::Id {
+    egui::Id::unique(("tresor secrets row", id))
+}
+
+/// An icon button of a row: clickable (also through the accessibility tree), not a Tab stop.
+fn row_action(ui: &mut Ui, icon: &str, name: &str, tooltip: &str) -> egui::Response {
+    let size = egui::vec2(30.0, 26.0);
+    let (rect, response) = ui.allocate_exact_size(size, egui::Sense::CLICK);
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, name));
+    let visuals = ui.style().interact(&response);
+    if response.hovered() {
+        ui.painter().rect_filled(rect, 4.0, visuals.weak_bg_fill);
+    }
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        icon,
+        egui::FontId::proportional(15.0),
+        visuals.text_color(),
+    );
+    response.on_hover_text(tooltip)
+}
+
+/// A row's tick box: clickable, not a Tab stop (Space ticks the focused row).
+fn unfocusable_checkbox(on: &mut bool) -> impl egui::Widget + '_ {
+    move |ui: &mut Ui| {
+        let size = egui::vec2(18.0, 18.0);
+        let (rect, mut response) = ui.allocate_exact_size(size, egui::Sense::CLICK);
+        if response.clicked() {
+            *on = !*on;
+            response.mark_changed();
+        }
+        response.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, *on, ""));
+        let visuals = ui.style().interact(&response);
+        ui.painter().rect(rect, 3.0, visuals.bg_fill, visuals.bg_stroke, egui::StrokeKind::Inside);
+        if *on {
+            ui.painter().text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                "✔",
+                egui::FontId::proportional(13.0),
+                visuals.text_color(),
+            );
+        }
+        response
+    }
 }

@@ -25,6 +25,8 @@ pub(crate) struct SecretList {
     pub query: String,
     pub sort: SortKey,
     pub descending: bool,
+    /// The highlighted row (the table's one keyboard stop); `None`: the first.
+    pub cursor: Option<SecretId>,
     view: Vec<usize>,
     view_key: Option<(String, SortKey, bool, u64)>,
     generation: u64,
@@ -38,6 +40,7 @@ impl SecretList {
             query: String::new(),
             sort: SortKey::Name,
             descending: false,
+            cursor: None,
             view: Vec::new(),
             view_key: None,
             generation: 0,
