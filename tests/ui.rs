@@ -309,7 +309,8 @@ fn copy_places_the_value_and_clears_it_after_the_timeout_only_if_unchanged() {
     w.harness.run();
     assert_eq!(w.clipboard.contents().as_deref(), Some("value-a"));
     assert!(w.clipboard.marked_secret(), "excluded from clipboard history");
-    assert!(has_text(&w.harness, "clears in 15 s"), "a toast counts down");
+    let toast = w.harness.get_by_label_contains("A_KEY copied");
+    assert!(toast.accesskit_node().description().is_some_and(|d| d.contains("clears in 15 s")), "a toast counts down");
     w.clock.advance_seconds(14);
     w.harness.run();
     assert_eq!(w.clipboard.contents().as_deref(), Some("value-a"));
@@ -1300,4 +1301,114 @@ fn the_table_is_one_tab_stop_driven_by_arrows_enter_space_ctrl_a_ctrl_c_and_dele
     let in_table = ["A_KEY", "C_KEY"].iter().any(|n| row(&w.harness, n).is_focused())
         || w.harness.query_all_by_label_contains("C_KEY").any(|n| n.is_focused());
     assert!(!in_table, "Tab left the table");
+}
+
+/// The first ancestor of `node` with `role`, if any.
+fn ancestor_with_role<'a>(
+    node: egui_kittest::kittest::AccessKitNode<'a>,
+    role: egui::accesskit::Role,
+) -> Option<egui_kittest::kittest::AccessKitNode<'a>> {
+    let mut at = node.parent();
+    while let Some(n) = at {
+        if n.role() == role {
+            return Some(n);
+        }
+        at = n.parent();
+    }
+    None
+}
+
+fn wide_unlocked_with(secrets: &[(&str, &str, &str)]) -> World {
+    let mut w = world_with(secrets);
+    let app = App::new(AppOptions {
+        vault_path: w.path.clone(),
+        prefs_path: None,
+        clock: w.clock.clone(),
+        clipboard: Box::new(w.clipboard.clone()),
+        background_jobs: false,
+        kdf_override: Some(KdfParams::insecure_for_tests()),
+    });
+    w.harness = Harness::builder().with_size([1500.0, 800.0]).build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.get_by_label("Unlock").click();
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked());
+    w
+}
+
+#[test]
+fn the_list_is_a_table_of_rows_and_cells_and_a_masked_value_is_a_hidden_value() {
+    use egui::accesskit::Role;
+    let w = wide_unlocked_with(&[("A_KEY", "first key", "a"), ("B_KEY", "", "b")]);
+    let a = row(&w.harness, "A_KEY");
+    let node = a.accesskit_node();
+    let table = ancestor_with_role(node, Role::Table).expect("the row is inside the table");
+    assert_eq!(table.label().as_deref(), Some("Secrets list"));
+    assert_eq!(node.description().as_deref(), Some("row 1 of 2"), "its position, in words");
+    // Its cells are inside it, each saying its column.
+    let cells: Vec<String> = w
+        .harness
+        .get_all_by_role(Role::Cell)
+        .filter(|c| ancestor_with_role(c.accesskit_node(), Role::Row).is_some_and(|r| r.id() == node.id()))
+        .filter_map(|c| c.accesskit_node().description())
+        .collect();
+    for column in ["Name", "Description", "Value", "Version", "Modified", "Actions"] {
+        assert!(cells.iter().any(|c| c == column), "a {column} cell in the row: {cells:?}");
+    }
+    let copy = w.harness.get_by_label("Copy A_KEY");
+    assert!(ancestor_with_role(copy.accesskit_node(), Role::Row).is_some_and(|r| r.id() == node.id()));
+    // The masked value: "hidden value", never bullets.
+    assert!(w.harness.query_all_by_label("hidden value").count() >= 2);
+    assert!(w.harness.query_all_by_label_contains("•").next().is_none(), "no bullets in the tree");
+    // Column headers, and the sort state.
+    for header in ["Name", "Description", "Modified"] {
+        assert!(
+            w.harness
+                .get_all_by_role(Role::ColumnHeader)
+                .any(|h| h.accesskit_node().label().as_deref() == Some(header))
+        );
+    }
+    let by_name = w.harness.get_by_label("Sort by name");
+    assert_eq!(by_name.accesskit_node().sort_direction(), Some(egui::accesskit::SortDirection::Ascending));
+    assert_eq!(by_name.accesskit_node().description().as_deref(), Some("sorted ascending"));
+    assert_eq!(
+        w.harness.get_by_label("Sort by modified").accesskit_node().description().as_deref(),
+        Some("not sorted")
+    );
+}
+
+#[test]
+fn headings_dialogs_and_announcements_are_exposed() {
+    use egui::accesskit::{Live, Role};
+    let mut w = unlocked_with(&[("A_KEY", "", "a")]);
+    let title = w.harness.get_all_by_label("Environment Secrets").find(|n| n.accesskit_node().role() == Role::Heading);
+    assert_eq!(title.expect("the page title is a heading").accesskit_node().level(), Some(1));
+
+    w.harness.get_by_label("Copy A_KEY").click();
+    w.harness.run();
+    let toast = w.harness.get_by_label_contains("copied; the clipboard will be cleared");
+    assert_eq!(toast.accesskit_node().live(), Live::Polite, "the copy is announced, without its seconds");
+
+    w.harness.get_by_label("View A_KEY").click();
+    w.harness.run();
+    let dialog =
+        w.harness.get_all_by_role(Role::Dialog).find(|d| d.accesskit_node().label().as_deref() == Some("View A_KEY"));
+    assert!(dialog.is_some(), "View is a dialog named after its secret");
+    w.harness.key_press(Key::Escape);
+    w.harness.run();
+
+    w.harness.get_by_label("Vault settings").click();
+    w.harness.run();
+    let card = w.harness.get_all_by_label("Appearance").find(|n| n.accesskit_node().role() == Role::Heading);
+    assert_eq!(card.expect("card titles are headings").accesskit_node().level(), Some(2));
+
+    // An error is announced at once.
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::L);
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", "not the passphrase");
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    let error = w.harness.get_by_label_contains("Wrong passphrase");
+    assert_eq!(error.accesskit_node().live(), Live::Assertive);
 }

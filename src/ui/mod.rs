@@ -22,6 +22,7 @@
 //! `text.rs` a zeroizing text buffer. Pages import only widgets, style, command and session, never
 //! each other.
 
+mod a11y;
 mod apply;
 mod backups;
 mod command;

@@ -54,17 +54,34 @@ impl Columns {
     }
 }
 
-/// A cell of the row `row`: laid out in `rect`, and nested under the row in the accessibility
-/// tree.
-fn in_cell<R>(ui: &mut Ui, row: egui::Id, rect: egui::Rect, add: impl FnOnce(&mut Ui) -> R) -> R {
+/// Cell `column` of the row `row`: laid out in `rect`, and a Cell node nested under the row in
+/// the accessibility tree, whose description names its column (AT-SPI has no table interface to
+/// tie a cell to its header).
+fn in_cell<R>(ui: &mut Ui, row: egui::Id, column: usize, rect: egui::Rect, add: impl FnOnce(&mut Ui) -> R) -> R {
     let builder =
         egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center)).accessibility_parent(row);
-    ui.scope_builder(builder, add).inner
+    ui.scope_builder(builder, |ui| {
+        ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
+            node.set_role(egui::accesskit::Role::Cell);
+            node.set_column_index(column);
+            node.set_description(TITLES[column]);
+        });
+        add(ui)
+    })
+    .inner
 }
 
-/// A header cell, laid out like the row cells below it.
-fn in_header<R>(ui: &mut Ui, rect: egui::Rect, add: impl FnOnce(&mut Ui) -> R) -> R {
-    ui.scope_builder(egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center)), add).inner
+/// A header cell (a ColumnHeader node), laid out like the row cells below it.
+fn in_header<R>(ui: &mut Ui, rect: egui::Rect, title: &str, add: impl FnOnce(&mut Ui) -> R) -> R {
+    let builder = egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center));
+    ui.scope_builder(builder, |ui| {
+        ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
+            node.set_role(egui::accesskit::Role::ColumnHeader);
+            node.set_label(title);
+        });
+        add(ui)
+    })
+    .inner
 }
 
 /// Below this window height the note is not shown (the rows need the room).
@@ -74,7 +91,8 @@ const NOTE_MIN_HEIGHT: f32 = 560.0;
 pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Timestamp, commands: &mut Vec<Command>) {
     let empty = session.list.len() == 0;
     ui.horizontal(|ui| {
-        ui.heading(RichText::new("Environment Secrets").strong());
+        let title = ui.heading(RichText::new("Environment Secrets").strong());
+        super::a11y::heading(&title, 1);
         if !empty {
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 let shortcut = ui.ctx().format_shortcut(&SHORTCUT_CREATE);
@@ -189,7 +207,24 @@ fn empty_state(ui: &mut Ui, commands: &mut Vec<Command>) {
     });
 }
 
+/// The column titles, by column index (0 is the tick box).
+const TITLES: [&str; 7] = ["Select", "Name", "Description", "Value", "Version", "Modified", "Actions"];
+
+/// The table: a Table node holding the header and the rows, for screen readers.
 fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
+    let shown = session.list.view().len();
+    ui.scope(|ui| {
+        ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
+            node.set_role(egui::accesskit::Role::Table);
+            node.set_label("Secrets list");
+            node.set_row_count(shown);
+            node.set_description(format!("{shown} rows"));
+        });
+        table_contents(ui, session, now, commands);
+    });
+}
+
+fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
     let cols = Columns::new(ui.max_rect().left(), ui.available_width());
     // Header.
     let (header, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 24.0), egui::Sense::hover());
@@ -203,7 +238,7 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
         if !cols.shows(i) {
             continue;
         }
-        in_header(ui, cols.cell(header, i), |ui| {
+        in_header(ui, cols.cell(header, i), title, |ui| {
             let key = match i {
                 1 => Some(SortKey::Name),
                 5 => Some(SortKey::Modified),
@@ -211,9 +246,22 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
             };
             match key {
                 Some(key) => {
-                    let text = format!("{title}{}", arrow(list.sort == key, list.descending));
+                    let active = list.sort == key;
+                    let text = format!("{title}{}", arrow(active, list.descending));
                     let button = egui::Button::new(RichText::new(text).strong().small()).frame(false);
-                    if ui.add(button).accessible_name(format!("Sort by {}", title.to_lowercase())).clicked() {
+                    // The state in words too: AT-SPI does not carry AccessKit's sort direction.
+                    let state = match (active, list.descending) {
+                        (false, _) => "not sorted",
+                        (true, false) => "sorted ascending",
+                        (true, true) => "sorted descending",
+                    };
+                    let response = ui
+                        .add(button)
+                        .accessible_name(format!("Sort by {}", title.to_lowercase()))
+                        .on_hover_text(format!("{title}: {state}"));
+                    super::a11y::sort_state(&response, active.then_some(list.descending));
+                    response.ctx.accesskit_node_builder(response.id, |node| node.set_description(state));
+                    if response.clicked() {
                         commands.push(Command::SortBy(key));
                     }
                 }
@@ -363,36 +411,38 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
                         egui::StrokeKind::Inside,
                     );
                 }
-                in_cell(ui, row.id, cols.cell(rect, 0), |ui| {
+                in_cell(ui, row.id, 0, cols.cell(rect, 0), |ui| {
                     let mut on = selected.contains(&meta.id);
                     if ui.add(unfocusable_checkbox(&mut on)).accessible_name(format!("Select {name}")).changed() {
                         commands.push(Command::Select(meta.id, on));
                     }
                 });
-                in_cell(ui, row.id, cols.cell(rect, 1), |ui| {
+                in_cell(ui, row.id, 1, cols.cell(rect, 1), |ui| {
                     ui.add(egui::Label::new(RichText::new(name).monospace().strong()).truncate());
                 });
-                in_cell(ui, row.id, cols.cell(rect, 2), |ui| {
+                in_cell(ui, row.id, 2, cols.cell(rect, 2), |ui| {
                     if meta.description.is_empty() {
-                        ui.label(weak("—")).accessible_name("no description");
+                        let dash = ui.label(weak("—"));
+                        super::a11y::spoken(&dash, "no description");
                     } else {
                         ui.add(egui::Label::new(&meta.description).truncate());
                     }
                 });
                 if cols.shows(3) {
-                    in_cell(ui, row.id, cols.cell(rect, 3), |ui| {
-                        ui.label(RichText::new("••••••••").weak()).accessible_name("hidden value");
+                    in_cell(ui, row.id, 3, cols.cell(rect, 3), |ui| {
+                        let masked = ui.label(RichText::new("••••••••").weak());
+                        super::a11y::spoken(&masked, "hidden value");
                     });
                 }
                 if cols.shows(4) {
-                    in_cell(ui, row.id, cols.cell(rect, 4), |ui| {
+                    in_cell(ui, row.id, 4, cols.cell(rect, 4), |ui| {
                         ui.label(format!("v{}", meta.version));
                     });
                 }
-                in_cell(ui, row.id, cols.cell(rect, 5), |ui| {
+                in_cell(ui, row.id, 5, cols.cell(rect, 5), |ui| {
                     ui.label(style::relative(now, meta.modified)).on_hover_text(style::exact(meta.modified));
                 });
-                in_cell(ui, row.id, cols.cell(rect, 6), |ui| {
+                in_cell(ui, row.id, 6, cols.cell(rect, 6), |ui| {
                     ui.spacing_mut().item_spacing.x = 4.0;
                     let id = meta.id;
                     // Not Tab stops (the row's keys do the same); clickable, and reachable by

@@ -15,7 +15,8 @@ use crate::vault::{KdfParams, Vault};
 
 /// The page's title and scrolling column; `sections` fills it.
 pub(crate) fn page(ui: &mut Ui, sections: impl FnOnce(&mut Ui)) {
-    ui.heading(RichText::new("Vault settings").strong());
+    let title = ui.heading(RichText::new("Vault settings").strong());
+    super::a11y::heading(&title, 1);
     ui.add_space(6.0);
     egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
         ui.set_max_width(640.0);

@@ -10,7 +10,7 @@ use super::prefs::Prefs;
 use super::session::{Session, Toast};
 use super::style::{self, weak};
 use super::widgets::section;
-use super::{backups, dialogs, secrets, settings, transfer, trash};
+use super::{a11y, backups, dialogs, secrets, settings, transfer, trash};
 use crate::vault::Timestamp;
 
 /// The window width below which the sidebar shows icons only.
@@ -139,7 +139,17 @@ pub(crate) fn toasts(
                         Some(at) => format!("🗐 {label} copied · clears in {} s", ((at.0 - now.0 + 999) / 1000).max(1)),
                         None => format!("🗐 {label} copied"),
                     };
-                    ui.label(text);
+                    // Announced once: the spoken text leaves the seconds out, so the countdown
+                    // does not re-announce itself every second.
+                    let spoken = match clear_at {
+                        Some(_) => format!("{label} copied; the clipboard will be cleared"),
+                        None => format!("{label} copied"),
+                    };
+                    let shown = ui.label(&text);
+                    a11y::spoken(&shown, &spoken);
+                    a11y::live(&shown, false);
+                    // The countdown as shown, for whoever asks for details (not announced).
+                    shown.ctx.accesskit_node_builder(shown.id, |node| node.set_description(text));
                 });
             }
             for toast in toasts {
@@ -148,7 +158,8 @@ pub(crate) fn toasts(
                         if toast.is_error {
                             style::error_text(ui, &toast.text);
                         } else {
-                            ui.label(&toast.text);
+                            let shown = ui.label(&toast.text);
+                            a11y::live(&shown, false);
                         }
                         if let Some(ids) = &toast.undo
                             && ui.button("Undo").clicked()

@@ -105,14 +105,18 @@ pub fn note(ui: &Ui) -> egui::Frame {
     egui::Frame::new().fill(tint).corner_radius(CornerRadius::same(6)).inner_margin(Margin::symmetric(12, 8))
 }
 
+/// An error, read out at once by a screen reader when it appears (an assertive live region).
 pub fn error_text(ui: &mut Ui, text: &str) {
     let color = ui.visuals().error_fg_color;
-    ui.label(RichText::new(sentence(text)).color(color));
+    let label = ui.label(RichText::new(sentence(text)).color(color));
+    super::a11y::live(&label, true);
 }
 
+/// A warning, read out by a screen reader when it appears (a polite live region).
 pub fn warning_text(ui: &mut Ui, text: &str) {
     let color = ui.visuals().warn_fg_color;
-    ui.label(RichText::new(format!("⚠ {}", sentence(text))).color(color));
+    let label = ui.label(RichText::new(format!("⚠ {}", sentence(text))).color(color));
+    super::a11y::live(&label, false);
 }
 
 /// The core's messages are written for the command line ("tresor: the name …"); on screen they

@@ -10,7 +10,8 @@ use crate::vault::{TRASH_RETENTION_DAYS, Timestamp, TrashedSecret};
 /// The Trash page: deleted secrets, to restore or to delete for good.
 pub(crate) fn page(ui: &mut Ui, trash: &[TrashedSecret], now: Timestamp, commands: &mut Vec<Command>) {
     ui.horizontal(|ui| {
-        ui.heading(RichText::new("Trash").strong());
+        let title = ui.heading(RichText::new("Trash").strong());
+        super::a11y::heading(&title, 1);
         if !trash.is_empty() {
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 if ui.button("Empty trash").clicked() {

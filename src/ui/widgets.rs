@@ -5,8 +5,8 @@
 use egui::{Align, Layout, RichText, Ui};
 
 use super::session::Strength;
-use super::style;
 use super::text::SecretText;
+use super::{a11y, style};
 use crate::interchange::Format;
 
 /// Declares [`SecretField`] and its list of every variant together, so a new field cannot be
@@ -102,22 +102,24 @@ pub(crate) fn strength_meter(ui: &mut Ui, strength: &Option<Strength>) {
 pub(crate) fn section(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui)) {
     style::card(ui).show(ui, |ui| {
         ui.set_width(ui.available_width());
-        ui.label(RichText::new(title).size(16.0).strong());
+        let heading = ui.label(RichText::new(title).size(16.0).strong());
+        a11y::heading(&heading, 2);
         ui.add_space(2.0);
         add(ui);
     });
     ui.add_space(10.0);
 }
 
-/// A dialog's title.
 /// Whether to say that a confirmation does not match the passphrase: not while it is still
 /// being typed and can still become it (a beginning of it, with the focus in the field).
 pub(crate) fn confirmation_mismatch(first: &str, confirm: &str, confirm_has_focus: bool) -> bool {
     !confirm.is_empty() && first != confirm && (!confirm_has_focus || !first.starts_with(confirm))
 }
 
+/// A dialog's title: a heading for screen readers (the dialog itself is named after it).
 pub(crate) fn dialog_title(ui: &mut Ui, text: &str) {
-    ui.label(RichText::new(text).size(18.0).strong());
+    let title = ui.label(RichText::new(text).size(18.0).strong());
+    a11y::heading(&title, 1);
     ui.add_space(4.0);
 }
 

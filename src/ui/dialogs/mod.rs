@@ -19,6 +19,29 @@ use crate::vault::Timestamp;
 
 const DIALOG_WIDTH: f32 = 520.0;
 
+/// A dialog's name in the accessibility tree: its title, or what it is about.
+fn name_of(dialog: &Dialog) -> String {
+    match dialog {
+        Dialog::Create(_) => "Create Environment Secret".into(),
+        Dialog::Edit(_) => "Edit Environment Secret".into(),
+        Dialog::View(view) => format!("View {}", view.meta.name),
+        Dialog::ConfirmDelete(names) => match names.as_slice() {
+            [(_, name)] => format!("Delete {name}?"),
+            many => format!("Delete {} secrets?", many.len()),
+        },
+        Dialog::ConfirmPurge(Some(_)) => "Delete for good?".into(),
+        Dialog::ConfirmPurge(None) => "Empty the trash?".into(),
+        Dialog::RestoreAs(_) => "Restore under another name".into(),
+        Dialog::Strengthen(_) => "Strengthen key derivation".into(),
+        Dialog::RotateKey(_) => "Rotate the vault key".into(),
+        Dialog::Import(review) => {
+            format!("Import {}", review.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default())
+        }
+        Dialog::Export(_) => "Export in plain text?".into(),
+        Dialog::RestoreBackup(_) => "Restore a backup".into(),
+    }
+}
+
 /// Shows the open dialog, if any.
 pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
     let Some(dialog) = &mut session.dialog else {
@@ -32,26 +55,28 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
     }
     let ctx = ui.ctx().clone();
     let frame = style::dialog_frame(ui);
-    let modal =
-        egui::Modal::new(egui::Id::unique(("tresor_dialog", session.dialog_serial))).frame(frame).show(&ctx, |ui| {
-            ui.set_width(DIALOG_WIDTH);
-            match dialog {
-                Dialog::Create(form) | Dialog::Edit(form) => secret::show(ui, form, commands),
-                Dialog::View(view) => view::show(ui, view, now, commands),
-                Dialog::ConfirmDelete(names) => confirm::delete(ui, names, commands),
-                Dialog::ConfirmPurge(target) => {
-                    let name = target.and_then(|id| session.trash.iter().find(|t| t.meta.id == id));
-                    let name = name.map(|t| t.meta.name.as_str());
-                    confirm::purge(ui, *target, name, session.trash.len(), commands)
-                }
-                Dialog::RestoreAs(form) => confirm::restore_as(ui, form, commands),
-                Dialog::Strengthen(form) => keys::strengthen(ui, form, commands),
-                Dialog::RotateKey(form) => keys::rotate_key(ui, form, commands),
-                Dialog::Import(review) => transfer::import(ui, review, commands),
-                Dialog::Export(confirm) => transfer::export(ui, confirm, commands),
-                Dialog::RestoreBackup(form) => backup::show(ui, form, commands),
+    let id = egui::Id::unique(("tresor_dialog", session.dialog_serial));
+    // A dialog (egui's role for a modal) named after its title.
+    let area = egui::Modal::default_area(id).accessible_name(name_of(dialog));
+    let modal = egui::Modal::new(id).area(area).frame(frame).show(&ctx, |ui| {
+        ui.set_width(DIALOG_WIDTH);
+        match dialog {
+            Dialog::Create(form) | Dialog::Edit(form) => secret::show(ui, form, commands),
+            Dialog::View(view) => view::show(ui, view, now, commands),
+            Dialog::ConfirmDelete(names) => confirm::delete(ui, names, commands),
+            Dialog::ConfirmPurge(target) => {
+                let name = target.and_then(|id| session.trash.iter().find(|t| t.meta.id == id));
+                let name = name.map(|t| t.meta.name.as_str());
+                confirm::purge(ui, *target, name, session.trash.len(), commands)
             }
-        });
+            Dialog::RestoreAs(form) => confirm::restore_as(ui, form, commands),
+            Dialog::Strengthen(form) => keys::strengthen(ui, form, commands),
+            Dialog::RotateKey(form) => keys::rotate_key(ui, form, commands),
+            Dialog::Import(review) => transfer::import(ui, review, commands),
+            Dialog::Export(confirm) => transfer::export(ui, confirm, commands),
+            Dialog::RestoreBackup(form) => backup::show(ui, form, commands),
+        }
+    });
     if modal.is_top_modal && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
         commands.push(Command::CloseDialog);
     }

@@ -50,7 +50,8 @@ pub(crate) fn show(ui: &mut Ui, view: &ViewState, now: Timestamp, commands: &mut
                     .accessible_name("Revealed value");
                 }
                 None => {
-                    ui.label(RichText::new("••••••••••••").monospace().weak());
+                    let masked = ui.label(RichText::new("••••••••••••").monospace().weak());
+                    crate::ui::a11y::spoken(&masked, "hidden value");
                 }
             });
         },
