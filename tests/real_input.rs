@@ -240,7 +240,13 @@ fn search_typed_right_after_ctrl_f_then_ctrl_c_on_the_row_copies_its_value() {
     // "A_14999" sorts first and contains "4999": if the first key after Ctrl+F were lost, its
     // row would be the first one left, and the wrong value would be copied.
     for (name, value) in [("A_14999", "wrong-value"), ("SERVICE_04999", "target-value"), ("OTHER", "other")] {
-        let mut set = desktop.cli(&["set", name]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+        let mut set = desktop
+            .cli(&["set", name])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         set.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
         assert!(set.wait().unwrap().success());
     }

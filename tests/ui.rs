@@ -1412,3 +1412,30 @@ fn headings_dialogs_and_announcements_are_exposed() {
     let error = w.harness.get_by_label_contains("Wrong passphrase");
     assert_eq!(error.accesskit_node().live(), Live::Assertive);
 }
+
+#[test]
+fn a_dialog_opened_from_the_keyboard_takes_the_focus_and_esc_clears_the_search() {
+    use egui::accesskit::Role;
+    let mut w = unlocked_with(&[("A_KEY", "", "a"), ("B_KEY", "", "b")]);
+    row(&w.harness, "A_KEY").focus();
+    w.harness.run();
+    w.harness.key_press(Key::Delete);
+    w.harness.run();
+    w.harness.run();
+    let focused_in_dialog = w
+        .harness
+        .query_all_by_label_contains("")
+        .filter(|n| n.is_focused())
+        .any(|n| ancestor_with_role(n.accesskit_node(), Role::Dialog).is_some());
+    assert!(focused_in_dialog, "the focus moved into the confirmation");
+    w.harness.key_press(Key::Escape);
+    w.harness.run();
+    assert!(row(&w.harness, "A_KEY").is_focused(), "and back to the row on Esc");
+
+    type_into(&mut w.harness, "Search secrets", "B_");
+    assert!(w.harness.query_by_label("Copy A_KEY").is_none());
+    w.harness.key_press(Key::Escape);
+    w.harness.run();
+    assert_eq!(field(&w.harness, "Search secrets").accesskit_node().value().as_deref(), Some(""));
+    assert!(w.harness.query_by_label("Copy A_KEY").is_some(), "Esc cleared the search");
+}

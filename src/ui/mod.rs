@@ -105,6 +105,9 @@ pub struct App {
     dialog_opener: Option<egui::Id>,
     /// A focus to give back at the start of the next frames (the id, and how many more tries).
     refocus: Option<(egui::Id, u8)>,
+    /// A dialog just opened: move the focus into it in this many frames (once egui knows the
+    /// modal's layer, so that the focus cannot land behind it), unless it took the focus itself.
+    focus_into_dialog: u8,
 }
 
 impl App {
@@ -131,6 +134,7 @@ impl App {
             dialog_was_open: false,
             dialog_opener: None,
             refocus: None,
+            focus_into_dialog: 0,
         }
     }
 
@@ -145,6 +149,7 @@ impl App {
         let open = self.has_dialog();
         if open && !self.dialog_was_open {
             self.dialog_opener = focused_when_opened;
+            self.focus_into_dialog = 3;
         }
         if !open && self.dialog_was_open {
             SecretField::forget_all(ctx);
@@ -178,6 +183,20 @@ impl App {
         }
         if let Some((id, _)) = self.refocus {
             ctx.memory_mut(|m| m.request_focus(id));
+        }
+        self.focus_into_dialog = self.focus_into_dialog.saturating_sub(1);
+        if self.focus_into_dialog == 1 && self.has_dialog() {
+            // Still on the control behind the modal (the dialog did not focus a field of its
+            // own): to the dialog's first control.
+            let focused = ctx.memory(|m| m.focused());
+            if focused.is_none() || focused == self.dialog_opener {
+                ctx.memory_mut(|m| {
+                    if let Some(id) = focused {
+                        m.surrender_focus(id);
+                    }
+                    m.move_focus(egui::FocusDirection::Next);
+                });
+            }
         }
         self.receive_jobs(&ctx);
         let now = self.clock.now();

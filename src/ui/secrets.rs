@@ -158,13 +158,19 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Tim
             ui.memory_mut(|m| m.request_focus(search_id));
             session.focus_search = false;
         }
-        ui.add(
-            egui::TextEdit::singleline(&mut session.list.query)
-                .id(search_id)
-                .hint_text("🔍 Search secrets")
-                .desired_width(300.0),
-        )
-        .accessible_name("Search secrets");
+        let search = ui
+            .add(
+                egui::TextEdit::singleline(&mut session.list.query)
+                    .id(search_id)
+                    .hint_text("🔍 Search secrets")
+                    .desired_width(300.0),
+            )
+            .accessible_name("Search secrets");
+        // Esc in the search clears it (egui takes the focus away on Esc; it is given back).
+        if search.lost_focus() && ui.input(|i| i.key_pressed(Key::Escape)) && !session.list.query.is_empty() {
+            session.list.query.clear();
+            search.request_focus();
+        }
         let total = session.list.len();
         let shown = session.list.view().len();
         let plural = |n: usize| if n == 1 { "secret" } else { "secrets" };
