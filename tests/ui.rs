@@ -1439,3 +1439,37 @@ fn a_dialog_opened_from_the_keyboard_takes_the_focus_and_esc_clears_the_search()
     assert_eq!(field(&w.harness, "Search secrets").accesskit_node().value().as_deref(), Some(""));
     assert!(w.harness.query_by_label("Copy A_KEY").is_some(), "Esc cleared the search");
 }
+
+#[test]
+fn a_mistyped_vault_path_is_explained_and_keeps_the_current_vault() {
+    let mut w = world_with(&[("K", "", "v")]);
+    w.harness.run();
+    w.harness.get_by_label("Open another vault…").click();
+    w.harness.run();
+    let missing = w.path.with_file_name("typo-vault.db");
+    type_into(&mut w.harness, "Vault file", missing.to_str().unwrap());
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(has_text(&w.harness, "There is no vault at"), "says what is wrong");
+    assert!(has_field(&w.harness, "Passphrase"), "still the lock screen of the current vault");
+    assert!(!has_text(&w.harness, "damaged"), "never called damaged");
+    // The current vault still unlocks from here.
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.get_by_label("Unlock").click();
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked(), "the vault it was on");
+
+    // Or a new vault is made at the typed path, on request.
+    let mut w = world_with(&[]);
+    w.harness.run();
+    w.harness.get_by_label("Open another vault…").click();
+    w.harness.run();
+    type_into(&mut w.harness, "Vault file", missing.to_str().unwrap());
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    w.harness.get_by_label("Create a new vault there").click();
+    w.harness.run();
+    assert!(has_field(&w.harness, "Confirm passphrase"), "the setup screen");
+    let path = field(&w.harness, "Vault file").accesskit_node().value().unwrap_or_default();
+    assert!(path.ends_with("typo-vault.db"), "for the typed path: {path}");
+}

@@ -55,7 +55,7 @@ impl App {
             Command::OpenReadOnly => self.open_read_only(ctx),
             Command::RestoreLatestBackup => self.restore_latest_backup(ctx),
             Command::OpenOtherVault(path) => self.open_other_vault(path),
-            Command::StartNewVault => self.start_new_vault(),
+            Command::StartNewVault(at) => self.start_new_vault(at),
             Command::CancelNewVault => self.cancel_new_vault(),
             Command::Lock => self.lock(ctx),
             Command::Quit => self.quit(ctx),
@@ -221,18 +221,37 @@ impl App {
         Reply::Quiet
     }
 
+    /// Switches the lock screen to another vault file. A path with no file, or a folder, keeps
+    /// the current vault and says what is wrong (with the choice to create a vault there).
     fn open_other_vault(&mut self, path: PathBuf) -> Reply {
-        self.vault_path = path;
-        self.screen = if self.vault_path.exists() {
-            Screen::Locked(UnlockForm::new())
+        let problem = if path.is_dir() {
+            Some(format!(
+                "{} is a folder: give the vault file's path, e.g. {}.",
+                path.display(),
+                path.join("vault.db").display()
+            ))
+        } else if !path.exists() {
+            Some(format!("There is no vault at {}. Check the path, or create a new vault there.", path.display()))
         } else {
-            Screen::Setup(SetupForm::new(&self.vault_path, true))
+            None
         };
+        match problem {
+            Some(problem) => {
+                if let Screen::Locked(form) = &mut self.screen {
+                    form.other_path_error = Some(problem);
+                    form.missing_path = (!path.is_dir()).then_some(path);
+                }
+            }
+            None => {
+                self.vault_path = path;
+                self.screen = Screen::Locked(UnlockForm::new());
+            }
+        }
         Reply::Quiet
     }
 
-    fn start_new_vault(&mut self) -> Reply {
-        let suggested = self.vault_path.with_file_name("new-vault.db");
+    fn start_new_vault(&mut self, at: Option<PathBuf>) -> Reply {
+        let suggested = at.unwrap_or_else(|| self.vault_path.with_file_name("new-vault.db"));
         self.screen = Screen::Setup(SetupForm::new(&suggested, true));
         Reply::Quiet
     }

@@ -36,8 +36,9 @@ pub(crate) enum Command {
     Unlock,
     /// Switch the Locked screen to another vault file.
     OpenOtherVault(PathBuf),
-    /// Go to the Setup screen to create a new vault file at a path of the user's choice.
-    StartNewVault,
+    /// Go to the Setup screen to create a new vault file at a path of the user's choice (`Some`:
+    /// the path typed in "Open another vault…", where no vault was found).
+    StartNewVault(Option<PathBuf>),
     /// Back from Setup to the Locked screen of the current vault.
     CancelNewVault,
     /// On the lock screen of a damaged vault: restore its newest backup with the typed passphrase.

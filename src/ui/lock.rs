@@ -203,7 +203,7 @@ pub(crate) fn locked(
                     }
                     ui.label(weak("·"));
                     if ui.link("Create a new vault…").clicked() {
-                        commands.push(Command::StartNewVault);
+                        commands.push(Command::StartNewVault(None));
                     }
                 });
             }
@@ -214,15 +214,29 @@ pub(crate) fn locked(
                     .add(egui::TextEdit::singleline(path).hint_text("/path/to/vault.db").desired_width(f32::INFINITY))
                     .accessible_name("Vault file");
                 let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+                if field.changed() {
+                    form.other_path_error = None;
+                    form.missing_path = None;
+                }
+                if let Some(problem) = &form.other_path_error {
+                    style::error_text(ui, problem);
+                }
                 ui.horizontal(|ui| {
                     let ok = !path.trim().is_empty();
                     if (style::primary(ui, ok, "Open").clicked() || entered) && ok {
                         commands.push(Command::OpenOtherVault(PathBuf::from(path.trim())));
                     }
+                    if let Some(missing) = &form.missing_path
+                        && style::secondary(ui, "Create a new vault there").clicked()
+                    {
+                        commands.push(Command::StartNewVault(Some(missing.clone())));
+                    }
                     cancel = style::secondary(ui, "Cancel").clicked();
                 });
                 if cancel {
                     form.other_path = None;
+                    form.other_path_error = None;
+                    form.missing_path = None;
                 }
             }
         }

@@ -92,6 +92,10 @@ pub(crate) struct UnlockForm {
     pub passphrase: SecretText,
     pub error: Option<UnlockError>,
     pub other_path: Option<String>,
+    /// Why the path typed in "Open another vault…" cannot be opened.
+    pub other_path_error: Option<String>,
+    /// That path, when no file is there (a new vault can be created at it).
+    pub missing_path: Option<PathBuf>,
     pub focus: bool,
     /// When the vault turned out damaged: its newest backup, offered for restoring.
     pub latest_backup: Option<BackupInfo>,
@@ -117,6 +121,8 @@ impl UnlockForm {
             passphrase: SecretText::new(),
             error: None,
             other_path: None,
+            other_path_error: None,
+            missing_path: None,
             focus: true,
             latest_backup: None,
             can_open_read_only: false,
