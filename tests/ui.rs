@@ -1473,3 +1473,28 @@ fn a_mistyped_vault_path_is_explained_and_keeps_the_current_vault() {
     let path = field(&w.harness, "Vault file").accesskit_node().value().unwrap_or_default();
     assert!(path.ends_with("typo-vault.db"), "for the typed path: {path}");
 }
+
+/// A file dropped on the window, as egui-winit hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_dropped_env_file_opens_the_import_plan_and_the_empty_page_offers_import() {
+    let mut w = unlocked_with(&[]);
+    assert!(w.harness.query_by_label("Import a file…").is_some(), "the empty page offers Import");
+    let file = w.path.with_file_name("dropped.env");
+    common::write_private(&file, b"DROPPED_ONE=1\nDROPPED_TWO=2\n");
+    w.harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(file)));
+    w.harness.run();
+    assert!(has_text(&w.harness, "Import dropped.env"), "the plan, before anything is written");
+    assert!(open_vault(&w).find(&SecretName::parse("DROPPED_ONE").unwrap()).is_err(), "nothing written yet");
+}

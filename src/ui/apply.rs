@@ -101,6 +101,7 @@ impl App {
             // Import and export.
             Command::Pick(what) => self.pick(ctx, what),
             Command::PlanImport(path) => self.plan_import(ctx, path),
+            Command::ImportDropped(path) => self.import_dropped(ctx, path),
             Command::SetImportPolicy(policy) => self.set_import_policy(policy),
             Command::ConfirmImport => self.confirm_import(ctx),
             Command::AskExport(path, format) => self.ask_export(path, format),
@@ -737,6 +738,22 @@ impl App {
         if let Some(vault) = session.vault.take() {
             self.jobs.spawn(ctx, "Reading the file…", move || {
                 let result = read_and_plan(&vault, &path, format, flatten);
+                JobDone::ImportPlanned { vault, path, result }
+            });
+        }
+        Reply::Quiet
+    }
+
+    fn import_dropped(&mut self, ctx: &egui::Context, path: PathBuf) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        if session.vault.as_ref().is_some_and(|v| v.is_salvage()) {
+            return Reply::Error("This vault is read-only: nothing can be imported into it.".into());
+        }
+        session.transfer.error = None;
+        if let Some(vault) = session.vault.take() {
+            let flatten = session.transfer.flatten;
+            self.jobs.spawn(ctx, "Reading the file…", move || {
+                let result = read_and_plan(&vault, &path, None, flatten);
                 JobDone::ImportPlanned { vault, path, result }
             });
         }

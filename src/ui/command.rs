@@ -112,6 +112,8 @@ pub(crate) enum Command {
     Pick(Pick),
     /// Read, parse and plan an import of this file.
     PlanImport(PathBuf),
+    /// A file dropped on the window: its import plan (the format from its name).
+    ImportDropped(PathBuf),
     SetImportPolicy(ConflictPolicy),
     ConfirmImport,
     AskExport(PathBuf, Format),

@@ -208,6 +208,15 @@ impl App {
             self.toast(note.text(), note.is_error());
         }
         let mut commands = command::read_shortcuts(&ctx, self.is_unlocked(), self.has_dialog());
+        // A file dropped on the unlocked window (X11 delivers drops; Wayland does not yet):
+        // its import plan, nothing written before the user confirms.
+        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        if let Some(path) = dropped.into_iter().next()
+            && self.is_unlocked()
+            && !self.has_dialog()
+        {
+            commands.push(command::Command::ImportDropped(path));
+        }
         // Ctrl+F before drawing: the search field then takes the keys of this same frame.
         if let Some(at) = commands.iter().position(|c| matches!(c, command::Command::FocusSearch)) {
             let focus = commands.remove(at);

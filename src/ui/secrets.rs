@@ -207,9 +207,23 @@ fn empty_state(ui: &mut Ui, commands: &mut Vec<Command>) {
              from an environment variable such as OPENAI_API_KEY. Tresor keeps it encrypted until you need it.",
         );
         ui.add_space(8.0);
-        if style::primary(ui, true, "Create Environment Secret").clicked() {
-            commands.push(Command::OpenCreate);
-        }
+        ui.horizontal(|ui| {
+            // Centred: the two buttons' width, measured last frame, sets the left margin.
+            let width_id = egui::Id::unique("tresor empty state buttons");
+            let width: f32 = ui.ctx().data(|d| d.get_temp(width_id)).unwrap_or(360.0);
+            ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
+            let start = ui.cursor().min.x;
+            if style::primary(ui, true, "Create Environment Secret").clicked() {
+                commands.push(Command::OpenCreate);
+            }
+            if style::secondary(ui, "Import a file…").clicked() {
+                commands.push(Command::ShowPage(super::command::Page::Settings));
+                commands.push(Command::Pick(super::command::Pick::Import));
+            }
+            let used = ui.cursor().min.x - start;
+            ui.ctx().data_mut(|d| d.insert_temp(width_id, used));
+        });
+        ui.label(weak("Or drop a .env, .toml or .json file on the window: you see what it will do first."));
     });
 }
 
