@@ -988,7 +988,7 @@ fn a_pasted_passphrase_loses_its_final_line_break_and_several_lines_are_not_past
     w.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
     w.harness.run();
     assert!(field(&w.harness, "Name").is_focused());
-    w.harness.event(egui::Event::Paste("OPENAI_API_KEY=sk-1\nHF_TOKEN=hf-2\n".into()));
+    w.harness.event(egui::Event::Paste("first line\nsecond line\n".into()));
     w.harness.run();
     assert!(has_text(&w.harness, "Not pasted: the copied text has 2 lines, and this field takes one."));
     assert_eq!(field(&w.harness, "Name").accesskit_node().value().as_deref(), Some(""));
@@ -1497,4 +1497,23 @@ fn a_dropped_env_file_opens_the_import_plan_and_the_empty_page_offers_import() {
     w.harness.run();
     assert!(has_text(&w.harness, "Import dropped.env"), "the plan, before anything is written");
     assert!(open_vault(&w).find(&SecretName::parse("DROPPED_ONE").unwrap()).is_err(), "nothing written yet");
+}
+
+#[test]
+fn several_name_value_lines_pasted_into_create_are_offered_as_an_import() {
+    let mut w = unlocked_with(&[("EXISTING", "", "old")]);
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    w.harness.run();
+    assert!(field(&w.harness, "Name").is_focused());
+    w.harness.event(egui::Event::Paste("PASTED_ONE=sk-1\nPASTED_TWO=sk-2\n# a comment\nPASTED_THREE=sk-3\n".into()));
+    w.harness.run();
+    assert_eq!(field(&w.harness, "Name").accesskit_node().value().as_deref(), Some(""), "not pasted into Name");
+    w.harness.get_by_label("Import 3 secrets from the pasted text").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Import the pasted text"), "the plan, as for a file");
+    assert!(!has_text(&w.harness, "sk-1"), "values are never shown");
+    assert!(open_vault(&w).find(&SecretName::parse("PASTED_ONE").unwrap()).is_err(), "nothing written yet");
+    w.harness.get_by_label("Import").click();
+    w.harness.run();
+    assert_eq!(value_of(&w, "PASTED_TWO"), ("sk-2".to_owned(), 1));
 }

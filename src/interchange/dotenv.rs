@@ -26,6 +26,28 @@ use super::{Entry, Finding, Parsed};
 use crate::vault::SecretValue;
 
 /// Parses `.env` text.
+/// How many lines of `text` are `NAME=value` assignments (`export` allowed), if every line that
+/// is not blank or a comment is one; 0 otherwise. Tells a pasted block of a `.env` file from a
+/// pasted value (which may contain `=` but not on every line after a name).
+pub fn assignment_lines(text: &str) -> usize {
+    let mut count = 0;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+        let Some((key, _)) = line.split_once('=') else { return 0 };
+        let key = key.trim_end();
+        let valid = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return 0;
+        }
+        count += 1;
+    }
+    count
+}
+
 pub fn parse(text: &str) -> Parsed {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let normalized;
@@ -368,6 +390,15 @@ pub fn write_entry(out: &mut String, key: &str, value: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_pasted_env_block_is_told_from_a_pasted_value() {
+        use super::assignment_lines;
+        assert_eq!(assignment_lines("OPENAI_API_KEY=sk-1\n# note\n\nexport HF_TOKEN=hf_2\n"), 2);
+        assert_eq!(assignment_lines("sk-live-abc=="), 0, "a value ending in = is not a name");
+        assert_eq!(assignment_lines("-----BEGIN KEY-----\nAbC=\n-----END KEY-----"), 0);
+        assert_eq!(assignment_lines("A=1\nnot an assignment\n"), 0);
+        assert_eq!(assignment_lines(""), 0);
+    }
     use super::*;
 
     fn values(text: &str) -> Vec<(String, String)> {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::App;
-use super::command::{Command, Page, Pick, SortKey};
+use super::command::{Command, GuardedText, Page, Pick, SortKey};
 use super::jobs::{self, JobDone, KeyChange, reload_backups};
 use super::prefs::Prefs;
 use super::session::{
@@ -102,6 +102,8 @@ impl App {
             Command::Pick(what) => self.pick(ctx, what),
             Command::PlanImport(path) => self.plan_import(ctx, path),
             Command::ImportDropped(path) => self.import_dropped(ctx, path),
+            Command::OfferPastedImport(count, text) => self.offer_pasted_import(count, text),
+            Command::ImportPasted => self.import_pasted(),
             Command::SetImportPolicy(policy) => self.set_import_policy(policy),
             Command::ConfirmImport => self.confirm_import(ctx),
             Command::AskExport(path, format) => self.ask_export(path, format),
@@ -742,6 +744,41 @@ impl App {
             });
         }
         Reply::Quiet
+    }
+
+    fn offer_pasted_import(&mut self, count: usize, text: GuardedText) -> Reply {
+        if let Some(session) = self.screen.session_mut()
+            && let Some(Dialog::Create(form)) = &mut session.dialog
+        {
+            form.pasted_import = Some((count, text.0));
+        }
+        Reply::Quiet
+    }
+
+    /// The pasted block's import plan, in place of the create form. Parsed as a `.env` file;
+    /// small, so planned at once.
+    fn import_pasted(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::Create(form)) = &mut session.dialog else { return Reply::Quiet };
+        let Some((_, text)) = form.pasted_import.take() else { return Reply::Quiet };
+        let Some(vault) = session.vault.as_ref() else { return Reply::Error("The vault is busy; try again.".into()) };
+        let shown = "the pasted text".to_owned();
+        let options = ParseOptions { flatten: false };
+        let planned = ImportFile::parse(shown, Format::Env, text.as_bytes(), options)
+            .map_err(|e| style::sentence(&e.to_string()))
+            .and_then(|file| file.plan(vault, ConflictPolicy::Fail).map_err(|e| style::sentence(&e.to_string())));
+        match planned {
+            Ok(prepared) => {
+                let review = ImportReview {
+                    path: PathBuf::from("the pasted text"),
+                    plan: prepared.plan,
+                    findings: prepared.findings,
+                };
+                session.dialog = Some(Dialog::Import(review));
+                Reply::Quiet
+            }
+            Err(e) => Reply::Error(e),
+        }
     }
 
     fn import_dropped(&mut self, ctx: &egui::Context, path: PathBuf) -> Reply {

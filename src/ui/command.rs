@@ -114,6 +114,10 @@ pub(crate) enum Command {
     PlanImport(PathBuf),
     /// A file dropped on the window: its import plan (the format from its name).
     ImportDropped(PathBuf),
+    /// A block of `NAME=value` lines was pasted into the secret form: offer importing it.
+    OfferPastedImport(usize, GuardedText),
+    /// The create form's "Import N secrets from the pasted text": its import plan.
+    ImportPasted,
     SetImportPolicy(ConflictPolicy),
     ConfirmImport,
     AskExport(PathBuf, Format),

@@ -204,10 +204,24 @@ impl App {
             self.last_activity = now;
         }
         self.run_timers(&ctx, now);
-        if let Some(note) = paste::adjust_pastes(&ctx) {
-            self.toast(note.text(), note.is_error());
+        let mut pasted_import = None;
+        match paste::adjust_pastes(&ctx) {
+            Some(paste::PasteNote::Assignments(count, text)) => {
+                let creating =
+                    matches!(&self.screen, Screen::Unlocked(s) if matches!(s.dialog, Some(Dialog::Create(_))));
+                let into_value = ctx.memory(|m| m.focused()) == Some(SecretField::Value.id());
+                if creating {
+                    pasted_import = Some(command::Command::OfferPastedImport(count, command::GuardedText(text)));
+                } else if !into_value {
+                    let note = paste::PasteNote::NotOneLine(text.lines().count());
+                    self.toast(note.text(), true);
+                }
+            }
+            Some(note) => self.toast(note.text(), note.is_error()),
+            None => {}
         }
         let mut commands = command::read_shortcuts(&ctx, self.is_unlocked(), self.has_dialog());
+        commands.extend(pasted_import);
         // A file dropped on the unlocked window (X11 delivers drops; Wayland does not yet):
         // its import plan, nothing written before the user confirms.
         let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());

@@ -17,7 +17,7 @@ use egui::{Event, OutputCommand};
 use zeroize::Zeroizing;
 
 use super::command::{Command, GuardedText};
-use super::widgets::SecretField;
+use super::widgets::{SecretField, secret_form_name_id};
 
 /// What [`adjust_pastes`] did, for the user to read.
 #[derive(Debug, PartialEq, Eq)]
@@ -26,6 +26,9 @@ pub(crate) enum PasteNote {
     TrailingBreakDropped,
     /// Text of this many lines was not pasted into a one-line field.
     NotOneLine(usize),
+    /// Several `NAME=value` lines were pasted into the secret form's Name or Value: an import to
+    /// offer (into Name they were not pasted; into Value they were, as typed).
+    Assignments(usize, zeroize::Zeroizing<String>),
 }
 
 impl PasteNote {
@@ -35,6 +38,7 @@ impl PasteNote {
             PasteNote::NotOneLine(lines) => {
                 format!("Not pasted: the copied text has {lines} lines, and this field takes one.")
             }
+            PasteNote::Assignments(count, _) => format!("The pasted text holds {count} secrets: import them?"),
         }
     }
 
@@ -48,10 +52,27 @@ pub(crate) fn adjust_pastes(ctx: &egui::Context) -> Option<PasteNote> {
     if !ctx.input(|i| i.events.iter().any(|e| matches!(e, Event::Paste(_)))) {
         return None;
     }
-    if ctx.memory(|m| m.focused()) == Some(SecretField::Value.id()) {
-        return None;
-    }
+    let focused = ctx.memory(|m| m.focused());
+    let in_form = focused == Some(SecretField::Value.id()) || focused == Some(secret_form_name_id());
     let mut note = None;
+    if in_form {
+        // A block of `NAME=value` lines pasted into the secret form: an import to offer.
+        ctx.input_mut(|i| {
+            i.events.retain(|event| {
+                let Event::Paste(text) = event else { return true };
+                let count = crate::interchange::dotenv::assignment_lines(text);
+                if count < 2 {
+                    return true;
+                }
+                note = Some(PasteNote::Assignments(count, zeroize::Zeroizing::new(text.clone())));
+                // Into Value it is pasted as it is; into Name it would not fit.
+                focused == Some(SecretField::Value.id())
+            });
+        });
+        if note.is_some() || focused == Some(SecretField::Value.id()) {
+            return note;
+        }
+    }
     ctx.input_mut(|i| {
         i.events.retain_mut(|event| {
             let Event::Paste(text) = event else { return true };

@@ -49,6 +49,12 @@ secret_fields! {
     Value => "Value",
 }
 
+/// The Name field of the create and edit form (a paste of several `NAME=value` lines there
+/// offers an import).
+pub(crate) fn secret_form_name_id() -> egui::Id {
+    egui::Id::unique("tresor secret form name")
+}
+
 impl SecretField {
     pub fn id(self) -> egui::Id {
         egui::Id::unique(("tresor secret field", self.label()))

@@ -7,7 +7,7 @@ use egui::{Align, Key, Layout, Modifiers, RichText, Ui};
 use crate::ui::command::Command;
 use crate::ui::session::SecretForm;
 use crate::ui::style::{self, weak};
-use crate::ui::widgets::{SecretField, dialog_buttons, dialog_title};
+use crate::ui::widgets::{SecretField, dialog_buttons, dialog_title, secret_form_name_id};
 
 /// The Create or Edit dialog.
 pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Command>) {
@@ -19,6 +19,7 @@ pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Comman
     let name = ui
         .add(
             egui::TextEdit::singleline(&mut form.name)
+                .id(secret_form_name_id())
                 .hint_text("e.g. OPENAI_API_KEY")
                 .font(egui::TextStyle::Monospace)
                 .desired_width(f32::INFINITY),
@@ -29,6 +30,16 @@ pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Comman
         form.focus_first = false;
     }
     let name_changed = name.changed();
+    if let Some((count, _)) = &form.pasted_import
+        && !edit
+    {
+        ui.horizontal(|ui| {
+            ui.label(weak(format!("The pasted text holds {count} secrets.")));
+            if ui.button(format!("Import {count} secrets from the pasted text")).clicked() {
+                commands.push(Command::ImportPasted);
+            }
+        });
+    }
     let check = &form.check;
     match (&check.name, &check.name_hint) {
         (Some(e), _) if !e.is_empty() => style::error_text(ui, e),

@@ -306,6 +306,9 @@ pub(crate) struct SecretForm {
     pub check: FormCheck,
     pub error: Option<String>,
     pub focus_first: bool,
+    /// A pasted block of `NAME=value` lines (how many, and the text, wiped when dropped),
+    /// offered as an import.
+    pub pasted_import: Option<(usize, zeroize::Zeroizing<String>)>,
 }
 
 /// The core's verdict on the form's fields, kept until a field changes.
@@ -339,6 +342,7 @@ impl SecretForm {
             check: FormCheck::default(),
             error: None,
             focus_first: true,
+            pasted_import: None,
         };
         form.revalidate();
         form
