@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Renders the app's screens and dialogs into ci-artifacts/screens/, to look at after every change:
+# the lock screen, the Secrets page, Create (with an invalid name), View, Delete, Vault settings
+# and Trash, at 760×500 and 1040×680, in light and dark; the Secrets page at 1920×1080 and at
+# scale factor 2. One app process per size and theme, driven with xdotool under Xvfb.
+#   bash scripts/screenshots.sh [target/debug/tresor]
+set -euo pipefail
+bin=$(realpath "${1:-target/debug/tresor}")
+out=ci-artifacts/screens
+mkdir -p "$out"
+for tool in Xvfb xdotool import; do
+  command -v "$tool" >/dev/null || { echo "screenshots: $tool is missing (xvfb, xdotool, imagemagick)"; exit 1; }
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+chmod 700 "$tmp"
+printf 'screenshot passphrase\n' > "$tmp/pass"
+chmod 600 "$tmp/pass"
+export TRESOR_PASSPHRASE_FILE=$tmp/pass TRESOR_VAULT=$tmp/vault.db
+"$bin" init --kdf-memory-mib 64 --kdf-iterations 3 --kdf-parallelism 4 >/dev/null 2>&1
+while IFS='|' read -r name description value; do
+  printf '%s' "$value" | "$bin" set "$name" --description "$description" >/dev/null 2>&1
+done <<'EOF'
+OPENAI_API_KEY|GPT calls from the CLI|sk-proj-0000000000000000000000000000
+ANTHROPIC_API_KEY|Claude for the docs bot|sk-ant-000000000000000000000000
+HF_TOKEN|Hugging Face downloads|hf_0000000000000000000000000000
+STRIPE_SECRET_KEY|Payments, test mode|sk_test_000000000000000000000000
+TWILIO_STAGING_AUTH_TOKEN|SMS in staging|00000000000000000000000000000000
+DATABASE_URL|Postgres for local development|postgres://dev:dev@localhost:5432/app
+AWS_SECRET_ACCESS_KEY||0000000000000000000000000000000000000000
+GITHUB_TOKEN|CI releases|ghp_000000000000000000000000000000000000
+EOF
+printf 'old' | "$bin" set OLD_WEBHOOK_SECRET >/dev/null 2>&1
+"$bin" rm OLD_WEBHOOK_SECRET >/dev/null 2>&1
+
+# shot NAME WIDTH HEIGHT THEME [SCALE]: one app process, several screens.
+shot_set() {
+  local tag=$1 w=$2 h=$3 theme=$4 scale=${5:-1}
+  local n=300
+  while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
+  local disp=:$n
+  local sw=$((w * scale)) sh=$((h * scale))
+  Xvfb "$disp" -screen 0 "${sw}x${sh}x24" -nolisten tcp >/dev/null 2>&1 &
+  local xvfb=$!
+  sleep 1
+  mkdir -p "$tmp/config-$tag/tresor"
+  printf '{"theme":"%s","note_dismissed":false}' "$theme" > "$tmp/config-$tag/tresor/prefs.json"
+  XDG_CONFIG_HOME=$tmp/config-$tag WINIT_X11_SCALE_FACTOR=$scale DISPLAY=$disp \
+    "$bin" --vault "$tmp/vault.db" >/dev/null 2>&1 &
+  local app=$!
+  local win=""
+  for _ in $(seq 1 60); do
+    win=$(DISPLAY=$disp xdotool search --name '^Tresor$' 2>/dev/null | head -1 || true)
+    [ -n "$win" ] && break
+    sleep 0.5
+  done
+  [ -n "$win" ] || { echo "screenshots: no window for $tag"; kill "$app" "$xvfb" 2>/dev/null; return 1; }
+  x() { DISPLAY=$disp xdotool "$@"; }
+  snap() { sleep "${2:-0.8}"; DISPLAY=$disp import -window root "$out/$tag-$1.png"; }
+  x windowsize "$win" "$sw" "$sh"
+  sleep 1.5
+  x windowfocus "$win"
+  if [ "$scale" = 1 ]; then snap locked; fi
+  x type --delay 10 'screenshot passphrase'
+  x key Return
+  snap secrets 3
+  if [ "$scale" = 1 ] && [ "$w" -lt 1900 ]; then
+    x key ctrl+n; x type --delay 10 'openai api key'; snap create; x key Escape
+    # The table from the keyboard: Ctrl+F, past the sort buttons, Enter on the first row.
+    x key ctrl+f Tab Tab Tab Return; snap view; x key Escape
+    x key Delete; snap delete; x key Escape
+    # The sidebar: full below 900 px wide it is icons only.
+    if [ "$w" -lt 900 ]; then sx=25; sy_settings=115; sy_trash=155; else sx=60; sy_settings=134; sy_trash=170; fi
+    x mousemove "$sx" "$sy_settings" click 1; snap settings
+    x mousemove "$sx" "$sy_trash" click 1; snap trash
+  fi
+  x key ctrl+q
+  sleep 1
+  kill "$app" 2>/dev/null || true
+  kill "$xvfb" 2>/dev/null || true
+  wait "$xvfb" 2>/dev/null || true
+}
+
+for theme in dark light; do
+  shot_set "760x500-$theme" 760 500 "$theme"
+  shot_set "1040x680-$theme" 1040 680 "$theme"
+done
+shot_set "1920x1080-dark" 1920 1080 dark
+shot_set "scale2-light" 1040 680 light 2
+ls "$out" | wc -l | xargs -I{} echo "screenshots: {} images in $out"
