@@ -427,7 +427,11 @@ fn trash_restores_and_purges() {
     w.harness.get_by_label("Restore KEEP").click();
     w.harness.run();
     for header in ["Name", "Description", "Deleted"] {
-        assert!(w.harness.query_by_label(header).is_some(), "the trash has column headers: {header}");
+        let headers = w.harness.get_all_by_role(egui::accesskit::Role::ColumnHeader);
+        assert!(
+            headers.into_iter().any(|h| h.accesskit_node().label().as_deref() == Some(header)),
+            "the trash has column headers: {header}"
+        );
     }
     w.harness.get_by_label("Delete DROP for good").click();
     w.harness.run();
@@ -1516,4 +1520,34 @@ fn several_name_value_lines_pasted_into_create_are_offered_as_an_import() {
     w.harness.get_by_label("Import").click();
     w.harness.run();
     assert_eq!(value_of(&w, "PASTED_TWO"), ("sk-2".to_owned(), 1));
+}
+
+#[test]
+fn the_trash_is_a_table_and_each_page_keeps_its_own_scroll_position() {
+    use egui::accesskit::Role;
+    let mut w = unlocked_with(&[("KEEP", "", "1"), ("DROP", "", "2")]);
+    w.harness.get_by_label("Delete DROP").click();
+    w.harness.run();
+    w.harness.get_by_label("Delete").click();
+    w.harness.run();
+
+    // Vault settings, scrolled to its last card.
+    w.harness.get_by_label("Vault settings").click();
+    w.harness.run();
+    w.harness.get_by_label("Change passphrase").scroll_to_me();
+    w.harness.run();
+    let scrolled = w.harness.get_by_label("Change passphrase").rect().top();
+
+    w.harness.get_by_label("Trash").click();
+    w.harness.run();
+    let drop = row(&w.harness, "DROP");
+    let table = ancestor_with_role(drop.accesskit_node(), Role::Table).expect("the trash row is in a table");
+    assert_eq!(table.label().as_deref(), Some("Trash list"));
+    assert!(drop.rect().top() < 300.0, "the trash starts at its top, not at the settings' offset");
+    let restore = w.harness.get_by_label("Restore DROP");
+    assert!(ancestor_with_role(restore.accesskit_node(), Role::Row).is_some(), "actions inside their row");
+
+    w.harness.get_by_label("Vault settings").click();
+    w.harness.run();
+    assert_eq!(w.harness.get_by_label("Change passphrase").rect().top(), scrolled, "settings kept its place");
 }

@@ -6,6 +6,7 @@ use egui::{Align, Key, Layout, Modifiers, RichText, Ui};
 use super::command::{Command, SHORTCUT_CREATE, SortKey};
 use super::session::Session;
 use super::style::{self, ROW_HEIGHT, weak};
+use super::widgets::{in_cell, in_header, row_node, table_scope};
 use crate::vault::Timestamp;
 
 /// Column layout shared by the header and every row, so they line up.
@@ -52,36 +53,6 @@ impl Columns {
             egui::vec2(self.widths[i] - 12.0, row.height()),
         )
     }
-}
-
-/// Cell `column` of the row `row`: laid out in `rect`, and a Cell node nested under the row in
-/// the accessibility tree, whose description names its column (AT-SPI has no table interface to
-/// tie a cell to its header).
-fn in_cell<R>(ui: &mut Ui, row: egui::Id, column: usize, rect: egui::Rect, add: impl FnOnce(&mut Ui) -> R) -> R {
-    let builder =
-        egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center)).accessibility_parent(row);
-    ui.scope_builder(builder, |ui| {
-        ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
-            node.set_role(egui::accesskit::Role::Cell);
-            node.set_column_index(column);
-            node.set_description(TITLES[column]);
-        });
-        add(ui)
-    })
-    .inner
-}
-
-/// A header cell (a ColumnHeader node), laid out like the row cells below it.
-fn in_header<R>(ui: &mut Ui, rect: egui::Rect, title: &str, add: impl FnOnce(&mut Ui) -> R) -> R {
-    let builder = egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center));
-    ui.scope_builder(builder, |ui| {
-        ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
-            node.set_role(egui::accesskit::Role::ColumnHeader);
-            node.set_label(title);
-        });
-        add(ui)
-    })
-    .inner
 }
 
 /// Below this window height the note is not shown (the rows need the room).
@@ -233,15 +204,7 @@ const TITLES: [&str; 7] = ["Select", "Name", "Description", "Value", "Version", 
 /// The table: a Table node holding the header and the rows, for screen readers.
 fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
     let shown = session.list.view().len();
-    ui.scope(|ui| {
-        ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
-            node.set_role(egui::accesskit::Role::Table);
-            node.set_label("Secrets list");
-            node.set_row_count(shown);
-            node.set_description(format!("{shown} rows"));
-        });
-        table_contents(ui, session, now, commands);
-    });
+    table_scope(ui, "Secrets list", shown, |ui| table_contents(ui, session, now, commands));
 }
 
 fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
@@ -403,12 +366,7 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
                 let is_cursor = position == cursor;
                 let sense = if is_cursor { egui::Sense::click() } else { egui::Sense::CLICK };
                 let row = ui.interact(rect, row_id(meta.id), sense);
-                row.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Row, true, name));
-                ctx.accesskit_node_builder(row.id, |node| {
-                    node.set_role(egui::accesskit::Role::Row);
-                    node.set_row_index(position);
-                    node.set_description(format!("row {} of {total}", position + 1));
-                });
+                row_node(&row, name, position, total);
                 if row.has_focus() {
                     ctx.memory_mut(|m| {
                         m.set_focus_lock_filter(
@@ -431,16 +389,16 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
                         egui::StrokeKind::Inside,
                     );
                 }
-                in_cell(ui, row.id, 0, cols.cell(rect, 0), |ui| {
+                in_cell(ui, row.id, 0, TITLES[0], cols.cell(rect, 0), |ui| {
                     let mut on = selected.contains(&meta.id);
                     if ui.add(unfocusable_checkbox(&mut on)).accessible_name(format!("Select {name}")).changed() {
                         commands.push(Command::Select(meta.id, on));
                     }
                 });
-                in_cell(ui, row.id, 1, cols.cell(rect, 1), |ui| {
+                in_cell(ui, row.id, 1, TITLES[1], cols.cell(rect, 1), |ui| {
                     ui.add(egui::Label::new(RichText::new(name).monospace().strong()).truncate());
                 });
-                in_cell(ui, row.id, 2, cols.cell(rect, 2), |ui| {
+                in_cell(ui, row.id, 2, TITLES[2], cols.cell(rect, 2), |ui| {
                     if meta.description.is_empty() {
                         let dash = ui.label(weak("—"));
                         super::a11y::spoken(&dash, "no description");
@@ -449,20 +407,20 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
                     }
                 });
                 if cols.shows(3) {
-                    in_cell(ui, row.id, 3, cols.cell(rect, 3), |ui| {
+                    in_cell(ui, row.id, 3, TITLES[3], cols.cell(rect, 3), |ui| {
                         let masked = ui.label(RichText::new("••••••••").weak());
                         super::a11y::spoken(&masked, "hidden value");
                     });
                 }
                 if cols.shows(4) {
-                    in_cell(ui, row.id, 4, cols.cell(rect, 4), |ui| {
+                    in_cell(ui, row.id, 4, TITLES[4], cols.cell(rect, 4), |ui| {
                         ui.label(format!("v{}", meta.version));
                     });
                 }
-                in_cell(ui, row.id, 5, cols.cell(rect, 5), |ui| {
+                in_cell(ui, row.id, 5, TITLES[5], cols.cell(rect, 5), |ui| {
                     ui.label(style::relative(now, meta.modified)).on_hover_text(style::exact(meta.modified));
                 });
-                in_cell(ui, row.id, 6, cols.cell(rect, 6), |ui| {
+                in_cell(ui, row.id, 6, TITLES[6], cols.cell(rect, 6), |ui| {
                     ui.spacing_mut().item_spacing.x = 4.0;
                     let id = meta.id;
                     // Not Tab stops (the row's keys do the same); clickable, and reachable by

@@ -18,7 +18,8 @@ pub(crate) fn page(ui: &mut Ui, sections: impl FnOnce(&mut Ui)) {
     let title = ui.heading(RichText::new("Vault settings").strong());
     super::a11y::heading(&title, 1);
     ui.add_space(6.0);
-    egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
+    // A scroll position of its own (pages sharing one jumped each other's).
+    egui::ScrollArea::vertical().id_salt("settings page").auto_shrink(false).show(ui, |ui| {
         ui.set_max_width(640.0);
         sections(ui);
     });

@@ -5,6 +5,7 @@ use egui::{Align, Layout, RichText, Ui};
 
 use super::command::Command;
 use super::style::{self, ROW_HEIGHT, weak};
+use super::widgets::{in_cell, in_header, row_node, table_scope};
 use crate::vault::{TRASH_RETENTION_DAYS, Timestamp, TrashedSecret};
 
 /// The Trash page: deleted secrets, to restore or to delete for good.
@@ -29,61 +30,72 @@ pub(crate) fn page(ui: &mut Ui, trash: &[TrashedSecret], now: Timestamp, command
         ui.vertical_centered(|ui| ui.label(weak("The trash is empty.")));
         return;
     }
-    // Fixed columns, left-aligned, under headers: Name, Description (takes what is left),
-    // Deleted, and the row's two actions.
+    table_scope(ui, "Trash list", trash.len(), |ui| rows(ui, trash, now, commands));
+}
+
+/// The Trash table: fixed columns, left-aligned, under headers — Name, Description (takes what
+/// is left), Deleted — and each row's two actions.
+fn rows(ui: &mut Ui, trash: &[TrashedSecret], now: Timestamp, commands: &mut Vec<Command>) {
+    const TITLES: [&str; 4] = ["Name", "Description", "Deleted", "Actions"];
     const NAME_WIDTH: f32 = 240.0;
     const DELETED_WIDTH: f32 = 130.0;
     const ACTIONS_WIDTH: f32 = 200.0;
-    let cell = |ui: &mut Ui, width: f32, add: &mut dyn FnMut(&mut Ui)| {
-        ui.allocate_ui_with_layout(egui::vec2(width, ROW_HEIGHT), Layout::left_to_right(Align::Center), |ui| {
-            ui.set_width(width);
-            add(ui);
-        });
+    // The four cells of a row or of the header, left to right.
+    let cells = |rect: egui::Rect| {
+        let description = (rect.width() - NAME_WIDTH - DELETED_WIDTH - ACTIONS_WIDTH).max(80.0);
+        let mut x = rect.left();
+        [NAME_WIDTH, description, DELETED_WIDTH, ACTIONS_WIDTH].map(|width| {
+            let cell = egui::Rect::from_min_size(egui::pos2(x, rect.top()), egui::vec2(width - 8.0, rect.height()));
+            x += width;
+            cell
+        })
     };
-    let description_width = |ui: &Ui| (ui.available_width() - NAME_WIDTH - DELETED_WIDTH - ACTIONS_WIDTH).max(80.0);
-    ui.horizontal(|ui| {
-        let header = |text: &str| RichText::new(text).small().strong();
-        let width = description_width(ui);
-        cell(ui, NAME_WIDTH, &mut |ui| {
-            ui.label(header("Name"));
-        });
-        cell(ui, width, &mut |ui| {
-            ui.label(header("Description"));
-        });
-        cell(ui, DELETED_WIDTH, &mut |ui| {
-            ui.label(header("Deleted"));
-        });
-    });
+    let (header, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 24.0), egui::Sense::hover());
+    for (i, rect) in cells(header).into_iter().enumerate().take(3) {
+        in_header(ui, rect, TITLES[i], |ui| ui.label(RichText::new(TITLES[i]).small().strong()));
+    }
     ui.separator();
-    egui::ScrollArea::vertical().auto_shrink(false).show_rows(ui, ROW_HEIGHT, trash.len(), |ui, range| {
-        for item in &trash[range] {
-            let name = item.meta.name.as_str();
-            ui.push_id(item.meta.id, |ui| {
-                ui.horizontal(|ui| {
-                    ui.set_height(ROW_HEIGHT);
-                    let width = description_width(ui);
-                    cell(ui, NAME_WIDTH, &mut |ui| {
+    let total = trash.len();
+    egui::ScrollArea::vertical().id_salt("trash rows").auto_shrink(false).show_rows(
+        ui,
+        ROW_HEIGHT,
+        total,
+        |ui, range| {
+            for position in range {
+                let item = &trash[position];
+                let name = item.meta.name.as_str();
+                ui.push_id(item.meta.id, |ui| {
+                    let (rect, row) =
+                        ui.allocate_exact_size(egui::vec2(ui.available_width(), ROW_HEIGHT), egui::Sense::hover());
+                    row_node(&row, name, position, total);
+                    let [name_cell, description_cell, deleted_cell, actions_cell] = cells(rect);
+                    in_cell(ui, row.id, 0, TITLES[0], name_cell, |ui| {
                         ui.add(egui::Label::new(RichText::new(name).monospace().strong()).truncate());
                     });
-                    cell(ui, width, &mut |ui| {
+                    in_cell(ui, row.id, 1, TITLES[1], description_cell, |ui| {
                         let description =
                             if item.meta.description.is_empty() { "—" } else { item.meta.description.as_str() };
                         ui.add(egui::Label::new(weak(description)).truncate());
                     });
-                    cell(ui, DELETED_WIDTH, &mut |ui| {
+                    in_cell(ui, row.id, 2, TITLES[2], deleted_cell, |ui| {
                         ui.label(style::relative(now, item.deleted)).on_hover_text(style::exact(item.deleted));
                     });
-                    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                        if ui.button("Delete for good…").accessible_name(format!("Delete {name} for good")).clicked()
-                        {
-                            commands.push(Command::AskPurge(Some(item.meta.id)));
-                        }
-                        if ui.button("Restore").accessible_name(format!("Restore {name}")).clicked() {
-                            commands.push(Command::RestoreFromTrash(item.meta.id));
-                        }
+                    in_cell(ui, row.id, 3, TITLES[3], actions_cell, |ui| {
+                        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                            if ui
+                                .button("Delete for good…")
+                                .accessible_name(format!("Delete {name} for good"))
+                                .clicked()
+                            {
+                                commands.push(Command::AskPurge(Some(item.meta.id)));
+                            }
+                            if ui.button("Restore").accessible_name(format!("Restore {name}")).clicked() {
+                                commands.push(Command::RestoreFromTrash(item.meta.id));
+                            }
+                        });
                     });
                 });
-            });
-        }
-    });
+            }
+        },
+    );
 }

@@ -149,3 +149,64 @@ pub(crate) fn format_label(format: Option<Format>) -> &'static str {
 pub(crate) fn secrets_count(n: usize) -> String {
     if n == 1 { "1 secret".to_owned() } else { format!("{n} secrets") }
 }
+
+/// A header cell (a ColumnHeader node), laid out in `rect` like the row cells below it.
+pub(crate) fn in_header<R>(ui: &mut Ui, rect: egui::Rect, title: &str, add: impl FnOnce(&mut Ui) -> R) -> R {
+    let builder = egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center));
+    ui.scope_builder(builder, |ui| {
+        ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
+            node.set_role(egui::accesskit::Role::ColumnHeader);
+            node.set_label(title);
+        });
+        add(ui)
+    })
+    .inner
+}
+
+/// Cell `column` (called `title`) of the row `row`: laid out in `rect`, and a Cell node nested
+/// under the row in the accessibility tree, whose description names its column (AT-SPI has no
+/// table interface to tie a cell to its header).
+pub(crate) fn in_cell<R>(
+    ui: &mut Ui,
+    row: egui::Id,
+    column: usize,
+    title: &str,
+    rect: egui::Rect,
+    add: impl FnOnce(&mut Ui) -> R,
+) -> R {
+    let builder =
+        egui::UiBuilder::new().max_rect(rect).layout(Layout::left_to_right(Align::Center)).accessibility_parent(row);
+    ui.scope_builder(builder, |ui| {
+        ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
+            node.set_role(egui::accesskit::Role::Cell);
+            node.set_column_index(column);
+            node.set_description(title);
+        });
+        add(ui)
+    })
+    .inner
+}
+
+/// A table node (named `label`, `rows` rows) around what `add` draws: its header and rows.
+pub(crate) fn table_scope<R>(ui: &mut Ui, label: &str, rows: usize, add: impl FnOnce(&mut Ui) -> R) -> R {
+    ui.scope(|ui| {
+        ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
+            node.set_role(egui::accesskit::Role::Table);
+            node.set_label(label);
+            node.set_row_count(rows);
+            node.set_description(format!("{rows} rows"));
+        });
+        add(ui)
+    })
+    .inner
+}
+
+/// Gives a row's response its node: a Row named `name`, at `position` of `total`.
+pub(crate) fn row_node(row: &egui::Response, name: &str, position: usize, total: usize) {
+    row.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Row, true, name));
+    row.ctx.accesskit_node_builder(row.id, |node| {
+        node.set_role(egui::accesskit::Role::Row);
+        node.set_row_index(position);
+        node.set_description(format!("row {} of {total}", position + 1));
+    });
+}
