@@ -231,7 +231,8 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
                 Some(key) => {
                     let active = list.sort == key;
                     let text = format!("{title}{}", arrow(active, list.descending));
-                    let button = egui::Button::new(RichText::new(text).strong().small()).frame(false);
+                    // Framed when hovered or focused, so the keyboard focus shows.
+                    let button = egui::Button::new(RichText::new(text).strong().small()).frame_when_inactive(false);
                     // The state in words too: AT-SPI does not carry AccessKit's sort direction.
                     let state = match (active, list.descending) {
                         (false, _) => "not sorted",
