@@ -265,3 +265,47 @@ fn search_typed_right_after_ctrl_f_then_ctrl_c_on_the_row_copies_its_value() {
     app.quit();
     assert_eq!(String::from_utf8_lossy(&copied.stdout), "target-value", "the filtered row's value was copied");
 }
+
+/// Whether `name` is in the trash, as the command line sees it.
+fn in_trash(desktop: &Desktop, name: &str) -> bool {
+    let out = desktop.cli(&["trash"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().any(|l| l.split_whitespace().next() == Some(name))
+}
+
+#[test]
+fn delete_then_undo_with_the_keyboard_alone() {
+    let Some(desktop) = Desktop::start() else { return };
+    for (name, value) in [("KEEP_ME", "keep"), ("DELETE_ME", "gone-then-back")] {
+        let mut set = desktop
+            .cli(&["set", name])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        set.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
+        assert!(set.wait().unwrap().success());
+    }
+    let app = desktop.open_app();
+    app.type_text(PASS);
+    app.keys(&["Return"]);
+    std::thread::sleep(Duration::from_secs(3)); // the KDF, in a debug build
+
+    // Find it, into the table, Delete asks, Enter confirms (the focus is in the dialog).
+    app.xdotool(&["key", "--clearmodifiers", "ctrl+f", "type", "--delay", "5", "DELETE_ME"]);
+    std::thread::sleep(Duration::from_millis(300));
+    app.keys(&["Tab", "Tab", "Tab", "Delete"]);
+    std::thread::sleep(Duration::from_millis(300));
+    app.keys(&["Return"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !in_trash(&desktop, "DELETE_ME") {
+        assert!(Instant::now() < deadline, "Delete then Enter did not move DELETE_ME to the trash");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // Ctrl+Z undoes it (the focus is on the table, not in a text field).
+    app.keys(&["ctrl+z"]);
+    let restored = wait_for_value(&desktop, "DELETE_ME");
+    app.quit();
+    assert_eq!(restored.as_deref(), Some(b"gone-then-back".as_slice()), "Ctrl+Z brought it back");
+    assert!(!in_trash(&desktop, "DELETE_ME"));
+}

@@ -88,6 +88,10 @@ impl App {
             Command::AskDelete(ids) => self.ask_delete(ids),
             Command::ConfirmDelete => self.confirm_delete(),
             Command::Undo(ids) => self.undo(ids),
+            Command::UndoLast => match self.toasts.iter().rev().find_map(|t| t.undo.clone()) {
+                Some(ids) => self.undo(ids),
+                None => Reply::Quiet,
+            },
             Command::RestoreFromTrash(id) => self.restore_from_trash(id),
             Command::SubmitRestoreAs => self.submit_restore_as(),
             Command::AskPurge(target) => self.open_dialog(Dialog::ConfirmPurge(target)),

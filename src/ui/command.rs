@@ -15,6 +15,8 @@ pub const SHORTCUT_CREATE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::C
 pub const SHORTCUT_SEARCH: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
 /// Ctrl+L: [`Command::Lock`].
 pub const SHORTCUT_LOCK: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
+/// Ctrl+Z: [`Command::UndoLast`], outside text fields (where it undoes typing).
+pub const SHORTCUT_UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
 /// Ctrl+Q: [`Command::Quit`], on every screen.
 pub const SHORTCUT_QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
 
@@ -94,6 +96,8 @@ pub(crate) enum Command {
     AskDelete(Vec<SecretId>),
     ConfirmDelete,
     Undo(Vec<SecretId>),
+    /// Ctrl+Z: undo the delete whose toast is showing.
+    UndoLast,
     RestoreFromTrash(SecretId),
     SubmitRestoreAs,
     /// `None`: empty the whole trash.
@@ -157,6 +161,7 @@ pub(crate) enum SortKey {
 /// dialog is open; only Quit works on the lock screens.
 pub(crate) fn read_shortcuts(ctx: &egui::Context, unlocked: bool, dialog_open: bool) -> Vec<Command> {
     let mut commands = Vec::new();
+    let typing = ctx.egui_wants_keyboard_input();
     ctx.input_mut(|i| {
         if unlocked && i.consume_shortcut(&SHORTCUT_LOCK) {
             commands.push(Command::Lock);
@@ -169,6 +174,9 @@ pub(crate) fn read_shortcuts(ctx: &egui::Context, unlocked: bool, dialog_open: b
         }
         if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_SEARCH) {
             commands.push(Command::FocusSearch);
+        }
+        if unlocked && !dialog_open && !typing && i.consume_shortcut(&SHORTCUT_UNDO) {
+            commands.push(Command::UndoLast);
         }
     });
     commands

@@ -26,10 +26,12 @@ pub(crate) fn delete(ui: &mut Ui, names: &[(SecretId, String)], commands: &mut V
     }
     ui.label(format!("Deleted secrets go to the Trash, where you can restore them for {TRASH_RETENTION_DAYS} days."));
     dialog_buttons(ui, |ui| {
-        if style::danger(ui, "Delete").clicked() || ui.input(|i| i.key_pressed(Key::Enter)) {
+        let delete = style::danger(ui, "Delete");
+        let cancel = style::secondary(ui, "Cancel");
+        // Enter deletes (the secrets can be restored), unless the focus is on Cancel.
+        if delete.clicked() || (ui.input(|i| i.key_pressed(Key::Enter)) && !cancel.has_focus()) {
             commands.push(Command::ConfirmDelete);
-        }
-        if style::secondary(ui, "Cancel").clicked() {
+        } else if cancel.clicked() {
             commands.push(Command::CloseDialog);
         }
     });
