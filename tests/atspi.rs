@@ -1,0 +1,131 @@
+//! The real binary read through the accessibility bus (AT-SPI), as Orca reads it: a private
+//! D-Bus session (`dbus-run-session`), the AT-SPI bus launcher with `org.a11y.Status.IsEnabled`
+//! set before the app starts, Xvfb, and `tests/atspi/walk.py` (pyatspi), which presses
+//! Ctrl+F, Tab ×3, Ctrl+C with xdotool, listens for announcements, and prints the tree.
+//!
+//! Needs dbus, at-spi2-core, python3-pyatspi, Xvfb and xdotool (`.ci/run` installs them).
+//! Without them the test says so and skips; with `CI` set it fails instead.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const PASS: &str = "screen reader passphrase";
+const LAUNCHER: &str = "/usr/libexec/at-spi-bus-launcher";
+
+fn have(program: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
+}
+
+fn pyatspi_available() -> bool {
+    Command::new("/usr/bin/python3")
+        .args(["-c", "import pyatspi"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The session the test runs in: everything below, inside `dbus-run-session`.
+const SESSION: &str = r#"
+set -u
+bin=$1 vault=$2 walk=$3 n=$4
+Xvfb ":$n" -screen 0 1500x800x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+export DISPLAY=":$n"
+sleep 1
+/usr/libexec/at-spi-bus-launcher --launch-immediately >/dev/null 2>&1 &
+sleep 1
+dbus-send --session --print-reply --dest=org.a11y.Bus /org/a11y/bus org.freedesktop.DBus.Properties.Set \
+  string:org.a11y.Status string:IsEnabled variant:boolean:true >/dev/null
+"$bin" --vault "$vault" >/dev/null 2>&1 &
+app=$!
+win=""
+for _ in $(seq 1 60); do
+  win=$(xdotool search --name '^Tresor$' 2>/dev/null | head -1)
+  [ -n "$win" ] && break
+  sleep 0.5
+done
+[ -n "$win" ] || { echo "NO-WINDOW"; kill $app $xvfb; exit 0; }
+xdotool windowsize "$win" 1500 800
+sleep 1.5
+xdotool windowfocus "$win"
+sleep 0.3
+xdotool type --delay 10 "$TRESOR_TEST_PASSPHRASE"
+xdotool key Return
+sleep 4
+timeout 90 /usr/bin/python3 "$walk"
+kill $app 2>/dev/null
+kill $xvfb 2>/dev/null
+"#;
+
+#[test]
+fn orca_reads_the_table_its_rows_headers_a_hidden_value_and_an_announced_copy() {
+    let missing: Vec<&str> = ["dbus-run-session", "dbus-send", "Xvfb", "xdotool"]
+        .into_iter()
+        .filter(|p| !have(p))
+        .chain((!Path::new(LAUNCHER).exists()).then_some("at-spi2-core"))
+        .chain((!pyatspi_available()).then_some("python3-pyatspi"))
+        .collect();
+    if !missing.is_empty() {
+        assert!(std::env::var_os("CI").is_none(), "CI must install {missing:?} (see .ci/run)");
+        println!("skipped: {missing:?} not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault.db");
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, format!("{PASS}\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let cli = |args: &[&str], stdin: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
+        cmd.arg("--vault").arg(&vault).arg("--passphrase-file").arg(&pass).args(args);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        drop(child.stdin.take());
+        assert!(child.wait().unwrap().success(), "tresor {args:?}");
+    };
+    cli(&["init", "--kdf-memory-mib", "64", "--kdf-iterations", "3", "--kdf-parallelism", "4"], None);
+    cli(&["set", "A_KEY", "--description", "first key"], Some("a-value"));
+    cli(&["set", "B_KEY"], Some("b-value"));
+
+    let script = dir.path().join("session.sh");
+    std::fs::write(&script, SESSION).unwrap();
+    let display = (600..700).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()).unwrap();
+    let walk = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/atspi/walk.py");
+    let out = Command::new("dbus-run-session")
+        .arg("--")
+        .arg("bash")
+        .arg(&script)
+        .arg(env!("CARGO_BIN_EXE_tresor"))
+        .arg(&vault)
+        .arg(&walk)
+        .arg(display.to_string())
+        .env("TRESOR_TEST_PASSPHRASE", PASS)
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env_remove("WAYLAND_DISPLAY")
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    let tree = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!tree.contains("NO-WINDOW") && !tree.contains("NO-APP"), "the app did not reach the bus:\n{tree}");
+    let has = |line: &str| tree.lines().any(|l| l.split_once('|').is_some_and(|(_, rest)| rest == line));
+
+    assert!(has("table|Secrets list|2 rows"), "the list is a table:\n{tree}");
+    assert!(has("table row|A_KEY|row 1 of 2") && has("table row|B_KEY|row 2 of 2"), "rows, with their position");
+    for header in ["Name", "Description", "Value", "Modified"] {
+        assert!(has(&format!("column header|{header}|")), "a {header} column header");
+    }
+    assert!(has("table cell||Value") && has("label|hidden value|"), "the masked value is a hidden value");
+    assert!(!tree.contains('•'), "no bullets reach the screen reader");
+    assert!(has("push button|Copy A_KEY|Copy value (Ctrl+C)"), "each row's actions, by name");
+    assert!(has("heading|Environment Secrets|"), "the page title is a heading");
+    assert!(
+        tree.lines().any(|l| l == "ANNOUNCE|A_KEY copied; the clipboard will be cleared"),
+        "Ctrl+C on the row is announced, without its countdown:\n{}",
+        tree.lines().filter(|l| l.starts_with("ANNOUNCE")).collect::<Vec<_>>().join("\n")
+    );
+}
