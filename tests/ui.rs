@@ -733,6 +733,18 @@ fn a_backup_is_made_and_restored_from_vault_settings() {
     assert!(has_text(&w.harness, "Made by hand"));
     let buttons = restore_buttons(&w.harness);
     assert_eq!(buttons.len(), 2);
+    // A table for screen readers: each backup a row, its Restore… inside it; the sidebar marks
+    // the current page.
+    let restore = w.harness.get_all_by_label_contains("Restore the backup from").next().unwrap();
+    let row = ancestor_with_role(restore.accesskit_node(), egui::accesskit::Role::Row).expect("inside its row");
+    let table = ancestor_with_role(row, egui::accesskit::Role::Table).expect("inside the table");
+    assert_eq!(table.label().as_deref(), Some("Backups list"));
+    let page = w
+        .harness
+        .get_all_by_label("Vault settings")
+        .find(|n| n.accesskit_node().role() != egui::accesskit::Role::Heading)
+        .expect("the sidebar's entry");
+    assert_eq!(page.accesskit_node().description().as_deref(), Some("current page"));
 
     // Later, the vault changes (here through the core, as the command line would).
     {

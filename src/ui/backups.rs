@@ -9,6 +9,7 @@ use egui::{Align, Layout, Ui};
 use super::command::Command;
 use super::session::BackupsView;
 use super::style::{self, weak};
+use super::widgets::{in_cell, in_header, row_node, table_scope};
 use crate::vault::Timestamp;
 use crate::vault::backup;
 
@@ -80,24 +81,54 @@ pub(crate) fn section(
         ui.label(weak("No backups yet."));
     }
     if !view.list.is_empty() {
-        egui::Grid::new("backups_list").num_columns(4).spacing([18.0, 4.0]).striped(true).min_row_height(30.0).show(
-            ui,
-            |ui| {
-                for item in &view.list {
-                    ui.label(style::exact(item.created)).on_hover_text(style::relative(now, item.created));
-                    ui.label(weak(style::capitalized(item.reason.describe())));
-                    ui.label(weak(size_label(item.bytes)));
-                    let name =
-                        format!("Restore the backup from {} ({})", style::exact(item.created), item.reason.describe());
-                    let button = ui.add_enabled(can_write, egui::Button::new("Restore…"));
-                    if button.on_hover_text(&name).accessible_name(&name).clicked() {
-                        commands.push(Command::AskRestoreBackup(item.clone()));
-                    }
-                    ui.end_row();
-                }
-            },
-        );
+        table_scope(ui, "Backups list", view.list.len(), |ui| list(ui, view, now, can_write, commands));
     }
     ui.add_space(2.0);
     ui.label(weak(format!("Folder: {}", backup::backup_dir(vault_path).display())).small());
+}
+
+/// The backups as a table: When, Why, Size, and Restore… on each row.
+fn list(ui: &mut Ui, view: &BackupsView, now: Timestamp, can_write: bool, commands: &mut Vec<Command>) {
+    const TITLES: [&str; 4] = ["When", "Why", "Size", "Actions"];
+    let cells = |rect: egui::Rect| {
+        let why = (rect.width() - 190.0 - 90.0 - 110.0).max(80.0);
+        let mut x = rect.left();
+        [190.0, why, 90.0, 110.0].map(|width| {
+            let cell = egui::Rect::from_min_size(egui::pos2(x, rect.top()), egui::vec2(width - 8.0, rect.height()));
+            x += width;
+            cell
+        })
+    };
+    let (header, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 22.0), egui::Sense::hover());
+    for (i, rect) in cells(header).into_iter().enumerate().take(3) {
+        in_header(ui, rect, TITLES[i], |ui| ui.label(egui::RichText::new(TITLES[i]).small().strong()));
+    }
+    let total = view.list.len();
+    for (position, item) in view.list.iter().enumerate() {
+        ui.push_id(position, |ui| {
+            let (rect, row) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 30.0), egui::Sense::hover());
+            if position % 2 == 1 {
+                ui.painter().rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
+            }
+            let when = style::exact(item.created);
+            row_node(&row, &when, position, total);
+            let [when_cell, why_cell, size_cell, actions_cell] = cells(rect);
+            in_cell(ui, row.id, 0, TITLES[0], when_cell, |ui| {
+                ui.label(&when).on_hover_text(style::relative(now, item.created));
+            });
+            in_cell(ui, row.id, 1, TITLES[1], why_cell, |ui| {
+                ui.add(egui::Label::new(weak(style::capitalized(item.reason.describe()))).truncate());
+            });
+            in_cell(ui, row.id, 2, TITLES[2], size_cell, |ui| {
+                ui.label(weak(size_label(item.bytes)));
+            });
+            in_cell(ui, row.id, 3, TITLES[3], actions_cell, |ui| {
+                let name = format!("Restore the backup from {when} ({})", item.reason.describe());
+                let button = ui.add_enabled(can_write, egui::Button::new("Restore…"));
+                if button.on_hover_text(&name).accessible_name(&name).clicked() {
+                    commands.push(Command::AskRestoreBackup(item.clone()));
+                }
+            });
+        });
+    }
 }

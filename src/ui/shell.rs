@@ -61,7 +61,10 @@ pub(crate) fn unlocked(
         egui::Panel::left("sidebar").resizable(false).exact_size(width).show(ui, |ui| {
             ui.add_space(12.0);
             if !compact {
-                ui.label(RichText::new("SETTINGS").small().strong().weak());
+                // The caption of the pages below: a heading, not a stray label, for a screen reader.
+                let caption = ui.label(RichText::new("SETTINGS").small().strong().weak());
+                a11y::spoken(&caption, "Settings");
+                a11y::heading(&caption, 2);
                 ui.add_space(2.0);
             }
             for (page, icon, label) in
@@ -75,6 +78,10 @@ pub(crate) fn unlocked(
                 } else {
                     ui.add(egui::Button::selectable(current, label).min_size(egui::vec2(width, 28.0)))
                 };
+                if current {
+                    // Marked current in words too (AT-SPI has no "current page" state).
+                    response.ctx.accesskit_node_builder(response.id, |node| node.set_description("current page"));
+                }
                 if response.clicked() {
                     commands.push(Command::ShowPage(page));
                 }
