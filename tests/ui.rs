@@ -613,6 +613,9 @@ fn import_shows_the_plan_then_writes_it_in_one_go() {
     assert!(has_text(&w.harness, "1 to add, 0 to update, 1 unchanged, 2 skipped, 1 in conflict"));
     assert!(has_text(&w.harness, "try BAD_NAME"), "an invalid name comes with a valid suggestion");
     assert!(has_text(&w.harness, "the value is empty"));
+    let entry = row(&w.harness, "CHANGED");
+    let table = ancestor_with_role(entry.accesskit_node(), egui::accesskit::Role::Table).expect("the plan is a table");
+    assert_eq!(table.label().as_deref(), Some("Import plan"));
     assert!(
         w.harness.get_by_label("Import").accesskit_node().is_disabled(),
         "a conflict blocks the import until the user decides"

@@ -6,7 +6,7 @@ use egui::{Align, Color32, Layout, RichText, Ui};
 use crate::ui::command::Command;
 use crate::ui::session::{ExportConfirm, ImportReview};
 use crate::ui::style::{self, weak};
-use crate::ui::widgets::{format_label, secrets_count};
+use crate::ui::widgets::{format_label, in_cell, in_header, row_node, secrets_count, table_scope};
 use crate::vault::{ConflictPolicy, PlanAction, SkipReason};
 
 fn action_colour(ui: &Ui, action: &PlanAction) -> Color32 {
@@ -61,48 +61,7 @@ pub(crate) fn import(ui: &mut Ui, review: &mut ImportReview, commands: &mut Vec<
     }
 
     ui.add_space(6.0);
-    let widths = [70.0, 220.0, 40.0];
-    let row = |ui: &mut Ui, cells: [RichText; 4]| {
-        ui.horizontal(|ui| {
-            let [a, b, c, d] = cells;
-            for (text, width) in [a, b, c].into_iter().zip(widths) {
-                ui.allocate_ui_with_layout(egui::vec2(width, 18.0), Layout::left_to_right(Align::Center), |ui| {
-                    ui.set_min_width(width);
-                    ui.add(egui::Label::new(text).truncate());
-                });
-            }
-            ui.add(egui::Label::new(d).wrap());
-        });
-    };
-    row(
-        ui,
-        [
-            RichText::new("Action").strong().small(),
-            RichText::new("Name").strong().small(),
-            RichText::new("Line").strong().small(),
-            RichText::new("Details").strong().small(),
-        ],
-    );
-    ui.separator();
-    egui::ScrollArea::vertical().max_height(260.0).auto_shrink([false, true]).show(ui, |ui| {
-        for item in &review.plan.items {
-            let colour = action_colour(ui, &item.action);
-            let mut details: Vec<String> = item.reason().into_iter().collect();
-            details.extend(item.warnings.iter().map(ToString::to_string));
-            row(
-                ui,
-                [
-                    RichText::new(item.action.label()).color(colour).strong(),
-                    RichText::new(item.shown_key()).monospace(),
-                    RichText::new(item.line.map(|l| l.to_string()).unwrap_or_default()).weak(),
-                    RichText::new(details.join("; ")).small(),
-                ],
-            );
-        }
-        if review.plan.items.is_empty() {
-            ui.label(weak("The file holds no entries."));
-        }
-    });
+    plan_table(ui, review);
     if !review.findings.is_empty() {
         ui.add_space(4.0);
         ui.label(RichText::new("Notes about the file").strong().small());
@@ -165,5 +124,56 @@ pub(crate) fn export(ui: &mut Ui, confirm: &mut ExportConfirm, commands: &mut Ve
         if style::secondary(ui, "Cancel").clicked() {
             commands.push(Command::CloseDialog);
         }
+    });
+}
+
+/// The plan as a table for screen readers: one row per entry (named by its key), cells Action,
+/// Name, Line and Details (wrapped, so rows grow as needed).
+fn plan_table(ui: &mut Ui, review: &ImportReview) {
+    const TITLES: [&str; 4] = ["Action", "Name", "Line", "Details"];
+    const WIDTHS: [f32; 3] = [70.0, 220.0, 40.0];
+    let total = review.plan.items.len();
+    table_scope(ui, "Import plan", total, |ui| {
+        ui.horizontal(|ui| {
+            for (i, title) in TITLES.iter().enumerate() {
+                let width = WIDTHS.get(i).copied().unwrap_or_else(|| ui.available_width());
+                let (rect, _) = ui.allocate_exact_size(egui::vec2(width, 18.0), egui::Sense::hover());
+                in_header(ui, rect, title, |ui| ui.label(RichText::new(*title).strong().small()));
+            }
+        });
+        ui.separator();
+        egui::ScrollArea::vertical().max_height(260.0).auto_shrink([false, true]).show(ui, |ui| {
+            for (position, item) in review.plan.items.iter().enumerate() {
+                let colour = action_colour(ui, &item.action);
+                let mut details: Vec<String> = item.reason().into_iter().collect();
+                details.extend(item.warnings.iter().map(ToString::to_string));
+                let key = item.shown_key();
+                let row_id = ui.scope_id().with(("plan row", position));
+                let texts = [
+                    RichText::new(item.action.label()).color(colour).strong(),
+                    RichText::new(key.as_str()).monospace(),
+                    RichText::new(item.line.map(|l| l.to_string()).unwrap_or_default()).weak(),
+                ];
+                let laid_out = ui.horizontal(|ui| {
+                    for (i, text) in texts.into_iter().enumerate() {
+                        let (rect, _) = ui.allocate_exact_size(egui::vec2(WIDTHS[i], 18.0), egui::Sense::hover());
+                        in_cell(ui, row_id, i, TITLES[i], rect, |ui| ui.add(egui::Label::new(text).truncate()));
+                    }
+                    ui.scope_builder(egui::UiBuilder::new().accessibility_parent(row_id), |ui| {
+                        ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
+                            node.set_role(egui::accesskit::Role::Cell);
+                            node.set_column_index(3);
+                            node.set_description(TITLES[3]);
+                        });
+                        ui.add(egui::Label::new(RichText::new(details.join("; ")).small()).wrap());
+                    });
+                });
+                let row = ui.interact(laid_out.response.rect, row_id, egui::Sense::hover());
+                row_node(&row, &key, position, total);
+            }
+            if review.plan.items.is_empty() {
+                ui.label(weak("The file holds no entries."));
+            }
+        });
     });
 }
