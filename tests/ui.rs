@@ -524,6 +524,8 @@ fn auto_lock_after_idle_time() {
     w.harness.run();
     assert!(!w.harness.state().is_unlocked(), "locked after 5 idle minutes");
     assert!(has_text(&w.harness, "Locked after 5 minutes without input."), "the lock screen says why");
+    let notice = w.harness.get_by_label("Locked after 5 minutes without input.");
+    assert_eq!(notice.accesskit_node().live(), egui::accesskit::Live::Polite, "and a screen reader hears it");
     // The passphrase can be shown while typing it.
     w.harness.get_by_label("Show passphrase").click();
     w.harness.run();

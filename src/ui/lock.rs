@@ -110,7 +110,9 @@ pub(crate) fn locked(
         brand(ui, "Tresor is locked");
         ui.label(weak(vault_path.display().to_string()).monospace());
         if let Some(notice) = &form.notice {
-            ui.label(weak(notice));
+            // Announced: a screen-reader user learns why the window changed under them.
+            let shown = ui.label(weak(notice));
+            crate::ui::a11y::live(&shown, false);
         }
         ui.add_space(6.0);
         let pass = passphrase_field(ui, SecretField::Passphrase, &mut form.passphrase, form.show);

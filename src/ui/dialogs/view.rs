@@ -42,12 +42,13 @@ pub(crate) fn show(ui: &mut Ui, view: &ViewState, now: Timestamp, commands: &mut
             // area scrolls sideways instead.
             egui::ScrollArea::both().max_height(180.0).show(ui, |ui| match &view.value {
                 Some(value) => {
-                    ui.add(
+                    // Read out as it is while it is shown (a label is read by its text); described.
+                    let shown = ui.add(
                         egui::Label::new(RichText::new(value.expose()).monospace())
                             .selectable(true)
                             .wrap_mode(egui::TextWrapMode::Extend),
-                    )
-                    .accessible_name("Revealed value");
+                    );
+                    shown.ctx.accesskit_node_builder(shown.id, |node| node.set_description("revealed value"));
                 }
                 None => {
                     let masked = ui.label(RichText::new("••••••••••••").monospace().weak());
