@@ -66,10 +66,11 @@ shot_set() {
   x key Return
   snap secrets 3
   if [ "$scale" = 1 ] && [ "$w" -lt 1900 ]; then
-    x key ctrl+n; x type --delay 10 'openai api key'; snap create; x key Escape
+    x key ctrl+n; sleep 0.3; x type --delay 10 'openai api key'; snap create; x key Escape; sleep 0.4
     # The table from the keyboard: Ctrl+F, past the sort buttons, Enter on the first row.
-    x key ctrl+f Tab Tab Tab Return; snap view; x key Escape
-    x key Delete; snap delete; x key Escape
+    x key ctrl+f; sleep 0.3; x key Tab Tab Tab; sleep 0.3; x key Return; snap view
+    # Escape gives the focus back to the row (within a few frames); Delete then asks.
+    x key Escape; sleep 0.6; x key Delete; snap delete; x key Escape; sleep 0.4
     # The sidebar: full below 900 px wide it is icons only.
     if [ "$w" -lt 900 ]; then sx=25; sy_settings=115; sy_trash=155; else sx=60; sy_settings=134; sy_trash=170; fi
     x mousemove "$sx" "$sy_settings" click 1; snap settings
