@@ -309,3 +309,59 @@ fn delete_then_undo_with_the_keyboard_alone() {
     assert_eq!(restored.as_deref(), Some(b"gone-then-back".as_slice()), "Ctrl+Z brought it back");
     assert!(!in_trash(&desktop, "DELETE_ME"));
 }
+
+#[test]
+fn create_view_edit_copy_and_lock_with_the_keyboard_alone() {
+    let Some(desktop) = Desktop::start() else { return };
+    let app = desktop.open_app();
+    app.type_text(PASS);
+    app.keys(&["Return"]);
+    std::thread::sleep(Duration::from_secs(3)); // the KDF, in a debug build
+
+    // Create: Ctrl+N, the name, Tab to the description, Tab to the value, Ctrl+Enter.
+    app.keys(&["ctrl+n"]);
+    app.type_text("KEYBOARD_KEY");
+    app.keys(&["Tab"]);
+    app.type_text("made with keys");
+    app.keys(&["Tab"]);
+    app.type_text("first-value");
+    app.keys(&["ctrl+Return"]);
+    assert_eq!(wait_for_value(&desktop, "KEYBOARD_KEY").as_deref(), Some(b"first-value".as_slice()), "created");
+
+    // View it (Enter on its row), then Edit from View: the focus starts on View's first
+    // control (Hide), Tab past Copy value and Copy as… to Edit.
+    app.xdotool(&["key", "--clearmodifiers", "ctrl+f", "type", "--delay", "5", "KEYBOARD_KEY"]);
+    std::thread::sleep(Duration::from_millis(300));
+    app.keys(&["Tab", "Tab", "Tab", "Return"]);
+    std::thread::sleep(Duration::from_millis(500));
+    app.keys(&["Tab", "Tab", "Tab", "Return"]);
+    std::thread::sleep(Duration::from_millis(500));
+    // Edit: Name has the focus; Tab to the description, Tab to the value (empty: keep), type.
+    app.keys(&["Tab", "Tab"]);
+    app.type_text("second-value");
+    app.keys(&["ctrl+Return"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = desktop.cli(&["get", "KEYBOARD_KEY"]).output().unwrap();
+        if out.stdout == b"second-value" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the edit did not save: {:?}", String::from_utf8_lossy(&out.stdout));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    // Copy with Ctrl+C on the row, then Ctrl+L: locking clears Tresor's copy from the clipboard.
+    app.keys(&["ctrl+c"]);
+    std::thread::sleep(Duration::from_millis(400));
+    let copied = desktop.x("xclip").args(["-selection", "clipboard", "-o"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&copied.stdout), "second-value", "Ctrl+C on the highlighted row");
+    app.keys(&["ctrl+l"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let after = desktop.x("xclip").args(["-selection", "clipboard", "-o"]).output().unwrap();
+    assert_ne!(String::from_utf8_lossy(&after.stdout), "second-value", "Ctrl+L locked and cleared our copy");
+    // And the passphrase unlocks it again.
+    app.type_text(PASS);
+    app.keys(&["Return"]);
+    std::thread::sleep(Duration::from_secs(3));
+    app.quit();
+}
