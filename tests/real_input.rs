@@ -365,3 +365,27 @@ fn create_view_edit_copy_and_lock_with_the_keyboard_alone() {
     std::thread::sleep(Duration::from_secs(3));
     app.quit();
 }
+
+#[test]
+fn a_block_of_env_lines_pasted_into_create_is_imported_after_its_plan() {
+    let Some(desktop) = Desktop::start() else { return };
+    let app = desktop.open_app();
+    app.type_text(PASS);
+    app.keys(&["Return"]);
+    std::thread::sleep(Duration::from_secs(3)); // the KDF, in a debug build
+
+    // Three lines of a .env copied from another program, pasted into Create's Name.
+    desktop.copy_from_another_program("PASTED_ONE=sk-one\n# a comment\nPASTED_TWO=\"two words\"\nPASTED_THREE=3\n");
+    app.keys(&["ctrl+n", "ctrl+v"]);
+    std::thread::sleep(Duration::from_millis(400));
+    // Tab to "Import 3 secrets from the pasted text", Enter: the plan opens with the focus in
+    // it, on its first control (Import); Enter imports.
+    app.keys(&["Tab", "Return"]);
+    std::thread::sleep(Duration::from_millis(800));
+    app.keys(&["Return"]);
+    let one = wait_for_value(&desktop, "PASTED_ONE");
+    let two = wait_for_value(&desktop, "PASTED_TWO");
+    app.quit();
+    assert_eq!(one.as_deref(), Some(b"sk-one".as_slice()));
+    assert_eq!(two.as_deref(), Some(b"two words".as_slice()), "parsed as a .env line, quotes removed");
+}

@@ -103,6 +103,8 @@ pub struct App {
     /// Whether a dialog was open at the end of the last frame, and the control that opened it.
     dialog_was_open: bool,
     dialog_opener: Option<egui::Id>,
+    /// The open dialog's serial at the end of the last frame (a new one means a new dialog).
+    dialog_serial_seen: Option<u64>,
     /// A focus to give back at the start of the next frames (the id, and how many more tries).
     refocus: Option<(egui::Id, u8)>,
     /// A dialog just opened: move the focus into it in this many frames (once egui knows the
@@ -135,6 +137,7 @@ impl App {
             dialog_opener: None,
             refocus: None,
             focus_into_dialog: 0,
+            dialog_serial_seen: None,
         }
     }
 
@@ -147,10 +150,19 @@ impl App {
     /// Esc, or a finished job) gives it the focus back, and drops the secret fields' state.
     fn track_dialog(&mut self, ctx: &egui::Context, focused_when_opened: Option<egui::Id>) {
         let open = self.has_dialog();
+        // Which dialog: one dialog replaced by another (Create → Import, View → Edit) counts as
+        // opened, for the focus; the opener stays the control that opened the first one.
+        let serial = match &self.screen {
+            Screen::Unlocked(s) if open => Some(s.dialog_serial),
+            _ => None,
+        };
         if open && !self.dialog_was_open {
             self.dialog_opener = focused_when_opened;
+        }
+        if open && (!self.dialog_was_open || serial != self.dialog_serial_seen) {
             self.focus_into_dialog = 3;
         }
+        self.dialog_serial_seen = serial;
         if !open && self.dialog_was_open {
             SecretField::forget_all(ctx);
             // Given back from the next frame on, until it holds: egui takes the focus away from

@@ -128,48 +128,55 @@ pub(crate) fn export(ui: &mut Ui, confirm: &mut ExportConfirm, commands: &mut Ve
 }
 
 /// The plan as a table for screen readers: one row per entry (named by its key), cells Action,
-/// Name, Line and Details (wrapped, so rows grow as needed).
+/// Name, Line and Details (cut to the row; the whole text on hover).
 fn plan_table(ui: &mut Ui, review: &ImportReview) {
     const TITLES: [&str; 4] = ["Action", "Name", "Line", "Details"];
-    const WIDTHS: [f32; 3] = [70.0, 220.0, 40.0];
+    const ROW_HEIGHT: f32 = 22.0;
+    // The four cells of a row or of the header, left to right: Details takes what is left.
+    let cells = |rect: egui::Rect| {
+        let details = (rect.width() - 70.0 - 220.0 - 44.0).max(80.0);
+        let mut x = rect.left();
+        [70.0, 220.0, 44.0, details].map(|width| {
+            let cell = egui::Rect::from_min_size(egui::pos2(x, rect.top()), egui::vec2(width - 6.0, rect.height()));
+            x += width;
+            cell
+        })
+    };
     let total = review.plan.items.len();
     table_scope(ui, "Import plan", total, |ui| {
-        ui.horizontal(|ui| {
-            for (i, title) in TITLES.iter().enumerate() {
-                let width = WIDTHS.get(i).copied().unwrap_or_else(|| ui.available_width());
-                let (rect, _) = ui.allocate_exact_size(egui::vec2(width, 18.0), egui::Sense::hover());
-                in_header(ui, rect, title, |ui| ui.label(RichText::new(*title).strong().small()));
-            }
-        });
+        let (header, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 18.0), egui::Sense::hover());
+        for (i, rect) in cells(header).into_iter().enumerate() {
+            in_header(ui, rect, TITLES[i], |ui| ui.label(RichText::new(TITLES[i]).strong().small()));
+        }
         ui.separator();
         egui::ScrollArea::vertical().max_height(260.0).auto_shrink([false, true]).show(ui, |ui| {
             for (position, item) in review.plan.items.iter().enumerate() {
                 let colour = action_colour(ui, &item.action);
                 let mut details: Vec<String> = item.reason().into_iter().collect();
                 details.extend(item.warnings.iter().map(ToString::to_string));
+                let details = details.join("; ");
                 let key = item.shown_key();
-                let row_id = ui.scope_id().with(("plan row", position));
-                let texts = [
-                    RichText::new(item.action.label()).color(colour).strong(),
-                    RichText::new(key.as_str()).monospace(),
-                    RichText::new(item.line.map(|l| l.to_string()).unwrap_or_default()).weak(),
-                ];
-                let laid_out = ui.horizontal(|ui| {
-                    for (i, text) in texts.into_iter().enumerate() {
-                        let (rect, _) = ui.allocate_exact_size(egui::vec2(WIDTHS[i], 18.0), egui::Sense::hover());
-                        in_cell(ui, row_id, i, TITLES[i], rect, |ui| ui.add(egui::Label::new(text).truncate()));
-                    }
-                    ui.scope_builder(egui::UiBuilder::new().accessibility_parent(row_id), |ui| {
-                        ui.ctx().accesskit_node_builder(ui.unique_id(), |node| {
-                            node.set_role(egui::accesskit::Role::Cell);
-                            node.set_column_index(3);
-                            node.set_description(TITLES[3]);
-                        });
-                        ui.add(egui::Label::new(RichText::new(details.join("; ")).small()).wrap());
+                ui.push_id(position, |ui| {
+                    let (rect, row) =
+                        ui.allocate_exact_size(egui::vec2(ui.available_width(), ROW_HEIGHT), egui::Sense::hover());
+                    row_node(&row, &key, position, total);
+                    let [action, name, line, more] = cells(rect);
+                    in_cell(ui, row.id, 0, TITLES[0], action, |ui| {
+                        ui.label(RichText::new(item.action.label()).color(colour).strong());
+                    });
+                    in_cell(ui, row.id, 1, TITLES[1], name, |ui| {
+                        ui.add(egui::Label::new(RichText::new(key.as_str()).monospace()).truncate());
+                    });
+                    in_cell(ui, row.id, 2, TITLES[2], line, |ui| {
+                        ui.label(RichText::new(item.line.map(|l| l.to_string()).unwrap_or_default()).weak());
+                    });
+                    in_cell(ui, row.id, 3, TITLES[3], more, |ui| {
+                        let shown = ui.add(egui::Label::new(RichText::new(details.as_str()).small()).truncate());
+                        if !details.is_empty() {
+                            shown.on_hover_text(details.as_str());
+                        }
                     });
                 });
-                let row = ui.interact(laid_out.response.rect, row_id, egui::Sense::hover());
-                row_node(&row, &key, position, total);
             }
             if review.plan.items.is_empty() {
                 ui.label(weak("The file holds no entries."));
