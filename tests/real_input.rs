@@ -110,6 +110,24 @@ impl Desktop {
         std::thread::sleep(Duration::from_millis(200));
     }
 
+    /// What the clipboard holds now (as another program reads it).
+    fn clipboard(&self) -> String {
+        let out = self.x("xclip").args(["-selection", "clipboard", "-o"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits up to 5 s for the clipboard to hold `expected`; returns what it holds then.
+    fn clipboard_becomes(&self, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let now = self.clipboard();
+            if now == expected || Instant::now() > deadline {
+                return now;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Starts the app on the vault and waits for its window.
     fn open_app(&self) -> AppWindow {
         let child = self
@@ -260,10 +278,9 @@ fn search_typed_right_after_ctrl_f_then_ctrl_c_on_the_row_copies_its_value() {
     std::thread::sleep(Duration::from_millis(400));
     // Past the two sort buttons into the table (one stop), then Ctrl+C on the highlighted row.
     app.keys(&["Tab", "Tab", "Tab", "ctrl+c"]);
-    std::thread::sleep(Duration::from_millis(400));
-    let copied = desktop.x("xclip").args(["-selection", "clipboard", "-o"]).output().unwrap();
+    let copied = desktop.clipboard_becomes("target-value");
     app.quit();
-    assert_eq!(String::from_utf8_lossy(&copied.stdout), "target-value", "the filtered row's value was copied");
+    assert_eq!(copied, "target-value", "the filtered row's value was copied");
 }
 
 /// Whether `name` is in the trash, as the command line sees it.
@@ -352,13 +369,13 @@ fn create_view_edit_copy_and_lock_with_the_keyboard_alone() {
 
     // Copy with Ctrl+C on the row, then Ctrl+L: locking clears Tresor's copy from the clipboard.
     app.keys(&["ctrl+c"]);
-    std::thread::sleep(Duration::from_millis(400));
-    let copied = desktop.x("xclip").args(["-selection", "clipboard", "-o"]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&copied.stdout), "second-value", "Ctrl+C on the highlighted row");
+    assert_eq!(desktop.clipboard_becomes("second-value"), "second-value", "Ctrl+C on the highlighted row");
     app.keys(&["ctrl+l"]);
-    std::thread::sleep(Duration::from_millis(500));
-    let after = desktop.x("xclip").args(["-selection", "clipboard", "-o"]).output().unwrap();
-    assert_ne!(String::from_utf8_lossy(&after.stdout), "second-value", "Ctrl+L locked and cleared our copy");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while desktop.clipboard() == "second-value" {
+        assert!(Instant::now() < deadline, "Ctrl+L locked and cleared our copy");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // And the passphrase unlocks it again.
     app.type_text(PASS);
     app.keys(&["Return"]);

@@ -110,6 +110,8 @@ pub struct App {
     /// A dialog just opened: move the focus into it in this many frames (once egui knows the
     /// modal's layer, so that the focus cannot land behind it), unless it took the focus itself.
     focus_into_dialog: u8,
+    /// The move into the dialog is still to do when the count above runs out.
+    focus_due: bool,
 }
 
 impl App {
@@ -137,6 +139,7 @@ impl App {
             dialog_opener: None,
             refocus: None,
             focus_into_dialog: 0,
+            focus_due: false,
             dialog_serial_seen: None,
         }
     }
@@ -159,8 +162,9 @@ impl App {
         if open && !self.dialog_was_open {
             self.dialog_opener = focused_when_opened;
         }
-        if open && (!self.dialog_was_open || serial != self.dialog_serial_seen) {
+        if open && (!self.dialog_was_open || serial != self.dialog_serial_seen) && self.focus_into_dialog == 0 {
             self.focus_into_dialog = 3;
+            self.focus_due = true;
         }
         self.dialog_serial_seen = serial;
         if !open && self.dialog_was_open {
@@ -197,7 +201,10 @@ impl App {
             ctx.memory_mut(|m| m.request_focus(id));
         }
         self.focus_into_dialog = self.focus_into_dialog.saturating_sub(1);
-        if self.focus_into_dialog == 1 && self.has_dialog() {
+        if self.focus_into_dialog == 1 {
+            self.focus_into_dialog = 0;
+        }
+        if self.focus_into_dialog == 0 && std::mem::take(&mut self.focus_due) && self.has_dialog() {
             // Still on the control behind the modal (the dialog did not focus a field of its
             // own): to the dialog's first control.
             let focused = ctx.memory(|m| m.focused());
@@ -270,6 +277,11 @@ impl App {
             self.apply(&ctx, command);
         }
         self.track_dialog(&ctx, focused);
+        // A focus still to move (into a dialog, or back to its opener) needs the next frames
+        // to come even without input.
+        if self.focus_into_dialog > 0 || self.refocus.is_some() {
+            ctx.request_repaint();
+        }
         self.schedule_repaint(&ctx, now);
     }
 
