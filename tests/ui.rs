@@ -1585,3 +1585,52 @@ fn the_trash_is_a_table_and_each_page_keeps_its_own_scroll_position() {
     w.harness.run();
     assert_eq!(w.harness.get_by_label("Change passphrase").rect().top(), scrolled, "settings kept its place");
 }
+
+#[test]
+fn a_revealed_value_cannot_be_selected_into_primary_or_copied_past_the_guard() {
+    let mut w = unlocked_with(&[("A_KEY", "", "sk-revealed-secret")]);
+    w.harness.get_by_label("View A_KEY").click();
+    w.harness.run();
+    let value = w.harness.get_by_label("sk-revealed-secret").rect();
+    // Drag across the revealed text, as a mouse selection would, then Ctrl+C.
+    let mut leaked = Vec::new();
+    for event in [
+        egui::Event::PointerMoved(value.left_center()),
+        egui::Event::PointerButton {
+            pos: value.left_center(),
+            button: egui::PointerButton::Primary,
+            pressed: true,
+            modifiers: Modifiers::NONE,
+        },
+        egui::Event::PointerMoved(value.right_center()),
+        egui::Event::PointerButton {
+            pos: value.right_center(),
+            button: egui::PointerButton::Primary,
+            pressed: false,
+            modifiers: Modifiers::NONE,
+        },
+        egui::Event::Copy,
+    ] {
+        w.harness.event(event);
+        w.harness.step();
+        for command in &w.harness.output().platform_output.commands {
+            if let egui::OutputCommand::CopyText(t) | egui::OutputCommand::TextSelectionSettled(t) = command {
+                leaked.push(t.clone());
+            }
+        }
+    }
+    assert!(leaked.iter().all(|t| !t.contains("sk-revealed")), "nothing reaches the clipboard or PRIMARY: {leaked:?}");
+    assert_eq!(w.clipboard.contents(), None, "and nothing was copied at all");
+}
+
+#[test]
+fn one_name_value_line_pasted_into_name_is_offered_as_an_import_never_put_in_the_name() {
+    let mut w = unlocked_with(&[]);
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    w.harness.run();
+    w.harness.event(egui::Event::Paste("OPENAI_API_KEY=sk-live-abc\n".into()));
+    w.harness.run();
+    assert_eq!(field(&w.harness, "Name").accesskit_node().value().as_deref(), Some(""), "the value is not in Name");
+    assert!(!has_text(&w.harness, "SK_LIVE"), "nor echoed by a name suggestion");
+    assert!(w.harness.query_by_label("Import 1 secret from the pasted text").is_some());
+}

@@ -25,7 +25,6 @@ use zeroize::Zeroizing;
 use super::{Entry, Finding, Parsed};
 use crate::vault::SecretValue;
 
-/// Parses `.env` text.
 /// How many lines of `text` are `NAME=value` assignments (`export` allowed), if every line that
 /// is not blank or a comment is one; 0 otherwise. Tells a pasted block of a `.env` file from a
 /// pasted value (which may contain `=` but not on every line after a name).
@@ -48,6 +47,7 @@ pub fn assignment_lines(text: &str) -> usize {
     count
 }
 
+/// Parses `.env` text.
 pub fn parse(text: &str) -> Parsed {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let normalized;

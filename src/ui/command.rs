@@ -161,7 +161,7 @@ pub(crate) enum SortKey {
 /// dialog is open; only Quit works on the lock screens.
 pub(crate) fn read_shortcuts(ctx: &egui::Context, unlocked: bool, dialog_open: bool) -> Vec<Command> {
     let mut commands = Vec::new();
-    let typing = ctx.egui_wants_keyboard_input();
+    let typing = ctx.text_edit_focused();
     ctx.input_mut(|i| {
         if unlocked && i.consume_shortcut(&SHORTCUT_LOCK) {
             commands.push(Command::Lock);

@@ -107,8 +107,8 @@ pub struct App {
     dialog_serial_seen: Option<u64>,
     /// A focus to give back at the start of the next frames (the id, and how many more tries).
     refocus: Option<(egui::Id, u8)>,
-    /// A dialog just opened: move the focus into it in this many frames (once egui knows the
-    /// modal's layer, so that the focus cannot land behind it), unless it took the focus itself.
+    /// A dialog just opened: a countdown (3 moves the focus two frames later, once egui knows
+    /// the modal's layer, so that it cannot land behind it), unless the dialog took the focus.
     focus_into_dialog: u8,
     /// The move into the dialog is still to do when the count above runs out.
     focus_due: bool,
@@ -161,6 +161,11 @@ impl App {
         };
         if open && !self.dialog_was_open {
             self.dialog_opener = focused_when_opened;
+        }
+        if open && self.dialog_was_open && serial != self.dialog_serial_seen {
+            // Another dialog in place of the last (Create → Import plan): the secret fields'
+            // state (egui's undo history, with plaintext) goes as if it had closed.
+            SecretField::forget_all(ctx);
         }
         if open && (!self.dialog_was_open || serial != self.dialog_serial_seen) && self.focus_into_dialog == 0 {
             self.focus_into_dialog = 3;

@@ -26,8 +26,8 @@ pub(crate) enum PasteNote {
     TrailingBreakDropped,
     /// Text of this many lines was not pasted into a one-line field.
     NotOneLine(usize),
-    /// Several `NAME=value` lines were pasted into the secret form's Name or Value: an import to
-    /// offer (into Name they were not pasted; into Value they were, as typed).
+    /// `NAME=value` lines were pasted into the secret form's Name (one or more) or Value (two or
+    /// more): an import to offer (into Name they were not pasted; into Value they were, as typed).
     Assignments(usize, zeroize::Zeroizing<String>),
 }
 
@@ -52,6 +52,10 @@ pub(crate) fn adjust_pastes(ctx: &egui::Context) -> Option<PasteNote> {
     if !ctx.input(|i| i.events.iter().any(|e| matches!(e, Event::Paste(_)))) {
         return None;
     }
+    // Nothing receives a paste outside a text field (a row, a button): nothing to say either.
+    if !ctx.text_edit_focused() {
+        return None;
+    }
     let focused = ctx.memory(|m| m.focused());
     let in_form = focused == Some(SecretField::Value.id()) || focused == Some(secret_form_name_id());
     let mut note = None;
@@ -61,7 +65,10 @@ pub(crate) fn adjust_pastes(ctx: &egui::Context) -> Option<PasteNote> {
             i.events.retain(|event| {
                 let Event::Paste(text) = event else { return true };
                 let count = crate::interchange::dotenv::assignment_lines(text);
-                if count < 2 {
+                // Into Name even one `NAME=value` line is an import (its value must not land in
+                // the name, to be echoed by the name check); into Value one line may be a value.
+                let into_value = focused == Some(SecretField::Value.id());
+                if count == 0 || (into_value && count < 2) {
                     return true;
                 }
                 note = Some(PasteNote::Assignments(count, zeroize::Zeroizing::new(text.clone())));
@@ -79,7 +86,8 @@ pub(crate) fn adjust_pastes(ctx: &egui::Context) -> Option<PasteNote> {
             match one_line(text) {
                 Ok(None) => true,
                 Ok(Some(trimmed)) => {
-                    // The old string is freed, and so wiped, by the wipe-on-free allocator.
+                    // The old string is freed, and so wiped, by the wipe-on-free allocator (egui's
+                    // untouched copy of the frame's raw events goes the same way a frame later).
                     *text = trimmed;
                     note = Some(PasteNote::TrailingBreakDropped);
                     true

@@ -269,7 +269,8 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
     // and the keys below act on it while it has the focus.
     let mut cursor =
         session.list.cursor.and_then(|id| view.iter().position(|&i| session.list.row(i).meta.id == id)).unwrap_or(0);
-    let focused = ctx.memory(|m| m.has_focus(row_id(id_at(cursor))));
+    // Not while a dialog is open: its keys are its own, even in the frame it opens.
+    let focused = session.dialog.is_none() && ctx.memory(|m| m.has_focus(row_id(id_at(cursor))));
     let mut moved = false;
     if focused {
         let p = cursor;
@@ -372,7 +373,7 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
                     ctx.memory_mut(|m| {
                         m.set_focus_lock_filter(
                             row.id,
-                            egui::EventFilter { vertical_arrows: true, ..Default::default() },
+                            egui::EventFilter { vertical_arrows: true, horizontal_arrows: true, ..Default::default() },
                         )
                     });
                 }

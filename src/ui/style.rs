@@ -21,6 +21,10 @@ pub fn apply(ctx: &egui::Context) {
         style.text_styles.insert(TextStyle::Heading, FontId::proportional(22.0));
         style.visuals.selection.bg_fill = ACCENT;
         style.visuals.selection.stroke.color = Color32::WHITE;
+        // No label can be selected: egui hands a label's selection to the X11 PRIMARY selection
+        // and its Ctrl+C to the clipboard after the frame, past the clipboard guard, and labels
+        // show revealed values. Copy buttons do that job, through the guard.
+        style.interaction.selectable_labels = false;
     });
     // Softer error and warning colours than egui's pure red and orange, and muted text dark or
     // light enough: every text meets 4.5:1 against its theme's panels (see `contrast` in the

@@ -29,7 +29,11 @@ pub(crate) fn delete(ui: &mut Ui, names: &[(SecretId, String)], commands: &mut V
         let delete = style::danger(ui, "Delete");
         let cancel = style::secondary(ui, "Cancel");
         // Enter deletes (the secrets can be restored), unless the focus is on Cancel.
-        if delete.clicked() || (ui.input(|i| i.key_pressed(Key::Enter)) && !cancel.has_focus()) {
+        // A fresh press, not a held key's repeat.
+        let enter = ui.input(|i| {
+            i.events.iter().any(|e| matches!(e, egui::Event::Key { key: Key::Enter, pressed: true, repeat: false, .. }))
+        });
+        if delete.clicked() || (enter && !cancel.has_focus()) {
             commands.push(Command::ConfirmDelete);
         } else if cancel.clicked() {
             commands.push(Command::CloseDialog);

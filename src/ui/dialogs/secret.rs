@@ -34,8 +34,17 @@ pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Comman
         && !edit
     {
         ui.horizontal(|ui| {
-            ui.label(weak(format!("The pasted text holds {count} secrets.")));
-            if ui.button(format!("Import {count} secrets from the pasted text")).clicked() {
+            ui.label(weak(if *count == 1 {
+                "The pasted text holds a secret.".to_owned()
+            } else {
+                format!("The pasted text holds {count} secrets.")
+            }));
+            let label = if *count == 1 {
+                "Import 1 secret from the pasted text".to_owned()
+            } else {
+                format!("Import {count} secrets from the pasted text")
+            };
+            if ui.button(label).clicked() {
                 commands.push(Command::ImportPasted);
             }
         });
@@ -124,6 +133,9 @@ pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Comman
     if value.changed() {
         form.value_touched = true;
         changed = true;
+        // An offer made for a pasted block goes when the value is edited further (a paste that
+        // makes an offer sets it again after this frame).
+        form.pasted_import = None;
     }
     let check = &form.check;
     if let Some(e) = &check.value

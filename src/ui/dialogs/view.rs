@@ -45,7 +45,7 @@ pub(crate) fn show(ui: &mut Ui, view: &ViewState, now: Timestamp, commands: &mut
                     // Read out as it is while it is shown (a label is read by its text); described.
                     let shown = ui.add(
                         egui::Label::new(RichText::new(value.expose()).monospace())
-                            .selectable(true)
+                            .selectable(false)
                             .wrap_mode(egui::TextWrapMode::Extend),
                     );
                     shown.ctx.accesskit_node_builder(shown.id, |node| node.set_description("revealed value"));
