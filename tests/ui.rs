@@ -1634,3 +1634,23 @@ fn one_name_value_line_pasted_into_name_is_offered_as_an_import_never_put_in_the
     assert!(!has_text(&w.harness, "SK_LIVE"), "nor echoed by a name suggestion");
     assert!(w.harness.query_by_label("Import 1 secret from the pasted text").is_some());
 }
+
+#[test]
+fn after_a_delete_from_the_keyboard_the_next_row_has_the_focus() {
+    let mut w = unlocked_with(&[("A_KEY", "", "a"), ("B_KEY", "", "b"), ("C_KEY", "", "c")]);
+    row(&w.harness, "A_KEY").focus();
+    w.harness.run();
+    w.harness.key_press(Key::ArrowDown);
+    w.harness.run();
+    assert!(row(&w.harness, "B_KEY").is_focused());
+    w.harness.key_press(Key::Delete);
+    w.harness.run();
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(w.harness.query_by_label("Copy B_KEY").is_none(), "B_KEY went to the trash");
+    assert!(row(&w.harness, "C_KEY").is_focused(), "the next row took the highlight and the focus");
+    // So the keyboard goes on from there: Delete again asks about C_KEY.
+    w.harness.key_press(Key::Delete);
+    w.harness.run();
+    assert!(has_text(&w.harness, "Delete C_KEY?"));
+}

@@ -589,6 +589,21 @@ impl App {
         let ids: Vec<SecretId> = names.iter().map(|(id, _)| *id).collect();
         match session.vault_mut().and_then(|v| v.delete(&ids)) {
             Ok(()) => {
+                // A highlighted row that goes hands the highlight (and the focus the dialog gives
+                // back) to the next row shown, or the previous one at the end.
+                let cursor = session.list.cursor;
+                let neighbour = cursor.filter(|c| ids.contains(c)).and_then(|c| {
+                    let indices = session.list.view().to_vec();
+                    let view: Vec<SecretId> = indices.iter().map(|&i| session.list.row(i).meta.id).collect();
+                    let at = view.iter().position(|v| *v == c)?;
+                    view[at + 1..].iter().chain(view[..at].iter().rev()).find(|v| !ids.contains(v)).copied()
+                });
+                if let (Some(gone), Some(next)) = (cursor, neighbour) {
+                    session.list.cursor = Some(next);
+                    if self.dialog_opener == Some(super::secrets::row_id(gone)) {
+                        self.dialog_opener = Some(super::secrets::row_id(next));
+                    }
+                }
                 for id in &ids {
                     session.list.remove(*id);
                     session.selected.remove(id);
