@@ -110,6 +110,14 @@ impl Desktop {
         std::thread::sleep(Duration::from_millis(200));
     }
 
+    /// Sets `name` to `value` through the command line.
+    fn set(&self, name: &str, value: &str) {
+        let mut set =
+            self.cli(&["set", name]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        set.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
+        assert!(set.wait().unwrap().success(), "tresor set {name}");
+    }
+
     /// What the clipboard holds now (as another program reads it).
     fn clipboard(&self) -> String {
         let out = self.x("xclip").args(["-selection", "clipboard", "-o"]).output().unwrap();
@@ -186,6 +194,13 @@ impl AppWindow {
         std::thread::sleep(Duration::from_millis(250));
     }
 
+    /// Types the passphrase on the lock screen and waits out the KDF (a debug build).
+    fn unlock(&self) {
+        self.type_text(PASS);
+        self.keys(&["Return"]);
+        std::thread::sleep(Duration::from_secs(3));
+    }
+
     /// Waits for the app to exit after Ctrl+Q; its exit code must be 0.
     fn quit(mut self) {
         self.keys(&["ctrl+q"]);
@@ -258,20 +273,10 @@ fn search_typed_right_after_ctrl_f_then_ctrl_c_on_the_row_copies_its_value() {
     // "A_14999" sorts first and contains "4999": if the first key after Ctrl+F were lost, its
     // row would be the first one left, and the wrong value would be copied.
     for (name, value) in [("A_14999", "wrong-value"), ("SERVICE_04999", "target-value"), ("OTHER", "other")] {
-        let mut set = desktop
-            .cli(&["set", name])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        set.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
-        assert!(set.wait().unwrap().success());
+        desktop.set(name, value);
     }
     let app = desktop.open_app();
-    app.type_text(PASS);
-    app.keys(&["Return"]);
-    std::thread::sleep(Duration::from_secs(3)); // the KDF, in a debug build
+    app.unlock();
 
     // Ctrl+F and the query in one go, as a fast typist does.
     app.xdotool(&["key", "--clearmodifiers", "ctrl+f", "type", "--delay", "5", "04999"]);
@@ -293,20 +298,10 @@ fn in_trash(desktop: &Desktop, name: &str) -> bool {
 fn delete_then_undo_with_the_keyboard_alone() {
     let Some(desktop) = Desktop::start() else { return };
     for (name, value) in [("KEEP_ME", "keep"), ("DELETE_ME", "gone-then-back")] {
-        let mut set = desktop
-            .cli(&["set", name])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        set.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
-        assert!(set.wait().unwrap().success());
+        desktop.set(name, value);
     }
     let app = desktop.open_app();
-    app.type_text(PASS);
-    app.keys(&["Return"]);
-    std::thread::sleep(Duration::from_secs(3)); // the KDF, in a debug build
+    app.unlock();
 
     // Find it, into the table, Delete asks, Enter confirms (the focus is in the dialog).
     app.xdotool(&["key", "--clearmodifiers", "ctrl+f", "type", "--delay", "5", "DELETE_ME"]);
@@ -331,9 +326,7 @@ fn delete_then_undo_with_the_keyboard_alone() {
 fn create_view_edit_copy_and_lock_with_the_keyboard_alone() {
     let Some(desktop) = Desktop::start() else { return };
     let app = desktop.open_app();
-    app.type_text(PASS);
-    app.keys(&["Return"]);
-    std::thread::sleep(Duration::from_secs(3)); // the KDF, in a debug build
+    app.unlock();
 
     // Create: Ctrl+N, the name, Tab to the description, Tab to the value, Ctrl+Enter.
     app.keys(&["ctrl+n"]);
@@ -377,9 +370,7 @@ fn create_view_edit_copy_and_lock_with_the_keyboard_alone() {
         std::thread::sleep(Duration::from_millis(200));
     }
     // And the passphrase unlocks it again.
-    app.type_text(PASS);
-    app.keys(&["Return"]);
-    std::thread::sleep(Duration::from_secs(3));
+    app.unlock();
     app.quit();
 }
 
@@ -387,9 +378,7 @@ fn create_view_edit_copy_and_lock_with_the_keyboard_alone() {
 fn a_block_of_env_lines_pasted_into_create_is_imported_after_its_plan() {
     let Some(desktop) = Desktop::start() else { return };
     let app = desktop.open_app();
-    app.type_text(PASS);
-    app.keys(&["Return"]);
-    std::thread::sleep(Duration::from_secs(3)); // the KDF, in a debug build
+    app.unlock();
 
     // Three lines of a .env copied from another program, pasted into Create's Name.
     desktop.copy_from_another_program("PASTED_ONE=sk-one\n# a comment\nPASTED_TWO=\"two words\"\nPASTED_THREE=3\n");

@@ -41,15 +41,26 @@ struct World {
 }
 
 fn app_for(path: &Path, clock: Arc<TestClock>, clipboard: FakeClipboard) -> Harness<'static, App> {
+    app_sized(path, clock, clipboard, None, [1100.0, 720.0])
+}
+
+/// The app on `path` in a window of `size`, with preferences kept at `prefs` (or in memory).
+fn app_sized(
+    path: &Path,
+    clock: Arc<TestClock>,
+    clipboard: FakeClipboard,
+    prefs: Option<PathBuf>,
+    size: [f32; 2],
+) -> Harness<'static, App> {
     let app = App::new(AppOptions {
         vault_path: path.to_owned(),
-        prefs_path: None,
+        prefs_path: prefs,
         clock,
         clipboard: Box::new(clipboard),
         background_jobs: false,
         kdf_override: Some(KdfParams::insecure_for_tests()),
     });
-    Harness::builder().with_size([1100.0, 720.0]).build_ui_state(|ui, app: &mut App| app.show(ui), app)
+    Harness::builder().with_size(size).build_ui_state(|ui, app: &mut App| app.show(ui), app)
 }
 
 /// A world with a vault on disk holding `secrets` (name, description, value), still locked.
@@ -1134,18 +1145,7 @@ fn the_smallest_window_shows_eight_rows_with_full_names_and_an_icon_sidebar() {
     secrets.push((LONG_NAME.into(), "staging token 1".into()));
     let refs: Vec<(&str, &str, &str)> = secrets.iter().map(|(n, d)| (n.as_str(), d.as_str(), "v")).collect();
     let w = world_with(&refs);
-    let clock = w.clock.clone();
-    let mut h = {
-        let app = App::new(AppOptions {
-            vault_path: w.path.clone(),
-            prefs_path: None,
-            clock,
-            clipboard: Box::new(FakeClipboard::new()),
-            background_jobs: false,
-            kdf_override: Some(KdfParams::insecure_for_tests()),
-        });
-        Harness::builder().with_size([760.0, 500.0]).build_ui_state(|ui, app: &mut App| app.show(ui), app)
-    };
+    let mut h = app_sized(&w.path, w.clock.clone(), FakeClipboard::new(), None, [760.0, 500.0]);
     h.run();
     type_into(&mut h, "Passphrase", PASSPHRASE);
     h.get_by_label("Unlock").click();
@@ -1183,17 +1183,8 @@ fn the_note_can_be_dismissed_and_stays_dismissed() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = unlocked_with(&[("K", "", "v")]);
     let prefs = dir.path().join("prefs.json");
-    let app_with_prefs = |w: &World| {
-        let app = App::new(AppOptions {
-            vault_path: w.path.clone(),
-            prefs_path: Some(prefs.clone()),
-            clock: w.clock.clone(),
-            clipboard: Box::new(FakeClipboard::new()),
-            background_jobs: false,
-            kdf_override: Some(KdfParams::insecure_for_tests()),
-        });
-        Harness::builder().with_size([1100.0, 720.0]).build_ui_state(|ui, app: &mut App| app.show(ui), app)
-    };
+    let app_with_prefs =
+        |w: &World| app_sized(&w.path, w.clock.clone(), FakeClipboard::new(), Some(prefs.clone()), [1100.0, 720.0]);
     w.harness = app_with_prefs(&w);
     w.harness.run();
     type_into(&mut w.harness, "Passphrase", PASSPHRASE);
@@ -1358,15 +1349,7 @@ fn ancestor_with_role<'a>(
 
 fn wide_unlocked_with(secrets: &[(&str, &str, &str)]) -> World {
     let mut w = world_with(secrets);
-    let app = App::new(AppOptions {
-        vault_path: w.path.clone(),
-        prefs_path: None,
-        clock: w.clock.clone(),
-        clipboard: Box::new(w.clipboard.clone()),
-        background_jobs: false,
-        kdf_override: Some(KdfParams::insecure_for_tests()),
-    });
-    w.harness = Harness::builder().with_size([1500.0, 800.0]).build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    w.harness = app_sized(&w.path, w.clock.clone(), w.clipboard.clone(), None, [1500.0, 800.0]);
     w.harness.run();
     type_into(&mut w.harness, "Passphrase", PASSPHRASE);
     w.harness.get_by_label("Unlock").click();

@@ -518,10 +518,15 @@ impl App {
         Reply::Quiet
     }
 
+    /// When a copy made now is to be cleared (the chosen delay; `None`: never).
+    fn clear_at(&self) -> Option<Timestamp> {
+        let now = self.clock.now();
+        self.prefs.clipboard_clear_seconds.map(|s| Timestamp(now.0 + i64::from(s) * 1000))
+    }
+
     /// Copies the value (or `NAME=value` as a .env line), to be cleared after the chosen delay.
     fn copy(&mut self, id: SecretId, as_assignment: bool) -> Reply {
-        let now = self.clock.now();
-        let clear_at = self.prefs.clipboard_clear_seconds.map(|s| Timestamp(now.0 + i64::from(s) * 1000));
+        let clear_at = self.clear_at();
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         match copy_text(session, id, as_assignment) {
             Ok((name, text)) => match self.clipboard.copy(&text, name, clear_at) {
@@ -533,8 +538,7 @@ impl App {
     }
 
     fn copy_version(&mut self, id: SecretId, version: u32) -> Reply {
-        let now = self.clock.now();
-        let clear_at = self.prefs.clipboard_clear_seconds.map(|s| Timestamp(now.0 + i64::from(s) * 1000));
+        let clear_at = self.clear_at();
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(vault) = session.vault.as_ref() else { return Reply::Error("The vault is busy; try again.".into()) };
         let copied = vault.meta(id).and_then(|meta| Ok((meta.name, vault.reveal_version(id, version)?)));
@@ -548,8 +552,7 @@ impl App {
     }
 
     fn copy_selection(&mut self, text: &str) -> Reply {
-        let now = self.clock.now();
-        let clear_at = self.prefs.clipboard_clear_seconds.map(|s| Timestamp(now.0 + i64::from(s) * 1000));
+        let clear_at = self.clear_at();
         match self.clipboard.copy(text, "Selection".into(), clear_at) {
             Ok(()) => Reply::Quiet,
             Err(e) => Reply::Error(e),
