@@ -138,8 +138,14 @@ impl Desktop {
 
     /// Starts the app on the vault and waits for its window.
     fn open_app(&self) -> AppWindow {
+        self.open_app_with(&[])
+    }
+
+    /// Starts the app with these variables added to its environment.
+    fn open_app_with(&self, env: &[(&str, &str)]) -> AppWindow {
         let child = self
             .x(env!("CARGO_BIN_EXE_tresor"))
+            .envs(env.iter().copied())
             .arg("--vault")
             .arg(self.vault())
             .stdout(Stdio::null())
@@ -394,4 +400,92 @@ fn a_block_of_env_lines_pasted_into_create_is_imported_after_its_plan() {
     app.quit();
     assert_eq!(one.as_deref(), Some(b"sk-one".as_slice()));
     assert_eq!(two.as_deref(), Some(b"two words".as_slice()), "parsed as a .env line, quotes removed");
+}
+
+/// A stand-in for the XDG desktop portal's Settings interface: the one key the app reads.
+struct FakePortal {
+    color_scheme: u32,
+}
+
+#[zbus::interface(name = "org.freedesktop.portal.Settings")]
+impl FakePortal {
+    fn read_one(&self, namespace: &str, key: &str) -> zbus::fdo::Result<zbus::zvariant::OwnedValue> {
+        if (namespace, key) != ("org.freedesktop.appearance", "color-scheme") {
+            return Err(zbus::fdo::Error::Failed(format!("no {namespace} {key}")));
+        }
+        Ok(zbus::zvariant::OwnedValue::from(self.color_scheme))
+    }
+}
+
+/// How light the window is: the mean brightness (0–255) of the screen, which the window fills.
+fn brightness(display: &str) -> f64 {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat};
+    let (conn, screen) = x11rb::connect(Some(display)).unwrap();
+    let root = conn.setup().roots[screen].root;
+    let image = conn.get_image(ImageFormat::Z_PIXMAP, root, 0, 0, 1040, 680, !0).unwrap().reply().unwrap();
+    // 24-bit depth, 32 bits a pixel: blue, green, red, unused.
+    let pixels = image.data.chunks_exact(4);
+    let count = pixels.len() as f64;
+    pixels.map(|p| 0.0722 * f64::from(p[0]) + 0.7152 * f64::from(p[1]) + 0.2126 * f64::from(p[2])).sum::<f64>() / count
+}
+
+#[test]
+fn the_system_theme_follows_the_desktop_portal_and_its_changes() {
+    let Some(desktop) = Desktop::start() else { return };
+    if !have("dbus-daemon") {
+        assert!(std::env::var_os("CI").is_none(), "CI must install dbus (see .ci/run)");
+        return;
+    }
+    // A session bus of our own, with a portal that says the desktop prefers light.
+    let socket = desktop.dir.path().join("bus");
+    let address = format!("unix:path={}", socket.display());
+    let mut bus = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--nopidfile", &format!("--address={address}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "dbus-daemon did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let portal = zbus::block_on(async {
+        zbus::connection::Builder::address(address.as_str())?
+            .name("org.freedesktop.portal.Desktop")?
+            .serve_at("/org/freedesktop/portal/desktop", FakePortal { color_scheme: 2 })?
+            .build()
+            .await
+    })
+    .unwrap();
+
+    // No theme chosen: "System". On the lock screen, the window is light.
+    let app = desktop.open_app_with(&[("DBUS_SESSION_BUS_ADDRESS", &address)]);
+    let light = brightness(&desktop.display);
+    assert!(light > 150.0, "the desktop prefers light, the window's brightness is {light:.0}");
+
+    // The desktop switches to dark: the portal says so once, and the window follows without
+    // any input (nothing polls; the signal wakes it).
+    zbus::block_on(portal.emit_signal(
+        None::<&str>,
+        "/org/freedesktop/portal/desktop",
+        "org.freedesktop.portal.Settings",
+        "SettingChanged",
+        &("org.freedesktop.appearance", "color-scheme", zbus::zvariant::Value::U32(1)),
+    ))
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let dark = loop {
+        let now = brightness(&desktop.display);
+        if now < 100.0 || Instant::now() > deadline {
+            break now;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(dark < 100.0, "the desktop now prefers dark, the window's brightness is {dark:.0}");
+    app.quit();
+    drop(portal);
+    let _ = bus.kill();
+    let _ = bus.wait();
 }

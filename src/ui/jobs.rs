@@ -93,13 +93,27 @@ impl Jobs {
     }
 }
 
+/// What the system's file dialog gave back.
+pub(crate) enum Picked {
+    Path(PathBuf),
+    /// Closed without a choice.
+    Cancelled,
+    /// There is no file dialog to open: no desktop portal on the session bus.
+    NoDialog,
+}
+
 /// Opens the system's file dialog on its own thread, without blocking the window; the path comes
-/// back over the returned channel. Where there is none (no desktop portal, say), nothing happens
-/// and the typed path is still there.
-pub(super) fn pick_file(ctx: &egui::Context, what: Pick, export_name: String) -> Receiver<Option<PathBuf>> {
+/// back over the returned channel. Where there is none (no desktop portal, say), the answer says
+/// so: rfd alone cannot tell that from a cancel.
+pub(super) fn pick_file(ctx: &egui::Context, what: Pick, export_name: String) -> Receiver<Picked> {
     let (tx, rx) = channel();
     let ctx = ctx.clone();
     std::thread::spawn(move || {
+        if !super::portal::file_dialog_available() {
+            let _ = tx.send(Picked::NoDialog);
+            ctx.request_repaint();
+            return;
+        }
         let dialog = rfd::AsyncFileDialog::new().add_filter("Secrets files", &["env", "toml", "json"]);
         let picked = match what {
             Pick::Import => pollster::block_on(dialog.set_title("Import secrets from…").pick_file()),
@@ -107,7 +121,7 @@ pub(super) fn pick_file(ctx: &egui::Context, what: Pick, export_name: String) ->
                 pollster::block_on(dialog.set_title("Export secrets to…").set_file_name(export_name).save_file())
             }
         };
-        let _ = tx.send(picked.map(|f| f.path().to_owned()));
+        let _ = tx.send(picked.map_or(Picked::Cancelled, |f| Picked::Path(f.path().to_owned())));
         ctx.request_repaint();
     });
     rx

@@ -30,6 +30,7 @@ mod dialogs;
 mod jobs;
 mod lock;
 mod paste;
+mod portal;
 mod prefs;
 mod secrets;
 mod session;
@@ -370,6 +371,13 @@ pub fn run(vault_path: PathBuf) -> Result<(), String> {
         viewport = viewport.with_icon(Arc::new(icon));
     }
     let options = eframe::NativeOptions { viewport, ..Default::default() };
-    eframe::run_native("Tresor", options, Box::new(move |_cc| Ok(Box::new(App::new(AppOptions::new(vault_path))))))
-        .map_err(|e| format!("could not open the window: {e}"))
+    eframe::run_native(
+        "Tresor",
+        options,
+        Box::new(move |cc| {
+            portal::follow_color_scheme(cc.egui_ctx.clone());
+            Ok(Box::new(App::new(AppOptions::new(vault_path))))
+        }),
+    )
+    .map_err(|e| format!("could not open the window: {e}"))
 }

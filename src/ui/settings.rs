@@ -78,7 +78,7 @@ pub(crate) fn preference_sections(ui: &mut Ui, prefs: &Prefs, commands: &mut Vec
             }
         });
         ui.label(weak(
-            "System follows the desktop's light or dark setting where the window system reports it; dark otherwise.",
+            "System follows the desktop's light or dark setting (and its changes); dark where the desktop has none.",
         ));
     });
     section(ui, "Auto-lock", |ui| {

@@ -1,5 +1,5 @@
 //! The look: spacing, type sizes, the accent, and small shared pieces (primary buttons, cards,
-//! relative times). Light and dark follow the system (egui's default theme preference).
+//! relative times). Light, dark, or the system's (see portal.rs).
 
 use egui::{Color32, CornerRadius, FontId, Margin, RichText, Stroke, TextStyle, Ui};
 

@@ -7,6 +7,7 @@ use std::sync::mpsc::Receiver;
 
 use crate::interchange::{Finding, Format};
 use crate::ui::command::Pick;
+use crate::ui::jobs::Picked;
 use crate::ui::style;
 use crate::ui::text::SecretText;
 use crate::vault::backup::BackupInfo;
@@ -227,7 +228,7 @@ pub(crate) struct TransferForm {
     pub export_format: Format,
     pub error: Option<String>,
     /// A file dialog running on its own thread, and what it is for.
-    pub picking: Option<(Pick, Receiver<Option<PathBuf>>)>,
+    pub picking: Option<(Pick, Receiver<Picked>)>,
 }
 
 impl Default for TransferForm {
@@ -249,20 +250,32 @@ impl TransferForm {
     pub fn receive_pick(&mut self) {
         let Some((what, rx)) = &self.picking else { return };
         let Ok(picked) = rx.try_recv() else { return };
-        if let Some(path) = picked {
-            let text = path.display().to_string();
-            match what {
-                Pick::Import => self.import_path = text,
-                Pick::Export => {
-                    if let Some(format) = Format::from_path(&path) {
-                        self.export_format = format;
-                    }
-                    self.export_path = text;
-                }
+        match picked {
+            Picked::Path(path) => self.set_picked(*what, &path),
+            Picked::Cancelled => {}
+            Picked::NoDialog => {
+                self.error = Some(
+                    "This system has no file dialog (no desktop portal is running). Type the file's path in the \
+                     field instead."
+                        .to_owned(),
+                )
             }
-            self.error = None;
         }
         self.picking = None;
+    }
+
+    fn set_picked(&mut self, what: Pick, path: &Path) {
+        let text = path.display().to_string();
+        match what {
+            Pick::Import => self.import_path = text,
+            Pick::Export => {
+                if let Some(format) = Format::from_path(path) {
+                    self.export_format = format;
+                }
+                self.export_path = text;
+            }
+        }
+        self.error = None;
     }
 }
 
