@@ -37,6 +37,7 @@ pub mod ui;
 pub mod vault;
 
 pub use vault::{
-    Error, KdfParams, Listing, NewSecret, Passphrase, Result, Saved, SecretEdit, SecretId, SecretMeta, SecretName,
-    SecretValue, SetOutcome, Timestamp, TrashedSecret, ValueWarning, Vault, VaultInfo, VersionInfo,
+    Error, KdfParams, Listing, NewSecret, Origin, Passphrase, Place, PlaceId, PlaceName, PlacedSecret, ProjectInfo,
+    Result, Saved, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue, SetOutcome, Timestamp, TrashedSecret,
+    ValueWarning, Vault, VaultInfo, VersionInfo,
 };

@@ -812,12 +812,21 @@ fn concurrent_writers_lose_nothing_and_never_see_a_locked_database() {
 
 // ---- 2b. killed while migrating to a newer format -----------------------------------------
 
-/// The large v1 fixture (2,000 secrets, each with one earlier value; see tests/fixtures.rs).
-const LARGE_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1-large/vault.db");
+/// The large fixtures of each older format (2,000 secrets, each with one earlier value; see
+/// tests/fixtures.rs).
+fn large_fixture(format: i64) -> String {
+    format!("{}/tests/fixtures/v{format}-large/vault.db", env!("CARGO_MANIFEST_DIR"))
+}
 const FIXTURE_PASSPHRASE: &str = "fixture passphrase";
 
 #[test]
-fn a_migration_killed_at_any_moment_leaves_a_v1_or_a_v2_vault_never_a_broken_one() {
+fn a_migration_killed_at_any_moment_leaves_the_old_format_or_the_new_never_a_broken_one() {
+    for format in 1..tresor::vault::store::FORMAT_VERSION {
+        killed_while_migrating_from(format);
+    }
+}
+
+fn killed_while_migrating_from(format: i64) {
     let dir = tempfile::tempdir().unwrap();
     let pass = dir.path().join("pass");
     std::fs::write(&pass, format!("{FIXTURE_PASSPHRASE}\n")).unwrap();
@@ -838,7 +847,7 @@ fn a_migration_killed_at_any_moment_leaves_a_v1_or_a_v2_vault_never_a_broken_one
         let sub = dir.path().join(format!("run-{i}"));
         std::fs::create_dir(&sub).unwrap();
         let path = sub.join("vault.db");
-        std::fs::copy(LARGE_V1, &path).unwrap();
+        std::fs::copy(large_fixture(format), &path).unwrap();
         path
     };
 
@@ -847,10 +856,11 @@ fn a_migration_killed_at_any_moment_leaves_a_v1_or_a_v2_vault_never_a_broken_one
     let started = Instant::now();
     assert!(run(&path).wait().unwrap().success());
     let window = started.elapsed();
-    assert_eq!(Vault::info(&path).unwrap().format_version, tresor::vault::store::FORMAT_VERSION);
+    let current = tresor::vault::store::FORMAT_VERSION;
+    assert_eq!(Vault::info(&path).unwrap().format_version, current);
 
-    const RUNS: usize = 24;
-    let (mut stayed_v1, mut became_v2) = (0, 0);
+    const RUNS: usize = 16;
+    let (mut stayed, mut upgraded) = (0, 0);
     for i in 1..=RUNS {
         let path = fresh(i);
         let mut child = run(&path);
@@ -859,11 +869,11 @@ fn a_migration_killed_at_any_moment_leaves_a_v1_or_a_v2_vault_never_a_broken_one
         let _ = child.wait();
         integrity_check(&path);
         match Vault::info(&path).unwrap().format_version {
-            1 => stayed_v1 += 1,
-            2 => became_v2 += 1,
-            other => panic!("run {i}: format {other}"),
+            v if v == format => stayed += 1,
+            v if v == current => upgraded += 1,
+            other => panic!("v{format}, run {i}: format {other}: a migration stopped between formats"),
         }
-        // Whatever the moment, the next unlock (which migrates a v1 file) finds everything.
+        // Whatever the moment, the next unlock (which migrates an old file) finds everything.
         let vault = Vault::unlock(&path, &Passphrase::new(FIXTURE_PASSPHRASE)).unwrap();
         let listing = vault.list().unwrap();
         assert!(listing.damaged.is_empty(), "run {i}: {:?}", listing.damaged);
@@ -874,7 +884,7 @@ fn a_migration_killed_at_any_moment_leaves_a_v1_or_a_v2_vault_never_a_broken_one
             assert_eq!(vault.reveal_version(meta.id, 1).unwrap().expose(), format!("value-{n}-v1"), "run {i}");
         }
     }
-    println!("migration kill test: window {window:?}; {stayed_v1} runs left v1, {became_v2} left v2");
+    println!("migration kill test from v{format}: window {window:?}; {stayed} runs left it, {upgraded} upgraded");
 }
 
 // ---- 3. the disk is full -------------------------------------------------------------------

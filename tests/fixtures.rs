@@ -174,30 +174,51 @@ fn backups_of(path: &Path) -> Vec<tresor::vault::BackupInfo> {
     tresor::vault::backup::list(path).unwrap()
 }
 
+/// Older formats: each migrates to the current one.
+const OLDER: std::ops::Range<i64> = 1..FORMAT_VERSION;
+
 #[test]
-fn a_v1_vault_is_backed_up_then_migrated_at_unlock_and_its_backups_stay_restorable() {
-    let (_dir, path) = copy_of(1);
+fn an_older_vault_is_backed_up_then_migrated_at_unlock_and_its_backups_stay_restorable() {
+    for format in OLDER {
+        backed_up_then_migrated(format);
+    }
+}
+
+fn backed_up_then_migrated(format: i64) {
+    let (_dir, path) = copy_of(format);
     let pass = Passphrase::new(PASSPHRASE);
     let before = file_bytes(&path);
 
     // Reading facts or salvaging never migrates the file.
-    assert_eq!(Vault::info(&path).unwrap().format_version, 1);
+    assert_eq!(Vault::info(&path).unwrap().format_version, format);
     let salvage = Vault::unlock_for_salvage(&path, &pass).unwrap();
     assert_holds_everything(&salvage);
     drop(salvage);
-    assert_eq!(file_bytes(&path), before, "info and salvage leave a v1 file as it was");
+    assert_eq!(file_bytes(&path), before, "info and salvage leave an old file as it was");
 
     let clock = TestClock::ticking_at(MADE_AT + 60_000);
     let vault = Vault::unlock_with_clock(&path, &pass, clock.clone()).unwrap();
     assert_holds_everything(&vault);
+    // Everything went to the default project's level; the project has the usual environments.
+    let projects = vault.projects().unwrap();
+    assert_eq!(projects.len(), 1);
+    assert_eq!(projects[0].name.as_str(), "Personal");
+    assert!(projects[0].is_default);
+    assert_eq!(projects[0].shared_secrets, expected().len());
+    let envs: Vec<&str> = projects[0].environments.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(envs, ["development", "staging", "production"]);
     drop(vault);
     assert_eq!(Vault::info(&path).unwrap().format_version, FORMAT_VERSION);
     let backups = backups_of(&path);
     let upgrade = backups.iter().find(|b| b.reason == tresor::vault::BackupReason::FormatUpgrade).unwrap();
-    assert_eq!(Vault::info(&upgrade.path).unwrap().format_version, 1, "the backup before the upgrade is the v1 file");
-    assert_eq!(backups.len(), 2, "the fixture's own v1 backup is kept: {backups:?}");
+    assert_eq!(
+        Vault::info(&upgrade.path).unwrap().format_version,
+        format,
+        "the backup before the upgrade is the old file"
+    );
+    assert_eq!(backups.len(), 2, "the fixture's own backup is kept: {backups:?}");
 
-    // A passphrase change re-wraps the v1 backups too: the old passphrase opens none of them.
+    // A passphrase change re-wraps the old-format backups too: the old passphrase opens none of them.
     let mut vault = Vault::unlock_with_clock(&path, &pass, clock.clone()).unwrap();
     let new_pass = Passphrase::new("a new passphrase after the upgrade");
     vault.change_passphrase(&new_pass, None).unwrap();
@@ -213,7 +234,7 @@ fn a_v1_vault_is_backed_up_then_migrated_at_unlock_and_its_backups_stay_restorab
         drop(opened);
     }
 
-    // Restoring the v1 backup brings its state back into the (v2) vault.
+    // Restoring the old-format backup brings its state back into the (current format) vault.
     let restored = Vault::restore_backup_with_clock(&path, &upgrade.path, &new_pass, clock.clone()).unwrap();
     assert_holds_everything(&restored.vault);
     drop(restored);
@@ -223,8 +244,14 @@ fn a_v1_vault_is_backed_up_then_migrated_at_unlock_and_its_backups_stay_restorab
 }
 
 #[test]
-fn a_tampered_v1_vault_is_refused_not_migrated() {
-    let (_dir, path) = copy_of(1);
+fn a_tampered_older_vault_is_refused_not_migrated() {
+    for format in OLDER {
+        tampered_is_refused(format);
+    }
+}
+
+fn tampered_is_refused(format: i64) {
+    let (_dir, path) = copy_of(format);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch("UPDATE secrets SET modified = modified + 1").unwrap();
@@ -234,21 +261,27 @@ fn a_tampered_v1_vault_is_refused_not_migrated() {
     let result = Vault::unlock_with_clock(&path, &Passphrase::new(PASSPHRASE), clock);
     assert!(matches!(result, Err(tresor::Error::RecordSetTampered)), "{result:?}");
     assert_eq!(file_bytes(&path), before);
-    assert_eq!(Vault::info(&path).unwrap().format_version, 1);
+    assert_eq!(Vault::info(&path).unwrap().format_version, format);
     // Salvage still reads what decrypts, from a migrated copy in memory.
     let salvage = Vault::unlock_for_salvage(&path, &Passphrase::new(PASSPHRASE)).unwrap();
     assert_eq!(salvage.list().unwrap().items.len(), expected().len());
 }
 
 #[test]
-fn a_v1_file_put_back_over_an_upgraded_vault_is_refused() {
-    let (_dir, path) = copy_of(1);
+fn an_older_file_put_back_over_an_upgraded_vault_is_refused() {
+    for format in OLDER {
+        put_back_is_refused(format);
+    }
+}
+
+fn put_back_is_refused(format: i64) {
+    let (_dir, path) = copy_of(format);
     let old_v1 = file_bytes(&path);
     let clock = TestClock::ticking_at(MADE_AT + 60_000);
     let vault = Vault::unlock_with_clock(&path, &Passphrase::new(PASSPHRASE), clock.clone()).unwrap();
-    vault.backup_now().unwrap().expect("a v2 backup");
+    vault.backup_now().unwrap().expect("a backup in the current format");
     drop(vault);
-    // Someone puts the old v1 file back (format 1's record set can be forged from old copies).
+    // Someone puts the old file back (format 1's record set can be forged from old copies).
     std::fs::write(&path, &old_v1).unwrap();
     let result = Vault::unlock_with_clock(&path, &Passphrase::new(PASSPHRASE), clock);
     assert!(matches!(result, Err(tresor::Error::FormatRolledBack)), "{result:?}");

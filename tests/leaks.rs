@@ -12,7 +12,9 @@ use tresor::interchange::{self, Format, ParseOptions};
 use tresor::vault::backup::{self, BackupReason};
 use tresor::vault::crypto::{Key32, VaultKeys};
 use tresor::vault::import::ConflictPolicy;
-use tresor::{Error, KdfParams, NewSecret, Passphrase, SecretEdit, SecretId, SecretName, SecretValue, Vault};
+use tresor::{
+    Error, KdfParams, NewSecret, Passphrase, Place, PlaceName, SecretEdit, SecretId, SecretName, SecretValue, Vault,
+};
 
 mod common;
 use common::plan_of;
@@ -20,6 +22,8 @@ use common::plan_of;
 const NAME_MARKER: &str = "MARKERNAME7Q";
 const DESCRIPTION_MARKER: &str = "MARKERDESC4Z";
 const VALUE_MARKER: &str = "MARKERVALUE9K";
+const PROJECT_MARKER: &str = "MARKERPROJ5T";
+const ENV_MARKER: &str = "MARKERENV2X";
 const PASS: &str = "old MARKERPASS3W passphrase";
 const NEW_PASS: &str = "new MARKERPASS8V passphrase";
 
@@ -64,7 +68,16 @@ fn needles() -> Vec<(String, Vec<u8>)> {
     let big = big_value();
     let middle = big[50 * 1024..50 * 1024 + 24].to_owned();
     let mut needles = Vec::new();
-    for text in [NAME_MARKER, DESCRIPTION_MARKER, VALUE_MARKER, "MARKERPASS3W", "MARKERPASS8V", &middle] {
+    for text in [
+        NAME_MARKER,
+        DESCRIPTION_MARKER,
+        VALUE_MARKER,
+        PROJECT_MARKER,
+        ENV_MARKER,
+        "MARKERPASS3W",
+        "MARKERPASS8V",
+        &middle,
+    ] {
         needles.push((format!("{text} (UTF-8)"), text.as_bytes().to_vec()));
         let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
         needles.push((format!("{text} (UTF-16LE)"), utf16));
@@ -134,8 +147,22 @@ fn nothing_typed_reaches_the_disk_through_a_whole_life_of_edits() {
     vault.restore(gone, None).unwrap();
     vault.delete(&[gone]).unwrap();
     vault.purge(gone).unwrap();
+    // Projects and environments: named, renamed, filled, deleted, restored, deleted for good.
+    let project = vault.create_project(&PlaceName::parse(&format!("{PROJECT_MARKER} shop")).unwrap()).unwrap();
+    let env = vault.create_environment(project, &PlaceName::parse(&format!("{ENV_MARKER} qa")).unwrap()).unwrap();
+    vault.rename_place(env, &PlaceName::parse(&format!("{ENV_MARKER} qa renamed")).unwrap()).unwrap();
+    let in_env = Place { project, env: Some(env) };
+    vault.set_in(&in_env, name("IN_ENV"), None, Some(SecretValue::new(format!("{VALUE_MARKER}_env")))).unwrap();
+    let shared = Place::shared(project);
+    vault.set_in(&shared, name("IN_ENV"), None, Some(SecretValue::new(format!("{VALUE_MARKER}_shared")))).unwrap();
+    vault.delete_place(env).unwrap();
+    vault.restore_place(env).unwrap();
+    let other = vault.create_project(&PlaceName::parse(&format!("{PROJECT_MARKER} gone")).unwrap()).unwrap();
+    vault.set_in(&Place::shared(other), name("GONE_TOO"), None, Some(SecretValue::new(VALUE_MARKER))).unwrap();
+    vault.delete_place(other).unwrap();
     vault.delete(&[multi]).unwrap();
-    assert_eq!(vault.empty_trash().unwrap(), 1);
+    assert_eq!(vault.empty_trash().unwrap(), 2, "MULTI, and the deleted project's secret");
+    assert_eq!(vault.trashed_places().unwrap(), vec![], "and the project");
     vault.create_secret(new_secret("AFTER", &format!("{VALUE_MARKER}_after"))).unwrap();
     let file =
         format!("{NAME_MARKER}_IMPORTED=\"{VALUE_MARKER} imported\"\n{NAME_MARKER}_AFTER={VALUE_MARKER}_changed\n");
@@ -262,17 +289,30 @@ fn rotating_the_key_rewrites_every_ciphertext_and_keeps_every_value() {
     let (_dir, path, mut vault, values) = populated_vault();
     let conn = Connection::open(&path).unwrap();
     let (secrets, history) = (all_rows(&conn, "secrets"), all_rows(&conn, "history"));
+    let places: std::collections::HashMap<&str, _> =
+        ["projects", "environments"].into_iter().map(|t| (t, all_rows(&conn, t))).collect();
+    assert_eq!(places["environments"].len(), 3, "the default project's environments are covered");
     let key_id = header(&conn, "key_id");
 
     vault.rotate_key(&Passphrase::new(PASS)).unwrap();
 
     let (new_secrets, new_history) = (all_rows(&conn, "secrets"), all_rows(&conn, "history"));
     assert_eq!((new_secrets.len(), new_history.len()), (secrets.len(), history.len()));
-    // secrets: id 0, name_index 1, …, name 8, description 9, value 10. history: id 0, value 5.
+    // secrets: id 0, place 1, name_index 2, …, name 10, description 11, value 12. history: id
+    // 0, value 5. projects: id 0, name_index 1, …, name 8; environments: id 0, name_index 2, …,
+    // name 8.
     for (old, new) in secrets.iter().zip(&new_secrets) {
         assert_eq!(old[0], new[0], "same record");
-        for (column, what) in [(1, "name_index"), (8, "name"), (9, "description"), (10, "value")] {
+        assert_eq!(old[1], new[1], "same place");
+        for (column, what) in [(2, "name_index"), (10, "name"), (11, "description"), (12, "value")] {
             assert_ne!(old[column], new[column], "{what} was not rewritten");
+        }
+    }
+    for (table, index) in [("projects", 1), ("environments", 2)] {
+        for (old, new) in places[table].iter().zip(&all_rows(&conn, table)) {
+            assert_eq!(old[0], new[0], "same {table} record");
+            assert_ne!(old[index], new[index], "{table} name_index was not rewritten");
+            assert_ne!(old[8], new[8], "{table} name was not rewritten");
         }
     }
     for (old, new) in history.iter().zip(&new_history) {

@@ -375,11 +375,11 @@ pub(crate) fn rewrap(vault_path: &Path, header: &store::Header, kek: &Key32, vau
 /// Whether the backups folder holds a backup of this vault (`vault_id`) in a newer format than
 /// the file at `vault_path` has: then the vault was upgraded, and an older-format file in its
 /// place was put back from an older copy.
-pub(crate) fn newer_format_backup_exists(vault_path: &Path, vault_id: &[u8; 16]) -> bool {
+pub(crate) fn newer_format_backup_exists(vault_path: &Path, vault_id: &[u8; 16], format: i64) -> bool {
     let Ok(all) = list(vault_path) else { return false };
     all.iter().any(|b| {
         store::open(&b.path).is_ok_and(|conn| {
-            store::format_version(&conn).is_ok_and(|v| v >= store::FORMAT_VERSION)
+            store::format_version(&conn).is_ok_and(|v| v > format)
                 && store::read_header(&conn).is_ok_and(|h| h.vault_id == *vault_id)
         })
     })

@@ -292,16 +292,39 @@ impl VaultKeys {
         open_with(&self.record_cipher, sealed, aad)
     }
 
-    /// The keyed blind index of a name: equal names give equal indexes, and without the key the
-    /// index says nothing about the name.
-    pub fn name_index(&self, name: &str) -> [u8; 32] {
-        hmac(&self.index_mac, &[b"name", name.as_bytes()])
+    /// The keyed blind index of a live secret's name in a place (a project level or an
+    /// environment): equal names in one place give equal indexes; the same name in two places
+    /// gives two unrelated ones, and without the key an index says nothing about the name.
+    pub fn name_index(&self, place: &[u8; 16], name: &str) -> [u8; 32] {
+        hmac(&self.index_mac, &[b"name", place, name.as_bytes()])
     }
 
     /// The blind index of a trashed secret's name: another value than [`VaultKeys::name_index`],
     /// so the file does not show that a secret in the trash has the name of a live one.
-    pub fn trashed_name_index(&self, name: &str) -> [u8; 32] {
-        hmac(&self.index_mac, &[b"trashed name", name.as_bytes()])
+    pub fn trashed_name_index(&self, place: &[u8; 16], name: &str) -> [u8; 32] {
+        hmac(&self.index_mac, &[b"trashed name", place, name.as_bytes()])
+    }
+
+    /// An HMAC under the index key over `parts` (format v2's name indexes, for its migration).
+    pub(crate) fn index_of(&self, parts: &[&[u8]]) -> [u8; 32] {
+        hmac(&self.index_mac, parts)
+    }
+
+    /// The blind index of a live project's name (`folded`: lower-cased, so that names differing
+    /// only in case collide).
+    pub fn project_index(&self, folded: &str) -> [u8; 32] {
+        hmac(&self.index_mac, &[b"project", folded.as_bytes()])
+    }
+
+    /// The blind index of a live environment's name within its project.
+    pub fn environment_index(&self, project: &[u8; 16], folded: &str) -> [u8; 32] {
+        hmac(&self.index_mac, &[b"environment", project, folded.as_bytes()])
+    }
+
+    /// A trashed project's or environment's index: one of its own (from its id), so that its
+    /// name is free again and the file does not show which live name it had.
+    pub fn trashed_place_index(&self, id: &[u8; 16]) -> [u8; 32] {
+        hmac(&self.index_mac, &[b"trashed place", id])
     }
 
     /// One term of the record-set MAC (an XOR-MAC): see `store.rs`.

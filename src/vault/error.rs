@@ -83,6 +83,38 @@ pub enum Error {
     #[error("no secret named {name}")]
     NotFound { name: String },
 
+    #[error("{0}")]
+    InvalidPlaceName(#[from] super::place::PlaceNameError),
+
+    #[error("no project named {name:?} (projects: {known})")]
+    ProjectNotFound { name: String, known: String },
+
+    #[error("project {project:?} has no environment named {name:?} (environments: {known})")]
+    EnvironmentNotFound { name: String, project: String, known: String },
+
+    #[error("a project named {name:?} already exists (names ignore case)")]
+    ProjectTaken { name: String },
+
+    #[error("project {project:?} already has an environment named {name:?} (names ignore case)")]
+    EnvironmentTaken { name: String, project: String },
+
+    #[error(
+        "{name:?} is the default project (where secrets go when no project is named); it cannot be deleted, but it can be renamed"
+    )]
+    DefaultProject { name: String },
+
+    #[error(
+        "{name} is not set in {project}/{env}: it is inherited from the project level of {project}, which all \
+         of its environments share; remove it there, or set a value here to override it"
+    )]
+    Inherited { name: String, project: String, env: String },
+
+    #[error("that project or environment no longer exists (it was deleted, perhaps by another Tresor process)")]
+    PlaceGone,
+
+    #[error("its place, {label}, is in the trash; restore that first (it brings back its secrets)")]
+    PlaceInTrash { label: String },
+
     #[error("{name} has no version {version}")]
     VersionNotFound { name: String, version: u32 },
 

@@ -10,6 +10,7 @@
 
 use std::fmt;
 
+use super::place::Place;
 use super::records::SecretRow;
 use super::secret::{MAX_VALUE_BYTES, suggest_name};
 use super::{Error, NewSecret, Result, SecretEdit, SecretId, SecretName, SecretValue, ValueError, ValueWarning, Vault};
@@ -243,6 +244,8 @@ pub struct ImportPlan {
     pub items: Vec<PlanItem>,
     policy: ConflictPolicy,
     vault_id: [u8; 16],
+    /// Where it imports to.
+    place: Place,
     /// The vault's sealed record set when the plan was made: it changes at every write (a new
     /// nonce each time, and a restore brings another one), so the same bytes at apply time mean
     /// the vault holds exactly what the plan saw.
@@ -252,6 +255,11 @@ pub struct ImportPlan {
 impl ImportPlan {
     pub fn policy(&self) -> ConflictPolicy {
         self.policy
+    }
+
+    /// The project level or environment it imports into.
+    pub fn place(&self) -> Place {
+        self.place
     }
 
     /// The same plan under another conflict policy (no need to read the vault again).
@@ -327,15 +335,30 @@ impl Vault {
     /// Works out what importing `entries` would do, without writing anything. Reads each named
     /// secret's current value to tell `update` from `same`.
     pub fn plan_import(&self, entries: Vec<ImportEntry>, policy: ConflictPolicy) -> Result<ImportPlan> {
+        let place = self.default_place()?;
+        self.plan_import_in(&place, entries, policy)
+    }
+
+    /// [`Vault::plan_import`] into `place`. In an environment, entries are compared with its own
+    /// secrets only: a name the project level has becomes an override there, never a change to
+    /// the shared secret.
+    pub fn plan_import_in(
+        &self,
+        place: &Place,
+        entries: Vec<ImportEntry>,
+        policy: ConflictPolicy,
+    ) -> Result<ImportPlan> {
         self.read(|snapshot| {
+            self.live_place(snapshot, place)?;
             let record_set = super::store::read_record_set(snapshot)?;
-            Ok(ImportPlan { record_set, ..self.plan_in(snapshot, entries, policy)? })
+            Ok(ImportPlan { record_set, ..self.plan_in(snapshot, place, entries, policy)? })
         })
     }
 
     fn plan_in(
         &self,
         snapshot: &rusqlite::Connection,
+        place: &Place,
         entries: Vec<ImportEntry>,
         policy: ConflictPolicy,
     ) -> Result<ImportPlan> {
@@ -377,7 +400,7 @@ impl Vault {
                     continue;
                 }
             };
-            let existing = match self.live_named(snapshot, &name)? {
+            let existing = match self.live_named(snapshot, place.id(), &name)? {
                 None => None,
                 Some(row) => {
                     let same_value = self.records().value(&row)? == value;
@@ -400,7 +423,7 @@ impl Vault {
         }
         // File order where there are lines; entries without one keep their order, after them.
         items.sort_by_key(|item| item.line.unwrap_or(usize::MAX));
-        Ok(ImportPlan { items, policy, vault_id: self.header.vault_id, record_set: Vec::new() })
+        Ok(ImportPlan { items, policy, vault_id: self.header.vault_id, place: *place, record_set: Vec::new() })
     }
 
     /// Writes `plan` in one transaction: every add and update, or nothing. Refuses a plan with
@@ -425,6 +448,10 @@ impl Vault {
             // Nothing written since the plan: its rows are the vault's (each checked only once
             // this import touched it, as a key repeated in the file would be).
             let nothing_written = super::store::read_record_set(tx)? == plan.record_set;
+            if !nothing_written {
+                vault.live_place(tx, &plan.place)?;
+            }
+            let place = plan.place.id();
             let mut touched = std::collections::HashSet::new();
             for item in plan.items {
                 let outdated = || Error::ImportOutdated { name: item.shown_key() };
@@ -442,7 +469,7 @@ impl Vault {
                 match (&item.action, item.name.as_ref(), item.value.as_ref(), item.existing.as_ref()) {
                     (PlanAction::Add, Some(name), Some(value), None) => {
                         let new = NewSecret { name: name.clone(), description: String::new(), value: value.clone() };
-                        vault.insert_secret(tx, set, &new, now).map_err(|e| match e {
+                        vault.insert_secret(tx, set, place, &new, now).map_err(|e| match e {
                             Error::NameTaken { .. } => outdated(),
                             e => e,
                         })?;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::crypto::{self, Key32, VaultKeys};
-use super::records::{self, HistoryRow, Records, RowState, SecretRow};
+use super::records::{self, HistoryRow, PlaceRow, Records, RowState, SecretRow};
 use super::store::{self, Header};
 use super::{BackupReason, Error, KdfParams, Passphrase, Result, UNLOCK_TARGET, Vault, backup};
 
@@ -117,6 +117,7 @@ impl Vault {
                 let value = old_records.value(&old)?;
                 let row = new_records.seal_secret(
                     old.id,
+                    old.place,
                     &name,
                     &description,
                     &value,
@@ -132,6 +133,22 @@ impl Vault {
                 );
                 row.update(tx)?;
                 new_set.add(new_records.secret_term(&row));
+            }
+            for old in PlaceRow::all(tx)? {
+                old_set.add(old_records.place_term(&old));
+                let name = old_records.place_name(&old)?;
+                let row = new_records.seal_place(
+                    old.id,
+                    old.project,
+                    &name,
+                    old.position,
+                    old.is_default,
+                    old.created,
+                    old.modified,
+                    old.deleted,
+                );
+                row.update(tx)?;
+                new_set.add(new_records.place_term(&row));
             }
             // Left over: history rows of no secret.
             if !old_sums.is_empty() || !old_set.same_rows(set) {

@@ -1,8 +1,9 @@
-//! Format migrations. A format v1 file becomes v2 at unlock (the padding and the new record set
-//! need the vault key; `info` and `--salvage` never migrate the file): after its v1 integrity
-//! check and a backup, in one transaction, under a new key id — so that an older Tresor process
-//! that still has the file open stops (its key id no longer matches) instead of writing v1 rows
-//! into a v2 file. A crash or a kill at any point leaves the file as v1 or as v2, never between.
+//! Format migrations. A file of an older format becomes v3 at unlock (the new indexes and record
+//! set need the vault key; `info` and `--salvage` never migrate the file): after its own
+//! format's integrity check and a backup, in one transaction (v1 goes through v2 inside it),
+//! under a new key id — so that an older Tresor process that still has the file open stops (its
+//! key id no longer matches) instead of writing old rows into a new file. A crash or a kill at
+//! any point leaves the file in its old format or in v3, never between.
 //!
 //! This is the only code that reads v1 rows: their AAD, their terms and their record-set MAC are
 //! described in `store.rs` under "Format version 1".
@@ -12,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use super::crypto::{self, Key32, VaultKeys};
 use super::error::{Error, Result};
 use super::keys::wrap_under;
+use super::place::PlaceId;
 use super::records::{self, HistoryRow, Records, RowState, SecretRow};
 use super::secret::{SecretId, SecretName, SecretValue};
 use super::store::{self, Header};
@@ -195,22 +197,11 @@ pub(super) fn verify_v1(conn: &Connection, header: &Header, keys: &VaultKeys) ->
 /// Every row keeps its id, versions and times; every field is re-sealed with padding under a new
 /// random revision. A field that does not open (a damaged record) keeps its old bytes, so it is
 /// still reported as damaged, by name, after the migration.
-pub(super) fn v1_to_v2(
-    conn: &Connection,
-    header: &Header,
-    keys: &VaultKeys,
-    kek: &Key32,
-    require_intact: bool,
-) -> Result<Header> {
-    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
-    if store::format_version(&tx)? != 1 || store::read_key_id(&tx)? != header.key_id {
-        // Another process migrated (or rotated) it meanwhile: unlock again.
-        return Err(Error::KeyRotatedElsewhere);
-    }
+fn v1_to_v2(tx: &Connection, header: &Header, keys: &VaultKeys, kek: &Key32, require_intact: bool) -> Result<Header> {
     let v1 = V1 { keys, vault_id: &header.vault_id };
-    let secrets = v1_secrets(&tx)?;
-    let history = v1_history(&tx)?;
-    let intact = verify_v1_rows(&v1, &tx, &secrets, &history).is_ok();
+    let secrets = v1_secrets(tx)?;
+    let history = v1_history(tx)?;
+    let intact = verify_v1_rows(&v1, tx, &secrets, &history).is_ok();
     if require_intact && !intact {
         return Err(Error::RecordSetTampered);
     }
@@ -272,11 +263,18 @@ pub(super) fn v1_to_v2(
         let value = v1.open_field(old, "value", &old.value);
         let row = match (name, description, value) {
             (Some(name), Some(description), Some(value)) => {
-                records.seal_secret(id, &name, &description, &SecretValue::new(value), state)
+                let mut row = records.seal_secret(id, NO_PLACE, &name, &description, &SecretValue::new(value), state);
+                // v2's index had no place (the v3 step recomputes it).
+                row.name_index = match old.deleted {
+                    None => v2_index(keys, b"name", &name),
+                    Some(_) => v2_index(keys, b"trashed name", &name),
+                };
+                row
             }
             // Damaged: keep the bytes as they were; they will not open, and say so.
             _ => SecretRow {
                 id,
+                place: NO_PLACE,
                 name_index: old.name_index,
                 revision: state.revision,
                 version: old.version,
@@ -290,16 +288,170 @@ pub(super) fn v1_to_v2(
                 value: old.value.clone(),
             },
         };
-        row.insert(&tx)?;
-        set.add(records.secret_term(&row));
+        insert_v2_secret(tx, &row)?;
+        set.add(records.v2_secret_term(&row));
     }
     for row in &history {
-        row.insert(&tx)?;
+        row.insert(tx)?;
         set.history_rows += 1;
     }
     let sealed_set = if intact { records.seal_record_set(&set, &new_header.key_id) } else { Vec::new() };
-    store::insert_header(&tx, &new_header, &sealed_set)?;
+    store::insert_header(tx, &new_header, &sealed_set)?;
     tx.pragma_update(None, "user_version", 2)?;
-    tx.commit()?;
     Ok(new_header)
+}
+
+/// A v2 row's secret before it has a place (v3 gives it the default project's).
+const NO_PLACE: PlaceId = PlaceId([0; 16]);
+
+/// Format v2's blind index of a name (no place in it).
+fn v2_index(keys: &VaultKeys, label: &[u8], name: &SecretName) -> [u8; 32] {
+    keys.index_of(&[label, name.as_str().as_bytes()])
+}
+
+fn insert_v2_secret(tx: &Connection, row: &SecretRow) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO secrets (id, name_index, revision, version, created, modified, value_set, deleted,
+             history_sum, name, description, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(rusqlite::params![
+        row.id.0,
+        row.name_index,
+        row.revision,
+        row.version,
+        row.created,
+        row.modified,
+        row.value_set,
+        row.deleted,
+        row.history,
+        row.name,
+        row.description,
+        row.value
+    ])?;
+    Ok(())
+}
+
+/// Format v2's rows of `secrets` (no place).
+fn v2_secrets(tx: &Connection) -> Result<Vec<SecretRow>> {
+    let columns = SecretRow::COLUMNS.replacen("place, ", "", 1);
+    let mut stmt = tx.prepare(&format!("SELECT {columns} FROM secrets"))?;
+    let rows = stmt.query_map([], |r| {
+        Ok(SecretRow {
+            id: SecretId(blob(r, 0)?),
+            place: NO_PLACE,
+            name_index: blob(r, 1)?,
+            revision: blob(r, 2)?,
+            version: r.get(3)?,
+            created: r.get(4)?,
+            modified: r.get(5)?,
+            value_set: r.get(6)?,
+            deleted: r.get(7)?,
+            history: blob(r, 8)?,
+            name: sealed(r, 9)?,
+            description: sealed(r, 10)?,
+            value: sealed(r, 11)?,
+        })
+    })?;
+    rows.collect::<rusqlite::Result<_>>().map_err(|_| Error::RecordSetTampered)
+}
+
+/// v2's record-set check of the file behind `conn` (what a v2 unlock did).
+pub(super) fn verify_v2(conn: &Connection, header: &Header, keys: &VaultKeys) -> Result<()> {
+    let snapshot = conn.unchecked_transaction()?;
+    verify_v2_rows(&snapshot, header, keys)
+}
+
+fn verify_v2_rows(tx: &Connection, header: &Header, keys: &VaultKeys) -> Result<()> {
+    let records = Records { keys, vault_id: &header.vault_id };
+    let stored = records.open_record_set(&store::read_record_set(tx)?, &header.key_id)?;
+    if !records::record_set_of_rows(tx, &records, 2)?.same_rows(&stored) {
+        return Err(Error::RecordSetTampered);
+    }
+    Ok(())
+}
+
+/// Format v2 to v3: places. A default project (`Personal`, with the usual environments) is
+/// made, and every secret, live or trashed, goes to its project level with its id, versions,
+/// history, times and ciphertexts (v3 seals secret fields as v2 did); only each name's blind
+/// index is recomputed for its place. Under a new key id.
+fn v2_to_v3(
+    tx: &Connection,
+    header: &Header,
+    keys: &VaultKeys,
+    kek: &Key32,
+    require_intact: bool,
+    now: i64,
+) -> Result<Header> {
+    let intact = verify_v2_rows(tx, header, keys).is_ok();
+    if require_intact && !intact {
+        return Err(Error::RecordSetTampered);
+    }
+    let secrets = v2_secrets(tx)?;
+    let history = HistoryRow::all(tx)?;
+    let mut lineage = header.lineage.clone().unwrap_or_default();
+    lineage.push(header.key_id);
+    let new_header = wrap_under(
+        kek,
+        Header { key_id: crypto::random_bytes(), lineage: Some(lineage), ..header.clone() },
+        keys.vault_key(),
+    );
+    let records = Records { keys, vault_id: &header.vault_id };
+    let mut set = records::RecordSet::default();
+
+    tx.execute_batch("DROP TABLE history; DROP TABLE secrets; DROP TABLE vault_header;")?;
+    tx.execute_batch(store::SCHEMA_V3)?;
+    let places = super::places::default_project_rows(&records, now);
+    let project = places[0].id;
+    for place in &places {
+        place.insert(tx)?;
+        set.add(records.place_term(place));
+    }
+    for old in secrets {
+        let mut row = SecretRow { place: project, ..old };
+        if let Ok(name) = records.name(&row) {
+            row.name_index = match row.deleted {
+                None => keys.name_index(&project.0, name.as_str()),
+                Some(_) => keys.trashed_name_index(&project.0, name.as_str()),
+            };
+        }
+        row.insert(tx)?;
+        set.add(records.secret_term(&row));
+    }
+    for row in &history {
+        row.insert(tx)?;
+        set.history_rows += 1;
+    }
+    let sealed_set = if intact { records.seal_record_set(&set, &new_header.key_id) } else { Vec::new() };
+    store::insert_header(tx, &new_header, &sealed_set)?;
+    tx.pragma_update(None, "user_version", 3)?;
+    Ok(new_header)
+}
+
+/// Migrates the database behind `conn` from its format (1 or 2) to the current one, every step
+/// in one transaction, and returns the new header. `header` is the file's, `keys` and `kek` what
+/// unlocked it. With `require_intact`, a file that fails its own format's record-set check is
+/// refused ([`Error::RecordSetTampered`]) and nothing changes; without (salvage, on a copy in
+/// memory), it is migrated all the same and its record set left invalid, so that it still fails
+/// the check. A crash or a kill at any point leaves the file as it was or fully migrated.
+pub(super) fn upgrade(
+    conn: &Connection,
+    header: &Header,
+    keys: &VaultKeys,
+    kek: &Key32,
+    require_intact: bool,
+    now: i64,
+) -> Result<Header> {
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    let from = store::format_version(&tx)?;
+    if from >= store::FORMAT_VERSION || store::read_key_id(&tx)? != header.key_id {
+        // Another process migrated (or rotated) it meanwhile: unlock again.
+        return Err(Error::KeyRotatedElsewhere);
+    }
+    let mut header = header.clone();
+    if from == 1 {
+        header = v1_to_v2(&tx, &header, keys, kek, require_intact)?;
+    }
+    header = v2_to_v3(&tx, &header, keys, kek, require_intact, now)?;
+    tx.commit()?;
+    Ok(header)
 }

@@ -21,6 +21,8 @@ pub mod error;
 pub mod import;
 mod keys;
 mod migrate;
+pub mod place;
+mod places;
 mod records;
 pub mod secret;
 mod secrets;
@@ -44,6 +46,11 @@ pub use secret::{
 };
 
 pub use keys::{UNUSUAL_UNLOCK, UnlockEstimate};
+pub use place::{
+    DEFAULT_ENVIRONMENTS, DEFAULT_PROJECT, EnvironmentInfo, Origin, Place, PlaceId, PlaceLabel, PlaceName,
+    PlaceNameError, ProjectInfo,
+};
+pub use places::{ComparedCell, ComparedName, PlacedSecret, TrashedPlace};
 pub use secrets::{Listing, NewSecret, SecretEdit, SetOutcome, name_order};
 
 use crypto::{Key32, VaultKeys};
@@ -134,9 +141,14 @@ impl Vault {
             };
             let (header, _) = wrapped_header(template, passphrase, &vault_key)?;
             let keys = boxed_keys(vault_key);
-            let empty = Records { keys: &keys, vault_id: &header.vault_id }
-                .seal_record_set(&records::RecordSet::default(), &header.key_id);
-            let conn = store::create(path, &header, &empty)?;
+            let records = Records { keys: &keys, vault_id: &header.vault_id };
+            // The default project and its environments, in the file's first transaction.
+            let places = places::default_project_rows(&records, clock.now().0);
+            let mut set = records::RecordSet::default();
+            places.iter().for_each(|row| set.add(records.place_term(row)));
+            let sealed = records.seal_record_set(&set, &header.key_id);
+            let insert = |tx: &Connection| places.iter().try_for_each(|row| row.insert(tx));
+            let conn = store::create(path, &header, insert, &sealed)?;
             Ok(Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false, warning: None })
         })
     }
@@ -155,17 +167,22 @@ impl Vault {
             let conn = store::open(path)?;
             let mut header = store::read_header(&conn)?;
             let (keys, kek) = unwrap_keys(&header, passphrase)?;
-            if store::format_version(&conn)? < store::FORMAT_VERSION {
-                // A v1 file whose own backups are already v2 was put back from an older copy
+            let format = store::format_version(&conn)?;
+            if format < store::FORMAT_VERSION {
+                // A file whose own backups are of a newer format was put back from an older copy
                 // (format 1's record set can be forged from old copies): not migrated, refused.
-                if backup::newer_format_backup_exists(path, &header.vault_id) {
+                if backup::newer_format_backup_exists(path, &header.vault_id, format) {
                     return Err(Error::FormatRolledBack);
                 }
-                // The v1 check first: a tampered file is reported as such, not migrated.
-                migrate::verify_v1(&conn, &header, &keys)?;
+                // Its own format's check first: a tampered file is reported as such, not migrated.
+                if format == 1 {
+                    migrate::verify_v1(&conn, &header, &keys)?;
+                } else {
+                    migrate::verify_v2(&conn, &header, &keys)?;
+                }
                 backup::create(&conn, path, BackupReason::FormatUpgrade, clock.now())
                     .map_err(|e| e.backup_failed(BackupReason::FormatUpgrade))?;
-                header = migrate::v1_to_v2(&conn, &header, &keys, &kek, true)?;
+                header = migrate::upgrade(&conn, &header, &keys, &kek, true, clock.now().0)?;
                 store::checkpoint(&conn);
             }
             drop(kek);
@@ -187,7 +204,7 @@ impl Vault {
             let (keys, kek) = unwrap_keys(&header, passphrase)?;
             if store::format_version(&conn)? < store::FORMAT_VERSION {
                 conn = store::copy_to_memory(&conn)?;
-                header = migrate::v1_to_v2(&conn, &header, &keys, &kek, false)?;
+                header = migrate::upgrade(&conn, &header, &keys, &kek, false, SystemClock.now().0)?;
             }
             drop(kek);
             Ok(Vault {
@@ -333,7 +350,7 @@ impl Vault {
     fn check_record_set(&self, snapshot: &Connection) -> Result<()> {
         let records = self.records();
         let stored = records.open_record_set(&store::read_record_set(snapshot)?, &self.header.key_id)?;
-        if !records::record_set_of_rows(snapshot, &records)?.same_rows(&stored) {
+        if !records::record_set_of_rows(snapshot, &records, store::FORMAT_VERSION)?.same_rows(&stored) {
             return Err(Error::RecordSetTampered);
         }
         Ok(())

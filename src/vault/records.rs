@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::crypto::{self, NONCE_LEN, TAG_LEN, VaultKeys};
 use super::error::{Error, Result};
+use super::place::{PlaceId, PlaceName};
 use super::secret::{SecretId, SecretMeta, SecretName, SecretValue, Timestamp};
 
 /// A random 128-bit revision, new at every rewrite of a row's ciphertexts: part of each field's
@@ -30,6 +31,8 @@ pub(crate) fn fold(sum: &mut [u8; 32], term: [u8; 32]) {
 #[derive(Clone, Debug)]
 pub(crate) struct SecretRow {
     pub id: SecretId,
+    /// The project level or environment it lives in.
+    pub place: PlaceId,
     pub name_index: [u8; 32],
     pub revision: Revision,
     pub version: u32,
@@ -65,22 +68,23 @@ fn sealed_bytes(row: &Row<'_>, index: usize) -> rusqlite::Result<Vec<u8>> {
 }
 
 impl SecretRow {
-    pub const COLUMNS: &'static str = "id, name_index, revision, version, created, modified, value_set, deleted, history_sum, name, description, value";
+    pub const COLUMNS: &'static str = "id, place, name_index, revision, version, created, modified, value_set, deleted, history_sum, name, description, value";
 
     pub fn from_row(row: &Row<'_>) -> rusqlite::Result<SecretRow> {
         Ok(SecretRow {
             id: SecretId(blob_array(row, 0)?),
-            name_index: blob_array(row, 1)?,
-            revision: blob_array(row, 2)?,
-            version: row.get(3)?,
-            created: row.get(4)?,
-            modified: row.get(5)?,
-            value_set: row.get(6)?,
-            deleted: row.get(7)?,
-            history: blob_array(row, 8)?,
-            name: sealed_bytes(row, 9)?,
-            description: sealed_bytes(row, 10)?,
-            value: sealed_bytes(row, 11)?,
+            place: PlaceId(blob_array(row, 1)?),
+            name_index: blob_array(row, 2)?,
+            revision: blob_array(row, 3)?,
+            version: row.get(4)?,
+            created: row.get(5)?,
+            modified: row.get(6)?,
+            value_set: row.get(7)?,
+            deleted: row.get(8)?,
+            history: blob_array(row, 9)?,
+            name: sealed_bytes(row, 10)?,
+            description: sealed_bytes(row, 11)?,
+            value: sealed_bytes(row, 12)?,
         })
     }
 
@@ -98,6 +102,24 @@ impl SecretRow {
         Self::select(conn, "WHERE deleted IS NULL", [])
     }
 
+    /// Live secrets of one place, in no particular order.
+    pub fn live_in(conn: &Connection, place: PlaceId) -> Result<Vec<SecretRow>> {
+        Self::select(conn, "WHERE place = ?1 AND deleted IS NULL", [place.0.as_slice()])
+    }
+
+    /// Secrets of one place trashed at `deleted` (with the place itself, when it was deleted).
+    pub fn trashed_with(conn: &Connection, place: PlaceId, deleted: i64) -> Result<Vec<SecretRow>> {
+        Self::select(conn, "WHERE place = ?1 AND deleted = ?2", rusqlite::params![place.0.as_slice(), deleted])
+    }
+
+    /// How many live secrets each place holds.
+    pub fn live_counts(conn: &Connection) -> Result<std::collections::HashMap<PlaceId, usize>> {
+        let mut stmt =
+            conn.prepare_cached("SELECT place, count(*) FROM secrets WHERE deleted IS NULL GROUP BY place")?;
+        let rows = stmt.query_map([], |r| Ok((PlaceId(blob_array(r, 0)?), r.get::<_, i64>(1)? as usize)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Trashed secrets, most recently deleted first.
     pub fn trashed(conn: &Connection) -> Result<Vec<SecretRow>> {
         Self::select(conn, "WHERE deleted IS NOT NULL ORDER BY deleted DESC", [])
@@ -106,6 +128,15 @@ impl SecretRow {
     /// Trashed secrets whose name has blind index `index`, most recently deleted first.
     pub fn trashed_by_index(conn: &Connection, index: &[u8; 32]) -> Result<Vec<SecretRow>> {
         Self::select(conn, "WHERE name_index = ?1 AND deleted IS NOT NULL ORDER BY deleted DESC", [index.as_slice()])
+    }
+
+    /// Whether any secret, live or trashed, lives in `place`.
+    pub fn any_in(conn: &Connection, place: PlaceId) -> Result<bool> {
+        Ok(conn
+            .prepare_cached("SELECT 1 FROM secrets WHERE place = ?1 LIMIT 1")?
+            .query_row([place.0.as_slice()], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 
     /// Whether any secret was trashed before `cutoff` (milliseconds).
@@ -131,8 +162,8 @@ impl SecretRow {
 
     pub fn insert(&self, conn: &Connection) -> Result<()> {
         conn.prepare_cached(
-            "INSERT INTO secrets (id, name_index, revision, version, created, modified, value_set, deleted,
-                 history_sum, name, description, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT INTO secrets (id, place, name_index, revision, version, created, modified, value_set, deleted,
+                 history_sum, name, description, value) VALUES (?1, ?13, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?
         .execute(params![
             self.id.0,
@@ -146,7 +177,8 @@ impl SecretRow {
             self.history,
             self.name,
             self.description,
-            self.value
+            self.value,
+            self.place.0
         ])?;
         Ok(())
     }
@@ -154,8 +186,8 @@ impl SecretRow {
     pub fn update(&self, conn: &Connection) -> Result<()> {
         conn.prepare_cached(
             "UPDATE secrets SET name_index = ?2, revision = ?3, version = ?4, created = ?5, modified = ?6,
-                 value_set = ?7, deleted = ?8, history_sum = ?9, name = ?10, description = ?11, value = ?12
-                 WHERE id = ?1",
+                 value_set = ?7, deleted = ?8, history_sum = ?9, name = ?10, description = ?11, value = ?12,
+                 place = ?13 WHERE id = ?1",
         )?
         .execute(params![
             self.id.0,
@@ -169,7 +201,8 @@ impl SecretRow {
             self.history,
             self.name,
             self.description,
-            self.value
+            self.value,
+            self.place.0
         ])?;
         Ok(())
     }
@@ -347,6 +380,7 @@ impl Records<'_> {
     pub fn seal_secret(
         &self,
         id: SecretId,
+        place: PlaceId,
         name: &SecretName,
         description: &str,
         value: &SecretValue,
@@ -356,11 +390,12 @@ impl Records<'_> {
             self.keys.seal(&crypto::pad(text.as_bytes()), &self.secret_aad(id, field, &state.revision))
         };
         let name_index = match state.deleted {
-            None => self.keys.name_index(name.as_str()),
-            Some(_) => self.keys.trashed_name_index(name.as_str()),
+            None => self.keys.name_index(&place.0, name.as_str()),
+            Some(_) => self.keys.trashed_name_index(&place.0, name.as_str()),
         };
         SecretRow {
             id,
+            place,
             name_index,
             revision: state.revision,
             version: state.version,
@@ -439,6 +474,7 @@ impl Records<'_> {
     pub fn meta(&self, row: &SecretRow) -> Result<SecretMeta> {
         Ok(SecretMeta {
             id: row.id,
+            place: row.place,
             name: self.name(row)?,
             description: self.description(row)?,
             version: row.version,
@@ -450,6 +486,7 @@ impl Records<'_> {
     pub fn secret_term(&self, row: &SecretRow) -> [u8; 32] {
         self.secret_term_of(&TermRow {
             id: &row.id.0,
+            place: Some(&row.place.0),
             name_index: &row.name_index,
             revision: &row.revision,
             version: row.version,
@@ -462,24 +499,62 @@ impl Records<'_> {
         })
     }
 
+    /// A secret row's term: format v3's covers its place; v2's (`place: None`, only to check a
+    /// v2 file before migrating it) has none.
     fn secret_term_of(&self, row: &TermRow<'_>) -> [u8; 32] {
         let deleted = row.deleted.map_or([0xFF; 8], i64::to_le_bytes);
-        self.keys.manifest_term(&[
-            b"tresor v2 secrets",
-            row.id,
+        let version = row.version.to_le_bytes();
+        let created = row.created.to_le_bytes();
+        let modified = row.modified.to_le_bytes();
+        let value_set = row.value_set.to_le_bytes();
+        let is_deleted = [u8::from(row.deleted.is_some())];
+        let commitments = row.sealed.map(commitment);
+        let common: [&[u8]; 12] = [
             row.name_index,
             row.revision,
-            &row.version.to_le_bytes(),
-            &row.created.to_le_bytes(),
-            &row.modified.to_le_bytes(),
-            &row.value_set.to_le_bytes(),
-            &[u8::from(row.deleted.is_some())],
+            &version,
+            &created,
+            &modified,
+            &value_set,
+            &is_deleted,
             &deleted,
             row.history,
-            &commitment(row.sealed[0]),
-            &commitment(row.sealed[1]),
-            &commitment(row.sealed[2]),
-        ])
+            &commitments[0],
+            &commitments[1],
+            &commitments[2],
+        ];
+        // Fixed arrays, no allocation: an unlock computes one term per secret.
+        match row.place {
+            Some(place) => {
+                let mut parts: [&[u8]; 15] = [&[]; 15];
+                parts[..3].copy_from_slice(&[b"tresor v3 secrets", row.id, place]);
+                parts[3..].copy_from_slice(&common);
+                self.keys.manifest_term(&parts)
+            }
+            None => {
+                let mut parts: [&[u8]; 14] = [&[]; 14];
+                parts[..2].copy_from_slice(&[b"tresor v2 secrets", row.id]);
+                parts[2..].copy_from_slice(&common);
+                self.keys.manifest_term(&parts)
+            }
+        }
+    }
+
+    /// A row's term as format v2 computed it (no place): for the v1 to v2 step of a migration.
+    pub fn v2_secret_term(&self, row: &SecretRow) -> [u8; 32] {
+        self.secret_term_of(&TermRow {
+            id: &row.id.0,
+            place: None,
+            name_index: &row.name_index,
+            revision: &row.revision,
+            version: row.version,
+            created: row.created,
+            modified: row.modified,
+            value_set: row.value_set,
+            deleted: row.deleted,
+            history: &row.history,
+            sealed: [&row.name, &row.description, &row.value],
+        })
     }
 
     pub fn history_term(&self, row: &HistoryRow) -> [u8; 32] {
@@ -510,6 +585,77 @@ impl Records<'_> {
             &created.to_le_bytes(),
             &replaced.to_le_bytes(),
             &commitment(sealed_value),
+        ])
+    }
+
+    fn place_aad(&self, row: &PlaceRow) -> Vec<u8> {
+        aad(&[b"tresor v3 field", self.vault_id, row.table().as_bytes(), &row.id.0, NAME.as_bytes(), &row.revision])
+    }
+
+    /// Seals a project's (`project: None`) or an environment's row under a new revision. A live
+    /// one's index is its name's in its scope; a trashed one's is its own.
+    #[allow(clippy::too_many_arguments)]
+    pub fn seal_place(
+        &self,
+        id: PlaceId,
+        project: Option<PlaceId>,
+        name: &PlaceName,
+        position: i64,
+        is_default: bool,
+        created: i64,
+        modified: i64,
+        deleted: Option<i64>,
+    ) -> PlaceRow {
+        let name_index = match (deleted, project) {
+            (Some(_), _) => self.keys.trashed_place_index(&id.0),
+            (None, None) => self.keys.project_index(&name.folded()),
+            (None, Some(project)) => self.keys.environment_index(&project.0, &name.folded()),
+        };
+        let mut row = PlaceRow {
+            id,
+            project,
+            name_index,
+            revision: new_revision(),
+            position,
+            is_default,
+            created,
+            modified,
+            deleted,
+            name: Vec::new(),
+        };
+        row.name = self.keys.seal(&crypto::pad(name.as_str().as_bytes()), &self.place_aad(&row));
+        row
+    }
+
+    pub fn place_name(&self, row: &PlaceRow) -> Result<PlaceName> {
+        let kind = if row.project.is_some() { "environment" } else { "project" };
+        let record = || format!("{kind} with id {:?}", row.id);
+        let plain = self
+            .open_padded(&row.name, &self.place_aad(row))
+            .ok_or_else(|| Error::CorruptRecord { record: record(), field: NAME })?;
+        String::from_utf8(plain.to_vec())
+            .ok()
+            .and_then(|text| PlaceName::parse(&text).ok())
+            .ok_or_else(|| Error::CorruptRecord { record: record(), field: NAME })
+    }
+
+    pub fn place_term(&self, row: &PlaceRow) -> [u8; 32] {
+        let deleted = row.deleted.map_or([0xFF; 8], i64::to_le_bytes);
+        let project = row.project.map_or([0u8; 16], |p| p.0);
+        self.keys.manifest_term(&[
+            b"tresor v3 places",
+            row.table().as_bytes(),
+            &row.id.0,
+            &project,
+            &row.name_index,
+            &row.revision,
+            &row.position.to_le_bytes(),
+            &[u8::from(row.is_default)],
+            &row.created.to_le_bytes(),
+            &row.modified.to_le_bytes(),
+            &[u8::from(row.deleted.is_some())],
+            &deleted,
+            &commitment(&row.name),
         ])
     }
 
@@ -547,6 +693,7 @@ impl Records<'_> {
 /// A `secrets` row as its term reads it: borrowed from SQLite's row, nothing copied.
 struct TermRow<'a> {
     id: &'a [u8],
+    place: Option<&'a [u8]>,
     name_index: &'a [u8],
     revision: &'a [u8],
     version: u32,
@@ -571,29 +718,207 @@ fn blob_ref<'a>(row: &'a Row<'_>, i: usize) -> rusqlite::Result<&'a [u8]> {
 /// SQLite hands them out (no copies: an unlock reads every secret), and the number of history
 /// rows (counted, not read: each secret's history is checked against its [`HistorySum`] when it
 /// is read, so that an unlock reads 100,000 rows, not the 600,000 of a vault with history).
-pub(crate) fn record_set_of_rows(conn: &Connection, records: &Records<'_>) -> Result<RecordSet> {
+pub(crate) fn record_set_of_rows(conn: &Connection, records: &Records<'_>, format: i64) -> Result<RecordSet> {
     let tampered = |_| Error::RecordSetTampered;
     let mut set = RecordSet::default();
-    let mut stmt = conn.prepare(&format!("SELECT {} FROM secrets", SecretRow::COLUMNS))?;
+    // Format 2 (checked before it is migrated) has no places.
+    let columns = if format >= 3 { SecretRow::COLUMNS } else { &SecretRow::COLUMNS.replacen("place, ", "", 1) };
+    let first = if format >= 3 { 2 } else { 1 };
+    let mut stmt = conn.prepare(&format!("SELECT {columns} FROM secrets"))?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
+        let at = |i: usize| first + i;
         let term_row = TermRow {
             id: blob_ref(row, 0)?,
-            name_index: blob_ref(row, 1)?,
-            revision: blob_ref(row, 2)?,
-            version: row.get(3).map_err(tampered)?,
-            created: row.get(4).map_err(tampered)?,
-            modified: row.get(5).map_err(tampered)?,
-            value_set: row.get(6).map_err(tampered)?,
-            deleted: row.get(7).map_err(tampered)?,
-            history: blob_ref(row, 8)?,
-            sealed: [blob_ref(row, 9)?, blob_ref(row, 10)?, blob_ref(row, 11)?],
+            place: if format >= 3 { Some(blob_ref(row, 1)?) } else { None },
+            name_index: blob_ref(row, at(0))?,
+            revision: blob_ref(row, at(1))?,
+            version: row.get(at(2)).map_err(tampered)?,
+            created: row.get(at(3)).map_err(tampered)?,
+            modified: row.get(at(4)).map_err(tampered)?,
+            value_set: row.get(at(5)).map_err(tampered)?,
+            deleted: row.get(at(6)).map_err(tampered)?,
+            history: blob_ref(row, at(7))?,
+            sealed: [blob_ref(row, at(8))?, blob_ref(row, at(9))?, blob_ref(row, at(10))?],
         };
         set.add(records.secret_term_of(&term_row));
+    }
+    if format >= 3 {
+        for place in PlaceRow::all(conn).map_err(|_| Error::RecordSetTampered)? {
+            set.add(records.place_term(&place));
+        }
     }
     let history_rows: i64 = conn.query_row("SELECT count(*) FROM history", [], |r| r.get(0))?;
     set.history_rows = history_rows as u64;
     Ok(set)
+}
+
+/// One row of `projects` (`project: None`) or of `environments` (`project`: the project it
+/// belongs to).
+#[derive(Clone, Debug)]
+pub(crate) struct PlaceRow {
+    pub id: PlaceId,
+    pub project: Option<PlaceId>,
+    pub name_index: [u8; 32],
+    pub revision: Revision,
+    pub position: i64,
+    /// Projects only: the default project.
+    pub is_default: bool,
+    pub created: i64,
+    pub modified: i64,
+    pub deleted: Option<i64>,
+    pub name: Vec<u8>,
+}
+
+impl PlaceRow {
+    fn table(&self) -> &'static str {
+        if self.project.is_some() { "environments" } else { "projects" }
+    }
+
+    fn from_project(row: &Row<'_>) -> rusqlite::Result<PlaceRow> {
+        Ok(PlaceRow {
+            id: PlaceId(blob_array(row, 0)?),
+            project: None,
+            name_index: blob_array(row, 1)?,
+            revision: blob_array(row, 2)?,
+            position: row.get(3)?,
+            is_default: row.get(4)?,
+            created: row.get(5)?,
+            modified: row.get(6)?,
+            deleted: row.get(7)?,
+            name: sealed_bytes(row, 8)?,
+        })
+    }
+
+    fn from_environment(row: &Row<'_>) -> rusqlite::Result<PlaceRow> {
+        Ok(PlaceRow {
+            id: PlaceId(blob_array(row, 0)?),
+            project: Some(PlaceId(blob_array(row, 1)?)),
+            name_index: blob_array(row, 2)?,
+            revision: blob_array(row, 3)?,
+            position: row.get(4)?,
+            is_default: false,
+            created: row.get(5)?,
+            modified: row.get(6)?,
+            deleted: row.get(7)?,
+            name: sealed_bytes(row, 8)?,
+        })
+    }
+
+    const PROJECT_COLUMNS: &'static str =
+        "id, name_index, revision, position, is_default, created, modified, deleted, name";
+    const ENVIRONMENT_COLUMNS: &'static str =
+        "id, project_id, name_index, revision, position, created, modified, deleted, name";
+
+    /// Every project and environment, live and trashed: projects first, each kind by position.
+    pub fn all(conn: &Connection) -> Result<Vec<PlaceRow>> {
+        let mut out: Vec<PlaceRow> = conn
+            .prepare_cached(&format!("SELECT {} FROM projects ORDER BY position", Self::PROJECT_COLUMNS))?
+            .query_map([], Self::from_project)?
+            .collect::<rusqlite::Result<_>>()?;
+        let environments = conn
+            .prepare_cached(&format!("SELECT {} FROM environments ORDER BY position", Self::ENVIRONMENT_COLUMNS))?
+            .query_map([], Self::from_environment)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        out.extend(environments);
+        Ok(out)
+    }
+
+    /// The live project or environment whose name has blind index `index`.
+    pub fn live_by_index(conn: &Connection, index: &[u8; 32]) -> Result<Option<PlaceRow>> {
+        let project = conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM projects WHERE name_index = ?1 AND deleted IS NULL",
+                Self::PROJECT_COLUMNS
+            ))?
+            .query_row([index.as_slice()], Self::from_project)
+            .optional()?;
+        if project.is_some() {
+            return Ok(project);
+        }
+        Ok(conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM environments WHERE name_index = ?1 AND deleted IS NULL",
+                Self::ENVIRONMENT_COLUMNS
+            ))?
+            .query_row([index.as_slice()], Self::from_environment)
+            .optional()?)
+    }
+
+    pub fn load(conn: &Connection, id: PlaceId) -> Result<Option<PlaceRow>> {
+        let project = conn
+            .prepare_cached(&format!("SELECT {} FROM projects WHERE id = ?1", Self::PROJECT_COLUMNS))?
+            .query_row([id.0.as_slice()], Self::from_project)
+            .optional()?;
+        if project.is_some() {
+            return Ok(project);
+        }
+        Ok(conn
+            .prepare_cached(&format!("SELECT {} FROM environments WHERE id = ?1", Self::ENVIRONMENT_COLUMNS))?
+            .query_row([id.0.as_slice()], Self::from_environment)
+            .optional()?)
+    }
+
+    pub fn insert(&self, conn: &Connection) -> Result<()> {
+        match self.project {
+            None => conn
+                .prepare_cached(
+                    "INSERT INTO projects (id, name_index, revision, position, is_default, created, modified,
+                         deleted, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?
+                .execute(params![
+                    self.id.0,
+                    self.name_index,
+                    self.revision,
+                    self.position,
+                    self.is_default,
+                    self.created,
+                    self.modified,
+                    self.deleted,
+                    self.name
+                ])?,
+            Some(project) => conn
+                .prepare_cached(
+                    "INSERT INTO environments (id, project_id, name_index, revision, position, created, modified,
+                         deleted, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?
+                .execute(params![
+                    self.id.0,
+                    project.0,
+                    self.name_index,
+                    self.revision,
+                    self.position,
+                    self.created,
+                    self.modified,
+                    self.deleted,
+                    self.name
+                ])?,
+        };
+        Ok(())
+    }
+
+    pub fn update(&self, conn: &Connection) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET name_index = ?2, revision = ?3, position = ?4, modified = ?5, deleted = ?6, name = ?7
+             WHERE id = ?1",
+            self.table()
+        );
+        conn.prepare_cached(&sql)?.execute(params![
+            self.id.0,
+            self.name_index,
+            self.revision,
+            self.position,
+            self.modified,
+            self.deleted,
+            self.name
+        ])?;
+        Ok(())
+    }
+
+    pub fn delete(&self, conn: &Connection) -> Result<()> {
+        conn.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", self.table()))?.execute([self.id.0.as_slice()])?;
+        Ok(())
+    }
 }
 
 /// The [`HistorySum`] of every secret that has history, computed from the `history` rows (one

@@ -339,6 +339,8 @@ impl fmt::Display for SecretId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretMeta {
     pub id: SecretId,
+    /// The project level or environment it lives in.
+    pub place: super::place::PlaceId,
     pub name: SecretName,
     pub description: String,
     /// 1 when created, +1 at every change of the value.

@@ -3,6 +3,7 @@
 
 use rusqlite::Connection;
 
+use super::place::{Place, PlaceId};
 use super::records::{self, HistoryRow, RowState, SecretRow, live_id_by_index};
 use super::secret::{self, ValueError};
 use super::{
@@ -51,11 +52,13 @@ pub struct Listing<T> {
 }
 
 impl Vault {
-    /// Every live secret's name, description and bookkeeping (never values), sorted by name.
+    /// Every live secret's name, description and bookkeeping (never values) at the default
+    /// project's level, sorted by name.
     pub fn list(&self) -> Result<Listing<SecretMeta>> {
+        let place = self.default_place()?;
         self.read(|snapshot| {
             let mut listing = Listing { items: Vec::new(), damaged: Vec::new() };
-            for row in SecretRow::live(snapshot)? {
+            for row in SecretRow::live_in(snapshot, place.id())? {
                 match self.records().meta(&row) {
                     Ok(meta) => listing.items.push(meta),
                     Err(e) => listing.damaged.push(e),
@@ -67,18 +70,29 @@ impl Vault {
         })
     }
 
-    /// The id of the live secret called `name`: one index lookup, no decryption.
+    /// The id of the live secret called `name` at the default project's level: one index
+    /// lookup, no decryption.
     pub fn find(&self, name: &SecretName) -> Result<SecretId> {
+        let place = self.default_place()?;
         self.read(|snapshot| {
-            self.live_named(snapshot, name)?.map(|row| row.id).ok_or_else(|| Error::NotFound { name: name.to_string() })
+            self.live_named(snapshot, place.id(), name)?
+                .map(|row| row.id)
+                .ok_or_else(|| Error::NotFound { name: name.to_string() })
         })
     }
 
     /// The id of the most recently trashed secret called `name`: an index lookup, and one name
     /// decrypted per trashed secret of that name (the trash may hold several).
     pub fn find_in_trash(&self, name: &SecretName) -> Result<SecretId> {
+        self.find_in_trash_in(&self.default_place()?, name)
+    }
+
+    /// [`Vault::find_in_trash`] among the secrets trashed from `place`.
+    pub fn find_in_trash_in(&self, place: &Place, name: &SecretName) -> Result<SecretId> {
         self.read(|snapshot| {
-            for row in SecretRow::trashed_by_index(snapshot, &self.keys.trashed_name_index(name.as_str()))? {
+            for row in
+                SecretRow::trashed_by_index(snapshot, &self.keys.trashed_name_index(&place.id().0, name.as_str()))?
+            {
                 if self.records().name(&row)? == *name {
                     return Ok(row.id);
                 }
@@ -133,11 +147,21 @@ impl Vault {
     /// fails the whole call with [`Error::NotFound`] naming every missing one; a damaged record
     /// fails it with that record's error, so an export is never silently incomplete.
     pub fn export_entries(&self, only: Option<&[SecretName]>) -> Result<Vec<(SecretName, SecretValue)>> {
+        self.export_entries_in(&self.default_place()?, only)
+    }
+
+    /// [`Vault::export_entries`] of what `place` resolves to: in an environment, its own
+    /// secrets over the project level's.
+    pub fn export_entries_in(
+        &self,
+        place: &Place,
+        only: Option<&[SecretName]>,
+    ) -> Result<Vec<(SecretName, SecretValue)>> {
         self.read(|snapshot| {
             let records = self.records();
             let Some(only) = only else {
                 let mut out = Vec::new();
-                for row in SecretRow::live(snapshot)? {
+                for (row, _) in self.resolved_rows(snapshot, place)? {
                     out.push((records.name(&row)?, records.value(&row)?));
                 }
                 out.sort_unstable_by(|a, b| name_order(&a.0, &b.0));
@@ -147,8 +171,8 @@ impl Vault {
             let mut missing = Vec::new();
             let mut seen = std::collections::HashSet::new();
             for name in only.iter().filter(|n| seen.insert(*n)) {
-                match self.live_named(snapshot, name)? {
-                    Some(row) => out.push((name.clone(), records.value(&row)?)),
+                match self.resolve_named(snapshot, place, name)? {
+                    Some((row, _)) => out.push((name.clone(), records.value(&row)?)),
                     None => missing.push(name.as_str()),
                 }
             }
@@ -180,8 +204,16 @@ impl Vault {
         Ok(self.create_many(vec![new])?.remove(0))
     }
 
-    /// Creates several secrets in one transaction: all of them, or none.
+    /// Creates several secrets in one transaction at the default project's level: all of them,
+    /// or none.
     pub fn create_many(&mut self, new: Vec<NewSecret>) -> Result<Vec<Saved>> {
+        let place = self.default_place()?;
+        self.create_many_in(&place, new)
+    }
+
+    /// [`Vault::create_many`] in `place`. In an environment, a name the project level has
+    /// becomes an override there.
+    pub fn create_many_in(&mut self, place: &Place, new: Vec<NewSecret>) -> Result<Vec<Saved>> {
         let mut checked = Vec::with_capacity(new.len());
         for secret in new {
             secret::check_description(&secret.description)?;
@@ -192,7 +224,8 @@ impl Vault {
         self.write(|vault, tx, set| {
             let mut saved = Vec::with_capacity(checked.len());
             for (secret, warnings) in checked {
-                let meta = vault.insert_secret(tx, set, &secret, now)?;
+                vault.live_place(tx, place)?;
+                let meta = vault.insert_secret(tx, set, place.id(), &secret, now)?;
                 saved.push(Saved { meta, warnings, value_changed: true });
             }
             Ok(saved)
@@ -222,21 +255,42 @@ impl Vault {
         description: Option<String>,
         value: Option<SecretValue>,
     ) -> Result<SetOutcome> {
+        let place = self.default_place()?;
+        self.set_in(&place, name, description, value)
+    }
+
+    /// [`Vault::set`] in `place`. In an environment, a name only the project level has is not
+    /// changed there: the environment gets an override of its own (with the project level's
+    /// description unless one is given).
+    pub fn set_in(
+        &mut self,
+        place: &Place,
+        name: SecretName,
+        description: Option<String>,
+        value: Option<SecretValue>,
+    ) -> Result<SetOutcome> {
         let edit = SecretEdit { name: None, description, value };
         let warnings = check_edit(&edit)?;
         let now = self.clock.now();
-        self.write(|vault, tx, set| match vault.live_named(tx, &name)?.map(|row| row.id) {
+        self.write(|vault, tx, set| match vault.live_named(tx, place.id(), &name)?.map(|row| row.id) {
             Some(id) => {
                 let (meta, value_changed) = vault.edit_secret(tx, set, id, &edit, now)?;
                 Ok(SetOutcome { saved: Saved { meta, warnings, value_changed }, created: false })
             }
             None => {
-                let new = NewSecret {
-                    name,
-                    description: edit.description.unwrap_or_default(),
-                    value: edit.value.ok_or(Error::InvalidValue(ValueError::Empty))?,
+                vault.live_place(tx, place)?;
+                let inherited = match place.parent() {
+                    Some(parent) => vault.live_named(tx, parent.id(), &name)?,
+                    None => None,
                 };
-                let meta = vault.insert_secret(tx, set, &new, now)?;
+                let description = match (edit.description, &inherited) {
+                    (Some(d), _) => d,
+                    (None, Some(row)) => vault.records().description(row)?,
+                    (None, None) => String::new(),
+                };
+                let new =
+                    NewSecret { name, description, value: edit.value.ok_or(Error::InvalidValue(ValueError::Empty))? };
+                let meta = vault.insert_secret(tx, set, place.id(), &new, now)?;
                 Ok(SetOutcome { saved: Saved { meta, warnings, value_changed: true }, created: true })
             }
         })
@@ -258,7 +312,7 @@ impl Vault {
                 row.deleted = Some(now.0);
                 // A damaged name keeps its index: it could not be restored anyway.
                 if let Ok(name) = vault.records().name(&old) {
-                    row.name_index = vault.keys.trashed_name_index(name.as_str());
+                    row.name_index = vault.keys.trashed_name_index(&old.place.0, name.as_str());
                 }
                 vault.replace_row(tx, set, &old, &row)?;
             }
@@ -272,11 +326,12 @@ impl Vault {
         let now = self.clock.now();
         self.write(|vault, tx, set| {
             let old = SecretRow::load(tx, id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
+            vault.place_of_trashed(tx, &old)?;
             match new_name {
                 Some(name) => vault.rewrite_name(tx, set, &old, &name, now, Some(None)),
                 None => {
                     let name = vault.records().name(&old)?;
-                    let live_index = vault.keys.name_index(name.as_str());
+                    let live_index = vault.keys.name_index(&old.place.0, name.as_str());
                     if live_id_by_index(tx, &live_index)?.is_some() {
                         return Err(Error::NameTaken { name: name.to_string() });
                     }
@@ -317,15 +372,17 @@ impl Vault {
         &self,
         tx: &Connection,
         set: &mut records::RecordSet,
+        place: PlaceId,
         secret: &NewSecret,
         now: Timestamp,
     ) -> Result<SecretMeta> {
-        let name_index = self.keys.name_index(secret.name.as_str());
+        let name_index = self.keys.name_index(&place.0, secret.name.as_str());
         if live_id_by_index(tx, &name_index)?.is_some() {
             return Err(Error::NameTaken { name: secret.name.to_string() });
         }
         let row = self.records().seal_secret(
             SecretId(crypto::random_bytes()),
+            place,
             &secret.name,
             &secret.description,
             &secret.value,
@@ -375,7 +432,10 @@ impl Vault {
         let old_value = records.value(&old)?;
         let name = edit.name.as_ref().unwrap_or(&old_name);
         let renamed = *name != old_name;
-        if renamed && live_id_by_index(tx, &self.keys.name_index(name.as_str()))?.is_some_and(|other| other != id) {
+        if renamed
+            && live_id_by_index(tx, &self.keys.name_index(&old.place.0, name.as_str()))?
+                .is_some_and(|other| other != id)
+        {
             return Err(Error::NameTaken { name: name.to_string() });
         }
         let value_changed = edit.value.as_ref().is_some_and(|v| *v != old_value);
@@ -388,6 +448,7 @@ impl Vault {
         let history = if value_changed { self.push_history(tx, set, &old, &old_value, now)? } else { old.history };
         let row = records.seal_secret(
             id,
+            old.place,
             name,
             description,
             value,
@@ -437,12 +498,13 @@ impl Vault {
     ) -> Result<SecretMeta> {
         let records = self.records();
         let deleted = deleted.unwrap_or(old.deleted);
-        let index = self.keys.name_index(new_name.as_str());
+        let index = self.keys.name_index(&old.place.0, new_name.as_str());
         if deleted.is_none() && live_id_by_index(tx, &index)?.is_some_and(|other| other != old.id) {
             return Err(Error::NameTaken { name: new_name.to_string() });
         }
         let row = records.seal_secret(
             old.id,
+            old.place,
             new_name,
             &records.description(old)?,
             &records.value(old)?,
@@ -463,8 +525,10 @@ impl Vault {
     /// The live secret called `name`: found by its blind index, and confirmed by its decrypted
     /// name (an index that points at a row of another name is damage or tampering, which the
     /// record-set check would catch, but which salvage, without it, must not trust either).
-    pub(super) fn live_named(&self, conn: &Connection, name: &SecretName) -> Result<Option<SecretRow>> {
-        let Some(id) = live_id_by_index(conn, &self.keys.name_index(name.as_str()))? else { return Ok(None) };
+    pub(super) fn live_named(&self, conn: &Connection, place: PlaceId, name: &SecretName) -> Result<Option<SecretRow>> {
+        let Some(id) = live_id_by_index(conn, &self.keys.name_index(&place.0, name.as_str()))? else {
+            return Ok(None);
+        };
         let row = self.live_row(conn, id)?;
         if self.records().name(&row)? != *name {
             return Err(Error::CorruptRecord { record: format!("with id {id}"), field: "name index" });
@@ -528,7 +592,10 @@ impl Vault {
 
     pub(super) fn purge_trashed_before(&mut self, cutoff: Option<Timestamp>) -> Result<usize> {
         let cutoff = cutoff.map_or(i64::MAX, |t| t.0);
-        if !SecretRow::any_trashed_before(&self.conn, cutoff)? {
+        let expired_place = |r: &records::PlaceRow| r.deleted.is_some_and(|d| d < cutoff);
+        if !SecretRow::any_trashed_before(&self.conn, cutoff)?
+            && !records::PlaceRow::all(&self.conn)?.iter().any(expired_place)
+        {
             return Ok(0);
         }
         self.backup_before(BackupReason::Purge)?;
@@ -537,6 +604,17 @@ impl Vault {
             let expired: Vec<_> = rows.into_iter().filter(|r| r.deleted.is_some_and(|d| d < cutoff)).collect();
             for row in &expired {
                 vault.purge_row(tx, set, row)?;
+            }
+            // Projects and environments deleted as long ago, once no secret refers to them
+            // (environments before their projects: `all` lists projects first).
+            let places = records::PlaceRow::all(tx)?;
+            for place in places.iter().rev().filter(|r| expired_place(r)) {
+                let referred = SecretRow::any_in(tx, place.id)?
+                    || places.iter().any(|env| env.project == Some(place.id) && !expired_place(env));
+                if !referred {
+                    place.delete(tx)?;
+                    set.remove(vault.records().place_term(place));
+                }
             }
             Ok(expired.len())
         })?;

@@ -88,7 +88,7 @@ use super::error::{Error, Result};
 use super::secret::Timestamp;
 
 /// The format this build writes and understands.
-pub const FORMAT_VERSION: i64 = 2;
+pub const FORMAT_VERSION: i64 = 3;
 
 /// How long a write waits for another process that holds the vault before giving up with
 /// [`Error::Busy`](super::Error::Busy).
@@ -179,6 +179,76 @@ CREATE TABLE history (
 ) WITHOUT ROWID;
 ";
 
+/// Format v3's schema: v2's, with places (projects and their environments) and each secret's.
+pub(crate) const SCHEMA_V3: &str = "
+CREATE TABLE vault_header (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    vault_id         BLOB NOT NULL,
+    key_id           BLOB NOT NULL,
+    key_lineage      BLOB NOT NULL,
+    kdf_memory_kib   INTEGER NOT NULL,
+    kdf_iterations   INTEGER NOT NULL,
+    kdf_parallelism  INTEGER NOT NULL,
+    kdf_salt         BLOB NOT NULL,
+    wrapped_key      BLOB NOT NULL,
+    created          INTEGER NOT NULL,
+    checksum         BLOB NOT NULL,
+    record_set       BLOB NOT NULL
+);
+CREATE TABLE projects (
+    id           BLOB PRIMARY KEY,
+    name_index   BLOB NOT NULL,
+    revision     BLOB NOT NULL,
+    position     INTEGER NOT NULL,
+    is_default   INTEGER NOT NULL,
+    created      INTEGER NOT NULL,
+    modified     INTEGER NOT NULL,
+    deleted      INTEGER,
+    name         BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX projects_name ON projects(name_index);
+CREATE TABLE environments (
+    id           BLOB PRIMARY KEY,
+    project_id   BLOB NOT NULL REFERENCES projects(id),
+    name_index   BLOB NOT NULL,
+    revision     BLOB NOT NULL,
+    position     INTEGER NOT NULL,
+    created      INTEGER NOT NULL,
+    modified     INTEGER NOT NULL,
+    deleted      INTEGER,
+    name         BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX environments_name ON environments(name_index);
+CREATE TABLE secrets (
+    id           BLOB PRIMARY KEY,
+    place        BLOB NOT NULL,
+    name_index   BLOB NOT NULL,
+    revision     BLOB NOT NULL,
+    version      INTEGER NOT NULL,
+    created      INTEGER NOT NULL,
+    modified     INTEGER NOT NULL,
+    value_set    INTEGER NOT NULL,
+    deleted      INTEGER,
+    history_sum  BLOB NOT NULL,
+    name         BLOB NOT NULL,
+    description  BLOB NOT NULL,
+    value        BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX secrets_live_name ON secrets(name_index) WHERE deleted IS NULL;
+CREATE INDEX secrets_place ON secrets(place, deleted);
+CREATE INDEX secrets_trash ON secrets(deleted) WHERE deleted IS NOT NULL;
+CREATE INDEX secrets_trash_name ON secrets(name_index) WHERE deleted IS NOT NULL;
+CREATE TABLE history (
+    id         BLOB PRIMARY KEY,
+    secret_id  BLOB NOT NULL REFERENCES secrets(id),
+    version    INTEGER NOT NULL,
+    created    INTEGER NOT NULL,
+    replaced   INTEGER NOT NULL,
+    value      BLOB NOT NULL,
+    UNIQUE (secret_id, version)
+) WITHOUT ROWID;
+";
+
 /// The vault header as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -240,9 +310,15 @@ impl Header {
     }
 }
 
-/// Creates the vault file (0600, in a 0700 folder on Unix) and its schema, with `record_set` (the
-/// sealed record set of no rows). Refuses to touch an existing file.
-pub fn create(path: &Path, header: &Header, record_set: &[u8]) -> Result<Connection> {
+/// Creates the vault file (0600, in a 0700 folder on Unix) and its schema, with its first rows
+/// (`rows`: the default project and its environments) and `record_set` (the sealed record set of
+/// those rows), in one transaction. Refuses to touch an existing file.
+pub(crate) fn create(
+    path: &Path,
+    header: &Header,
+    rows: impl FnOnce(&Connection) -> Result<()>,
+    record_set: &[u8],
+) -> Result<Connection> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir(parent)?;
     }
@@ -255,7 +331,8 @@ pub fn create(path: &Path, header: &Header, record_set: &[u8]) -> Result<Connect
         configure(&conn)?;
         use_wal(&conn)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute_batch(SCHEMA_V2)?;
+        tx.execute_batch(SCHEMA_V3)?;
+        rows(&tx)?;
         insert_header(&tx, header, record_set)?;
         tx.pragma_update(None, "user_version", FORMAT_VERSION)?;
         tx.commit()?;
@@ -485,7 +562,11 @@ fn schema_entries(conn: &Connection) -> Result<Vec<SchemaEntry>> {
 /// Compares the file's schema with the one its format version has, entry for entry and byte for
 /// byte: an extra trigger, view, table, index or column is refused before anything runs.
 fn check_schema(conn: &Connection, version: i64) -> Result<()> {
-    let expected_sql = if version == 1 { SCHEMA_V1 } else { SCHEMA_V2 };
+    let expected_sql = match version {
+        1 => SCHEMA_V1,
+        2 => SCHEMA_V2,
+        _ => SCHEMA_V3,
+    };
     let reference = Connection::open_in_memory()?;
     reference.execute_batch(expected_sql)?;
     let expected = schema_entries(&reference)?;
