@@ -506,6 +506,15 @@ impl Vault {
             if old.project.is_none() {
                 places.extend(PlaceRow::all(tx)?.into_iter().filter(|r| r.project == Some(id) && r.deleted.is_none()));
             }
+            // The deletion time is what ties these secrets to the place in the trash: later than
+            // any secret of theirs trashed on its own (in the same millisecond, say), so that
+            // restoring the place does not bring those back too.
+            let mut now = now;
+            for place in &places {
+                if let Some(latest) = SecretRow::latest_trashed_in(tx, place.id)? {
+                    now = now.max(latest + 1);
+                }
+            }
             let mut trashed = 0;
             for place in &places {
                 for row in SecretRow::live_in(tx, place.id)? {

@@ -130,6 +130,13 @@ impl SecretRow {
         Self::select(conn, "WHERE name_index = ?1 AND deleted IS NOT NULL ORDER BY deleted DESC", [index.as_slice()])
     }
 
+    /// When the secret of `place` trashed last went to the trash.
+    pub fn latest_trashed_in(conn: &Connection, place: PlaceId) -> Result<Option<i64>> {
+        Ok(conn
+            .prepare_cached("SELECT max(deleted) FROM secrets WHERE place = ?1")?
+            .query_row([place.0.as_slice()], |r| r.get(0))?)
+    }
+
     /// Whether any secret, live or trashed, lives in `place`.
     pub fn any_in(conn: &Connection, place: PlaceId) -> Result<bool> {
         Ok(conn
