@@ -13,6 +13,7 @@
 mod backups;
 mod keys;
 mod output;
+mod places;
 mod reference;
 mod run;
 mod secrets;
@@ -59,6 +60,9 @@ pub struct Cli {
     /// Open a vault that fails its integrity check read-only, to get out what is still readable
     #[arg(long, global = true)]
     pub salvage: bool,
+
+    #[command(flatten)]
+    pub place: places::PlaceArgs,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -144,11 +148,13 @@ Examples:\n  tresor backup\n  tresor backup --list\n  tresor backup --keep 10")]
     RestoreBackup(backups::RestoreArgs),
     /// Run a program with secrets added to its environment (no shell; exits with its code)
     #[command(after_help = "Which secrets: --only A,B; else those a profile declares (--profile FILE, or \
-tresor.toml in the current folder when present); else all of them.\n\
-Profile format:\n  [secrets]\n  OPENAI_API_KEY = { required = true, description = \"GPT calls\" }\n  \
-LANGSMITH_API_KEY = { required = false }\n\
-A missing required secret, or a missing --only name, stops before the program starts.\n\n\
-Example: tresor run --only OPENAI_API_KEY -- python app.py --verbose")]
+tresor.toml in the current folder when present); else all of them — in an environment (-e), the \
+project level's overlaid by the environment's own.\n\
+Profile format:\n  project = \"shop\"          # optional: the place, below -p/-e and TRESOR_PROJECT/TRESOR_ENV\n  \
+env = \"production\"\n  [secrets]\n  OPENAI_API_KEY = { required = true, description = \"GPT calls\" }\n  \
+LANGSMITH_API_KEY = { required = false }\n  DATABASE_URL = { from = \"Personal/PG_URL\" }   # or PROJECT/ENV/NAME\n\
+A missing required secret or source, or a missing --only name, stops before the program starts.\n\n\
+Examples:\n  tresor run --only OPENAI_API_KEY -- python app.py --verbose\n  tresor run -p shop -e production -- ./deploy.sh")]
     Run(run::RunArgs),
     /// Import secrets from a .env, TOML or JSON file, showing the plan first (never values)
     #[command(
@@ -167,6 +173,24 @@ cat keys.json | tresor import - --format json"
 tresor export --format json --only OPENAI_API_KEY,HF_TOKEN > keys.json\n\
 The file reads back byte for byte in Tresor and in python-dotenv / TOML / JSON readers.")]
     Export(transfer::ExportArgs),
+    /// List projects, or create, rename, delete (to the trash) or restore one
+    #[command(after_help = "Examples:\n  tresor projects\n  tresor projects create shop\n  \
+tresor projects rename shop 'web shop'\n  tresor projects rm shop\n  tresor projects restore shop")]
+    Projects(places::ProjectsArgs),
+    /// List a project's environments (-p), or create, rename, delete, restore or reorder them
+    #[command(after_help = "Examples:\n  tresor envs -p shop\n  tresor envs -p shop create qa\n  \
+tresor envs -p shop order development qa staging production")]
+    Envs(places::EnvsArgs),
+    /// Compare what environments of a project resolve to: names missing or with different values (never values)
+    #[command(after_help = "Exit codes: 0, or with --exit-code 1 when they differ.\n\n\
+Example: tresor diff -p shop staging production --exit-code")]
+    Diff(places::DiffArgs),
+    /// Copy a secret (value and description) to another project or environment
+    #[command(after_help = "Examples:\n  tresor cp -p shop -e staging DB_URL shop/production\n  \
+tresor cp OPENAI_API_KEY shop            # from the default project to shop's project level")]
+    Cp(places::CopyArgs),
+    /// Move a secret, with its history, to another project or environment
+    Mv(places::MoveArgs),
     /// Print a shell completion script (bash, zsh, fish or powershell) to stdout
     #[command(
         after_help = "Examples:\n  tresor completions bash > ~/.local/share/bash-completion/completions/tresor\n  \
@@ -222,11 +246,17 @@ impl From<Error> for CliError {
         let code = match &e {
             Error::WrongPassphrase => exit::WRONG_PASSPHRASE,
             Error::NotFound { .. }
+            | Error::ProjectNotFound { .. }
+            | Error::EnvironmentNotFound { .. }
             | Error::VersionNotFound { .. }
             | Error::NotInTrash
             | Error::NotFoundInTrash { .. }
             | Error::NoSuchBackup { .. } => exit::NOT_FOUND,
-            Error::NameTaken { .. } | Error::InvalidName(_) => exit::NAME,
+            Error::NameTaken { .. }
+            | Error::InvalidName(_)
+            | Error::ProjectTaken { .. }
+            | Error::EnvironmentTaken { .. }
+            | Error::InvalidPlaceName(_) => exit::NAME,
             Error::KdfTooWeak { .. } | Error::KeepOutOfRange { .. } => exit::USAGE,
             e if e.is_integrity_failure() => exit::INTEGRITY,
             _ => exit::OTHER,
@@ -238,6 +268,9 @@ impl From<Error> for CliError {
                             `tresor restore-backup latest` puts the latest backup back"
             }
             Error::NoVault { .. } => message += "; create one with `tresor init`",
+            Error::Inherited { ref project, .. } => {
+                message = format!("{message} (`-p {} --shared`)", places::quoted(project))
+            }
             _ => {}
         }
         CliError { code, message }
@@ -289,9 +322,23 @@ fn execute(cli: Cli) -> CliResult<i32> {
         return Err(CliError::usage("no command given; see `tresor --help`"));
     };
     let mut out = Output::stdout();
-    let ctx = Context { path, passphrase_file: cli.passphrase_file, salvage: cli.salvage };
+    let ctx = Context { path, passphrase_file: cli.passphrase_file, salvage: cli.salvage, place: cli.place };
     let done = match command {
         Command::Run(args) => return run::run(&ctx, args),
+        Command::Diff(args) => {
+            let exit_code = args.exit_code;
+            let differ = places::diff(&ctx, &mut out, args);
+            let flushed = out.finish();
+            return match (differ, flushed) {
+                (Ok(true), Ok(())) if exit_code => Ok(exit::OTHER),
+                (Ok(_), Ok(())) => Ok(exit::OK),
+                (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+            };
+        }
+        Command::Projects(args) => places::projects(&ctx, &mut out, args),
+        Command::Envs(args) => places::envs(&ctx, &mut out, args),
+        Command::Cp(args) => places::cp(&ctx, args),
+        Command::Mv(args) => places::mv(&ctx, args),
         Command::Import(args) => transfer::import(&ctx, &mut out, args),
         Command::Export(args) => transfer::export(&ctx, &mut out, args),
         Command::Init(kdf) => keys::init(&ctx, &kdf),
@@ -323,6 +370,8 @@ struct Context {
     path: PathBuf,
     passphrase_file: Option<PathBuf>,
     salvage: bool,
+    /// Where secret commands act (see `places.rs`).
+    place: places::PlaceArgs,
 }
 
 impl Context {
@@ -431,6 +480,9 @@ fn parse_name(text: &str) -> CliResult<SecretName> {
     SecretName::parse(text).map_err(|e| Error::from(e).into())
 }
 
-fn find(vault: &Vault, name: &str) -> CliResult<SecretId> {
-    Ok(vault.find(&parse_name(name)?)?)
+/// The secret `name` resolves to in the command's place (in an environment: its own, else the
+/// project level's).
+fn find(ctx: &Context, vault: &Vault, name: &str) -> CliResult<SecretId> {
+    let place = ctx.place(vault)?;
+    Ok(vault.find_in(&place, &parse_name(name)?)?.0)
 }

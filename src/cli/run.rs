@@ -27,9 +27,10 @@ use std::process::Command;
 
 use clap::Args;
 
+use super::places::read_profile;
 use super::{CliError, CliResult, Context, exit, parse_name};
-use crate::interchange::profile::{Profile, changes_how_programs_run};
-use crate::vault::{Error, SecretName, SecretValue, Vault};
+use crate::interchange::profile::{Profile, ProfileSecret, changes_how_programs_run};
+use crate::vault::{Error, Place, SecretName, SecretValue, Vault};
 
 /// The profile read when `--profile` is not given, if it exists in the current folder.
 pub const DEFAULT_PROFILE: &str = "tresor.toml";
@@ -57,66 +58,84 @@ pub struct RunArgs {
 enum Selection {
     All,
     Only(Vec<SecretName>),
-    Profile { path: PathBuf, profile: Profile },
+    Profile { path: PathBuf, secrets: Vec<ProfileSecret> },
 }
 
-fn selection(args: &RunArgs) -> CliResult<Selection> {
+/// Which secrets, and the profile that names the place (if one is read).
+fn selection(args: &RunArgs) -> CliResult<(Selection, Option<Profile>)> {
+    let path = match &args.profile {
+        Some(path) => Some(path.clone()),
+        None if Path::new(DEFAULT_PROFILE).is_file() => Some(PathBuf::from(DEFAULT_PROFILE)),
+        None => None,
+    };
+    let profile = path.as_deref().map(read_profile).transpose()?;
     if let Some(only) = &args.only {
         let names = only.iter().map(|n| parse_name(n.trim())).collect::<CliResult<Vec<_>>>()?;
-        return Ok(Selection::Only(names));
+        return Ok((Selection::Only(names), profile));
     }
-    let path = match &args.profile {
-        Some(path) => path.clone(),
-        None if Path::new(DEFAULT_PROFILE).is_file() => PathBuf::from(DEFAULT_PROFILE),
-        None => return Ok(Selection::All),
+    let selection = match (&path, profile.as_ref().and_then(|p| p.secrets.clone())) {
+        (Some(path), Some(secrets)) => Selection::Profile { path: path.clone(), secrets },
+        // No profile, or one that only names the place: everything there.
+        _ => Selection::All,
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| CliError::other(format!("cannot read the profile {}: {e}", path.display())))?;
-    let profile = Profile::parse(&text)
-        .map_err(|e| CliError::other(format!("the profile {} cannot be used: {e}", path.display())))?;
-    Ok(Selection::Profile { path, profile })
+    Ok((selection, profile))
 }
 
-/// The secrets to inject, or the error that stops the run before anything starts.
-fn secrets_for(vault: &Vault, selection: &Selection) -> CliResult<Vec<(SecretName, SecretValue)>> {
+fn not_started(message: String) -> CliError {
+    CliError { code: exit::NOT_FOUND, message: format!("{message}; nothing was started") }
+}
+
+/// The secrets to inject, or the error that stops the run before anything starts. `place`: the
+/// run's place (in an environment, the project level's secrets overlaid by its own).
+fn secrets_for(vault: &Vault, place: &Place, selection: &Selection) -> CliResult<Vec<(SecretName, SecretValue)>> {
     match selection {
-        Selection::All => Ok(vault.export_entries(None)?),
-        Selection::Only(names) => vault.export_entries(Some(names)).map_err(|e| match e {
-            Error::NotFound { name } => {
-                CliError { code: exit::NOT_FOUND, message: format!("no secret named {name}; nothing was started") }
-            }
+        Selection::All => Ok(vault.export_entries_in(place, None)?),
+        Selection::Only(names) => vault.export_entries_in(place, Some(names)).map_err(|e| match e {
+            Error::NotFound { name } => not_started(format!("no secret named {name}")),
             e => e.into(),
         }),
-        Selection::Profile { path, profile } => {
-            let mut present = Vec::new();
+        Selection::Profile { path, secrets } => {
+            let mut out = Vec::with_capacity(secrets.len());
             let mut missing = Vec::new();
-            for declared in &profile.secrets {
-                match vault.find(&declared.name) {
-                    Ok(_) => present.push(declared.name.clone()),
-                    Err(Error::NotFound { .. }) if declared.required => missing.push(declared.name.as_str()),
-                    Err(Error::NotFound { .. }) => {}
+            for declared in secrets {
+                let (source_place, source_name, shown) = match &declared.from {
+                    None => (Ok(*place), &declared.name, declared.name.to_string()),
+                    Some(from) => (
+                        vault.place(Some(from.project.as_str()), from.env.as_ref().map(|e| e.as_str())),
+                        &from.name,
+                        format!("{} (from {from})", declared.name),
+                    ),
+                };
+                let found = source_place.and_then(|p| vault.find_in(&p, source_name));
+                match found {
+                    Ok((id, _)) => out.push((declared.name.clone(), vault.reveal(id)?)),
+                    Err(Error::NotFound { .. } | Error::ProjectNotFound { .. } | Error::EnvironmentNotFound { .. })
+                        if declared.required =>
+                    {
+                        missing.push(shown)
+                    }
+                    Err(Error::NotFound { .. } | Error::ProjectNotFound { .. } | Error::EnvironmentNotFound { .. }) => {
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
             if !missing.is_empty() {
-                return Err(CliError {
-                    code: exit::NOT_FOUND,
-                    message: format!(
-                        "the profile {} requires secrets that are not in the vault: {}; nothing was started",
-                        path.display(),
-                        missing.join(", ")
-                    ),
-                });
+                return Err(not_started(format!(
+                    "the profile {} requires secrets that are not in the vault: {}",
+                    path.display(),
+                    missing.join(", ")
+                )));
             }
-            Ok(vault.export_entries(Some(&present))?)
+            Ok(out)
         }
     }
 }
 
 pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
-    let selection = selection(&args)?;
+    let (selection, profile) = selection(&args)?;
     let vault = ctx.unlock()?;
-    let mut secrets = secrets_for(&vault, &selection)?;
+    let place = ctx.place_with(&vault, profile.as_ref())?;
+    let mut secrets = secrets_for(&vault, &place, &selection)?;
     drop(vault);
     if let Selection::All = selection {
         let skipped: Vec<String> =

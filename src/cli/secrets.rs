@@ -6,8 +6,9 @@ use std::io::{IsTerminal, Read};
 
 use serde::Serialize;
 
+use super::places::{origin_word, where_};
 use super::{CliError, CliResult, Context, Output, exit, find, parse_name, prompt_hidden};
-use crate::vault::{Error, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue, Vault};
+use crate::vault::{Error, Place, PlaceLabel, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue, Vault};
 
 #[derive(Serialize)]
 struct SecretJson {
@@ -16,18 +17,52 @@ struct SecretJson {
     version: u32,
     created: String,
     modified: String,
+    /// Where the secret lives.
+    project: String,
+    /// `null` at the project level.
+    environment: Option<String>,
 }
 
-impl From<&SecretMeta> for SecretJson {
-    fn from(m: &SecretMeta) -> Self {
+impl SecretJson {
+    fn new(m: &SecretMeta, label: &PlaceLabel) -> Self {
         SecretJson {
             name: m.name.to_string(),
             description: m.description.clone(),
             version: m.version,
             created: m.created.to_rfc3339(),
             modified: m.modified.to_rfc3339(),
+            project: label.project.to_string(),
+            environment: label.env.as_ref().map(|e| e.to_string()),
         }
     }
+}
+
+/// Labels of places, each looked up once.
+struct Labels<'a> {
+    vault: &'a Vault,
+    known: std::collections::HashMap<crate::vault::PlaceId, PlaceLabel>,
+}
+
+impl<'a> Labels<'a> {
+    fn new(vault: &'a Vault) -> Self {
+        Labels { vault, known: Default::default() }
+    }
+
+    fn of(&mut self, id: crate::vault::PlaceId) -> CliResult<&PlaceLabel> {
+        if !self.known.contains_key(&id) {
+            let label = self.vault.place_label_of(id)?;
+            self.known.insert(id, label);
+        }
+        Ok(&self.known[&id])
+    }
+}
+
+#[derive(Serialize)]
+struct ListedJson {
+    #[serde(flatten)]
+    secret: SecretJson,
+    /// "own", "override" (over the project level's) or "inherited" (the project level's).
+    origin: &'static str,
 }
 
 /// Reports damaged records after printing what could be read: the command then fails with 5.
@@ -44,16 +79,38 @@ fn damaged_result(damaged: Vec<Error>) -> CliResult {
 
 pub(super) fn list(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
     let vault = ctx.unlock()?;
-    let listing = vault.list()?;
+    let place = ctx.place(&vault)?;
+    let listing = vault.list_in(&place)?;
     if json {
-        out.json(&listing.items.iter().map(SecretJson::from).collect::<Vec<_>>())?;
+        let mut labels = Labels::new(&vault);
+        let mut rows = Vec::with_capacity(listing.items.len());
+        for item in &listing.items {
+            let label = labels.of(item.meta.place)?;
+            rows.push(ListedJson { secret: SecretJson::new(&item.meta, label), origin: origin_word(item.origin) });
+        }
+        out.json(&rows)?;
     } else if listing.items.is_empty() {
-        eprintln!("No secrets yet. Add one with `tresor set NAME`.");
+        eprintln!("No secrets{} yet. Add one with `tresor set NAME`.", where_(&vault, &place)?);
+    } else if place.env.is_some() {
+        // An environment: where each row comes from.
+        let rows: Vec<[String; 5]> = listing
+            .items
+            .iter()
+            .map(|p| {
+                let m = &p.meta;
+                let from = origin_word(p.origin).to_owned();
+                [m.name.to_string(), m.version.to_string(), m.modified.to_rfc3339(), from, m.description.clone()]
+            })
+            .collect();
+        out.table(["NAME", "VERSION", "MODIFIED", "FROM", "DESCRIPTION"], &rows)?;
     } else {
         let rows: Vec<[String; 4]> = listing
             .items
             .iter()
-            .map(|m| [m.name.to_string(), m.version.to_string(), m.modified.to_rfc3339(), m.description.clone()])
+            .map(|p| {
+                let m = &p.meta;
+                [m.name.to_string(), m.version.to_string(), m.modified.to_rfc3339(), m.description.clone()]
+            })
             .collect();
         out.table(["NAME", "VERSION", "MODIFIED", "DESCRIPTION"], &rows)?;
     }
@@ -62,7 +119,7 @@ pub(super) fn list(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
 
 pub(super) fn get(ctx: &Context, out: &mut Output, name: &str, version: Option<u32>) -> CliResult {
     let vault = ctx.unlock()?;
-    let id = find(&vault, name)?;
+    let id = find(ctx, &vault, name)?;
     let value = match version {
         Some(v) => vault.reveal_version(id, v)?,
         None => vault.reveal(id)?,
@@ -106,24 +163,30 @@ fn read_value(name: &SecretName, exists: bool) -> CliResult<SecretValue> {
 pub(super) fn set(ctx: &Context, name: &str, description: Option<String>) -> CliResult {
     let name = parse_name(name)?;
     let mut vault = ctx.unlock()?;
-    let exists = match vault.find(&name) {
+    let place = ctx.place(&vault)?;
+    // Only a secret of this place itself is changed; an inherited one gets an override here.
+    let exists = match vault.find_own_in(&place, &name) {
         Ok(_) => true,
-        Err(Error::NotFound { .. }) => false,
+        Err(Error::NotFound { .. } | Error::Inherited { .. }) => false,
         Err(e) => return Err(e.into()),
     };
     let value = read_value(&name, exists)?;
-    let outcome = vault.set(name, description, SecretEdit::typed_value(value))?;
+    let inherited = !exists && vault.find_in(&place, &name).is_ok();
+    let outcome = vault.set_in(&place, name, description, SecretEdit::typed_value(value))?;
     let saved = outcome.saved;
     for warning in &saved.warnings {
         eprintln!("warning: {warning}");
     }
     let meta = &saved.meta;
-    if outcome.created {
-        eprintln!("Created {} (version {}).", meta.name, meta.version);
+    let at = where_(&vault, &place)?;
+    if outcome.created && inherited {
+        eprintln!("Created {}{at} (version {}), overriding the project level's.", meta.name, meta.version);
+    } else if outcome.created {
+        eprintln!("Created {}{at} (version {}).", meta.name, meta.version);
     } else if saved.value_changed {
-        eprintln!("Updated {}: now version {}.", meta.name, meta.version);
+        eprintln!("Updated {}{at}: now version {}.", meta.name, meta.version);
     } else {
-        eprintln!("Updated {} (value unchanged, version {}).", meta.name, meta.version);
+        eprintln!("Updated {}{at} (value unchanged, version {}).", meta.name, meta.version);
     }
     if let Some(conventional) = meta.name.conventional_form() {
         eprintln!("hint: environment variables are usually UPPER_SNAKE_CASE, e.g. {conventional}");
@@ -134,7 +197,8 @@ pub(super) fn set(ctx: &Context, name: &str, description: Option<String>) -> Cli
 pub(super) fn rename(ctx: &Context, old: &str, new: &str) -> CliResult {
     let new = parse_name(new)?;
     let mut vault = ctx.unlock()?;
-    let id = find(&vault, old)?;
+    let place = ctx.place(&vault)?;
+    let id = vault.find_own_in(&place, &parse_name(old)?)?;
     let meta = vault.edit(id, SecretEdit { name: Some(new), ..SecretEdit::default() })?.meta;
     eprintln!("Renamed {old} to {}.", meta.name);
     Ok(())
@@ -142,10 +206,11 @@ pub(super) fn rename(ctx: &Context, old: &str, new: &str) -> CliResult {
 
 pub(super) fn rm(ctx: &Context, names: &[String]) -> CliResult {
     let mut vault = ctx.unlock()?;
-    let ids = names.iter().map(|n| find(&vault, n)).collect::<CliResult<Vec<_>>>()?;
-    vault.delete(&ids)?;
+    let place = ctx.place(&vault)?;
+    let parsed = names.iter().map(|n| parse_name(n)).collect::<CliResult<Vec<_>>>()?;
+    vault.remove_in(&place, &parsed)?;
     let what = if names.len() == 1 { names[0].clone() } else { format!("{} secrets", names.len()) };
-    eprintln!("Moved {what} to the trash (bring back with `tresor restore NAME`).");
+    eprintln!("Moved {what}{} to the trash (bring back with `tresor restore NAME`).", where_(&vault, &place)?);
     Ok(())
 }
 
@@ -161,7 +226,7 @@ struct VersionJson {
 
 pub(super) fn history(ctx: &Context, out: &mut Output, name: &str, json: bool) -> CliResult {
     let vault = ctx.unlock()?;
-    let id = find(&vault, name)?;
+    let id = find(ctx, &vault, name)?;
     let meta = vault.meta(id)?;
     let versions = vault.history(id)?;
     if json {
@@ -201,35 +266,48 @@ struct TrashJson {
 pub(super) fn trash(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
     let vault = ctx.unlock()?;
     let listing = vault.trash()?;
+    let places = vault.trashed_places()?;
+    let mut labels = Labels::new(&vault);
     if json {
-        let trashed: Vec<TrashJson> = listing
-            .items
-            .iter()
-            .map(|t| TrashJson { secret: SecretJson::from(&t.meta), deleted: t.deleted.to_rfc3339() })
-            .collect();
+        let mut trashed = Vec::with_capacity(listing.items.len());
+        for t in &listing.items {
+            let label = labels.of(t.meta.place)?;
+            trashed.push(TrashJson { secret: SecretJson::new(&t.meta, label), deleted: t.deleted.to_rfc3339() });
+        }
         out.json(&trashed)?;
-    } else if listing.items.is_empty() {
+    } else if listing.items.is_empty() && places.is_empty() {
         eprintln!("The trash is empty.");
     } else {
-        let rows: Vec<[String; 3]> = listing
-            .items
-            .iter()
-            .map(|t| [t.meta.name.to_string(), t.deleted.to_rfc3339(), t.meta.description.clone()])
-            .collect();
-        out.table(["NAME", "DELETED", "DESCRIPTION"], &rows)?;
+        let mut rows: Vec<[String; 4]> = Vec::with_capacity(listing.items.len());
+        for t in &listing.items {
+            let label = labels.of(t.meta.place)?.to_string();
+            rows.push([t.meta.name.to_string(), label, t.deleted.to_rfc3339(), t.meta.description.clone()]);
+        }
+        out.table(["NAME", "PLACE", "DELETED", "DESCRIPTION"], &rows)?;
+        for place in &places {
+            let (what, command) =
+                if place.label.env.is_some() { ("environment", "envs") } else { ("project", "projects") };
+            eprintln!(
+                "Also in the trash: {what} {} with {} secret(s), deleted {} (bring back with `tresor {command} restore`).",
+                place.label,
+                place.secrets,
+                place.deleted.to_rfc3339()
+            );
+        }
     }
     damaged_result(listing.damaged)
 }
 
-/// The most recently trashed secret called `name`.
-fn find_trashed(vault: &Vault, name: &str) -> CliResult<SecretId> {
-    Ok(vault.find_in_trash(&parse_name(name)?)?)
+/// The most recently trashed secret called `name` in the command's place.
+fn find_trashed(ctx: &Context, vault: &Vault, name: &str) -> CliResult<SecretId> {
+    let place: Place = ctx.place(vault)?;
+    Ok(vault.find_in_trash_in(&place, &parse_name(name)?)?)
 }
 
 pub(super) fn restore(ctx: &Context, name: &str, as_name: Option<&str>) -> CliResult {
     let new_name = as_name.map(parse_name).transpose()?;
     let mut vault = ctx.unlock()?;
-    let id = find_trashed(&vault, name)?;
+    let id = find_trashed(ctx, &vault, name)?;
     let meta = vault.restore(id, new_name).map_err(|e| match e {
         Error::NameTaken { name } => CliError {
             code: exit::NAME,
@@ -248,7 +326,7 @@ pub(super) fn purge(ctx: &Context, names: &[String], all: bool) -> CliResult {
         eprintln!("Purged {n} secrets from the trash.");
         return Ok(());
     }
-    let ids = names.iter().map(|n| find_trashed(&vault, n)).collect::<CliResult<Vec<_>>>()?;
+    let ids = names.iter().map(|n| find_trashed(ctx, &vault, n)).collect::<CliResult<Vec<_>>>()?;
     for id in ids {
         vault.purge(id)?;
     }

@@ -95,7 +95,8 @@ pub(super) fn import(ctx: &Context, out: &mut Output, args: ImportArgs) -> CliRe
         })?;
 
     let mut vault = ctx.unlock()?;
-    let PreparedImport { shown, plan, findings } = file.plan(&vault, args.on_conflict.into())?;
+    let PreparedImport { shown, plan, findings } =
+        file.plan_in(&vault, &ctx.place(&vault)?, args.on_conflict.into())?;
     print_plan(out, &plan, &findings)?;
 
     let blocked = plan.blocked_conflicts();
@@ -163,18 +164,20 @@ pub(super) fn export(ctx: &Context, out: &mut Output, args: ExportArgs) -> CliRe
         return Err(exists_error(path));
     }
     let vault = ctx.unlock()?;
+    let place = ctx.place(&vault)?;
     let count = |n: usize| match n {
         1 => "1 secret".to_owned(),
         n => format!("{n} secrets"),
     };
     match &args.output {
         Some(path) => {
-            let written = export::to_file(&vault, path, format, only.as_deref(), args.force).map_err(export_error)?;
+            let written =
+                export::to_file(&vault, &place, path, format, only.as_deref(), args.force).map_err(export_error)?;
             drop(vault);
             eprintln!("Exported {} to {} (readable by you only).", count(written), path.display());
         }
         None => {
-            let exported = export::render(&vault, format, only.as_deref()).map_err(export_error)?;
+            let exported = export::render_in(&vault, &place, format, only.as_deref()).map_err(export_error)?;
             drop(vault);
             if std::io::stdout().is_terminal() {
                 confirm_plaintext_on_terminal(&count(exported.count))?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::{Format, WriteError};
-use crate::vault::{SecretName, SecretValue, Vault};
+use crate::vault::{Place, SecretName, SecretValue, Vault};
 
 /// The text of an export and how many secrets it holds. The text holds plaintext values.
 pub struct Exported {
@@ -36,7 +36,18 @@ pub enum ExportError {
 /// Every live secret (or those named in `only`, in that order) as the text of a `format` file.
 /// Fails, writing nothing, when the format cannot hold a value exactly.
 pub fn render(vault: &Vault, format: Format, only: Option<&[SecretName]>) -> Result<Exported, ExportError> {
-    let entries = vault.export_entries(only)?;
+    render_in(vault, &vault.default_place()?, format, only)
+}
+
+/// [`render`] of what `place` resolves to (in an environment: its own secrets over the project
+/// level's).
+pub fn render_in(
+    vault: &Vault,
+    place: &Place,
+    format: Format,
+    only: Option<&[SecretName]>,
+) -> Result<Exported, ExportError> {
+    let entries = vault.export_entries_in(place, only)?;
     let pairs: Vec<(&str, &SecretValue)> = entries.iter().map(|(n, v)| (n.as_str(), v)).collect();
     super::check_writable(format, &pairs)?;
     Ok(Exported { text: super::write(format, &pairs), count: entries.len() })
@@ -46,6 +57,7 @@ pub fn render(vault: &Vault, format: Format, only: Option<&[SecretName]>) -> Res
 /// Returns how many secrets were written.
 pub fn to_file(
     vault: &Vault,
+    place: &Place,
     path: &Path,
     format: Format,
     only: Option<&[SecretName]>,
@@ -54,7 +66,7 @@ pub fn to_file(
     if !overwrite && path.symlink_metadata().is_ok() {
         return Err(ExportError::Exists { path: path.to_owned() });
     }
-    let exported = render(vault, format, only)?;
+    let exported = render_in(vault, place, format, only)?;
     crate::fs::write_private_file(path, exported.text.as_bytes(), overwrite).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             ExportError::Exists { path: path.to_owned() }

@@ -102,7 +102,18 @@ impl ImportFile {
 
     /// What importing it into `vault` would do under `policy` (nothing is written).
     pub fn plan(self, vault: &Vault, policy: ConflictPolicy) -> crate::vault::Result<PreparedImport> {
-        let plan = vault.plan_import(self.entries, policy)?;
+        let place = vault.default_place()?;
+        self.plan_in(vault, &place, policy)
+    }
+
+    /// [`ImportFile::plan`] into `place` (a project level or an environment).
+    pub fn plan_in(
+        self,
+        vault: &Vault,
+        place: &crate::vault::Place,
+        policy: ConflictPolicy,
+    ) -> crate::vault::Result<PreparedImport> {
+        let plan = vault.plan_import_in(place, self.entries, policy)?;
         Ok(PreparedImport { shown: self.shown, plan, findings: self.findings })
     }
 

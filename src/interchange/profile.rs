@@ -8,14 +8,19 @@
 //! ```
 //!
 //! Each entry is an inline table or a `[secrets.NAME]` table with the optional fields `required`
-//! (a boolean; true when left out: a declared need is a need) and `description` (text, shown
-//! nowhere yet but kept for people reading the file). Any other field is an error, so a typo
-//! such as `requird = false` cannot silently make a secret required. Other top-level tables are
-//! ignored, for tools that share the file.
+//! (a boolean; true when left out: a declared need is a need), `description` (text, shown
+//! nowhere yet but kept for people reading the file) and `from` (where the value comes from, when
+//! not the secret of that name in the run's place: `"PROJECT/NAME"` for a project's level,
+//! `"PROJECT/ENV/NAME"` for an environment — the program sees the entry's name). Any other field
+//! is an error, so a typo such as `requird = false` cannot silently make a secret required.
+//!
+//! The top-level keys `project` and `env` name the place the commands run in this folder use
+//! (below `--project`/`--env` and `TRESOR_PROJECT`/`TRESOR_ENV`); a file with only those and no
+//! `[secrets]` table is valid. Other top-level tables are ignored, for tools that share the file.
 
 use toml_edit::{Document, Item, Value};
 
-use crate::vault::SecretName;
+use crate::vault::{PlaceName, SecretName};
 
 /// Environment variables that change how a program is loaded or run rather than what it reads:
 /// the dynamic loader's (`LD_*`, `DYLD_*`), the search paths and start-up hooks of shells and
@@ -59,12 +64,51 @@ pub struct ProfileSecret {
     pub name: SecretName,
     pub required: bool,
     pub description: String,
+    /// Where its value comes from, if not the secret `name` of the run's place.
+    pub from: Option<SecretRef>,
 }
 
-/// A parsed profile: the declared secrets, in file order.
+/// A secret named by where it lives: `PROJECT/NAME` (the project level) or `PROJECT/ENV/NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    pub project: PlaceName,
+    pub env: Option<PlaceName>,
+    pub name: SecretName,
+}
+
+impl SecretRef {
+    pub fn parse(text: &str) -> Result<SecretRef, String> {
+        let parts: Vec<&str> = text.split('/').collect();
+        let (project, env, name) = match parts.as_slice() {
+            [project, name] => (project, None, name),
+            [project, env, name] => (project, Some(env), name),
+            _ => return Err("write PROJECT/NAME (a project's level) or PROJECT/ENV/NAME".to_owned()),
+        };
+        let place = |text: &str| PlaceName::parse(text).map_err(|e| format!("{text:?}: {e}"));
+        Ok(SecretRef {
+            project: place(project)?,
+            env: env.map(|e| place(e)).transpose()?,
+            name: SecretName::parse(name).map_err(|e| e.to_string())?,
+        })
+    }
+}
+
+impl std::fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.env {
+            Some(env) => write!(f, "{}/{}/{}", self.project, env, self.name),
+            None => write!(f, "{}/{}", self.project, self.name),
+        }
+    }
+}
+
+/// A parsed profile: the place it names and the declared secrets, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Profile {
-    pub secrets: Vec<ProfileSecret>,
+    pub project: Option<PlaceName>,
+    pub env: Option<PlaceName>,
+    /// `None`: no `[secrets]` table (the file only names a place).
+    pub secrets: Option<Vec<ProfileSecret>>,
 }
 
 /// Why a profile cannot be used. Messages quote names and field names, never values.
@@ -78,10 +122,14 @@ pub enum ProfileError {
     NotATable { key: String },
     #[error("{key} in [secrets] is not a valid secret name: {reason}")]
     InvalidName { key: String, reason: String },
-    #[error("{name}: `{field}` is not a profile field (use `required` and `description`)")]
+    #[error("{name}: `{field}` is not a profile field (use `required`, `description` and `from`)")]
     UnknownField { name: String, field: String },
     #[error("{name}: `{field}` must be {expected}")]
     WrongType { name: String, field: &'static str, expected: &'static str },
+    #[error("{name}: `from` = {text:?} is not a reference: {reason}")]
+    BadReference { name: String, text: String, reason: String },
+    #[error("`{key}` must be a project or environment name: {reason}")]
+    BadPlace { key: &'static str, reason: String },
 }
 
 impl Profile {
@@ -90,12 +138,24 @@ impl Profile {
             let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
             ProfileError::Toml { line, message: e.message().trim_end().to_owned() }
         })?;
+        let mut profile = Profile::default();
+        for key in ["project", "env"] {
+            let Some(item) = doc.get(key) else { continue };
+            let text = item.as_str().ok_or(ProfileError::BadPlace { key, reason: "it must be text".into() })?;
+            let name = PlaceName::parse(text).map_err(|e| ProfileError::BadPlace { key, reason: e.to_string() })?;
+            if key == "project" {
+                profile.project = Some(name);
+            } else {
+                profile.env = Some(name);
+            }
+        }
         let secrets = match doc.get("secrets") {
             Some(Item::Table(t)) => t.clone(),
             Some(Item::Value(Value::InlineTable(t))) => t.clone().into_table(),
+            None if profile.project.is_some() || profile.env.is_some() => return Ok(profile),
             _ => return Err(ProfileError::NoSecretsTable),
         };
-        let mut profile = Profile::default();
+        let mut declared = Vec::new();
         for (key, item) in secrets.iter() {
             let fields = match item {
                 Item::Table(t) => t.clone(),
@@ -104,7 +164,7 @@ impl Profile {
             };
             let name = SecretName::parse(key)
                 .map_err(|e| ProfileError::InvalidName { key: key.to_owned(), reason: e.to_string() })?;
-            let mut secret = ProfileSecret { name, required: true, description: String::new() };
+            let mut secret = ProfileSecret { name, required: true, description: String::new(), from: None };
             for (field, value) in fields.iter() {
                 let wrong = |field, expected| ProfileError::WrongType { name: key.to_owned(), field, expected };
                 match field {
@@ -114,13 +174,23 @@ impl Profile {
                     "description" => {
                         secret.description = value.as_str().ok_or_else(|| wrong("description", "text"))?.to_owned()
                     }
+                    "from" => {
+                        let text = value.as_str().ok_or_else(|| wrong("from", "text such as \"PROJECT/NAME\""))?;
+                        let reference = SecretRef::parse(text).map_err(|reason| ProfileError::BadReference {
+                            name: key.to_owned(),
+                            text: text.to_owned(),
+                            reason,
+                        })?;
+                        secret.from = Some(reference);
+                    }
                     other => {
                         return Err(ProfileError::UnknownField { name: key.to_owned(), field: other.to_owned() });
                     }
                 }
             }
-            profile.secrets.push(secret);
+            declared.push(secret);
         }
+        profile.secrets = Some(declared);
         Ok(profile)
     }
 }
@@ -137,8 +207,13 @@ mod tests {
              [other_tool]\nx = 1\n",
         )
         .unwrap();
-        let got: Vec<(&str, bool, &str)> =
-            profile.secrets.iter().map(|s| (s.name.as_str(), s.required, s.description.as_str())).collect();
+        let got: Vec<(&str, bool, &str)> = profile
+            .secrets
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|s| (s.name.as_str(), s.required, s.description.as_str()))
+            .collect();
         assert_eq!(
             got,
             [
@@ -162,5 +237,22 @@ mod tests {
         );
         assert!(matches!(err("[secrets]\nA = { required = \"no\" }\n"), ProfileError::WrongType { .. }));
         assert!(matches!(err("[secrets\n"), ProfileError::Toml { line: 1, .. }));
+        assert!(matches!(err("[secrets]\nA = { from = \"a/b/c/D\" }\n"), ProfileError::BadReference { .. }));
+        assert!(matches!(err("[secrets]\nA = { from = \"shop/not a name\" }\n"), ProfileError::BadReference { .. }));
+        assert!(matches!(err("project = 3\n"), ProfileError::BadPlace { key: "project", .. }));
+    }
+
+    #[test]
+    fn a_profile_names_its_place_and_where_values_come_from() {
+        let only_place = Profile::parse("project = \"shop\"\nenv = \"production\"\n").unwrap();
+        assert_eq!(only_place.project.unwrap().as_str(), "shop");
+        assert_eq!(only_place.env.unwrap().as_str(), "production");
+        assert_eq!(only_place.secrets, None, "valid without [secrets]");
+        let profile = Profile::parse(
+            "[secrets]\nDATABASE_URL = { from = \"Personal/PG_URL\" }\nDB = { from = \"shop/production/DB_URL\" }\n",
+        )
+        .unwrap();
+        let from: Vec<String> = profile.secrets.unwrap().iter().map(|s| s.from.as_ref().unwrap().to_string()).collect();
+        assert_eq!(from, ["Personal/PG_URL", "shop/production/DB_URL"]);
     }
 }

@@ -977,7 +977,8 @@ fn read_and_plan(vault: &Vault, path: &Path, format: Option<Format>, flatten: bo
 /// Writes every secret to `path`: the shared pipeline, with the app's advice on errors. Returns
 /// how many were written.
 fn export_to_file(vault: &Vault, path: &Path, format: Format, overwrite: bool) -> Result<usize, String> {
-    export::to_file(vault, path, format, None, overwrite).map_err(|e| match e {
+    let place = vault.default_place().map_err(|e| style::sentence(&e.to_string()))?;
+    export::to_file(vault, &place, path, format, None, overwrite).map_err(|e| match e {
         ExportError::Exists { .. } => format!("{e}; tick “Replace it” to overwrite it."),
         e => format!("{}.", style::capitalized(&e.to_string())),
     })

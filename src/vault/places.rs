@@ -173,6 +173,11 @@ impl Vault {
         self.read(|snapshot| self.label_in(snapshot, place.id()))
     }
 
+    /// [`Vault::place_label`] of a place's id (a secret's [`SecretMeta::place`]).
+    pub fn place_label_of(&self, id: PlaceId) -> Result<PlaceLabel> {
+        self.read(|snapshot| self.label_in(snapshot, id))
+    }
+
     fn label_in(&self, snapshot: &Connection, id: PlaceId) -> Result<PlaceLabel> {
         let records = self.records();
         let row = PlaceRow::load(snapshot, id)?.ok_or(Error::PlaceGone)?;
