@@ -1,0 +1,297 @@
+//! Projects and environments on the command line, as a script uses them: `-p`/`-e`/`--shared`,
+//! `TRESOR_PROJECT`/`TRESOR_ENV`, `tresor.toml`, `projects`, `envs`, `diff`, `cp`, `mv`, and
+//! `run` with the overlay and `from` sources. Every command runs in a folder of its own (the
+//! current folder's `tresor.toml` counts).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use tresor::{KdfParams, Passphrase, Vault};
+
+mod common;
+use common::write_private;
+
+const PASS: &str = "places on the command line";
+
+struct Env {
+    dir: tempfile::TempDir,
+    vault: PathBuf,
+    pass_file: PathBuf,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("vault.db");
+        let pass_file = dir.path().join("pass");
+        write_private(&pass_file, format!("{PASS}\n"));
+        Vault::create(&vault, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
+        std::fs::create_dir(dir.path().join("work")).unwrap();
+        Env { dir, vault, pass_file }
+    }
+
+    /// The folder commands run in.
+    fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
+        cmd.args(args)
+            .current_dir(self.work())
+            .env("TRESOR_VAULT", &self.vault)
+            .env("TRESOR_PASSPHRASE_FILE", &self.pass_file)
+            .env_remove("TRESOR_PROJECT")
+            .env_remove("TRESOR_ENV")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(code(&out), 0, "tresor {args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
+    fn set(&self, args: &[&str], value: &str) {
+        let mut all = vec!["set"];
+        all.extend_from_slice(args);
+        let mut child =
+            self.cmd(&all).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(code(&out), 0, "set {args:?}: {}", stderr(&out));
+    }
+
+    fn folder_file(&self, text: &str) {
+        std::fs::write(self.work().join("tresor.toml"), text).unwrap();
+    }
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited normally")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// What `tresor run ARGS -- sh -c 'echo …'` prints for these variables (`-` for unset).
+fn run_sees(env: &Env, args: &[&str], vars: &[&str]) -> String {
+    let script = vars.iter().map(|v| format!("${{{v}:--}}")).collect::<Vec<_>>().join(" ");
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--", "sh", "-c"]);
+    let echo = format!("echo {script}");
+    all.push(&echo);
+    env.ok(&all).trim_end().to_owned()
+}
+
+/// The issue's worked example: one project, two environments, one shared key, `tresor run`.
+fn worked_example() -> Env {
+    let env = Env::new();
+    env.ok(&["projects", "create", "shop"]);
+    env.set(&["-p", "shop", "OPENAI_API_KEY"], "sk-shared");
+    env.set(&["-p", "shop", "-e", "development", "DATABASE_URL"], "postgres://localhost/dev");
+    env.set(&["-p", "shop", "-e", "production", "DATABASE_URL"], "postgres://db.internal/prod");
+    env
+}
+
+#[test]
+fn run_injects_the_project_level_overlaid_by_the_environment() {
+    let env = worked_example();
+    let vars = ["OPENAI_API_KEY", "DATABASE_URL"];
+    assert_eq!(run_sees(&env, &["-p", "shop", "-e", "production"], &vars), "sk-shared postgres://db.internal/prod");
+    assert_eq!(run_sees(&env, &["-p", "shop", "-e", "development"], &vars), "sk-shared postgres://localhost/dev");
+    assert_eq!(run_sees(&env, &["-p", "shop"], &vars), "sk-shared -", "the project level alone");
+    // An override wins over the shared value, for that environment only.
+    env.set(&["-p", "shop", "-e", "production", "OPENAI_API_KEY"], "sk-prod");
+    assert_eq!(run_sees(&env, &["-p", "shop", "-e", "production"], &vars[..1]), "sk-prod");
+    assert_eq!(run_sees(&env, &["-p", "shop", "-e", "development"], &vars[..1]), "sk-shared");
+    // Without any place: the default project, as before.
+    assert_eq!(run_sees(&env, &[], &vars), "- -");
+}
+
+#[test]
+fn flag_then_variable_then_tresor_toml_then_the_default() {
+    let env = worked_example();
+    let vars = ["DATABASE_URL"];
+    env.folder_file("project = \"shop\"\nenv = \"development\"\n");
+    assert_eq!(run_sees(&env, &[], &vars), "postgres://localhost/dev", "tresor.toml names the place");
+    let from_var = env.cmd(&["get", "DATABASE_URL"]).env("TRESOR_ENV", "production").output().unwrap();
+    assert_eq!(stdout(&from_var), "postgres://db.internal/prod", "the variable beats the file");
+    let from_flag =
+        env.cmd(&["get", "-e", "development", "DATABASE_URL"]).env("TRESOR_ENV", "production").output().unwrap();
+    assert_eq!(stdout(&from_flag), "postgres://localhost/dev", "the flag beats the variable");
+    let shared = env.run(&["get", "--shared", "DATABASE_URL"]);
+    assert_eq!(code(&shared), 4, "--shared is the project level: {}", stderr(&shared));
+    // A file with a bad place name says which file and why.
+    env.folder_file("project = \"no/slash\"\n");
+    let bad = env.run(&["list"]);
+    assert_eq!(code(&bad), 1);
+    assert!(stderr(&bad).contains("tresor.toml") && stderr(&bad).contains("\"/\""), "{}", stderr(&bad));
+}
+
+#[test]
+fn secret_commands_act_in_the_place_and_inherited_names_are_the_project_levels() {
+    let env = worked_example();
+    // Reading an inherited name gives the shared value.
+    assert_eq!(env.ok(&["get", "-p", "shop", "-e", "development", "OPENAI_API_KEY"]), "sk-shared");
+    // Removing it there is refused, pointing at the project level.
+    let refused = env.run(&["rm", "-p", "shop", "-e", "development", "OPENAI_API_KEY"]);
+    assert_eq!(code(&refused), 1);
+    let message = stderr(&refused);
+    assert!(message.contains("inherited") && message.contains("-p shop --shared"), "{message}");
+    assert_eq!(env.ok(&["get", "-p", "shop", "OPENAI_API_KEY"]), "sk-shared", "nothing was removed");
+
+    // list --json says where every row lives and where it comes from.
+    let listed: serde_json::Value =
+        serde_json::from_str(&env.ok(&["list", "-p", "shop", "-e", "production", "--json"])).unwrap();
+    let rows: Vec<(String, String, String, String)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["project"].as_str().unwrap().to_owned(),
+                r["environment"].as_str().unwrap_or("(shared)").to_owned(),
+                r["origin"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("DATABASE_URL".into(), "shop".into(), "production".into(), "own".into()),
+            ("OPENAI_API_KEY".into(), "shop".into(), "(shared)".into(), "inherited".into()),
+        ]
+    );
+    let text = env.ok(&["list", "-p", "shop", "-e", "production"]);
+    assert!(text.contains("FROM") && text.contains("inherited"), "{text}");
+    // Values never appear in listings.
+    assert!(!text.contains("sk-shared") && !text.contains("postgres"), "{text}");
+
+    // The default place is the old flat list: existing scripts see what they saw.
+    env.set(&["LEGACY_KEY"], "legacy");
+    let default: serde_json::Value = serde_json::from_str(&env.ok(&["list", "--json"])).unwrap();
+    assert_eq!(default[0]["name"], "LEGACY_KEY");
+    assert_eq!(default[0]["project"], "Personal");
+    assert!(default[0]["environment"].is_null());
+    assert_eq!(env.ok(&["get", "LEGACY_KEY"]), "legacy");
+}
+
+#[test]
+fn projects_and_environments_are_created_renamed_ordered_deleted_and_restored() {
+    let env = Env::new();
+    env.ok(&["projects", "create", "docs bot"]);
+    let projects: serde_json::Value = serde_json::from_str(&env.ok(&["projects", "--json"])).unwrap();
+    assert_eq!(projects[0]["name"], "Personal");
+    assert_eq!(projects[0]["default"], true);
+    assert_eq!(projects[1]["name"], "docs bot");
+    assert_eq!(projects[1]["environments"].as_array().unwrap().len(), 3);
+
+    let taken = env.run(&["projects", "create", "DOCS BOT"]);
+    assert_eq!(code(&taken), 6, "{}", stderr(&taken));
+    let slash = env.run(&["projects", "create", "a/b"]);
+    assert_eq!(code(&slash), 6, "{}", stderr(&slash));
+    let unknown = env.run(&["list", "-p", "nope"]);
+    assert_eq!(code(&unknown), 4);
+    assert!(stderr(&unknown).contains("Personal, docs bot"), "{}", stderr(&unknown));
+
+    env.ok(&["envs", "-p", "docs bot", "create", "qa"]);
+    env.ok(&["envs", "-p", "docs bot", "rename", "qa", "preview"]);
+    env.ok(&["envs", "-p", "docs bot", "order", "preview", "production", "staging", "development"]);
+    let envs: serde_json::Value = serde_json::from_str(&env.ok(&["envs", "-p", "docs bot", "--json"])).unwrap();
+    let names: Vec<&str> = envs.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["preview", "production", "staging", "development"]);
+
+    env.set(&["-p", "docs bot", "-e", "preview", "PREVIEW_TOKEN"], "t");
+    env.ok(&["envs", "-p", "docs bot", "rm", "preview"]);
+    assert_eq!(code(&env.run(&["get", "-p", "docs bot", "-e", "preview", "PREVIEW_TOKEN"])), 4);
+    let trash = env.run(&["trash"]);
+    assert!(stderr(&trash).contains("environment docs bot/preview"), "{}", stderr(&trash));
+    env.ok(&["envs", "-p", "docs bot", "restore", "preview"]);
+    assert_eq!(env.ok(&["get", "-p", "docs bot", "-e", "preview", "PREVIEW_TOKEN"]), "t");
+
+    env.ok(&["projects", "rename", "docs bot", "docs"]);
+    env.ok(&["projects", "rm", "docs"]);
+    assert_eq!(code(&env.run(&["list", "-p", "docs"])), 4);
+    env.ok(&["projects", "restore", "docs"]);
+    assert_eq!(env.ok(&["get", "-p", "docs", "-e", "preview", "PREVIEW_TOKEN"]), "t");
+    let default = env.run(&["projects", "rm", "Personal"]);
+    assert_eq!(code(&default), 1);
+    assert!(stderr(&default).contains("default project"), "{}", stderr(&default));
+}
+
+#[test]
+fn diff_names_what_differs_never_values_and_exit_code_is_opt_in() {
+    let env = worked_example();
+    env.set(&["-p", "shop", "-e", "staging", "DATABASE_URL"], "postgres://db.internal/prod");
+    let same = env.run(&["diff", "-p", "shop", "staging", "production", "--exit-code"]);
+    assert_eq!(code(&same), 0, "{}", stderr(&same));
+    let differs = env.run(&["diff", "-p", "shop", "development", "production"]);
+    assert_eq!(code(&differs), 0, "without --exit-code, a difference is not a failure");
+    assert!(stdout(&differs).contains("DATABASE_URL") && stdout(&differs).contains("different values"));
+    env.set(&["-p", "shop", "-e", "production", "SENTRY_DSN"], "https://sentry");
+    let out = env.run(&["diff", "-p", "shop", "development", "production", "--exit-code"]);
+    assert_eq!(code(&out), 1);
+    let text = stdout(&out);
+    assert!(text.contains("SENTRY_DSN") && text.contains("missing in development"), "{text}");
+    assert!(!text.contains("OPENAI_API_KEY"), "the same shared value is not a difference: {text}");
+    for value in ["postgres", "sentry", "sk-shared"] {
+        assert!(!text.contains(value) && !stderr(&out).contains(value), "{value} leaked: {text}");
+    }
+}
+
+#[test]
+fn cp_fills_a_gap_and_mv_carries_the_history() {
+    let env = worked_example();
+    env.set(&["-p", "shop", "-e", "development", "DATABASE_URL"], "postgres://localhost/dev2");
+    env.ok(&["cp", "-p", "shop", "-e", "development", "DATABASE_URL", "shop/staging"]);
+    assert_eq!(env.ok(&["get", "-p", "shop", "-e", "staging", "DATABASE_URL"]), "postgres://localhost/dev2");
+    let again = env.run(&["cp", "-p", "shop", "-e", "development", "DATABASE_URL", "shop/production"]);
+    assert_eq!(code(&again), 6);
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    env.ok(&["cp", "-p", "shop", "-e", "development", "DATABASE_URL", "shop/production", "--force"]);
+    assert_eq!(env.ok(&["get", "-p", "shop", "-e", "production", "DATABASE_URL"]), "postgres://localhost/dev2");
+    assert_eq!(
+        env.ok(&["get", "-p", "shop", "-e", "production", "DATABASE_URL", "--version", "1"]),
+        "postgres://db.internal/prod",
+        "the replaced value is in the history"
+    );
+
+    env.ok(&["projects", "create", "other"]);
+    env.ok(&["mv", "-p", "shop", "-e", "development", "DATABASE_URL", "other"]);
+    assert_eq!(env.ok(&["get", "-p", "other", "DATABASE_URL", "--version", "1"]), "postgres://localhost/dev");
+    assert_eq!(code(&env.run(&["get", "-p", "shop", "-e", "development", "DATABASE_URL"])), 4);
+}
+
+#[test]
+fn a_profile_takes_values_from_other_places_and_a_missing_source_stops_the_run() {
+    let env = worked_example();
+    env.set(&["PG_URL"], "postgres://personal");
+    env.folder_file(
+        "project = \"shop\"\nenv = \"production\"\n[secrets]\nOPENAI_API_KEY = {}\n\
+         DATABASE_URL = { from = \"Personal/PG_URL\" }\nPROD_DB = { from = \"shop/production/DATABASE_URL\" }\n",
+    );
+    assert_eq!(
+        run_sees(&env, &[], &["OPENAI_API_KEY", "DATABASE_URL", "PROD_DB", "PG_URL"]),
+        "sk-shared postgres://personal postgres://db.internal/prod -"
+    );
+    env.folder_file("[secrets]\nDATABASE_URL = { from = \"shop/staging/DATABASE_URL\" }\n");
+    let marker = env.work().join("started");
+    let out = env.run(&["run", "--", "touch", marker.to_str().unwrap()]);
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert!(stderr(&out).contains("DATABASE_URL (from shop/staging/DATABASE_URL)"), "{}", stderr(&out));
+    assert!(!marker.exists(), "the program was not started");
+}
