@@ -47,3 +47,38 @@ pub fn build_vault_with_history(dir: &Path, n: usize, earlier: usize) -> PathBuf
     }
     path
 }
+
+/// The projects-and-environments benchmark vault: `projects` projects (plus the default one),
+/// each with the usual three environments holding `per_env` secrets each (the same names in
+/// each environment, different values) and `shared` secrets at the project level; every secret
+/// with one earlier value. Automatic backups are off while it is built.
+pub fn build_places_vault(dir: &Path, projects: usize, per_env: usize, shared: usize) -> PathBuf {
+    use tresor::{Place, PlaceName};
+    let path = dir.join(format!("places-{projects}-{per_env}.db"));
+    let mut vault = Vault::create(&path, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
+    tresor::vault::backup::set_keep(&path, 0).unwrap();
+    for p in 0..projects {
+        let project = vault.create_project(&PlaceName::parse(&format!("project {p:03}")).unwrap()).unwrap();
+        let mut places = vec![(Place::shared(project), shared)];
+        for env in tresor::vault::DEFAULT_ENVIRONMENTS {
+            places.push((vault.place(Some(&format!("project {p:03}")), Some(env)).unwrap(), per_env));
+        }
+        for (k, (place, n)) in places.into_iter().enumerate() {
+            let name = |i: usize| if place.env.is_some() { format!("KEY_{i:04}") } else { format!("SHARED_{i:04}") };
+            let batch = (0..n)
+                .map(|i| NewSecret {
+                    name: SecretName::parse(&name(i)).unwrap(),
+                    description: format!("Key {i} of project {p} for the benchmark"),
+                    value: value(i * 10 + k, 0),
+                })
+                .collect();
+            vault.create_many_in(&place, batch).unwrap();
+            let entries = (0..n)
+                .map(|i| ImportEntry { key: name(i), line: None, content: EntryContent::Value(value(i * 10 + k, 1)) })
+                .collect();
+            let plan = vault.plan_import_in(&place, entries, ConflictPolicy::Overwrite).unwrap();
+            vault.apply_import(plan).unwrap();
+        }
+    }
+    path
+}

@@ -117,15 +117,16 @@ impl ImportFile {
         Ok(PreparedImport { shown: self.shown, plan, findings: self.findings })
     }
 
-    /// Reads and plans in one step (the app does both on a worker thread).
+    /// Reads and plans in one step into `place` (the app does both on a worker thread).
     pub fn read_and_plan(
         vault: &Vault,
+        place: &crate::vault::Place,
         source: Source<'_>,
         format: Option<Format>,
         options: ParseOptions,
         policy: ConflictPolicy,
     ) -> Result<PreparedImport, ImportError> {
-        Ok(Self::read(source, format, options)?.plan(vault, policy)?)
+        Ok(Self::read(source, format, options)?.plan_in(vault, place, policy)?)
     }
 }
 

@@ -7,6 +7,8 @@
 //! Longer than the other files on purpose: about fifty commands, each a short function, kept in
 //! one file so that every effect of the app can be found from the table in one jump.
 
+mod places;
+
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -17,7 +19,7 @@ use super::jobs::{self, JobDone, KeyChange, reload_backups};
 use super::prefs::Prefs;
 use super::session::{
     Dialog, ExportConfirm, ImportReview, PassphraseForm, RestoreForm, Screen, SecretForm, Session, SetupForm, Toast,
-    UnlockForm, ViewState,
+    UndoAction, UnlockForm, ViewState,
 };
 use super::style;
 use super::widgets::SecretField;
@@ -25,8 +27,8 @@ use crate::interchange::export::{self, ExportError};
 use crate::interchange::import::{ImportError, ImportFile, ImportFileError, PreparedImport, Source};
 use crate::interchange::{self, Format, ParseOptions};
 use crate::vault::{
-    ConflictPolicy, Error, Listing, NewSecret, Passphrase, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue,
-    Timestamp, Vault,
+    ConflictPolicy, Error, Listing, NewSecret, Origin, Passphrase, Place, SecretEdit, SecretId, SecretMeta, SecretName,
+    SecretValue, Timestamp, Vault,
 };
 
 /// What a command has to say: nothing, a toast, or the "Deleted … Undo" toast.
@@ -34,7 +36,7 @@ pub(super) enum Reply {
     Quiet,
     Info(String),
     Error(String),
-    Deleted { text: String, ids: Vec<SecretId> },
+    Deleted { text: String, undo: UndoAction },
 }
 
 impl Reply {
@@ -87,9 +89,9 @@ impl App {
             // Deleting, undo and the trash.
             Command::AskDelete(ids) => self.ask_delete(ids),
             Command::ConfirmDelete => self.confirm_delete(),
-            Command::Undo(ids) => self.undo(ids),
+            Command::Undo(undo) => self.undo(undo),
             Command::UndoLast => match self.toasts.iter().rev().find_map(|t| t.undo.clone()) {
-                Some(ids) => self.undo(ids),
+                Some(undo) => self.undo(undo),
                 None => Reply::Quiet,
             },
             Command::RestoreFromTrash(id) => self.restore_from_trash(id),
@@ -112,6 +114,24 @@ impl App {
             Command::ConfirmImport => self.confirm_import(ctx),
             Command::AskExport(path, format) => self.ask_export(path, format),
             Command::ConfirmExport => self.confirm_export(ctx),
+            // Projects and environments (apply/places.rs).
+            Command::GoTo(place) => self.go_to(place),
+            Command::ShowCompare => self.show_compare(),
+            Command::AskNewProject => self.ask_new_project(),
+            Command::AskNewEnvironment(project) => self.ask_new_environment(project),
+            Command::AskRenamePlace(id) => self.ask_rename_place(id),
+            Command::SubmitPlaceName => self.submit_place_name(),
+            Command::AskDeletePlace(id) => self.ask_delete_place(id),
+            Command::ConfirmDeletePlace => self.confirm_delete_place(),
+            Command::RestorePlace(id) => self.restore_place(id),
+            Command::AskCopyMove(id, moving) => self.ask_copy_move(id, moving),
+            Command::SubmitCopyMove => self.submit_copy_move(),
+            Command::CopyInto { id, to } => self.copy_into(id, to),
+            Command::ChooseShared => self.choose_shared(),
+            Command::ChooseOverride => self.choose_override(),
+            Command::OpenSearchAll => self.open_search_all(),
+            Command::SearchAll => self.search_all(),
+            Command::GoToSecret(place, id) => self.go_to_secret(place, id),
             // Backups.
             Command::SetBackupKeep(keep) => self.set_backup_keep(keep),
             Command::BackupNow => self.backup_now(ctx),
@@ -127,9 +147,9 @@ impl App {
             Reply::Quiet => {}
             Reply::Info(text) => self.toast(text, false),
             Reply::Error(text) => self.toast(text, true),
-            Reply::Deleted { text, ids } => {
+            Reply::Deleted { text, undo } => {
                 self.toasts.retain(|t| t.undo.is_none());
-                self.toasts.push(Toast::undo(text, ids, self.clock.now()));
+                self.toasts.push(Toast::undo(text, undo, self.clock.now()));
             }
         }
     }
@@ -417,8 +437,9 @@ impl App {
     fn check_name(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         if let Some(Dialog::Create(form) | Dialog::Edit(form)) = &mut session.dialog {
+            // Taken means taken in this place; a name only inherited here can be overridden.
             let owner = match (SecretName::parse(&form.name), &session.vault) {
-                (Ok(name), Some(vault)) => vault.find(&name).ok(),
+                (Ok(name), Some(vault)) => vault.find_own_in(&session.place, &name).ok(),
                 _ => None,
             };
             form.set_name_owner(owner);
@@ -438,11 +459,13 @@ impl App {
         };
         let new =
             NewSecret { name, description: form.description.clone(), value: SecretValue::new(form.value.as_str()) };
+        let place = session.place;
         let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
-        match vault.create_secret(new) {
+        match vault.create_many_in(&place, vec![new]).map(|mut saved| saved.remove(0)) {
             Ok(saved) => {
                 let text = format!("Created {}.", saved.meta.name);
-                session.list.upsert(saved.meta);
+                session.list.cursor = Some(saved.meta.id);
+                session.after_write(saved.meta);
                 session.dialog = None;
                 Reply::Info(text)
             }
@@ -456,6 +479,10 @@ impl App {
     fn open_edit(&mut self, id: SecretId) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         if let Some(row) = session.list.get(id) {
+            // An inherited row: the shared secret, or an override here? Asked first.
+            if row.origin == Origin::Inherited {
+                return self.ask_inherited(id, false);
+            }
             session.dialog = Some(Dialog::Edit(SecretForm::new(Some(&row.meta))));
         }
         Reply::Quiet
@@ -483,7 +510,7 @@ impl App {
                 } else {
                     format!("Saved {}.", meta.name)
                 };
-                session.list.upsert(meta);
+                session.after_write(meta);
                 session.dialog = None;
                 Reply::Info(text)
             }
@@ -566,7 +593,7 @@ impl App {
             Ok(saved) => {
                 let text =
                     format!("Restored version {version} of {} as version {}.", saved.meta.name, saved.meta.version);
-                session.list.upsert(saved.meta);
+                session.after_write(saved.meta);
                 open_view(session, id, now);
                 Reply::Info(text)
             }
@@ -578,6 +605,15 @@ impl App {
 
     fn ask_delete(&mut self, ids: Vec<SecretId>) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        // One inherited row: it is the project level's; asked which is meant first.
+        if let [id] = ids.as_slice()
+            && session.list.get(*id).is_some_and(|r| r.origin == Origin::Inherited)
+        {
+            return self.ask_inherited(*id, true);
+        }
+        // Inherited rows among several ticked: not deleted from here.
+        let ids: Vec<SecretId> =
+            ids.into_iter().filter(|id| session.list.get(*id).is_none_or(|r| r.origin != Origin::Inherited)).collect();
         let names: Vec<(SecretId, String)> =
             ids.iter().filter_map(|id| session.list.get(*id).map(|r| (*id, r.meta.name.as_str().to_owned()))).collect();
         if !names.is_empty() {
@@ -611,25 +647,35 @@ impl App {
                     session.list.remove(*id);
                     session.selected.remove(id);
                 }
+                // In an environment, a deleted override uncovers the shared secret.
+                if session.place.env.is_some() {
+                    session.reload_list();
+                } else {
+                    session.reload_projects();
+                }
                 let text = match names.as_slice() {
                     [(_, name)] => format!("Deleted {name}."),
                     many => format!("Deleted {} secrets.", many.len()),
                 };
-                Reply::Deleted { text, ids }
+                Reply::Deleted { text, undo: UndoAction::Secrets(ids) }
             }
             Err(e) => Reply::error(e),
         }
     }
 
-    fn undo(&mut self, ids: Vec<SecretId>) -> Reply {
-        self.toasts.retain(|t| t.undo.as_ref() != Some(&ids));
+    fn undo(&mut self, undo: UndoAction) -> Reply {
+        self.toasts.retain(|t| t.undo.as_ref() != Some(&undo));
+        let ids = match undo {
+            UndoAction::Secrets(ids) => ids,
+            UndoAction::Place(id) => return self.restore_place(id),
+        };
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let mut reply = Reply::Quiet;
         let mut restored = 0;
         for id in ids {
             match session.vault_mut().and_then(|v| v.restore(id, None)) {
                 Ok(meta) => {
-                    session.list.upsert(meta);
+                    session.after_write(meta);
                     restored += 1;
                 }
                 Err(e) => reply = Reply::error(e),
@@ -646,7 +692,7 @@ impl App {
         match session.vault_mut().and_then(|v| v.restore(id, None)) {
             Ok(meta) => {
                 let text = format!("Restored {}.", meta.name);
-                session.list.upsert(meta);
+                session.after_write(meta);
                 reload_trash(session);
                 Reply::Info(text)
             }
@@ -672,7 +718,7 @@ impl App {
         match vault.restore(form.id, Some(new_name)) {
             Ok(meta) => {
                 let text = format!("Restored as {}.", meta.name);
-                session.list.upsert(meta);
+                session.after_write(meta);
                 session.dialog = None;
                 reload_trash(session);
                 Reply::Info(text)
@@ -759,9 +805,10 @@ impl App {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         session.transfer.error = None;
         let (format, flatten) = (session.transfer.import_format, session.transfer.flatten);
+        let place = session.place;
         if let Some(vault) = session.vault.take() {
             self.jobs.spawn(ctx, "Reading the file…", move || {
-                let result = read_and_plan(&vault, &path, format, flatten);
+                let result = read_and_plan(&vault, &place, &path, format, flatten);
                 JobDone::ImportPlanned { vault, path, result }
             });
         }
@@ -788,7 +835,9 @@ impl App {
         let options = ParseOptions { flatten: false };
         let planned = ImportFile::parse(shown, Format::Env, text.as_bytes(), options)
             .map_err(|e| style::sentence(&e.to_string()))
-            .and_then(|file| file.plan(vault, ConflictPolicy::Fail).map_err(|e| style::sentence(&e.to_string())));
+            .and_then(|file| {
+                file.plan_in(vault, &session.place, ConflictPolicy::Fail).map_err(|e| style::sentence(&e.to_string()))
+            });
         match planned {
             Ok(prepared) => {
                 let review = ImportReview {
@@ -810,9 +859,9 @@ impl App {
         }
         session.transfer.error = None;
         if let Some(vault) = session.vault.take() {
-            let flatten = session.transfer.flatten;
+            let (flatten, place) = (session.transfer.flatten, session.place);
             self.jobs.spawn(ctx, "Reading the file…", move || {
-                let result = read_and_plan(&vault, &path, None, flatten);
+                let result = read_and_plan(&vault, &place, &path, None, flatten);
                 JobDone::ImportPlanned { vault, path, result }
             });
         }
@@ -832,11 +881,12 @@ impl App {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(Dialog::Import(review)) = session.dialog.take() else { return Reply::Quiet };
         let ImportReview { path, plan, .. } = review;
+        let place = session.place;
         if let Some(mut vault) = session.vault.take() {
             self.jobs.spawn(ctx, "Importing…", move || {
                 let result = vault
                     .apply_import(plan)
-                    .and_then(|report| vault.list().map(|listing| (report, listing)))
+                    .and_then(|report| vault.list_in(&place).map(|listing| (report, listing)))
                     .map_err(|e| e.to_string());
                 JobDone::Imported { vault, path, result }
             });
@@ -857,9 +907,10 @@ impl App {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(Dialog::Export(confirm)) = session.dialog.take() else { return Reply::Quiet };
         let ExportConfirm { path, format, overwrite, .. } = confirm;
+        let place = session.place;
         if let Some(vault) = session.vault.take() {
             self.jobs.spawn(ctx, "Exporting…", move || {
-                let result = export_to_file(&vault, &path, format, overwrite);
+                let result = export_to_file(&vault, &place, &path, format, overwrite);
                 JobDone::Exported { vault, path, result }
             });
         }
@@ -953,19 +1004,26 @@ fn copy_text(session: &Session, id: SecretId, as_assignment: bool) -> Result<(St
     }
 }
 
-/// Reads the trash's listing again (names only).
+/// Reads the trash's listing again (names only), with the projects and environments in it.
 fn reload_trash(session: &mut Session) {
     if let Some(vault) = &session.vault {
         match vault.trash() {
             Ok(listing) => session.trash = listing.items,
             Err(_) => session.trash.clear(),
         }
+        session.trashed_places = vault.trashed_places().unwrap_or_default();
     }
 }
 
 /// Reads, parses and plans an import: the shared pipeline, with the app's advice on errors.
-fn read_and_plan(vault: &Vault, path: &Path, format: Option<Format>, flatten: bool) -> Result<PreparedImport, String> {
-    ImportFile::read_and_plan(vault, Source::File(path), format, ParseOptions { flatten }, ConflictPolicy::Fail)
+fn read_and_plan(
+    vault: &Vault,
+    place: &Place,
+    path: &Path,
+    format: Option<Format>,
+    flatten: bool,
+) -> Result<PreparedImport, String> {
+    ImportFile::read_and_plan(vault, place, Source::File(path), format, ParseOptions { flatten }, ConflictPolicy::Fail)
         .map_err(|e| match e {
             ImportError::File(e @ ImportFileError::UnknownFormat { .. }) => {
                 format!("{}; choose .env, TOML or JSON under Format.", style::capitalized(&e.to_string()))
@@ -976,9 +1034,8 @@ fn read_and_plan(vault: &Vault, path: &Path, format: Option<Format>, flatten: bo
 
 /// Writes every secret to `path`: the shared pipeline, with the app's advice on errors. Returns
 /// how many were written.
-fn export_to_file(vault: &Vault, path: &Path, format: Format, overwrite: bool) -> Result<usize, String> {
-    let place = vault.default_place().map_err(|e| style::sentence(&e.to_string()))?;
-    export::to_file(vault, &place, path, format, None, overwrite).map_err(|e| match e {
+fn export_to_file(vault: &Vault, place: &Place, path: &Path, format: Format, overwrite: bool) -> Result<usize, String> {
+    export::to_file(vault, place, path, format, None, overwrite).map_err(|e| match e {
         ExportError::Exists { .. } => format!("{e}; tick “Replace it” to overwrite it."),
         e => format!("{}.", style::capitalized(&e.to_string())),
     })

@@ -6,13 +6,17 @@ use std::path::PathBuf;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::prefs::Prefs;
+use super::session::UndoAction;
 use crate::interchange::Format;
-use crate::vault::{BackupInfo, ConflictPolicy, SecretId};
+use crate::vault::{BackupInfo, ConflictPolicy, Place, PlaceId, SecretId};
 
 /// Ctrl+N (⌘N on macOS): [`Command::OpenCreate`], when no dialog is open.
 pub const SHORTCUT_CREATE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
 /// Ctrl+F: [`Command::FocusSearch`], when no dialog is open.
 pub const SHORTCUT_SEARCH: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+/// Ctrl+Shift+F: [`Command::OpenSearchAll`], when no dialog is open.
+pub const SHORTCUT_SEARCH_ALL: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::F);
 /// Ctrl+L: [`Command::Lock`].
 pub const SHORTCUT_LOCK: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
 /// Ctrl+Z: [`Command::UndoLast`], outside text fields (where it undoes typing).
@@ -95,7 +99,7 @@ pub(crate) enum Command {
     // Deleting, the undo toast and the Trash.
     AskDelete(Vec<SecretId>),
     ConfirmDelete,
-    Undo(Vec<SecretId>),
+    Undo(UndoAction),
     /// Ctrl+Z: undo the delete whose toast is showing.
     UndoLast,
     RestoreFromTrash(SecretId),
@@ -126,6 +130,36 @@ pub(crate) enum Command {
     ConfirmImport,
     AskExport(PathBuf, Format),
     ConfirmExport,
+
+    // Projects and environments.
+    /// Show this place's secrets (a project level or an environment).
+    GoTo(Place),
+    /// The Compare tab of the current project.
+    ShowCompare,
+    AskNewProject,
+    AskNewEnvironment(PlaceId),
+    AskRenamePlace(PlaceId),
+    SubmitPlaceName,
+    AskDeletePlace(PlaceId),
+    ConfirmDeletePlace,
+    RestorePlace(PlaceId),
+    /// Copy (`false`) or move (`true`) a secret: open the picker.
+    AskCopyMove(SecretId, bool),
+    SubmitCopyMove,
+    /// The Compare view's "Copy here": this secret into that place, under its name.
+    CopyInto {
+        id: SecretId,
+        to: Place,
+    },
+    /// From that question: edit (or delete) the shared secret itself.
+    ChooseShared,
+    /// From that question: create an override in the environment shown.
+    ChooseOverride,
+    OpenSearchAll,
+    /// The vault-wide search's query changed.
+    SearchAll,
+    /// A vault-wide search result: show its place with the secret highlighted.
+    GoToSecret(Place, SecretId),
 
     // Backups.
     SetBackupKeep(usize),
@@ -171,6 +205,10 @@ pub(crate) fn read_shortcuts(ctx: &egui::Context, unlocked: bool, dialog_open: b
         }
         if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_CREATE) {
             commands.push(Command::OpenCreate);
+        }
+        // Before Ctrl+F, which would match Ctrl+Shift+F too (egui ignores extra Shift).
+        if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_SEARCH_ALL) {
+            commands.push(Command::OpenSearchAll);
         }
         if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_SEARCH) {
             commands.push(Command::FocusSearch);

@@ -13,7 +13,7 @@ use super::session::{Dialog, ImportReview, Screen, Session, SettingsForm};
 use super::style;
 use super::widgets::secrets_count;
 use crate::interchange::import::PreparedImport;
-use crate::vault::{BackupInfo, Error, ImportReport, Listing, Restored, SecretMeta, Vault};
+use crate::vault::{BackupInfo, Error, ImportReport, Listing, PlacedSecret, Restored, SecretMeta, Vault};
 
 /// Which change of the vault's keys a job made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub(super) enum JobDone {
     /// A file was read and planned for import.
     ImportPlanned { vault: Vault, path: PathBuf, result: Result<PreparedImport, String> },
     /// An import was written (one transaction), with the new listing.
-    Imported { vault: Vault, path: PathBuf, result: Result<(ImportReport, Listing<SecretMeta>), String> },
+    Imported { vault: Vault, path: PathBuf, result: Result<(ImportReport, Listing<PlacedSecret>), String> },
     /// An export was written: how many secrets.
     Exported { vault: Vault, path: PathBuf, result: Result<usize, String> },
     /// "Back up now" finished.
@@ -232,14 +232,15 @@ impl App {
         }
     }
 
-    fn imported(&mut self, vault: Vault, path: &Path, result: Result<(ImportReport, Listing<SecretMeta>), String>) {
+    fn imported(&mut self, vault: Vault, path: &Path, result: Result<(ImportReport, Listing<PlacedSecret>), String>) {
         let Some(session) = self.screen.session_mut() else { return };
         session.vault = Some(vault);
         reload_backups(session, &self.vault_path);
         match result {
             Ok((report, listing)) => {
                 let damaged = listing.damaged.iter().map(ToString::to_string).collect();
-                session.list.replace_all(listing.items, damaged);
+                session.list.replace_placed(listing.items, damaged);
+                session.reload_projects();
                 session.selected.clear();
                 let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 self.toast(format!("Imported {file}: {report}."), false);

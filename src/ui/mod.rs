@@ -30,6 +30,7 @@ mod dialogs;
 mod jobs;
 mod lock;
 mod paste;
+mod places;
 mod portal;
 mod prefs;
 mod secrets;

@@ -61,10 +61,11 @@ const NOTE_MIN_HEIGHT: f32 = 560.0;
 /// The Secrets page. `show_note`: the user has not dismissed the page's note.
 pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Timestamp, commands: &mut Vec<Command>) {
     let empty = session.list.len() == 0;
+    let comparing = session.compare.is_some();
     ui.horizontal(|ui| {
         let title = ui.heading(RichText::new("Environment Secrets").strong());
         super::a11y::heading(&title, 1);
-        if !empty {
+        if !empty && !comparing {
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 let shortcut = ui.ctx().format_shortcut(&SHORTCUT_CREATE);
                 if style::primary(ui, true, "Create Environment Secret")
@@ -76,6 +77,12 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Tim
             });
         }
     });
+    super::places::place_bar(ui, session, commands);
+    if let Some(view) = &session.compare {
+        ui.add_space(6.0);
+        super::places::compare(ui, view, commands);
+        return;
+    }
     if show_note && !empty && ui.ctx().content_rect().height() >= NOTE_MIN_HEIGHT {
         style::note(ui).show(ui, |ui| {
             ui.set_width(ui.available_width());
@@ -115,7 +122,8 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Tim
     }
     ui.add_space(6.0);
     if empty {
-        empty_state(ui, commands);
+        let here = session.label_of(&session.place);
+        empty_state(ui, here.as_ref(), commands);
         return;
     }
 
@@ -167,11 +175,15 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Tim
     table(ui, session, now, commands);
 }
 
-fn empty_state(ui: &mut Ui, commands: &mut Vec<Command>) {
+fn empty_state(ui: &mut Ui, here: Option<&crate::vault::PlaceLabel>, commands: &mut Vec<Command>) {
     ui.add_space(40.0);
     ui.vertical_centered(|ui| {
         ui.label(RichText::new("🔑").size(40.0));
-        ui.label(RichText::new("No secrets yet").size(18.0).strong());
+        let title = match here.and_then(|h| h.env.as_ref()) {
+            Some(env) => format!("No secrets in {env} yet"),
+            None => "No secrets yet".to_owned(),
+        };
+        ui.label(RichText::new(title).size(18.0).strong());
         ui.set_max_width(460.0);
         ui.label(
             "A secret is a named value — an API key, a token, a connection string — that your programs read \
@@ -269,6 +281,11 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
     // and the keys below act on it while it has the focus.
     let mut cursor =
         session.list.cursor.and_then(|id| view.iter().position(|&i| session.list.row(i).meta.id == id)).unwrap_or(0);
+    // A result of the vault-wide search: its row takes the focus.
+    if session.focus_row && session.dialog.is_none() {
+        session.focus_row = false;
+        ctx.memory_mut(|m| m.request_focus(row_id(id_at(cursor))));
+    }
     // Not while a dialog is open: its keys are its own, even in the frame it opens.
     let focused = session.dialog.is_none() && ctx.memory(|m| m.has_focus(row_id(id_at(cursor))));
     let mut moved = false;
@@ -358,8 +375,11 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
     scroll.show_rows(ui, ROW_HEIGHT, view.len() + 1, |ui, range| {
         let range = range.start.min(view.len())..range.end.min(view.len());
         for position in range {
-            let meta = &list.row(view[position]).meta;
+            let listed = list.row(view[position]);
+            let meta = &listed.meta;
             let name = meta.name.as_str();
+            let tag = super::places::origin_tag(listed.origin);
+            let inherited = listed.origin == crate::vault::Origin::Inherited;
             ui.push_id(meta.id, |ui| {
                 let (rect, _) =
                     ui.allocate_exact_size(egui::vec2(ui.available_width(), ROW_HEIGHT), egui::Sense::hover());
@@ -368,7 +388,10 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
                 let is_cursor = position == cursor;
                 let sense = if is_cursor { egui::Sense::click() } else { egui::Sense::CLICK };
                 let row = ui.interact(rect, row_id(meta.id), sense);
-                row_node(&row, name, position, total);
+                match tag {
+                    Some((word, _)) => row_node(&row, &format!("{name}, {word}"), position, total),
+                    None => row_node(&row, name, position, total),
+                }
                 if row.has_focus() {
                     ctx.memory_mut(|m| {
                         m.set_focus_lock_filter(
@@ -398,7 +421,21 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
                     }
                 });
                 in_cell(ui, row.id, 1, TITLES[1], cols.cell(rect, 1), |ui| {
-                    ui.add(egui::Label::new(RichText::new(name).monospace().strong()).truncate());
+                    ui.horizontal(|ui| {
+                        ui.spacing_mut().item_spacing.x = 6.0;
+                        // An inherited row is muted (its text still meets 4.5:1), and tagged.
+                        let text = RichText::new(name).monospace();
+                        let text = if inherited { text.weak() } else { text.strong() };
+                        let tag_width = if tag.is_some() { 70.0 } else { 0.0 };
+                        ui.scope(|ui| {
+                            ui.set_max_width((ui.available_width() - tag_width).max(40.0));
+                            ui.add(egui::Label::new(text).truncate());
+                        });
+                        if let Some((word, hint)) = tag {
+                            let tag = ui.label(RichText::new(word).small().weak()).on_hover_text(hint);
+                            super::a11y::spoken(&tag, hint);
+                        }
+                    });
                 });
                 in_cell(ui, row.id, 2, TITLES[2], cols.cell(rect, 2), |ui| {
                     if meta.description.is_empty() {

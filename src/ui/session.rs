@@ -15,7 +15,10 @@ pub(crate) use forms::{
 pub(crate) use list::SecretList;
 
 use super::command::Page;
-use crate::vault::{Error, Listing, SecretId, SecretMeta, Timestamp, TrashedSecret, Vault};
+use crate::vault::{
+    ComparedName, Error, Listing, Place, PlaceId, PlaceLabel, PlaceName, ProjectInfo, SecretId, SecretMeta, Timestamp,
+    TrashedPlace, TrashedSecret, Vault,
+};
 
 /// Which screen shows: first start, locked, or an unlocked vault.
 pub(crate) enum Screen {
@@ -39,11 +42,18 @@ const UNDO_SECONDS: i64 = 10;
 /// How long a plain message toast stays, in seconds.
 const MESSAGE_SECONDS: i64 = 5;
 
-/// A short message at the bottom right; an undo toast carries the ids to restore.
+/// What an undo toast undoes: a delete of secrets, or of a project or environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UndoAction {
+    Secrets(Vec<SecretId>),
+    Place(PlaceId),
+}
+
+/// A short message at the bottom right; an undo toast carries what to restore.
 pub(crate) struct Toast {
     pub text: String,
     pub until: Timestamp,
-    pub undo: Option<Vec<SecretId>>,
+    pub undo: Option<UndoAction>,
     pub is_error: bool,
 }
 
@@ -52,8 +62,8 @@ impl Toast {
         Toast { text, until: Timestamp(now.0 + MESSAGE_SECONDS * 1000), undo: None, is_error }
     }
 
-    pub fn undo(text: String, ids: Vec<SecretId>, now: Timestamp) -> Self {
-        Toast { text, until: Timestamp(now.0 + UNDO_SECONDS * 1000), undo: Some(ids), is_error: false }
+    pub fn undo(text: String, undo: UndoAction, now: Timestamp) -> Self {
+        Toast { text, until: Timestamp(now.0 + UNDO_SECONDS * 1000), undo: Some(undo), is_error: false }
     }
 }
 
@@ -63,6 +73,14 @@ pub(crate) struct Session {
     /// `None` while a worker thread has the vault (e.g. changing the passphrase).
     pub vault: Option<Vault>,
     pub page: Page,
+    /// The project level or environment the Secrets page shows.
+    pub place: Place,
+    /// Every project with its environments and counts (the sidebar, the tabs, pickers): read
+    /// at unlock and after every write that changes them.
+    pub projects: Vec<ProjectInfo>,
+    /// The Compare view of the current project, while it shows: names and value groups, never
+    /// a value (and no hash: the core keeps those). Dropped on lock with the session.
+    pub compare: Option<CompareView>,
     pub list: SecretList,
     pub selected: BTreeSet<SecretId>,
     pub dialog: Option<Dialog>,
@@ -72,29 +90,150 @@ pub(crate) struct Session {
     pub dialog_serial: u64,
     /// The Trash page's listing, read when the page opens and after every change.
     pub trash: Vec<TrashedSecret>,
+    /// Projects and environments in the trash, with the Trash page's listing.
+    pub trashed_places: Vec<TrashedPlace>,
     pub settings: SettingsForm,
     pub transfer: TransferForm,
     pub backups: BackupsView,
     pub focus_search: bool,
+    /// Give the highlighted row the focus when the table draws next (a search result).
+    pub focus_row: bool,
 }
 
 impl Session {
+    /// `listing`: the default project's level (where the session opens).
     pub fn new(vault: Vault, listing: Listing<SecretMeta>) -> Self {
         let damaged = listing.damaged.iter().map(ToString::to_string).collect();
+        let projects = vault.projects().unwrap_or_default();
+        let place = vault
+            .default_place()
+            .ok()
+            .or_else(|| projects.iter().find(|p| p.is_default).map(|p| Place::shared(p.id)))
+            .unwrap_or(Place::shared(PlaceId::from_bytes([0; 16])));
         Session {
             vault: Some(vault),
             page: Page::Secrets,
+            place,
+            projects,
+            compare: None,
             list: SecretList::new(listing.items, damaged),
             selected: BTreeSet::new(),
             dialog: None,
             dialog_shown: None,
             dialog_serial: 0,
             trash: Vec::new(),
+            trashed_places: Vec::new(),
             settings: SettingsForm::default(),
             transfer: TransferForm::default(),
             backups: BackupsView::default(),
             focus_search: false,
+            focus_row: false,
         }
+    }
+
+    /// The current project, if it is still there.
+    pub fn project(&self) -> Option<&ProjectInfo> {
+        self.projects.iter().find(|p| p.id == self.place.project)
+    }
+
+    /// The names of a place, from the projects read last.
+    pub fn label_of(&self, place: &Place) -> Option<PlaceLabel> {
+        let project = self.projects.iter().find(|p| p.id == place.project)?;
+        let env = match place.env {
+            None => None,
+            Some(env) => Some(project.environments.iter().find(|e| e.id == env)?.name.clone()),
+        };
+        Some(PlaceLabel { project: project.name.clone(), env })
+    }
+
+    /// Every live place, project level first then its environments: for pickers.
+    pub fn all_places(&self) -> Vec<(Place, PlaceLabel)> {
+        let mut out = Vec::new();
+        for project in &self.projects {
+            out.push((Place::shared(project.id), PlaceLabel { project: project.name.clone(), env: None }));
+            for env in &project.environments {
+                out.push((
+                    Place { project: project.id, env: Some(env.id) },
+                    PlaceLabel { project: project.name.clone(), env: Some(env.name.clone()) },
+                ));
+            }
+        }
+        out
+    }
+
+    /// Reads the projects (and their counts) again, after a write.
+    pub fn reload_projects(&mut self) {
+        if let Some(vault) = &self.vault
+            && let Ok(projects) = vault.projects()
+        {
+            self.projects = projects;
+        }
+    }
+
+    /// Reads the current place's listing again (with where each row comes from), keeping the
+    /// query, the sort and the highlighted row; the counts too. After a write in an environment,
+    /// where one change can turn an inherited row into an override.
+    pub fn reload_list(&mut self) {
+        if let Some(vault) = &self.vault {
+            match vault.list_in(&self.place) {
+                Ok(listing) => {
+                    let damaged = listing.damaged.iter().map(ToString::to_string).collect();
+                    self.list.replace_placed(listing.items, damaged);
+                }
+                Err(e) => self.list.damaged = vec![e.to_string()],
+            }
+        }
+        self.reload_projects();
+        if self.compare.is_some() {
+            self.reload_compare();
+        }
+    }
+
+    /// Recomputes the Compare view of the current project.
+    pub fn reload_compare(&mut self) {
+        let Some(project) = self.project() else {
+            self.compare = None;
+            return;
+        };
+        let envs: Vec<(Place, PlaceName)> = project
+            .environments
+            .iter()
+            .map(|e| (Place { project: project.id, env: Some(e.id) }, e.name.clone()))
+            .collect();
+        let Some(vault) = &self.vault else { return };
+        let places: Vec<Place> = envs.iter().map(|(p, _)| *p).collect();
+        self.compare = Some(match vault.compare(&places) {
+            Ok(rows) => CompareView { envs, rows, error: None },
+            Err(e) => CompareView { envs, rows: Vec::new(), error: Some(e.to_string()) },
+        });
+    }
+
+    /// After a write that saved `meta`: at a project level the row is updated in place (a
+    /// 100,000-secret list is not read again); in an environment the listing is read again,
+    /// since a write there can turn an inherited row into an override.
+    pub fn after_write(&mut self, meta: SecretMeta) {
+        if self.place.env.is_some() || meta.place != self.place.project {
+            self.reload_list();
+        } else {
+            self.list.upsert(meta);
+            self.reload_projects();
+            if self.compare.is_some() {
+                self.reload_compare();
+            }
+        }
+    }
+
+    /// Shows another place: its listing, no selection, the first row highlighted.
+    pub fn go_to(&mut self, place: Place) {
+        if place != self.place {
+            self.place = place;
+            self.selected.clear();
+            self.list.cursor = None;
+            self.list.query.clear();
+        }
+        self.compare = None;
+        self.page = Page::Secrets;
+        self.reload_list();
     }
 
     /// The vault, unless a worker thread has it.
@@ -106,8 +245,36 @@ impl Session {
     }
 }
 
+/// The Compare view: every name of the project's environments, and per environment whether it
+/// is there and which values are equal.
+pub(crate) struct CompareView {
+    pub envs: Vec<(Place, PlaceName)>,
+    pub rows: Vec<ComparedName>,
+    pub error: Option<String>,
+}
+
 /// The modal dialog over the unlocked window, with its state.
 pub(crate) enum Dialog {
+    /// Name a new project or environment, or rename one.
+    PlaceName(PlaceNameForm),
+    /// Delete a project or an environment (its secrets go to the trash).
+    ConfirmDeletePlace {
+        id: PlaceId,
+        label: PlaceLabel,
+        secrets: usize,
+    },
+    /// Copy or move a secret to another place.
+    CopyMove(CopyMoveForm),
+    /// Edit or Delete on an inherited row: the shared secret, or (Edit) an override here.
+    Inherited {
+        id: SecretId,
+        name: String,
+        delete: bool,
+        project: String,
+        env: String,
+    },
+    /// Ctrl+Shift+F: find a name in every project and environment.
+    SearchAll(SearchAllForm),
     Create(SecretForm),
     Edit(SecretForm),
     View(ViewState),
@@ -120,6 +287,39 @@ pub(crate) enum Dialog {
     Import(ImportReview),
     Export(ExportConfirm),
     RestoreBackup(RestoreForm),
+}
+
+/// What a [`PlaceNameForm`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlaceNameTarget {
+    NewProject,
+    NewEnvironment(PlaceId),
+    Rename(PlaceId),
+}
+
+pub(crate) struct PlaceNameForm {
+    pub target: PlaceNameTarget,
+    pub name: String,
+    pub error: Option<String>,
+    /// What is renamed, as shown ("project shop").
+    pub what: String,
+}
+
+pub(crate) struct CopyMoveForm {
+    pub id: SecretId,
+    pub name: String,
+    pub moving: bool,
+    pub to: Option<Place>,
+    pub replace: bool,
+    pub error: Option<String>,
+}
+
+pub(crate) struct SearchAllForm {
+    pub query: String,
+    /// The query the results are for.
+    pub searched: String,
+    pub results: Vec<(SecretMeta, PlaceLabel)>,
+    pub focus: bool,
 }
 
 impl Dialog {

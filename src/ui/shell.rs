@@ -60,16 +60,7 @@ pub(crate) fn unlocked(
         let width = if compact { 52.0 } else { 170.0 };
         egui::Panel::left("sidebar").resizable(false).exact_size(width).show(ui, |ui| {
             ui.add_space(12.0);
-            if !compact {
-                // The caption of the pages below: a heading, not a stray label, for a screen reader.
-                let caption = ui.label(RichText::new("SETTINGS").small().strong().weak());
-                a11y::spoken(&caption, "Settings");
-                a11y::heading(&caption, 2);
-                ui.add_space(2.0);
-            }
-            for (page, icon, label) in
-                [(Page::Secrets, "🔑", "Secrets"), (Page::Settings, "⚙", "Vault settings"), (Page::Trash, "🗑", "Trash")]
-            {
+            let page_button = |ui: &mut Ui, page: Page, icon: &str, label: &str, commands: &mut Vec<Command>| {
                 let current = session.page == page;
                 let response = if compact {
                     let button = egui::Button::selectable(current, RichText::new(icon).size(16.0))
@@ -85,13 +76,30 @@ pub(crate) fn unlocked(
                 if response.clicked() {
                     commands.push(Command::ShowPage(page));
                 }
+            };
+            page_button(ui, Page::Secrets, "🔑", "Secrets", commands);
+            ui.add_space(10.0);
+            if !compact {
+                // The caption of the projects below: a heading, for a screen reader.
+                let caption = ui.label(RichText::new("PROJECTS").small().strong().weak());
+                a11y::spoken(&caption, "Projects");
+                a11y::heading(&caption, 2);
+                ui.add_space(2.0);
             }
+            egui::ScrollArea::vertical()
+                .id_salt("sidebar projects")
+                .max_height(ui.available_height() - 90.0)
+                .show(ui, |ui| super::places::sidebar_projects(ui, session, width, compact, commands));
+            ui.add_space(6.0);
+            ui.separator();
+            page_button(ui, Page::Trash, "🗑", "Trash", commands);
+            page_button(ui, Page::Settings, "⚙", "Vault settings", commands);
         });
     }
     egui::CentralPanel::default().show(ui, |ui| {
         egui::Frame::new().inner_margin(egui::Margin::symmetric(16, 10)).show(ui, |ui| match session.page {
             Page::Secrets => secrets::page(ui, session, !prefs.note_dismissed, now, commands),
-            Page::Trash => trash::page(ui, &session.trash, now, commands),
+            Page::Trash => trash::page(ui, &session.trash, &session.trashed_places, now, commands),
             Page::Settings => settings_page(ui, session, prefs, vault_path, now, commands),
         });
     });
@@ -168,10 +176,10 @@ pub(crate) fn toasts(
                             let shown = ui.label(&toast.text);
                             a11y::live(&shown, false);
                         }
-                        if let Some(ids) = &toast.undo
+                        if let Some(undo) = &toast.undo
                             && ui.button("Undo").clicked()
                         {
-                            commands.push(Command::Undo(ids.clone()));
+                            commands.push(Command::Undo(undo.clone()));
                         }
                     });
                 });

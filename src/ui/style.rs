@@ -239,6 +239,21 @@ mod tests {
                 ("panel", visuals.panel_fill),
                 ("window", visuals.window_fill),
                 ("field", visuals.text_edit_bg_color()),
+                // Hovered, ticked and highlighted rows, and the Compare view's differing rows:
+                // muted (inherited) rows must stay readable there too.
+                // (egui's faint background is additive: laid over the panel.)
+                ("row highlight", {
+                    let (panel, faint) = (visuals.panel_fill, visuals.faint_bg_color);
+                    if faint.a() == 0 {
+                        Color32::from_rgb(
+                            panel.r().saturating_add(faint.r()),
+                            panel.g().saturating_add(faint.g()),
+                            panel.b().saturating_add(faint.b()),
+                        )
+                    } else {
+                        faint
+                    }
+                }),
             ];
             for (text, fg) in texts {
                 for (background, bg) in backgrounds {

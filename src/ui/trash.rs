@@ -6,10 +6,17 @@ use egui::{Align, Layout, RichText, Ui};
 use super::command::Command;
 use super::style::{self, ROW_HEIGHT, weak};
 use super::widgets::{in_cell, in_header, row_node, table_scope};
-use crate::vault::{TRASH_RETENTION_DAYS, Timestamp, TrashedSecret};
+use crate::vault::{TRASH_RETENTION_DAYS, Timestamp, TrashedPlace, TrashedSecret};
 
-/// The Trash page: deleted secrets, to restore or to delete for good.
-pub(crate) fn page(ui: &mut Ui, trash: &[TrashedSecret], now: Timestamp, commands: &mut Vec<Command>) {
+/// The Trash page: deleted projects and environments (each restored with its secrets), then
+/// deleted secrets, to restore or to delete for good.
+pub(crate) fn page(
+    ui: &mut Ui,
+    trash: &[TrashedSecret],
+    places: &[TrashedPlace],
+    now: Timestamp,
+    commands: &mut Vec<Command>,
+) {
     ui.horizontal(|ui| {
         let title = ui.heading(RichText::new("Trash").strong());
         super::a11y::heading(&title, 1);
@@ -25,6 +32,30 @@ pub(crate) fn page(ui: &mut Ui, trash: &[TrashedSecret], now: Timestamp, command
         "Deleted secrets stay here for {TRASH_RETENTION_DAYS} days, then they are erased for good."
     )));
     ui.add_space(8.0);
+    for place in places {
+        ui.horizontal(|ui| {
+            let kind = if place.label.env.is_some() { "Environment" } else { "Project" };
+            let text = format!(
+                "{kind} {} — deleted {} with {} secret{}",
+                place.label,
+                style::relative(now, place.deleted),
+                place.secrets,
+                if place.secrets == 1 { "" } else { "s" }
+            );
+            ui.label(text);
+            if ui
+                .button("Restore")
+                .on_hover_text("Bring it back with its secrets")
+                .accessible_name(format!("Restore {}", place.label))
+                .clicked()
+            {
+                commands.push(Command::RestorePlace(place.id));
+            }
+        });
+    }
+    if !places.is_empty() {
+        ui.add_space(8.0);
+    }
     if trash.is_empty() {
         ui.add_space(30.0);
         ui.vertical_centered(|ui| ui.label(weak("The trash is empty.")));

@@ -13,6 +13,10 @@ impl PlaceId {
     pub fn as_bytes(&self) -> &[u8; 16] {
         &self.0
     }
+
+    pub fn from_bytes(bytes: [u8; 16]) -> PlaceId {
+        PlaceId(bytes)
+    }
 }
 
 impl fmt::Debug for PlaceId {

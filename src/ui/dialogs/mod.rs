@@ -6,6 +6,7 @@
 mod backup;
 mod confirm;
 mod keys;
+mod places;
 mod secret;
 mod transfer;
 mod view;
@@ -39,11 +40,22 @@ fn name_of(dialog: &Dialog) -> String {
         }
         Dialog::Export(_) => "Export in plain text?".into(),
         Dialog::RestoreBackup(_) => "Restore a backup".into(),
+        Dialog::PlaceName(form) => places::title_of_place_name(form),
+        Dialog::ConfirmDeletePlace { label, .. } => format!("Delete {label}?"),
+        Dialog::CopyMove(form) => format!("{} {}", if form.moving { "Move" } else { "Copy" }, form.name),
+        Dialog::Inherited { name, delete: true, .. } => format!("Delete the shared {name}?"),
+        Dialog::Inherited { name, env, .. } => format!("Edit {name}: shared, or only in {env}?"),
+        Dialog::SearchAll(_) => "Find in every project".into(),
     }
 }
 
 /// Shows the open dialog, if any.
 pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
+    // Pickers list every place; computed only for the dialogs that show them.
+    let places = match &session.dialog {
+        Some(Dialog::CopyMove(_) | Dialog::SearchAll(_)) => session.all_places(),
+        _ => Vec::new(),
+    };
     let Some(dialog) = &mut session.dialog else {
         session.dialog_shown = None;
         return;
@@ -55,6 +67,7 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
     }
     let ctx = ui.ctx().clone();
     let frame = style::dialog_frame(ui);
+
     let id = egui::Id::unique(("tresor_dialog", session.dialog_serial));
     // A dialog (egui's role for a modal) named after its title.
     let area = egui::Modal::default_area(id).accessible_name(name_of(dialog));
@@ -75,6 +88,13 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
             Dialog::Import(review) => transfer::import(ui, review, commands),
             Dialog::Export(confirm) => transfer::export(ui, confirm, commands),
             Dialog::RestoreBackup(form) => backup::show(ui, form, commands),
+            Dialog::PlaceName(form) => places::place_name(ui, form, commands),
+            Dialog::ConfirmDeletePlace { label, secrets, .. } => places::delete_place(ui, label, *secrets, commands),
+            Dialog::CopyMove(form) => places::copy_move(ui, form, &places, commands),
+            Dialog::Inherited { name, delete, project, env, .. } => {
+                places::inherited(ui, name, *delete, project, env, commands)
+            }
+            Dialog::SearchAll(form) => places::search_all(ui, form, &places, commands),
         }
     });
     if modal.is_top_modal && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {

@@ -72,6 +72,15 @@ pub(crate) fn show(ui: &mut Ui, view: &ViewState, now: Timestamp, commands: &mut
             commands.push(Command::OpenEdit(view.id));
         }
     });
+    ui.horizontal(|ui| {
+        if ui.button("Copy to…").on_hover_text("Copy it to another project or environment").clicked() {
+            commands.push(Command::AskCopyMove(view.id, false));
+        }
+        if ui.button("Move to…").on_hover_text("Move it, with its history, to another project or environment").clicked()
+        {
+            commands.push(Command::AskCopyMove(view.id, true));
+        }
+    });
     ui.add_space(4.0);
     egui::Grid::new("view_details").num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
         ui.label(weak("Version"));

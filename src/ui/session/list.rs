@@ -2,18 +2,20 @@
 //! view of it, rebuilt only when the query, the sort or the rows change — not every frame.
 
 use crate::ui::command::SortKey;
-use crate::vault::{SecretId, SecretMeta, name_order};
+use crate::vault::{Origin, PlacedSecret, SecretId, SecretMeta, name_order};
 
-/// One secret as the list knows it: its metadata and a lowercase haystack for search.
+/// One secret as the list knows it: its metadata, where it comes from, and a lowercase
+/// haystack for search.
 pub(crate) struct Row {
     pub meta: SecretMeta,
+    pub origin: Origin,
     haystack: String,
 }
 
 impl Row {
-    fn new(meta: SecretMeta) -> Self {
+    fn new(meta: SecretMeta, origin: Origin) -> Self {
         let haystack = format!("{}\n{}", meta.name.as_str(), meta.description).to_lowercase();
-        Row { meta, haystack }
+        Row { meta, origin, haystack }
     }
 }
 
@@ -35,7 +37,7 @@ pub(crate) struct SecretList {
 impl SecretList {
     pub fn new(metas: Vec<SecretMeta>, damaged: Vec<String>) -> Self {
         SecretList {
-            rows: metas.into_iter().map(Row::new).collect(),
+            rows: metas.into_iter().map(|m| Row::new(m, Origin::Own)).collect(),
             damaged,
             query: String::new(),
             sort: SortKey::Name,
@@ -58,15 +60,15 @@ impl SecretList {
     /// Adds or replaces a secret after a write.
     pub fn upsert(&mut self, meta: SecretMeta) {
         match self.rows.iter_mut().find(|r| r.meta.id == meta.id) {
-            Some(row) => *row = Row::new(meta),
-            None => self.rows.push(Row::new(meta)),
+            Some(row) => *row = Row::new(meta, row.origin),
+            None => self.rows.push(Row::new(meta, Origin::Own)),
         }
         self.generation += 1;
     }
 
-    /// Replaces every row (after an import), keeping the query and the sort.
-    pub fn replace_all(&mut self, metas: Vec<SecretMeta>, damaged: Vec<String>) {
-        self.rows = metas.into_iter().map(Row::new).collect();
+    /// Replaces every row with a place's listing (with where each row comes from).
+    pub fn replace_placed(&mut self, items: Vec<PlacedSecret>, damaged: Vec<String>) {
+        self.rows = items.into_iter().map(|p| Row::new(p.meta, p.origin)).collect();
         self.damaged = damaged;
         self.generation += 1;
     }

@@ -1,0 +1,312 @@
+//! The commands of projects and environments: moving between places, naming, deleting and
+//! restoring them, copying and moving secrets, the Compare view, the vault-wide search, and the
+//! question an inherited row's Edit or Delete asks. Every rule is the core's.
+
+use super::{App, Reply};
+use crate::ui::command::Page;
+use crate::ui::session::{CopyMoveForm, Dialog, PlaceNameForm, PlaceNameTarget, SearchAllForm, SecretForm, UndoAction};
+use crate::ui::style;
+use crate::vault::{Error, Place, PlaceId, PlaceName, SecretId};
+
+impl App {
+    pub(super) fn go_to(&mut self, place: Place) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        session.dialog = None;
+        session.go_to(place);
+        Reply::Quiet
+    }
+
+    pub(super) fn show_compare(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        session.page = Page::Secrets;
+        session.reload_compare();
+        Reply::Quiet
+    }
+
+    pub(super) fn ask_new_project(&mut self) -> Reply {
+        self.open_place_name(PlaceNameTarget::NewProject, String::new(), "a new project".into())
+    }
+
+    pub(super) fn ask_new_environment(&mut self, project: PlaceId) -> Reply {
+        let what = self
+            .screen
+            .session_mut()
+            .and_then(|s| {
+                s.projects.iter().find(|p| p.id == project).map(|p| format!("a new environment of {}", p.name))
+            })
+            .unwrap_or_default();
+        self.open_place_name(PlaceNameTarget::NewEnvironment(project), String::new(), what)
+    }
+
+    pub(super) fn ask_rename_place(&mut self, id: PlaceId) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let found = session.projects.iter().find_map(|p| {
+            if p.id == id {
+                return Some((p.name.to_string(), format!("project {}", p.name)));
+            }
+            p.environments
+                .iter()
+                .find(|e| e.id == id)
+                .map(|e| (e.name.to_string(), format!("environment {}/{}", p.name, e.name)))
+        });
+        match found {
+            Some((name, what)) => self.open_place_name(PlaceNameTarget::Rename(id), name, what),
+            None => Reply::Quiet,
+        }
+    }
+
+    fn open_place_name(&mut self, target: PlaceNameTarget, name: String, what: String) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        session.dialog = Some(Dialog::PlaceName(PlaceNameForm { target, name, error: None, what }));
+        Reply::Quiet
+    }
+
+    pub(super) fn submit_place_name(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::PlaceName(form)) = &mut session.dialog else { return Reply::Quiet };
+        let name = match PlaceName::parse(form.name.trim()) {
+            Ok(name) => name,
+            Err(e) => {
+                form.error = Some(style::sentence(&e.to_string()));
+                return Reply::Quiet;
+            }
+        };
+        let target = form.target;
+        let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
+        let result = match target {
+            PlaceNameTarget::NewProject => vault.create_project(&name).map(|id| Some(Place::shared(id))),
+            PlaceNameTarget::NewEnvironment(project) => {
+                vault.create_environment(project, &name).map(|env| Some(Place { project, env: Some(env) }))
+            }
+            PlaceNameTarget::Rename(id) => vault.rename_place(id, &name).map(|()| None),
+        };
+        match result {
+            Ok(go) => {
+                session.dialog = None;
+                session.reload_projects();
+                let text = match target {
+                    PlaceNameTarget::NewProject => format!("Created project {name}."),
+                    PlaceNameTarget::NewEnvironment(_) => format!("Created environment {name}."),
+                    PlaceNameTarget::Rename(_) => format!("Renamed to {name}."),
+                };
+                if let Some(place) = go {
+                    session.go_to(place);
+                }
+                Reply::Info(text)
+            }
+            Err(e) => {
+                if let Some(Dialog::PlaceName(form)) = &mut session.dialog {
+                    form.error = Some(style::sentence(&e.to_string()));
+                }
+                Reply::Quiet
+            }
+        }
+    }
+
+    pub(super) fn ask_delete_place(&mut self, id: PlaceId) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let found = session.projects.iter().find_map(|p| {
+            if p.id == id {
+                return Some((Place::shared(p.id), p.total_secrets()));
+            }
+            p.environments.iter().find(|e| e.id == id).map(|e| (Place { project: p.id, env: Some(e.id) }, e.secrets))
+        });
+        let Some((place, secrets)) = found else { return Reply::Quiet };
+        if session.projects.iter().any(|p| p.id == id && p.is_default) {
+            return Reply::Error(
+                "This is the default project (where secrets go when no project is named); it cannot be deleted, \
+                 but it can be renamed."
+                    .into(),
+            );
+        }
+        let Some(label) = session.label_of(&place) else { return Reply::Quiet };
+        session.dialog = Some(Dialog::ConfirmDeletePlace { id, label, secrets });
+        Reply::Quiet
+    }
+
+    pub(super) fn confirm_delete_place(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::ConfirmDeletePlace { id, label, .. }) = session.dialog.take() else { return Reply::Quiet };
+        match session.vault_mut().and_then(|v| v.delete_place(id)) {
+            Ok(trashed) => {
+                // Showing what went: the project's level, or the project of the environment.
+                let here = session.place;
+                session.reload_projects();
+                if here.project == id || here.env == Some(id) {
+                    let next = if here.project == id {
+                        session.projects.iter().find(|p| p.is_default).map(|p| Place::shared(p.id))
+                    } else {
+                        Some(Place::shared(here.project))
+                    };
+                    if let Some(next) = next {
+                        session.go_to(next);
+                    }
+                } else {
+                    session.reload_list();
+                }
+                let secrets = match trashed {
+                    0 => String::new(),
+                    1 => " and its secret".to_owned(),
+                    n => format!(" and its {n} secrets"),
+                };
+                Reply::Deleted { text: format!("Deleted {label}{secrets}."), undo: UndoAction::Place(id) }
+            }
+            Err(e) => Reply::error(e),
+        }
+    }
+
+    pub(super) fn restore_place(&mut self, id: PlaceId) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        match session.vault_mut().and_then(|v| v.restore_place(id)) {
+            Ok(restored) => {
+                session.reload_list();
+                super::reload_trash(session);
+                Reply::Info(match restored {
+                    1 => "Restored, with its secret.".to_owned(),
+                    n => format!("Restored, with its {n} secrets."),
+                })
+            }
+            Err(e) => Reply::error(e),
+        }
+    }
+
+    pub(super) fn ask_copy_move(&mut self, id: SecretId, moving: bool) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(row) = session.list.get(id) else { return Reply::Quiet };
+        let name = row.meta.name.to_string();
+        session.dialog =
+            Some(Dialog::CopyMove(CopyMoveForm { id, name, moving, to: None, replace: false, error: None }));
+        Reply::Quiet
+    }
+
+    pub(super) fn submit_copy_move(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::CopyMove(form)) = &mut session.dialog else { return Reply::Quiet };
+        let Some(to) = form.to else {
+            form.error = Some("Choose where to.".into());
+            return Reply::Quiet;
+        };
+        let (id, moving, replace, name) = (form.id, form.moving, form.replace, form.name.clone());
+        let label = session.label_of(&to).map(|l| l.to_string()).unwrap_or_default();
+        let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
+        let result = if moving {
+            vault.move_secret(id, &to).map(|_| ())
+        } else {
+            vault.copy_secret(id, &to, replace).map(|_| ())
+        };
+        match result {
+            Ok(()) => {
+                session.dialog = None;
+                session.reload_list();
+                Reply::Info(if moving {
+                    format!("Moved {name} to {label}.")
+                } else {
+                    format!("Copied {name} to {label}.")
+                })
+            }
+            Err(Error::NameTaken { .. }) => {
+                if let Some(Dialog::CopyMove(form)) = &mut session.dialog {
+                    form.error = Some(if moving {
+                        format!("{label} already has a secret named {name}.")
+                    } else {
+                        format!(
+                            "{label} already has a secret named {name}; tick “Replace it” to make this value its new version."
+                        )
+                    });
+                }
+                Reply::Quiet
+            }
+            Err(e) => {
+                if let Some(Dialog::CopyMove(form)) = &mut session.dialog {
+                    form.error = Some(style::sentence(&e.to_string()));
+                }
+                Reply::Quiet
+            }
+        }
+    }
+
+    /// The Compare view's "Copy here": fills a gap with the value another environment has.
+    pub(super) fn copy_into(&mut self, id: SecretId, to: Place) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let label = session.label_of(&to).map(|l| l.to_string()).unwrap_or_default();
+        match session.vault_mut().and_then(|v| v.copy_secret(id, &to, false)) {
+            Ok(saved) => {
+                session.reload_list();
+                session.reload_compare();
+                Reply::Info(format!("Copied {} to {label}.", saved.meta.name))
+            }
+            Err(e) => Reply::error(e),
+        }
+    }
+
+    pub(super) fn ask_inherited(&mut self, id: SecretId, delete: bool) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(row) = session.list.get(id) else { return Reply::Quiet };
+        let name = row.meta.name.to_string();
+        let Some(label) = session.label_of(&session.place) else { return Reply::Quiet };
+        let env = label.env.map(|e| e.to_string()).unwrap_or_default();
+        session.dialog = Some(Dialog::Inherited { id, name, delete, project: label.project.to_string(), env });
+        Reply::Quiet
+    }
+
+    /// Edit or delete the shared secret itself (every environment of the project sees it).
+    pub(super) fn choose_shared(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::Inherited { id, name, delete, .. }) = session.dialog.take() else { return Reply::Quiet };
+        if delete {
+            session.dialog = Some(Dialog::ConfirmDelete(vec![(id, name)]));
+            return Reply::Quiet;
+        }
+        if let Some(row) = session.list.get(id) {
+            session.dialog = Some(Dialog::Edit(SecretForm::new(Some(&row.meta))));
+        }
+        Reply::Quiet
+    }
+
+    /// An override in the environment shown: the create form, with the shared secret's name
+    /// and description.
+    pub(super) fn choose_override(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::Inherited { id, .. }) = session.dialog.take() else { return Reply::Quiet };
+        let Some(row) = session.list.get(id) else { return Reply::Quiet };
+        let mut form = SecretForm::new(None);
+        form.name = row.meta.name.to_string();
+        form.description = row.meta.description.clone();
+        session.dialog = Some(Dialog::Create(form));
+        Reply::Quiet
+    }
+
+    pub(super) fn open_search_all(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        session.dialog = Some(Dialog::SearchAll(SearchAllForm {
+            query: String::new(),
+            searched: String::new(),
+            results: Vec::new(),
+            focus: true,
+        }));
+        Reply::Quiet
+    }
+
+    /// Runs the vault-wide search for the typed query (names only; nothing is decrypted but
+    /// names and descriptions).
+    pub(super) fn search_all(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::SearchAll(form)) = &mut session.dialog else { return Reply::Quiet };
+        let query = form.query.trim().to_owned();
+        form.searched = query.clone();
+        form.results = match (&session.vault, query.is_empty()) {
+            (_, true) | (None, _) => Vec::new(),
+            (Some(vault), false) => vault.search_everywhere(&query).unwrap_or_default(),
+        };
+        Reply::Quiet
+    }
+
+    pub(super) fn go_to_secret(&mut self, place: Place, id: SecretId) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        session.dialog = None;
+        session.go_to(place);
+        session.list.cursor = Some(id);
+        session.focus_row = true;
+        Reply::Quiet
+    }
+}

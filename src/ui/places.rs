@@ -1,0 +1,295 @@
+//! Projects and environments in the window: the projects in the sidebar, the bar over the
+//! Secrets page (the project, its tabs — All environments, each environment, Compare — and its
+//! actions), and the Compare view. Views only: they read the session and push commands.
+
+use egui::{RichText, Ui};
+
+use super::command::Command;
+use super::session::{CompareView, Session};
+use super::style::{self, weak};
+use super::widgets::{in_cell, in_header, row_node, table_scope};
+use crate::vault::{Place, ProjectInfo};
+
+/// The projects, for the sidebar: each with its count of secrets, then "New project". `compact`:
+/// initials only (names in tooltips and for screen readers).
+pub(crate) fn sidebar_projects(ui: &mut Ui, session: &Session, width: f32, compact: bool, commands: &mut Vec<Command>) {
+    for project in &session.projects {
+        let current = session.place.project == project.id && session.page == super::command::Page::Secrets;
+        let count = project.total_secrets();
+        let spoken = format!("{}, {count} {}", project.name, if count == 1 { "secret" } else { "secrets" });
+        let response = if compact {
+            let initial: String = project.name.as_str().chars().take(2).collect();
+            let button = egui::Button::selectable(current, RichText::new(initial).strong())
+                .min_size(egui::vec2(width - 8.0, 30.0));
+            ui.add(button).accessible_name(&spoken).on_hover_text(project.name.as_str())
+        } else {
+            let button =
+                egui::Button::selectable(current, project_label(project, width)).min_size(egui::vec2(width, 26.0));
+            ui.add(button).accessible_name(&spoken)
+        };
+        if current {
+            response.ctx.accesskit_node_builder(response.id, |node| node.set_description("current project"));
+        }
+        if response.clicked() {
+            commands.push(Command::GoTo(Place::shared(project.id)));
+        }
+    }
+    let add = if compact {
+        ui.add(egui::Button::new("+").min_size(egui::vec2(width - 8.0, 28.0)))
+            .accessible_name("New project")
+            .on_hover_text("New project")
+    } else {
+        ui.add(egui::Button::new(weak("+ New project")).frame_when_inactive(false).min_size(egui::vec2(width, 24.0)))
+            .accessible_name("New project")
+    };
+    if add.clicked() {
+        commands.push(Command::AskNewProject);
+    }
+}
+
+/// A project's button text: its name, and its count at the right.
+fn project_label(project: &ProjectInfo, width: f32) -> egui::text::LayoutJob {
+    let mut job = egui::text::LayoutJob::default();
+    let name: String = {
+        let name = project.name.as_str();
+        // Long names are cut to fit beside the count.
+        let max = ((width - 50.0) / 7.5) as usize;
+        if name.chars().count() > max {
+            name.chars().take(max.saturating_sub(1)).chain(['…']).collect()
+        } else {
+            name.into()
+        }
+    };
+    // PLACEHOLDER: the button's own text colour (readable selected or not).
+    let format = |size: f32| egui::TextFormat {
+        font_id: egui::FontId::proportional(size),
+        color: egui::Color32::PLACEHOLDER,
+        ..Default::default()
+    };
+    job.append(&name, 0.0, format(14.0));
+    job.append(&project.total_secrets().to_string(), 8.0, format(12.0));
+    job
+}
+
+/// The bar over the Secrets page: the project's name and actions, and its tabs.
+pub(crate) fn place_bar(ui: &mut Ui, session: &Session, commands: &mut Vec<Command>) {
+    let Some(project) = session.project() else { return };
+    let comparing = session.compare.is_some();
+    ui.horizontal_wrapped(|ui| {
+        let name = ui.label(RichText::new(project.name.as_str()).strong().size(15.0));
+        super::a11y::spoken(&name, &format!("Project {}", project.name));
+        ui.menu_button("…", |ui| {
+            if ui.button("New environment…").clicked() {
+                commands.push(Command::AskNewEnvironment(project.id));
+            }
+            if ui.button("Rename project…").clicked() {
+                commands.push(Command::AskRenamePlace(project.id));
+            }
+            if let Some(env) = session.place.env.filter(|_| !comparing)
+                && let Some(info) = project.environments.iter().find(|e| e.id == env)
+            {
+                if ui.button(format!("Rename environment {}…", info.name)).clicked() {
+                    commands.push(Command::AskRenamePlace(env));
+                }
+                if ui.button(format!("Delete environment {}…", info.name)).clicked() {
+                    commands.push(Command::AskDeletePlace(env));
+                }
+            }
+            if !project.is_default && ui.button("Delete project…").clicked() {
+                commands.push(Command::AskDeletePlace(project.id));
+            }
+        })
+        .response
+        .accessible_name("Project actions")
+        .on_hover_text("Project actions");
+        ui.add_space(8.0);
+        let tab = |ui: &mut Ui, current: bool, text: &str, hint: &str| {
+            let response = ui.add(egui::Button::selectable(current, text)).on_hover_text(hint);
+            if current {
+                response.ctx.accesskit_node_builder(response.id, |node| node.set_description("current tab"));
+            }
+            response
+        };
+        let all = tab(
+            ui,
+            session.place.env.is_none() && !comparing,
+            "All environments",
+            "The project level: secrets every environment shares",
+        );
+        if all.clicked() {
+            commands.push(Command::GoTo(Place::shared(project.id)));
+        }
+        for env in &project.environments {
+            let place = Place { project: project.id, env: Some(env.id) };
+            let current = session.place == place && !comparing;
+            if tab(ui, current, env.name.as_str(), &format!("{} secrets set in {}", env.secrets, env.name)).clicked() {
+                commands.push(Command::GoTo(place));
+            }
+        }
+        if project.environments.len() >= 2
+            && tab(ui, comparing, "Compare", "Which names each environment has, and which values differ").clicked()
+        {
+            commands.push(Command::ShowCompare);
+        }
+    });
+}
+
+/// Where a row's secret comes from, as shown in the Name column and said by a screen reader.
+pub(crate) fn origin_tag(origin: crate::vault::Origin) -> Option<(&'static str, &'static str)> {
+    match origin {
+        crate::vault::Origin::Own => None,
+        crate::vault::Origin::Override => Some(("override", "overrides the shared secret of the same name")),
+        crate::vault::Origin::Inherited => {
+            Some(("shared", "inherited from the project level; Edit asks whether to change it or override it here"))
+        }
+    }
+}
+
+const ROW: f32 = 30.0;
+
+/// The Compare view: names × environments, each cell present (with its value's group) or
+/// missing, with "Copy here" to fill a gap. No value is shown or kept.
+pub(crate) fn compare(ui: &mut Ui, view: &CompareView, commands: &mut Vec<Command>) {
+    if let Some(error) = &view.error {
+        style::error_text(ui, &format!("The environments could not be compared: {error}"));
+        return;
+    }
+    let differing = view.rows.iter().filter(|r| !r.all_same()).count();
+    ui.label(weak(format!(
+        "{} names; {differing} missing somewhere or with different values. Values are compared, never shown: \
+         equal letters in a row mean equal values.",
+        view.rows.len()
+    )));
+    ui.add_space(6.0);
+    if view.rows.is_empty() {
+        ui.label(weak("No secrets in these environments yet."));
+        return;
+    }
+    let columns = view.envs.len();
+    let name_width = (ui.available_width() * 0.3).clamp(160.0, 300.0);
+    let cell_width = ((ui.available_width() - name_width) / columns as f32).max(110.0);
+    let left = ui.max_rect().left();
+    let cell = |row: egui::Rect, i: usize| {
+        let x = if i == 0 { left } else { left + name_width + (i - 1) as f32 * cell_width };
+        let w = if i == 0 { name_width } else { cell_width };
+        egui::Rect::from_min_size(egui::pos2(x + 4.0, row.min.y), egui::vec2(w - 10.0, row.height()))
+    };
+    table_scope(ui, "Compare environments", view.rows.len(), |ui| {
+        let (header, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 24.0), egui::Sense::hover());
+        in_header(ui, cell(header, 0), "Name", |ui| ui.label(RichText::new("Name").strong().small()));
+        for (i, (_, env)) in view.envs.iter().enumerate() {
+            in_header(ui, cell(header, i + 1), env.as_str(), |ui| {
+                ui.label(RichText::new(env.as_str()).strong().small())
+            });
+        }
+        ui.add(egui::Separator::default().spacing(2.0));
+        ui.spacing_mut().item_spacing.y = 2.0;
+        let total = view.rows.len();
+        egui::ScrollArea::vertical().id_salt("compare rows").auto_shrink(false).show_rows(
+            ui,
+            ROW,
+            total,
+            |ui, range| {
+                for position in range {
+                    let row = &view.rows[position];
+                    ui.push_id(position, |ui| {
+                        let (rect, _) =
+                            ui.allocate_exact_size(egui::vec2(ui.available_width(), ROW), egui::Sense::hover());
+                        let response =
+                            ui.interact(rect, ui.make_persistent_id("compare row").with("row"), egui::Sense::hover());
+                        row_node(&response, row.name.as_str(), position, total);
+                        if !row.all_same() {
+                            ui.painter().rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
+                        }
+                        in_cell(ui, response.id, 0, "Name", cell(rect, 0), |ui| {
+                            ui.add(egui::Label::new(RichText::new(row.name.as_str()).monospace().strong()).truncate());
+                        });
+                        // A present cell's source, for "Copy here" in the others.
+                        let sources: Vec<(usize, crate::vault::SecretId)> =
+                            row.cells.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|c| (i, c.id))).collect();
+                        let distinct = row.cells.iter().flatten().map(|c| c.group).max().unwrap_or(0) + 1;
+                        for (i, (place, env)) in view.envs.iter().enumerate() {
+                            in_cell(ui, response.id, i + 1, env.as_str(), cell(rect, i + 1), |ui| {
+                                match &row.cells[i] {
+                                    Some(c) => {
+                                        let letter = (b'A' + (c.group as u8 % 26)) as char;
+                                        let text = if distinct == 1 && row.all_same() {
+                                            "✔ same".to_owned()
+                                        } else {
+                                            format!("• value {letter}")
+                                        };
+                                        let mut shown = RichText::new(&text);
+                                        if c.origin == crate::vault::Origin::Inherited {
+                                            shown = shown.weak();
+                                        }
+                                        let label = ui.label(shown);
+                                        let spoken = match (distinct, c.origin) {
+                                            (1, crate::vault::Origin::Inherited) if row.all_same() => {
+                                                "same value, shared".to_owned()
+                                            }
+                                            (1, _) if row.all_same() => "same value".to_owned(),
+                                            (_, crate::vault::Origin::Inherited) => format!("value {letter}, shared"),
+                                            _ => format!("value {letter}"),
+                                        };
+                                        super::a11y::spoken(&label, &spoken);
+                                        if c.origin == crate::vault::Origin::Inherited {
+                                            label.on_hover_text("Inherited from the project level");
+                                        }
+                                    }
+                                    None => {
+                                        ui.horizontal(|ui| {
+                                            let missing =
+                                                ui.label(RichText::new("— missing").color(ui.visuals().warn_fg_color));
+                                            super::a11y::spoken(&missing, "missing");
+                                            copy_here(
+                                                ui,
+                                                row.name.as_str(),
+                                                env.as_str(),
+                                                *place,
+                                                &sources,
+                                                view,
+                                                commands,
+                                            );
+                                        });
+                                    }
+                                }
+                            });
+                        }
+                    });
+                }
+            },
+        );
+    });
+}
+
+/// "Copy here" in a missing cell: from the one environment that has the name, or a menu of them.
+fn copy_here(
+    ui: &mut Ui,
+    name: &str,
+    env: &str,
+    to: Place,
+    sources: &[(usize, crate::vault::SecretId)],
+    view: &CompareView,
+    commands: &mut Vec<Command>,
+) {
+    let spoken = format!("Copy {name} to {env}");
+    match sources {
+        [(from, id)] => {
+            let hint = format!("Copy the value {} has", view.envs[*from].1);
+            if ui.small_button("Copy here").on_hover_text(hint).accessible_name(&spoken).clicked() {
+                commands.push(Command::CopyInto { id: *id, to });
+            }
+        }
+        many => {
+            ui.menu_button(RichText::new("Copy here ⏷").small(), |ui| {
+                for (from, id) in many {
+                    if ui.button(format!("from {}", view.envs[*from].1)).clicked() {
+                        commands.push(Command::CopyInto { id: *id, to });
+                    }
+                }
+            })
+            .response
+            .accessible_name(&spoken);
+        }
+    }
+}
