@@ -71,13 +71,20 @@ fn project_label(project: &ProjectInfo, width: f32) -> egui::text::LayoutJob {
     job
 }
 
-/// The bar over the Secrets page: the project's name and actions, and its tabs.
-pub(crate) fn place_bar(ui: &mut Ui, session: &Session, commands: &mut Vec<Command>) {
+/// The bar over the Secrets page: the project's name and actions, and its tabs. `titled`: the
+/// bar is the page's first row (a short window), so the project's name is the page's heading for
+/// a screen reader.
+pub(crate) fn place_bar(ui: &mut Ui, session: &Session, titled: bool, commands: &mut Vec<Command>) {
     let Some(project) = session.project() else { return };
     let comparing = session.compare.is_some();
     ui.horizontal_wrapped(|ui| {
         let name = ui.label(RichText::new(project.name.as_str()).strong().size(15.0));
-        super::a11y::spoken(&name, &format!("Project {}", project.name));
+        if titled {
+            super::a11y::spoken(&name, &format!("Environment Secrets, project {}", project.name));
+            super::a11y::heading(&name, 1);
+        } else {
+            super::a11y::spoken(&name, &format!("Project {}", project.name));
+        }
         ui.menu_button("…", |ui| {
             if ui.button("New environment…").clicked() {
                 commands.push(Command::AskNewEnvironment(project.id));

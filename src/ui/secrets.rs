@@ -62,22 +62,22 @@ const NOTE_MIN_HEIGHT: f32 = 560.0;
 pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Timestamp, commands: &mut Vec<Command>) {
     let empty = session.list.len() == 0;
     let comparing = session.compare.is_some();
-    ui.horizontal(|ui| {
-        let title = ui.heading(RichText::new("Environment Secrets").strong());
-        super::a11y::heading(&title, 1);
-        if !empty && !comparing {
-            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                let shortcut = ui.ctx().format_shortcut(&SHORTCUT_CREATE);
-                if style::primary(ui, true, "Create Environment Secret")
-                    .on_hover_text(format!("New secret ({shortcut})"))
-                    .clicked()
-                {
-                    commands.push(Command::OpenCreate);
-                }
-            });
-        }
-    });
-    super::places::place_bar(ui, session, commands);
+    // A short window has no room for a title row of its own: the project bar carries the
+    // Create button, and the page's heading is said (not shown) there.
+    let tight = ui.ctx().content_rect().height() < NOTE_MIN_HEIGHT;
+    let create = !empty && !comparing;
+    if !tight {
+        ui.horizontal(|ui| {
+            let title = ui.heading(RichText::new("Environment Secrets").strong());
+            super::a11y::heading(&title, 1);
+            if create {
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    create_button(ui, "Create Environment Secret", commands)
+                });
+            }
+        });
+    }
+    super::places::place_bar(ui, session, tight, commands);
     if let Some(view) = &session.compare {
         ui.add_space(6.0);
         super::places::compare(ui, view, commands);
@@ -159,6 +159,9 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Tim
             format!("{shown} of {total} {}", plural(total))
         };
         ui.label(weak(count));
+        if tight && session.selected.is_empty() {
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| create_button(ui, "+ New secret", commands));
+        }
         if !session.selected.is_empty() {
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 let n = session.selected.len();
@@ -173,6 +176,18 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Tim
     });
     ui.add_space(4.0);
     table(ui, session, now, commands);
+}
+
+/// The Create button: `label` is shorter in a short window.
+fn create_button(ui: &mut Ui, label: &str, commands: &mut Vec<Command>) {
+    let shortcut = ui.ctx().format_shortcut(&SHORTCUT_CREATE);
+    if style::primary(ui, true, label)
+        .accessible_name("Create Environment Secret")
+        .on_hover_text(format!("New secret ({shortcut})"))
+        .clicked()
+    {
+        commands.push(Command::OpenCreate);
+    }
 }
 
 fn empty_state(ui: &mut Ui, here: Option<&crate::vault::PlaceLabel>, commands: &mut Vec<Command>) {
@@ -281,11 +296,6 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
     // and the keys below act on it while it has the focus.
     let mut cursor =
         session.list.cursor.and_then(|id| view.iter().position(|&i| session.list.row(i).meta.id == id)).unwrap_or(0);
-    // A result of the vault-wide search: its row takes the focus.
-    if session.focus_row && session.dialog.is_none() {
-        session.focus_row = false;
-        ctx.memory_mut(|m| m.request_focus(row_id(id_at(cursor))));
-    }
     // Not while a dialog is open: its keys are its own, even in the frame it opens.
     let focused = session.dialog.is_none() && ctx.memory(|m| m.has_focus(row_id(id_at(cursor))));
     let mut moved = false;

@@ -96,8 +96,6 @@ pub(crate) struct Session {
     pub transfer: TransferForm,
     pub backups: BackupsView,
     pub focus_search: bool,
-    /// Give the highlighted row the focus when the table draws next (a search result).
-    pub focus_row: bool,
 }
 
 impl Session {
@@ -127,7 +125,6 @@ impl Session {
             transfer: TransferForm::default(),
             backups: BackupsView::default(),
             focus_search: false,
-            focus_row: false,
         }
     }
 

@@ -306,7 +306,8 @@ impl App {
         session.dialog = None;
         session.go_to(place);
         session.list.cursor = Some(id);
-        session.focus_row = true;
+        // The dialog closing gives the focus back to its opener: the found row, here.
+        self.dialog_opener = Some(crate::ui::secrets::row_id(id));
         Reply::Quiet
     }
 }

@@ -83,26 +83,23 @@ pub(crate) fn copy_move(
     } else {
         "Its current value and description; the copy starts its own history."
     });
-    ui.horizontal(|ui| {
-        let label = ui.label("To");
-        let shown = form
-            .to
-            .and_then(|to| places.iter().find(|(p, _)| *p == to))
-            .map(|(_, l)| place_text(l))
-            .unwrap_or_else(|| "Choose…".into());
-        egui::ComboBox::from_id_salt("copy move to")
-            .selected_text(shown)
-            .width(300.0)
-            .show_ui(ui, |ui| {
-                for (place, label) in places {
-                    if ui.selectable_label(form.to == Some(*place), place_text(label)).clicked() {
-                        form.to = Some(*place);
-                        form.error = None;
-                    }
+    // A list, not a drop-down: a pop-up menu inside a modal dialog is easy to miss.
+    ui.label(RichText::new("To").strong());
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        egui::ScrollArea::vertical().max_height(280.0).show(ui, |ui| {
+            for (place, label_of_place) in places {
+                let chosen = form.to == Some(*place);
+                let option = ui.add(
+                    egui::Button::selectable(chosen, place_text(label_of_place))
+                        .min_size(egui::vec2(ui.available_width(), 0.0)),
+                );
+                if option.clicked() {
+                    form.to = Some(*place);
+                    form.error = None;
                 }
-            })
-            .response
-            .labelled_by(label.id);
+            }
+        });
     });
     if !form.moving {
         ui.checkbox(&mut form.replace, "Replace it where the name exists (its value becomes a new version)");
