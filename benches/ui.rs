@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::{PASS, build_vault};
+use common::{PASS, build_places_vault, build_vault};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use egui::Key;
 use egui_kittest::Harness;
@@ -110,5 +110,49 @@ fn ui(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ui);
+/// 100 projects × 3 environments × 300 secrets (plus 10 shared per project), with history:
+/// switching environment or project (the listing read, one frame drawn), a frame of an
+/// environment's table, and a frame of the Compare view.
+fn places(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_places_vault(dir.path(), 100, 300, 10);
+    let mut h = unlocked(&path);
+    let mut group = c.benchmark_group("places_91k");
+
+    // Two projects' levels, by their sidebar buttons (an AccessKit click: one frame, as a
+    // mouse click's press and release in one frame; the button may be scrolled out of sight).
+    let mut first = true;
+    group.bench_function("switch_project_and_frame", |b| {
+        b.iter(|| {
+            let project = if first { "project 050, " } else { "project 051, " };
+            first = !first;
+            h.get_by_label_contains(project).click_accesskit();
+            frame(&mut h);
+        })
+    });
+    // development ⇄ staging of project 050 (300 secrets each, and the 10 shared), by their tabs.
+    h.get_by_label_contains("project 050, ").click_accesskit();
+    h.run();
+    h.get_by_label("development").click_accesskit();
+    h.run();
+    assert!(h.query_by_label("Copy KEY_0000").is_some(), "an environment of 310 rows shows");
+    let mut forward = true;
+    group.bench_function("switch_environment_and_frame", |b| {
+        b.iter(|| {
+            let tab = if forward { "staging" } else { "development" };
+            forward = !forward;
+            h.get_by_label(tab).click_accesskit();
+            frame(&mut h);
+        })
+    });
+    group.bench_function("environment_table_frame_310_rows", |b| b.iter(|| frame(&mut h)));
+    h.get_by_label("Compare").click_accesskit();
+    h.run();
+    // 300 names of each environment's own, and the 10 shared ones.
+    assert!(h.query_by_label("Compare environments").is_some(), "the Compare view shows");
+    group.bench_function("compare_frame_310_names", |b| b.iter(|| frame(&mut h)));
+    group.finish();
+}
+
+criterion_group!(benches, ui, places);
 criterion_main!(benches);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders the app's screens and dialogs into ci-artifacts/screens/, to look at after every change:
 # the lock screen, the Secrets page, Create (with an invalid name), View, Delete, Vault settings
-# and Trash, at 760×500 and 1040×680, in light and dark; the Secrets page at 1920×1080 and at
+# and Trash, a project's page, an environment with inherited and overridden rows, and the
+# Compare view, at 760×500 and 1040×680, in light and dark; the Secrets page at 1920×1080 and at
 # scale factor 2. One app process per size and theme, driven with xdotool under Xvfb.
 #   bash scripts/screenshots.sh [target/debug/tresor]
 set -euo pipefail
@@ -33,6 +34,21 @@ GITHUB_TOKEN|CI releases|ghp_000000000000000000000000000000000000
 EOF
 printf 'old' | "$bin" set OLD_WEBHOOK_SECRET >/dev/null 2>&1
 "$bin" rm OLD_WEBHOOK_SECRET >/dev/null 2>&1
+# A project: two shared secrets, production overriding one, each environment its own database.
+"$bin" projects create shop >/dev/null 2>&1
+while IFS='|' read -r env name description value; do
+  place=(-p shop)
+  [ -n "$env" ] && place+=(-e "$env")
+  printf '%s' "$value" | "$bin" set "${place[@]}" "$name" --description "$description" >/dev/null 2>&1
+done <<'EOF'
+|OPENAI_API_KEY|GPT calls, shared by every environment|sk-proj-1111111111111111111111111111
+|LOG_LEVEL|Shared default|info
+production|OPENAI_API_KEY|Production's own key|sk-proj-2222222222222222222222222222
+production|DATABASE_URL|Production database|postgres://app@db.internal:5432/app
+production|SENTRY_DSN|Error reports|https://0000@sentry.example/1
+staging|DATABASE_URL|Staging database|postgres://app@db.internal:5432/app
+development|DATABASE_URL|Local database|postgres://dev:dev@localhost:5432/app
+EOF
 
 # shot NAME WIDTH HEIGHT THEME [SCALE]: one app process, several screens.
 shot_set() {
@@ -71,10 +87,19 @@ shot_set() {
     x key ctrl+f; sleep 0.3; x key Tab Tab Tab; sleep 0.3; x key Return; snap view
     # Escape gives the focus back to the row (within a few frames); Delete then asks.
     x key Escape; sleep 0.6; x key Delete; snap delete; x key Escape; sleep 0.4
-    # The sidebar: full below 900 px wide it is icons only.
-    if [ "$w" -lt 900 ]; then sx=25; sy_settings=115; sy_trash=155; else sx=60; sy_settings=134; sy_trash=170; fi
+    # The sidebar: Secrets, the projects (Personal, shop), New project, Trash, Vault settings;
+    # below 900 px wide it is icons only.
+    if [ "$w" -lt 900 ]; then
+      sx=25; sy_shop=163; sy_trash=257; sy_settings=297
+    else
+      sx=60; sy_shop=177; sy_trash=267; sy_settings=303
+    fi
     x mousemove "$sx" "$sy_settings" click 1; snap settings
     x mousemove "$sx" "$sy_trash" click 1; snap trash
+    # shop's project level, its production environment (Ctrl+PageDown three times), Compare.
+    x mousemove "$sx" "$sy_shop" click 1; snap project
+    x key ctrl+Next ctrl+Next ctrl+Next; snap environment
+    x key ctrl+Next; snap compare
   fi
   x key ctrl+q
   sleep 1

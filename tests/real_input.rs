@@ -489,3 +489,76 @@ fn the_system_theme_follows_the_desktop_portal_and_its_changes() {
     let _ = bus.kill();
     let _ = bus.wait();
 }
+
+/// What the command line reads for `name` in `project` / `env`, waiting up to 10 s for it.
+fn wait_for_value_in(desktop: &Desktop, project: &str, env: &str, name: &str, expected: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = desktop.cli(&["get", "-p", project, "-e", env, name]).output().unwrap();
+        let got = String::from_utf8_lossy(&out.stdout).into_owned();
+        if got == expected || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn a_project_is_created_environments_switched_and_a_secret_copied_to_another_environment() {
+    let Some(desktop) = Desktop::start() else { return };
+    let app = desktop.open_app();
+    app.unlock();
+
+    // "+ New project" in the sidebar (under Personal, the only project), with the mouse; the
+    // dialog takes the focus into its Name field.
+    app.xdotool(&["mousemove", "--sync", "60", "177", "click", "1"]);
+    std::thread::sleep(Duration::from_millis(600));
+    app.type_text("web shop");
+    app.keys(&["Return"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = desktop.cli(&["projects", "--json"]).output().unwrap();
+        if String::from_utf8_lossy(&out.stdout).contains("\"web shop\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no project web shop: {}", String::from_utf8_lossy(&out.stdout));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    // Ctrl+PageDown: from All environments to development; a secret created there is its own.
+    app.keys(&["ctrl+Next"]);
+    app.keys(&["ctrl+n"]);
+    app.type_text("DATABASE_URL");
+    app.keys(&["Tab", "Tab"]);
+    app.type_text("postgres://dev-db");
+    app.keys(&["ctrl+Return"]);
+    assert_eq!(
+        wait_for_value_in(&desktop, "web shop", "development", "DATABASE_URL", "postgres://dev-db"),
+        "postgres://dev-db"
+    );
+    let shared = desktop.cli(&["get", "-p", "web shop", "DATABASE_URL"]).output().unwrap();
+    assert_eq!(shared.status.code(), Some(4), "not at the project level");
+
+    // Ctrl+Shift+F finds it and goes to its row; Enter views it; "Copy to…" (Tab past Hide,
+    // Copy value, Copy as…, Edit); the list of places: Tab to the eighth, web shop ·
+    // production, Enter picks it; Tab past "Replace it" to Copy, Enter.
+    app.keys(&["ctrl+shift+f"]);
+    app.type_text("DATABASE_URL");
+    app.keys(&["Return"]);
+    std::thread::sleep(Duration::from_millis(500));
+    app.keys(&["Return"]);
+    std::thread::sleep(Duration::from_millis(500));
+    app.keys(&["Tab", "Tab", "Tab", "Tab", "Return"]);
+    std::thread::sleep(Duration::from_millis(500));
+    app.keys(&["Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Return", "Tab", "Tab", "Return"]);
+    assert_eq!(
+        wait_for_value_in(&desktop, "web shop", "production", "DATABASE_URL", "postgres://dev-db"),
+        "postgres://dev-db",
+        "copied into production"
+    );
+    assert_eq!(
+        wait_for_value_in(&desktop, "web shop", "development", "DATABASE_URL", "postgres://dev-db"),
+        "postgres://dev-db"
+    );
+    app.quit();
+}

@@ -117,6 +117,7 @@ impl App {
             // Projects and environments (apply/places.rs).
             Command::GoTo(place) => self.go_to(place),
             Command::ShowCompare => self.show_compare(),
+            Command::SwitchTab(step) => self.switch_tab(step),
             Command::AskNewProject => self.ask_new_project(),
             Command::AskNewEnvironment(project) => self.ask_new_environment(project),
             Command::AskRenamePlace(id) => self.ask_rename_place(id),

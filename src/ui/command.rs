@@ -17,6 +17,9 @@ pub const SHORTCUT_SEARCH: KeyboardShortcut = KeyboardShortcut::new(Modifiers::C
 /// Ctrl+Shift+F: [`Command::OpenSearchAll`], when no dialog is open.
 pub const SHORTCUT_SEARCH_ALL: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::F);
+/// Ctrl+PageDown / Ctrl+PageUp: [`Command::SwitchTab`], the project's next or previous tab.
+pub const SHORTCUT_NEXT_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::PageDown);
+pub const SHORTCUT_PREVIOUS_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::PageUp);
 /// Ctrl+L: [`Command::Lock`].
 pub const SHORTCUT_LOCK: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
 /// Ctrl+Z: [`Command::UndoLast`], outside text fields (where it undoes typing).
@@ -136,6 +139,8 @@ pub(crate) enum Command {
     GoTo(Place),
     /// The Compare tab of the current project.
     ShowCompare,
+    /// The project's next (+1) or previous (-1) tab: All environments, each environment, Compare.
+    SwitchTab(i8),
     AskNewProject,
     AskNewEnvironment(PlaceId),
     AskRenamePlace(PlaceId),
@@ -212,6 +217,12 @@ pub(crate) fn read_shortcuts(ctx: &egui::Context, unlocked: bool, dialog_open: b
         }
         if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_SEARCH) {
             commands.push(Command::FocusSearch);
+        }
+        if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_NEXT_TAB) {
+            commands.push(Command::SwitchTab(1));
+        }
+        if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_PREVIOUS_TAB) {
+            commands.push(Command::SwitchTab(-1));
         }
         if unlocked && !dialog_open && !typing && i.consume_shortcut(&SHORTCUT_UNDO) {
             commands.push(Command::UndoLast);

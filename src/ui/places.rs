@@ -111,6 +111,7 @@ pub(crate) fn place_bar(ui: &mut Ui, session: &Session, titled: bool, commands: 
         .on_hover_text("Project actions");
         ui.add_space(8.0);
         let tab = |ui: &mut Ui, current: bool, text: &str, hint: &str| {
+            let hint = format!("{hint} (Ctrl+PageDown / Ctrl+PageUp: next or previous tab)");
             let response = ui.add(egui::Button::selectable(current, text)).on_hover_text(hint);
             if current {
                 response.ctx.accesskit_node_builder(response.id, |node| node.set_description("current tab"));

@@ -171,6 +171,15 @@ impl Session {
     /// query, the sort and the highlighted row; the counts too. After a write in an environment,
     /// where one change can turn an inherited row into an override.
     pub fn reload_list(&mut self) {
+        self.read_list();
+        self.reload_projects();
+        if self.compare.is_some() {
+            self.reload_compare();
+        }
+    }
+
+    /// The current place's listing, read again (nothing else: a switch of place changes no count).
+    fn read_list(&mut self) {
         if let Some(vault) = &self.vault {
             match vault.list_in(&self.place) {
                 Ok(listing) => {
@@ -179,10 +188,6 @@ impl Session {
                 }
                 Err(e) => self.list.damaged = vec![e.to_string()],
             }
-        }
-        self.reload_projects();
-        if self.compare.is_some() {
-            self.reload_compare();
         }
     }
 
@@ -230,7 +235,7 @@ impl Session {
         }
         self.compare = None;
         self.page = Page::Secrets;
-        self.reload_list();
+        self.read_list();
     }
 
     /// The vault, unless a worker thread has it.

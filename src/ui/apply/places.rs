@@ -23,6 +23,29 @@ impl App {
         Reply::Quiet
     }
 
+    /// Ctrl+PageDown / Ctrl+PageUp: the next or previous tab of the project (wrapping).
+    pub(super) fn switch_tab(&mut self, step: i8) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(project) = session.project() else { return Reply::Quiet };
+        // The tabs in order; `None` stands for Compare.
+        let mut tabs: Vec<Option<Place>> = vec![Some(Place::shared(project.id))];
+        tabs.extend(project.environments.iter().map(|e| Some(Place { project: project.id, env: Some(e.id) })));
+        if project.environments.len() >= 2 {
+            tabs.push(None);
+        }
+        let current = if session.compare.is_some() { None } else { Some(session.place) };
+        let at = tabs.iter().position(|t| *t == current).unwrap_or(0) as i64;
+        let next = (at + i64::from(step)).rem_euclid(tabs.len() as i64) as usize;
+        match tabs[next] {
+            Some(place) => session.go_to(place),
+            None => {
+                session.page = Page::Secrets;
+                session.reload_compare();
+            }
+        }
+        Reply::Quiet
+    }
+
     pub(super) fn ask_new_project(&mut self) -> Reply {
         self.open_place_name(PlaceNameTarget::NewProject, String::new(), "a new project".into())
     }
