@@ -58,7 +58,7 @@ echo "built: $("$bin" info | grep -i secrets)" >&2
 P=(-p "project 050")
 echo "| command (91,000 secrets in 100 projects) | time |"
 echo "| --- | --- |"
-echo "| KDF + process start (\`get\` of one value) | $(median_ms "$runs" "$bin" get "${P[@]}" -e production KEY_0001) |"
+echo "| \`get -p P -e production KEY\` (process start, KDF, unlock of 91k, one value) | $(median_ms "$runs" "$bin" get "${P[@]}" -e production KEY_0001) |"
 echo "| \`run -p P -e production -- true\` (310 secrets injected) | $(median_ms "$runs" "$bin" run "${P[@]}" -e production -- true) |"
 echo "| \`list -p P -e production\` | $(median_ms "$runs" "$bin" list "${P[@]}" -e production) |"
 echo "| \`diff -p P staging production\` | $(median_ms "$runs" "$bin" diff "${P[@]}" staging production) |"

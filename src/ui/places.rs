@@ -249,8 +249,11 @@ pub(crate) fn compare(ui: &mut Ui, view: &CompareView, commands: &mut Vec<Comman
                                             let missing =
                                                 ui.label(RichText::new("— missing").color(ui.visuals().warn_fg_color));
                                             super::a11y::spoken(&missing, "missing");
+                                            // A narrow cell says "Copy" (the accessible name is the same).
+                                            let word = if cell_width < 190.0 { "Copy" } else { "Copy here" };
                                             copy_here(
                                                 ui,
+                                                word,
                                                 row.name.as_str(),
                                                 env.as_str(),
                                                 *place,
@@ -271,8 +274,10 @@ pub(crate) fn compare(ui: &mut Ui, view: &CompareView, commands: &mut Vec<Comman
 }
 
 /// "Copy here" in a missing cell: from the one environment that has the name, or a menu of them.
+#[allow(clippy::too_many_arguments)]
 fn copy_here(
     ui: &mut Ui,
+    word: &str,
     name: &str,
     env: &str,
     to: Place,
@@ -284,12 +289,12 @@ fn copy_here(
     match sources {
         [(from, id)] => {
             let hint = format!("Copy the value {} has", view.envs[*from].1);
-            if ui.small_button("Copy here").on_hover_text(hint).accessible_name(&spoken).clicked() {
+            if ui.small_button(word).on_hover_text(hint).accessible_name(&spoken).clicked() {
                 commands.push(Command::CopyInto { id: *id, to });
             }
         }
         many => {
-            ui.menu_button(RichText::new("Copy here ⏷").small(), |ui| {
+            ui.menu_button(RichText::new(format!("{word} ⏷")).small(), |ui| {
                 for (from, id) in many {
                     if ui.button(format!("from {}", view.envs[*from].1)).clicked() {
                         commands.push(Command::CopyInto { id: *id, to });

@@ -1,17 +1,40 @@
 //! The vault file: one SQLite database. This comment is the format's specification.
 //!
-//! ## Format version 2 (`PRAGMA user_version = 2`)
+//! ## Format version 3 (`PRAGMA user_version = 3`)
 //!
 //! ```sql
 //! vault_header(id = 1, vault_id, key_id, key_lineage, kdf_memory_kib, kdf_iterations,
 //!              kdf_parallelism, kdf_salt, wrapped_key, created, checksum, record_set)
-//! secrets(id, name_index, revision, version, created, modified, value_set, deleted,
+//! projects(id, name_index, revision, position, is_default, created, modified, deleted, name)
+//! environments(id, project_id, name_index, revision, position, created, modified, deleted, name)
+//! secrets(id, place, name_index, revision, version, created, modified, value_set, deleted,
 //!         history_sum, name, description, value)
 //! history(id, secret_id, version, created, replaced, value)
 //! ```
-//! (exactly the tables and indexes of `SCHEMA_V2`: the schema of an opened file is compared with
+//! (exactly the tables and indexes of `SCHEMA_V3`: the schema of an opened file is compared with
 //! it, byte for byte, before anything runs; a trigger or view planted in a file would run inside
 //! Tresor's connection.)
+//!
+//! * Places. A project's `id` (random, 16 bytes) is also the id of its project level; an
+//!   environment has its own. `secrets.place` is the id of the project level or environment a
+//!   secret lives in. Exactly one project has `is_default = 1`: where secrets go when no project
+//!   is named (held by id, so a rename changes nothing). `position` orders projects and a
+//!   project's environments. `deleted` is NULL, or when the place went to the trash (its secrets
+//!   went with it, with a `deleted` time no earlier than theirs and later than any of its secrets
+//!   trashed on their own). A place's `name` is sealed like a secret's fields, with AAD =
+//!   `"tresor v3 field" ‖ vault_id ‖ table ‖ id ‖ "name" ‖ revision`; its `name_index` is
+//!   HMAC(index key, `"project"` ‖ lower-cased name), or `"environment"` ‖ project id ‖ lower-cased
+//!   name, unique among live places of its scope (names differ by more than case); a trashed
+//!   place's is HMAC(index key, `"trashed place"` ‖ id), so its name is free and not shown.
+//! * A secret's `name_index` is HMAC(index key, `"name"` ‖ place ‖ name) (`"trashed name"` for a
+//!   trashed one): unique names per place, and the file does not show that two places hold the
+//!   same name. The place ids are in the clear: the file shows how many secrets each place holds,
+//!   not which place is which.
+//! * The record set's `sum` covers every row of `projects` and `environments` too (`rows` counts
+//!   them): a place row's term is HMAC(manifest key, `"tresor v3 places"` ‖ table ‖ every column
+//!   ‖ its name's nonce and tag), and a secret's term (`"tresor v3 secrets"`) covers its `place`.
+//!   A secret moved to another place, a place renamed, reordered, deleted, revived or made the
+//!   default behind Tresor's back fails the next unlock.
 //!
 //! * `vault_id` (16 random bytes) names the vault; `key_id` (16 random bytes) names the current
 //!   vault key and changes when the key is rotated or the file migrated, so a second process
@@ -59,12 +82,22 @@
 //! * Timestamps are milliseconds since the Unix epoch, UTC. Everything in the file outside the
 //!   ciphertexts is counts, size classes, versions and timestamps.
 //!
+//! ## Format version 2 (`PRAGMA user_version = 2`)
+//!
+//! Read only to migrate it (`migrate.rs`, at unlock, after its own record-set check and a backup;
+//! `info` and `--salvage` never migrate the file). No places: no `projects`, `environments` or
+//! `secrets.place`; names indexed as HMAC(index key, `"name"` ‖ name); secret terms labelled
+//! `"tresor v2 secrets"` without a place. Fields are sealed as in v3, so a migration keeps every
+//! ciphertext, puts every secret at the level of a new default project (`Personal`, with
+//! development, staging and production) and recomputes the name indexes and the record set, in
+//! one transaction under a new key id.
+//!
 //! ## Format version 1 (`PRAGMA user_version = 1`)
 //!
-//! Read only to migrate it (`migrate.rs`, at unlock; `info` and `--salvage` never migrate the
-//! file). Differences from v2: no `key_lineage`; `record_set_mac` instead of `record_set`, in
-//! the clear: the plain XOR of HMAC(manifest key, row) with terms that cover no ciphertext (so
-//! three old copies forged it); `revision` an integer that went up by one per rewrite (so it
+//! Read only to migrate it (`migrate.rs`, at unlock — through v2 to v3 in one transaction;
+//! `info` and `--salvage` never migrate the file). Differences from v2: no `key_lineage`;
+//! `record_set_mac` instead of `record_set`, in the clear: the plain XOR of HMAC(manifest key,
+//! row) with terms that cover no ciphertext (so three old copies forged it); `revision` an integer that went up by one per rewrite (so it
 //! repeated after a restore); fields sealed without padding, with `"tresor v1 field"` AADs and a
 //! `"tresor v1 wrap"` key-wrap AAD without lineage; live and trashed names under one blind index.
 //!
