@@ -134,6 +134,14 @@ fn flag_then_variable_then_tresor_toml_then_the_default() {
     assert_eq!(stdout(&from_flag), "postgres://localhost/dev", "the flag beats the variable");
     let shared = env.run(&["get", "--shared", "DATABASE_URL"]);
     assert_eq!(code(&shared), 4, "--shared is the project level: {}", stderr(&shared));
+    // The file's env goes with the file's project: -p names another project, whose level it is.
+    env.set(&["-p", "Personal", "PERSONAL_ONLY"], "p");
+    assert_eq!(env.ok(&["get", "-p", "Personal", "PERSONAL_ONLY"]), "p");
+    let listed = env.ok(&["list", "-p", "Personal", "--json"]);
+    assert!(listed.contains("\"environment\": null"), "{listed}");
+    // Another tool's tables (and no [secrets]) do not stop the commands that only need the place.
+    env.folder_file("project = \"shop\"\n[tool.other]\nsetting = 1\n");
+    assert_eq!(env.ok(&["get", "OPENAI_API_KEY"]), "sk-shared");
     // A file with a bad place name says which file and why.
     env.folder_file("project = \"no/slash\"\n");
     let bad = env.run(&["list"]);
@@ -288,6 +296,11 @@ fn a_profile_takes_values_from_other_places_and_a_missing_source_stops_the_run()
         run_sees(&env, &[], &["OPENAI_API_KEY", "DATABASE_URL", "PROD_DB", "PG_URL"]),
         "sk-shared postgres://personal postgres://db.internal/prod -"
     );
+    // A source's project that does not exist stops the run even for an optional secret.
+    env.folder_file("[secrets]\nX = { from = \"shp/staging/DATABASE_URL\", required = false }\n");
+    let typo = env.run(&["run", "--", "true"]);
+    assert_eq!(code(&typo), 4, "{}", stderr(&typo));
+    assert!(stderr(&typo).contains("no project named \"shp\""), "{}", stderr(&typo));
     env.folder_file("[secrets]\nDATABASE_URL = { from = \"shop/staging/DATABASE_URL\" }\n");
     let marker = env.work().join("started");
     let out = env.run(&["run", "--", "touch", marker.to_str().unwrap()]);

@@ -358,3 +358,57 @@ fn every_older_secret_migrates_to_the_default_project_level() {
     assert!(inherited.items.iter().all(|p| p.origin == Origin::Inherited));
     assert_eq!(vault.trash().unwrap().items.len(), 1);
 }
+
+#[test]
+fn a_project_deleted_in_the_same_millisecond_as_one_of_its_environments_restores_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    // A clock that does not move: every write in the same millisecond.
+    let clock = TestClock::at(1_780_000_000_000);
+    let mut vault =
+        Vault::create_with_clock(&path, &Passphrase::new(PASS), tresor::KdfParams::insecure_for_tests(), clock)
+            .unwrap();
+    let project = vault.create_project(&place_name("shop")).unwrap();
+    let qa = vault.create_environment(project, &place_name("qa")).unwrap();
+    set(&mut vault, &Place { project, env: Some(qa) }, "QA_ONLY", "q");
+    vault.delete_place(qa).unwrap();
+    vault.delete_place(project).unwrap();
+    vault.restore_place(project).unwrap();
+    let envs: Vec<String> = vault
+        .projects()
+        .unwrap()
+        .iter()
+        .find(|p| p.id == project)
+        .unwrap()
+        .environments
+        .iter()
+        .map(|e| e.name.to_string())
+        .collect();
+    assert_eq!(
+        envs,
+        ["development", "staging", "production"],
+        "qa was deleted on its own before: it stays in the trash"
+    );
+    assert_eq!(vault.trashed_places().unwrap().len(), 1);
+}
+
+#[test]
+fn a_damaged_environment_name_is_shown_as_such_and_hides_nothing_else() {
+    let (_dir, path, mut vault, shared, _dev, _prod) = shop();
+    set(&mut vault, &shared, "STILL_HERE", "s");
+    drop(vault);
+    // One byte in the body of an environment's sealed name (not its nonce or tag): the record
+    // set still holds, the name no longer opens.
+    let conn = Connection::open(&path).unwrap();
+    let (id, mut name): (Vec<u8>, Vec<u8>) = conn
+        .query_row("SELECT id, name FROM environments ORDER BY id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    name[14] ^= 1;
+    conn.execute("UPDATE environments SET name = ?1 WHERE id = ?2", rusqlite::params![name, id]).unwrap();
+    drop(conn);
+    let vault = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
+    let projects = vault.projects().unwrap();
+    let names: Vec<String> = projects.iter().flat_map(|p| p.environments.iter().map(|e| e.name.to_string())).collect();
+    assert!(names.iter().any(|n| n.starts_with("unreadable environment")), "{names:?}");
+    assert_eq!(value_in(&vault, &vault.place(Some("shop"), None).unwrap(), "STILL_HERE").0, "s");
+}

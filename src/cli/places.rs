@@ -28,13 +28,18 @@ pub struct PlaceArgs {
 /// The profile read when none is named, if it exists in the current folder.
 pub const FOLDER_FILE: &str = "tresor.toml";
 
-/// `tresor.toml` in the current folder, if there is one.
+/// The `project` and `env` of `tresor.toml` in the current folder, if there is one (the rest of
+/// the file is `run`'s business: it does not stop other commands).
 pub(super) fn folder_profile() -> CliResult<Option<Profile>> {
     let path = Path::new(FOLDER_FILE);
     if !path.is_file() {
         return Ok(None);
     }
-    read_profile(path).map(Some)
+    let text =
+        std::fs::read_to_string(path).map_err(|e| CliError::other(format!("cannot read {}: {e}", path.display())))?;
+    Profile::parse_place(&text)
+        .map(Some)
+        .map_err(|e| CliError::other(format!("{} in the current folder cannot be used: {e}", path.display())))
 }
 
 pub(super) fn read_profile(path: &Path) -> CliResult<Profile> {
@@ -59,15 +64,19 @@ impl Context {
     }
 
     /// The environment, chosen the same way; `None` (and always with `--shared`): the project level.
+    /// The file's `env` goes with the file's project: it is not used when the project comes from
+    /// the flag or the variable (`tresor -p Personal …` in a folder whose file says
+    /// `project = "shop"`, `env = "production"` means Personal's level, not Personal/production).
     fn env_choice(&self, profile: Option<&Profile>) -> Option<String> {
         if self.place.shared {
             return None;
         }
+        let project_given = self.place.project.is_some() || variable("TRESOR_PROJECT").is_some();
         self.place
             .env
             .clone()
             .or_else(|| variable("TRESOR_ENV"))
-            .or_else(|| profile.and_then(|p| p.env.as_ref()).map(|e| e.to_string()))
+            .or_else(|| profile.filter(|_| !project_given).and_then(|p| p.env.as_ref()).map(|e| e.to_string()))
     }
 
     /// The place this command acts in. Each of project and environment comes from its flag, else
@@ -146,7 +155,7 @@ fn place_name(text: &str) -> CliResult<PlaceName> {
 
 fn project_named(vault: &Vault, name: &str) -> CliResult<ProjectInfo> {
     let place = vault.place(Some(name), None)?;
-    Ok(vault.projects()?.into_iter().find(|p| p.id == place.project).expect("a live project"))
+    Ok(vault.projects()?.into_iter().find(|p| p.id == place.project).ok_or(Error::PlaceGone)?)
 }
 
 pub(super) fn projects(ctx: &Context, out: &mut Output, args: ProjectsArgs) -> CliResult {
@@ -238,7 +247,7 @@ fn restore_place(vault: &mut Vault, name: &str, project: Option<&ProjectInfo>) -
     let folded = name.to_lowercase();
     let found = vault.trashed_places()?.into_iter().find(|t| match (&t.label.env, project) {
         (None, None) => t.label.project.as_str().to_lowercase() == folded,
-        (Some(env), Some(p)) => env.as_str().to_lowercase() == folded && t.label.project.same_as(&p.name),
+        (Some(env), Some(p)) => env.as_str().to_lowercase() == folded && t.project == Some(p.id),
         _ => false,
     });
     let Some(found) = found else {

@@ -106,16 +106,18 @@ fn secrets_for(vault: &Vault, place: &Place, selection: &Selection) -> CliResult
                         format!("{} (from {from})", declared.name),
                     ),
                 };
-                let found = source_place.and_then(|p| vault.find_in(&p, source_name));
-                match found {
+                // A source's project or environment that does not exist is a mistake in the
+                // profile, never skipped (even for an optional secret); a missing secret there is.
+                let source_place = source_place.map_err(|e| match e {
+                    Error::ProjectNotFound { .. } | Error::EnvironmentNotFound { .. } => {
+                        not_started(format!("the profile {}: {shown}: {e}", path.display()))
+                    }
+                    e => e.into(),
+                })?;
+                match vault.find_in(&source_place, source_name) {
                     Ok((id, _)) => out.push((declared.name.clone(), vault.reveal(id)?)),
-                    Err(Error::NotFound { .. } | Error::ProjectNotFound { .. } | Error::EnvironmentNotFound { .. })
-                        if declared.required =>
-                    {
-                        missing.push(shown)
-                    }
-                    Err(Error::NotFound { .. } | Error::ProjectNotFound { .. } | Error::EnvironmentNotFound { .. }) => {
-                    }
+                    Err(Error::NotFound { .. }) if declared.required => missing.push(shown),
+                    Err(Error::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }
             }

@@ -133,22 +133,26 @@ pub enum ProfileError {
 }
 
 impl Profile {
+    /// Only the `project` and `env` keys, for commands other than `run` (which reads the whole
+    /// profile): the rest of the file — another tool's tables, a `[secrets]` mistake — does not
+    /// stop them. Invalid TOML, or a `project`/`env` that is not a valid name, is an error.
+    pub fn parse_place(text: &str) -> Result<Profile, ProfileError> {
+        let doc = Document::parse(text).map_err(|e| {
+            let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            ProfileError::Toml { line, message: e.message().trim_end().to_owned() }
+        })?;
+        let mut profile = Profile::default();
+        read_place(&doc, &mut profile)?;
+        Ok(profile)
+    }
+
     pub fn parse(text: &str) -> Result<Profile, ProfileError> {
         let doc = Document::parse(text).map_err(|e| {
             let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
             ProfileError::Toml { line, message: e.message().trim_end().to_owned() }
         })?;
         let mut profile = Profile::default();
-        for key in ["project", "env"] {
-            let Some(item) = doc.get(key) else { continue };
-            let text = item.as_str().ok_or(ProfileError::BadPlace { key, reason: "it must be text".into() })?;
-            let name = PlaceName::parse(text).map_err(|e| ProfileError::BadPlace { key, reason: e.to_string() })?;
-            if key == "project" {
-                profile.project = Some(name);
-            } else {
-                profile.env = Some(name);
-            }
-        }
+        read_place(&doc, &mut profile)?;
         let secrets = match doc.get("secrets") {
             Some(Item::Table(t)) => t.clone(),
             Some(Item::Value(Value::InlineTable(t))) => t.clone().into_table(),
@@ -193,6 +197,21 @@ impl Profile {
         profile.secrets = Some(declared);
         Ok(profile)
     }
+}
+
+/// The top-level `project` and `env` keys.
+fn read_place(doc: &Document<&str>, profile: &mut Profile) -> Result<(), ProfileError> {
+    for key in ["project", "env"] {
+        let Some(item) = doc.get(key) else { continue };
+        let text = item.as_str().ok_or(ProfileError::BadPlace { key, reason: "it must be text".into() })?;
+        let name = PlaceName::parse(text).map_err(|e| ProfileError::BadPlace { key, reason: e.to_string() })?;
+        if key == "project" {
+            profile.project = Some(name);
+        } else {
+            profile.env = Some(name);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

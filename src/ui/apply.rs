@@ -438,9 +438,15 @@ impl App {
     fn check_name(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         if let Some(Dialog::Create(form) | Dialog::Edit(form)) = &mut session.dialog {
-            // Taken means taken in this place; a name only inherited here can be overridden.
+            // Taken means taken in the secret's place (Edit: where it lives, which for a shared
+            // secret edited from an environment is the project level); a name only inherited
+            // here can be overridden.
+            let place = match form.original().map(|m| m.place) {
+                Some(id) => vault_place_of(&session.projects, id).unwrap_or(session.place),
+                None => session.place,
+            };
             let owner = match (SecretName::parse(&form.name), &session.vault) {
-                (Ok(name), Some(vault)) => vault.find_own_in(&session.place, &name).ok(),
+                (Ok(name), Some(vault)) => vault.find_own_in(&place, &name).ok(),
                 _ => None,
             };
             form.set_name_owner(owner);
@@ -673,14 +679,24 @@ impl App {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let mut reply = Reply::Quiet;
         let mut restored = 0;
+        let mut last = None;
         for id in ids {
             match session.vault_mut().and_then(|v| v.restore(id, None)) {
                 Ok(meta) => {
-                    session.after_write(meta);
+                    if session.place.env.is_some() {
+                        last = Some(meta);
+                    } else {
+                        session.list.upsert(meta);
+                    }
                     restored += 1;
                 }
                 Err(e) => reply = Reply::error(e),
             }
+        }
+        // The listing and the counts once, not once per secret.
+        match last {
+            Some(meta) => session.after_write(meta),
+            None => session.reload_projects(),
         }
         match reply {
             Reply::Quiet if restored > 0 => Reply::Info("Restored.".into()),
@@ -841,10 +857,12 @@ impl App {
             });
         match planned {
             Ok(prepared) => {
+                let into = session.label_of(&prepared.plan.place()).map(|l| super::dialogs::place_text(&l));
                 let review = ImportReview {
                     path: PathBuf::from("the pasted text"),
                     plan: prepared.plan,
                     findings: prepared.findings,
+                    into: into.unwrap_or_default(),
                 };
                 session.dialog = Some(Dialog::Import(review));
                 Reply::Quiet
@@ -882,14 +900,14 @@ impl App {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(Dialog::Import(review)) = session.dialog.take() else { return Reply::Quiet };
         let ImportReview { path, plan, .. } = review;
-        let place = session.place;
+        let place = plan.place();
         if let Some(mut vault) = session.vault.take() {
             self.jobs.spawn(ctx, "Importing…", move || {
                 let result = vault
                     .apply_import(plan)
                     .and_then(|report| vault.list_in(&place).map(|listing| (report, listing)))
                     .map_err(|e| e.to_string());
-                JobDone::Imported { vault, path, result }
+                JobDone::Imported { vault, path, place, result }
             });
         }
         Reply::Quiet
@@ -959,6 +977,16 @@ impl App {
         }
         Reply::Quiet
     }
+}
+
+/// The place whose id is `id`, among the projects read last.
+fn vault_place_of(projects: &[crate::vault::ProjectInfo], id: crate::vault::PlaceId) -> Option<Place> {
+    projects.iter().find_map(|p| {
+        if p.id == id {
+            return Some(Place::shared(p.id));
+        }
+        p.environments.iter().find(|e| e.id == id).map(|e| Place { project: p.id, env: Some(e.id) })
+    })
 }
 
 /// Opens the View dialog on `id`, its value decrypted. A toast if the secret cannot be read.

@@ -37,7 +37,13 @@ pub(super) enum JobDone {
     /// A file was read and planned for import.
     ImportPlanned { vault: Vault, path: PathBuf, result: Result<PreparedImport, String> },
     /// An import was written (one transaction), with the new listing.
-    Imported { vault: Vault, path: PathBuf, result: Result<(ImportReport, Listing<PlacedSecret>), String> },
+    /// `place`: where it imported (the listing is that place's).
+    Imported {
+        vault: Vault,
+        path: PathBuf,
+        place: crate::vault::Place,
+        result: Result<(ImportReport, Listing<PlacedSecret>), String>,
+    },
     /// An export was written: how many secrets.
     Exported { vault: Vault, path: PathBuf, result: Result<usize, String> },
     /// "Back up now" finished.
@@ -142,7 +148,7 @@ impl App {
                 JobDone::RestoredWhileLocked(result) => self.restored_while_locked(ctx, result),
                 JobDone::KeysChanged { vault, result, change } => self.keys_changed(ctx, vault, result, change),
                 JobDone::ImportPlanned { vault, path, result } => self.import_planned(vault, path, result),
-                JobDone::Imported { vault, path, result } => self.imported(vault, &path, result),
+                JobDone::Imported { vault, path, place, result } => self.imported(vault, &path, place, result),
                 JobDone::Exported { vault, path, result } => self.exported(vault, &path, result),
                 JobDone::BackedUp { vault, result } => self.backed_up(vault, result),
                 JobDone::RestoredBackup { old, result } => self.restored_backup(ctx, old, result),
@@ -225,22 +231,41 @@ impl App {
         session.vault = Some(vault);
         match result {
             Ok(prepared) => {
-                let review = ImportReview { path, plan: prepared.plan, findings: prepared.findings };
+                let into = session.label_of(&prepared.plan.place()).map(|l| super::dialogs::place_text(&l));
+                let review = ImportReview {
+                    path,
+                    plan: prepared.plan,
+                    findings: prepared.findings,
+                    into: into.unwrap_or_default(),
+                };
                 session.dialog = Some(Dialog::Import(review));
             }
             Err(message) => session.transfer.error = Some(message),
         }
     }
 
-    fn imported(&mut self, vault: Vault, path: &Path, result: Result<(ImportReport, Listing<PlacedSecret>), String>) {
+    fn imported(
+        &mut self,
+        vault: Vault,
+        path: &Path,
+        place: crate::vault::Place,
+        result: Result<(ImportReport, Listing<PlacedSecret>), String>,
+    ) {
         let Some(session) = self.screen.session_mut() else { return };
         session.vault = Some(vault);
         reload_backups(session, &self.vault_path);
         match result {
             Ok((report, listing)) => {
-                let damaged = listing.damaged.iter().map(ToString::to_string).collect();
-                session.list.replace_placed(listing.items, damaged);
+                if session.place == place {
+                    let damaged = listing.damaged.iter().map(ToString::to_string).collect();
+                    session.list.replace_placed(listing.items, damaged);
+                } else {
+                    session.reload_list();
+                }
                 session.reload_projects();
+                if session.compare.is_some() {
+                    session.reload_compare();
+                }
                 session.selected.clear();
                 let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 self.toast(format!("Imported {file}: {report}."), false);

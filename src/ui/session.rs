@@ -227,6 +227,10 @@ impl Session {
 
     /// Shows another place: its listing, no selection, the first row highlighted.
     pub fn go_to(&mut self, place: Place) {
+        // Not while a worker has the vault: the listing could not be read.
+        if self.vault.is_none() {
+            return;
+        }
         if place != self.place {
             self.place = place;
             self.selected.clear();
@@ -320,8 +324,25 @@ pub(crate) struct SearchAllForm {
     pub query: String,
     /// The query the results are for.
     pub searched: String,
-    pub results: Vec<(SecretMeta, PlaceLabel)>,
+    /// Every live secret's name (lower-cased for matching) and where it lives: read once when
+    /// the dialog opens, filtered as you type. Names only; dropped with the dialog.
+    pub names: Vec<(String, SearchHit)>,
+    /// The first matches (at most [`SEARCH_SHOWN`]) and how many matched in all.
+    pub results: Vec<SearchHit>,
+    pub matched: usize,
     pub focus: bool,
+}
+
+/// How many matches the vault-wide search lists.
+pub const SEARCH_SHOWN: usize = 200;
+
+/// A secret the vault-wide search can show: its name and where it lives.
+#[derive(Clone)]
+pub(crate) struct SearchHit {
+    pub id: SecretId,
+    pub name: String,
+    pub place: Place,
+    pub label: String,
 }
 
 impl Dialog {

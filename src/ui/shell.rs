@@ -119,7 +119,8 @@ fn settings_page(
     settings::page(ui, |ui| {
         settings::preference_sections(ui, prefs, commands);
         section(ui, "Import and export", |ui| {
-            transfer::section(ui, &mut session.transfer, session.list.len(), commands);
+            let place = session.label_of(&session.place).map(|l| super::dialogs::place_text(&l)).unwrap_or_default();
+            transfer::section(ui, &mut session.transfer, session.list.len(), &place, commands);
         });
         section(ui, "Backups", |ui| {
             let can_write = session.vault.as_ref().is_some_and(|v| !v.is_salvage());

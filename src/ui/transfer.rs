@@ -29,11 +29,13 @@ fn path_row(ui: &mut Ui, label: &str, text: &mut String, hint: &str, pick: Pick,
 }
 
 /// The section in Vault settings.
-pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, commands: &mut Vec<Command>) {
+pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, place: &str, commands: &mut Vec<Command>) {
     ui.label(weak(
         "Bring secrets in from a .env, TOML or JSON file, or write them all out to one. You see what will \
          happen to every entry before anything is written.",
     ));
+    // Both act on the place the Secrets page shows last.
+    ui.label(format!("Into and from: {place} (choose another on the Secrets page)"));
     ui.add_space(6.0);
 
     ui.label(RichText::new("Import a file").strong());

@@ -25,6 +25,8 @@ pub struct PlacedSecret {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrashedPlace {
     pub id: PlaceId,
+    /// An environment's project (`None`: it is a project).
+    pub project: Option<PlaceId>,
     pub label: PlaceLabel,
     pub deleted: Timestamp,
     /// The secrets that went to the trash with it.
@@ -106,7 +108,7 @@ impl Vault {
         for row in rows.iter().filter(|r| r.project.is_none() && r.deleted.is_none()) {
             projects.push(ProjectInfo {
                 id: row.id,
-                name: records.place_name(row)?,
+                name: readable_name(&records, row),
                 is_default: row.is_default,
                 shared_secrets: counts.get(&row.id).copied().unwrap_or(0),
                 environments: Vec::new(),
@@ -117,7 +119,7 @@ impl Vault {
             if let Some(info) = projects.iter_mut().find(|p| p.id == project) {
                 info.environments.push(EnvironmentInfo {
                     id: row.id,
-                    name: records.place_name(row)?,
+                    name: readable_name(&records, row),
                     secrets: counts.get(&row.id).copied().unwrap_or(0),
                 });
             }
@@ -182,10 +184,10 @@ impl Vault {
         let records = self.records();
         let row = PlaceRow::load(snapshot, id)?.ok_or(Error::PlaceGone)?;
         match row.project {
-            None => Ok(PlaceLabel { project: records.place_name(&row)?, env: None }),
+            None => Ok(PlaceLabel { project: readable_name(&records, &row), env: None }),
             Some(project) => {
                 let project = PlaceRow::load(snapshot, project)?.ok_or(Error::PlaceGone)?;
-                Ok(PlaceLabel { project: records.place_name(&project)?, env: Some(records.place_name(&row)?) })
+                Ok(PlaceLabel { project: readable_name(&records, &project), env: Some(readable_name(&records, &row)) })
             }
         }
     }
@@ -267,30 +269,18 @@ impl Vault {
         })
     }
 
-    /// Every live secret whose name contains `query` (ignoring case), in every project and
-    /// environment, with where it lives: the vault-wide search.
-    pub fn search_everywhere(&self, query: &str) -> Result<Vec<(SecretMeta, PlaceLabel)>> {
-        let query = query.to_lowercase();
+    /// Every live secret's id, name and place (names only: one decrypt each): what the app's
+    /// vault-wide search filters as you type, read once when it opens.
+    pub fn all_names(&self) -> Result<Vec<(SecretId, SecretName, PlaceId)>> {
         self.read(|snapshot| {
             let records = self.records();
-            let mut labels: HashMap<PlaceId, PlaceLabel> = HashMap::new();
             let mut out = Vec::new();
             for row in SecretRow::live(snapshot)? {
-                let Ok(meta) = records.meta(&row) else { continue };
-                if !meta.name.as_str().to_lowercase().contains(&query) {
-                    continue;
+                if let Ok(name) = records.name(&row) {
+                    out.push((row.id, name, row.place));
                 }
-                let label = match labels.get(&row.place) {
-                    Some(label) => label.clone(),
-                    None => {
-                        let label = self.label_in(snapshot, row.place)?;
-                        labels.insert(row.place, label.clone());
-                        label
-                    }
-                };
-                out.push((meta, label));
             }
-            out.sort_by(|a, b| name_order(&a.0.name, &b.0.name).then_with(|| a.1.to_string().cmp(&b.1.to_string())));
+            out.sort_by(|a, b| name_order(&a.1, &b.1));
             Ok(out)
         })
     }
@@ -520,6 +510,14 @@ impl Vault {
                     now = now.max(latest + 1);
                 }
             }
+            // And later than any environment of the project deleted on its own before.
+            if old.project.is_none() {
+                for env in PlaceRow::all(tx)?.iter().filter(|r| r.project == Some(id)) {
+                    if let Some(deleted) = env.deleted {
+                        now = now.max(deleted + 1);
+                    }
+                }
+            }
             let mut trashed = 0;
             for place in &places {
                 for row in SecretRow::live_in(tx, place.id)? {
@@ -616,6 +614,7 @@ impl Vault {
                 }
                 out.push(TrashedPlace {
                     id: row.id,
+                    project: row.project,
                     label: self.label_in(snapshot, row.id)?,
                     deleted: Timestamp(deleted),
                     secrets,
@@ -701,6 +700,16 @@ impl Vault {
             (None, None) => None,
         })
     }
+}
+
+/// A place's name, or where it does not decrypt (a damaged record, read in salvage), a stand-in
+/// that says so: one damaged name does not hide every place and secret.
+fn readable_name(records: &Records<'_>, row: &PlaceRow) -> PlaceName {
+    records.place_name(row).unwrap_or_else(|_| {
+        let kind = if row.project.is_some() { "environment" } else { "project" };
+        let short: String = row.id.0[..4].iter().map(|b| format!("{b:02x}")).collect();
+        PlaceName::parse(&format!("unreadable {kind} {short}")).expect("a valid name")
+    })
 }
 
 fn list_of(names: Vec<String>) -> String {

@@ -55,10 +55,18 @@ impl Vault {
     /// Every live secret's name, description and bookkeeping (never values) at the default
     /// project's level, sorted by name.
     pub fn list(&self) -> Result<Listing<SecretMeta>> {
-        let place = self.default_place()?;
+        // Salvage of a file whose default project's row is gone: every live secret, wherever.
+        let place = match self.default_place() {
+            Err(Error::PlaceGone) if self.salvage => None,
+            other => Some(other?),
+        };
         self.read(|snapshot| {
             let mut listing = Listing { items: Vec::new(), damaged: Vec::new() };
-            for row in SecretRow::live_in(snapshot, place.id())? {
+            let rows = match place {
+                Some(place) => SecretRow::live_in(snapshot, place.id())?,
+                None => SecretRow::live(snapshot)?,
+            };
+            for row in rows {
                 match self.records().meta(&row) {
                     Ok(meta) => listing.items.push(meta),
                     Err(e) => listing.damaged.push(e),

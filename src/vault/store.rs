@@ -48,10 +48,10 @@
 //!   security measure (anyone can recompute it); it tells a damaged header ("the file is
 //!   damaged") apart from a wrong passphrase, without storing any passphrase hash.
 //! * `secrets.id` and `history.id` are random 128-bit record ids (never SQLite rowids, which are
-//!   reused). `name_index` is HMAC(index key, `"name"` ‖ name) for a live secret: it enforces
-//!   unique live names without storing the name; a trashed secret's is HMAC(index key,
-//!   `"trashed name"` ‖ name), so the file does not show that a trashed secret and a live one
-//!   share a name. `deleted` is NULL for a live secret and the time it went to the trash otherwise.
+//!   reused). `name_index` is HMAC(index key, `"name"` ‖ place ‖ name) for a live secret: it
+//!   enforces unique live names per place without storing the name; a trashed secret's is
+//!   HMAC(index key, `"trashed name"` ‖ place ‖ name), so the file does not show that a trashed
+//!   secret and a live one share a name (nor, see Places below, that two places do). `deleted` is NULL for a live secret and the time it went to the trash otherwise.
 //! * `revision` is 16 random bytes, new whenever a secret's ciphertexts are rewritten (so it
 //!   counts nothing, and never repeats for a record: not across restores, not across migrations).
 //! * `name`, `description`, `value` (and `history.value`) are each `nonce ‖ ciphertext ‖ tag`
@@ -65,10 +65,11 @@
 //!   history_rows ‖ sum) ‖ tag`, AAD = `"tresor v2 record set" ‖ vault_id ‖ key_id`. A row's
 //!   term is HMAC(manifest key, row), covering all of its plaintext columns and the nonce and tag
 //!   of each of its ciphertexts. `secrets.history_sum` is the XOR of the terms of that secret's
-//!   `history` rows (zeros for none); `sum` is the XOR of the terms of every `secrets` row (so
-//!   it covers each history sum too); `rows` and `history_rows` count the rows of the two
-//!   tables; `writes` counts writes. Each write opens it, updates it in O(1) and seals it again,
-//!   in the same transaction. Unlocking recomputes `sum` and `rows` over every secret and counts
+//!   `history` rows (zeros for none); `sum` is the XOR of the terms of every `secrets`,
+//!   `projects` and `environments` row (so it covers each history sum too); `rows` counts those
+//!   rows and `history_rows` the history's; `writes` counts writes. Each write opens it, updates
+//!   it in O(1) and seals it again, in the same transaction. Unlocking recomputes `sum` and `rows`
+//!   over every secret and place and counts
 //!   the history rows; a secret's history is checked against its `history_sum` whenever it is
 //!   read (listed, revealed, restored, re-sealed), and a restore checks every one. (Reading the
 //!   history rows at every unlock cost a 100,000-secret vault with five earlier values each

@@ -4,7 +4,10 @@
 
 use super::{App, Reply};
 use crate::ui::command::Page;
-use crate::ui::session::{CopyMoveForm, Dialog, PlaceNameForm, PlaceNameTarget, SearchAllForm, SecretForm, UndoAction};
+use crate::ui::session::{
+    CopyMoveForm, Dialog, PlaceNameForm, PlaceNameTarget, SEARCH_SHOWN, SearchAllForm, SearchHit, SecretForm,
+    UndoAction,
+};
 use crate::ui::style;
 use crate::vault::{Error, Place, PlaceId, PlaceName, SecretId};
 
@@ -18,6 +21,9 @@ impl App {
 
     pub(super) fn show_compare(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        if session.vault.is_none() {
+            return Reply::Quiet;
+        }
         session.page = Page::Secrets;
         session.reload_compare();
         Reply::Quiet
@@ -26,6 +32,9 @@ impl App {
     /// Ctrl+PageDown / Ctrl+PageUp: the next or previous tab of the project (wrapping).
     pub(super) fn switch_tab(&mut self, step: i8) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        if session.vault.is_none() {
+            return Reply::Quiet;
+        }
         let Some(project) = session.project() else { return Reply::Quiet };
         // The tabs in order; `None` stands for Compare.
         let mut tabs: Vec<Option<Place>> = vec![Some(Place::shared(project.id))];
@@ -107,6 +116,9 @@ impl App {
             Ok(go) => {
                 session.dialog = None;
                 session.reload_projects();
+                if session.compare.is_some() {
+                    session.reload_compare();
+                }
                 let text = match target {
                     PlaceNameTarget::NewProject => format!("Created project {name}."),
                     PlaceNameTarget::NewEnvironment(_) => format!("Created environment {name}."),
@@ -197,6 +209,11 @@ impl App {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(row) = session.list.get(id) else { return Reply::Quiet };
         let name = row.meta.name.to_string();
+        if moving && row.origin == crate::vault::Origin::Inherited {
+            return Reply::Error(format!(
+                "{name} is the project level's, shared by every environment: move it from All environments."
+            ));
+        }
         session.dialog =
             Some(Dialog::CopyMove(CopyMoveForm { id, name, moving, to: None, replace: false, error: None }));
         Reply::Quiet
@@ -254,8 +271,8 @@ impl App {
         let label = session.label_of(&to).map(|l| l.to_string()).unwrap_or_default();
         match session.vault_mut().and_then(|v| v.copy_secret(id, &to, false)) {
             Ok(saved) => {
+                // (The Compare view with it.)
                 session.reload_list();
-                session.reload_compare();
                 Reply::Info(format!("Copied {} to {label}.", saved.meta.name))
             }
             Err(e) => Reply::error(e),
@@ -301,26 +318,54 @@ impl App {
 
     pub(super) fn open_search_all(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(vault) = &session.vault else { return Reply::Quiet };
+        // The names once (one decrypt each); every keystroke then filters them in memory.
+        let labels: std::collections::HashMap<PlaceId, (Place, String)> = session
+            .all_places()
+            .into_iter()
+            .map(|(place, label)| (place.id(), (place, crate::ui::dialogs::place_text(&label))))
+            .collect();
+        let names = match vault.all_names() {
+            Ok(names) => names,
+            Err(e) => return Reply::error(e),
+        };
+        let names = names
+            .into_iter()
+            .filter_map(|(id, name, place)| {
+                let (place, label) = labels.get(&place)?.clone();
+                let hit = SearchHit { id, name: name.to_string(), place, label };
+                Some((name.as_str().to_lowercase(), hit))
+            })
+            .collect();
         session.dialog = Some(Dialog::SearchAll(SearchAllForm {
             query: String::new(),
             searched: String::new(),
+            names,
             results: Vec::new(),
+            matched: 0,
             focus: true,
         }));
         Reply::Quiet
     }
 
-    /// Runs the vault-wide search for the typed query (names only; nothing is decrypted but
-    /// names and descriptions).
+    /// Filters the names for the typed query (case ignored).
     pub(super) fn search_all(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(Dialog::SearchAll(form)) = &mut session.dialog else { return Reply::Quiet };
-        let query = form.query.trim().to_owned();
-        form.searched = query.clone();
-        form.results = match (&session.vault, query.is_empty()) {
-            (_, true) | (None, _) => Vec::new(),
-            (Some(vault), false) => vault.search_everywhere(&query).unwrap_or_default(),
-        };
+        let query = form.query.trim().to_lowercase();
+        form.searched = form.query.trim().to_owned();
+        form.results.clear();
+        form.matched = 0;
+        if !query.is_empty() {
+            for (lower, hit) in &form.names {
+                if lower.contains(&query) {
+                    form.matched += 1;
+                    if form.results.len() < SEARCH_SHOWN {
+                        form.results.push(hit.clone());
+                    }
+                }
+            }
+        }
         Reply::Quiet
     }
 

@@ -8,6 +8,8 @@ mod confirm;
 mod keys;
 mod places;
 mod secret;
+
+pub(crate) use places::place_text;
 mod transfer;
 mod view;
 
@@ -53,7 +55,7 @@ fn name_of(dialog: &Dialog) -> String {
 pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
     // Pickers list every place; computed only for the dialogs that show them.
     let places = match &session.dialog {
-        Some(Dialog::CopyMove(_) | Dialog::SearchAll(_)) => session.all_places(),
+        Some(Dialog::CopyMove(_)) => session.all_places(),
         _ => Vec::new(),
     };
     let Some(dialog) = &mut session.dialog else {
@@ -94,7 +96,7 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
             Dialog::Inherited { name, delete, project, env, .. } => {
                 places::inherited(ui, name, *delete, project, env, commands)
             }
-            Dialog::SearchAll(form) => places::search_all(ui, form, &places, commands),
+            Dialog::SearchAll(form) => places::search_all(ui, form, commands),
         }
     });
     if modal.is_top_modal && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {

@@ -160,12 +160,7 @@ pub(crate) fn inherited(ui: &mut Ui, name: &str, delete: bool, project: &str, en
     }
 }
 
-pub(crate) fn search_all(
-    ui: &mut Ui,
-    form: &mut SearchAllForm,
-    places: &[(Place, PlaceLabel)],
-    commands: &mut Vec<Command>,
-) {
+pub(crate) fn search_all(ui: &mut Ui, form: &mut SearchAllForm, commands: &mut Vec<Command>) {
     dialog_title(ui, "Find in every project");
     let label = ui.label(RichText::new("Name contains").strong());
     let id = egui::Id::unique("tresor search all");
@@ -190,15 +185,19 @@ pub(crate) fn search_all(
     } else if form.results.is_empty() {
         ui.label(weak(format!("No secret's name contains “{}”.", form.searched)));
     } else {
-        let count = form.results.len();
-        let said = ui.label(weak(format!("{count} found")));
+        let said = if form.matched > form.results.len() {
+            format!("{} found; the first {} shown — type more of the name", form.matched, form.results.len())
+        } else {
+            format!("{} found", form.matched)
+        };
+        let said = ui.label(weak(said));
         crate::ui::a11y::live(&said, false);
-        egui::ScrollArea::vertical().max_height(300.0).show(ui, |ui| {
-            for (meta, where_) in &form.results {
-                let Some((place, _)) = places.iter().find(|(p, _)| p.id() == meta.place) else { continue };
-                let text = format!("{}  —  {}", meta.name, place_text(where_));
+        let row_height = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+        egui::ScrollArea::vertical().max_height(300.0).show_rows(ui, row_height, form.results.len(), |ui, range| {
+            for hit in &form.results[range] {
+                let text = format!("{}  —  {}", hit.name, hit.label);
                 if ui.add(egui::Button::new(RichText::new(text).monospace()).frame_when_inactive(false)).clicked() {
-                    commands.push(Command::GoToSecret(*place, meta.id));
+                    commands.push(Command::GoToSecret(hit.place, hit.id));
                 }
             }
         });
@@ -206,10 +205,9 @@ pub(crate) fn search_all(
     // Enter goes to the first result.
     if field.lost_focus()
         && ui.input(|i| i.key_pressed(Key::Enter))
-        && let Some((meta, _)) = form.results.first()
-        && let Some((place, _)) = places.iter().find(|(p, _)| p.id() == meta.place)
+        && let Some(hit) = form.results.first()
     {
-        commands.push(Command::GoToSecret(*place, meta.id));
+        commands.push(Command::GoToSecret(hit.place, hit.id));
     }
     dialog_buttons(ui, |ui| {
         if style::secondary(ui, "Close").clicked() {

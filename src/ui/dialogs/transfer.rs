@@ -38,6 +38,9 @@ pub(crate) fn import(ui: &mut Ui, review: &mut ImportReview, commands: &mut Vec<
     let file = review.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     ui.label(RichText::new(format!("Import {file}")).size(18.0).strong());
     ui.label(weak(review.path.display().to_string()).small());
+    if !review.into.is_empty() {
+        ui.label(format!("Into {}", review.into));
+    }
     ui.add_space(4.0);
     let counts = review.plan.counts();
     ui.label(counts.to_string());

@@ -487,6 +487,8 @@ pub(crate) struct ImportReview {
     pub path: PathBuf,
     pub plan: ImportPlan,
     pub findings: Vec<Finding>,
+    /// Where it imports to, as shown ("shop · production"); set when the dialog opens.
+    pub into: String,
 }
 
 /// The export confirmation's state.
