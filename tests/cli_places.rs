@@ -308,3 +308,44 @@ fn a_profile_takes_values_from_other_places_and_a_missing_source_stops_the_run()
     assert!(stderr(&out).contains("DATABASE_URL (from shop/staging/DATABASE_URL)"), "{}", stderr(&out));
     assert!(!marker.exists(), "the program was not started");
 }
+
+#[test]
+fn a_streamlit_secrets_toml_imports_each_section_into_its_environment() {
+    let env = Env::new();
+    env.ok(&["projects", "create", "shop"]);
+    let file = env.work().join("secrets.toml");
+    std::fs::write(
+        &file,
+        "OPENAI_API_KEY = \"sk-shared\"\n[production]\nDATABASE_URL = \"postgres://prod\"\n\
+         [staging]\nDATABASE_URL = \"postgres://staging\"\n[reporting]\nREPORTS_TOKEN = \"r\"\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    // A section with no environment of its name: refused, nothing written, the way out named.
+    let refused = env.run(&["import", "-p", "shop", file, "--sections"]);
+    assert_eq!(code(&refused), 4, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("section [reporting]") && stderr(&refused).contains("--section"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(code(&env.run(&["get", "-p", "shop", "OPENAI_API_KEY"])), 4, "nothing was imported");
+
+    // Mapped elsewhere, it goes there; the plan names every place first.
+    let out = env.run(&["import", "-p", "shop", file, "--sections", "--section", "reporting=Personal"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let plan = stdout(&out);
+    for place in ["Into shop (", "Into shop/production (", "Into shop/staging (", "Into Personal ("] {
+        assert!(plan.contains(place), "{place} in {plan}");
+    }
+    assert!(!plan.contains("postgres"), "no value in the plan: {plan}");
+    assert_eq!(env.ok(&["get", "-p", "shop", "OPENAI_API_KEY"]), "sk-shared");
+    assert_eq!(env.ok(&["get", "-p", "shop", "-e", "production", "DATABASE_URL"]), "postgres://prod");
+    assert_eq!(env.ok(&["get", "-p", "shop", "-e", "staging", "DATABASE_URL"]), "postgres://staging");
+    assert_eq!(env.ok(&["get", "REPORTS_TOKEN"]), "r");
+    // Production's run sees the shared key and its own database.
+    assert_eq!(
+        run_sees(&env, &["-p", "shop", "-e", "production"], &["OPENAI_API_KEY", "DATABASE_URL"]),
+        "sk-shared postgres://prod"
+    );
+}

@@ -1843,3 +1843,35 @@ fn a_file_dropped_on_an_environment_imports_into_it() {
     assert_eq!(shop_value(&w, Some("staging"), "LOG_LEVEL"), Some(("warn".into(), tresor::Origin::Override)));
     assert_eq!(shop_value(&w, None, "LOG_LEVEL").unwrap().0, "info", "the shared value is not touched");
 }
+
+#[test]
+fn a_streamlit_secrets_toml_is_imported_section_by_section_into_environments() {
+    let mut w = shop_world();
+    open_shop_tab(&mut w, "All environments");
+    let file = w.path.with_file_name("secrets.toml");
+    common::write_private(
+        &file,
+        b"SHARED_TOKEN = \"s\"\n[production]\nQUEUE_URL = \"amqp://prod\"\n[staging]\nQUEUE_URL = \"amqp://staging\"\n\
+          [reporting]\nREPORTS_TOKEN = \"r\"\n",
+    );
+    w.harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(file)));
+    w.harness.run();
+    w.harness.get_by_label("Import each [section] into an environment…").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "Import secrets.toml by section"));
+    assert!(has_text(&w.harness, "into shop · production"));
+    assert!(has_text(&w.harness, "skipped: choose where"), "[reporting]: shop has no such environment");
+    // [reporting] into Personal's level.
+    w.harness.get_by_label("Where [reporting] goes").click();
+    w.harness.run();
+    // (Through AccessKit: the list is still sliding open, under a pointer's fixed position.)
+    w.harness.get_by_label("Personal · All environments").click_accesskit();
+    w.harness.run();
+    assert!(!has_text(&w.harness, "skipped: choose where"));
+    w.harness.get_by_label("Import").click();
+    w.harness.run();
+    assert_eq!(shop_value(&w, None, "SHARED_TOKEN").unwrap().0, "s");
+    assert_eq!(shop_value(&w, Some("production"), "QUEUE_URL").unwrap().0, "amqp://prod");
+    assert_eq!(shop_value(&w, Some("staging"), "QUEUE_URL").unwrap().0, "amqp://staging");
+    assert_eq!(value_of(&w, "REPORTS_TOKEN").0, "r");
+}

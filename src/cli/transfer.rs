@@ -11,7 +11,7 @@ use super::{CliError, CliResult, Context, Output, exit, parse_name};
 use crate::interchange::export::{self, ExportError};
 use crate::interchange::import::{ImportFile, ImportFileError, PreparedImport, Source};
 use crate::interchange::{Finding, Format, ParseOptions};
-use crate::vault::{ConflictPolicy, Error, ImportPlan, PlanAction, SecretName};
+use crate::vault::{ConflictPolicy, Error, ImportPlan, Place, PlanAction, SecretName};
 
 /// A file format on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,6 +61,13 @@ pub struct ImportArgs {
     /// Import TOML tables and JSON objects as SECTION_KEY names instead of skipping them
     #[arg(long)]
     pub flatten: bool,
+    /// A TOML file's [sections] each into an environment: [production] into the chosen project's
+    /// production (top-level keys into the chosen place)
+    #[arg(long, conflicts_with = "flatten")]
+    pub sections: bool,
+    /// With --sections: section NAME into PROJECT's level or PROJECT/ENV instead (repeatable)
+    #[arg(long = "section", value_name = "NAME=PROJECT[/ENV]", requires = "sections")]
+    pub section: Vec<String>,
     /// Show the plan and stop: nothing is written
     #[arg(long)]
     pub dry_run: bool,
@@ -87,6 +94,9 @@ pub struct ExportArgs {
 
 pub(super) fn import(ctx: &Context, out: &mut Output, args: ImportArgs) -> CliResult {
     let source = if args.file == Path::new("-") { Source::Stdin } else { Source::File(&args.file) };
+    if args.sections {
+        return import_sections(ctx, out, source, &args);
+    }
     // Read and parse before asking for the passphrase: a bad file needs no unlocking.
     let file = ImportFile::read(source, args.format.map(Format::from), ParseOptions { flatten: args.flatten })
         .map_err(|e| match e {
@@ -116,6 +126,77 @@ pub(super) fn import(ctx: &Context, out: &mut Output, args: ImportArgs) -> CliRe
     }
     let report = vault.apply_import(plan)?;
     eprintln!("Imported from {shown}: {report}.");
+    Ok(())
+}
+
+/// `import --sections`: each section of a TOML file planned into its place, shown, then written
+/// in one transaction (all sections, or nothing).
+fn import_sections(ctx: &Context, out: &mut Output, source: Source<'_>, args: &ImportArgs) -> CliResult {
+    if args.format.is_some_and(|f| Format::from(f) != Format::Toml) {
+        return Err(CliError::usage("--sections reads TOML files (Streamlit's secrets.toml)"));
+    }
+    let mut mapping = std::collections::HashMap::new();
+    for entry in &args.section {
+        let Some((name, to)) = entry.split_once('=') else {
+            return Err(CliError::usage(format!("--section {entry}: write NAME=PROJECT or NAME=PROJECT/ENV")));
+        };
+        mapping.insert(name.trim().to_owned(), to.trim().to_owned());
+    }
+    let sections = ImportFile::read_sections(source).map_err(|e| CliError::other(e.to_string()))?;
+    let mut vault = ctx.unlock()?;
+    let here = ctx.place(&vault)?;
+    let project = vault.place_label(&Place::shared(here.project))?.project;
+    let mut plans = Vec::new();
+    for (section, file) in sections {
+        let place = match &section {
+            None if file.is_empty() => continue,
+            None => here,
+            Some(name) => match mapping.remove(name) {
+                Some(to) => {
+                    let (p, e) = match to.split_once('/') {
+                        Some((p, e)) => (p.to_owned(), Some(e.to_owned())),
+                        None => (to.clone(), None),
+                    };
+                    vault.place(Some(&p), e.as_deref())?
+                }
+                None => vault.place(Some(project.as_str()), Some(name)).map_err(|e| match e {
+                    Error::EnvironmentNotFound { known, .. } => CliError {
+                        code: exit::NOT_FOUND,
+                        message: format!(
+                            "section [{name}]: {project} has no environment {name:?} (environments: {known}); create it \
+                             with `tresor envs -p {project} create {name}`, or map the section with --section \
+                             {name}=PROJECT[/ENV]; nothing was imported"
+                        ),
+                    },
+                    e => e.into(),
+                })?,
+            },
+        };
+        let label = vault.place_label(&place)?;
+        let PreparedImport { shown, plan, findings } = file.plan_in(&vault, &place, args.on_conflict.into())?;
+        writeln!(out, "Into {label} ({}):", terminal_safe(&shown))?;
+        print_plan(out, &plan, &findings)?;
+        plans.push(plan);
+    }
+    if let Some(name) = mapping.keys().next() {
+        return Err(CliError::usage(format!("--section {name}=…: the file has no section [{name}]")));
+    }
+    let blocked: Vec<String> = plans.iter().flat_map(|p| p.blocked_conflicts()).map(|n| n.to_string()).collect();
+    if !blocked.is_empty() {
+        let mut message = Error::ImportConflicts { names: blocked }.to_string();
+        message += "; choose --on-conflict skip or overwrite";
+        return Err(CliError { code: exit::NAME, message });
+    }
+    if args.dry_run {
+        eprintln!("Dry run: nothing was written.");
+        return Ok(());
+    }
+    if plans.iter().all(|p| p.writes_nothing()) {
+        eprintln!("Nothing to import.");
+        return Ok(());
+    }
+    let report = vault.apply_imports(plans)?;
+    eprintln!("Imported: {report}.");
     Ok(())
 }
 

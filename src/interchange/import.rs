@@ -82,6 +82,43 @@ impl ImportFile {
         Self::parse(shown, format, &bytes, options)
     }
 
+    /// Reads a TOML file (Streamlit's `secrets.toml`) by section: the top-level keys first
+    /// (`None`), then each `[section]` as a file of its own, to plan into a place of its own.
+    pub fn read_sections(source: Source<'_>) -> Result<Vec<(Option<String>, ImportFile)>, ImportFileError> {
+        let shown = source.shown();
+        let read = match source {
+            Source::Stdin => super::read_limited(std::io::stdin().lock()),
+            Source::File(path) if path.is_dir() => return Err(ImportFileError::Folder { shown }),
+            Source::File(path) => std::fs::File::open(path).and_then(super::read_limited),
+        };
+        let bytes = read.map_err(|source| ImportFileError::Read { shown: shown.clone(), source })?;
+        Self::parse_sections(shown, &bytes)
+    }
+
+    /// [`ImportFile::read_sections`] of bytes already in memory.
+    pub fn parse_sections(shown: String, bytes: &[u8]) -> Result<Vec<(Option<String>, ImportFile)>, ImportFileError> {
+        let parse = || {
+            let text = std::str::from_utf8(bytes).map_err(|_| ParseError::NotUtf8)?;
+            super::toml::parse_sections(text)
+        };
+        let sections = parse().map_err(|source| ImportFileError::Parse { shown: shown.clone(), source })?;
+        Ok(sections
+            .into_iter()
+            .map(|(section, parsed)| {
+                let shown = match &section {
+                    Some(name) => format!("{shown} [{name}]"),
+                    None => shown.clone(),
+                };
+                (section, Self::from_parsed(shown, parsed))
+            })
+            .collect())
+    }
+
+    /// Whether the file has no entries (a section with only tables, or none at all).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.findings.is_empty()
+    }
+
     /// Parses bytes already in memory (a pasted block, a dropped file's contents).
     pub fn parse(
         shown: String,

@@ -29,6 +29,48 @@ pub fn parse(text: &str, options: ParseOptions) -> Result<Parsed, ParseError> {
     Ok(parsed.finish())
 }
 
+/// Streamlit's `secrets.toml` read by section: the top-level keys (`None`), then each top-level
+/// `[table]` (`Some(name)`) with its own keys — each section a set of secrets of its own, to
+/// import into a place of its own. Deeper tables are reported in their section, as in [`parse`].
+pub fn parse_sections(text: &str) -> Result<Vec<(Option<String>, Parsed)>, ParseError> {
+    let normalized;
+    let text = if text.contains("\r\n") {
+        normalized = zeroize::Zeroizing::new(text.replace("\r\n", "\n"));
+        normalized.as_str()
+    } else {
+        text
+    };
+    let doc = Document::parse(text).map_err(|e| {
+        let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        ParseError::Toml { line, message: e.message().trim_end().to_owned() }
+    })?;
+    let options = ParseOptions { flatten: false };
+    let mut top = Parsed::default();
+    let mut sections = Vec::new();
+    for (key, item) in doc.as_table().iter() {
+        match item {
+            Item::Table(table) => {
+                let mut parsed = Parsed::default();
+                walk(table, "", options, text, &mut parsed);
+                sections.push((Some(key.to_owned()), parsed.finish()));
+            }
+            Item::Value(Value::InlineTable(inline)) => {
+                let mut parsed = Parsed::default();
+                walk(&inline.clone().into_table(), "", options, text, &mut parsed);
+                sections.push((Some(key.to_owned()), parsed.finish()));
+            }
+            _ => {
+                let mut one = Table::new();
+                one.insert(key, item.clone());
+                walk(&one, "", options, text, &mut top);
+            }
+        }
+    }
+    let mut out = vec![(None, top.finish())];
+    out.extend(sections);
+    Ok(out)
+}
+
 fn line_of(text: &str, item_span: Option<std::ops::Range<usize>>) -> Option<usize> {
     item_span.map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1)
 }

@@ -112,6 +112,10 @@ impl App {
             Command::ImportPasted => self.import_pasted(),
             Command::SetImportPolicy(policy) => self.set_import_policy(policy),
             Command::ConfirmImport => self.confirm_import(ctx),
+            Command::PlanSections(path) => self.plan_sections(path),
+            Command::MapSection(index, place) => self.map_section(index, place),
+            Command::SetSectionsPolicy(policy) => self.set_sections_policy(policy),
+            Command::ConfirmSections => self.confirm_sections(ctx),
             Command::AskExport(path, format) => self.ask_export(path, format),
             Command::ConfirmExport => self.confirm_export(ctx),
             // Projects and environments (apply/places.rs).

@@ -131,6 +131,12 @@ pub(crate) enum Command {
     ImportPasted,
     SetImportPolicy(ConflictPolicy),
     ConfirmImport,
+    /// The import review of a TOML file with sections: plan each section into an environment.
+    PlanSections(PathBuf),
+    /// Send section `usize` (in file order) somewhere else (`None`: skip it).
+    MapSection(usize, Option<Place>),
+    SetSectionsPolicy(ConflictPolicy),
+    ConfirmSections,
     AskExport(PathBuf, Format),
     ConfirmExport,
 

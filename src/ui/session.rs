@@ -281,6 +281,8 @@ pub(crate) enum Dialog {
     },
     /// Ctrl+Shift+F: find a name in every project and environment.
     SearchAll(SearchAllForm),
+    /// A TOML file's sections, each planned into a place of its own.
+    ImportSections(SectionsReview),
     Create(SecretForm),
     Edit(SecretForm),
     View(ViewState),
@@ -293,6 +295,24 @@ pub(crate) enum Dialog {
     Import(ImportReview),
     Export(ExportConfirm),
     RestoreBackup(RestoreForm),
+}
+
+/// A Streamlit `secrets.toml` imported by section: where each section goes (`None`: skipped)
+/// and its plan there.
+pub(crate) struct SectionsReview {
+    pub path: std::path::PathBuf,
+    /// Per section, in file order (the top-level keys first, as `None`).
+    pub sections: Vec<SectionReview>,
+    pub policy: crate::vault::ConflictPolicy,
+    pub error: Option<String>,
+}
+
+pub(crate) struct SectionReview {
+    pub name: Option<String>,
+    pub place: Option<Place>,
+    /// Its plan into `place`, and where that is as shown.
+    pub plan: Option<crate::interchange::import::PreparedImport>,
+    pub label: String,
 }
 
 /// What a [`PlaceNameForm`] names.

@@ -124,6 +124,11 @@ pub enum Error {
     #[error("{name} changed in the vault after the import plan was made; nothing was imported; review the plan again")]
     ImportOutdated { name: String },
 
+    #[error(
+        "two parts of the import go to the same place; map each section to a place of its own; nothing was imported"
+    )]
+    ImportIntoOnePlaceTwice,
+
     #[error("this import plan was made for another vault; nothing was imported")]
     PlanForAnotherVault,
 

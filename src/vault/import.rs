@@ -432,22 +432,62 @@ impl Vault {
     /// deleted meanwhile ([`Error::ImportOutdated`]) — so that nothing is clobbered unseen.
     /// Updates go through the same path as [`Vault::edit`]: version + 1, old value to history.
     pub fn apply_import(&mut self, plan: ImportPlan) -> Result<ImportReport> {
-        if plan.vault_id != self.header.vault_id {
-            return Err(Error::PlanForAnotherVault);
+        self.apply_imports(vec![plan])
+    }
+
+    /// Several plans — each into its own place: the sections of a file — written in one
+    /// transaction after one backup: all of them, or nothing. Each is checked as
+    /// [`Vault::apply_import`] checks one. Two plans into the same place are refused (a name in
+    /// both would be added twice).
+    pub fn apply_imports(&mut self, plans: Vec<ImportPlan>) -> Result<ImportReport> {
+        let mut places = std::collections::HashSet::new();
+        for plan in &plans {
+            if plan.vault_id != self.header.vault_id {
+                return Err(Error::PlanForAnotherVault);
+            }
+            let blocked = plan.blocked_conflicts();
+            if !blocked.is_empty() {
+                return Err(Error::ImportConflicts { names: blocked.iter().map(|n| n.to_string()).collect() });
+            }
+            if !places.insert(plan.place) {
+                return Err(Error::ImportIntoOnePlaceTwice);
+            }
         }
-        let blocked = plan.blocked_conflicts();
-        if !blocked.is_empty() {
-            return Err(Error::ImportConflicts { names: blocked.iter().map(|n| n.to_string()).collect() });
-        }
-        if !plan.writes_nothing() {
+        if plans.iter().any(|p| !p.writes_nothing()) {
             self.backup_before(super::BackupReason::Import)?;
         }
         let now = self.clock.now();
         self.write(|vault, tx, set| {
             let mut report = ImportReport::default();
+            // Read once, before anything is written: each plan was made against these bytes.
+            let stored = super::store::read_record_set(tx)?;
+            for plan in plans {
+                let one = vault.apply_plan(tx, set, plan, &stored, now)?;
+                report.added += one.added;
+                report.updated += one.updated;
+                report.same += one.same;
+                report.skipped += one.skipped;
+            }
+            Ok(report)
+        })
+    }
+
+    /// One plan's writes inside a write transaction. `stored`: the sealed record set as the
+    /// transaction found it.
+    fn apply_plan(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        set: &mut super::records::RecordSet,
+        plan: ImportPlan,
+        stored: &[u8],
+        now: super::Timestamp,
+    ) -> Result<ImportReport> {
+        let vault = self;
+        {
+            let mut report = ImportReport::default();
             // Nothing written since the plan: its rows are the vault's (each checked only once
             // this import touched it, as a key repeated in the file would be).
-            let nothing_written = super::store::read_record_set(tx)? == plan.record_set;
+            let nothing_written = stored == plan.record_set.as_slice();
             if !nothing_written {
                 vault.live_place(tx, &plan.place)?;
             }
@@ -494,7 +534,7 @@ impl Vault {
                 }
             }
             Ok(report)
-        })
+        }
     }
 }
 

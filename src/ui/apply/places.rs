@@ -3,13 +3,15 @@
 //! question an inherited row's Edit or Delete asks. Every rule is the core's.
 
 use super::{App, Reply};
+use crate::interchange::import::{ImportFile, Source};
 use crate::ui::command::Page;
 use crate::ui::session::{
     CopyMoveForm, Dialog, PlaceNameForm, PlaceNameTarget, SEARCH_SHOWN, SearchAllForm, SearchHit, SecretForm,
     UndoAction,
 };
+use crate::ui::session::{SectionReview, SectionsReview, Session};
 use crate::ui::style;
-use crate::vault::{Error, Place, PlaceId, PlaceName, SecretId};
+use crate::vault::{ConflictPolicy, Error, Place, PlaceId, PlaceName, SecretId};
 
 impl App {
     pub(super) fn go_to(&mut self, place: Place) -> Reply {
@@ -369,6 +371,77 @@ impl App {
         Reply::Quiet
     }
 
+    /// A TOML file's sections: the top-level keys into the place shown, each `[section]` into
+    /// the current project's environment of that name (if it has one; else skipped until the
+    /// user picks a place).
+    pub(super) fn plan_sections(&mut self, path: std::path::PathBuf) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let sections = match ImportFile::read_sections(Source::File(&path)) {
+            Ok(sections) => sections,
+            Err(e) => return Reply::Error(style::sentence(&e.to_string())),
+        };
+        let project = session.project().cloned();
+        let here = session.place;
+        let sections = sections
+            .iter()
+            .map(|(name, _)| {
+                let place = match name {
+                    None => Some(here),
+                    Some(name) => project
+                        .as_ref()
+                        .and_then(|p| p.environment(name).map(|e| Place { project: p.id, env: Some(e.id) })),
+                };
+                SectionReview { name: name.clone(), place, plan: None, label: String::new() }
+            })
+            .collect();
+        let mut review = SectionsReview { path, sections, policy: ConflictPolicy::Fail, error: None };
+        replan_sections(session, &mut review);
+        session.dialog = Some(Dialog::ImportSections(review));
+        Reply::Quiet
+    }
+
+    pub(super) fn map_section(&mut self, index: usize, place: Option<Place>) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::ImportSections(mut review)) = session.dialog.take() else { return Reply::Quiet };
+        if let Some(section) = review.sections.get_mut(index) {
+            section.place = place;
+        }
+        replan_sections(session, &mut review);
+        session.dialog = Some(Dialog::ImportSections(review));
+        Reply::Quiet
+    }
+
+    pub(super) fn set_sections_policy(&mut self, policy: ConflictPolicy) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        if let Some(Dialog::ImportSections(review)) = &mut session.dialog {
+            review.policy = policy;
+            for section in &mut review.sections {
+                if let Some(prepared) = &mut section.plan {
+                    prepared.plan.set_policy(policy);
+                }
+            }
+        }
+        Reply::Quiet
+    }
+
+    /// Writes every mapped section's plan in one transaction, on the worker.
+    pub(super) fn confirm_sections(&mut self, ctx: &egui::Context) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::ImportSections(review)) = session.dialog.take() else { return Reply::Quiet };
+        let plans: Vec<_> = review.sections.into_iter().filter_map(|s| s.plan.map(|p| p.plan)).collect();
+        let (path, place) = (review.path, session.place);
+        if let Some(mut vault) = session.vault.take() {
+            self.jobs.spawn(ctx, "Importing…", move || {
+                let result = vault
+                    .apply_imports(plans)
+                    .and_then(|report| vault.list_in(&place).map(|listing| (report, listing)))
+                    .map_err(|e| e.to_string());
+                crate::ui::jobs::JobDone::Imported { vault, path, place, result }
+            });
+        }
+        Reply::Quiet
+    }
+
     pub(super) fn go_to_secret(&mut self, place: Place, id: SecretId) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         session.dialog = None;
@@ -377,5 +450,34 @@ impl App {
         // The dialog closing gives the focus back to its opener: the found row, here.
         self.dialog_opener = Some(crate::ui::secrets::row_id(id));
         Reply::Quiet
+    }
+}
+
+/// Reads the file again and plans each mapped section into its place (a small file: Streamlit's
+/// secrets). A section's plan is `None` where it is skipped.
+fn replan_sections(session: &Session, review: &mut SectionsReview) {
+    review.error = None;
+    let Some(vault) = &session.vault else { return };
+    let files = match ImportFile::read_sections(Source::File(&review.path)) {
+        Ok(files) => files,
+        Err(e) => {
+            review.error = Some(style::sentence(&e.to_string()));
+            return;
+        }
+    };
+    for (section, (_, file)) in review.sections.iter_mut().zip(files) {
+        section.plan = None;
+        section.label = String::new();
+        let Some(place) = section.place else { continue };
+        section.label = session.label_of(&place).map(|l| crate::ui::dialogs::place_text(&l)).unwrap_or_default();
+        match file.plan_in(vault, &place, review.policy) {
+            Ok(prepared) => section.plan = Some(prepared),
+            Err(e) => review.error = Some(style::sentence(&e.to_string())),
+        }
+    }
+    // Two sections into one place would add a name twice: said before anything is written.
+    let mut seen = std::collections::HashSet::new();
+    if review.sections.iter().filter_map(|s| s.place).any(|p| !seen.insert(p)) {
+        review.error = Some("Two sections go to the same place: choose another place for one of them.".into());
     }
 }

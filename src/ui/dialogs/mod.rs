@@ -48,6 +48,9 @@ fn name_of(dialog: &Dialog) -> String {
         Dialog::Inherited { name, delete: true, .. } => format!("Delete the shared {name}?"),
         Dialog::Inherited { name, env, .. } => format!("Edit {name}: shared, or only in {env}?"),
         Dialog::SearchAll(_) => "Find in every project".into(),
+        Dialog::ImportSections(review) => {
+            format!("Import {} by section", review.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default())
+        }
     }
 }
 
@@ -55,7 +58,7 @@ fn name_of(dialog: &Dialog) -> String {
 pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
     // Pickers list every place; computed only for the dialogs that show them.
     let places = match &session.dialog {
-        Some(Dialog::CopyMove(_)) => session.all_places(),
+        Some(Dialog::CopyMove(_) | Dialog::ImportSections(_)) => session.all_places(),
         _ => Vec::new(),
     };
     let Some(dialog) = &mut session.dialog else {
@@ -97,6 +100,7 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
                 places::inherited(ui, name, *delete, project, env, commands)
             }
             Dialog::SearchAll(form) => places::search_all(ui, form, commands),
+            Dialog::ImportSections(review) => transfer::sections(ui, review, &places, commands),
         }
     });
     if modal.is_top_modal && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {

@@ -4,10 +4,10 @@
 use egui::{Align, Color32, Layout, RichText, Ui};
 
 use crate::ui::command::Command;
-use crate::ui::session::{ExportConfirm, ImportReview};
+use crate::ui::session::{ExportConfirm, ImportReview, SectionsReview};
 use crate::ui::style::{self, weak};
 use crate::ui::widgets::{format_label, in_cell, in_header, row_node, secrets_count, table_scope};
-use crate::vault::{ConflictPolicy, PlanAction, SkipReason};
+use crate::vault::{ConflictPolicy, Place, PlaceLabel, PlanAction, SkipReason};
 
 fn action_colour(ui: &Ui, action: &PlanAction) -> Color32 {
     let dark = ui.visuals().dark_mode;
@@ -65,6 +65,23 @@ pub(crate) fn import(ui: &mut Ui, review: &mut ImportReview, commands: &mut Vec<
 
     ui.add_space(6.0);
     plan_table(ui, review);
+    // A TOML file with [sections] (Streamlit's secrets.toml): each can go to an environment.
+    let has_sections = review
+        .plan
+        .items
+        .iter()
+        .any(|i| matches!(&i.action, PlanAction::Skip(SkipReason::Nested { kind, .. }) if *kind == "a table"));
+    let is_toml = review.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    if has_sections && is_toml {
+        ui.add_space(4.0);
+        if ui
+            .button("Import each [section] into an environment…")
+            .on_hover_text("Streamlit's secrets.toml: [production] into this project's production, and so on")
+            .clicked()
+        {
+            commands.push(Command::PlanSections(review.path.clone()));
+        }
+    }
     if !review.findings.is_empty() {
         ui.add_space(4.0);
         ui.label(RichText::new("Notes about the file").strong().small());
@@ -185,5 +202,91 @@ fn plan_table(ui: &mut Ui, review: &ImportReview) {
                 ui.label(weak("The file holds no entries."));
             }
         });
+    });
+}
+
+/// A TOML file by section: where each goes (changeable), its plan's counts there, and one
+/// Import for all of them (one transaction).
+pub(crate) fn sections(
+    ui: &mut Ui,
+    review: &mut SectionsReview,
+    places: &[(Place, PlaceLabel)],
+    commands: &mut Vec<Command>,
+) {
+    ui.set_width(680.0);
+    let file = review.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    ui.label(RichText::new(format!("Import {file} by section")).size(18.0).strong());
+    ui.label(weak("The top-level keys go to the place shown; each [section] to an environment of its name."));
+    ui.add_space(6.0);
+    let mut conflicts = false;
+    let mut writes = 0;
+    let mut blocked = 0;
+    for (index, section) in review.sections.iter().enumerate() {
+        let title = match &section.name {
+            Some(name) => format!("[{name}]"),
+            None => "Top-level keys".to_owned(),
+        };
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(&title).monospace().strong());
+            match (&section.plan, section.place) {
+                (Some(prepared), Some(_)) => {
+                    let counts = prepared.plan.counts();
+                    ui.label(format!("into {}: {counts}", section.label));
+                    conflicts |= prepared
+                        .plan
+                        .items
+                        .iter()
+                        .any(|i| matches!(i.action, PlanAction::Update | PlanAction::Conflict));
+                    writes += counts.add + counts.update;
+                    blocked += prepared.plan.blocked_conflicts().len();
+                }
+                _ => {
+                    let skipped = ui.label(RichText::new("skipped: choose where").color(ui.visuals().warn_fg_color));
+                    crate::ui::a11y::spoken(&skipped, "skipped: choose where it goes");
+                }
+            }
+        });
+        egui::CollapsingHeader::new(format!("Where {title} goes")).id_salt(("section place", index)).show(ui, |ui| {
+            egui::ScrollArea::vertical().max_height(160.0).id_salt(("section places", index)).show(ui, |ui| {
+                if ui.add(egui::Button::selectable(section.place.is_none(), "Skip this section")).clicked() {
+                    commands.push(Command::MapSection(index, None));
+                }
+                for (place, label) in places {
+                    let chosen = section.place == Some(*place);
+                    if ui.add(egui::Button::selectable(chosen, super::places::place_text(label))).clicked() {
+                        commands.push(Command::MapSection(index, Some(*place)));
+                    }
+                }
+            });
+        });
+    }
+    if conflicts {
+        ui.add_space(4.0);
+        ui.label("When a name already exists with a different value:");
+        let mut policy = review.policy;
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut policy, ConflictPolicy::Fail, "Ask me (stop)");
+            ui.radio_value(&mut policy, ConflictPolicy::Skip, "Keep the vault's value");
+            ui.radio_value(&mut policy, ConflictPolicy::Overwrite, "Replace it (new version)");
+        });
+        if policy != review.policy {
+            commands.push(Command::SetSectionsPolicy(policy));
+        }
+    }
+    if let Some(error) = &review.error {
+        style::error_text(ui, error);
+    }
+    if blocked > 0 {
+        style::error_text(ui, &format!("{blocked} names exist with a different value: choose to keep or replace."));
+    }
+    ui.add_space(8.0);
+    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+        let ready = writes > 0 && blocked == 0 && review.error.is_none();
+        if style::primary(ui, ready, &format!("Import {}", secrets_count(writes))).accessible_name("Import").clicked() {
+            commands.push(Command::ConfirmSections);
+        }
+        if style::secondary(ui, "Cancel").clicked() {
+            commands.push(Command::CloseDialog);
+        }
     });
 }
