@@ -189,6 +189,13 @@ fn secret_commands_act_in_the_place_and_inherited_names_are_the_project_levels()
     // Values never appear in listings.
     assert!(!text.contains("sk-shared") && !text.contains("postgres"), "{text}");
 
+    let history: serde_json::Value =
+        serde_json::from_str(&env.ok(&["history", "-p", "shop", "-e", "production", "DATABASE_URL", "--json"]))
+            .unwrap();
+    assert_eq!(
+        (history[0]["project"].as_str(), history[0]["environment"].as_str()),
+        (Some("shop"), Some("production"))
+    );
     // The default place is the old flat list: existing scripts see what they saw.
     env.set(&["LEGACY_KEY"], "legacy");
     let default: serde_json::Value = serde_json::from_str(&env.ok(&["list", "--json"])).unwrap();

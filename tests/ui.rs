@@ -1875,3 +1875,17 @@ fn a_streamlit_secrets_toml_is_imported_section_by_section_into_environments() {
     assert_eq!(shop_value(&w, Some("staging"), "QUEUE_URL").unwrap().0, "amqp://staging");
     assert_eq!(value_of(&w, "REPORTS_TOKEN").0, "r");
 }
+
+#[test]
+fn an_environment_is_moved_among_the_tabs_from_the_project_menu() {
+    let mut w = shop_world();
+    open_shop_tab(&mut w, "production");
+    w.harness.get_by_label("Project actions").click();
+    w.harness.run();
+    w.harness.get_by_label("Move production left").click();
+    w.harness.run();
+    let projects = open_vault(&w).projects().unwrap();
+    let shop = projects.iter().find(|p| p.name.as_str() == "shop").unwrap();
+    let order: Vec<&str> = shop.environments.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(order, ["development", "production", "staging"]);
+}

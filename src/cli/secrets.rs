@@ -217,6 +217,8 @@ pub(super) fn rm(ctx: &Context, names: &[String]) -> CliResult {
 #[derive(Serialize)]
 struct VersionJson {
     name: String,
+    project: String,
+    environment: Option<String>,
     description: String,
     version: u32,
     created: String,
@@ -230,10 +232,13 @@ pub(super) fn history(ctx: &Context, out: &mut Output, name: &str, json: bool) -
     let meta = vault.meta(id)?;
     let versions = vault.history(id)?;
     if json {
+        let label = vault.place_label_of(meta.place)?;
         let rows: Vec<VersionJson> = versions
             .iter()
             .map(|v| VersionJson {
                 name: meta.name.to_string(),
+                project: label.project.to_string(),
+                environment: label.env.as_ref().map(|e| e.to_string()),
                 description: meta.description.clone(),
                 version: v.version,
                 created: v.created.to_rfc3339(),

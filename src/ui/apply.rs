@@ -127,6 +127,7 @@ impl App {
             Command::AskRenamePlace(id) => self.ask_rename_place(id),
             Command::SubmitPlaceName => self.submit_place_name(),
             Command::AskDeletePlace(id) => self.ask_delete_place(id),
+            Command::MoveEnvironment(id, step) => self.move_environment(id, step),
             Command::ConfirmDeletePlace => self.confirm_delete_place(),
             Command::RestorePlace(id) => self.restore_place(id),
             Command::AskCopyMove(id, moving) => self.ask_copy_move(id, moving),

@@ -152,6 +152,8 @@ pub(crate) enum Command {
     AskRenamePlace(PlaceId),
     SubmitPlaceName,
     AskDeletePlace(PlaceId),
+    /// Move an environment one step left (-1) or right (+1) among its project's.
+    MoveEnvironment(PlaceId, i8),
     ConfirmDeletePlace,
     RestorePlace(PlaceId),
     /// Copy (`false`) or move (`true`) a secret: open the picker.

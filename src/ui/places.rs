@@ -98,6 +98,13 @@ pub(crate) fn place_bar(ui: &mut Ui, session: &Session, titled: bool, commands: 
                 if ui.button(format!("Rename environment {}…", info.name)).clicked() {
                     commands.push(Command::AskRenamePlace(env));
                 }
+                let at = project.environments.iter().position(|e| e.id == env).unwrap_or(0);
+                if at > 0 && ui.button(format!("Move {} left", info.name)).clicked() {
+                    commands.push(Command::MoveEnvironment(env, -1));
+                }
+                if at + 1 < project.environments.len() && ui.button(format!("Move {} right", info.name)).clicked() {
+                    commands.push(Command::MoveEnvironment(env, 1));
+                }
                 if ui.button(format!("Delete environment {}…", info.name)).clicked() {
                     commands.push(Command::AskDeletePlace(env));
                 }

@@ -140,6 +140,32 @@ impl App {
         }
     }
 
+    /// Moves an environment one step left or right among its project's (the tabs' order).
+    pub(super) fn move_environment(&mut self, id: PlaceId, step: i8) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(project) = session.projects.iter().find(|p| p.environments.iter().any(|e| e.id == id)) else {
+            return Reply::Quiet;
+        };
+        let mut order: Vec<PlaceId> = project.environments.iter().map(|e| e.id).collect();
+        let at = order.iter().position(|e| *e == id).expect("found above") as i64;
+        let to = at + i64::from(step);
+        if to < 0 || to >= order.len() as i64 {
+            return Reply::Quiet;
+        }
+        order.swap(at as usize, to as usize);
+        let project = project.id;
+        match session.vault_mut().and_then(|v| v.reorder_environments(project, &order)) {
+            Ok(()) => {
+                session.reload_projects();
+                if session.compare.is_some() {
+                    session.reload_compare();
+                }
+                Reply::Quiet
+            }
+            Err(e) => Reply::error(e),
+        }
+    }
+
     pub(super) fn ask_delete_place(&mut self, id: PlaceId) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let found = session.projects.iter().find_map(|p| {
