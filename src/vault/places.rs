@@ -350,7 +350,8 @@ impl Vault {
     /// present or missing, and which values are equal — through a keyed hash under a key made
     /// for this call and dropped with it, so no value leaves this function.
     pub fn compare(&self, envs: &[Place]) -> Result<Vec<ComparedName>> {
-        let key: [u8; 32] = crypto::random_bytes();
+        // Wiped when the comparison ends (the digests are freed through the wiping allocator).
+        let key = zeroize::Zeroizing::new(crypto::random_bytes::<32>());
         self.read(|snapshot| {
             let records = self.records();
             let mut names: Vec<ComparedName> = Vec::new();
