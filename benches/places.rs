@@ -32,6 +32,9 @@ fn places(c: &mut Criterion) {
         .iter()
         .map(|e| vault.place(Some("project 052"), Some(e)).unwrap())
         .collect();
+    group.bench_function("all_names_for_the_vault_wide_search", |b| {
+        b.iter(|| black_box(vault.all_names().unwrap().len()))
+    });
     group.bench_function("compare_three_environments", |b| b.iter(|| black_box(vault.compare(&envs).unwrap().len())));
     group.finish();
 }

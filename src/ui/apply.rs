@@ -135,7 +135,7 @@ impl App {
             Command::CopyInto { id, to } => self.copy_into(id, to),
             Command::ChooseShared => self.choose_shared(),
             Command::ChooseOverride => self.choose_override(),
-            Command::OpenSearchAll => self.open_search_all(),
+            Command::OpenSearchAll => self.open_search_all(ctx),
             Command::SearchAll => self.search_all(),
             Command::GoToSecret(place, id) => self.go_to_secret(place, id),
             // Backups.

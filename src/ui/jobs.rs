@@ -46,6 +46,11 @@ pub(super) enum JobDone {
     },
     /// An export was written: how many secrets.
     Exported { vault: Vault, path: PathBuf, result: Result<usize, String> },
+    /// Every live secret's name and place, for the vault-wide search.
+    NamesRead {
+        vault: Vault,
+        result: Result<Vec<(crate::vault::SecretId, crate::vault::SecretName, crate::vault::PlaceId)>, Error>,
+    },
     /// "Back up now" finished.
     BackedUp { vault: Vault, result: Result<Option<BackupInfo>, Error> },
     /// A backup was restored from the lock screen (a damaged vault), or not.
@@ -150,6 +155,7 @@ impl App {
                 JobDone::ImportPlanned { vault, path, result } => self.import_planned(vault, path, result),
                 JobDone::Imported { vault, path, place, result } => self.imported(vault, &path, place, result),
                 JobDone::Exported { vault, path, result } => self.exported(vault, &path, result),
+                JobDone::NamesRead { vault, result } => self.names_read(vault, result),
                 JobDone::BackedUp { vault, result } => self.backed_up(vault, result),
                 JobDone::RestoredBackup { old, result } => self.restored_backup(ctx, old, result),
             }

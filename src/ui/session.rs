@@ -347,6 +347,8 @@ pub(crate) struct SearchAllForm {
     /// Every live secret's name (lower-cased for matching) and where it lives: read once when
     /// the dialog opens, filtered as you type. Names only; dropped with the dialog.
     pub names: Vec<(String, SearchHit)>,
+    /// The names are still being read (on the worker).
+    pub loading: bool,
     /// The first matches (at most [`SEARCH_SHOWN`]) and how many matched in all.
     pub results: Vec<SearchHit>,
     pub matched: usize,

@@ -269,18 +269,17 @@ impl Vault {
         })
     }
 
-    /// Every live secret's id, name and place (names only: one decrypt each): what the app's
-    /// vault-wide search filters as you type, read once when it opens.
+    /// Every live secret's id, name and place (names only: one decrypt each; in no particular
+    /// order): what the app's vault-wide search filters as you type, read once when it opens.
     pub fn all_names(&self) -> Result<Vec<(SecretId, SecretName, PlaceId)>> {
         self.read(|snapshot| {
             let records = self.records();
             let mut out = Vec::new();
-            for row in SecretRow::live(snapshot)? {
-                if let Ok(name) = records.name(&row) {
-                    out.push((row.id, name, row.place));
+            for (id, place, revision, sealed) in SecretRow::live_names(snapshot)? {
+                if let Some(name) = records.name_only(id, &revision, &sealed) {
+                    out.push((id, name, place));
                 }
             }
-            out.sort_by(|a, b| name_order(&a.1, &b.1));
             Ok(out)
         })
     }

@@ -27,6 +27,9 @@ pub(crate) fn fold(sum: &mut [u8; 32], term: [u8; 32]) {
     sum.iter_mut().zip(term).for_each(|(v, t)| *v ^= t);
 }
 
+/// A live secret's id, place, revision and sealed name: what reading every name needs.
+pub(crate) type SealedName = (SecretId, PlaceId, Revision, Vec<u8>);
+
 /// One row of `secrets`.
 #[derive(Clone, Debug)]
 pub(crate) struct SecretRow {
@@ -135,6 +138,15 @@ impl SecretRow {
         Ok(conn
             .prepare_cached("SELECT max(deleted) FROM secrets WHERE place = ?1")?
             .query_row([place.0.as_slice()], |r| r.get(0))?)
+    }
+
+    /// Every live secret's id, place, revision and sealed name (no other column is read).
+    pub fn live_names(conn: &Connection) -> Result<Vec<SealedName>> {
+        let mut stmt = conn.prepare_cached("SELECT id, place, revision, name FROM secrets WHERE deleted IS NULL")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((SecretId(blob_array(r, 0)?), PlaceId(blob_array(r, 1)?), blob_array(r, 2)?, sealed_bytes(r, 3)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Whether any secret, live or trashed, lives in `place`.
@@ -456,6 +468,13 @@ impl Records<'_> {
         let text = self.open_secret_field(row, NAME, &row.name)?;
         SecretName::parse(&text)
             .map_err(|_| Error::CorruptRecord { record: format!("with id {}", row.id), field: NAME })
+    }
+
+    /// A name from its sealed bytes alone (id and revision make its AAD): for reading every
+    /// name without loading the rest of each row. `None` if it does not open.
+    pub fn name_only(&self, id: SecretId, revision: &Revision, sealed: &[u8]) -> Option<SecretName> {
+        let plain = self.open_padded(sealed, &self.secret_aad(id, NAME, revision))?;
+        std::str::from_utf8(&plain).ok().and_then(|text| SecretName::parse(text).ok())
     }
 
     pub fn description(&self, row: &SecretRow) -> Result<String> {

@@ -344,36 +344,62 @@ impl App {
         Reply::Quiet
     }
 
-    pub(super) fn open_search_all(&mut self) -> Reply {
+    /// Opens the vault-wide search at once; the names are read on the worker (one decrypt per
+    /// secret: about a quarter of a second for 91,000) and come back to [`App::names_read`].
+    pub(super) fn open_search_all(&mut self, ctx: &egui::Context) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(vault) = &session.vault else { return Reply::Quiet };
-        // The names once (one decrypt each); every keystroke then filters them in memory.
+        let Some(vault) = session.vault.take() else { return Reply::Quiet };
+        session.dialog = Some(Dialog::SearchAll(SearchAllForm {
+            query: String::new(),
+            searched: String::new(),
+            names: Vec::new(),
+            loading: true,
+            results: Vec::new(),
+            matched: 0,
+            focus: true,
+        }));
+        self.jobs.spawn(ctx, "Reading names…", move || {
+            let result = vault.all_names();
+            crate::ui::jobs::JobDone::NamesRead { vault, result }
+        });
+        Reply::Quiet
+    }
+
+    /// The names for the vault-wide search are in: each with where it lives, lower-cased for
+    /// matching; what was typed meanwhile is searched at once.
+    pub(crate) fn names_read(
+        &mut self,
+        vault: crate::vault::Vault,
+        result: Result<Vec<(SecretId, crate::vault::SecretName, PlaceId)>, Error>,
+    ) {
+        let Some(session) = self.screen.session_mut() else { return };
+        session.vault = Some(vault);
         let labels: std::collections::HashMap<PlaceId, (Place, String)> = session
             .all_places()
             .into_iter()
             .map(|(place, label)| (place.id(), (place, crate::ui::dialogs::place_text(&label))))
             .collect();
-        let names = match vault.all_names() {
-            Ok(names) => names,
-            Err(e) => return Reply::error(e),
-        };
-        let names = names
-            .into_iter()
-            .filter_map(|(id, name, place)| {
-                let (place, label) = labels.get(&place)?.clone();
-                let hit = SearchHit { id, name: name.to_string(), place, label };
-                Some((name.as_str().to_lowercase(), hit))
-            })
-            .collect();
-        session.dialog = Some(Dialog::SearchAll(SearchAllForm {
-            query: String::new(),
-            searched: String::new(),
-            names,
-            results: Vec::new(),
-            matched: 0,
-            focus: true,
-        }));
-        Reply::Quiet
+        let Some(Dialog::SearchAll(form)) = &mut session.dialog else { return };
+        form.loading = false;
+        match result {
+            Ok(names) => {
+                form.names = names
+                    .into_iter()
+                    .filter_map(|(id, name, place)| {
+                        let (place, label) = labels.get(&place)?.clone();
+                        let hit = SearchHit { id, name: name.to_string(), place, label };
+                        Some((name.as_str().to_lowercase(), hit))
+                    })
+                    .collect();
+                // Listed by name, then place.
+                form.names.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.label.cmp(&b.1.label)));
+            }
+            Err(e) => {
+                self.toast(style::sentence(&e.to_string()), true);
+                return;
+            }
+        }
+        let _ = self.search_all();
     }
 
     /// Filters the names for the typed query (case ignored).

@@ -180,7 +180,9 @@ pub(crate) fn search_all(ui: &mut Ui, form: &mut SearchAllForm, commands: &mut V
         commands.push(Command::SearchAll);
     }
     ui.add_space(4.0);
-    if form.searched.is_empty() {
+    if form.loading {
+        ui.label(weak("Reading the names…"));
+    } else if form.searched.is_empty() {
         ui.label(weak("Names are searched in every project and environment; values never."));
     } else if form.results.is_empty() {
         ui.label(weak(format!("No secret's name contains “{}”.", form.searched)));
