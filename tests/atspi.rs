@@ -123,6 +123,18 @@ fn orca_reads_the_table_its_rows_headers_a_hidden_value_and_an_announced_copy() 
     assert!(!tree.contains('•'), "no bullets reach the screen reader");
     assert!(has("push button|Copy A_KEY|Copy value (Ctrl+C)"), "each row's actions, by name");
     assert!(has("heading|Environment Secrets|"), "the page title is a heading");
+    // Projects and environments: the sidebar's heading and projects with their counts, the
+    // project's tabs with the current one said.
+    let named = |name: &str| tree.lines().any(|l| l.split('|').nth(2) == Some(name));
+    assert!(has("heading|Projects|"), "the sidebar's projects under a heading:\n{tree}");
+    assert!(named("Personal, 2 secrets") && named("New project"), "each project with its count, and New project");
+    assert!(
+        tree.lines().any(|l| l.ends_with("|All environments|current tab")),
+        "the project level's tab, said to be the current one"
+    );
+    for tab in ["development", "staging", "production", "Compare", "Project actions"] {
+        assert!(named(tab), "the {tab} tab");
+    }
     assert!(
         tree.lines().any(|l| l == "ANNOUNCE|A_KEY copied; the clipboard will be cleared"),
         "Ctrl+C on the row is announced, without its countdown:\n{}",
