@@ -9,6 +9,8 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+mod common;
+
 const PASS: &str = "screen reader passphrase";
 const LAUNCHER: &str = "/usr/libexec/at-spi-bus-launcher";
 
@@ -94,7 +96,7 @@ fn orca_reads_the_table_its_rows_headers_a_hidden_value_and_an_announced_copy() 
 
     let script = dir.path().join("session.sh");
     std::fs::write(&script, SESSION).unwrap();
-    let display = (600..700).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()).unwrap();
+    let display = common::free_display(600..700);
     let walk = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/atspi/walk.py");
     let out = Command::new("dbus-run-session")
         .arg("--")

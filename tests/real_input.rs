@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 const PASS: &str = "real keys passphrase";
 
 fn have(program: &str) -> bool {
@@ -31,8 +33,7 @@ struct Desktop {
 
 impl Drop for Desktop {
     fn drop(&mut self) {
-        let _ = self.xvfb.kill();
-        let _ = self.xvfb.wait();
+        common::stop_x_server(&mut self.xvfb);
     }
 }
 
@@ -45,7 +46,7 @@ impl Desktop {
             println!("skipped: {missing:?} not installed");
             return None;
         }
-        let number = (500..600).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()).unwrap();
+        let number = common::free_display(500..600);
         let display = format!(":{number}");
         let xvfb = Command::new("Xvfb")
             .args([&display, "-screen", "0", "1040x680x24", "-nolisten", "tcp"])

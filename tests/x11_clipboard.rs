@@ -16,14 +16,15 @@ use tresor::ui::{App, AppOptions};
 use tresor::vault::Clock;
 use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Timestamp, Vault};
 
+mod common;
+
 struct Xvfb {
     child: Child,
 }
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        common::stop_x_server(&mut self.child);
     }
 }
 
@@ -39,7 +40,7 @@ fn start_x() -> Option<Xvfb> {
         println!("skipped: {missing:?} not installed");
         return None;
     }
-    let number = (400..500).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()).unwrap();
+    let number = common::free_display(400..500);
     let child = Command::new("Xvfb")
         .args([
             format!(":{number}"),

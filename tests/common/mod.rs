@@ -111,3 +111,55 @@ pub fn checksum_of(conn: &rusqlite::Connection) -> Vec<u8> {
     }
     hasher.finalize().to_vec()
 }
+
+/// A display number in `range` that no running X server holds. An X server killed hard leaves
+/// its socket and lock file behind; those of a process that is gone are removed here, so that
+/// repeated runs on one machine never run out of numbers.
+pub fn free_display(range: std::ops::Range<u32>) -> u32 {
+    let live = |n: u32| {
+        let lock = format!("/tmp/.X{n}-lock");
+        match std::fs::read_to_string(&lock) {
+            Ok(text) => match text.trim().parse::<u32>() {
+                Ok(pid) if std::path::Path::new(&format!("/proc/{pid}")).exists() => true,
+                _ => {
+                    let _ = std::fs::remove_file(&lock);
+                    false
+                }
+            },
+            Err(_) => false,
+        }
+    };
+    for n in range.clone() {
+        if live(n) {
+            continue;
+        }
+        let socket = format!("/tmp/.X11-unix/X{n}");
+        if std::path::Path::new(&socket).exists() {
+            // No live server behind it: a leftover.
+            let _ = std::fs::remove_file(&socket);
+        }
+        if !std::path::Path::new(&socket).exists() {
+            return n;
+        }
+    }
+    panic!("no free X display in {range:?}")
+}
+
+/// Stops an X server as it expects to be stopped (SIGTERM): it removes its socket and lock file.
+pub fn stop_x_server(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        let pid = child.id() as libc::pid_t;
+        // SAFETY: kill(2) with a child's pid and a signal number; no memory is involved.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
