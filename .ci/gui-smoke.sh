@@ -17,7 +17,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 tmp=$(mktemp -d)
-disp=:$((100 + RANDOM % 100))
+# A display no X server holds (a server killed hard leaves its socket and lock file behind).
+n=100
+while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
+disp=:$n
 Xvfb "$disp" -screen 0 1280x800x24 >/dev/null 2>&1 &
 xvfb=$!
 cleanup() { kill "$xvfb" 2>/dev/null || true; rm -rf "$tmp"; }
