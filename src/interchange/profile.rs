@@ -137,20 +137,14 @@ impl Profile {
     /// profile): the rest of the file — another tool's tables, a `[secrets]` mistake — does not
     /// stop them. Invalid TOML, or a `project`/`env` that is not a valid name, is an error.
     pub fn parse_place(text: &str) -> Result<Profile, ProfileError> {
-        let doc = Document::parse(text).map_err(|e| {
-            let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-            ProfileError::Toml { line, message: e.message().trim_end().to_owned() }
-        })?;
+        let doc = document(text)?;
         let mut profile = Profile::default();
         read_place(&doc, &mut profile)?;
         Ok(profile)
     }
 
     pub fn parse(text: &str) -> Result<Profile, ProfileError> {
-        let doc = Document::parse(text).map_err(|e| {
-            let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-            ProfileError::Toml { line, message: e.message().trim_end().to_owned() }
-        })?;
+        let doc = document(text)?;
         let mut profile = Profile::default();
         read_place(&doc, &mut profile)?;
         let secrets = match doc.get("secrets") {
@@ -197,6 +191,13 @@ impl Profile {
         profile.secrets = Some(declared);
         Ok(profile)
     }
+}
+
+fn document(text: &str) -> Result<Document<&str>, ProfileError> {
+    Document::parse(text).map_err(|e| {
+        let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        ProfileError::Toml { line, message: e.message().trim_end().to_owned() }
+    })
 }
 
 /// The top-level `project` and `env` keys.

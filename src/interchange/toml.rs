@@ -9,41 +9,38 @@ use super::{Entry, Finding, ParseError, ParseOptions, Parsed};
 use crate::vault::SecretValue;
 
 pub fn parse(text: &str, options: ParseOptions) -> Result<Parsed, ParseError> {
-    // As Python's tomllib reads it: CRLF is a line break, also inside multi-line strings (TOML
-    // lets a parser normalise it; toml_edit alone would keep the \r). A raw CR is invalid TOML
-    // anywhere else, so nothing else changes. The copy holds values: wiped when dropped.
-    let normalized;
-    let text = if text.contains("\r\n") {
-        normalized = zeroize::Zeroizing::new(text.replace("\r\n", "\n"));
-        normalized.as_str()
-    } else {
-        text
-    };
-    let doc = Document::parse(text).map_err(|e| {
-        let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-        // The message only: TomlError's Display quotes the offending line, which may be a secret.
-        ParseError::Toml { line, message: e.message().trim_end().to_owned() }
-    })?;
+    let copy = normalized(text);
+    let text = copy.as_deref().map_or(text, String::as_str);
+    let doc = document(text)?;
     let mut parsed = Parsed::default();
     walk(doc.as_table(), "", options, text, &mut parsed);
     Ok(parsed.finish())
+}
+
+/// As Python's tomllib reads it: CRLF is a line break, also inside multi-line strings (TOML lets
+/// a parser normalise it; toml_edit alone would keep the \r). A raw CR is invalid TOML anywhere
+/// else, so nothing else changes. `None`: no CRLF, the text as it is. The copy holds values:
+/// wiped when dropped.
+fn normalized(text: &str) -> Option<zeroize::Zeroizing<String>> {
+    text.contains("\r\n").then(|| zeroize::Zeroizing::new(text.replace("\r\n", "\n")))
+}
+
+/// The parsed document, or where it is not TOML (the message only: TomlError's Display quotes
+/// the offending line, which may be a secret).
+fn document(text: &str) -> Result<Document<&str>, ParseError> {
+    Document::parse(text).map_err(|e| {
+        let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        ParseError::Toml { line, message: e.message().trim_end().to_owned() }
+    })
 }
 
 /// Streamlit's `secrets.toml` read by section: the top-level keys (`None`), then each top-level
 /// `[table]` (`Some(name)`) with its own keys — each section a set of secrets of its own, to
 /// import into a place of its own. Deeper tables are reported in their section, as in [`parse`].
 pub fn parse_sections(text: &str) -> Result<Vec<(Option<String>, Parsed)>, ParseError> {
-    let normalized;
-    let text = if text.contains("\r\n") {
-        normalized = zeroize::Zeroizing::new(text.replace("\r\n", "\n"));
-        normalized.as_str()
-    } else {
-        text
-    };
-    let doc = Document::parse(text).map_err(|e| {
-        let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-        ParseError::Toml { line, message: e.message().trim_end().to_owned() }
-    })?;
+    let copy = normalized(text);
+    let text = copy.as_deref().map_or(text, String::as_str);
+    let doc = document(text)?;
     let options = ParseOptions { flatten: false };
     let mut top = Parsed::default();
     let mut sections = Vec::new();

@@ -206,13 +206,7 @@ fn v1_to_v2(tx: &Connection, header: &Header, keys: &VaultKeys, kek: &Key32, req
         return Err(Error::RecordSetTampered);
     }
 
-    let mut lineage = header.lineage.clone().unwrap_or_default();
-    lineage.push(header.key_id);
-    let new_header = wrap_under(
-        kek,
-        Header { key_id: crypto::random_bytes(), lineage: Some(lineage), ..header.clone() },
-        keys.vault_key(),
-    );
+    let new_header = under_new_key_id(header, keys, kek);
     let records = Records { keys, vault_id: &header.vault_id };
     let mut set = records::RecordSet::default();
 
@@ -299,6 +293,18 @@ fn v1_to_v2(tx: &Connection, header: &Header, keys: &VaultKeys, kek: &Key32, req
     store::insert_header(tx, &new_header, &sealed_set)?;
     tx.pragma_update(None, "user_version", 2)?;
     Ok(new_header)
+}
+
+/// `header` under a new key id (the old one joins its lineage), the vault key wrapped again: what
+/// each migration step writes, so that a process still holding the old header stops.
+fn under_new_key_id(header: &Header, keys: &VaultKeys, kek: &Key32) -> Header {
+    let mut lineage = header.lineage.clone().unwrap_or_default();
+    lineage.push(header.key_id);
+    wrap_under(
+        kek,
+        Header { key_id: crypto::random_bytes(), lineage: Some(lineage), ..header.clone() },
+        keys.vault_key(),
+    )
 }
 
 /// A v2 row's secret before it has a place (v3 gives it the default project's).
@@ -388,13 +394,7 @@ fn v2_to_v3(
     }
     let secrets = v2_secrets(tx)?;
     let history = HistoryRow::all(tx)?;
-    let mut lineage = header.lineage.clone().unwrap_or_default();
-    lineage.push(header.key_id);
-    let new_header = wrap_under(
-        kek,
-        Header { key_id: crypto::random_bytes(), lineage: Some(lineage), ..header.clone() },
-        keys.vault_key(),
-    );
+    let new_header = under_new_key_id(header, keys, kek);
     let records = Records { keys, vault_id: &header.vault_id };
     let mut set = records::RecordSet::default();
 

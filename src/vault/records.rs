@@ -510,19 +510,7 @@ impl Records<'_> {
     }
 
     pub fn secret_term(&self, row: &SecretRow) -> [u8; 32] {
-        self.secret_term_of(&TermRow {
-            id: &row.id.0,
-            place: Some(&row.place.0),
-            name_index: &row.name_index,
-            revision: &row.revision,
-            version: row.version,
-            created: row.created,
-            modified: row.modified,
-            value_set: row.value_set,
-            deleted: row.deleted,
-            history: &row.history,
-            sealed: [&row.name, &row.description, &row.value],
-        })
+        self.secret_term_of(&TermRow::of(row, Some(&row.place.0)))
     }
 
     /// A secret row's term: format v3's covers its place; v2's (`place: None`, only to check a
@@ -568,19 +556,7 @@ impl Records<'_> {
 
     /// A row's term as format v2 computed it (no place): for the v1 to v2 step of a migration.
     pub fn v2_secret_term(&self, row: &SecretRow) -> [u8; 32] {
-        self.secret_term_of(&TermRow {
-            id: &row.id.0,
-            place: None,
-            name_index: &row.name_index,
-            revision: &row.revision,
-            version: row.version,
-            created: row.created,
-            modified: row.modified,
-            value_set: row.value_set,
-            deleted: row.deleted,
-            history: &row.history,
-            sealed: [&row.name, &row.description, &row.value],
-        })
+        self.secret_term_of(&TermRow::of(row, None))
     }
 
     pub fn history_term(&self, row: &HistoryRow) -> [u8; 32] {
@@ -729,6 +705,25 @@ struct TermRow<'a> {
     deleted: Option<i64>,
     history: &'a [u8],
     sealed: [&'a [u8]; 3],
+}
+
+impl<'a> TermRow<'a> {
+    /// A stored row's columns; `place: None` for format 2's term.
+    fn of(row: &'a SecretRow, place: Option<&'a [u8]>) -> Self {
+        TermRow {
+            id: &row.id.0,
+            place,
+            name_index: &row.name_index,
+            revision: &row.revision,
+            version: row.version,
+            created: row.created,
+            modified: row.modified,
+            value_set: row.value_set,
+            deleted: row.deleted,
+            history: &row.history,
+            sealed: [&row.name, &row.description, &row.value],
+        }
+    }
 }
 
 /// A column's bytes as they are, or none for anything but a BLOB (see [`sealed_bytes`]; in a
