@@ -149,6 +149,20 @@ pub fn open_private_file(path: &Path) -> io::Result<Result<File, Unsafe>> {
     Ok(check_owned_private(&meta).map(|()| file))
 }
 
+/// [`open_private_file`]'s checks of the directory entry at `path` itself (`lstat`), without
+/// opening it: for SQLite's files beside an open vault, which this process must not open and
+/// close (see `vault::held`).
+pub fn check_private_entry(path: &Path) -> io::Result<Result<(), Unsafe>> {
+    let meta = fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        return Ok(Err(Unsafe("it is a symbolic link".into())));
+    }
+    if !meta.is_file() {
+        return Ok(Err(Unsafe("it is not a regular file".into())));
+    }
+    Ok(check_owned_private(&meta))
+}
+
 /// Checks a folder Tresor keeps its own files in (the backups folder): not a symlink, owned by
 /// this user, and not writable by anyone else.
 pub fn check_private_dir(dir: &Path) -> io::Result<Result<(), Unsafe>> {

@@ -29,6 +29,8 @@ pub enum ExportError {
     CannotHold(#[from] WriteError),
     #[error("{} already exists", path.display())]
     Exists { path: PathBuf },
+    #[error("{} is a Tresor vault (or one of SQLite's files beside one); an export never replaces it", path.display())]
+    WouldReplaceVault { path: PathBuf },
     #[error("cannot write {}: {}; nothing was written", path.display(), crate::fs::io_reason(source))]
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -63,6 +65,9 @@ pub fn to_file(
     only: Option<&[SecretName]>,
     overwrite: bool,
 ) -> Result<usize, ExportError> {
+    if is_vault_file(path) {
+        return Err(ExportError::WouldReplaceVault { path: path.to_owned() });
+    }
     if !overwrite && path.symlink_metadata().is_ok() {
         return Err(ExportError::Exists { path: path.to_owned() });
     }
@@ -75,4 +80,16 @@ pub fn to_file(
         }
     })?;
     Ok(exported.count)
+}
+
+/// Whether `path` is a vault file (open in this process, or any SQLite database) or a file beside
+/// an open one: `--force` must not turn an export into the loss of a vault. An open vault is
+/// recognised without opening it (see `vault::held`); any other file is safe to read here.
+fn is_vault_file(path: &Path) -> bool {
+    if crate::vault::held::is_open_vault_file(path) {
+        return true;
+    }
+    let mut magic = [0u8; 16];
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
+        && &magic == b"SQLite format 3\0"
 }

@@ -53,8 +53,25 @@ pub enum ImportFileError {
     Folder { shown: String },
     #[error("cannot read {shown}: {}", crate::fs::io_reason(source))]
     Read { shown: String, source: std::io::Error },
+    #[error("{shown} is the vault file itself (or one of SQLite's files beside it), not secrets to import")]
+    OpenVaultFile { shown: String },
     #[error("cannot import {shown}: {source}")]
     Parse { shown: String, source: ParseError },
+}
+
+/// The bytes of `source` (at most [`super::MAX_FILE_BYTES`]). A vault file this process has open
+/// is refused before it is opened: closing a descriptor of it would drop the locks that keep
+/// other processes from deleting its WAL (see `vault::held`).
+fn read_source(source: Source<'_>, shown: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, ImportFileError> {
+    let read = match source {
+        Source::Stdin => super::read_limited(std::io::stdin().lock()),
+        Source::File(path) if path.is_dir() => return Err(ImportFileError::Folder { shown: shown.to_owned() }),
+        Source::File(path) if crate::vault::held::is_open_vault_file(path) => {
+            return Err(ImportFileError::OpenVaultFile { shown: shown.to_owned() });
+        }
+        Source::File(path) => std::fs::File::open(path).and_then(super::read_limited),
+    };
+    read.map_err(|source| ImportFileError::Read { shown: shown.to_owned(), source })
 }
 
 impl ImportFile {
@@ -73,12 +90,7 @@ impl ImportFile {
                 Format::from_path(path).ok_or_else(|| ImportFileError::UnknownFormat { shown: shown.clone() })?
             }
         };
-        let read = match source {
-            Source::Stdin => super::read_limited(std::io::stdin().lock()),
-            Source::File(path) if path.is_dir() => return Err(ImportFileError::Folder { shown }),
-            Source::File(path) => std::fs::File::open(path).and_then(super::read_limited),
-        };
-        let bytes = read.map_err(|source| ImportFileError::Read { shown: shown.clone(), source })?;
+        let bytes = read_source(source, &shown)?;
         Self::parse(shown, format, &bytes, options)
     }
 
@@ -86,12 +98,7 @@ impl ImportFile {
     /// (`None`), then each `[section]` as a file of its own, to plan into a place of its own.
     pub fn read_sections(source: Source<'_>) -> Result<Vec<(Option<String>, ImportFile)>, ImportFileError> {
         let shown = source.shown();
-        let read = match source {
-            Source::Stdin => super::read_limited(std::io::stdin().lock()),
-            Source::File(path) if path.is_dir() => return Err(ImportFileError::Folder { shown }),
-            Source::File(path) => std::fs::File::open(path).and_then(super::read_limited),
-        };
-        let bytes = read.map_err(|source| ImportFileError::Read { shown: shown.clone(), source })?;
+        let bytes = read_source(source, &shown)?;
         Self::parse_sections(shown, &bytes)
     }
 

@@ -538,7 +538,7 @@ impl Vault {
                         let mut dest = store::create_empty(&temp)?;
                         copy_into(&source.conn, &mut dest)?;
                         store::checkpoint(&dest);
-                        dest.close().map_err(|(_, e)| Error::from(e))?;
+                        dest.close()?;
                         store::sync_file(&temp)
                     })();
                     if let Err(e) = built {

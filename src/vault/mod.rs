@@ -18,6 +18,7 @@
 pub mod backup;
 pub mod crypto;
 pub mod error;
+pub mod held;
 pub mod import;
 mod keys;
 mod migrate;
@@ -82,7 +83,7 @@ pub struct VaultInfo {
 /// An unlocked vault. Dropping it (or [`Vault::lock`]) wipes its keys from memory.
 pub struct Vault {
     path: PathBuf,
-    conn: Connection,
+    conn: store::Db,
     header: Header,
     /// Boxed: the keys stay at one address for the vault's life, and moving a `Vault` around
     /// copies a pointer, not key bytes that nothing would wipe.

@@ -110,7 +110,6 @@
 //! is opened with `locking_mode=EXCLUSIVE` instead (no -shm; other processes wait meanwhile), so
 //! that it still reads.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -119,6 +118,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::crypto::{self, KdfParams};
 use super::error::{Error, Result};
+use super::held::{self, Hold};
 use super::secret::Timestamp;
 
 /// The format this build writes and understands.
@@ -352,14 +352,15 @@ pub(crate) fn create(
     header: &Header,
     rows: impl FnOnce(&Connection) -> Result<()>,
     record_set: &[u8],
-) -> Result<Connection> {
+) -> Result<Db> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir(parent)?;
     }
     check_folder_of(path)?;
     // SQLite would create the file 0644; creating it ourselves first fixes the mode, and SQLite
-    // gives its -wal and -shm files the mode of the database.
-    create_private_file(path)?;
+    // gives its -wal and -shm files the mode of the database. The descriptor is this process's
+    // hold on the file (`held.rs`).
+    let hold = adopt(path, create_private_file(path)?)?;
     let result = (|| {
         let mut conn = connect(path, false, false)?;
         configure(&conn)?;
@@ -372,11 +373,20 @@ pub(crate) fn create(
         tx.commit()?;
         Ok(conn)
     })();
-    if result.is_err() {
-        // Nothing of value is in a vault that failed to be created: do not leave a half-made file.
-        remove_with_sidecars(path);
+    match result {
+        Ok(conn) => Ok(Db { conn, hold: Some(hold) }),
+        Err(e) => {
+            // Nothing of value is in a vault that failed to be created: do not leave a half-made
+            // file.
+            remove_with_sidecars(path);
+            Err(e)
+        }
     }
-    result
+}
+
+/// Keeps the descriptor of a file this process just created (see `held.rs`).
+fn adopt(path: &Path, file: std::fs::File) -> Result<Hold> {
+    held::adopt(path, file).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))
 }
 
 /// Writes the v2 header row (a new file, or a migrated one).
@@ -448,15 +458,15 @@ pub(crate) fn create_private_file(path: &Path) -> Result<std::fs::File> {
 }
 
 /// A new, empty 0600 database file at `path` in WAL mode, for a backup to be restored into.
-pub(crate) fn create_empty(path: &Path) -> Result<Connection> {
+pub(crate) fn create_empty(path: &Path) -> Result<Db> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir(parent)?;
     }
-    create_private_file(path)?;
+    let hold = adopt(path, create_private_file(path)?)?;
     let conn = connect(path, false, false)?;
     configure(&conn)?;
     use_wal(&conn)?;
-    Ok(conn)
+    Ok(Db { conn, hold: Some(hold) })
 }
 
 /// Renames the file at `path` (and its -wal, if any) to `<path>.<suffix>`, keeping it.
@@ -489,21 +499,84 @@ pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// An open vault file: its SQLite connection, and this process's hold on the file (see
+/// `held.rs`: no other descriptor of the file is closed while a connection is open). The fields
+/// drop in this order, so the connection closes before the hold lets go of the file.
+pub struct Db {
+    conn: Connection,
+    hold: Option<Hold>,
+}
+
+impl std::ops::Deref for Db {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Db {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("hold", &self.hold).finish()
+    }
+}
+
+impl Db {
+    /// Closes the connection (reporting what SQLite says), then lets go of the file. A
+    /// connection that fails to close is still open: its hold is kept for the process's life,
+    /// since closing the descriptor would drop that connection's locks.
+    pub(crate) fn close(self) -> Result<()> {
+        let Db { conn, hold } = self;
+        match conn.close() {
+            Ok(()) => {
+                drop(hold);
+                Ok(())
+            }
+            Err((conn, e)) => {
+                std::mem::forget(conn);
+                std::mem::forget(hold);
+                Err(Error::from(e))
+            }
+        }
+    }
+}
+
+/// The first `n` bytes of `file`, read at offset 0 without moving its offset.
+fn read_prefix(file: &std::fs::File, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; n];
+    let mut filled = 0;
+    while filled < n {
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(file, &mut buf[filled..], filled as u64)?;
+        #[cfg(windows)]
+        let read = std::os::windows::fs::FileExt::seek_read(file, &mut buf[filled..], filled as u64)?;
+        if read == 0 {
+            break;
+        }
+        filled += read;
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
 /// Opens an existing vault file, after making sure it is one, without modifying anything that
 /// is not a Tresor vault.
-pub fn open(path: &Path) -> Result<Connection> {
-    let mut file = match crate::fs::open_private_file(path) {
-        Ok(Ok(f)) => f,
+pub fn open(path: &Path) -> Result<Db> {
+    // The descriptor checked here is the one this process keeps while any connection has the
+    // file open (`held.rs`): a vault this process has open already is not opened again.
+    let hold = match held::hold(path) {
+        Ok(Ok(hold)) => hold,
         Ok(Err(crate::fs::Unsafe(reason))) => return Err(Error::UnsafeFile { path: path.to_owned(), reason }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NoVault { path: path.to_owned() }),
         Err(e) => return Err(Error::io(format!("cannot open {}", path.display()), e)),
     };
     check_folder_of(path)?;
-    let mut magic = Vec::with_capacity(16);
-    file.by_ref()
-        .take(16)
-        .read_to_end(&mut magic)
-        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let magic = read_prefix(hold.file(), 16).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
     let not_a_vault = |reason: &str| Error::NotAVault { path: path.to_owned(), reason: reason.to_owned() };
     if magic.is_empty() {
         return Err(not_a_vault("the file is empty"));
@@ -511,18 +584,17 @@ pub fn open(path: &Path) -> Result<Connection> {
     if magic.as_slice() != b"SQLite format 3\0" {
         return Err(not_a_vault("it is not an SQLite database"));
     }
-    // Kept open until SQLite has the file, to compare the two (below).
     // A -wal file already beside the database (another program's, or left by a crash) holds
     // committed pages, and closing the last connection would checkpoint them into the main file.
     // Until the file is known to be a vault this build may write, closing must not do that: a
     // file that is refused is left exactly as it was.
     // SQLite's files beside the vault are used as they are (a -wal is applied, a hot -journal
-    // rolled back): in a shared sticky folder, one planted by another user must not be.
+    // rolled back): in a shared sticky folder, one planted by another user must not be. They are
+    // checked with lstat, never opened here: closing a descriptor of the -shm would drop the
+    // locks of this process's other connections to the vault.
     for suffix in ["-wal", "-journal", "-shm"] {
         let side = sidecar(path, suffix);
-        if std::fs::symlink_metadata(&side).is_ok()
-            && let Ok(Err(crate::fs::Unsafe(reason))) = crate::fs::open_private_file(&side)
-        {
+        if let Ok(Err(crate::fs::Unsafe(reason))) = crate::fs::check_private_entry(&side) {
             return Err(Error::UnsafeFile { path: side, reason });
         }
     }
@@ -550,7 +622,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     // run inside it.
     check_schema(&conn, version)?;
     // The file SQLite opened by path is the one checked above, not one swapped in meanwhile.
-    let checked = file.metadata().map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let checked = hold.file().metadata().map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
     match std::fs::symlink_metadata(path) {
         Ok(now) if crate::fs::same_file(&checked, &now) => {}
         _ => {
@@ -565,17 +637,17 @@ pub fn open(path: &Path) -> Result<Connection> {
     }
     configure(&conn)?;
     // Older formats migrate at unlock (migrate.rs), which needs the vault key.
-    Ok(conn)
+    Ok(Db { conn, hold: Some(hold) })
 }
 
 /// A copy of the database behind `conn` in memory (to read a file of an older format through
 /// a migrated copy, without writing to the file).
-pub(crate) fn copy_to_memory(conn: &Connection) -> Result<Connection> {
+pub(crate) fn copy_to_memory(conn: &Connection) -> Result<Db> {
     let mut memory = Connection::open_in_memory()?;
     harden(&memory)?;
     rusqlite::backup::Backup::new(conn, &mut memory)?.run_to_completion(i32::MAX, Duration::ZERO, None)?;
     configure(&memory)?;
-    Ok(memory)
+    Ok(Db { conn: memory, hold: None })
 }
 
 /// The format version the file says it has (`PRAGMA user_version`).
