@@ -32,6 +32,7 @@ pub mod cli;
 pub mod clipboard;
 pub mod fs;
 pub mod interchange;
+pub mod state;
 #[cfg(feature = "gui")]
 pub mod ui;
 pub mod vault;

@@ -1,0 +1,134 @@
+//! The per-user state folder: what Tresor remembers outside every vault's folder, so that
+//! someone who can write only there (a synced folder, a cloned repository, a backup drive) can
+//! neither forge it nor wind it back. It holds, one small file each:
+//! - `vaults/`: for each vault file (vault id and canonical path), the newest state Tresor has
+//!   seen it in (see `vault/seen.rs`), so that an older copy put in its place is noticed;
+//! - `trusted/`: the `tresor.toml` files the user has trusted (path and content hash).
+//!
+//! Where: `$TRESOR_STATE_DIR` if set, else the platform's state folder (`$XDG_STATE_HOME/tresor`,
+//! by default `~/.local/state/tresor`; the local data folder where a platform has no state
+//! folder). Created 0700; refused if it is a symlink, another user's, or writable by others.
+//! Files are written whole (temporary file, fsync, rename); read-modify-write sequences take the
+//! folder's lock file (`flock`), since the app and any number of commands share it.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The variable that puts the state folder elsewhere (tests set it; so can a user).
+pub const ENV: &str = "TRESOR_STATE_DIR";
+
+/// Why the state folder cannot be used, in words for a warning.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("there is no state folder for Tresor on this system (set {ENV})")]
+    NoFolder,
+    #[error("cannot use the state folder {}: {reason}", path.display())]
+    Unsafe { path: PathBuf, reason: String },
+    #[error("cannot use the state folder {}: {}", path.display(), crate::fs::io_reason(source))]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// The state folder's path (not created).
+pub fn dir() -> Result<PathBuf, StateError> {
+    if let Some(dir) = std::env::var_os(ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    // Test builds never touch the real home unless told to: each user of the machine gets one
+    // shared folder under the temporary folder.
+    #[cfg(feature = "test-support")]
+    {
+        #[cfg(unix)]
+        // SAFETY: getuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::getuid() };
+        #[cfg(not(unix))]
+        let uid = 0;
+        return Ok(std::env::temp_dir().join(format!("tresor-test-state-{uid}")));
+    }
+    #[allow(unreachable_code)] // after the test builds' early return above
+    directories::ProjectDirs::from("", "", "tresor")
+        .map(|d| d.state_dir().map_or_else(|| d.data_local_dir().join("state"), Path::to_path_buf))
+        .ok_or(StateError::NoFolder)
+}
+
+/// The state folder's sub-folder `name` (`vaults`, `trusted`), created 0700 and checked.
+pub fn folder(name: &str) -> Result<PathBuf, StateError> {
+    let root = dir()?;
+    for dir in [root.clone(), root.join(name)] {
+        crate::fs::create_private_dir(&dir).map_err(|source| StateError::Io { path: dir.clone(), source })?;
+        match crate::fs::check_private_dir(&dir) {
+            Ok(Ok(())) => {}
+            Ok(Err(crate::fs::Unsafe(reason))) => return Err(StateError::Unsafe { path: dir, reason }),
+            Err(source) => return Err(StateError::Io { path: dir, source }),
+        }
+    }
+    Ok(root.join(name))
+}
+
+/// The contents of the file at `path` in the state folder; `None` if there is none. A file that
+/// is not the user's own (a symlink, another user's, writable by others) is an error.
+pub fn read(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
+    use std::io::Read;
+    let mut file = match crate::fs::open_private_file(path) {
+        Ok(Ok(file)) => file,
+        Ok(Err(crate::fs::Unsafe(reason))) => return Err(StateError::Unsafe { path: path.to_owned(), reason }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(StateError::Io { path: path.to_owned(), source }),
+    };
+    let mut bytes = Vec::new();
+    // Records are small; a huge file is not one of ours.
+    file.by_ref()
+        .take(1 << 20)
+        .read_to_end(&mut bytes)
+        .map_err(|source| StateError::Io { path: path.to_owned(), source })?;
+    Ok(Some(bytes))
+}
+
+/// Replaces the file at `path` in the state folder with `bytes`, whole or not at all.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    crate::fs::write_private_file(path, bytes, true).map_err(|source| StateError::Io { path: path.to_owned(), source })
+}
+
+/// Removes the file at `path` in the state folder (none there: nothing to do).
+pub fn remove(path: &Path) -> Result<(), StateError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(StateError::Io { path: path.to_owned(), source: e }),
+        _ => Ok(()),
+    }
+}
+
+/// The state folder's lock, held while it lives: read-modify-write sequences of the app and of
+/// commands running at once do not lose each other's updates.
+pub struct Lock {
+    _file: std::fs::File,
+}
+
+/// Takes the state folder's lock (waits for another process holding it).
+pub fn lock() -> Result<Lock, StateError> {
+    let root = dir()?;
+    folder("")?;
+    let path = root.join("lock");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options
+        .open(&path)
+        .map_err(|source| StateError::Io { path: path.clone(), source })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a descriptor this function owns; no memory is involved.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(StateError::Io { path, source: io::Error::last_os_error() });
+        }
+    }
+    Ok(Lock { _file: file })
+}
+
+/// Lower-case hexadecimal, for file names made of ids and hashes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
