@@ -114,9 +114,7 @@ pub fn lock() -> Result<Lock, StateError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
-    let file = options
-        .open(&path)
-        .map_err(|source| StateError::Io { path: path.clone(), source })?;
+    let file = options.open(&path).map_err(|source| StateError::Io { path: path.clone(), source })?;
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;

@@ -513,6 +513,9 @@ impl Vault {
     ) -> Result<Restored> {
         crypto::with_stack_scrubbed(|| {
             let source = Vault::unlock_for_salvage(backup_path, passphrase)?;
+            // The backup as SQLite sees it (its indexes too, which nothing else authenticates),
+            // then as Tresor does.
+            store::integrity_check(&source.conn)?;
             source.verify_every_record()?;
             let (mut previous, mut moved_aside) = (None, None);
             match store::open(vault_path).and_then(|conn| Ok((store::read_header(&conn)?, conn))) {

@@ -46,6 +46,12 @@ pub enum Error {
     RecordSetTampered,
 
     #[error(
+        "the vault file's index {index} does not match the record it points at ({record}): the file was \
+         altered behind Tresor's back (its rows are intact; an index is not authenticated)"
+    )]
+    IndexTampered { index: &'static str, record: String },
+
+    #[error(
         "this vault file is in an older format than its own backups: it was put back from an older copy \
          of the file; it was not upgraded"
     )]
@@ -185,6 +191,7 @@ impl Error {
                 | Error::UnexpectedSchema { .. }
                 | Error::CorruptRecord { .. }
                 | Error::RecordSetTampered
+                | Error::IndexTampered { .. }
                 | Error::FormatRolledBack
                 | Error::KdfOutOfRange { .. }
         )

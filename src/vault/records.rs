@@ -100,22 +100,27 @@ impl SecretRow {
         Self::select(conn, "", [])
     }
 
-    /// Live secrets, in no particular order.
+    /// Live secrets, in no particular order (a scan of the table: no index is used).
     pub fn live(conn: &Connection) -> Result<Vec<SecretRow>> {
-        Self::select(conn, "WHERE deleted IS NULL", [])
+        let rows = Self::select(conn, "WHERE deleted IS NULL", [])?;
+        check_rows(rows, "secrets", |r| r.deleted.is_none())
     }
 
     /// Live secrets of one place, in no particular order.
     pub fn live_in(conn: &Connection, place: PlaceId) -> Result<Vec<SecretRow>> {
-        Self::select(conn, "WHERE place = ?1 AND deleted IS NULL", [place.0.as_slice()])
+        let rows = Self::through_index(conn, "WHERE i.place = ?1 AND i.deleted IS NULL", [place.0.as_slice()])?;
+        check_rows(rows, "secrets_place", |r| r.place == place && r.deleted.is_none())
     }
 
     /// Secrets of one place trashed at `deleted` (with the place itself, when it was deleted).
     pub fn trashed_with(conn: &Connection, place: PlaceId, deleted: i64) -> Result<Vec<SecretRow>> {
-        Self::select(conn, "WHERE place = ?1 AND deleted = ?2", rusqlite::params![place.0.as_slice(), deleted])
+        let filter = "WHERE i.place = ?1 AND i.deleted = ?2";
+        let rows = Self::through_index(conn, filter, rusqlite::params![place.0.as_slice(), deleted])?;
+        check_rows(rows, "secrets_place", |r| r.place == place && r.deleted == Some(deleted))
     }
 
-    /// How many live secrets each place holds.
+    /// How many live secrets each place holds. Read from the index alone (counts, shown beside
+    /// each place; nothing is read or written by them).
     pub fn live_counts(conn: &Connection) -> Result<std::collections::HashMap<PlaceId, usize>> {
         let mut stmt =
             conn.prepare_cached("SELECT place, count(*) FROM secrets WHERE deleted IS NULL GROUP BY place")?;
@@ -125,22 +130,29 @@ impl SecretRow {
 
     /// Trashed secrets, most recently deleted first.
     pub fn trashed(conn: &Connection) -> Result<Vec<SecretRow>> {
-        Self::select(conn, "WHERE deleted IS NOT NULL ORDER BY deleted DESC", [])
+        let rows = Self::through_index(conn, "WHERE i.deleted IS NOT NULL", [])?;
+        let mut rows = check_rows(rows, "secrets_trash", |r| r.deleted.is_some())?;
+        rows.sort_by(|a, b| b.deleted.cmp(&a.deleted));
+        Ok(rows)
     }
 
     /// Trashed secrets whose name has blind index `index`, most recently deleted first.
     pub fn trashed_by_index(conn: &Connection, index: &[u8; 32]) -> Result<Vec<SecretRow>> {
-        Self::select(conn, "WHERE name_index = ?1 AND deleted IS NOT NULL ORDER BY deleted DESC", [index.as_slice()])
+        let filter = "WHERE i.name_index = ?1 AND i.deleted IS NOT NULL";
+        let rows = Self::through_index(conn, filter, [index.as_slice()])?;
+        let mut rows = check_rows(rows, "secrets_trash_name", |r| r.name_index == *index && r.deleted.is_some())?;
+        rows.sort_by(|a, b| b.deleted.cmp(&a.deleted));
+        Ok(rows)
     }
 
     /// When the secret of `place` trashed last went to the trash.
     pub fn latest_trashed_in(conn: &Connection, place: PlaceId) -> Result<Option<i64>> {
-        Ok(conn
-            .prepare_cached("SELECT max(deleted) FROM secrets WHERE place = ?1")?
-            .query_row([place.0.as_slice()], |r| r.get(0))?)
+        let rows = Self::through_index(conn, "WHERE i.place = ?1", [place.0.as_slice()])?;
+        Ok(check_rows(rows, "secrets_place", |r| r.place == place)?.iter().filter_map(|r| r.deleted).max())
     }
 
-    /// Every live secret's id, place, revision and sealed name (no other column is read).
+    /// Every live secret's id, place, revision and sealed name (no other column is read; a scan
+    /// of the table, no index).
     pub fn live_names(conn: &Connection) -> Result<Vec<SealedName>> {
         let mut stmt = conn.prepare_cached("SELECT id, place, revision, name FROM secrets WHERE deleted IS NULL")?;
         let rows = stmt.query_map([], |r| {
@@ -149,16 +161,15 @@ impl SecretRow {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Whether any secret, live or trashed, lives in `place`.
+    /// Whether any secret, live or trashed, lives in `place`: a scan of the table, not of an
+    /// index, since the answer decides whether the place may be deleted for good (an index that
+    /// left a secret out would orphan it).
     pub fn any_in(conn: &Connection, place: PlaceId) -> Result<bool> {
-        Ok(conn
-            .prepare_cached("SELECT 1 FROM secrets WHERE place = ?1 LIMIT 1")?
-            .query_row([place.0.as_slice()], |_| Ok(()))
-            .optional()?
-            .is_some())
+        Ok(conn.prepare_cached(ANY_IN_PLACE)?.query_row([place.0.as_slice()], |_| Ok(())).optional()?.is_some())
     }
 
-    /// Whether any secret was trashed before `cutoff` (milliseconds).
+    /// Whether any secret was trashed before `cutoff` (milliseconds). Only whether to look: the
+    /// rows purged are read again, checked.
     pub fn any_trashed_before(conn: &Connection, cutoff: i64) -> Result<bool> {
         Ok(conn
             .query_row("SELECT 1 FROM secrets WHERE deleted IS NOT NULL AND deleted < ?1 LIMIT 1", [cutoff], |_| Ok(()))
@@ -168,6 +179,19 @@ impl SecretRow {
 
     fn select(conn: &Connection, filter: &str, params: impl rusqlite::Params) -> Result<Vec<SecretRow>> {
         let sql = format!("SELECT {} FROM secrets {filter}", Self::COLUMNS);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params, Self::from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Rows found through an index of `secrets` (`filter` names the lookup's table `i`), each read
+    /// from the table itself (`s`, by its primary key). SQLite reads every column an index holds
+    /// from the index, even when it also reads the row; an index is not authenticated, so an
+    /// edited entry would hand back another row with the lookup's own place, name index or
+    /// trash state. Here the index only finds ids; callers check the rows ([`check_rows`]).
+    fn through_index(conn: &Connection, filter: &str, params: impl rusqlite::Params) -> Result<Vec<SecretRow>> {
+        let columns: Vec<String> = Self::COLUMNS.split(", ").map(|c| format!("s.{c}")).collect();
+        let sql = format!("SELECT {} FROM secrets AS i JOIN secrets AS s ON s.id = i.id {filter}", columns.join(", "));
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params, Self::from_row)?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
@@ -271,19 +295,33 @@ impl HistoryRow {
     }
 
     /// A secret's history, newest first (at most [`super::HISTORY_LIMIT`] rows; their sealed
-    /// values are loaded too, since a row's term covers its value's nonce and tag).
+    /// values are loaded too, since a row's term covers its value's nonce and tag). Found through
+    /// the `(secret_id, version)` index, read from the rows and checked (see
+    /// [`SecretRow::through_index`]).
     pub fn all_for(conn: &Connection, secret: SecretId) -> Result<Vec<HistoryRow>> {
-        let sql = format!("SELECT {} FROM history WHERE secret_id = ?1 ORDER BY version DESC", Self::COLUMNS);
+        let columns: Vec<String> = Self::COLUMNS.split(", ").map(|c| format!("h.{c}")).collect();
+        let sql = format!(
+            "SELECT {} FROM history AS i JOIN history AS h ON h.id = i.id WHERE i.secret_id = ?1",
+            columns.join(", ")
+        );
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([secret.0.as_slice()], Self::from_row)?.collect::<rusqlite::Result<_>>()?;
+        let rows: Vec<HistoryRow> =
+            stmt.query_map([secret.0.as_slice()], Self::from_row)?.collect::<rusqlite::Result<_>>()?;
+        if let Some(stray) = rows.iter().find(|r| r.secret_id != secret) {
+            return Err(Error::IndexTampered {
+                index: "history (secret_id, version)",
+                record: format!("version {} of the secret with id {}", stray.version, stray.secret_id),
+            });
+        }
+        let mut rows = rows;
+        rows.sort_by(|a, b| b.version.cmp(&a.version));
         Ok(rows)
     }
 
     /// A secret's history entries past the newest `keep`, oldest last (those a new entry pushes
     /// out): usually none, and then nothing is loaded.
-    /// Counted first, since a count takes one index lookup and no row: SQLite re-prepares a
-    /// statement that orders by a column after filtering on a bound value each time it is run
-    /// again, and that cost an import updating 50,000 secrets 15 % of its time.
+    /// Counted first, since a count takes one index lookup and no row (the rows to delete are
+    /// then read from the table and checked: see [`HistoryRow::all_for`]).
     pub fn beyond(conn: &Connection, secret: SecretId, keep: usize) -> Result<Vec<HistoryRow>> {
         let count: i64 = conn
             .prepare_cached("SELECT count(*) FROM history WHERE secret_id = ?1")?
@@ -291,15 +329,7 @@ impl HistoryRow {
         if count <= keep as i64 {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT {} FROM history WHERE secret_id = ?1 ORDER BY version DESC LIMIT -1 OFFSET ?2",
-            Self::COLUMNS
-        );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt
-            .query_map(rusqlite::params![secret.0.as_slice(), keep as i64], Self::from_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        Ok(Self::all_for(conn, secret)?.into_iter().skip(keep).collect())
     }
 
     pub fn all(conn: &Connection) -> Result<Vec<HistoryRow>> {
@@ -845,25 +875,28 @@ impl PlaceRow {
         Ok(out)
     }
 
-    /// The live project or environment whose name has blind index `index`.
+    /// The live project or environment whose name has blind index `index` (found through the
+    /// tables' name indexes, read from the rows and checked: see [`SecretRow::through_index`]).
     pub fn live_by_index(conn: &Connection, index: &[u8; 32]) -> Result<Option<PlaceRow>> {
-        let project = conn
-            .prepare_cached(&format!(
-                "SELECT {} FROM projects WHERE name_index = ?1 AND deleted IS NULL",
-                Self::PROJECT_COLUMNS
-            ))?
-            .query_row([index.as_slice()], Self::from_project)
-            .optional()?;
-        if project.is_some() {
-            return Ok(project);
+        let through = |table: &str, columns: &str, from_row: fn(&Row<'_>) -> rusqlite::Result<PlaceRow>| {
+            let columns: Vec<String> = columns.split(", ").map(|c| format!("p.{c}")).collect();
+            let sql = format!(
+                "SELECT {} FROM {table} AS i JOIN {table} AS p ON p.id = i.id WHERE i.name_index = ?1 AND i.deleted IS NULL",
+                columns.join(", ")
+            );
+            let row = conn.prepare_cached(&sql)?.query_row([index.as_slice()], from_row).optional()?;
+            match row {
+                Some(row) if row.name_index != *index || row.deleted.is_some() => Err(Error::IndexTampered {
+                    index: if table == "projects" { "projects_name" } else { "environments_name" },
+                    record: format!("{} with id {:?}", &table[..table.len() - 1], row.id),
+                }),
+                row => Ok(row),
+            }
+        };
+        if let Some(project) = through("projects", Self::PROJECT_COLUMNS, Self::from_project)? {
+            return Ok(Some(project));
         }
-        Ok(conn
-            .prepare_cached(&format!(
-                "SELECT {} FROM environments WHERE name_index = ?1 AND deleted IS NULL",
-                Self::ENVIRONMENT_COLUMNS
-            ))?
-            .query_row([index.as_slice()], Self::from_environment)
-            .optional()?)
+        through("environments", Self::ENVIRONMENT_COLUMNS, Self::from_environment)
     }
 
     pub fn load(conn: &Connection, id: PlaceId) -> Result<Option<PlaceRow>> {
@@ -974,6 +1007,11 @@ pub(crate) fn stored_history_sums(conn: &Connection) -> Result<Vec<([u8; 16], Ve
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Whether a place holds any secret, from the table's own rows: `+place` keeps the index on
+/// place out of it, and `revision` (in no index) keeps SQLite from scanning a covering index
+/// instead (`NOT INDEXED` does not, for a table without rowid). Checked by a test below.
+const ANY_IN_PLACE: &str = "SELECT revision FROM secrets WHERE +place = ?1 LIMIT 1";
+
 /// Length-prefixed concatenation, so that no two different part lists give the same bytes.
 fn aad(parts: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
@@ -996,10 +1034,57 @@ pub(crate) struct RowState {
     pub history: HistorySum,
 }
 
+/// The live secret whose name has blind index `index`, if any (found through the unique index,
+/// read from the row and checked: see [`SecretRow::through_index`]).
 pub(super) fn live_id_by_index(conn: &Connection, index: &[u8; 32]) -> Result<Option<SecretId>> {
-    Ok(conn
-        .prepare_cached("SELECT id FROM secrets WHERE name_index = ?1 AND deleted IS NULL")?
-        .query_row([index.as_slice()], |r| r.get::<_, Vec<u8>>(0))
-        .optional()?
-        .and_then(|id| id.try_into().ok().map(SecretId)))
+    let rows = SecretRow::through_index(conn, "WHERE i.name_index = ?1 AND i.deleted IS NULL", [index.as_slice()])?;
+    let rows = check_rows(rows, "secrets_live_name", |r| r.name_index == *index && r.deleted.is_none())?;
+    Ok(rows.first().map(|r| r.id))
+}
+
+/// `rows` if every one of them is what the lookup through `index` asked for (`matches`); else
+/// the first that is not, as [`Error::IndexTampered`].
+fn check_rows(
+    rows: Vec<SecretRow>,
+    index: &'static str,
+    matches: impl Fn(&SecretRow) -> bool,
+) -> Result<Vec<SecretRow>> {
+    match rows.iter().find(|r| !matches(r)) {
+        Some(stray) => Err(Error::IndexTampered { index, record: format!("the secret with id {}", stray.id) }),
+        None => Ok(rows),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How SQLite runs `sql` on a format-3 schema (EXPLAIN QUERY PLAN's details, in order).
+    fn plan(sql: &str) -> Vec<String> {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(crate::vault::store::SCHEMA_V3).unwrap();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let n = stmt.parameter_count();
+        let params: Vec<Vec<u8>> = vec![vec![0u8; 16]; n];
+        stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn rows_found_through_an_index_are_read_from_the_table() {
+        // The lookup side may use the index; the row side must be read by primary key, so that
+        // no column of the result comes from an index entry.
+        for filter in ["WHERE i.place = ?1 AND i.deleted IS NULL", "WHERE i.name_index = ?1 AND i.deleted IS NULL"] {
+            let columns: Vec<String> = SecretRow::COLUMNS.split(", ").map(|c| format!("s.{c}")).collect();
+            let sql =
+                format!("SELECT {} FROM secrets AS i JOIN secrets AS s ON s.id = i.id {filter}", columns.join(", "));
+            let plan = plan(&sql);
+            assert!(plan.iter().any(|p| p.starts_with("SEARCH s USING PRIMARY KEY")), "{sql}: {plan:?}");
+            assert!(!plan.iter().any(|p| p.starts_with("SEARCH s USING") && p.contains("INDEX")), "{plan:?}");
+        }
+        let plan = plan(ANY_IN_PLACE);
+        assert_eq!(plan, vec!["SCAN secrets".to_owned()], "a scan of the table's rows, no index");
+    }
 }
