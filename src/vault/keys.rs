@@ -81,7 +81,7 @@ impl Vault {
         self.verify_passphrase(passphrase)?;
         // Every row is about to be re-sealed under the new key as genuine: first the whole file,
         // indexes included (an edited index would otherwise have steered what gets re-sealed).
-        self.read(|snapshot| store::integrity_check(snapshot))?;
+        self.read(store::integrity_check)?;
         self.backup_before(BackupReason::KeyRotation)?;
         let new_key = Key32::random();
         // A new key has no earlier ids: backups made under the old key keep their passphrase.

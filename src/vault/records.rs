@@ -132,7 +132,7 @@ impl SecretRow {
     pub fn trashed(conn: &Connection) -> Result<Vec<SecretRow>> {
         let rows = Self::through_index(conn, "WHERE i.deleted IS NOT NULL", [])?;
         let mut rows = check_rows(rows, "secrets_trash", |r| r.deleted.is_some())?;
-        rows.sort_by(|a, b| b.deleted.cmp(&a.deleted));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.deleted));
         Ok(rows)
     }
 
@@ -141,7 +141,7 @@ impl SecretRow {
         let filter = "WHERE i.name_index = ?1 AND i.deleted IS NOT NULL";
         let rows = Self::through_index(conn, filter, [index.as_slice()])?;
         let mut rows = check_rows(rows, "secrets_trash_name", |r| r.name_index == *index && r.deleted.is_some())?;
-        rows.sort_by(|a, b| b.deleted.cmp(&a.deleted));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.deleted));
         Ok(rows)
     }
 
@@ -314,7 +314,7 @@ impl HistoryRow {
             });
         }
         let mut rows = rows;
-        rows.sort_by(|a, b| b.version.cmp(&a.version));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.version));
         Ok(rows)
     }
 
