@@ -306,7 +306,7 @@ fn a_trash_index_entry_pointing_at_a_live_secret_does_not_purge_it() {
     // Past the trash's retention: unlocking purges what the trash index lists as old.
     clock.advance_days(31);
     let unlocked = Vault::unlock_with_clock(&f.path, &Passphrase::new(PASS), clock.clone());
-    let err = unlocked.err().expect("the unlock stops at the lying index");
+    let err = unlocked.expect_err("the unlock stops at the lying index");
     assert!(err.is_integrity_failure() && err.to_string().contains("index"), "{err}");
     // The live secret is still there, as the record set and a salvage read show.
     let salvage = Vault::unlock_for_salvage(&f.path, &Passphrase::new(PASS)).unwrap();
