@@ -73,8 +73,9 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
 
 fn private_options() -> OpenOptions {
     let mut options = OpenOptions::new();
-    // `create_new` is O_CREAT|O_EXCL, which never follows a symlink at the path.
-    options.write(true).create_new(true);
+    // `create_new` is O_CREAT|O_EXCL, which never follows a symlink at the path. Readable too: a
+    // new vault file's descriptor is the one its connections share (`vault::held`), and reads it.
+    options.read(true).write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options

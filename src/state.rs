@@ -22,6 +22,9 @@ pub const ENV: &str = "TRESOR_STATE_DIR";
 pub enum StateError {
     #[error("there is no state folder for Tresor on this system (set {ENV})")]
     NoFolder,
+    /// Test builds only, without a folder named: nothing is remembered (see [`dir`]).
+    #[error("this test build keeps no state (set {ENV})")]
+    Disabled,
     #[error("cannot use the state folder {}: {reason}", path.display())]
     Unsafe { path: PathBuf, reason: String },
     #[error("cannot use the state folder {}: {}", path.display(), crate::fs::io_reason(source))]
@@ -29,25 +32,35 @@ pub enum StateError {
 }
 
 /// The state folder's path (not created).
+///
+/// Test builds (the `test-support` feature) never touch the real home: without a folder named by
+/// [`use_folder_for_tests`] or `TRESOR_STATE_DIR`, they keep no state at all
+/// ([`StateError::Disabled`], which callers take as "nothing remembered", silently), so that the
+/// many tests that copy one vault do not see each other's records.
 pub fn dir() -> Result<PathBuf, StateError> {
+    #[cfg(feature = "test-support")]
+    if let Some(dir) = TEST_FOLDER.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        return Ok(dir);
+    }
     if let Some(dir) = std::env::var_os(ENV).filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }
-    // Test builds never touch the real home unless told to: each user of the machine gets one
-    // shared folder under the temporary folder.
     #[cfg(feature = "test-support")]
-    {
-        #[cfg(unix)]
-        // SAFETY: getuid has no preconditions and cannot fail.
-        let uid = unsafe { libc::getuid() };
-        #[cfg(not(unix))]
-        let uid = 0;
-        return Ok(std::env::temp_dir().join(format!("tresor-test-state-{uid}")));
-    }
+    return Err(StateError::Disabled);
     #[allow(unreachable_code)] // after the test builds' early return above
     directories::ProjectDirs::from("", "", "tresor")
         .map(|d| d.state_dir().map_or_else(|| d.data_local_dir().join("state"), Path::to_path_buf))
         .ok_or(StateError::NoFolder)
+}
+
+#[cfg(feature = "test-support")]
+static TEST_FOLDER: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+/// For tests only, not part of the API: the state folder of this whole process (tests that run
+/// in one process cannot safely set an environment variable).
+#[cfg(feature = "test-support")]
+pub fn use_folder_for_tests(dir: Option<PathBuf>) {
+    *TEST_FOLDER.lock().unwrap_or_else(|p| p.into_inner()) = dir;
 }
 
 /// The state folder's sub-folder `name` (`vaults`, `trusted`), created 0700 and checked.

@@ -284,6 +284,6 @@ fn put_back_is_refused(format: i64) {
     // Someone puts the old file back (format 1's record set can be forged from old copies).
     std::fs::write(&path, &old_v1).unwrap();
     let result = Vault::unlock_with_clock(&path, &Passphrase::new(PASSPHRASE), clock);
-    assert!(matches!(result, Err(tresor::Error::FormatRolledBack)), "{result:?}");
+    assert!(matches!(result, Err(tresor::Error::FormatRolledBack { .. })), "{result:?}");
     assert_eq!(file_bytes(&path), old_v1, "not upgraded");
 }

@@ -912,7 +912,8 @@ fn a_damaged_vault_offers_its_latest_backup_on_the_lock_screen() {
     w.harness.get_by_label("Restore the latest backup").click();
     w.harness.run();
     assert!(w.harness.state().is_unlocked(), "restored and unlocked");
-    assert!(has_text(&w.harness, "Restored the latest backup. The damaged file was moved to"));
+    assert!(has_text(&w.harness, "Restored the latest backup, made"));
+    assert!(has_text(&w.harness, "The damaged file was moved to"));
     assert_eq!(value_of(&w, "OPENAI_API_KEY").0, "sk-precious");
     let aside = std::fs::read_dir(w._dir.path())
         .unwrap()

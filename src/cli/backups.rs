@@ -95,16 +95,34 @@ fn list(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
 }
 
 pub fn restore(ctx: &Context, args: RestoreArgs) -> CliResult {
-    let chosen = backup::find(&ctx.path, &args.backup)?;
-    eprintln!(
-        "Restoring the backup made {} ({}), {}.",
-        chosen.created.to_rfc3339(),
-        chosen.reason.describe(),
-        chosen.name()
-    );
+    // `latest` is the backup holding the newest state, which only the passphrase can tell (a
+    // file's name says nothing: anyone who can write to the folder can choose it).
+    let named = match args.backup.as_str() {
+        "latest" => None,
+        name => Some(backup::find(&ctx.path, name)?),
+    };
+    let announce = |chosen: &backup::BackupInfo| {
+        eprintln!(
+            "Restoring the backup made {} ({}), {}.",
+            chosen.created.to_rfc3339(),
+            chosen.reason.describe(),
+            chosen.name()
+        )
+    };
+    if let Some(chosen) = &named {
+        announce(chosen);
+    }
     let passphrase = ctx.passphrase(
         "Passphrase for this backup (your current one, unless the backup is older than a key rotation): ",
     )?;
+    let chosen = match named {
+        Some(chosen) => chosen,
+        None => {
+            let newest = backup::newest(&ctx.path, &passphrase)?;
+            announce(&newest);
+            newest
+        }
+    };
     let restored = Vault::restore_backup(&ctx.path, &chosen.path, &passphrase)?;
     if let Some(aside) = &restored.moved_aside {
         eprintln!("The damaged vault file was moved to {}.", aside.display());
@@ -118,5 +136,23 @@ pub fn restore(ctx: &Context, args: RestoreArgs) -> CliResult {
         None => eprintln!("Restored."),
     }
     eprintln!("The vault now opens with the passphrase you just gave.");
+    Ok(())
+}
+
+/// `tresor accept-rollback`: the user put an older copy of the vault file back on purpose.
+pub fn accept_rollback(ctx: &Context) -> CliResult {
+    if !ctx.path.exists() {
+        return Err(crate::vault::Error::NoVault { path: ctx.path.clone() }.into());
+    }
+    let passphrase = ctx.passphrase(&format!("Passphrase for {}: ", ctx.path.display()))?;
+    let mut vault = Vault::accept_rollback(&ctx.path, &passphrase)?;
+    if let Some(warning) = vault.take_warning() {
+        eprintln!("warning: {warning}");
+    }
+    eprintln!(
+        "Accepted {} as it is now: Tresor takes this state as the vault's newest, and refuses anything older than \
+         it from now on.",
+        ctx.path.display()
+    );
     Ok(())
 }

@@ -107,6 +107,9 @@ struct KdfJson {
 
 pub(super) fn info(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
     let info = Vault::info(&ctx.path)?;
+    if let Some(warning) = &info.warning {
+        eprintln!("warning: {warning}");
+    }
     if json {
         out.json(&InfoJson {
             path: info.path.display().to_string(),

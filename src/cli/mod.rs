@@ -146,6 +146,13 @@ Examples:\n  tresor backup\n  tresor backup --list\n  tresor backup --keep 10")]
     Backup(backups::BackupArgs),
     /// Put the vault back to the state saved in a backup (the current state is backed up first)
     RestoreBackup(backups::RestoreArgs),
+    /// Use a vault file that Tresor refused as an older copy of itself, because you put it back on purpose
+    #[command(after_help = "Tresor remembers the newest state it has seen each vault file in (in its state \
+folder, outside the vault's: $TRESOR_STATE_DIR, else ~/.local/state/tresor) and refuses a file that went back \
+(exit 5): an older copy can bring back deleted secrets or a key you rotated. A restore made with \
+`tresor restore-backup` is not a step back. If you replaced the file yourself (copied back a backup, undid a \
+sync), this takes the file as it is now.")]
+    AcceptRollback,
     /// Run a program with secrets added to its environment (no shell; exits with its code)
     #[command(after_help = "Which secrets: --only A,B; else those a profile declares (--profile FILE, or \
 tresor.toml in the current folder when present); else all of them — in an environment (-e), the \
@@ -356,6 +363,7 @@ fn execute(cli: Cli) -> CliResult<i32> {
         Command::RotateKey => keys::rotate_key(&ctx),
         Command::Backup(args) => backups::backup(&ctx, &mut out, args),
         Command::RestoreBackup(args) => backups::restore(&ctx, args),
+        Command::AcceptRollback => backups::accept_rollback(&ctx),
         Command::Completions { shell } => reference::completions(&mut out, shell),
         Command::Man { command } => reference::man(&mut out, command.as_deref()),
     };
@@ -393,11 +401,12 @@ impl Context {
     }
 
     fn unlock_with(&self, passphrase: &Passphrase) -> CliResult<Vault> {
-        if self.salvage {
+        let mut vault = if self.salvage {
             eprintln!("warning: opened read-only for salvage; the vault's integrity check is skipped");
-            return Ok(Vault::unlock_for_salvage(&self.path, passphrase)?);
-        }
-        let mut vault = Vault::unlock(&self.path, passphrase)?;
+            Vault::unlock_for_salvage(&self.path, passphrase)?
+        } else {
+            Vault::unlock(&self.path, passphrase)?
+        };
         if let Some(warning) = vault.take_warning() {
             eprintln!("warning: {warning}");
         }

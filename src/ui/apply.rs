@@ -56,6 +56,7 @@ impl App {
             Command::CancelSlowUnlock => self.cancel_slow_unlock(),
             Command::OpenReadOnly => self.open_read_only(ctx),
             Command::RestoreLatestBackup => self.restore_latest_backup(ctx),
+            Command::AcceptRollback => self.accept_rollback(ctx),
             Command::OpenOtherVault(path) => self.open_other_vault(path),
             Command::StartNewVault(at) => self.start_new_vault(at),
             Command::CancelNewVault => self.cancel_new_vault(),
@@ -237,18 +238,36 @@ impl App {
         Reply::Quiet
     }
 
+    /// Restores the backup holding the newest state (chosen with the passphrase, on the worker).
     fn restore_latest_backup(&mut self, ctx: &egui::Context) -> Reply {
         let Screen::Locked(form) = &mut self.screen else { return Reply::Quiet };
-        let Some(latest) = form.latest_backup.clone() else { return Reply::Quiet };
-        if self.jobs.is_running() {
+        if form.backups == 0 || self.jobs.is_running() {
             return Reply::Quiet;
         }
         let Some(passphrase) = form.passphrase.take_passphrase() else { return Reply::Quiet };
         let (path, clock) = (self.vault_path.clone(), self.clock.clone());
         self.jobs.spawn(ctx, "Restoring the backup…", move || {
-            JobDone::RestoredWhileLocked(
-                Vault::restore_backup_with_clock(&path, &latest.path, &passphrase, clock)
-                    .and_then(|restored| restored.vault.list().map(|listing| Box::new((restored, listing)))),
+            JobDone::RestoredWhileLocked(crate::vault::backup::newest(&path, &passphrase).and_then(|latest| {
+                let restored = Vault::restore_backup_with_clock(&path, &latest.path, &passphrase, clock)?;
+                let listing = restored.vault.list()?;
+                Ok(Box::new((restored, listing, latest)))
+            }))
+        });
+        Reply::Quiet
+    }
+
+    /// Unlocks a vault file refused as an older copy of itself, taking it as it is now: the user
+    /// put it back on purpose.
+    fn accept_rollback(&mut self, ctx: &egui::Context) -> Reply {
+        let Screen::Locked(form) = &mut self.screen else { return Reply::Quiet };
+        if !form.can_accept_rollback || self.jobs.is_running() {
+            return Reply::Quiet;
+        }
+        let Some(passphrase) = form.passphrase.take_passphrase() else { return Reply::Quiet };
+        let path = self.vault_path.clone();
+        self.jobs.spawn(ctx, "Deriving your key…", move || {
+            JobDone::Opened(
+                Vault::accept_rollback(&path, &passphrase).and_then(|vault| vault.list().map(|l| (vault, l))),
             )
         });
         Reply::Quiet

@@ -52,6 +52,8 @@ pub(crate) enum Command {
     CancelNewVault,
     /// On the lock screen of a damaged vault: restore its newest backup with the typed passphrase.
     RestoreLatestBackup,
+    /// Unlock a vault file refused as an older copy of itself: the user put it back.
+    AcceptRollback,
     /// On the lock screen of a vault that failed its integrity check: open it read-only, to see
     /// and copy out what is intact.
     OpenReadOnly,

@@ -25,6 +25,8 @@ pub(super) enum KeyChange {
 
 /// A vault restored from a backup, with its listing.
 type RestoredListing = Box<(Restored, Listing<SecretMeta>)>;
+/// The latest backup restored from the lock screen, with the listing and which backup it was.
+type RestoredLatest = Box<(Restored, Listing<SecretMeta>, BackupInfo)>;
 
 /// What a worker thread sends back. Jobs that borrow the session's vault return it either way.
 pub(super) enum JobDone {
@@ -54,7 +56,7 @@ pub(super) enum JobDone {
     /// "Back up now" finished.
     BackedUp { vault: Vault, result: Result<Option<BackupInfo>, Error> },
     /// A backup was restored from the lock screen (a damaged vault), or not.
-    RestoredWhileLocked(Result<RestoredListing, Error>),
+    RestoredWhileLocked(Result<RestoredLatest, Error>),
     /// A backup was restored (the new vault, with its listing), or not (the old vault comes back).
     RestoredBackup { old: Vault, result: Result<RestoredListing, Error> },
 }
@@ -175,18 +177,23 @@ impl App {
                 }
             }
             Err(error) => match &mut self.screen {
-                Screen::Locked(form) => form.failed(&error, || latest_backup(&self.vault_path)),
+                Screen::Locked(form) => form.failed(&error, || backup_count(&self.vault_path)),
                 Screen::Setup(form) => form.failed(&error),
                 Screen::Unlocked(_) => {}
             },
         }
     }
 
-    fn restored_while_locked(&mut self, ctx: &egui::Context, result: Result<RestoredListing, Error>) {
+    fn restored_while_locked(&mut self, ctx: &egui::Context, result: Result<RestoredLatest, Error>) {
         match result {
             Ok(done) => {
-                let (restored, listing) = *done;
-                let text = restored_text("Restored the latest backup.".into(), &restored);
+                let (restored, listing, latest) = *done;
+                let lead = format!(
+                    "Restored the latest backup, made {} ({}).",
+                    style::exact(latest.created),
+                    latest.reason.describe()
+                );
+                let text = restored_text(lead, &restored);
                 self.enter_session(ctx, restored.vault, listing);
                 self.toast(text, false);
             }
@@ -369,9 +376,9 @@ pub(super) fn reload_backups(session: &mut Session, vault_path: &Path) {
     }
 }
 
-/// The newest backup of the vault at `vault_path`, offered on the lock screen of a damaged vault.
-pub(super) fn latest_backup(vault_path: &Path) -> Option<crate::vault::BackupInfo> {
-    crate::vault::backup::find(vault_path, "latest").ok()
+/// How many backups the vault at `vault_path` has, offered on the lock screen of a damaged vault.
+pub(super) fn backup_count(vault_path: &Path) -> usize {
+    crate::vault::backup::list(vault_path).map_or(0, |list| list.len())
 }
 
 /// What a restore did, after `lead`: whether the replaced state was kept, where a damaged file went.

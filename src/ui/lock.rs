@@ -135,23 +135,30 @@ pub(crate) fn locked(
         if let Some(error) = &form.error {
             if error.damaged {
                 style::card(ui).fill(ui.visuals().error_fg_color.gamma_multiply(0.12)).show(ui, |ui| {
-                    ui.label(RichText::new("This vault is damaged").strong().color(ui.visuals().error_fg_color));
+                    ui.label(RichText::new(error.title).strong().color(ui.visuals().error_fg_color));
                     ui.label(&error.message);
+                    if form.can_accept_rollback && busy.is_none() {
+                        ui.add_space(4.0);
+                        if style::secondary_enabled(ui, !form.passphrase.is_empty(), "Use this older copy").clicked() {
+                            commands.push(Command::AcceptRollback);
+                        }
+                    }
                     if form.can_open_read_only && busy.is_none() {
                         ui.add_space(4.0);
                         if style::secondary_enabled(ui, !form.passphrase.is_empty(), "Open read-only").clicked() {
                             commands.push(Command::OpenReadOnly);
                         }
                     }
-                    if let Some(latest) = &form.latest_backup
-                        && busy.is_none()
-                    {
+                    if form.backups > 0 && busy.is_none() {
                         ui.add_space(4.0);
+                        let count = match form.backups {
+                            1 => "one backup".to_owned(),
+                            n => format!("{n} backups"),
+                        };
                         ui.label(weak(format!(
-                            "Latest backup: {} ({}). Type its passphrase above, then restore it; the damaged \
-                             file is kept beside the vault.",
-                            style::exact(latest.created),
-                            latest.reason.describe()
+                            "This vault has {count}. Type its passphrase above, then restore the latest: the one \
+                             holding the newest state (read inside each backup, never from its name). The file \
+                             here is kept beside the vault."
                         )));
                         if style::secondary_enabled(ui, !form.passphrase.is_empty(), "Restore the latest backup")
                             .clicked()

@@ -154,19 +154,76 @@ pub fn list(vault_path: &Path) -> Result<Vec<BackupInfo>> {
     Ok(backups)
 }
 
-/// Finds a backup by file name (as [`list`] shows it), by path, or `latest` for the newest.
+/// Finds a backup by file name (as [`list`] shows it) or by path. (`latest` needs the
+/// passphrase: see [`newest`].)
 pub fn find(vault_path: &Path, name_or_path: &str) -> Result<BackupInfo> {
     let all = list(vault_path)?;
-    if name_or_path == "latest" {
-        return all
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::NoSuchBackup { name: name_or_path.to_owned(), dir: backup_dir(vault_path) });
-    }
     let wanted = Path::new(name_or_path);
     all.into_iter()
         .find(|b| b.name() == name_or_path || (wanted.components().count() > 1 && same_file(&b.path, wanted)))
         .ok_or_else(|| Error::NoSuchBackup { name: name_or_path.to_owned(), dir: backup_dir(vault_path) })
+}
+
+/// The backup that holds the newest state of the vault at `vault_path`: the highest write
+/// counter sealed inside a backup that `passphrase` opens (the newest by name among equals).
+/// Never the newest by name alone: anyone who can write to the backups folder can give a file
+/// any name, and a planted old copy named in the future must not be what "latest" restores.
+/// Runs the key derivation once per distinct salt (backups share the vault's).
+pub fn newest(vault_path: &Path, passphrase: &Passphrase) -> Result<BackupInfo> {
+    let none = || Error::NoSuchBackup { name: "latest".into(), dir: backup_dir(vault_path) };
+    let all = list(vault_path)?;
+    if all.is_empty() {
+        return Err(none());
+    }
+    // The vault's own id when its file still reads: a backup of another vault is not a candidate.
+    let vault_id = store::open(vault_path).and_then(|conn| store::read_header(&conn)).ok().map(|h| h.vault_id);
+    let mut keks: Vec<(Vec<u8>, super::KdfParams, Key32)> = Vec::new();
+    let mut best: Option<(u64, BackupInfo)> = None;
+    let mut opened_any = false;
+    crypto::with_stack_scrubbed(|| -> Result<()> {
+        for backup in all {
+            let Ok(conn) = store::open(&backup.path) else { continue };
+            let Ok(header) = store::read_header(&conn) else { continue };
+            if vault_id.is_some_and(|id| id != header.vault_id) || header.kdf.check_caps().is_err() {
+                continue;
+            }
+            let cached = keks.iter().position(|(salt, kdf, _)| *salt == header.salt && *kdf == header.kdf);
+            let index = match cached {
+                Some(i) => i,
+                None => {
+                    let kek = crypto::derive_kek(passphrase, &header.salt, header.kdf)?;
+                    keks.push((header.salt.clone(), header.kdf, kek));
+                    keks.len() - 1
+                }
+            };
+            let Some(vault_key) = crypto::unwrap_key(&keks[index].2, &header.wrapped_key, &header.wrap_aad()) else {
+                continue;
+            };
+            opened_any = true;
+            // Format 1 seals no counter: older than any backup that has one.
+            let writes = if store::format_version(&conn)? < 2 {
+                0
+            } else {
+                let keys = super::keys::boxed_keys(vault_key);
+                let records = super::records::Records { keys: &keys, vault_id: &header.vault_id };
+                match store::read_record_set(&conn).and_then(|sealed| records.open_record_set(&sealed, &header.key_id))
+                {
+                    Ok(set) => set.writes,
+                    Err(_) => continue,
+                }
+            };
+            // `list` is newest by name first: among equal counters, the first stays.
+            if best.as_ref().is_none_or(|(most, _)| writes > *most) {
+                best = Some((writes, backup));
+            }
+        }
+        Ok(())
+    })?;
+    match best {
+        Some((_, backup)) => Ok(backup),
+        None if !opened_any => Err(Error::WrongPassphrase),
+        None => Err(none()),
+    }
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -517,6 +574,16 @@ impl Vault {
             // then as Tresor does.
             store::integrity_check(&source.conn)?;
             source.verify_every_record()?;
+            // What is copied in continues past every write Tresor has seen of this vault file: a
+            // restore made through Tresor is not taken for an older copy put back (`seen.rs`).
+            let record = super::seen::Record::of(source.header.vault_id, vault_path);
+            let seen_writes = record.read().ok().flatten().map_or(0, |seen| seen.writes);
+            let restored_writes = seen_writes.max(source.writes()?) + 1;
+            let prepared = store::copy_to_memory(&source.conn)?;
+            let records = source.records();
+            let mut set = records.open_record_set(&store::read_record_set(&prepared)?, &source.header.key_id)?;
+            set.writes = restored_writes;
+            store::write_record_set(&prepared, &records.seal_record_set(&set, &source.header.key_id))?;
             let (mut previous, mut moved_aside) = (None, None);
             match store::open(vault_path).and_then(|conn| Ok((store::read_header(&conn)?, conn))) {
                 Ok((current, mut dest)) => {
@@ -527,7 +594,7 @@ impl Vault {
                         .map_err(|e| e.backup_failed(BackupReason::Restore))?;
                     // Into the live file, in one transaction: another process using the vault
                     // sees the restored state at once (a file renamed into place, it would not).
-                    copy_into(&source.conn, &mut dest)?;
+                    copy_into(&prepared, &mut dest)?;
                     store::checkpoint(&dest);
                 }
                 // No vault, or one too damaged to open: build the restored file beside it, then
@@ -539,7 +606,7 @@ impl Vault {
                     store::remove_with_sidecars(&temp);
                     let built = (|| {
                         let mut dest = store::create_empty(&temp)?;
-                        copy_into(&source.conn, &mut dest)?;
+                        copy_into(&prepared, &mut dest)?;
                         store::checkpoint(&dest);
                         dest.close()?;
                         store::sync_file(&temp)
@@ -560,6 +627,7 @@ impl Vault {
             }
             // Done: the vault file holds the backup. Only now may the oldest backup go (even the
             // one just restored), and never the one of the state it replaced.
+            drop(prepared);
             let Vault { header, keys, conn: source_conn, .. } = source;
             drop(source_conn);
             let keep = keep(vault_path);
@@ -567,8 +635,9 @@ impl Vault {
                 prune(vault_path, keep, previous.as_ref().map(|b| b.path.as_path()));
             }
             let conn = store::open(vault_path)?;
-            let vault = Vault { path: vault_path.to_owned(), conn, header, keys, clock, salvage: false, warning: None };
+            let mut vault = Vault::opened(vault_path, conn, header, keys, clock, false);
             vault.verify_every_record()?;
+            vault.remember(restored_writes, false);
             Ok(Restored { vault, previous, moved_aside })
         })
     }

@@ -52,10 +52,31 @@ pub enum Error {
     IndexTampered { index: &'static str, record: String },
 
     #[error(
-        "this vault file is in an older format than its own backups: it was put back from an older copy \
-         of the file; it was not upgraded"
+        "this vault file is in format {found}, but Tresor has seen it in format {seen}: it was put back from an \
+         older copy of the file (format {found}'s integrity check is weaker), and it was not upgraded; if you put \
+         it back on purpose, accept it with `tresor accept-rollback`"
     )]
-    FormatRolledBack,
+    FormatRolledBack { found: i64, seen: i64 },
+
+    #[error(
+        "this vault went back from write {} to write {}: the file was replaced by an older copy of itself (a \
+         backup, a sync tool's history, or someone else's doing); Tresor does not use an older copy, which can \
+         bring back deleted secrets or a key you rotated; if you put it back on purpose, accept it with \
+         `tresor accept-rollback`", super::seen::thousands(*seen), super::seen::thousands(*found)
+    )]
+    RolledBack { seen: u64, found: u64 },
+
+    #[error(
+        "this file is an older copy of the vault at {} (at write {}, that one at write {})", of.display(),
+        super::seen::thousands(*found), super::seen::thousands(*seen)
+    )]
+    OlderCopy { of: PathBuf, seen: u64, found: u64 },
+
+    #[error(
+        "Tresor could not remember this vault's state ({detail}): an older copy of the file put in its place would \
+         not be noticed"
+    )]
+    StateNotRecorded { detail: String },
 
     #[error(
         "the stored key-derivation parameters ({params}) are outside the accepted range; the file is damaged or was tampered with"
@@ -192,7 +213,8 @@ impl Error {
                 | Error::CorruptRecord { .. }
                 | Error::RecordSetTampered
                 | Error::IndexTampered { .. }
-                | Error::FormatRolledBack
+                | Error::FormatRolledBack { .. }
+                | Error::RolledBack { .. }
                 | Error::KdfOutOfRange { .. }
         )
     }

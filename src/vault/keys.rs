@@ -164,6 +164,10 @@ impl Vault {
         })?;
         self.header = header;
         self.keys = new_keys;
+        // The write above was remembered under the old key's id.
+        if let Ok(writes) = self.writes() {
+            self.remember(writes, false);
+        }
         store::checkpoint(&self.conn);
         Ok(())
     }

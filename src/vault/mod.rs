@@ -27,6 +27,7 @@ mod places;
 mod records;
 pub mod secret;
 mod secrets;
+pub mod seen;
 pub mod store;
 
 use std::path::{Path, PathBuf};
@@ -78,6 +79,9 @@ pub struct VaultInfo {
     pub trashed: u64,
     pub history_entries: u64,
     pub file_bytes: u64,
+    /// Said without the passphrase, from what Tresor remembers of this file: an older format or
+    /// an older key than it was seen with (an older copy put in its place). `info` warns only.
+    pub warning: Option<String>,
 }
 
 /// An unlocked vault. Dropping it (or [`Vault::lock`]) wipes its keys from memory.
@@ -96,6 +100,10 @@ pub struct Vault {
     /// backup or trash purge on unlock did not happen, or backups a passphrase change could not
     /// update.
     warning: Option<Error>,
+    /// Where this file's newest state is remembered (`seen.rs`); `None` for a copy in memory.
+    seen: Option<seen::Record>,
+    /// Whether failing to update that record was already said (once per unlock is enough).
+    seen_warned: bool,
 }
 
 impl std::fmt::Debug for Vault {
@@ -150,8 +158,23 @@ impl Vault {
             let sealed = records.seal_record_set(&set, &header.key_id);
             let insert = |tx: &Connection| places.iter().try_for_each(|row| row.insert(tx));
             let conn = store::create(path, &header, insert, &sealed)?;
-            Ok(Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false, warning: None })
+            let mut vault = Vault::opened(path, conn, header, keys, clock, false);
+            vault.remember(set.writes, false);
+            Ok(vault)
         })
+    }
+
+    /// A vault just opened or created: no warning yet, its state remembered by path.
+    pub(super) fn opened(
+        path: &Path,
+        conn: store::Db,
+        header: Header,
+        keys: Box<VaultKeys>,
+        clock: Arc<dyn Clock>,
+        salvage: bool,
+    ) -> Vault {
+        let seen = Some(seen::Record::of(header.vault_id, path));
+        Vault { path: path.to_owned(), conn, header, keys, clock, salvage, warning: None, seen, seen_warned: false }
     }
 
     /// Unlocks the vault at `path`. Runs the KDF once, then checks the whole record set, migrates
@@ -164,16 +187,38 @@ impl Vault {
     }
 
     pub fn unlock_with_clock(path: &Path, passphrase: &Passphrase, clock: Arc<dyn Clock>) -> Result<Vault> {
+        Self::unlock_checked(path, passphrase, clock, false)
+    }
+
+    /// Unlocks a vault file that Tresor refused as an older copy of itself ([`Error::RolledBack`],
+    /// [`Error::FormatRolledBack`]) because the user put it back on purpose: from now on its
+    /// state is the one remembered (see `seen.rs`). Needs the passphrase, like any unlock.
+    pub fn accept_rollback(path: &Path, passphrase: &Passphrase) -> Result<Vault> {
+        Self::unlock_checked(path, passphrase, Arc::new(SystemClock), true)
+    }
+
+    /// [`Vault::unlock_with_clock`]; `accept`: a file behind its remembered state is taken as it is.
+    fn unlock_checked(path: &Path, passphrase: &Passphrase, clock: Arc<dyn Clock>, accept: bool) -> Result<Vault> {
         crypto::with_stack_scrubbed(|| {
             let conn = store::open(path)?;
             let mut header = store::read_header(&conn)?;
+            // Read before the file's own state: another process raises the record only after its
+            // commit, so a record read first is never ahead of the snapshot read after it.
+            let record = seen::Record::of(header.vault_id, path);
+            let (remembered, record_error) = match record.read() {
+                Ok(remembered) => (remembered, None),
+                Err(e) => (None, Some(e)),
+            };
             let (keys, kek) = unwrap_keys(&header, passphrase)?;
             let format = store::format_version(&conn)?;
+            if let Some(seen) = remembered.filter(|seen| seen.format > format && !accept) {
+                return Err(Error::FormatRolledBack { found: format, seen: seen.format });
+            }
             if format < store::FORMAT_VERSION {
                 // A file whose own backups are of a newer format was put back from an older copy
                 // (format 1's record set can be forged from old copies): not migrated, refused.
-                if backup::newer_format_backup_exists(path, &header.vault_id, format) {
-                    return Err(Error::FormatRolledBack);
+                if !accept && backup::newer_format_backup_exists(path, &header.vault_id, format) {
+                    return Err(Error::FormatRolledBack { found: format, seen: store::FORMAT_VERSION });
                 }
                 // Its own format's check first: a tampered file is reported as such, not migrated.
                 if format == 1 {
@@ -187,11 +232,43 @@ impl Vault {
                 store::checkpoint(&conn);
             }
             drop(kek);
-            let mut vault = Vault { path: path.to_owned(), conn, header, keys, clock, salvage: false, warning: None };
-            vault.verify_record_set()?;
+            let mut vault = Vault::opened(path, conn, header, keys, clock, false);
+            let writes = vault.verify_record_set()?;
+            match remembered {
+                Some(seen) if seen.writes > writes && !accept => {
+                    return Err(Error::RolledBack { seen: seen.writes, found: writes });
+                }
+                // Never seen here: an older copy of a vault seen elsewhere (a backup opened as a
+                // vault, say) is said, not refused.
+                None => {
+                    if let Some((newer, seen)) = record.newer_elsewhere(writes) {
+                        vault.warning = Some(Error::OlderCopy { of: newer, seen: seen.writes, found: writes });
+                    }
+                }
+                Some(_) => {}
+            }
+            if let Some(e) = record_error {
+                vault.warning = Some(e);
+                vault.seen_warned = true;
+            }
+            vault.remember(writes, accept);
             vault.after_unlock()?;
             Ok(vault)
         })
+    }
+
+    /// Raises (or with `replace`, sets) the remembered state of this file to its write counter
+    /// `writes` now. A state folder that cannot be written is said once, and stops nothing.
+    pub(super) fn remember(&mut self, writes: u64, replace: bool) {
+        let Some(record) = &self.seen else { return };
+        let now = seen::Seen { writes, key_id: self.header.key_id, format: store::FORMAT_VERSION };
+        let result = if replace { record.replace(now) } else { record.raise(now) };
+        if let Err(e) = result
+            && !self.seen_warned
+        {
+            self.seen_warned = true;
+            self.warning.get_or_insert(e);
+        }
     }
 
     /// Opens a vault whose record-set check fails ([`Error::RecordSetTampered`]) so that what
@@ -208,15 +285,15 @@ impl Vault {
                 header = migrate::upgrade(&conn, &header, &keys, &kek, false, SystemClock.now().0)?;
             }
             drop(kek);
-            Ok(Vault {
-                path: path.to_owned(),
-                conn,
-                header,
-                keys,
-                clock: Arc::new(SystemClock),
-                salvage: true,
-                warning: None,
-            })
+            let mut vault = Vault::opened(path, conn, header, keys, Arc::new(SystemClock), true);
+            // Read-only: an older copy is said, never refused, and nothing is remembered.
+            let record = vault.seen.take().expect("just opened");
+            if let (Ok(writes), Ok(Some(seen))) = (vault.writes(), record.read())
+                && seen.writes > writes
+            {
+                vault.warning = Some(Error::RolledBack { seen: seen.writes, found: writes });
+            }
+            Ok(vault)
         })
     }
 
@@ -241,9 +318,23 @@ impl Vault {
         let conn = store::open(path)?;
         let header = store::read_header(&conn)?;
         let counts = records::RowCounts::read(&conn)?;
+        let format = store::format_version(&conn)?;
+        let warning = match seen::Record::of(header.vault_id, path).read() {
+            Ok(Some(seen)) if seen.format > format => {
+                Some(Error::FormatRolledBack { found: format, seen: seen.format }.to_string())
+            }
+            Ok(Some(seen)) if seen.key_id != header.key_id => Some(
+                "this vault file holds another vault key than Tresor last saw in it: it may be an older copy put back \
+                 (from before a key rotation); unlocking will tell"
+                    .to_owned(),
+            ),
+            Ok(_) => None,
+            Err(e) => Some(e.to_string()),
+        };
         Ok(VaultInfo {
+            warning,
             path: path.to_owned(),
-            format_version: store::format_version(&conn)?,
+            format_version: format,
             kdf: header.kdf,
             created: header.created,
             secrets: counts.live,
@@ -261,7 +352,7 @@ impl Vault {
         self.header.kdf
     }
 
-    fn records(&self) -> Records<'_> {
+    pub(super) fn records(&self) -> Records<'_> {
         Records { keys: &self.keys, vault_id: &self.header.vault_id }
     }
 
@@ -318,14 +409,26 @@ impl Vault {
             };
             store::write_record_set(&tx, &sealed)?;
             tx.commit()?;
-            Ok(result)
+            Ok((result, set.writes))
+        })
+        .map(|(result, writes)| {
+            self.remember(writes, false);
+            result
+        })
+    }
+
+    /// The write counter sealed in the file's record set now.
+    pub(super) fn writes(&self) -> Result<u64> {
+        self.read(|snapshot| {
+            Ok(self.records().open_record_set(&store::read_record_set(snapshot)?, &self.header.key_id)?.writes)
         })
     }
 
     /// Recomputes the record set over every secret row and the number of history rows, and
     /// compares it with the stored one. They are read from one snapshot: a write another process
     /// commits between two of these reads would otherwise look exactly like tampering.
-    fn verify_record_set(&self) -> Result<()> {
+    /// Returns the file's write counter, from the same snapshot.
+    fn verify_record_set(&self) -> Result<u64> {
         self.read(|snapshot| self.check_record_set(snapshot))
     }
 
@@ -348,13 +451,14 @@ impl Vault {
         })
     }
 
-    fn check_record_set(&self, snapshot: &Connection) -> Result<()> {
+    /// The stored record set's write counter, once the rows are found to match it.
+    fn check_record_set(&self, snapshot: &Connection) -> Result<u64> {
         let records = self.records();
         let stored = records.open_record_set(&store::read_record_set(snapshot)?, &self.header.key_id)?;
         if !records::record_set_of_rows(snapshot, &records, store::FORMAT_VERSION)?.same_rows(&stored) {
             return Err(Error::RecordSetTampered);
         }
-        Ok(())
+        Ok(stored.writes)
     }
 
     /// The housekeeping of [`Vault::unlock`]: the purge of old trash and the daily backup. A

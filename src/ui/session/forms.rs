@@ -98,10 +98,13 @@ pub(crate) struct UnlockForm {
     /// That path, when no file is there (a new vault can be created at it).
     pub missing_path: Option<PathBuf>,
     pub focus: bool,
-    /// When the vault turned out damaged: its newest backup, offered for restoring.
-    pub latest_backup: Option<BackupInfo>,
+    /// When the vault turned out damaged: how many backups it has (the one restored is the one
+    /// holding the newest state, which only the passphrase can tell).
+    pub backups: usize,
     /// The vault failed its record-set check: it can be opened read-only.
     pub can_open_read_only: bool,
+    /// The file is an older copy of itself: the user may accept it (they put it back).
+    pub can_accept_rollback: bool,
     /// The unlock was found to be unusually slow before it started: asking whether to go on.
     pub slow: Option<crate::vault::UnlockEstimate>,
     /// Show the passphrase as typed.
@@ -111,6 +114,8 @@ pub(crate) struct UnlockForm {
 }
 
 pub(crate) struct UnlockError {
+    /// The card's title for a damaged or rolled-back file.
+    pub title: &'static str,
     pub message: String,
     /// A damaged or foreign file, not a wrong passphrase: shown differently.
     pub damaged: bool,
@@ -125,48 +130,83 @@ impl UnlockForm {
             other_path_error: None,
             missing_path: None,
             focus: true,
-            latest_backup: None,
+            backups: 0,
             can_open_read_only: false,
+            can_accept_rollback: false,
             slow: None,
             show: false,
             notice: None,
         }
     }
 
-    /// Shows why unlocking failed. For a damaged vault, `latest_backup` (its newest backup, if
-    /// any) is offered for restoring. The core's message says what happened; the advice after it
-    /// names this screen's buttons.
-    pub fn failed(&mut self, error: &Error, latest_backup: impl FnOnce() -> Option<BackupInfo>) {
-        // The passphrase was right for a vault that failed its integrity check: keep it for
-        // "Open read-only" and "Restore the latest backup".
+    /// Shows why unlocking failed. For a damaged vault, its backups (`backups`: how many) are
+    /// offered for restoring. The core's message says what happened; the advice after it names
+    /// this screen's buttons.
+    pub fn failed(&mut self, error: &Error, backups: impl FnOnce() -> usize) {
+        // The passphrase was right for a vault that failed its integrity check, or for an older
+        // copy of it: keep it for "Open read-only", "Use this older copy" and the restore.
         self.can_open_read_only = matches!(error, Error::RecordSetTampered);
-        if !self.can_open_read_only {
+        self.can_accept_rollback = matches!(error, Error::RolledBack { .. } | Error::FormatRolledBack { .. });
+        if !self.can_open_read_only && !self.can_accept_rollback {
             self.passphrase.wipe();
         }
         self.slow = None;
         self.focus = true;
         self.error = Some(match error {
-            Error::WrongPassphrase => UnlockError { message: "Wrong passphrase. Try again.".into(), damaged: false },
+            Error::WrongPassphrase => {
+                UnlockError { title: "", message: "Wrong passphrase. Try again.".into(), damaged: false }
+            }
+            Error::RolledBack { seen, found } => {
+                self.backups = backups();
+                let restore =
+                    if self.backups > 0 { " Or restore the backup holding the newest state below." } else { "" };
+                UnlockError {
+                    title: "This vault went back to an older copy",
+                    message: format!(
+                        "The file was at write {}, and is now at write {}: it was replaced by an older copy of \
+                         itself (a backup, a sync tool's history, or someone else's doing). An older copy can bring \
+                         back deleted secrets or a key you rotated, so Tresor does not use it. If you put it back on \
+                         purpose, choose “Use this older copy”.{restore}",
+                        crate::vault::seen::thousands(*seen),
+                        crate::vault::seen::thousands(*found)
+                    ),
+                    damaged: true,
+                }
+            }
+            Error::FormatRolledBack { found, seen } => {
+                self.backups = backups();
+                UnlockError {
+                    title: "This vault went back to an older copy",
+                    message: format!(
+                        "The file is in format {found}, but Tresor has already seen it in format {seen}: it was put \
+                         back from an older copy (whose integrity check is weaker), and it was not upgraded. If you \
+                         put it back on purpose, choose “Use this older copy”."
+                    ),
+                    damaged: true,
+                }
+            }
             other => {
-                self.latest_backup = latest_backup();
-                let way_out = match (other, &self.latest_backup) {
+                self.backups = backups();
+                let has_backup = self.backups > 0;
+                let way_out = match (other, has_backup) {
                     (Error::NoVault { .. }, _) => {
                         "Choose “Open another vault…” if it was moved, or “Create a new vault…” below."
                     }
-                    (Error::RecordSetTampered, Some(_)) => {
+                    (Error::RecordSetTampered, true) => {
                         "Open it read-only to see and copy what is intact, or restore the latest backup below; \
                          the damaged file is kept beside the vault."
                     }
-                    (Error::RecordSetTampered, None) => {
+                    (Error::RecordSetTampered, false) => {
                         "Open it read-only to see and copy what is intact. There is no backup to restore."
                     }
-                    (_, Some(_)) => "Restore the latest backup below; the damaged file is kept beside the vault.",
-                    (_, None) => {
+                    (_, true) => "Restore the latest backup below; the damaged file is kept beside the vault.",
+                    (_, false) => {
                         "There is no backup to restore. The file is left as it is; choose “Open another vault…” \
                          or “Create a new vault…” below."
                     }
                 };
                 UnlockError {
+                    title: "This vault is damaged",
                     message: format!(
                         "{} Your passphrase was not the problem. {way_out}",
                         style::sentence(&other.to_string())
@@ -185,7 +225,7 @@ impl UnlockForm {
             Error::WrongPassphrase => "That passphrase does not open the backup. Nothing was restored.".to_owned(),
             other => format!("Nothing was restored: {}", style::sentence(&other.to_string())),
         };
-        self.error = Some(UnlockError { message, damaged: true });
+        self.error = Some(UnlockError { title: "This vault is damaged", message, damaged: true });
     }
 }
 
