@@ -85,6 +85,15 @@ fn deleted_vault_files(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The state folder this test process and the command lines it runs share, as the app and the
+/// command line share the user's.
+fn state_folder() -> PathBuf {
+    static FOLDER: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let path = FOLDER.get_or_init(|| tempfile::tempdir().unwrap()).path().to_owned();
+    tresor::state::use_folder_for_tests(Some(path.clone()));
+    path
+}
+
 struct Shared {
     _dir: tempfile::TempDir,
     path: PathBuf,
@@ -94,6 +103,7 @@ struct Shared {
 
 impl Shared {
     fn new() -> (Shared, Vault) {
+        state_folder();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("vault.db");
         let pass_file = dir.path().join("pass");
@@ -110,7 +120,7 @@ impl Shared {
             .arg("--passphrase-file")
             .arg(&self.pass_file)
             .args(args)
-            .env("TRESOR_STATE_DIR", self._dir.path().join("state"))
+            .env("TRESOR_STATE_DIR", state_folder())
             .stdin(Stdio::null())
             .output()
             .unwrap()
@@ -254,6 +264,7 @@ fn a_vault_migrated_at_unlock_stays_shared() {
     common::write_private(&path, std::fs::read(&from).unwrap());
     let pass_file = dir.path().join("pass");
     common::write_private(&pass_file, "fixture passphrase\n");
+    state_folder();
     let mut vault = Vault::unlock(&path, &Passphrase::new("fixture passphrase")).unwrap();
     let mut shared = Shared { _dir: dir, path, pass_file, writes: 0 };
     let broken = shared.check(&mut vault, "unlock with migration");

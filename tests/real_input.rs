@@ -85,13 +85,18 @@ impl Desktop {
     fn cli(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
         cmd.arg("--vault").arg(self.vault()).arg("--passphrase-file").arg(self.pass_file()).args(args);
-        cmd.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+        cmd.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").env("TRESOR_STATE_DIR", self.state());
         cmd
+    }
+
+    /// The state folder the app and the command line share, as a user's do.
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
     }
 
     fn x(&self, program: &str) -> Command {
         let mut cmd = Command::new(program);
-        cmd.env("DISPLAY", &self.display).env_remove("WAYLAND_DISPLAY");
+        cmd.env("DISPLAY", &self.display).env_remove("WAYLAND_DISPLAY").env("TRESOR_STATE_DIR", self.state());
         cmd
     }
 
@@ -562,4 +567,79 @@ fn a_project_is_created_environments_switched_and_a_secret_copied_to_another_env
         "postgres://dev-db"
     );
     app.quit();
+}
+
+/// Every pixel of the screen (which the window fills), to tell whether it changed.
+fn screen(display: &str) -> Vec<u8> {
+    use x11rb::connection::Connection as _;
+    use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat};
+    let (conn, screen) = x11rb::connect(Some(display)).unwrap();
+    let root = conn.setup().roots[screen].root;
+    conn.get_image(ImageFormat::Z_PIXMAP, root, 0, 0, 1040, 680, !0).unwrap().reply().unwrap().data
+}
+
+/// The screen once it has stopped changing (two looks 300 ms apart agree), within 10 s.
+fn settled_screen(display: &str) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = screen(display);
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = screen(display);
+        if now == last || Instant::now() > deadline {
+            return now;
+        }
+        last = now;
+    }
+}
+
+/// How many times each thread of process `pid` gave up the processor of its own accord (it slept
+/// or waited), by thread: an idle program's stay the same.
+fn voluntary_switches(pid: u32) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        let name = status.lines().find_map(|l| l.strip_prefix("Name:")).unwrap_or("").trim().to_owned();
+        let count = status
+            .lines()
+            .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0);
+        out.push((format!("{name} ({})", task.file_name().to_string_lossy()), count));
+    }
+    out
+}
+
+#[test]
+fn the_window_shows_the_command_lines_writes_without_input_and_sleeps_while_idle() {
+    let Some(desktop) = Desktop::start() else { return };
+    desktop.set("ALREADY_THERE", "1");
+    let app = desktop.open_app();
+    app.unlock();
+    let before = settled_screen(&desktop.display);
+
+    // Idle and unlocked: no thread of the app wakes up for 5 s (nothing polls; the clipboard,
+    // toasts and auto-lock timers are all idle here).
+    let pid = app.child.id();
+    let start = voluntary_switches(pid);
+    std::thread::sleep(Duration::from_secs(5));
+    let end = voluntary_switches(pid);
+    let woke: Vec<String> = end
+        .iter()
+        .filter_map(|(thread, n)| {
+            let was = start.iter().find(|(t, _)| t == thread).map_or(0, |(_, n)| *n);
+            (*n > was).then(|| format!("{thread}: +{}", n - was))
+        })
+        .collect();
+    assert!(woke.is_empty(), "threads of the idle app woke up: {woke:?}");
+
+    // The command line writes; the window shows it within about a second, with no input.
+    desktop.set("FROM_THE_COMMAND_LINE", "2");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut changed = false;
+    while Instant::now() < deadline && !changed {
+        std::thread::sleep(Duration::from_millis(200));
+        changed = screen(&desktop.display) != before;
+    }
+    app.quit();
+    assert!(changed, "the window did not show the command line's write without input");
 }

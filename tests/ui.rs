@@ -1890,3 +1890,33 @@ fn an_environment_is_moved_among_the_tabs_from_the_project_menu() {
     let order: Vec<&str> = shop.environments.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(order, ["development", "production", "staging"]);
 }
+
+#[test]
+fn another_process_writes_show_without_any_input() {
+    let mut w = unlocked_with(&[("MINE", "", "1")]);
+    w.harness.run();
+    // The command line (or another window) writes through a connection of its own.
+    let mut other = open_vault(&w);
+    other
+        .create_secret(NewSecret {
+            name: SecretName::parse("FROM_ELSEWHERE").unwrap(),
+            description: String::new(),
+            value: SecretValue::new("2"),
+        })
+        .unwrap();
+    let gone = other.find(&SecretName::parse("MINE").unwrap()).unwrap();
+    other.delete(&[gone]).unwrap();
+    other.create_project(&tresor::PlaceName::parse("shop").unwrap()).unwrap();
+    // Frames come (the watch wakes the window in the app); no key, no click.
+    w.harness.run();
+    assert!(has_text(&w.harness, "FROM_ELSEWHERE"), "the list follows");
+    assert!(!w.harness.query_all_by_label("Copy MINE").any(|_| true), "a secret trashed elsewhere leaves the list");
+    assert!(has_text(&w.harness, "shop"), "the sidebar's projects follow");
+    w.harness.get_by_label("Trash").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "MINE"), "the trash shows it");
+    // Then trashed for good elsewhere while the Trash page is open.
+    other.empty_trash().unwrap();
+    w.harness.run();
+    assert!(!has_text(&w.harness, "MINE"), "the Trash page follows too");
+}

@@ -1058,7 +1058,7 @@ fn copy_text(session: &Session, id: SecretId, as_assignment: bool) -> Result<(St
 }
 
 /// Reads the trash's listing again (names only), with the projects and environments in it.
-fn reload_trash(session: &mut Session) {
+pub(super) fn reload_trash(session: &mut Session) {
     if let Some(vault) = &session.vault {
         match vault.trash() {
             Ok(listing) => session.trash = listing.items,

@@ -85,6 +85,11 @@ impl Jobs {
         self.running.is_some()
     }
 
+    /// Whether jobs run on worker threads (the app), not inline (tests).
+    pub fn in_background(&self) -> bool {
+        self.background
+    }
+
     /// Runs `job`, showing `caption` until its result comes back.
     pub fn spawn(
         &mut self,

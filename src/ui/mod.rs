@@ -41,6 +41,7 @@ mod style;
 mod text;
 mod transfer;
 mod trash;
+mod watch;
 mod widgets;
 
 use std::path::PathBuf;
@@ -114,6 +115,9 @@ pub struct App {
     focus_into_dialog: u8,
     /// The move into the dialog is still to do when the count above runs out.
     focus_due: bool,
+    /// While unlocked: the watch that wakes the window when another process changes the vault
+    /// (with the path it watches).
+    watch: Option<(PathBuf, watch::Watch)>,
 }
 
 impl App {
@@ -143,6 +147,7 @@ impl App {
             focus_into_dialog: 0,
             focus_due: false,
             dialog_serial_seen: None,
+            watch: None,
         }
     }
 
@@ -225,6 +230,7 @@ impl App {
             }
         }
         self.receive_jobs(&ctx);
+        self.follow_other_processes(&ctx);
         let now = self.clock.now();
         if ctx.input(|i| !i.events.is_empty()) {
             self.last_activity = now;
@@ -290,6 +296,35 @@ impl App {
             ctx.request_repaint();
         }
         self.schedule_repaint(&ctx, now);
+    }
+
+    /// What another process wrote (the command line, a second window) shows without any input:
+    /// the watch wakes the window when the vault's files change, and every frame asks the vault
+    /// whether another connection committed (one pragma, no page read) before reading again.
+    fn follow_other_processes(&mut self, ctx: &egui::Context) {
+        if !self.is_unlocked() {
+            self.watch = None;
+            return;
+        }
+        // The app's own worker threads run in tests too; the watch only in the app.
+        if self.jobs.in_background() && self.watch.as_ref().is_none_or(|(path, _)| *path != self.vault_path) {
+            self.watch = watch::Watch::start(ctx, &self.vault_path).map(|w| (self.vault_path.clone(), w));
+        }
+        if let Some((_, watch)) = &self.watch {
+            // It only wakes the frame; whether anything changed is the vault's to say.
+            watch.take_changed();
+        }
+        let Screen::Unlocked(session) = &mut self.screen else { return };
+        let Some(vault) = &session.vault else { return };
+        if !vault.changed_elsewhere() {
+            return;
+        }
+        session.reload_list();
+        match session.page {
+            command::Page::Trash => apply::reload_trash(session),
+            command::Page::Settings => jobs::reload_backups(session, &self.vault_path),
+            command::Page::Secrets => {}
+        }
     }
 
     /// On quit: clear the clipboard if it still holds our copy.

@@ -578,7 +578,15 @@ impl Vault {
             // restore made through Tresor is not taken for an older copy put back (`seen.rs`).
             let record = super::seen::Record::of(source.header.vault_id, vault_path);
             let seen_writes = record.read().ok().flatten().map_or(0, |seen| seen.writes);
-            let restored_writes = seen_writes.max(source.writes()?) + 1;
+            // The file in place too, when the backup's key opens its counter (the same key): the
+            // record may lag behind it (a state folder that could not be written).
+            let current_writes = store::open(vault_path)
+                .and_then(|conn| {
+                    let header = store::read_header(&conn)?;
+                    source.records().open_record_set(&store::read_record_set(&conn)?, &header.key_id)
+                })
+                .map_or(0, |set| set.writes);
+            let restored_writes = seen_writes.max(current_writes).max(source.writes()?) + 1;
             let prepared = store::copy_to_memory(&source.conn)?;
             let records = source.records();
             let mut set = records.open_record_set(&store::read_record_set(&prepared)?, &source.header.key_id)?;

@@ -104,6 +104,8 @@ pub struct Vault {
     seen: Option<seen::Record>,
     /// Whether failing to update that record was already said (once per unlock is enough).
     seen_warned: bool,
+    /// SQLite's `data_version` when last asked (see [`Vault::changed_elsewhere`]).
+    data_version: std::cell::Cell<Option<i64>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -174,7 +176,18 @@ impl Vault {
         salvage: bool,
     ) -> Vault {
         let seen = Some(seen::Record::of(header.vault_id, path));
-        Vault { path: path.to_owned(), conn, header, keys, clock, salvage, warning: None, seen, seen_warned: false }
+        Vault {
+            path: path.to_owned(),
+            conn,
+            header,
+            keys,
+            clock,
+            salvage,
+            warning: None,
+            seen,
+            seen_warned: false,
+            data_version: std::cell::Cell::new(None),
+        }
     }
 
     /// Unlocks the vault at `path`. Runs the KDF once, then checks the whole record set, migrates
@@ -346,6 +359,15 @@ impl Vault {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether another connection (the command line, another window) committed a change to the
+    /// file since the last call: what a front end asks before reading again what it shows. One
+    /// `PRAGMA data_version`, which reads no page; this connection's own writes do not count.
+    /// The first call only takes the value in.
+    pub fn changed_elsewhere(&self) -> bool {
+        let Ok(now) = self.conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)) else { return false };
+        self.data_version.replace(Some(now)).is_some_and(|before| before != now)
     }
 
     pub fn kdf_params(&self) -> KdfParams {

@@ -1,0 +1,145 @@
+//! Wakes the window when another process changes the open vault: the command line, a second
+//! window. The file system says when the vault or its WAL changed (inotify, on the vault's
+//! folder); the next frame then asks SQLite whether another connection committed (`PRAGMA
+//! data_version`, see `Vault::changed_elsewhere`) and, if one did, reads again what is shown.
+//! Nothing polls: an idle window with an idle vault is woken by nothing.
+//!
+//! The watcher does not open the vault or the files beside it (closing such a descriptor would
+//! drop this process's locks on them: see `vault::held`); it watches their folder by name.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A running watch of one vault file's folder; stopped when dropped.
+pub(super) struct Watch {
+    changed: Arc<AtomicBool>,
+    #[cfg(target_os = "linux")]
+    stop: Option<std::os::fd::OwnedFd>,
+}
+
+impl Watch {
+    /// Starts watching the vault at `vault_path`; `None` where the system cannot (the app then
+    /// still sees other processes' changes at its next frame, as before).
+    pub fn start(ctx: &egui::Context, vault_path: &Path) -> Option<Watch> {
+        let changed = Arc::new(AtomicBool::new(false));
+        #[cfg(target_os = "linux")]
+        {
+            let stop = linux::spawn(ctx.clone(), vault_path, changed.clone())?;
+            Some(Watch { changed, stop: Some(stop) })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (ctx, vault_path, changed);
+            None
+        }
+    }
+
+    /// Whether the folder reported a change to the vault since the last call.
+    pub fn take_changed(&self) -> bool {
+        self.changed.swap(false, Ordering::AcqRel)
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // Closing our end of the pipe wakes the thread, which then ends.
+        drop(self.stop.take());
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::ffi::CString;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Starts the thread; returns the write end of the pipe that stops it when closed.
+    pub fn spawn(ctx: egui::Context, vault_path: &Path, changed: Arc<AtomicBool>) -> Option<OwnedFd> {
+        let folder = match vault_path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => Path::new(".").to_owned(),
+        };
+        let name = vault_path.file_name()?.to_owned();
+        let mut wal = name.clone();
+        wal.push("-wal");
+        // SAFETY: inotify_init1 takes flags only; the result is checked.
+        let inotify = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
+        if inotify < 0 {
+            return None;
+        }
+        // SAFETY: a fresh descriptor this function owns from here on.
+        let inotify = unsafe { OwnedFd::from_raw_fd(inotify) };
+        let folder_c = CString::new(folder.as_os_str().as_bytes()).ok()?;
+        let mask = libc::IN_MODIFY | libc::IN_CLOSE_WRITE | libc::IN_CREATE | libc::IN_MOVED_TO | libc::IN_DELETE;
+        // SAFETY: a valid inotify descriptor and a NUL-terminated path.
+        if unsafe { libc::inotify_add_watch(inotify.as_raw_fd(), folder_c.as_ptr(), mask) } < 0 {
+            return None;
+        }
+        let mut pipe = [0; 2];
+        // SAFETY: pipe2 writes two descriptors into the array; the result is checked.
+        if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return None;
+        }
+        // SAFETY: both descriptors were just created and are owned here.
+        let (stop_read, stop_write) = unsafe { (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1])) };
+        std::thread::Builder::new()
+            .name("vault-watch".into())
+            .spawn(move || {
+                watch(ctx, inotify, stop_read, &[name.as_bytes().to_vec(), wal.as_bytes().to_vec()], changed)
+            })
+            .ok()?;
+        Some(stop_write)
+    }
+
+    fn watch(ctx: egui::Context, inotify: OwnedFd, stop: OwnedFd, names: &[Vec<u8>], changed: Arc<AtomicBool>) {
+        let mut buffer = [0u8; 4096];
+        loop {
+            let mut fds = [
+                libc::pollfd { fd: inotify.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+                libc::pollfd { fd: stop.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            ];
+            // SAFETY: two valid pollfd entries; -1 waits without a timeout (nothing polls).
+            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+            if ready < 0 {
+                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return;
+            }
+            // The app closed its end (or it broke): stop.
+            if fds[1].revents != 0 {
+                return;
+            }
+            // SAFETY: reads into a buffer of its own length from a descriptor owned here.
+            let read = unsafe { libc::read(inotify.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
+            if read <= 0 {
+                return;
+            }
+            if events_name(&buffer[..read as usize], names) {
+                changed.store(true, Ordering::Release);
+                ctx.request_repaint();
+            }
+        }
+    }
+
+    /// Whether any event in `bytes` (a run of `struct inotify_event`) is about one of `names`.
+    fn events_name(bytes: &[u8], names: &[Vec<u8>]) -> bool {
+        const HEADER: usize = std::mem::size_of::<libc::inotify_event>();
+        let mut at = 0;
+        while at + HEADER <= bytes.len() {
+            let len = u32::from_ne_bytes(bytes[at + HEADER - 4..at + HEADER].try_into().expect("4 bytes")) as usize;
+            let name = bytes.get(at + HEADER..at + HEADER + len).unwrap_or_default();
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            if names.iter().any(|n| n.as_slice() == name) {
+                return true;
+            }
+            at += HEADER + len;
+        }
+        false
+    }
+}
