@@ -29,7 +29,7 @@ fn pyatspi_available() -> bool {
 /// The session the test runs in: everything below, inside `dbus-run-session`.
 const SESSION: &str = r#"
 set -u
-bin=$1 vault=$2 walk=$3 n=$4
+bin=$1 vault=$2 walk=$3 n=$4 unlock=${5:-yes}
 Xvfb ":$n" -screen 0 1500x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 export DISPLAY=":$n"
@@ -51,9 +51,11 @@ xdotool windowsize "$win" 1500 800
 sleep 1.5
 xdotool windowfocus "$win"
 sleep 0.3
-xdotool type --delay 10 "$TRESOR_TEST_PASSPHRASE"
-xdotool key Return
-sleep 4
+if [ "$unlock" = yes ]; then
+  xdotool type --delay 10 "$TRESOR_TEST_PASSPHRASE"
+  xdotool key Return
+  sleep 4
+fi
 timeout 90 /usr/bin/python3 "$walk"
 kill $app 2>/dev/null
 kill $xvfb 2>/dev/null
@@ -142,4 +144,62 @@ fn orca_reads_the_table_its_rows_headers_a_hidden_value_and_an_announced_copy() 
         "Ctrl+C on the row is announced, without its countdown:\n{}",
         tree.lines().filter(|l| l.starts_with("ANNOUNCE")).collect::<Vec<_>>().join("\n")
     );
+}
+
+/// Voice control and switch users press buttons through AT-SPI and fill fields through it too.
+/// After a wrong passphrase, the lock screen's Unlock button still has its action (it lost it
+/// when it was drawn again under a new id after the error appeared, and removed while the key
+/// was derived) and it unlocks: `tests/atspi/unlock_by_voice.py` does it all through AT-SPI.
+#[test]
+fn the_lock_screen_unlocks_through_the_accessibility_bus_after_a_wrong_passphrase() {
+    let missing: Vec<&str> = ["dbus-run-session", "dbus-send", "Xvfb", "xdotool"]
+        .into_iter()
+        .filter(|p| !have(p))
+        .chain((!Path::new(LAUNCHER).exists()).then_some("at-spi2-core"))
+        .chain((!pyatspi_available()).then_some("python3-pyatspi"))
+        .collect();
+    if !missing.is_empty() {
+        assert!(std::env::var_os("CI").is_none(), "CI must install {missing:?} (see .ci/run)");
+        println!("skipped: {missing:?} not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault.db");
+    let pass = dir.path().join("pass");
+    std::fs::write(&pass, format!("{PASS}\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let init = Command::new(env!("CARGO_BIN_EXE_tresor"))
+        .arg("--vault")
+        .arg(&vault)
+        .arg("--passphrase-file")
+        .arg(&pass)
+        .args(["init", "--kdf-memory-mib", "64", "--kdf-iterations", "3", "--kdf-parallelism", "4"])
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let script = dir.path().join("session.sh");
+    std::fs::write(&script, SESSION).unwrap();
+    let display = common::free_display(600..700);
+    let voice = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/atspi/unlock_by_voice.py");
+    let out = Command::new("dbus-run-session")
+        .arg("--")
+        .arg("bash")
+        .arg(&script)
+        .arg(env!("CARGO_BIN_EXE_tresor"))
+        .arg(&vault)
+        .arg(&voice)
+        .arg(display.to_string())
+        .arg("no")
+        .env("TRESOR_TEST_PASSPHRASE", PASS)
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env_remove("WAYLAND_DISPLAY")
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!said.contains("NO-WINDOW") && !said.contains("NO-APP"), "the app did not reach the bus:\n{said}");
+    assert!(said.contains("wrong: refused"), "the wrong passphrase was tried:\n{said}");
+    assert!(said.contains("again: Unlock has its action"), "after the wrong one, Unlock has its action:\n{said}");
+    assert!(said.contains("unlocked"), "and pressing it unlocks:\n{said}");
 }

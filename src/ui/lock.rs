@@ -172,6 +172,16 @@ pub(crate) fn locked(
             }
         }
         ui.add_space(6.0);
+        // One accessible node for the screen's life, for screen readers and voice control: an id
+        // of its own (not one counted after the widgets above it, which come and go with an
+        // error), and drawn, disabled, while a job runs (a node removed and added again came
+        // back without its action over AT-SPI).
+        let can_unlock = !form.passphrase.is_empty() && busy.is_none() && form.slow.is_none();
+        let stable = egui::UiBuilder::new().scope_id(egui::Id::unique("lock screen unlock"));
+        let unlock = ui.scope_builder(stable, |ui| style::primary(ui, can_unlock, "Unlock")).inner;
+        if (unlock.clicked() || entered) && can_unlock {
+            commands.push(Command::Unlock);
+        }
         if let Some(caption) = busy {
             working(ui, caption);
             return;
@@ -196,11 +206,6 @@ pub(crate) fn locked(
                 });
             });
             return;
-        }
-        if style::primary(ui, !form.passphrase.is_empty(), "Unlock").clicked()
-            || (entered && !form.passphrase.is_empty())
-        {
-            commands.push(Command::Unlock);
         }
         ui.add_space(10.0);
         ui.separator();
