@@ -18,6 +18,8 @@ bin=$(realpath "${1:-target/release/tresor}")
 sizes=${2:-1000 10000 100000}
 runs=${RUNS:-5}
 tmp=$(mktemp -d)
+# The benchmarks' vaults are remembered in a state folder of their own, never the real home's.
+export TRESOR_STATE_DIR=$tmp/state
 trap 'rm -rf "$tmp"' EXIT
 printf 'benchmark passphrase\n' > "$tmp/pass"
 chmod 600 "$tmp/pass"   # a passphrase file must be readable by its owner only

@@ -10,6 +10,8 @@ set -euo pipefail
 bin=$(realpath "${1:-target/release/tresor}")
 runs=${RUNS:-5}
 tmp=$(mktemp -d)
+# The benchmarks' vaults are remembered in a state folder of their own, never the real home's.
+export TRESOR_STATE_DIR=$tmp/state
 trap 'rm -rf "$tmp"' EXIT
 printf 'benchmark passphrase\n' > "$tmp/pass"
 chmod 600 "$tmp/pass"

@@ -18,7 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 chmod 700 "$tmp"
 printf 'screenshot passphrase\n' > "$tmp/pass"
 chmod 600 "$tmp/pass"
-export TRESOR_PASSPHRASE_FILE=$tmp/pass TRESOR_VAULT=$tmp/vault.db
+export TRESOR_PASSPHRASE_FILE=$tmp/pass TRESOR_VAULT=$tmp/vault.db TRESOR_STATE_DIR=$tmp/state
 "$bin" init --kdf-memory-mib 64 --kdf-iterations 3 --kdf-parallelism 4 >/dev/null 2>&1
 while IFS='|' read -r name description value; do
   printf '%s' "$value" | "$bin" set "$name" --description "$description" >/dev/null 2>&1

@@ -8,6 +8,8 @@ set -euo pipefail
 bin=${1:-target/release/tresor}
 runs=${2:-10}
 tmp=$(mktemp -d)
+# The benchmarks' vaults are remembered in a state folder of their own, never the real home's.
+export TRESOR_STATE_DIR=$tmp/state
 disp=:$((150 + RANDOM % 50))
 Xvfb "$disp" -screen 0 1280x800x24 >/dev/null 2>&1 &
 xvfb=$!

@@ -78,8 +78,17 @@
 //!   copies' sums certifies their symmetric difference) gives nothing that opens: a secret row
 //!   removed, re-inserted from an old copy, rolled back, or a ciphertext swapped in from another
 //!   copy, makes unlocking fail, as does a history row removed or added; a history row rolled
-//!   back or swapped makes reading that secret's history fail. Not detected: the whole file
-//!   replaced by an older valid copy of itself (its record set is valid for its rows).
+//!   back or swapped makes reading that secret's history fail. The whole file replaced by an
+//!   older valid copy of itself (its record set is valid for its rows) is detected outside the
+//!   file: the state folder remembers the highest `writes` seen per vault id and canonical path
+//!   (`seen.rs`), and a file behind it is refused.
+//! * Indexes are not authenticated, and SQLite reads the columns an index holds from the index.
+//!   Lookups therefore use an index only to find ids: each row is read from its table by primary
+//!   key and checked against the lookup (place, name index, `deleted`, project, `secret_id`)
+//!   before use; a mismatch is [`Error::IndexTampered`]. Whether a place holds any secret is read
+//!   from the table. `rotate-key` and a restore run `PRAGMA integrity_check` first.
+//! * Locks: a process holding a connection never opens and closes another descriptor of the file
+//!   or its `-wal`/`-shm` (POSIX locks are per process; see `held.rs`).
 //! * Timestamps are milliseconds since the Unix epoch, UTC. Everything in the file outside the
 //!   ciphertexts is counts, size classes, versions and timestamps.
 //!
