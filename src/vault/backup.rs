@@ -204,7 +204,7 @@ pub fn newest(vault_path: &Path, passphrase: &Passphrase) -> Result<BackupInfo> 
             let writes = if store::format_version(&conn)? < 2 {
                 0
             } else {
-                let keys = super::keys::boxed_keys(vault_key);
+                let keys = super::wrap::boxed_keys(vault_key);
                 let records = super::records::Records { keys: &keys, vault_id: &header.vault_id };
                 match store::read_record_set(&conn).and_then(|sealed| records.open_record_set(&sealed, &header.key_id))
                 {
@@ -409,7 +409,7 @@ pub(crate) fn rewrap(vault_path: &Path, header: &store::Header, kek: &Key32, vau
             continue;
         }
         let new = store::Header { kdf: header.kdf, salt: header.salt.clone(), ..old };
-        let new = super::keys::wrap_under(kek, new, vault_key);
+        let new = super::wrap::wrap_under(kek, new, vault_key);
         let rewrapped = (|| -> Result<()> {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             store::write_header(&tx, &new)?;
@@ -539,7 +539,9 @@ impl Vault {
         if self.salvage {
             return Err(Error::SalvageReadOnly);
         }
-        create(&self.conn, &self.path, reason, self.clock.now()).map(|_| ()).map_err(|e| e.backup_failed(reason))
+        create(&self.conn, &self.path, reason, self.clock.now())
+            .map(|_| ())
+            .map_err(|e| e.backup_failed(reason.occasion()))
     }
 
     /// Makes a backup now. `Ok(None)`: backups are turned off (see [`set_keep`]).
@@ -588,10 +590,10 @@ impl Vault {
                 .map_or(0, |set| set.writes);
             let restored_writes = seen_writes.max(current_writes).max(source.writes()?) + 1;
             let prepared = store::copy_to_memory(&source.conn)?;
-            let records = source.records();
-            let mut set = records.open_record_set(&store::read_record_set(&prepared)?, &source.header.key_id)?;
-            set.writes = restored_writes;
-            store::write_record_set(&prepared, &records.seal_record_set(&set, &source.header.key_id))?;
+            let tx = prepared.unchecked_transaction()?;
+            let key_id = source.header.key_id;
+            super::records::Write::begin(&tx, source.records(), &key_id)?.seal_as(&key_id, restored_writes)?;
+            tx.commit()?;
             let (mut previous, mut moved_aside) = (None, None);
             match store::open(vault_path).and_then(|conn| Ok((store::read_header(&conn)?, conn))) {
                 Ok((current, mut dest)) => {
@@ -599,7 +601,7 @@ impl Vault {
                         return Err(Error::BackupOfAnotherVault);
                     }
                     previous = create_unpruned(&dest, vault_path, BackupReason::Restore, clock.now())
-                        .map_err(|e| e.backup_failed(BackupReason::Restore))?;
+                        .map_err(|e| e.backup_failed(BackupReason::Restore.occasion()))?;
                     // Into the live file, in one transaction: another process using the vault
                     // sees the restored state at once (a file renamed into place, it would not).
                     copy_into(&prepared, &mut dest)?;

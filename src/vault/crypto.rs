@@ -22,6 +22,7 @@ use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::error::Error;
+use super::kdf::KdfParams;
 
 /// Length of every AES-GCM nonce: 96 bits, fresh from the OS for each seal.
 pub const NONCE_LEN: usize = 12;
@@ -94,29 +95,7 @@ impl fmt::Debug for Passphrase {
     }
 }
 
-/// Argon2id cost parameters, as stored in the vault header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KdfParams {
-    /// Memory in KiB.
-    pub memory_kib: u32,
-    /// Passes over memory.
-    pub iterations: u32,
-    /// Lanes (computed on separate threads).
-    pub parallelism: u32,
-}
-
 impl KdfParams {
-    /// RFC 9106's second recommended option: no vault a user creates may be weaker.
-    pub const FLOOR: KdfParams = KdfParams { memory_kib: 64 * 1024, iterations: 3, parallelism: 4 };
-    /// Memory of a new vault; iterations are calibrated to about one second on top of it.
-    pub const DEFAULT_MEMORY_KIB: u32 = 256 * 1024;
-    pub const DEFAULT_PARALLELISM: u32 = 4;
-    /// Stored parameters beyond these are refused before any memory is allocated, so a tampered
-    /// header cannot make an unlock allocate 4 TiB or spin for a day.
-    pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
-    pub const MAX_ITERATIONS: u32 = 1_000;
-    pub const MAX_PARALLELISM: u32 = 64;
-
     /// Parameters for a new vault: refused below [`KdfParams::FLOOR`] or above the caps.
     pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, Error> {
         let params = KdfParams { memory_kib, iterations, parallelism };
@@ -125,54 +104,36 @@ impl KdfParams {
     }
 
     /// The check every new wrap of a vault key passes (create, passphrase change): within the
-    /// caps and not below the floor. The one exception is [`KdfParams::insecure_for_tests`].
+    /// caps, runnable here, and not below the floor. The one exception is
+    /// [`KdfParams::insecure_for_tests`].
     pub(crate) fn check_for_new_vault(&self) -> Result<(), Error> {
         self.check_caps()?;
-        super::keys::check_runnable(*self)?;
-        let floor = Self::FLOOR;
-        let weak = self.memory_kib < floor.memory_kib
-            || self.iterations < floor.iterations
-            || self.parallelism < floor.parallelism;
-        // Test builds (the `test-support` feature) also accept the cheap test parameters.
-        #[cfg(any(test, feature = "test-support"))]
-        let weak = weak && *self != Self::insecure_for_tests();
-        if weak {
-            return Err(Error::KdfTooWeak { requested: *self, floor });
+        check_runnable(*self)?;
+        if self.below_floor() {
+            return Err(Error::KdfTooWeak { requested: *self, floor: Self::FLOOR });
         }
         Ok(())
     }
 
-    /// Cheap parameters for tests only (the `test-support` feature, which a release build does not
-    /// have): every vault a user creates goes through [`KdfParams::new`] and its floor.
-    #[cfg(any(test, feature = "test-support"))]
-    pub fn insecure_for_tests() -> Self {
-        KdfParams { memory_kib: 64, iterations: 1, parallelism: 1 }
-    }
-
     /// Sanity caps checked on every unlock, before allocating anything.
     pub(crate) fn check_caps(&self) -> Result<(), Error> {
-        let ok = (1..=Self::MAX_PARALLELISM).contains(&self.parallelism)
-            && (1..=Self::MAX_ITERATIONS).contains(&self.iterations)
-            && self.memory_kib <= Self::MAX_MEMORY_KIB
-            && self.memory_kib >= 8 * self.parallelism;
-        if ok { Ok(()) } else { Err(Error::KdfOutOfRange { params: *self }) }
-    }
-
-    /// Whether these parameters are weaker than what a new vault would get by default.
-    pub fn below_default(&self) -> bool {
-        self.memory_kib < Self::DEFAULT_MEMORY_KIB || self.iterations < Self::FLOOR.iterations
+        if self.within_caps() { Ok(()) } else { Err(Error::KdfOutOfRange { params: *self }) }
     }
 }
 
-impl fmt::Display for KdfParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.memory_kib.is_multiple_of(1024) {
-            write!(f, "Argon2id m={} MiB", self.memory_kib / 1024)?;
-        } else {
-            write!(f, "Argon2id m={} KiB", self.memory_kib)?;
-        }
-        write!(f, ", t={}, p={}", self.iterations, self.parallelism)
+/// Refuses KDF parameters whose memory this machine (or the process's control group) cannot give:
+/// more than half of what there is. Before anything is allocated.
+pub(crate) fn check_runnable(kdf: KdfParams) -> Result<(), Error> {
+    check_runnable_with(kdf, super::kdf::memory_available())
+}
+
+fn check_runnable_with(kdf: KdfParams, available: Option<u64>) -> Result<(), Error> {
+    let Some(available) = available else { return Ok(()) };
+    let needed = u64::from(kdf.memory_kib) * 1024;
+    if needed > available / 2 {
+        return Err(Error::KdfTooDemanding { params: kdf, usable_mib: available / 2 / (1024 * 1024) });
     }
+    Ok(())
 }
 
 /// A 256-bit key held in memory that is wiped when dropped.
@@ -426,6 +387,17 @@ pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_needing_more_than_half_the_memory_are_refused() {
+        let four_gib = KdfParams { memory_kib: 4 * 1024 * 1024, iterations: 3, parallelism: 4 };
+        let gib = 1024 * 1024 * 1024;
+        assert!(check_runnable_with(four_gib, Some(16 * gib)).is_ok());
+        let refused = check_runnable_with(four_gib, Some(6 * gib)).unwrap_err();
+        assert!(matches!(refused, Error::KdfTooDemanding { usable_mib: 3072, .. }), "{refused:?}");
+        assert!(refused.to_string().contains("3072 MiB usable"), "{refused}");
+        assert!(check_runnable_with(four_gib, None).is_ok(), "unknown: not refused");
+    }
 
     #[test]
     fn sealed_field_opens_only_with_its_own_context() {

@@ -2,10 +2,27 @@
 
 use std::path::PathBuf;
 
-use super::crypto::KdfParams;
+use super::kdf::KdfParams;
 use super::secret::{DescriptionError, NameError, ValueError};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How long a write waits for another process that holds the vault before giving up with
+/// [`Error::Busy`] (the connections' busy timeout, `store.rs`, and the backup's copy use it).
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A count for people: `1,204`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -62,13 +79,13 @@ pub enum Error {
         "this vault went back from write {} to write {}: the file was replaced by an older copy of itself (a \
          backup, a sync tool's history, or someone else's doing); Tresor does not use an older copy, which can \
          bring back deleted secrets or a key you rotated; if you put it back on purpose, accept it with \
-         `tresor accept-rollback`", super::seen::thousands(*seen), super::seen::thousands(*found)
+         `tresor accept-rollback`", thousands(*seen), thousands(*found)
     )]
     RolledBack { seen: u64, found: u64 },
 
     #[error(
         "this file is an older copy of the vault at {} (at write {}, that one at write {})", of.display(),
-        super::seen::thousands(*found), super::seen::thousands(*seen)
+        thousands(*found), thousands(*seen)
     )]
     OlderCopy { of: PathBuf, seen: u64, found: u64 },
 
@@ -174,7 +191,7 @@ pub enum Error {
     #[error("the disk is full; nothing was changed")]
     DiskFull,
 
-    #[error("the vault is busy: another Tresor process has held it for more than {} seconds; try again", super::store::BUSY_TIMEOUT.as_secs())]
+    #[error("the vault is busy: another Tresor process has held it for more than {} seconds; try again", BUSY_TIMEOUT.as_secs())]
     Busy,
 
     #[error("could not back up the vault {occasion} ({detail}); nothing was changed")]
@@ -219,13 +236,14 @@ impl Error {
         )
     }
 
-    /// This error, as the reason a backup [`BackupReason`](super::BackupReason) failed.
-    pub(crate) fn backup_failed(self, reason: super::BackupReason) -> Self {
+    /// This error, as the reason a backup failed; `occasion` says when, as
+    /// `BackupReason::occasion` words it ("before an import").
+    pub(crate) fn backup_failed(self, occasion: &'static str) -> Self {
         let detail = match self {
             Error::DiskFull => "the disk is full".to_owned(),
             other => other.to_string(),
         };
-        Error::BackupFailed { occasion: reason.occasion(), detail }
+        Error::BackupFailed { occasion, detail }
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {

@@ -149,8 +149,7 @@ pub fn is_open_vault_file(path: &Path) -> bool {
     map.iter().any(|(key, entry)| {
         *key == wanted
             || ["-wal", "-shm", "-journal"].iter().any(|suffix| {
-                std::fs::symlink_metadata(super::store::sidecar(&entry.path, suffix))
-                    .is_ok_and(|side| key_of(&side) == wanted)
+                std::fs::symlink_metadata(sidecar(&entry.path, suffix)).is_ok_and(|side| key_of(&side) == wanted)
             })
     })
 }
@@ -160,4 +159,11 @@ pub fn is_open_vault_file(path: &Path) -> bool {
 pub fn connections_to(path: &Path) -> usize {
     let Ok(meta) = std::fs::symlink_metadata(path) else { return 0 };
     held().as_ref().and_then(|map| map.get(&key_of(&meta))).map_or(0, |e| e.connections)
+}
+
+/// The path of one of SQLite's files beside the database: `-wal`, `-shm`, `-journal`.
+pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
 }

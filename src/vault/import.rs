@@ -457,12 +457,13 @@ impl Vault {
             self.backup_before(super::BackupReason::Import)?;
         }
         let now = self.clock.now();
-        self.write(|vault, tx, set| {
+        self.write(|vault, w| {
             let mut report = ImportReport::default();
-            // Read once, before anything is written: each plan was made against these bytes.
-            let stored = super::store::read_record_set(tx)?;
+            // As the write found it, before anything is written: each plan was made against
+            // these bytes.
+            let stored = w.stored().to_vec();
             for plan in plans {
-                let one = vault.apply_plan(tx, set, plan, &stored, now)?;
+                let one = vault.apply_plan(w, plan, &stored, now)?;
                 report.added += one.added;
                 report.updated += one.updated;
                 report.same += one.same;
@@ -476,8 +477,7 @@ impl Vault {
     /// transaction found it.
     fn apply_plan(
         &self,
-        tx: &rusqlite::Transaction<'_>,
-        set: &mut super::records::RecordSet,
+        w: &mut super::records::Write<'_>,
         plan: ImportPlan,
         stored: &[u8],
         now: super::Timestamp,
@@ -489,7 +489,7 @@ impl Vault {
             // this import touched it, as a key repeated in the file would be).
             let nothing_written = stored == plan.record_set.as_slice();
             if !nothing_written {
-                vault.live_place(tx, &plan.place)?;
+                vault.live_place(w.conn(), &plan.place)?;
             }
             let place = plan.place.id();
             let mut touched = std::collections::HashSet::new();
@@ -503,13 +503,13 @@ impl Vault {
                     {
                         return Ok(Some(SecretRow::clone(row)));
                     }
-                    Ok(SecretRow::load(tx, existing.id)?
+                    Ok(SecretRow::load(w.conn(), existing.id)?
                         .filter(|row| row.deleted.is_none() && row.revision == existing.revision))
                 };
                 match (&item.action, item.name.as_ref(), item.value.as_ref(), item.existing.as_ref()) {
                     (PlanAction::Add, Some(name), Some(value), None) => {
                         let new = NewSecret { name: name.clone(), description: String::new(), value: value.clone() };
-                        vault.insert_secret(tx, set, place, &new, now).map_err(|e| match e {
+                        vault.insert_secret(w, place, &new, now).map_err(|e| match e {
                             Error::NameTaken { .. } => outdated(),
                             e => e,
                         })?;
@@ -518,7 +518,7 @@ impl Vault {
                     (PlanAction::Update, Some(_), Some(value), Some(existing)) => {
                         let row = unchanged_since_plan(existing)?.ok_or_else(outdated)?;
                         let edit = SecretEdit { value: Some(value.clone()), ..SecretEdit::default() };
-                        vault.edit_row(tx, set, row, &edit, now)?;
+                        vault.edit_row(w, row, &edit, now)?;
                         touched.insert(existing.id);
                         report.updated += 1;
                     }

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::crypto::{self, Key32, VaultKeys};
+use super::crypto::{self, Key32};
 use super::records::{self, HistoryRow, PlaceRow, Records, RowState, SecretRow};
 use super::store::{self, Header};
+use super::wrap::{boxed_keys, unwrap_keys, wrapped_header};
 use super::{BackupReason, Error, KdfParams, Passphrase, Result, UNLOCK_TARGET, Vault, backup};
 
 impl Vault {
@@ -59,7 +60,7 @@ impl Vault {
         crypto::with_stack_scrubbed(|| {
             let template = Header { kdf, ..self.header.clone() };
             let (header, kek) = wrapped_header(template, new, self.keys.vault_key())?;
-            self.write(|_, tx, _| store::write_header(tx, &header))?;
+            self.write(|_, w| w.write_header(&header))?;
             let stuck = backup::rewrap(&self.path, &header, &kek, self.keys.vault_key());
             if stuck > 0 {
                 self.warning =
@@ -91,8 +92,7 @@ impl Vault {
         let vault_id = self.header.vault_id;
         let new_records = Records { keys: &new_keys, vault_id: &vault_id };
         let key_id = header.key_id;
-        self.write_sealing_with(Some((&new_keys, &key_id)), |vault, tx, set| {
-            let mut new_set = records::RecordSet::default();
+        self.write_sealing_with(Some((&new_keys, &key_id)), |vault, w| {
             // What is re-sealed must be what the stored record set certifies: rows put back
             // or removed while the vault was open are refused, not laundered under the new key.
             let mut old_set = records::RecordSet::default();
@@ -100,17 +100,16 @@ impl Vault {
             // The history first, so that each secret's row is re-sealed with its new sum (and
             // checked against its old one).
             let (mut old_sums, mut new_sums) = (HashMap::new(), HashMap::new());
-            for old in HistoryRow::all(tx)? {
+            for old in HistoryRow::all(w.conn())? {
                 records::fold(old_sums.entry(old.secret_id).or_default(), old_records.history_term(&old));
                 let value = old_records.history_value(&old)?;
                 let row =
                     new_records.seal_history(old.id, old.secret_id, old.version, old.created, old.replaced, &value);
-                row.update(tx)?;
+                w.replace_history(&old, &row)?;
                 records::fold(new_sums.entry(row.secret_id).or_default(), new_records.history_term(&row));
                 old_set.history_rows += 1;
             }
-            new_set.history_rows = old_set.history_rows;
-            for old in SecretRow::all(tx)? {
+            for old in SecretRow::all(w.conn())? {
                 old_set.add(old_records.secret_term(&old));
                 if old_sums.remove(&old.id).unwrap_or_default() != old.history {
                     return Err(Error::RecordSetTampered);
@@ -134,10 +133,9 @@ impl Vault {
                         history: new_sums.get(&old.id).copied().unwrap_or_default(),
                     },
                 );
-                row.update(tx)?;
-                new_set.add(new_records.secret_term(&row));
+                w.replace_secret(&old, &row)?;
             }
-            for old in PlaceRow::all(tx)? {
+            for old in PlaceRow::all(w.conn())? {
                 old_set.add(old_records.place_term(&old));
                 let name = old_records.place_name(&old)?;
                 let row = new_records.seal_place(
@@ -150,61 +148,23 @@ impl Vault {
                     old.modified,
                     old.deleted,
                 );
-                row.update(tx)?;
-                new_set.add(new_records.place_term(&row));
+                w.replace_place(&old, &row)?;
             }
             // Left over: history rows of no secret.
-            if !old_sums.is_empty() || !old_set.same_rows(set) {
+            if !old_sums.is_empty() || !old_set.same_rows(w.previous_set()) {
                 return Err(Error::RecordSetTampered);
             }
-            store::write_header(tx, &header)?;
-            new_set.writes = set.writes;
-            *set = new_set;
-            Ok(())
+            w.write_header(&header)
         })?;
         self.header = header;
         self.keys = new_keys;
-        // The write above was remembered under the old key's id.
+        // The write above was remembered under the old key's id: again under the new one.
         if let Ok(writes) = self.writes() {
             self.remember(writes, false);
         }
         store::checkpoint(&self.conn);
         Ok(())
     }
-}
-
-/// `template` with the vault key wrapped under `passphrase` and a new salt (its own salt and
-/// wrapped key are replaced). Returns the KEK too: re-wrapping backups needs it. Runs the KDF once.
-pub(super) fn wrapped_header(template: Header, passphrase: &Passphrase, vault_key: &Key32) -> Result<(Header, Key32)> {
-    let salt = crypto::random_bytes::<{ crypto::SALT_LEN }>().to_vec();
-    let kek = crypto::derive_kek(passphrase, &salt, template.kdf)?;
-    let header = wrap_under(&kek, Header { salt, ..template }, vault_key);
-    Ok((header, kek))
-}
-
-/// `header` with `vault_key` wrapped under `kek` (which must be derived from `header`'s salt
-/// and parameters), for the header's own format and key id.
-pub(super) fn wrap_under(kek: &Key32, mut header: Header, vault_key: &Key32) -> Header {
-    header.wrapped_key = crypto::wrap_key(kek, vault_key, &header.wrap_aad());
-    header
-}
-
-/// The keys of a vault, in the box they keep for life. Call only under
-/// [`crypto::with_stack_scrubbed`]: building them leaves copies on the stack.
-pub(super) fn boxed_keys(vault_key: Key32) -> Box<VaultKeys> {
-    Box::new(VaultKeys::from_vault_key(vault_key))
-}
-
-/// The vault's keys, and the KEK they were unwrapped with (a format migration re-wraps the key
-/// under a new key id with it, without running the KDF again).
-pub(super) fn unwrap_keys(header: &Header, passphrase: &Passphrase) -> Result<(Box<VaultKeys>, Key32)> {
-    // Refuse absurd parameters, and ones this machine cannot run, before Argon2 allocates
-    // anything.
-    header.kdf.check_caps()?;
-    check_runnable(header.kdf)?;
-    let kek = crypto::derive_kek(passphrase, &header.salt, header.kdf)?;
-    let vault_key = crypto::unwrap_key(&kek, &header.wrapped_key, &header.wrap_aad()).ok_or(Error::WrongPassphrase)?;
-    Ok((boxed_keys(vault_key), kek))
 }
 
 /// An unlock that takes longer than this on this machine is unusual: Tresor calibrates new vaults
@@ -237,7 +197,7 @@ impl Vault {
         let conn = store::open(path)?;
         let kdf = store::read_header(&conn)?.kdf;
         kdf.check_caps()?;
-        check_runnable(kdf)?;
+        crypto::check_runnable(kdf)?;
         let work = u64::from(kdf.memory_kib) * u64::from(kdf.iterations);
         // Calibration never goes past 64 passes of the default memory: below a quarter of that,
         // no need to measure anything.
@@ -262,72 +222,14 @@ fn argon2_speed(lanes: u32) -> Duration {
     })
 }
 
-/// Refuses KDF parameters whose memory this machine (or the process's control group) cannot give:
-/// more than half of what there is. Before anything is allocated.
-pub(super) fn check_runnable(kdf: KdfParams) -> Result<()> {
-    check_runnable_with(kdf, memory_available())
-}
-
-fn check_runnable_with(kdf: KdfParams, available: Option<u64>) -> Result<()> {
-    let Some(available) = available else { return Ok(()) };
-    let needed = u64::from(kdf.memory_kib) * 1024;
-    if needed > available / 2 {
-        return Err(Error::KdfTooDemanding { params: kdf, usable_mib: available / 2 / (1024 * 1024) });
-    }
-    Ok(())
-}
-
-/// The memory this process may use: the machine's, or its control group's limit if lower.
-fn memory_available() -> Option<u64> {
-    #[cfg(target_os = "linux")]
-    {
-        let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
-        });
-        let mut limits: Vec<u64> = total.into_iter().collect();
-        if let Ok(groups) = std::fs::read_to_string("/proc/self/cgroup") {
-            for line in groups.lines() {
-                let mut parts = line.splitn(3, ':');
-                let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
-                    continue;
-                };
-                let file = match controllers {
-                    "" => format!("/sys/fs/cgroup{path}/memory.max"),
-                    c if c.split(',').any(|c| c == "memory") => {
-                        format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes")
-                    }
-                    _ => continue,
-                };
-                if let Some(limit) = std::fs::read_to_string(file).ok().and_then(|t| t.trim().parse::<u64>().ok()) {
-                    limits.push(limit);
-                }
-            }
-        }
-        limits.into_iter().min()
-    }
-    #[cfg(not(target_os = "linux"))]
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn parameters_needing_more_than_half_the_memory_are_refused() {
-        let four_gib = KdfParams { memory_kib: 4 * 1024 * 1024, iterations: 3, parallelism: 4 };
-        let gib = 1024 * 1024 * 1024;
-        assert!(check_runnable_with(four_gib, Some(16 * gib)).is_ok());
-        let refused = check_runnable_with(four_gib, Some(6 * gib)).unwrap_err();
-        assert!(matches!(refused, Error::KdfTooDemanding { usable_mib: 3072, .. }), "{refused:?}");
-        assert!(refused.to_string().contains("3072 MiB usable"), "{refused}");
-        assert!(check_runnable_with(four_gib, None).is_ok(), "unknown: not refused");
-    }
-
-    #[test]
-    fn this_machine_reports_its_memory() {
-        #[cfg(target_os = "linux")]
-        assert!(memory_available().is_some_and(|m| m > 64 * 1024 * 1024));
+    fn an_unusual_unlock_is_one_far_above_what_tresor_sets_up() {
+        let estimate = UnlockEstimate { kdf: KdfParams::FLOOR, time: UNUSUAL_UNLOCK + Duration::from_secs(1) };
+        assert!(estimate.is_unusual());
+        assert!(!UnlockEstimate { kdf: KdfParams::FLOOR, time: UNLOCK_TARGET }.is_unusual());
     }
 }

@@ -12,11 +12,11 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::crypto::{self, Key32, VaultKeys};
 use super::error::{Error, Result};
-use super::keys::wrap_under;
 use super::place::PlaceId;
-use super::records::{self, HistoryRow, Records, RowState, SecretRow};
+use super::records::{self, HistoryRow, Records, RowState, SecretRow, Write};
 use super::secret::{SecretId, SecretName, SecretValue};
 use super::store::{self, Header};
+use super::wrap::wrap_under;
 
 /// One v1 row of `secrets`: an integer revision, fields sealed without padding.
 struct V1Secret {
@@ -286,7 +286,7 @@ fn v1_to_v2(tx: &Connection, header: &Header, keys: &VaultKeys, kek: &Key32, req
         set.add(records.v2_secret_term(&row));
     }
     for row in &history {
-        row.insert(tx)?;
+        insert_v2_history(tx, row)?;
         set.history_rows += 1;
     }
     let sealed_set = if intact { records.seal_record_set(&set, &new_header.key_id) } else { Vec::new() };
@@ -313,6 +313,16 @@ const NO_PLACE: PlaceId = PlaceId([0; 16]);
 /// Format v2's blind index of a name (no place in it).
 fn v2_index(keys: &VaultKeys, label: &[u8], name: &SecretName) -> [u8; 32] {
     keys.index_of(&[label, name.as_str().as_bytes()])
+}
+
+/// Format v2's `history` row (the v1 to v2 step writes the old format with its own SQL: the
+/// write context, `records/write.rs`, writes the current format's rows only).
+fn insert_v2_history(tx: &Connection, row: &HistoryRow) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO history (id, secret_id, version, created, replaced, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(rusqlite::params![row.id, row.secret_id.0, row.version, row.created, row.replaced, row.value])?;
+    Ok(())
 }
 
 fn insert_v2_secret(tx: &Connection, row: &SecretRow) -> Result<()> {
@@ -396,15 +406,15 @@ fn v2_to_v3(
     let history = HistoryRow::all(tx)?;
     let new_header = under_new_key_id(header, keys, kek);
     let records = Records { keys, vault_id: &header.vault_id };
-    let mut set = records::RecordSet::default();
 
     tx.execute_batch("DROP TABLE history; DROP TABLE secrets; DROP TABLE vault_header;")?;
     tx.execute_batch(store::SCHEMA_V3)?;
+    // Every row of the new tables is new to them: a write that builds its record set anew.
+    let mut write = Write::rebuild(tx, Records { keys, vault_id: &header.vault_id });
     let places = super::places::default_project_rows(&records, now);
     let project = places[0].id;
     for place in &places {
-        place.insert(tx)?;
-        set.add(records.place_term(place));
+        write.insert_place(place)?;
     }
     for old in secrets {
         let mut row = SecretRow { place: project, ..old };
@@ -414,14 +424,12 @@ fn v2_to_v3(
                 Some(_) => keys.trashed_name_index(&project.0, name.as_str()),
             };
         }
-        row.insert(tx)?;
-        set.add(records.secret_term(&row));
+        write.insert_secret(&row)?;
     }
     for row in &history {
-        row.insert(tx)?;
-        set.history_rows += 1;
+        write.insert_history(row)?;
     }
-    let sealed_set = if intact { records.seal_record_set(&set, &new_header.key_id) } else { Vec::new() };
+    let sealed_set = if intact { write.sealed_for_new_file(&new_header.key_id) } else { Vec::new() };
     store::insert_header(tx, &new_header, &sealed_set)?;
     tx.pragma_update(None, "user_version", 3)?;
     Ok(new_header)

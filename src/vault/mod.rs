@@ -20,6 +20,7 @@ pub mod crypto;
 pub mod error;
 pub mod held;
 pub mod import;
+pub mod kdf;
 mod keys;
 mod migrate;
 pub mod place;
@@ -29,6 +30,7 @@ pub mod secret;
 mod secrets;
 pub mod seen;
 pub mod store;
+mod wrap;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,11 +39,12 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 
 pub use backup::{BackupInfo, BackupReason, Restored};
-pub use crypto::{KdfParams, Passphrase};
+pub use crypto::Passphrase;
 pub use error::{Error, Result};
 pub use import::{
     ConflictPolicy, EntryContent, ImportEntry, ImportPlan, ImportReport, PlanAction, PlanCounts, PlanItem, SkipReason,
 };
+pub use kdf::KdfParams;
 pub use secret::{
     Clock, DescriptionError, NameError, Saved, SecretId, SecretMeta, SecretName, SecretValue, SystemClock, Timestamp,
     TrashedSecret, ValueError, ValueWarning, VersionInfo,
@@ -56,9 +59,10 @@ pub use places::{ComparedCell, ComparedName, PlacedSecret, TrashedPlace};
 pub use secrets::{Listing, NewSecret, SecretEdit, SetOutcome, name_order};
 
 use crypto::{Key32, VaultKeys};
-use keys::{boxed_keys, unwrap_keys, wrapped_header};
-use records::Records;
+pub use records::Changes;
+use records::{Records, Write};
 use store::Header;
+use wrap::{boxed_keys, unwrap_keys, wrapped_header};
 
 /// How long unlocking a new vault should take on the machine that creates it: the KDF's passes
 /// are calibrated to it (KeePassXC's approach).
@@ -106,6 +110,8 @@ pub struct Vault {
     seen_warned: bool,
     /// SQLite's `data_version` when last asked (see [`Vault::changed_elsewhere`]).
     data_version: std::cell::Cell<Option<i64>>,
+    /// What this vault's writes changed since [`Vault::take_changes`] was last called.
+    changes: Changes,
 }
 
 impl std::fmt::Debug for Vault {
@@ -155,13 +161,14 @@ impl Vault {
             let records = Records { keys: &keys, vault_id: &header.vault_id };
             // The default project and its environments, in the file's first transaction.
             let places = places::default_project_rows(&records, clock.now().0);
-            let mut set = records::RecordSet::default();
-            places.iter().for_each(|row| set.add(records.place_term(row)));
-            let sealed = records.seal_record_set(&set, &header.key_id);
-            let insert = |tx: &Connection| places.iter().try_for_each(|row| row.insert(tx));
-            let conn = store::create(path, &header, insert, &sealed)?;
+            let rows = |tx: &Connection| {
+                let mut write = Write::rebuild(tx, Records { keys: &keys, vault_id: &header.vault_id });
+                places.iter().try_for_each(|row| write.insert_place(row))?;
+                Ok(write.sealed_for_new_file(&header.key_id))
+            };
+            let conn = store::create(path, &header, rows)?;
             let mut vault = Vault::opened(path, conn, header, keys, clock, false);
-            vault.remember(set.writes, false);
+            vault.remember(0, false);
             Ok(vault)
         })
     }
@@ -187,6 +194,7 @@ impl Vault {
             seen,
             seen_warned: false,
             data_version: std::cell::Cell::new(None),
+            changes: Changes::default(),
         }
     }
 
@@ -240,7 +248,7 @@ impl Vault {
                     migrate::verify_v2(&conn, &header, &keys)?;
                 }
                 backup::create(&conn, path, BackupReason::FormatUpgrade, clock.now())
-                    .map_err(|e| e.backup_failed(BackupReason::FormatUpgrade))?;
+                    .map_err(|e| e.backup_failed(BackupReason::FormatUpgrade.occasion()))?;
                 header = migrate::upgrade(&conn, &header, &keys, &kek, true, clock.now().0)?;
                 store::checkpoint(&conn);
             }
@@ -394,49 +402,60 @@ impl Vault {
         })
     }
 
-    /// Runs `change` in one `BEGIN IMMEDIATE` transaction, with the record set updated by what it
-    /// adds and removes. Nothing is written unless everything succeeds.
-    fn write<T>(
-        &mut self,
-        change: impl FnOnce(&Vault, &rusqlite::Transaction<'_>, &mut records::RecordSet) -> Result<T>,
-    ) -> Result<T> {
+    /// Runs `change` in one `BEGIN IMMEDIATE` transaction, through the write context
+    /// ([`records::Write`]: every row change goes through it, and it keeps the record set in
+    /// step). Nothing is written unless everything succeeds. After the commit, what changed is
+    /// handed to [`Vault::committed`].
+    fn write<T>(&mut self, change: impl FnOnce(&Vault, &mut Write<'_>) -> Result<T>) -> Result<T> {
         self.write_sealing_with(None, change)
     }
 
-    /// [`Vault::write`], sealing the record set at the end under `new_keys` (key rotation: the
-    /// change re-seals every row under them) instead of the current keys.
+    /// [`Vault::write`] for a key rotation: the write counts every row under `new` (the new keys
+    /// and key id: [`Write::rekey`]) and seals the record set under them; the change re-seals
+    /// every row.
     fn write_sealing_with<T>(
         &mut self,
-        new_keys: Option<(&VaultKeys, &[u8; 16])>,
-        change: impl FnOnce(&Vault, &rusqlite::Transaction<'_>, &mut records::RecordSet) -> Result<T>,
+        new: Option<(&VaultKeys, &[u8; 16])>,
+        change: impl FnOnce(&Vault, &mut Write<'_>) -> Result<T>,
     ) -> Result<T> {
         if self.salvage {
             return Err(Error::SalvageReadOnly);
         }
         // Sealing leaves AES round keys on the stack, as opening does (see `read`).
-        crypto::with_stack_scrubbed(|| {
+        let (result, changes) = crypto::with_stack_scrubbed(|| {
             let vault = &*self;
             let tx = rusqlite::Transaction::new_unchecked(&vault.conn, TransactionBehavior::Immediate)?;
             if store::read_key_id(&tx)? != vault.header.key_id {
                 return Err(Error::KeyRotatedElsewhere);
             }
-            let mut set = vault.records().open_record_set(&store::read_record_set(&tx)?, &vault.header.key_id)?;
-            let result = change(vault, &tx, &mut set)?;
-            set.writes += 1;
-            let sealed = match new_keys {
-                None => vault.records().seal_record_set(&set, &vault.header.key_id),
-                Some((keys, key_id)) => {
-                    Records { keys, vault_id: &vault.header.vault_id }.seal_record_set(&set, key_id)
-                }
-            };
-            store::write_record_set(&tx, &sealed)?;
+            let mut write = Write::begin(&tx, vault.records(), &vault.header.key_id)?;
+            if let Some((keys, _)) = new {
+                write.rekey(Records { keys, vault_id: &vault.header.vault_id });
+            }
+            let result = change(vault, &mut write)?;
+            let changes = write.seal(new.map_or(&vault.header.key_id, |(_, key_id)| key_id))?;
             tx.commit()?;
-            Ok((result, set.writes))
-        })
-        .map(|(result, writes)| {
-            self.remember(writes, false);
-            result
-        })
+            Ok((result, changes))
+        })?;
+        self.committed(&changes);
+        Ok(result)
+    }
+
+    /// After every commit of this vault's: what followers of writes need. The file's state is
+    /// remembered (`seen.rs`), and the changes kept for [`Vault::take_changes`].
+    fn committed(&mut self, changes: &Changes) {
+        self.remember(changes.writes, false);
+        let pending = &mut self.changes;
+        pending.secrets.extend(changes.secrets.iter().copied());
+        pending.places.extend(changes.places.iter().copied());
+        pending.header |= changes.header;
+        pending.writes = changes.writes;
+    }
+
+    /// What this vault's own writes changed since the last call (a front end refreshing after
+    /// its writes, a change log).
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
     }
 
     /// The write counter sealed in the file's record set now.

@@ -289,22 +289,22 @@ impl Vault {
     /// already, unless `replace`: then its value there becomes a new version.
     pub fn copy_secret(&mut self, id: SecretId, to: &Place, replace: bool) -> Result<Saved> {
         let now = self.clock.now();
-        self.write(|vault, tx, set| {
-            vault.live_place(tx, to)?;
-            let row = vault.live_row(tx, id)?;
+        self.write(|vault, w| {
+            vault.live_place(w.conn(), to)?;
+            let row = vault.live_row(w.conn(), id)?;
             let records = vault.records();
             let (name, description, value) = (records.name(&row)?, records.description(&row)?, records.value(&row)?);
             let warnings = value.check()?;
-            if let Some(existing) = vault.live_named(tx, to.id(), &name)? {
+            if let Some(existing) = vault.live_named(w.conn(), to.id(), &name)? {
                 if !replace {
                     return Err(Error::NameTaken { name: name.to_string() });
                 }
                 let edit = super::SecretEdit { name: None, description: Some(description), value: Some(value) };
-                let (meta, value_changed) = vault.edit_row(tx, set, existing, &edit, now)?;
+                let (meta, value_changed) = vault.edit_row(w, existing, &edit, now)?;
                 return Ok(Saved { meta, warnings, value_changed });
             }
             let new = super::NewSecret { name, description, value };
-            let meta = vault.insert_secret(tx, set, to.id(), &new, now)?;
+            let meta = vault.insert_secret(w, to.id(), &new, now)?;
             Ok(Saved { meta, warnings, value_changed: true })
         })
     }
@@ -313,15 +313,15 @@ impl Vault {
     /// [`Error::NameTaken`] if that place has the name already.
     pub fn move_secret(&mut self, id: SecretId, to: &Place) -> Result<SecretMeta> {
         let now = self.clock.now();
-        self.write(|vault, tx, set| {
-            vault.live_place(tx, to)?;
-            let old = vault.live_row(tx, id)?;
+        self.write(|vault, w| {
+            vault.live_place(w.conn(), to)?;
+            let old = vault.live_row(w.conn(), id)?;
             if old.place == to.id() {
                 return vault.records().meta(&old);
             }
             let records = vault.records();
             let name = records.name(&old)?;
-            if live_id_by_index(tx, &vault.keys.name_index(&to.id().0, name.as_str()))?.is_some() {
+            if live_id_by_index(w.conn(), &vault.keys.name_index(&to.id().0, name.as_str()))?.is_some() {
                 return Err(Error::NameTaken { name: name.to_string() });
             }
             let row = records.seal_secret(
@@ -340,7 +340,7 @@ impl Vault {
                     history: old.history,
                 },
             );
-            vault.replace_row(tx, set, &old, &row)?;
+            w.replace_secret(&old, &row)?;
             records.meta(&row)
         })
     }
@@ -397,18 +397,18 @@ impl Vault {
     /// Creates a project, with the usual environments (development, staging, production).
     pub fn create_project(&mut self, name: &PlaceName) -> Result<PlaceId> {
         let now = self.clock.now().0;
-        self.write(|vault, tx, set| {
-            if PlaceRow::live_by_index(tx, &vault.keys.project_index(&name.folded()))?.is_some() {
+        self.write(|vault, w| {
+            if PlaceRow::live_by_index(w.conn(), &vault.keys.project_index(&name.folded()))?.is_some() {
                 return Err(Error::ProjectTaken { name: name.to_string() });
             }
-            let position = PlaceRow::all(tx)?.iter().filter(|r| r.project.is_none()).map(|r| r.position + 1).max();
+            let position =
+                PlaceRow::all(w.conn())?.iter().filter(|r| r.project.is_none()).map(|r| r.position + 1).max();
             let records = vault.records();
             let id = PlaceId(crypto::random_bytes());
             let mut rows = vec![records.seal_place(id, None, name, position.unwrap_or(0), false, now, now, None)];
             rows.extend(environment_rows(&records, id, now));
             for row in &rows {
-                row.insert(tx)?;
-                set.add(records.place_term(row));
+                w.insert_place(row)?;
             }
             Ok(id)
         })
@@ -417,19 +417,18 @@ impl Vault {
     /// Adds an environment at the end of a project's.
     pub fn create_environment(&mut self, project: PlaceId, name: &PlaceName) -> Result<PlaceId> {
         let now = self.clock.now().0;
-        self.write(|vault, tx, set| {
-            let project_row = live_project(tx, project)?;
-            if PlaceRow::live_by_index(tx, &vault.keys.environment_index(&project.0, &name.folded()))?.is_some() {
+        self.write(|vault, w| {
+            let project_row = live_project(w.conn(), project)?;
+            if PlaceRow::live_by_index(w.conn(), &vault.keys.environment_index(&project.0, &name.folded()))?.is_some() {
                 let project = vault.records().place_name(&project_row)?;
                 return Err(Error::EnvironmentTaken { name: name.to_string(), project: project.to_string() });
             }
             let position =
-                PlaceRow::all(tx)?.iter().filter(|r| r.project == Some(project)).map(|r| r.position + 1).max();
+                PlaceRow::all(w.conn())?.iter().filter(|r| r.project == Some(project)).map(|r| r.position + 1).max();
             let records = vault.records();
             let id = PlaceId(crypto::random_bytes());
             let row = records.seal_place(id, Some(project), name, position.unwrap_or(0), false, now, now, None);
-            row.insert(tx)?;
-            set.add(records.place_term(&row));
+            w.insert_place(&row)?;
             Ok(id)
         })
     }
@@ -438,34 +437,36 @@ impl Vault {
     /// project by default, is unchanged).
     pub fn rename_place(&mut self, id: PlaceId, name: &PlaceName) -> Result<()> {
         let now = self.clock.now().0;
-        self.write(|vault, tx, set| {
-            let old = PlaceRow::load(tx, id)?.filter(|r| r.deleted.is_none()).ok_or(Error::PlaceGone)?;
+        self.write(|vault, w| {
+            let old = PlaceRow::load(w.conn(), id)?.filter(|r| r.deleted.is_none()).ok_or(Error::PlaceGone)?;
             let records = vault.records();
             let index = match old.project {
                 None => vault.keys.project_index(&name.folded()),
                 Some(project) => vault.keys.environment_index(&project.0, &name.folded()),
             };
-            if PlaceRow::live_by_index(tx, &index)?.is_some_and(|other| other.id != id) {
+            if PlaceRow::live_by_index(w.conn(), &index)?.is_some_and(|other| other.id != id) {
                 return Err(match old.project {
                     None => Error::ProjectTaken { name: name.to_string() },
                     Some(project) => Error::EnvironmentTaken {
                         name: name.to_string(),
-                        project: records.place_name(&live_project(tx, project)?)?.to_string(),
+                        project: records.place_name(&live_project(w.conn(), project)?)?.to_string(),
                     },
                 });
             }
             let row = records.seal_place(id, old.project, name, old.position, old.is_default, old.created, now, None);
-            vault.replace_place(tx, set, &old, &row)
+            w.replace_place(&old, &row)
         })
     }
 
     /// Puts a project's environments in this order (every one of its live environments, once).
     pub fn reorder_environments(&mut self, project: PlaceId, order: &[PlaceId]) -> Result<()> {
         let now = self.clock.now().0;
-        self.write(|vault, tx, set| {
-            live_project(tx, project)?;
-            let current: Vec<PlaceRow> =
-                PlaceRow::all(tx)?.into_iter().filter(|r| r.project == Some(project) && r.deleted.is_none()).collect();
+        self.write(|vault, w| {
+            live_project(w.conn(), project)?;
+            let current: Vec<PlaceRow> = PlaceRow::all(w.conn())?
+                .into_iter()
+                .filter(|r| r.project == Some(project) && r.deleted.is_none())
+                .collect();
             let same = order.len() == current.len()
                 && order.iter().collect::<HashSet<_>>() == current.iter().map(|r| &r.id).collect::<HashSet<_>>();
             if !same {
@@ -478,7 +479,7 @@ impl Vault {
                     let name = records.place_name(old)?;
                     let row =
                         records.seal_place(old.id, old.project, &name, position as i64, false, old.created, now, None);
-                    vault.replace_place(tx, set, old, &row)?;
+                    w.replace_place(old, &row)?;
                 }
             }
             Ok(())
@@ -491,28 +492,30 @@ impl Vault {
     /// secrets went to the trash.
     pub fn delete_place(&mut self, id: PlaceId) -> Result<usize> {
         let now = self.clock.now().0;
-        self.write(|vault, tx, set| {
-            let old = PlaceRow::load(tx, id)?.filter(|r| r.deleted.is_none()).ok_or(Error::PlaceGone)?;
+        self.write(|vault, w| {
+            let old = PlaceRow::load(w.conn(), id)?.filter(|r| r.deleted.is_none()).ok_or(Error::PlaceGone)?;
             let records = vault.records();
             if old.is_default {
                 return Err(Error::DefaultProject { name: records.place_name(&old)?.to_string() });
             }
             let mut places = vec![old.clone()];
             if old.project.is_none() {
-                places.extend(PlaceRow::all(tx)?.into_iter().filter(|r| r.project == Some(id) && r.deleted.is_none()));
+                places.extend(
+                    PlaceRow::all(w.conn())?.into_iter().filter(|r| r.project == Some(id) && r.deleted.is_none()),
+                );
             }
             // The deletion time is what ties these secrets to the place in the trash: later than
             // any secret of theirs trashed on its own (in the same millisecond, say), so that
             // restoring the place does not bring those back too.
             let mut now = now;
             for place in &places {
-                if let Some(latest) = SecretRow::latest_trashed_in(tx, place.id)? {
+                if let Some(latest) = SecretRow::latest_trashed_in(w.conn(), place.id)? {
                     now = now.max(latest + 1);
                 }
             }
             // And later than any environment of the project deleted on its own before.
             if old.project.is_none() {
-                for env in PlaceRow::all(tx)?.iter().filter(|r| r.project == Some(id)) {
+                for env in PlaceRow::all(w.conn())?.iter().filter(|r| r.project == Some(id)) {
                     if let Some(deleted) = env.deleted {
                         now = now.max(deleted + 1);
                     }
@@ -520,13 +523,13 @@ impl Vault {
             }
             let mut trashed = 0;
             for place in &places {
-                for row in SecretRow::live_in(tx, place.id)? {
+                for row in SecretRow::live_in(w.conn(), place.id)? {
                     let mut new = row.clone();
                     new.deleted = Some(now);
                     if let Ok(name) = records.name(&row) {
                         new.name_index = vault.keys.trashed_name_index(&row.place.0, name.as_str());
                     }
-                    vault.replace_row(tx, set, &row, &new)?;
+                    w.replace_secret(&row, &new)?;
                     trashed += 1;
                 }
                 let name = records.place_name(place)?;
@@ -540,7 +543,7 @@ impl Vault {
                     now,
                     Some(now),
                 );
-                vault.replace_place(tx, set, place, &row)?;
+                w.replace_place(place, &row)?;
             }
             Ok(trashed)
         })
@@ -552,17 +555,19 @@ impl Vault {
     /// project is in the trash (restore the project).
     pub fn restore_place(&mut self, id: PlaceId) -> Result<usize> {
         let now = self.clock.now().0;
-        self.write(|vault, tx, set| {
-            let old = PlaceRow::load(tx, id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
+        self.write(|vault, w| {
+            let old = PlaceRow::load(w.conn(), id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
             let deleted = old.deleted.expect("filtered");
             let records = vault.records();
             if let Some(project) = old.project {
-                live_project(tx, project).map_err(|_| Error::PlaceGone)?;
+                live_project(w.conn(), project).map_err(|_| Error::PlaceGone)?;
             }
             let mut places = vec![old.clone()];
             if old.project.is_none() {
                 places.extend(
-                    PlaceRow::all(tx)?.into_iter().filter(|r| r.project == Some(id) && r.deleted == Some(deleted)),
+                    PlaceRow::all(w.conn())?
+                        .into_iter()
+                        .filter(|r| r.project == Some(id) && r.deleted == Some(deleted)),
                 );
             }
             let mut restored = 0;
@@ -570,22 +575,22 @@ impl Vault {
                 let name = records.place_name(place)?;
                 let row =
                     records.seal_place(place.id, place.project, &name, place.position, false, place.created, now, None);
-                if PlaceRow::live_by_index(tx, &row.name_index)?.is_some() {
+                if PlaceRow::live_by_index(w.conn(), &row.name_index)?.is_some() {
                     return Err(match place.project {
                         None => Error::ProjectTaken { name: name.to_string() },
                         Some(project) => Error::EnvironmentTaken {
                             name: name.to_string(),
-                            project: records.place_name(&live_project(tx, project)?)?.to_string(),
+                            project: records.place_name(&live_project(w.conn(), project)?)?.to_string(),
                         },
                     });
                 }
-                vault.replace_place(tx, set, place, &row)?;
-                for secret in SecretRow::trashed_with(tx, place.id, deleted)? {
+                w.replace_place(place, &row)?;
+                for secret in SecretRow::trashed_with(w.conn(), place.id, deleted)? {
                     let name = records.name(&secret)?;
                     let mut new = secret.clone();
                     new.deleted = None;
                     new.name_index = vault.keys.name_index(&secret.place.0, name.as_str());
-                    vault.replace_row(tx, set, &secret, &new)?;
+                    w.replace_secret(&secret, &new)?;
                     restored += 1;
                 }
             }
@@ -623,20 +628,6 @@ impl Vault {
             out.sort_by_key(|p| std::cmp::Reverse(p.deleted));
             Ok(out)
         })
-    }
-
-    /// Replaces a place's row inside a write, keeping the record set current.
-    fn replace_place(
-        &self,
-        tx: &Connection,
-        set: &mut records::RecordSet,
-        old: &PlaceRow,
-        new: &PlaceRow,
-    ) -> Result<()> {
-        new.update(tx)?;
-        set.remove(self.records().place_term(old));
-        set.add(self.records().place_term(new));
-        Ok(())
     }
 
     /// Fails unless `place` is live (another process may have deleted it since it was chosen).

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 use super::place::{Place, PlaceId};
-use super::records::{self, HistoryRow, RowState, SecretRow, live_id_by_index};
+use super::records::{self, HistoryRow, RowState, SecretRow, Write, live_id_by_index};
 use super::secret::{self, ValueError};
 use super::{
     BackupReason, Error, HISTORY_LIMIT, Result, Saved, SecretId, SecretMeta, SecretName, SecretValue, Timestamp,
@@ -229,11 +229,11 @@ impl Vault {
             checked.push((secret, warnings));
         }
         let now = self.clock.now();
-        self.write(|vault, tx, set| {
+        self.write(|vault, w| {
             let mut saved = Vec::with_capacity(checked.len());
             for (secret, warnings) in checked {
-                vault.live_place(tx, place)?;
-                let meta = vault.insert_secret(tx, set, place.id(), &secret, now)?;
+                vault.live_place(w.conn(), place)?;
+                let meta = vault.insert_secret(w, place.id(), &secret, now)?;
                 saved.push(Saved { meta, warnings, value_changed: true });
             }
             Ok(saved)
@@ -248,8 +248,8 @@ impl Vault {
     pub fn edit(&mut self, id: SecretId, edit: SecretEdit) -> Result<Saved> {
         let warnings = check_edit(&edit)?;
         let now = self.clock.now();
-        self.write(|vault, tx, set| {
-            let (meta, value_changed) = vault.edit_secret(tx, set, id, &edit, now)?;
+        self.write(|vault, w| {
+            let (meta, value_changed) = vault.edit_secret(w, id, &edit, now)?;
             Ok(Saved { meta, warnings, value_changed })
         })
     }
@@ -280,15 +280,15 @@ impl Vault {
         let edit = SecretEdit { name: None, description, value };
         let warnings = check_edit(&edit)?;
         let now = self.clock.now();
-        self.write(|vault, tx, set| match vault.live_named(tx, place.id(), &name)?.map(|row| row.id) {
+        self.write(|vault, w| match vault.live_named(w.conn(), place.id(), &name)?.map(|row| row.id) {
             Some(id) => {
-                let (meta, value_changed) = vault.edit_secret(tx, set, id, &edit, now)?;
+                let (meta, value_changed) = vault.edit_secret(w, id, &edit, now)?;
                 Ok(SetOutcome { saved: Saved { meta, warnings, value_changed }, created: false })
             }
             None => {
-                vault.live_place(tx, place)?;
+                vault.live_place(w.conn(), place)?;
                 let inherited = match place.parent() {
-                    Some(parent) => vault.live_named(tx, parent.id(), &name)?,
+                    Some(parent) => vault.live_named(w.conn(), parent.id(), &name)?,
                     None => None,
                 };
                 let description = match (edit.description, &inherited) {
@@ -298,7 +298,7 @@ impl Vault {
                 };
                 let new =
                     NewSecret { name, description, value: edit.value.ok_or(Error::InvalidValue(ValueError::Empty))? };
-                let meta = vault.insert_secret(tx, set, place.id(), &new, now)?;
+                let meta = vault.insert_secret(w, place.id(), &new, now)?;
                 Ok(SetOutcome { saved: Saved { meta, warnings, value_changed: true }, created: true })
             }
         })
@@ -313,16 +313,16 @@ impl Vault {
     /// Moves secrets to the trash, all or none (an unknown id fails the whole call).
     pub fn delete(&mut self, ids: &[SecretId]) -> Result<()> {
         let now = self.clock.now();
-        self.write(|vault, tx, set| {
+        self.write(|vault, w| {
             for &id in ids {
-                let old = vault.live_row(tx, id)?;
+                let old = vault.live_row(w.conn(), id)?;
                 let mut row = old.clone();
                 row.deleted = Some(now.0);
                 // A damaged name keeps its index: it could not be restored anyway.
                 if let Ok(name) = vault.records().name(&old) {
                     row.name_index = vault.keys.trashed_name_index(&old.place.0, name.as_str());
                 }
-                vault.replace_row(tx, set, &old, &row)?;
+                w.replace_secret(&old, &row)?;
             }
             Ok(())
         })
@@ -332,21 +332,21 @@ impl Vault {
     /// [`Error::NameTaken`] if a live secret already uses the name.
     pub fn restore(&mut self, id: SecretId, new_name: Option<SecretName>) -> Result<SecretMeta> {
         let now = self.clock.now();
-        self.write(|vault, tx, set| {
-            let old = SecretRow::load(tx, id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
-            vault.place_of_trashed(tx, &old)?;
+        self.write(|vault, w| {
+            let old = SecretRow::load(w.conn(), id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
+            vault.place_of_trashed(w.conn(), &old)?;
             match new_name {
-                Some(name) => vault.rewrite_name(tx, set, &old, &name, now, Some(None)),
+                Some(name) => vault.rewrite_name(w, &old, &name, now, Some(None)),
                 None => {
                     let name = vault.records().name(&old)?;
                     let live_index = vault.keys.name_index(&old.place.0, name.as_str());
-                    if live_id_by_index(tx, &live_index)?.is_some() {
+                    if live_id_by_index(w.conn(), &live_index)?.is_some() {
                         return Err(Error::NameTaken { name: name.to_string() });
                     }
                     let mut row = old.clone();
                     row.deleted = None;
                     row.name_index = live_index;
-                    vault.replace_row(tx, set, &old, &row)?;
+                    w.replace_secret(&old, &row)?;
                     vault.records().meta(&row)
                 }
             }
@@ -361,9 +361,9 @@ impl Vault {
             })?;
         }
         self.backup_before(BackupReason::Purge)?;
-        self.write(|vault, tx, set| {
-            let row = SecretRow::load(tx, id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
-            vault.purge_row(tx, set, &row)
+        self.write(|vault, w| {
+            let row = SecretRow::load(w.conn(), id)?.filter(|r| r.deleted.is_some()).ok_or(Error::NotInTrash)?;
+            vault.purge_row(w, &row)
         })?;
         store::checkpoint(&self.conn);
         Ok(())
@@ -378,14 +378,13 @@ impl Vault {
     /// [`Error::NameTaken`] if a live secret already has the name.
     pub(super) fn insert_secret(
         &self,
-        tx: &Connection,
-        set: &mut records::RecordSet,
+        w: &mut Write<'_>,
         place: PlaceId,
         secret: &NewSecret,
         now: Timestamp,
     ) -> Result<SecretMeta> {
         let name_index = self.keys.name_index(&place.0, secret.name.as_str());
-        if live_id_by_index(tx, &name_index)?.is_some() {
+        if live_id_by_index(w.conn(), &name_index)?.is_some() {
             return Err(Error::NameTaken { name: secret.name.to_string() });
         }
         let row = self.records().seal_secret(
@@ -404,8 +403,7 @@ impl Vault {
                 history: records::HistorySum::default(),
             },
         );
-        row.insert(tx)?;
-        set.add(self.records().secret_term(&row));
+        w.insert_secret(&row)?;
         self.records().meta(&row)
     }
 
@@ -414,21 +412,19 @@ impl Vault {
     /// stored and whether its value changed.
     pub(super) fn edit_secret(
         &self,
-        tx: &Connection,
-        set: &mut records::RecordSet,
+        w: &mut Write<'_>,
         id: SecretId,
         edit: &SecretEdit,
         now: Timestamp,
     ) -> Result<(SecretMeta, bool)> {
-        let old = self.live_row(tx, id)?;
-        self.edit_row(tx, set, old, edit, now)
+        let old = self.live_row(w.conn(), id)?;
+        self.edit_row(w, old, edit, now)
     }
 
     /// [`Vault::edit_secret`] of a live row already loaded in `tx`.
     pub(super) fn edit_row(
         &self,
-        tx: &Connection,
-        set: &mut records::RecordSet,
+        w: &mut Write<'_>,
         old: SecretRow,
         edit: &SecretEdit,
         now: Timestamp,
@@ -441,7 +437,7 @@ impl Vault {
         let name = edit.name.as_ref().unwrap_or(&old_name);
         let renamed = *name != old_name;
         if renamed
-            && live_id_by_index(tx, &self.keys.name_index(&old.place.0, name.as_str()))?
+            && live_id_by_index(w.conn(), &self.keys.name_index(&old.place.0, name.as_str()))?
                 .is_some_and(|other| other != id)
         {
             return Err(Error::NameTaken { name: name.to_string() });
@@ -453,7 +449,7 @@ impl Vault {
         }
         let value = if value_changed { edit.value.as_ref().expect("changed implies present") } else { &old_value };
         let version = if value_changed { old.version + 1 } else { old.version };
-        let history = if value_changed { self.push_history(tx, set, &old, &old_value, now)? } else { old.history };
+        let history = if value_changed { self.push_history(w, &old, &old_value, now)? } else { old.history };
         let row = records.seal_secret(
             id,
             old.place,
@@ -470,7 +466,7 @@ impl Vault {
                 history,
             },
         );
-        self.replace_row(tx, set, &old, &row)?;
+        w.replace_secret(&old, &row)?;
         Ok((records.meta(&row)?, value_changed))
     }
 
@@ -480,25 +476,11 @@ impl Vault {
             .ok_or_else(|| Error::NotFound { name: format!("with id {id}") })
     }
 
-    pub(super) fn replace_row(
-        &self,
-        tx: &Connection,
-        set: &mut records::RecordSet,
-        old: &SecretRow,
-        new: &SecretRow,
-    ) -> Result<()> {
-        new.update(tx)?;
-        set.remove(self.records().secret_term(old));
-        set.add(self.records().secret_term(new));
-        Ok(())
-    }
-
     /// Re-seals a secret under a new name (rename, or restore under a new name).
     /// `deleted`: `Some(state)` sets the trash state, `None` keeps it.
     pub(super) fn rewrite_name(
         &self,
-        tx: &Connection,
-        set: &mut records::RecordSet,
+        w: &mut Write<'_>,
         old: &SecretRow,
         new_name: &SecretName,
         now: Timestamp,
@@ -507,7 +489,7 @@ impl Vault {
         let records = self.records();
         let deleted = deleted.unwrap_or(old.deleted);
         let index = self.keys.name_index(&old.place.0, new_name.as_str());
-        if deleted.is_none() && live_id_by_index(tx, &index)?.is_some_and(|other| other != old.id) {
+        if deleted.is_none() && live_id_by_index(w.conn(), &index)?.is_some_and(|other| other != old.id) {
             return Err(Error::NameTaken { name: new_name.to_string() });
         }
         let row = records.seal_secret(
@@ -526,7 +508,7 @@ impl Vault {
                 history: old.history,
             },
         );
-        self.replace_row(tx, set, old, &row)?;
+        w.replace_secret(old, &row)?;
         records.meta(&row)
     }
 
@@ -550,8 +532,7 @@ impl Vault {
     /// keeps the sum wrong, so the next read of the history still fails.
     pub(super) fn push_history(
         &self,
-        tx: &Connection,
-        set: &mut records::RecordSet,
+        w: &mut Write<'_>,
         current: &SecretRow,
         current_value: &SecretValue,
         now: Timestamp,
@@ -565,14 +546,12 @@ impl Vault {
             now.0,
             current_value,
         );
-        entry.insert(tx)?;
+        w.insert_history(&entry)?;
         records::fold(&mut sum, self.records().history_term(&entry));
-        set.history_rows += 1;
         // Everything past the limit is the oldest, and goes.
-        for old in HistoryRow::beyond(tx, current.id, HISTORY_LIMIT)? {
-            old.delete(tx)?;
+        for old in HistoryRow::beyond(w.conn(), current.id, HISTORY_LIMIT)? {
+            w.delete_history(&old)?;
             records::fold(&mut sum, self.records().history_term(&old));
-            set.history_rows = set.history_rows.wrapping_sub(1);
         }
         Ok(sum)
     }
@@ -588,14 +567,11 @@ impl Vault {
         Ok(entries)
     }
 
-    pub(super) fn purge_row(&self, tx: &Connection, set: &mut records::RecordSet, row: &SecretRow) -> Result<()> {
-        for entry in HistoryRow::all_for(tx, row.id)? {
-            entry.delete(tx)?;
-            set.history_rows = set.history_rows.wrapping_sub(1);
+    pub(super) fn purge_row(&self, w: &mut Write<'_>, row: &SecretRow) -> Result<()> {
+        for entry in HistoryRow::all_for(w.conn(), row.id)? {
+            w.delete_history(&entry)?;
         }
-        row.delete(tx)?;
-        set.remove(self.records().secret_term(row));
-        Ok(())
+        w.delete_secret(row)
     }
 
     pub(super) fn purge_trashed_before(&mut self, cutoff: Option<Timestamp>) -> Result<usize> {
@@ -607,21 +583,20 @@ impl Vault {
             return Ok(0);
         }
         self.backup_before(BackupReason::Purge)?;
-        let purged = self.write(|vault, tx, set| {
-            let rows = SecretRow::trashed(tx)?;
+        let purged = self.write(|vault, w| {
+            let rows = SecretRow::trashed(w.conn())?;
             let expired: Vec<_> = rows.into_iter().filter(|r| r.deleted.is_some_and(|d| d < cutoff)).collect();
             for row in &expired {
-                vault.purge_row(tx, set, row)?;
+                vault.purge_row(w, row)?;
             }
             // Projects and environments deleted as long ago, once no secret refers to them
             // (environments before their projects: `all` lists projects first).
-            let places = records::PlaceRow::all(tx)?;
+            let places = records::PlaceRow::all(w.conn())?;
             for place in places.iter().rev().filter(|r| expired_place(r)) {
-                let referred = SecretRow::any_in(tx, place.id)?
+                let referred = SecretRow::any_in(w.conn(), place.id)?
                     || places.iter().any(|env| env.project == Some(place.id) && !expired_place(env));
                 if !referred {
-                    place.delete(tx)?;
-                    set.remove(vault.records().place_term(place));
+                    w.delete_place(place)?;
                 }
             }
             Ok(expired.len())

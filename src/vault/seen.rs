@@ -171,16 +171,3 @@ fn parse(bytes: &[u8]) -> Option<([u8; 16], PathBuf, Seen)> {
     let seen = Seen { writes: stored.writes, key_id: unhex16(&stored.key_id)?, format: stored.format };
     Some((unhex16(&stored.vault_id)?, stored.path, seen))
 }
-
-/// A count for people: `1,204`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}

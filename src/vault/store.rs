@@ -125,17 +125,16 @@ use std::time::Duration;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::crypto::{self, KdfParams};
+use super::crypto;
 use super::error::{Error, Result};
 use super::held::{self, Hold};
+use super::kdf::KdfParams;
 use super::secret::Timestamp;
 
 /// The format this build writes and understands.
 pub const FORMAT_VERSION: i64 = 3;
 
-/// How long a write waits for another process that holds the vault before giving up with
-/// [`Error::Busy`](super::Error::Busy).
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub use super::error::BUSY_TIMEOUT;
 
 /// Format v1's schema, as its files hold it (the schema check compares with it, byte for byte).
 pub(crate) const SCHEMA_V1: &str = "
@@ -354,14 +353,9 @@ impl Header {
 }
 
 /// Creates the vault file (0600, in a 0700 folder on Unix) and its schema, with its first rows
-/// (`rows`: the default project and its environments) and `record_set` (the sealed record set of
-/// those rows), in one transaction. Refuses to touch an existing file.
-pub(crate) fn create(
-    path: &Path,
-    header: &Header,
-    rows: impl FnOnce(&Connection) -> Result<()>,
-    record_set: &[u8],
-) -> Result<Db> {
+/// (`rows` writes them — the default project and its environments — and returns their sealed
+/// record set), in one transaction. Refuses to touch an existing file.
+pub(crate) fn create(path: &Path, header: &Header, rows: impl FnOnce(&Connection) -> Result<Vec<u8>>) -> Result<Db> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir(parent)?;
     }
@@ -376,8 +370,8 @@ pub(crate) fn create(
         use_wal(&conn)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA_V3)?;
-        rows(&tx)?;
-        insert_header(&tx, header, record_set)?;
+        let record_set = rows(&tx)?;
+        insert_header(&tx, header, &record_set)?;
         tx.pragma_update(None, "user_version", FORMAT_VERSION)?;
         tx.commit()?;
         Ok(conn)
@@ -501,12 +495,7 @@ pub(crate) fn remove_with_sidecars(path: &Path) {
     }
 }
 
-/// The path of one of SQLite's files beside the database: `-wal`, `-shm`, `-journal`.
-pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(suffix);
-    PathBuf::from(p)
-}
+pub(crate) use super::held::sidecar;
 
 /// An open vault file: its SQLite connection, and this process's hold on the file (see
 /// `held.rs`: no other descriptor of the file is closed while a connection is open). The fields
@@ -835,7 +824,7 @@ pub fn read_header(conn: &Connection) -> Result<Header> {
 
 /// Replaces the key-related header fields (passphrase change, key rotation) in `tx`, in the
 /// header's own format.
-pub fn write_header(tx: &rusqlite::Transaction<'_>, header: &Header) -> Result<()> {
+pub fn write_header(tx: &Connection, header: &Header) -> Result<()> {
     if header.lineage.is_some() {
         tx.execute("UPDATE vault_header SET key_lineage = ?1 WHERE id = 1", [header.lineage_bytes()])?;
     }

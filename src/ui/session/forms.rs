@@ -167,8 +167,8 @@ impl UnlockForm {
                          itself (a backup, a sync tool's history, or someone else's doing). An older copy can bring \
                          back deleted secrets or a key you rotated, so Tresor does not use it. If you put it back on \
                          purpose, choose “Use this older copy”.{restore}",
-                        crate::vault::seen::thousands(*seen),
-                        crate::vault::seen::thousands(*found)
+                        crate::vault::error::thousands(*seen),
+                        crate::vault::error::thousands(*found)
                     ),
                     damaged: true,
                 }
