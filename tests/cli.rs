@@ -41,6 +41,7 @@ impl Env {
         cmd.args(args)
             .env("TRESOR_VAULT", &self.vault)
             .env("TRESOR_PASSPHRASE_FILE", &self.pass_file)
+            .env("TRESOR_STATE_DIR", self.dir.path().join("state"))
             .stdin(Stdio::null());
         cmd
     }
@@ -467,7 +468,9 @@ fn run_follows_a_profile_required_stops_optional_is_skipped() {
         "tresor.toml",
         "[secrets]\nNEEDED = { required = true, description = \"x\" }\nOPTIONAL = { required = false }\n",
     );
-    // The default profile: tresor.toml in the current folder.
+    // The default profile: tresor.toml in the current folder, once trusted.
+    let trusted = env.cmd(&["trust"]).current_dir(env.dir.path()).output().unwrap();
+    assert_eq!(code(&trusted), 0, "{}", stderr(&trusted));
     let out = env.cmd(&["run", "--", "sh", "-c", show]).current_dir(env.dir.path()).output().unwrap();
     assert_eq!(stdout(&out), "n|unset|unset\n", "{}", stderr(&out));
 
@@ -844,7 +847,7 @@ fn how_many_backups_are_kept_is_set_from_the_command_line() {
 }
 
 /// Every subcommand a user can type, for the completion and man page checks.
-const SUBCOMMANDS: [&str; 20] = [
+const SUBCOMMANDS: [&str; 22] = [
     "init",
     "info",
     "list",
@@ -860,9 +863,11 @@ const SUBCOMMANDS: [&str; 20] = [
     "rotate-key",
     "backup",
     "restore-backup",
+    "accept-rollback",
     "run",
     "import",
     "export",
+    "trust",
     "completions",
     "man",
 ];

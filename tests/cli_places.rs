@@ -42,6 +42,7 @@ impl Env {
             .current_dir(self.work())
             .env("TRESOR_VAULT", &self.vault)
             .env("TRESOR_PASSPHRASE_FILE", &self.pass_file)
+            .env("TRESOR_STATE_DIR", self.dir.path().join("state"))
             .env_remove("TRESOR_PROJECT")
             .env_remove("TRESOR_ENV")
             .stdin(Stdio::null());
@@ -70,6 +71,13 @@ impl Env {
 
     fn folder_file(&self, text: &str) {
         std::fs::write(self.work().join("tresor.toml"), text).unwrap();
+    }
+
+    /// The folder's `tresor.toml`, written and trusted (`tresor trust`, without a terminal: it
+    /// records at once).
+    fn trusted_folder_file(&self, text: &str) {
+        self.folder_file(text);
+        self.ok(&["trust"]);
     }
 }
 
@@ -125,7 +133,7 @@ fn run_injects_the_project_level_overlaid_by_the_environment() {
 fn flag_then_variable_then_tresor_toml_then_the_default() {
     let env = worked_example();
     let vars = ["DATABASE_URL"];
-    env.folder_file("project = \"shop\"\nenv = \"development\"\n");
+    env.trusted_folder_file("project = \"shop\"\nenv = \"development\"\n");
     assert_eq!(run_sees(&env, &[], &vars), "postgres://localhost/dev", "tresor.toml names the place");
     let from_var = env.cmd(&["get", "DATABASE_URL"]).env("TRESOR_ENV", "production").output().unwrap();
     assert_eq!(stdout(&from_var), "postgres://db.internal/prod", "the variable beats the file");
@@ -140,7 +148,7 @@ fn flag_then_variable_then_tresor_toml_then_the_default() {
     let listed = env.ok(&["list", "-p", "Personal", "--json"]);
     assert!(listed.contains("\"environment\": null"), "{listed}");
     // Another tool's tables (and no [secrets]) do not stop the commands that only need the place.
-    env.folder_file("project = \"shop\"\n[tool.other]\nsetting = 1\n");
+    env.trusted_folder_file("project = \"shop\"\n[tool.other]\nsetting = 1\n");
     assert_eq!(env.ok(&["get", "OPENAI_API_KEY"]), "sk-shared");
     // A file with a bad place name says which file and why.
     env.folder_file("project = \"no/slash\"\n");
@@ -295,7 +303,7 @@ fn cp_fills_a_gap_and_mv_carries_the_history() {
 fn a_profile_takes_values_from_other_places_and_a_missing_source_stops_the_run() {
     let env = worked_example();
     env.set(&["PG_URL"], "postgres://personal");
-    env.folder_file(
+    env.trusted_folder_file(
         "project = \"shop\"\nenv = \"production\"\n[secrets]\nOPENAI_API_KEY = {}\n\
          DATABASE_URL = { from = \"Personal/PG_URL\" }\nPROD_DB = { from = \"shop/production/DATABASE_URL\" }\n",
     );
@@ -304,11 +312,11 @@ fn a_profile_takes_values_from_other_places_and_a_missing_source_stops_the_run()
         "sk-shared postgres://personal postgres://db.internal/prod -"
     );
     // A source's project that does not exist stops the run even for an optional secret.
-    env.folder_file("[secrets]\nX = { from = \"shp/staging/DATABASE_URL\", required = false }\n");
+    env.trusted_folder_file("[secrets]\nX = { from = \"shp/staging/DATABASE_URL\", required = false }\n");
     let typo = env.run(&["run", "--", "true"]);
     assert_eq!(code(&typo), 4, "{}", stderr(&typo));
     assert!(stderr(&typo).contains("no project named \"shp\""), "{}", stderr(&typo));
-    env.folder_file("[secrets]\nDATABASE_URL = { from = \"shop/staging/DATABASE_URL\" }\n");
+    env.trusted_folder_file("[secrets]\nDATABASE_URL = { from = \"shop/staging/DATABASE_URL\" }\n");
     let marker = env.work().join("started");
     let out = env.run(&["run", "--", "touch", marker.to_str().unwrap()]);
     assert_eq!(code(&out), 4, "{}", stderr(&out));

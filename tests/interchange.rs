@@ -478,3 +478,45 @@ fn a_name_twice_in_one_plan_is_checked_against_the_first_change_and_nothing_is_w
     let reopened = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
     assert_eq!(value_of(&reopened, "B").as_deref(), Some("old-b-value"), "the file is intact");
 }
+
+#[test]
+fn a_plan_warns_about_each_name_that_changes_how_programs_run_and_writes_it_like_any_other() {
+    use tresor::interchange::import::ImportFile;
+    use tresor::interchange::profile::changes_how_programs_run;
+    let (_dir, _path, mut vault) = new_vault();
+    let text = "OPENAI_API_KEY=sk\nLD_PRELOAD=/tmp/x.so\nGIT_SSH_COMMAND=ssh -v\nhttps_proxy=http://p\n\
+                SSL_CERT_FILE=/tmp/ca.pem\nPERL5OPT=-d\nHOME=/tmp\nGIT_CONFIG_KEY_0=core.pager\n";
+    // A pasted block and a dropped or chosen file go through the same pipeline.
+    let file = ImportFile::parse("pasted text".into(), Format::Env, text.as_bytes(), ParseOptions::default()).unwrap();
+    let prepared = file.plan(&vault, ConflictPolicy::Fail).unwrap();
+    let warned: Vec<&str> = prepared
+        .findings
+        .iter()
+        .filter(|f| f.is_warning())
+        .map(|f| match f {
+            Finding::ChangesHowProgramsRun { key } => key.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        warned,
+        ["LD_PRELOAD", "GIT_SSH_COMMAND", "https_proxy", "SSL_CERT_FILE", "PERL5OPT", "HOME", "GIT_CONFIG_KEY_0"]
+    );
+    assert!(prepared.findings[0].to_string().contains("changes how programs load or run"));
+    // Nothing changes about what is written.
+    assert_eq!(prepared.plan.counts().add, 8);
+    vault.apply_import(prepared.plan).unwrap();
+    assert_eq!(value_of(&vault, "LD_PRELOAD").as_deref(), Some("/tmp/x.so"));
+
+    for name in ["GIT_ASKPASS", "ALL_PROXY", "no_proxy", "SSLKEYLOGFILE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"]
+        .into_iter()
+        .chain(["CURL_CA_BUNDLE", "SHELL", "BASH_ENV", "ENV", "PROMPT_COMMAND", "PYTHONSTARTUP", "RUBYOPT"])
+        .chain(["JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "DYLD_INSERT_LIBRARIES", "LD_LIBRARY_PATH", "GIT_CONFIG"])
+    {
+        assert!(changes_how_programs_run(name), "{name}");
+    }
+    for name in ["OPENAI_API_KEY", "GITHUB_TOKEN", "GIT_TOKEN", "HOMEBREW_GITHUB_API_TOKEN", "PROXY_URL", "ü_PROXYÜ"]
+    {
+        assert!(!changes_how_programs_run(name), "{name}");
+    }
+}

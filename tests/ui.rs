@@ -1522,6 +1522,25 @@ fn a_dropped_env_file_opens_the_import_plan_and_the_empty_page_offers_import() {
 }
 
 #[test]
+fn the_import_review_warns_about_each_name_that_changes_how_programs_run() {
+    let mut w = unlocked_with(&[]);
+    let file = w.path.with_file_name("from-a-repo.env");
+    common::write_private(&file, b"OPENAI_API_KEY=sk\nLD_PRELOAD=/tmp/x.so\nGIT_SSH_COMMAND=ssh -v\n");
+    w.harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(file)));
+    w.harness.run();
+    assert!(has_text(&w.harness, "Import from-a-repo.env"), "the plan, before anything is written");
+    for name in ["LD_PRELOAD", "GIT_SSH_COMMAND"] {
+        assert!(has_text(&w.harness, &format!("{name} changes how programs load or run")), "{name} is warned about");
+    }
+    assert!(!has_text(&w.harness, "OPENAI_API_KEY changes"), "an ordinary name is not");
+    assert!(open_vault(&w).find(&SecretName::parse("LD_PRELOAD").unwrap()).is_err(), "nothing written yet");
+    // The warning changes nothing about what is written.
+    w.harness.get_by_label("Import").click();
+    w.harness.run();
+    assert_eq!(value_of(&w, "LD_PRELOAD"), ("/tmp/x.so".to_owned(), 1));
+}
+
+#[test]
 fn several_name_value_lines_pasted_into_create_are_offered_as_an_import() {
     let mut w = unlocked_with(&[("EXISTING", "", "old")]);
     w.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);

@@ -3,6 +3,7 @@
 use clap::Args;
 use serde::Serialize;
 
+use super::output::{shown_path, terminal_safe};
 use super::{CliError, CliResult, Context, Output};
 use crate::vault::Vault;
 use crate::vault::backup;
@@ -42,9 +43,9 @@ pub fn backup(ctx: &Context, out: &mut Output, args: BackupArgs) -> CliResult {
         match keep {
             0 => eprintln!(
                 "Automatic backups are off; the existing ones are kept in {} (delete them by hand).",
-                backup::backup_dir(&ctx.path).display()
+                shown_path(&backup::backup_dir(&ctx.path))
             ),
-            n => eprintln!("Keeping the last {n} backups in {}.", backup::backup_dir(&ctx.path).display()),
+            n => eprintln!("Keeping the last {n} backups in {}.", shown_path(&backup::backup_dir(&ctx.path))),
         }
         return Ok(());
     }
@@ -54,7 +55,7 @@ pub fn backup(ctx: &Context, out: &mut Output, args: BackupArgs) -> CliResult {
     let vault = ctx.unlock()?;
     match vault.backup_now()? {
         Some(info) => {
-            eprintln!("Backed up to {} ({} bytes).", info.path.display(), info.bytes);
+            eprintln!("Backed up to {} ({} bytes).", shown_path(&info.path), info.bytes);
             Ok(())
         }
         None => Err(CliError::other("backups are turned off; turn them on with `tresor backup --keep 5`")),
@@ -79,14 +80,14 @@ fn list(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
     let keep = backup::keep(&ctx.path);
     let dir = backup::backup_dir(&ctx.path);
     if backups.is_empty() {
-        eprintln!("No backups yet in {}.", dir.display());
+        eprintln!("No backups yet in {}.", shown_path(&dir));
     } else {
         let rows: Vec<[String; 4]> = backups
             .iter()
             .map(|b| [b.name(), b.created.to_rfc3339(), b.reason.describe().to_owned(), b.bytes.to_string()])
             .collect();
         out.table(["NAME", "MADE", "WHY", "BYTES"], &rows)?;
-        eprintln!("In {}; keeping the last {keep}.", dir.display());
+        eprintln!("In {}; keeping the last {keep}.", shown_path(&dir));
     }
     if keep == 0 {
         eprintln!("Automatic backups are off (`tresor backup --keep 5` turns them on).");
@@ -106,7 +107,7 @@ pub fn restore(ctx: &Context, args: RestoreArgs) -> CliResult {
             "Restoring the backup made {} ({}), {}.",
             chosen.created.to_rfc3339(),
             chosen.reason.describe(),
-            chosen.name()
+            terminal_safe(&chosen.name())
         )
     };
     if let Some(chosen) = &named {
@@ -125,13 +126,13 @@ pub fn restore(ctx: &Context, args: RestoreArgs) -> CliResult {
     };
     let restored = Vault::restore_backup(&ctx.path, &chosen.path, &passphrase)?;
     if let Some(aside) = &restored.moved_aside {
-        eprintln!("The damaged vault file was moved to {}.", aside.display());
+        eprintln!("The damaged vault file was moved to {}.", shown_path(aside));
     }
     match &restored.previous {
         Some(previous) => eprintln!(
             "Restored. The state it replaced is kept as the backup {} (`tresor restore-backup {}` undoes this).",
-            previous.name(),
-            previous.name()
+            terminal_safe(&previous.name()),
+            terminal_safe(&previous.name())
         ),
         None => eprintln!("Restored."),
     }
@@ -144,15 +145,15 @@ pub fn accept_rollback(ctx: &Context) -> CliResult {
     if !ctx.path.exists() {
         return Err(crate::vault::Error::NoVault { path: ctx.path.clone() }.into());
     }
-    let passphrase = ctx.passphrase(&format!("Passphrase for {}: ", ctx.path.display()))?;
+    let passphrase = ctx.passphrase(&format!("Passphrase for {}: ", shown_path(&ctx.path)))?;
     let mut vault = Vault::accept_rollback(&ctx.path, &passphrase)?;
     if let Some(warning) = vault.take_warning() {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", terminal_safe(&warning.to_string()));
     }
     eprintln!(
         "Accepted {} as it is now: Tresor takes this state as the vault's newest, and refuses anything older than \
          it from now on.",
-        ctx.path.display()
+        shown_path(&ctx.path)
     );
     Ok(())
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::output::{shown_path, terminal_safe};
 use super::{CliError, CliResult, Context, KdfArgs, Output, prompt_hidden, read_passphrase_file};
 use crate::vault::{Error, KdfParams, Passphrase, Vault};
 
@@ -81,7 +82,7 @@ pub(super) fn init(ctx: &Context, kdf: &KdfArgs) -> CliResult {
         }
     };
     Vault::create(&ctx.path, &passphrase, params)?;
-    eprintln!("Created a vault at {} ({params}).", ctx.path.display());
+    eprintln!("Created a vault at {} ({params}).", shown_path(&ctx.path));
     Ok(())
 }
 
@@ -127,7 +128,7 @@ pub(super) fn info(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
             file_bytes: info.file_bytes,
         })
     } else {
-        writeln!(out, "path:            {}", info.path.display())?;
+        writeln!(out, "path:            {}", shown_path(&info.path))?;
         writeln!(out, "format version:  {}", info.format_version)?;
         writeln!(out, "key derivation:  {}", info.kdf)?;
         writeln!(out, "created:         {}", info.created.to_rfc3339())?;
@@ -145,7 +146,7 @@ pub(super) fn passwd(ctx: &Context, new_file: Option<&Path>, kdf: &KdfArgs) -> C
     vault.change_passphrase(&new, params)?;
     eprintln!("Passphrase changed ({}).", vault.kdf_params());
     if let Some(warning) = vault.take_warning() {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", terminal_safe(&warning.to_string()));
     }
     eprintln!(
         "If the old passphrase may have leaked, also run `tresor rotate-key`: a copy of the file made before \
@@ -155,7 +156,7 @@ pub(super) fn passwd(ctx: &Context, new_file: Option<&Path>, kdf: &KdfArgs) -> C
 }
 
 pub(super) fn rotate_key(ctx: &Context) -> CliResult {
-    let passphrase = ctx.passphrase(&format!("Passphrase for {}: ", ctx.path.display()))?;
+    let passphrase = ctx.passphrase(&format!("Passphrase for {}: ", shown_path(&ctx.path)))?;
     if !ctx.path.exists() {
         return Err(Error::NoVault { path: ctx.path.clone() }.into());
     }

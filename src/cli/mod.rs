@@ -7,6 +7,7 @@
 //! - `backups.rs`: backup, restore-backup
 //! - `transfer.rs`: import, export
 //! - `run.rs`: run
+//! - `trust.rs`: trust, and the check before the current folder's `tresor.toml` is used
 //! - `reference.rs`: completions and the man page (no vault, no passphrase)
 //! - `output.rs`: stdout (one buffered, locked handle), tables and JSON
 
@@ -18,6 +19,7 @@ mod reference;
 mod run;
 mod secrets;
 mod transfer;
+mod trust;
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +38,8 @@ pub mod exit {
     pub const NOT_FOUND: i32 = 4;
     pub const INTEGRITY: i32 = 5;
     pub const NAME: i32 = 6;
+    /// The current folder's `tresor.toml` would decide something and is not trusted.
+    pub const UNTRUSTED: i32 = 7;
 }
 
 #[derive(Parser, Debug)]
@@ -45,8 +49,9 @@ pub mod exit {
     about = "An offline, passphrase-protected vault for environment secrets.",
     after_help = "Exit codes: 0 success, 1 other error, 2 usage error, 3 wrong passphrase, 4 no such secret (or backup),\n\
                   5 integrity failure (damaged or tampered file or record), 6 name already taken or invalid\n\
-                  (import: a conflict under --on-conflict fail). `tresor run` becomes the program and ends as it\n\
-                  ends (a shell reports 128 + N for signal N); 126/127 when it cannot be started or found."
+                  (import: a conflict under --on-conflict fail), 7 the current folder's tresor.toml is not trusted\n\
+                  (see `tresor trust`). `tresor run` becomes the program and ends as it ends (a shell reports\n\
+                  128 + N for signal N); 126/127 when it cannot be started or found."
 )]
 pub struct Cli {
     /// The vault file [default: the platform's data folder, e.g. ~/.local/share/tresor/vault.db]
@@ -155,14 +160,26 @@ sync), this takes the file as it is now.")]
     AcceptRollback,
     /// Run a program with secrets added to its environment (no shell; exits with its code)
     #[command(after_help = "Which secrets: --only A,B; else those a profile declares (--profile FILE, or \
-tresor.toml in the current folder when present); else all of them — in an environment (-e), the \
-project level's overlaid by the environment's own.\n\
+tresor.toml in the current folder when present and trusted: see `tresor trust`); else all of them — in an \
+environment (-e), the project level's overlaid by the environment's own. A name that changes how programs \
+run (PATH, LD_PRELOAD, GIT_SSH_COMMAND, HTTPS_PROXY, …) is set only when --only or a trusted profile names it.\n\
 Profile format:\n  project = \"shop\"          # optional: the place, below -p/-e and TRESOR_PROJECT/TRESOR_ENV\n  \
 env = \"production\"\n  [secrets]\n  OPENAI_API_KEY = { required = true, description = \"GPT calls\" }\n  \
 LANGSMITH_API_KEY = { required = false }\n  DATABASE_URL = { from = \"Personal/PG_URL\" }   # or PROJECT/ENV/NAME\n\
 A missing required secret or source, or a missing --only name, stops before the program starts.\n\n\
 Examples:\n  tresor run --only OPENAI_API_KEY -- python app.py --verbose\n  tresor run -p shop -e production -- ./deploy.sh")]
     Run(run::RunArgs),
+    /// Trust the current folder's tresor.toml (or PATH) after showing what it reaches; or forget it
+    #[command(after_help = "A tresor.toml in the current folder picks the project and environment commands act \
+in, and the secrets `tresor run` hands to programs, from any project. It is used only once trusted: until \
+then, a command it would decide anything for stops with exit code 7, before the vault is unlocked.\n\
+`tresor trust` shows the place it selects, each secret and its `from` source (those outside its project \
+marked) and the names that change how programs run, then records the file's path and a hash of its \
+content (on a terminal, after you say yes). An edited or moved file needs trusting again.\n\
+Scripts and CI jobs in a folder with a tresor.toml: run `tresor trust` once, or name the file with \
+`tresor run --profile ./tresor.toml`.\n\n\
+Examples:\n  tresor trust\n  tresor trust --list\n  tresor trust --revoke ../other/tresor.toml")]
+    Trust(trust::TrustArgs),
     /// Import secrets from a .env, TOML or JSON file, showing the plan first (never values)
     #[command(
         after_help = "The plan has one line per entry: add, update (the value differs), same, conflict, or skip \
@@ -323,13 +340,19 @@ pub fn report(e: &CliError) {
 
 fn execute(cli: Cli) -> CliResult<i32> {
     // Completions and the man page need no vault: they describe the command line itself.
-    let needs_vault = !matches!(cli.command, Some(Command::Completions { .. } | Command::Man { .. }));
+    let needs_vault =
+        !matches!(cli.command, Some(Command::Completions { .. } | Command::Man { .. } | Command::Trust(_)));
     let path = if needs_vault { cli.vault_path()? } else { PathBuf::new() };
     let Some(command) = cli.command else {
         return Err(CliError::usage("no command given; see `tresor --help`"));
     };
+    // The current folder's tresor.toml, checked (and trusted) before anything else happens.
+    let folder = match folder_use(&command) {
+        Some(usage) => trust::folder_profile(&cli.place, usage)?,
+        None => None,
+    };
     let mut out = Output::stdout();
-    let ctx = Context { path, passphrase_file: cli.passphrase_file, salvage: cli.salvage, place: cli.place };
+    let ctx = Context { path, passphrase_file: cli.passphrase_file, salvage: cli.salvage, place: cli.place, folder };
     let done = match command {
         Command::Run(args) => return run::run(&ctx, args),
         Command::Diff(args) => {
@@ -364,6 +387,7 @@ fn execute(cli: Cli) -> CliResult<i32> {
         Command::Backup(args) => backups::backup(&ctx, &mut out, args),
         Command::RestoreBackup(args) => backups::restore(&ctx, args),
         Command::AcceptRollback => backups::accept_rollback(&ctx),
+        Command::Trust(args) => trust::trust(&mut out, args),
         Command::Completions { shell } => reference::completions(&mut out, shell),
         Command::Man { command } => reference::man(&mut out, command.as_deref()),
     };
@@ -373,6 +397,42 @@ fn execute(cli: Cli) -> CliResult<i32> {
     done.and(flushed).map(|()| exit::OK)
 }
 
+/// What a command takes from the current folder's `tresor.toml`, if anything: the commands that
+/// act in a place, and `run` without `--profile`. A command left out never reads the file.
+fn folder_use(command: &Command) -> Option<trust::FolderUse> {
+    use trust::FolderUse;
+    match command {
+        Command::Run(args) if args.profile.is_some() => None,
+        Command::Run(args) => Some(FolderUse::Run { secrets: args.only.is_none() }),
+        Command::Envs(_) | Command::Diff(_) => Some(FolderUse::Project),
+        Command::Purge { all: true, .. } => None,
+        Command::List { .. }
+        | Command::Get { .. }
+        | Command::Set { .. }
+        | Command::Rename { .. }
+        | Command::Rm { .. }
+        | Command::History { .. }
+        | Command::Restore { .. }
+        | Command::Purge { .. }
+        | Command::Import(_)
+        | Command::Export(_)
+        | Command::Cp(_)
+        | Command::Mv(_) => Some(FolderUse::Place),
+        Command::Init(_)
+        | Command::Info { .. }
+        | Command::Trash { .. }
+        | Command::Passwd { .. }
+        | Command::RotateKey
+        | Command::Backup(_)
+        | Command::RestoreBackup(_)
+        | Command::AcceptRollback
+        | Command::Projects(_)
+        | Command::Trust(_)
+        | Command::Completions { .. }
+        | Command::Man { .. } => None,
+    }
+}
+
 /// What every command that opens the vault needs: where it is and how to get the passphrase.
 struct Context {
     path: PathBuf,
@@ -380,6 +440,9 @@ struct Context {
     salvage: bool,
     /// Where secret commands act (see `places.rs`).
     place: places::PlaceArgs,
+    /// The current folder's `tresor.toml` when it decides something for this command: only ever
+    /// a trusted one (see `trust.rs`).
+    folder: Option<crate::interchange::profile::Profile>,
 }
 
 impl Context {
@@ -396,7 +459,7 @@ impl Context {
             return Err(Error::NoVault { path: self.path.clone() }.into());
         }
         confirm_slow_unlock(&Vault::unlock_estimate(&self.path)?)?;
-        let passphrase = self.passphrase(&format!("Passphrase for {}: ", self.path.display()))?;
+        let passphrase = self.passphrase(&format!("Passphrase for {}: ", output::shown_path(&self.path)))?;
         self.unlock_with(&passphrase)
     }
 
@@ -408,7 +471,7 @@ impl Context {
             Vault::unlock(&self.path, passphrase)?
         };
         if let Some(warning) = vault.take_warning() {
-            eprintln!("warning: {warning}");
+            eprintln!("warning: {}", output::terminal_safe(&warning.to_string()));
         }
         Ok(vault)
     }

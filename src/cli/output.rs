@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::io::{BufWriter, ErrorKind, StdoutLock, Write};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -28,6 +29,13 @@ pub fn terminal_safe(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// A path as Tresor prints it: [`terminal_safe`], since a file's or a folder's name may hold
+/// escape sequences as well as a key can (an OSC 52 clipboard write, a title change, a line
+/// erase). Every path in a message, a prompt or a table goes through it.
+pub fn shown_path(path: &Path) -> String {
+    terminal_safe(&path.display().to_string()).into_owned()
 }
 
 /// Stdout for one command: locked once, buffered, flushed by [`Output::finish`].
@@ -114,6 +122,15 @@ impl Output {
             }
         }
         self.bytes(b"\n")
+    }
+
+    /// Sends what is buffered so far (before a question on stderr that it must come before).
+    pub fn flush(&mut self) -> CliResult {
+        if self.closed {
+            return Ok(());
+        }
+        let result = self.out.flush();
+        self.check(result)
     }
 
     /// Flushes what is buffered. Call it once, when the command is done (also when it failed, so

@@ -2,8 +2,6 @@
 //! `TRESOR_ENV`, `tresor.toml`), and `tresor projects`, `envs`, `diff`, `cp` and `mv`. The rules
 //! (names, uniqueness, override, what an environment resolves to) are the core's.
 
-use std::path::Path;
-
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -14,10 +12,10 @@ use crate::vault::{Error, Origin, Place, PlaceName, ProjectInfo, Vault};
 /// The place options every secret command takes.
 #[derive(Args, Debug, Default, Clone)]
 pub struct PlaceArgs {
-    /// The project [default: TRESOR_PROJECT, else `project` in ./tresor.toml, else the default project]
+    /// The project [default: TRESOR_PROJECT, else `project` in ./tresor.toml once trusted, else the default project]
     #[arg(long, short = 'p', global = true, value_name = "PROJECT")]
     pub project: Option<String>,
-    /// The environment of the project [default: TRESOR_ENV, else `env` in ./tresor.toml, else the project level]
+    /// The environment of the project [default: TRESOR_ENV, else `env` in ./tresor.toml once trusted, else the project level]
     #[arg(long = "env", short = 'e', global = true, value_name = "ENV")]
     pub env: Option<String>,
     /// The project level (the secrets all of its environments share), even if an environment is set elsewhere
@@ -25,36 +23,14 @@ pub struct PlaceArgs {
     pub shared: bool,
 }
 
-/// The profile read when none is named, if it exists in the current folder.
-pub const FOLDER_FILE: &str = "tresor.toml";
-
-/// The `project` and `env` of `tresor.toml` in the current folder, if there is one (the rest of
-/// the file is `run`'s business: it does not stop other commands).
-pub(super) fn folder_profile() -> CliResult<Option<Profile>> {
-    let path = Path::new(FOLDER_FILE);
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| CliError::other(format!("cannot read {}: {e}", path.display())))?;
-    Profile::parse_place(&text)
-        .map(Some)
-        .map_err(|e| CliError::other(format!("{} in the current folder cannot be used: {e}", path.display())))
-}
-
-pub(super) fn read_profile(path: &Path) -> CliResult<Profile> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::other(format!("cannot read the profile {}: {e}", path.display())))?;
-    Profile::parse(&text).map_err(|e| CliError::other(format!("the profile {} cannot be used: {e}", path.display())))
-}
-
-fn variable(name: &str) -> Option<String> {
+/// A variable's value, if set and not empty.
+pub(super) fn variable(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 impl Context {
-    /// The project named by the flag, else the variable, else `profile` (the folder's
-    /// `tresor.toml`); `None`: the default project.
+    /// The project named by the flag, else the variable, else `profile` (the folder's trusted
+    /// `tresor.toml`, or `run`'s `--profile`); `None`: the default project.
     fn project_choice(&self, profile: Option<&Profile>) -> Option<String> {
         self.place
             .project
@@ -86,14 +62,15 @@ impl Context {
         Ok(vault.place(self.project_choice(profile).as_deref(), self.env_choice(profile).as_deref())?)
     }
 
-    /// [`Context::place_with`] the folder's `tresor.toml`.
+    /// [`Context::place_with`] the folder's `tresor.toml`, as checked before the command started
+    /// (see `trust.rs`: only a trusted one is ever here).
     pub(super) fn place(&self, vault: &Vault) -> CliResult<Place> {
-        self.place_with(vault, folder_profile()?.as_ref())
+        self.place_with(vault, self.folder.as_ref())
     }
 
     /// The project level of the chosen project (whatever environment is set).
     fn project_level(&self, vault: &Vault) -> CliResult<Place> {
-        Ok(vault.place(self.project_choice(folder_profile()?.as_ref()).as_deref(), None)?)
+        Ok(vault.place(self.project_choice(self.folder.as_ref()).as_deref(), None)?)
     }
 }
 

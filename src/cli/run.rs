@@ -2,7 +2,7 @@
 //!
 //! The program is started directly (no shell: nothing is expanded or re-parsed). Which secrets:
 //! `--only A,B`; else those a profile declares (`--profile FILE`, or `tresor.toml` in the current
-//! folder when present); else all. Everything that can stop the run — a missing secret, a bad
+//! folder when present and trusted); else all. Everything that can stop the run — a missing secret, a bad
 //! profile, a value an environment cannot hold — is checked before the program starts.
 //!
 //! On Unix, Tresor *becomes* the program (`execve`, after the vault and its keys are dropped):
@@ -14,26 +14,29 @@
 //!
 //! What the program gets: the secrets, never a `TRESOR_*` variable (the vault's path, the
 //! passphrase file's) of Tresor's own environment. A secret whose name changes how programs load
-//! or run (`PATH`, `LD_PRELOAD`, `PYTHONPATH`, `NODE_OPTIONS`, …:
-//! [`crate::interchange::profile::changes_how_programs_run`]) is injected only when asked for by
-//! name (`--only` or a profile); with all secrets, it is skipped with a warning naming it.
+//! or run (`PATH`, `LD_PRELOAD`, `GIT_SSH_COMMAND`, `HTTPS_PROXY`, …:
+//! [`crate::interchange::profile::changes_how_programs_run`]) is injected only when the user
+//! named it: `--only`, or a profile they trusted (`tresor trust`, which shows these names);
+//! otherwise it is skipped with a warning naming it.
+//!
+//! The folder's `tresor.toml` reaches this module only once trusted (see `trust.rs`: the check
+//! runs before the vault is unlocked); a profile named with `--profile` is the user's own choice
+//! and needs no trust, except for the names that change how programs run.
 //!
 //! Memory: the secrets are read into wiped-on-drop values; the environment handed to the program
 //! is the only other copy, and the program's image replaces Tresor's memory.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use clap::Args;
 
-use super::places::read_profile;
+use super::output::shown_path;
+use super::trust::{FOLDER_FILE, ProfileFile};
 use super::{CliError, CliResult, Context, exit, parse_name};
 use crate::interchange::profile::{Profile, ProfileSecret, changes_how_programs_run};
 use crate::vault::{Error, Place, SecretName, SecretValue, Vault};
-
-/// The profile read when `--profile` is not given, if it exists in the current folder.
-pub const DEFAULT_PROFILE: &str = "tresor.toml";
 
 /// What `--no-inherit-env` keeps from Tresor's own environment.
 pub const KEPT_WITHOUT_INHERIT: [&str; 5] = ["PATH", "HOME", "USER", "LANG", "TERM"];
@@ -46,7 +49,7 @@ pub struct RunArgs {
     /// Start CMD with only the secrets plus PATH, HOME, USER, LANG and TERM
     #[arg(long)]
     pub no_inherit_env: bool,
-    /// The secrets CMD needs, as a TOML profile [default: ./tresor.toml when present]
+    /// The secrets CMD needs, as a TOML profile [default: ./tresor.toml when present and trusted]
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
     /// The program and its arguments (after `--`)
@@ -58,25 +61,38 @@ pub struct RunArgs {
 enum Selection {
     All,
     Only(Vec<SecretName>),
-    Profile { path: PathBuf, secrets: Vec<ProfileSecret> },
+    /// `trusted`: the user trusted this file as it is (`tresor trust`), so the names in it that
+    /// change how programs run are set too.
+    Profile {
+        path: PathBuf,
+        secrets: Vec<ProfileSecret>,
+        trusted: bool,
+    },
 }
 
-/// Which secrets, and the profile that names the place (if one is read).
-fn selection(args: &RunArgs) -> CliResult<(Selection, Option<Profile>)> {
-    let path = match &args.profile {
-        Some(path) => Some(path.clone()),
-        None if Path::new(DEFAULT_PROFILE).is_file() => Some(PathBuf::from(DEFAULT_PROFILE)),
-        None => None,
+/// Which secrets, and the profile that names the place (if one is used): `--profile FILE` (read
+/// once: the bytes checked against a trust record are the bytes parsed), else the folder's
+/// `tresor.toml` as checked before the command started (only ever a trusted one).
+fn selection(ctx: &Context, args: &RunArgs) -> CliResult<(Selection, Option<Profile>)> {
+    let (path, profile, trusted) = match &args.profile {
+        Some(path) => {
+            let file = ProfileFile::read(path)?;
+            let profile = file.parse()?;
+            // Only a file that names such a secret needs its trust record looked up.
+            let names_loaders = profile.secrets.iter().flatten().any(|s| changes_how_programs_run(s.name.as_str()));
+            let trusted = names_loaders && file.is_trusted()?;
+            (path.clone(), Some(profile), trusted)
+        }
+        None => (PathBuf::from(FOLDER_FILE), ctx.folder.clone(), true),
     };
-    let profile = path.as_deref().map(read_profile).transpose()?;
     if let Some(only) = &args.only {
         let names = only.iter().map(|n| parse_name(n.trim())).collect::<CliResult<Vec<_>>>()?;
         return Ok((Selection::Only(names), profile));
     }
-    let selection = match (&path, profile.as_ref().and_then(|p| p.secrets.clone())) {
-        (Some(path), Some(secrets)) => Selection::Profile { path: path.clone(), secrets },
+    let selection = match profile.as_ref().and_then(|p| p.secrets.clone()) {
+        Some(secrets) => Selection::Profile { path, secrets, trusted },
         // No profile, or one that only names the place: everything there.
-        _ => Selection::All,
+        None => Selection::All,
     };
     Ok((selection, profile))
 }
@@ -94,7 +110,7 @@ fn secrets_for(vault: &Vault, place: &Place, selection: &Selection) -> CliResult
             Error::NotFound { name } => not_started(format!("no secret named {name}")),
             e => e.into(),
         }),
-        Selection::Profile { path, secrets } => {
+        Selection::Profile { path, secrets, .. } => {
             let mut out = Vec::with_capacity(secrets.len());
             let mut missing = Vec::new();
             for declared in secrets {
@@ -110,7 +126,7 @@ fn secrets_for(vault: &Vault, place: &Place, selection: &Selection) -> CliResult
                 // profile, never skipped (even for an optional secret); a missing secret there is.
                 let source_place = source_place.map_err(|e| match e {
                     Error::ProjectNotFound { .. } | Error::EnvironmentNotFound { .. } => {
-                        not_started(format!("the profile {}: {shown}: {e}", path.display()))
+                        not_started(format!("the profile {}: {shown}: {e}", shown_path(path)))
                     }
                     e => e.into(),
                 })?;
@@ -124,7 +140,7 @@ fn secrets_for(vault: &Vault, place: &Place, selection: &Selection) -> CliResult
             if !missing.is_empty() {
                 return Err(not_started(format!(
                     "the profile {} requires secrets that are not in the vault: {}",
-                    path.display(),
+                    shown_path(path),
                     missing.join(", ")
                 )));
             }
@@ -134,21 +150,27 @@ fn secrets_for(vault: &Vault, place: &Place, selection: &Selection) -> CliResult
 }
 
 pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
-    let (selection, profile) = selection(&args)?;
+    let (selection, profile) = selection(ctx, &args)?;
     let vault = ctx.unlock()?;
     let place = ctx.place_with(&vault, profile.as_ref())?;
     let mut secrets = secrets_for(&vault, &place, &selection)?;
     drop(vault);
-    if let Selection::All = selection {
+    // Names that change how programs run are set only when the user named them: on the command
+    // line, or in a profile they trusted (where `tresor trust` showed them).
+    let advice = match &selection {
+        Selection::Only(_) | Selection::Profile { trusted: true, .. } => None,
+        Selection::All => Some("name them with --only or in a trusted profile to set them".to_owned()),
+        Selection::Profile { path, .. } => Some(format!(
+            "the profile {0} names them but is not trusted; `tresor trust {0}` shows it and allows them",
+            shown_path(path)
+        )),
+    };
+    if let Some(advice) = advice {
         let skipped: Vec<String> =
             secrets.iter().filter(|(n, _)| changes_how_programs_run(n.as_str())).map(|(n, _)| n.to_string()).collect();
         if !skipped.is_empty() {
             secrets.retain(|(n, _)| !changes_how_programs_run(n.as_str()));
-            eprintln!(
-                "warning: not setting {} (they change how programs load or run); name them with --only or in a \
-                 profile to set them",
-                skipped.join(", ")
-            );
+            eprintln!("warning: not setting {} (they change how programs load or run); {advice}", skipped.join(", "));
         }
     }
     if let Some((name, _)) = secrets.iter().find(|(_, v)| v.expose().contains('\0')) {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::output::terminal_safe;
+use super::output::{shown_path, terminal_safe};
 use super::{CliError, CliResult, Context, Output, exit, parse_name};
 use crate::interchange::export::{self, ExportError};
 use crate::interchange::import::{ImportFile, ImportFileError, PreparedImport, Source};
@@ -125,7 +125,7 @@ pub(super) fn import(ctx: &Context, out: &mut Output, args: ImportArgs) -> CliRe
         return Ok(());
     }
     let report = vault.apply_import(plan)?;
-    eprintln!("Imported from {shown}: {report}.");
+    eprintln!("Imported from {}: {report}.", terminal_safe(&shown));
     Ok(())
 }
 
@@ -219,7 +219,8 @@ fn print_plan(out: &mut Output, plan: &ImportPlan, findings: &[Finding]) -> CliR
         out.table(["ACTION", "NAME", "LINE", "REASON"], &rows)?;
     }
     for finding in findings {
-        writeln!(out, "note: {}", terminal_safe(&finding.to_string()))?;
+        let kind = if finding.is_warning() { "warning" } else { "note" };
+        writeln!(out, "{kind}: {}", terminal_safe(&finding.to_string()))?;
     }
     for item in plan.items.iter().filter(|i| matches!(i.action, PlanAction::Add | PlanAction::Update)) {
         for warning in &item.warnings {
@@ -255,7 +256,7 @@ pub(super) fn export(ctx: &Context, out: &mut Output, args: ExportArgs) -> CliRe
             let written =
                 export::to_file(&vault, &place, path, format, only.as_deref(), args.force).map_err(export_error)?;
             drop(vault);
-            eprintln!("Exported {} to {} (readable by you only).", count(written), path.display());
+            eprintln!("Exported {} to {} (readable by you only).", count(written), shown_path(path));
         }
         None => {
             let exported = export::render_in(&vault, &place, format, only.as_deref()).map_err(export_error)?;

@@ -185,14 +185,19 @@ pub enum ImportError {
 
 /// The parser's entries as the vault's plain entries. Findings that name a key with no usable
 /// value (nested, null, no value) become entries the plan skips with the reason; the rest stay
-/// notes about the file.
+/// notes about the file. Each entry whose name changes how programs run gets a warning, first.
 fn into_entries(parsed: Parsed) -> (Vec<ImportEntry>, Vec<Finding>) {
+    let mut findings: Vec<Finding> = parsed
+        .entries
+        .iter()
+        .filter(|e| super::profile::changes_how_programs_run(&e.key))
+        .map(|e| Finding::ChangesHowProgramsRun { key: e.key.clone() })
+        .collect();
     let mut entries: Vec<ImportEntry> = parsed
         .entries
         .into_iter()
         .map(|e| ImportEntry { key: e.key, line: e.line, content: EntryContent::Value(e.value) })
         .collect();
-    let mut findings = Vec::new();
     for finding in parsed.findings {
         match finding {
             Finding::Nested { key, kind } => {

@@ -72,6 +72,18 @@ pub enum Finding {
     Nested { key: String, kind: &'static str },
     /// A JSON `null`.
     Null { key: String },
+    /// The name changes how programs load or run (`LD_PRELOAD`, `GIT_SSH_COMMAND`, `HTTPS_PROXY`,
+    /// …: [`profile::changes_how_programs_run`]). It is imported like any other; the plan says so
+    /// first, since a file that slips one in changes what every `tresor run` of it starts.
+    ChangesHowProgramsRun { key: String },
+}
+
+impl Finding {
+    /// Whether the plan shows it as a warning (something to look at before importing) rather than
+    /// a note about the file.
+    pub fn is_warning(&self) -> bool {
+        matches!(self, Finding::ChangesHowProgramsRun { .. })
+    }
 }
 
 impl fmt::Display for Finding {
@@ -86,6 +98,11 @@ impl fmt::Display for Finding {
             Finding::NotExpanded { key } => write!(f, "{key} contains ${{…}}, which is kept as written, not expanded"),
             Finding::Nested { key, kind } => write!(f, "{key} is {kind}"),
             Finding::Null { key } => write!(f, "{key} is null"),
+            Finding::ChangesHowProgramsRun { key } => write!(
+                f,
+                "{key} changes how programs load or run; `tresor run` sets it only when it is named (--only, \
+                 or a trusted profile)"
+            ),
         }
     }
 }

@@ -23,12 +23,22 @@ use toml_edit::{Document, Item, Value};
 use crate::vault::{PlaceName, SecretName};
 
 /// Environment variables that change how a program is loaded or run rather than what it reads:
-/// the dynamic loader's (`LD_*`, `DYLD_*`), the search paths and start-up hooks of shells and
-/// language runtimes. `tresor run` injects a secret of such a name only when it is asked for by
-/// name (`--only`, or a profile); otherwise it is skipped with a warning, so that a stored
-/// `PATH` or `LD_PRELOAD` does not silently change what runs.
-pub const LOADER_PREFIXES: [&str; 2] = ["LD_", "DYLD_"];
-pub const LOADER_NAMES: [&str; 22] = [
+/// the dynamic loader's (`LD_*`, `DYLD_*`); the search paths and start-up hooks of shells and
+/// language runtimes; where a shell and its configuration come from (`HOME`, `SHELL`,
+/// `XDG_CONFIG_HOME`, `ZDOTDIR`); the programs git and other tools start (`GIT_CONFIG_*` and the
+/// other `GIT_*` variables that run commands, `EDITOR`, `PAGER`, the askpass helpers); where
+/// traffic goes and which certificates are believed (`*_PROXY` in either case, the CA-bundle
+/// variables, `SSLKEYLOGFILE`, which writes every TLS session key to a file).
+///
+/// `tresor run` injects a secret of such a name only when it is asked for by name: `--only`, or
+/// a profile the user trusted (`tresor trust` shows these names); otherwise it is skipped with a
+/// warning, so that a stored `PATH` or a repository's `LD_PRELOAD` does not silently change what
+/// runs — or print a secret in the loader's error. An import plan marks each such name.
+pub const LOADER_PREFIXES: &[&str] = &["LD_", "DYLD_", "GIT_CONFIG_"];
+/// See [`LOADER_PREFIXES`]; also every name ending in `_PROXY`, ignoring case
+/// ([`changes_how_programs_run`]): curl reads `http_proxy` in lower case.
+pub const LOADER_NAMES: &[&str] = &[
+    // Shells
     "PATH",
     "IFS",
     "ENV",
@@ -36,6 +46,11 @@ pub const LOADER_NAMES: [&str; 22] = [
     "SHELLOPTS",
     "PS4",
     "PROMPT_COMMAND",
+    "HOME",
+    "SHELL",
+    "ZDOTDIR",
+    "XDG_CONFIG_HOME",
+    // Language runtimes
     "PYTHONPATH",
     "PYTHONHOME",
     "PYTHONSTARTUP",
@@ -51,11 +66,43 @@ pub const LOADER_NAMES: [&str; 22] = [
     "_JAVA_OPTIONS",
     "CLASSPATH",
     "GCONV_PATH",
+    // Programs that git (and other tools) start
+    "GIT_CONFIG",
+    "GIT_DIR",
+    "GIT_COMMON_DIR",
+    "GIT_EXEC_PATH",
+    "GIT_TEMPLATE_DIR",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_ASKPASS",
+    "SSH_ASKPASS",
+    "GIT_EDITOR",
+    "GIT_SEQUENCE_EDITOR",
+    "GIT_PAGER",
+    "GIT_PROXY_COMMAND",
+    "GIT_EXTERNAL_DIFF",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    // Certificates and TLS
+    "SSLKEYLOGFILE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "CURL_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+    "GIT_SSL_CAPATH",
+    "GIT_SSL_NO_VERIFY",
+    "NODE_TLS_REJECT_UNAUTHORIZED",
 ];
 
-/// Whether `name` is one of [`LOADER_NAMES`] or starts with one of [`LOADER_PREFIXES`].
+/// Whether `name` is one of [`LOADER_NAMES`], starts with one of [`LOADER_PREFIXES`], or ends in
+/// `_PROXY` (any case).
 pub fn changes_how_programs_run(name: &str) -> bool {
-    LOADER_NAMES.contains(&name) || LOADER_PREFIXES.iter().any(|p| name.starts_with(p))
+    LOADER_NAMES.contains(&name)
+        || LOADER_PREFIXES.iter().any(|p| name.starts_with(p))
+        || name.len() >= 6 && name.as_bytes()[name.len() - 6..].eq_ignore_ascii_case(b"_PROXY")
 }
 
 /// One secret a profile declares.

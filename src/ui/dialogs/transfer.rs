@@ -3,6 +3,7 @@
 
 use egui::{Align, Color32, Layout, RichText, Ui};
 
+use crate::interchange::Finding;
 use crate::ui::command::Command;
 use crate::ui::session::{ExportConfirm, ImportReview, SectionsReview};
 use crate::ui::style::{self, weak};
@@ -82,13 +83,7 @@ pub(crate) fn import(ui: &mut Ui, review: &mut ImportReview, commands: &mut Vec<
             commands.push(Command::PlanSections(review.path.clone()));
         }
     }
-    if !review.findings.is_empty() {
-        ui.add_space(4.0);
-        ui.label(RichText::new("Notes about the file").strong().small());
-        for finding in &review.findings {
-            ui.label(weak(format!("• {finding}")).small());
-        }
-    }
+    findings(ui, &review.findings);
 
     let blocked = review.plan.blocked_conflicts().len();
     if blocked > 0 {
@@ -116,6 +111,25 @@ pub(crate) fn import(ui: &mut Ui, review: &mut ImportReview, commands: &mut Vec<
             ui.label(weak("Nothing to change.").small());
         }
     });
+}
+
+/// What the file holds that the plan's rows do not say: first the warnings (a name that changes
+/// how programs run), each on its own line, then the notes.
+fn findings(ui: &mut Ui, findings: &[Finding]) {
+    let (warnings, notes): (Vec<&Finding>, Vec<&Finding>) = findings.iter().partition(|f| f.is_warning());
+    if !warnings.is_empty() {
+        ui.add_space(4.0);
+        for warning in warnings {
+            style::warning_text(ui, &warning.to_string());
+        }
+    }
+    if !notes.is_empty() {
+        ui.add_space(4.0);
+        ui.label(RichText::new("Notes about the file").strong().small());
+        for finding in notes {
+            ui.label(weak(format!("• {finding}")).small());
+        }
+    }
 }
 
 /// The export confirmation.
@@ -246,6 +260,11 @@ pub(crate) fn sections(
                 }
             }
         });
+        if let (Some(prepared), Some(_)) = (&section.plan, section.place) {
+            for warning in prepared.findings.iter().filter(|f| f.is_warning()) {
+                style::warning_text(ui, &format!("{title}: {warning}"));
+            }
+        }
         egui::CollapsingHeader::new(format!("Where {title} goes")).id_salt(("section place", index)).show(ui, |ui| {
             egui::ScrollArea::vertical().max_height(160.0).id_salt(("section places", index)).show(ui, |ui| {
                 if ui.add(egui::Button::selectable(section.place.is_none(), "Skip this section")).clicked() {
