@@ -293,3 +293,180 @@ fn the_check_catches_wrong_way_uses_in_every_form() {
         ]
     );
 }
+
+/// Inside the vault core, the layers from the leaves up: a module may use those of lower
+/// layers only. (Value types the errors carry — a place, a name, the KDF's parameters — are the
+/// leaves; then the errors, the crypto, the file format, the rows, the key wrap and the state
+/// record; the operations and the `Vault` they extend are the top.) Nothing below the top is
+/// allowed to reach up: a second user of the format or the crypto (a sync log, an importer)
+/// takes them without the rest.
+const VAULT_LAYERS: &[(&str, u8)] = &[
+    ("place", 0),
+    ("kdf", 0),
+    ("held", 0),
+    ("secret", 1),
+    ("error", 2),
+    ("crypto", 3),
+    ("store", 4),
+    ("records", 5),
+    ("wrap", 6),
+    ("seen", 6),
+    ("secrets", 7),
+    ("places", 7),
+    ("import", 7),
+    ("keys", 7),
+    ("backup", 7),
+    ("migrate", 7),
+    ("mod", 8),
+];
+
+/// `vault/mod.rs`'s `pub use module::{Name, …}` and the names it defines itself (`mod`).
+fn vault_names(vault_mod: &str) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    let code = code_lines(vault_mod).join("\n");
+    for statement in code.split(';') {
+        let statement = statement.trim();
+        if let Some(rest) = statement.strip_prefix("pub use ").or_else(|| statement.strip_prefix("use ")) {
+            let (expanded, _) = expand(&format!("crate::{rest}"));
+            for path in expanded {
+                if let (Some(module), Some(name)) = (path.get(1), path.last())
+                    && path.len() > 2
+                {
+                    names.insert(name.clone(), module.clone());
+                }
+            }
+        }
+    }
+    for line in code.lines() {
+        for keyword in ["pub struct ", "pub const ", "pub fn ", "struct ", "pub enum "] {
+            if let Some(rest) = line.trim_start().strip_prefix(keyword) {
+                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                names.insert(name, "mod".to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// Every use inside the vault core of a module of the same or a higher layer (operations among
+/// themselves: only both ways), as "file:line: from -> to".
+fn vault_violations(src: &Path) -> Vec<String> {
+    let layer: BTreeMap<&str, u8> = VAULT_LAYERS.iter().copied().collect();
+    let names = vault_names(&std::fs::read_to_string(src.join("vault/mod.rs")).unwrap());
+    let mut files = Vec::new();
+    rust_files(&src.join("vault"), &mut files);
+    files.sort();
+    let mut uses: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut found = Vec::new();
+    for file in files {
+        let module = module_path(src, &file);
+        let from = module.get(1).cloned().unwrap_or_else(|| "mod".to_owned());
+        let Some(&from_layer) = layer.get(from.as_str()) else {
+            panic!("{} is a vault module VAULT_LAYERS does not place", file.display())
+        };
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Unit tests may reach anywhere.
+        let text = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (line, path) in paths(&code_lines(text)) {
+            let absolute = resolve(&module, &path);
+            if absolute.first().map(String::as_str) != Some("vault") {
+                continue;
+            }
+            let Some(second) = absolute.get(1) else { continue };
+            let to = if layer.contains_key(second.as_str()) {
+                second.clone()
+            } else if let Some(module) = names.get(second) {
+                module.clone()
+            } else {
+                continue;
+            };
+            if to == from {
+                continue;
+            }
+            let to_layer = layer[to.as_str()];
+            uses.insert((from.clone(), to.clone()));
+            // The operations extend the `Vault` that `mod.rs` defines (their `impl Vault` blocks).
+            let extends_vault = from_layer == 7 && to == "mod";
+            if (to_layer > from_layer && !extends_vault) || (to_layer == from_layer && from_layer < 7) {
+                let rel = file.strip_prefix(src).unwrap().display().to_string();
+                found.push(format!("{rel}:{line}: {from} -> {to}"));
+            }
+        }
+    }
+    for (from, to) in &uses {
+        if layer[from.as_str()] == 7 && layer[to.as_str()] == 7 && uses.contains(&(to.clone(), from.clone())) {
+            found.push(format!("{from} <-> {to}: the operations use each other both ways"));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_vault_core_has_no_circle_and_its_leaves_stand_alone() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = vault_violations(&src);
+    assert!(found.is_empty(), "uses against the core's layers (see VAULT_LAYERS):\n{}", found.join("\n"));
+}
+
+/// Rows change through the write context only (`records/write.rs`): the tables' SQL writes live
+/// in `records/` (private to it), the schema and header's in `store/`, and the old formats' in
+/// `migrate.rs`. No other file of the core writes to the file.
+#[test]
+fn nothing_in_the_core_writes_rows_around_the_write_context() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/vault");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&src).unwrap().display().to_string();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let code = code_lines(text.split("#[cfg(test)]").next().unwrap_or("")).join("\n");
+        // Tresor writes SQL keywords in capitals.
+        let sql_writes = ["INSERT INTO", "UPDATE ", "DELETE FROM", "DROP TABLE", "REPLACE INTO"];
+        let writes_sql = sql_writes.iter().any(|w| code.contains(w));
+        let may_write_sql = rel.starts_with("records/") || rel.starts_with("store/") || rel == "migrate.rs";
+        if writes_sql && !may_write_sql {
+            found.push(format!("{rel} writes SQL"));
+        }
+        if code.contains("write_record_set(") && !(rel == "records/write.rs" || rel.starts_with("store/")) {
+            // (`store::write_record_set`, or a name brought in by `use`.)
+            found.push(format!("{rel} writes the record set around the write context"));
+        }
+        // A backup's own header is re-wrapped in place (backup.rs); the vault's goes through it.
+        let calls_store_header =
+            code.contains("store::write_header(") || code.contains("use super::store::write_header");
+        if calls_store_header && !(rel == "records/write.rs" || rel.starts_with("store/") || rel == "backup.rs") {
+            found.push(format!("{rel} writes the header around the write context"));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The core's check finds a leaf reaching up, through a module path or a name `vault/mod.rs`
+/// re-exports, and two operations using each other.
+#[test]
+fn the_core_check_catches_a_leaf_reaching_up_and_operations_in_a_circle() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = src.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("vault/mod.rs", "mod error;\nmod store;\npub use backup::BackupReason;\npub struct Vault;\n");
+    write("vault/error.rs", "use super::store::BUSY;\nfn f(r: super::BackupReason) {}\n");
+    write("vault/store.rs", "use super::error::Error;\n");
+    write("vault/keys.rs", "use super::backup::create;\nuse super::Vault;\n");
+    write("vault/backup.rs", "use super::keys::wrap;\n");
+    let mut found = vault_violations(src);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "backup <-> keys: the operations use each other both ways",
+            "keys <-> backup: the operations use each other both ways",
+            "vault/error.rs:1: error -> store",
+            "vault/error.rs:2: error -> backup",
+        ]
+    );
+}

@@ -2,18 +2,18 @@
 //! line are thin front ends over [`Vault`], and every rule lives here once.
 //!
 //! This file holds the vault's life: create, unlock (with its integrity check and housekeeping),
-//! lock, and the read and write transactions every operation runs in. The operations live beside
-//! it, one file per concern:
+//! lock, and the read and write transactions every operation runs in. The modules, from the
+//! leaves up (each uses only those above it in this table; `tests/structure.rs` checks it):
 //!
-//! | file | holds |
-//! | --- | --- |
-//! | `secrets.rs` | create, one atomic edit, list, find (also in the trash), reveal, history, trash |
-//! | `keys.rs` | passphrase check and change, key rotation, strengthening, KDF calibration |
-//! | `backup.rs` | automatic backups and restore |
-//! | `import.rs` | import plans (entries come in as plain data) |
-//! | `records.rs` | every row's SQL, AAD and sealing, the record-set authentication |
-//! | `store.rs` | the file format spec, schema, pragmas, the header |
-//! | `crypto.rs`, `secret.rs`, `error.rs` | keys and sealing; names, values, times; errors |
+//! | layer | file | holds |
+//! | --- | --- | --- |
+//! | values | `place.rs`, `secret.rs`, `kdf.rs`, `held.rs` | places, names, values, ids, times; the KDF's parameters; the descriptors this process keeps of open vault files |
+//! | errors | `error.rs` | every way an operation fails |
+//! | crypto | `crypto.rs` | keys, sealing, key derivation and wrapping |
+//! | format | `store/` | the file format's specification, schema, header, opening and creating files |
+//! | rows | `records/` | every row's SQL, sealing and term, the record set, and the one write context ([`records::Write`]) |
+//! | keys and state | `wrap.rs`, `seen.rs` | the vault key under the passphrase; the newest state seen of each file |
+//! | operations | `secrets.rs`, `places/`, `import.rs`, `keys.rs`, `backup.rs`, `migrate.rs` | what a user does, as methods of [`Vault`] |
 
 pub mod backup;
 pub mod crypto;
