@@ -1,82 +1,16 @@
 //! The `tresor` binary as a script or a person uses it: commands, output, exit codes.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use tresor::{KdfParams, Passphrase, Vault};
 
 mod common;
+use common::cli::{CliEnv as Env, code, stderr, stdout};
 use common::write_private;
 
 const PASS: &str = "correct horse battery staple";
-
-struct Env {
-    dir: tempfile::TempDir,
-    vault: PathBuf,
-    pass_file: PathBuf,
-}
-
-impl Env {
-    /// A temporary folder with a passphrase file, and a cheap vault unless `with_vault` is false.
-    fn new(with_vault: bool) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = dir.path().join("vault.db");
-        let pass_file = dir.path().join("pass");
-        write_private(&pass_file, format!("{PASS}\nsecond line is ignored\n"));
-        if with_vault {
-            Vault::create(&vault, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
-        }
-        Env { dir, vault, pass_file }
-    }
-
-    fn file(&self, name: &str, contents: &str) -> PathBuf {
-        let p = self.dir.path().join(name);
-        write_private(&p, contents);
-        p
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
-        cmd.args(args)
-            .env("TRESOR_VAULT", &self.vault)
-            .env("TRESOR_PASSPHRASE_FILE", &self.pass_file)
-            .env("TRESOR_STATE_DIR", self.dir.path().join("state"))
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn run_with_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
-        let mut child =
-            self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        // A command may fail and exit before reading its input (a bad name): a closed pipe is fine.
-        if let Err(e) = child.stdin.take().unwrap().write_all(stdin) {
-            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-        }
-        child.wait_with_output().unwrap()
-    }
-
-    fn set(&self, name: &str, value: &str) {
-        let out = self.run_with_stdin(&["set", name], value.as_bytes());
-        assert_eq!(code(&out), 0, "set {name}: {}", stderr(&out));
-    }
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited normally")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
 
 /// One line, no panic, no backtrace.
 fn assert_clean_error(out: &Output) {
@@ -88,7 +22,7 @@ fn assert_clean_error(out: &Output) {
 
 #[test]
 fn init_creates_a_vault_at_the_floor_parameters_and_refuses_weaker_ones() {
-    let env = Env::new(false);
+    let env = Env::without_vault(PASS);
     let weak = env.run(&["init", "--kdf-memory-mib", "16"]);
     assert_eq!(code(&weak), 2);
     assert!(stderr(&weak).contains("below the minimum"), "{}", stderr(&weak));
@@ -106,7 +40,7 @@ fn init_creates_a_vault_at_the_floor_parameters_and_refuses_weaker_ones() {
 
 #[test]
 fn set_then_get_gives_the_value_byte_for_byte() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let value = "line one\nline \"two\" with $HOME and \\ and ü\n";
     let out = env.run_with_stdin(&["set", "GCP_KEY", "--description", "service account"], value.as_bytes());
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -120,13 +54,13 @@ fn set_then_get_gives_the_value_byte_for_byte() {
 
 #[test]
 fn set_updates_and_bumps_the_version_only_when_the_value_changes() {
-    let env = Env::new(true);
-    env.set("K", "v1");
+    let env = Env::new(PASS);
+    env.set(&["K"], "v1");
     let same = env.run_with_stdin(&["set", "K", "-d", "new description"], b"v1");
     assert!(stderr(&same).contains("value unchanged, version 1"), "{}", stderr(&same));
     let keep = env.run_with_stdin(&["set", "K", "-d", "again"], b"");
     assert_eq!(code(&keep), 0, "an empty value keeps the current one: {}", stderr(&keep));
-    env.set("K", "v2");
+    env.set(&["K"], "v2");
     assert_eq!(env.run(&["get", "K"]).stdout, b"v2");
     assert_eq!(env.run(&["get", "K", "--version", "1"]).stdout, b"v1");
 
@@ -137,7 +71,7 @@ fn set_updates_and_bumps_the_version_only_when_the_value_changes() {
 
 #[test]
 fn set_warns_about_paste_mistakes_but_keeps_the_value() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let out = env.run_with_stdin(&["set", "TOKEN"], b"abc\n");
     assert_eq!(code(&out), 0);
     assert!(stderr(&out).contains("warning: the value ends with whitespace"), "{}", stderr(&out));
@@ -146,8 +80,8 @@ fn set_warns_about_paste_mistakes_but_keeps_the_value() {
 
 #[test]
 fn list_json_has_names_descriptions_versions_and_rfc3339_times_but_no_values() {
-    let env = Env::new(true);
-    env.set("B_KEY", "secret-b-value");
+    let env = Env::new(PASS);
+    env.set(&["B_KEY"], "secret-b-value");
     env.run_with_stdin(&["set", "A_KEY", "-d", "first"], b"secret-a-value");
     let out = env.run(&["list", "--json"]);
     assert_eq!(code(&out), 0);
@@ -170,10 +104,10 @@ fn list_json_has_names_descriptions_versions_and_rfc3339_times_but_no_values() {
 
 #[test]
 fn history_lists_versions_newest_first() {
-    let env = Env::new(true);
-    env.set("K", "1");
-    env.set("K", "2");
-    env.set("K", "3");
+    let env = Env::new(PASS);
+    env.set(&["K"], "1");
+    env.set(&["K"], "2");
+    env.set(&["K"], "3");
     let json: serde_json::Value = serde_json::from_slice(&env.run(&["history", "K", "--json"]).stdout).unwrap();
     let versions: Vec<u64> = json.as_array().unwrap().iter().map(|v| v["version"].as_u64().unwrap()).collect();
     assert_eq!(versions, [3, 2, 1]);
@@ -184,9 +118,9 @@ fn history_lists_versions_newest_first() {
 
 #[test]
 fn rename_rm_trash_restore_and_purge() {
-    let env = Env::new(true);
-    env.set("OLD", "v");
-    env.set("OTHER", "o");
+    let env = Env::new(PASS);
+    env.set(&["OLD"], "v");
+    env.set(&["OTHER"], "o");
     assert_eq!(code(&env.run(&["rename", "OLD", "OTHER"])), 6);
     assert_eq!(code(&env.run(&["rename", "OLD", "NEW"])), 0);
     assert_eq!(env.run(&["get", "NEW"]).stdout, b"v");
@@ -201,7 +135,7 @@ fn rename_rm_trash_restore_and_purge() {
     let trash: serde_json::Value = serde_json::from_slice(&env.run(&["trash", "--json"]).stdout).unwrap();
     assert_eq!(trash.as_array().unwrap().len(), 2);
 
-    env.set("NEW", "replacement");
+    env.set(&["NEW"], "replacement");
     let clash = env.run(&["restore", "NEW"]);
     assert_eq!(code(&clash), 6);
     assert!(stderr(&clash).contains("--as"), "{}", stderr(&clash));
@@ -217,8 +151,8 @@ fn rename_rm_trash_restore_and_purge() {
 
 #[test]
 fn passwd_changes_the_passphrase() {
-    let env = Env::new(true);
-    env.set("K", "v");
+    let env = Env::new(PASS);
+    env.set(&["K"], "v");
     let new_file = env.file("new", "a brand new passphrase\n");
     let out = env.run(&["passwd", "--new-passphrase-file", new_file.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -229,8 +163,8 @@ fn passwd_changes_the_passphrase() {
 
 #[test]
 fn exit_codes_tell_each_kind_of_failure_apart() {
-    let env = Env::new(true);
-    env.set("K", "v");
+    let env = Env::new(PASS);
+    env.set(&["K"], "v");
 
     let wrong = env.file("wrong", "not it\n");
     let out = env.cmd(&["get", "K"]).env("TRESOR_PASSPHRASE_FILE", &wrong).output().unwrap();
@@ -261,9 +195,9 @@ fn exit_codes_tell_each_kind_of_failure_apart() {
 
 #[test]
 fn a_damaged_record_exits_with_five_and_names_the_record() {
-    let env = Env::new(true);
-    env.set("GOOD", "g");
-    env.set("BROKEN", "b");
+    let env = Env::new(PASS);
+    env.set(&["GOOD"], "g");
+    env.set(&["BROKEN"], "b");
     flip_value_byte(&env.vault);
     let out = env.run(&["get", "BROKEN"]);
     assert_eq!(code(&out), 5);
@@ -288,7 +222,7 @@ fn flip_value_byte(vault: &Path) {
 
 #[test]
 fn without_a_passphrase_file_and_without_a_terminal_it_says_how_to_give_one() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let out = env.cmd(&["list"]).env_remove("TRESOR_PASSPHRASE_FILE").stdout(Stdio::piped()).output().unwrap();
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("--passphrase-file"), "{}", stderr(&out));
@@ -296,8 +230,8 @@ fn without_a_passphrase_file_and_without_a_terminal_it_says_how_to_give_one() {
 
 #[test]
 fn info_works_without_the_passphrase() {
-    let env = Env::new(true);
-    env.set("K", "v");
+    let env = Env::new(PASS);
+    env.set(&["K"], "v");
     let out = env.cmd(&["info", "--json"]).env_remove("TRESOR_PASSPHRASE_FILE").output().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -309,7 +243,7 @@ fn info_works_without_the_passphrase() {
 
 #[test]
 fn the_vault_flag_overrides_the_environment() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let other = env.dir.path().join("other.db");
     Vault::create(&other, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
     let out = env.run_with_stdin(&["--vault", other.to_str().unwrap(), "set", "ONLY_IN_OTHER"], b"x");
@@ -320,8 +254,8 @@ fn the_vault_flag_overrides_the_environment() {
 
 #[test]
 fn rotate_key_keeps_every_value() {
-    let env = Env::new(true);
-    env.set("K", "v");
+    let env = Env::new(PASS);
+    env.set(&["K"], "v");
     let out = env.run(&["rotate-key"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(env.run(&["get", "K"]).stdout, b"v");
@@ -329,9 +263,9 @@ fn rotate_key_keeps_every_value() {
 
 #[test]
 fn a_tampered_record_set_refuses_to_unlock_but_can_be_salvaged_read_only() {
-    let env = Env::new(true);
-    env.set("KEEP", "k");
-    env.set("GONE", "g");
+    let env = Env::new(PASS);
+    env.set(&["KEEP"], "k");
+    env.set(&["GONE"], "g");
     let conn = rusqlite::Connection::open(&env.vault).unwrap();
     // Remove one row behind Tresor's back: the record-set MAC no longer matches.
     let id = {
@@ -356,8 +290,8 @@ fn a_tampered_record_set_refuses_to_unlock_but_can_be_salvaged_read_only() {
 
 #[test]
 fn run_exits_with_the_programs_code() {
-    let env = Env::new(true);
-    env.set("K", "v");
+    let env = Env::new(PASS);
+    env.set(&["K"], "v");
     for expected in [0, 1, 7, 255] {
         let out = env.run(&["run", "--", "sh", "-c", &format!("exit {expected}")]);
         assert_eq!(code(&out), expected, "{}", stderr(&out));
@@ -372,7 +306,7 @@ fn run_exits_with_the_programs_code() {
 fn run_ends_as_the_program_ends_killed_by_a_signal_too() {
     // Tresor becomes the program: a shell sees the signal that ended it (and reports 128 + N).
     use std::os::unix::process::ExitStatusExt;
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     assert_eq!(env.run(&["run", "--", "sh", "-c", "kill -TERM $$"]).status.signal(), Some(15));
     assert_eq!(env.run(&["run", "--", "sh", "-c", "kill -KILL $$"]).status.signal(), Some(9));
     let shell = Command::new("sh")
@@ -388,10 +322,10 @@ fn run_ends_as_the_program_ends_killed_by_a_signal_too() {
 
 #[test]
 fn run_hides_tresors_own_variables_and_needs_loader_variables_named() {
-    let env = Env::new(true);
-    env.set("API_KEY", "api-value");
-    env.set("PATH", "/nonexistent/bin");
-    env.set("LD_PRELOAD", "/tmp/evil.so");
+    let env = Env::new(PASS);
+    env.set(&["API_KEY"], "api-value");
+    env.set(&["PATH"], "/nonexistent/bin");
+    env.set(&["LD_PRELOAD"], "/tmp/evil.so");
     let script = "echo \"vault=${TRESOR_VAULT-unset} pass=${TRESOR_PASSPHRASE_FILE-unset} \
                   key=$API_KEY preload=${LD_PRELOAD-unset}\"";
     // All secrets: the loader variables are skipped and named in a warning; sh is found on the
@@ -409,9 +343,9 @@ fn run_hides_tresors_own_variables_and_needs_loader_variables_named() {
 
 #[test]
 fn run_hands_values_over_byte_for_byte_and_prints_none_of_them() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let value = "line one\nline \"two\" with $HOME, `ticks`, \\ and ü 🔑\n  trailing  ";
-    env.set("MULTI", value);
+    env.set(&["MULTI"], value);
     let out = env.run(&["run", "--", "printenv", "MULTI"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(out.stdout, format!("{value}\n").as_bytes(), "printenv adds one newline");
@@ -420,9 +354,9 @@ fn run_hands_values_over_byte_for_byte_and_prints_none_of_them() {
 
 #[test]
 fn run_only_injects_just_the_named_secrets_and_stops_on_a_missing_one() {
-    let env = Env::new(true);
-    env.set("A", "a-value");
-    env.set("B", "b-value");
+    let env = Env::new(PASS);
+    env.set(&["A"], "a-value");
+    env.set(&["B"], "b-value");
     let out = env.run(&["run", "--only", "A", "--", "sh", "-c", "echo \"${A-unset}|${B-unset}\""]);
     assert_eq!(stdout(&out), "a-value|unset\n", "{}", stderr(&out));
 
@@ -437,8 +371,8 @@ fn run_only_injects_just_the_named_secrets_and_stops_on_a_missing_one() {
 
 #[test]
 fn run_without_inheriting_keeps_only_the_secrets_and_the_basic_variables() {
-    let env = Env::new(true);
-    env.set("SECRET", "s");
+    let env = Env::new(PASS);
+    env.set(&["SECRET"], "s");
     let out = env
         .cmd(&["run", "--no-inherit-env", "--", "env"])
         .env("UNRELATED_PARENT_VAR", "x")
@@ -460,9 +394,9 @@ fn run_without_inheriting_keeps_only_the_secrets_and_the_basic_variables() {
 
 #[test]
 fn run_follows_a_profile_required_stops_optional_is_skipped() {
-    let env = Env::new(true);
-    env.set("NEEDED", "n");
-    env.set("NOT_DECLARED", "x");
+    let env = Env::new(PASS);
+    env.set(&["NEEDED"], "n");
+    env.set(&["NOT_DECLARED"], "x");
     let show = "echo \"${NEEDED-unset}|${OPTIONAL-unset}|${NOT_DECLARED-unset}\"";
     env.file(
         "tresor.toml",
@@ -518,7 +452,7 @@ fn send(signal: &str, target: &str) {
 #[cfg(unix)]
 #[test]
 fn run_lets_ctrl_c_reach_the_program_and_reports_how_it_ended() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let mut child = spawn_trapping(&env, "INT", 43);
     // Ctrl+C: the terminal signals the whole foreground process group.
     send("INT", &format!("-{}", child.id()));
@@ -530,7 +464,7 @@ fn run_lets_ctrl_c_reach_the_program_and_reports_how_it_ended() {
 fn every_signal_a_supervisor_sends_to_tresor_reaches_the_program() {
     // Sent to the process Tresor started as (a supervisor, `timeout -s`, a CI cancel), not to
     // the group: the program gets it, and nothing is left running.
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     for (i, signal) in ["INT", "TERM", "HUP", "QUIT", "USR1", "USR2", "WINCH"].into_iter().enumerate() {
         let code = 40 + i as i32;
         let mut child = spawn_trapping(&env, signal, code);
@@ -550,7 +484,7 @@ fn plan_action(out: &Output, name: &str) -> String {
 
 #[test]
 fn import_dry_run_shows_the_plan_and_writes_nothing() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let file = env.file("in.env", "A=alpha-value\nbad-name=beta-value\nEMPTY=\n# comment\nnot a binding\n");
     let out = env.run(&["import", file.to_str().unwrap(), "--dry-run"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -570,9 +504,9 @@ fn import_dry_run_shows_the_plan_and_writes_nothing() {
 
 #[test]
 fn import_conflicts_fail_by_default_and_skip_or_overwrite_on_request() {
-    let env = Env::new(true);
-    env.set("KEEP", "same");
-    env.set("CLASH", "old");
+    let env = Env::new(PASS);
+    env.set(&["KEEP"], "same");
+    env.set(&["CLASH"], "old");
     let file = env.file("in.json", r#"{"KEEP": "same", "CLASH": "new", "FRESH": "f"}"#);
     let path = file.to_str().unwrap();
 
@@ -600,7 +534,7 @@ fn import_conflicts_fail_by_default_and_skip_or_overwrite_on_request() {
 
 #[test]
 fn import_reads_stdin_toml_tables_with_flatten_and_explains_bad_input() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let out = env.run_with_stdin(&["import", "-"], b"FROM_STDIN=1\n");
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(env.run(&["get", "FROM_STDIN"]).stdout, b"1");
@@ -629,8 +563,8 @@ fn import_reads_stdin_toml_tables_with_flatten_and_explains_bad_input() {
 
 #[test]
 fn export_to_a_file_is_private_and_never_replaces_one_without_force() {
-    let env = Env::new(true);
-    env.set("K", "v1");
+    let env = Env::new(PASS);
+    env.set(&["K"], "v1");
     let target = env.dir.path().join("backup.env");
     let path = target.to_str().unwrap();
     let out = env.run(&["export", "--output", path]);
@@ -641,7 +575,7 @@ fn export_to_a_file_is_private_and_never_replaces_one_without_force() {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
     }
-    env.set("K", "v2");
+    env.set(&["K"], "v2");
     let out = env.run(&["export", "--output", path]);
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
@@ -654,16 +588,16 @@ fn export_to_a_file_is_private_and_never_replaces_one_without_force() {
 
 #[test]
 fn export_only_and_formats_and_what_env_cannot_hold() {
-    let env = Env::new(true);
-    env.set("A", "1");
-    env.set("B", "2");
+    let env = Env::new(PASS);
+    env.set(&["A"], "1");
+    env.set(&["B"], "2");
     let out = env.run(&["export", "--format", "json", "--only", "B"]);
     assert_eq!(stdout(&out), "{\n  \"B\": \"2\"\n}\n");
     let out = env.run(&["export", "--only", "B,NOPE"]);
     assert_eq!(code(&out), 4);
     assert!(out.stdout.is_empty());
 
-    env.set("WINDOWS_DIRS", "C:\\one\\\nD:\\two\\");
+    env.set(&["WINDOWS_DIRS"], "C:\\one\\\nD:\\two\\");
     let out = env.run(&["export"]);
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains("WINDOWS_DIRS") && stderr(&out).contains("TOML or JSON"), "{}", stderr(&out));
@@ -673,7 +607,7 @@ fn export_only_and_formats_and_what_env_cannot_hold() {
 
 #[test]
 fn export_then_import_into_a_second_vault_gives_back_every_value() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let values = [
         ("PEM", "-----BEGIN KEY-----\nMIIB\n-----END KEY-----\n"),
         ("QUOTES", "it's \"quoted\" # not a comment"),
@@ -684,7 +618,7 @@ fn export_then_import_into_a_second_vault_gives_back_every_value() {
         ("CR", "a\r\nb\rc"),
     ];
     for (name, value) in values {
-        env.set(name, value);
+        env.set(&[name], value);
     }
     for format in ["env", "toml", "json"] {
         let file = env.dir.path().join(format!("export.{format}"));
@@ -703,7 +637,7 @@ fn export_then_import_into_a_second_vault_gives_back_every_value() {
 
 #[test]
 fn help_lists_the_new_commands() {
-    let env = Env::new(false);
+    let env = Env::without_vault(PASS);
     let help = stdout(&env.run(&["--help"]));
     for command in ["run", "import", "export"] {
         assert!(help.contains(&format!("  {command} ")), "{help}");
@@ -721,8 +655,8 @@ fn export_to_a_terminal_asks_before_printing_values() {
         eprintln!("skipped: util-linux `script` not installed");
         return;
     }
-    let env = Env::new(true);
-    env.set("K", "terminal-secret-value");
+    let env = Env::new(PASS);
+    env.set(&["K"], "terminal-secret-value");
     let in_terminal = |answer: &[u8]| {
         let command = format!("{} export", env!("CARGO_BIN_EXE_tresor"));
         let mut child = Command::new("script")
@@ -746,7 +680,7 @@ fn export_to_a_terminal_asks_before_printing_values() {
 
 #[test]
 fn two_sets_of_the_same_new_name_at_once_both_succeed_and_both_values_are_kept() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let names: Vec<String> = (0..12).map(|i| format!("RACED_{i}")).collect();
     let writers: Vec<_> = ["first", "second"]
         .into_iter()
@@ -783,8 +717,8 @@ fn two_sets_of_the_same_new_name_at_once_both_succeed_and_both_values_are_kept()
 
 #[test]
 fn backup_list_and_restore_backup_from_the_command_line() {
-    let env = Env::new(true);
-    env.set("OPENAI_API_KEY", "sk-old");
+    let env = Env::new(PASS);
+    env.set(&["OPENAI_API_KEY"], "sk-old");
     let out = env.run(&["backup"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("Backed up to"), "{}", stderr(&out));
@@ -798,8 +732,8 @@ fn backup_list_and_restore_backup_from_the_command_line() {
     let out = env.run(&["backup", "--list"]);
     assert!(stdout(&out).contains(&manual) && stdout(&out).contains("made by hand"), "{}", stdout(&out));
 
-    env.set("OPENAI_API_KEY", "sk-new");
-    env.set("LATER", "x");
+    env.set(&["OPENAI_API_KEY"], "sk-new");
+    env.set(&["LATER"], "x");
     let wrong = env.file("wrong", "not the passphrase\n");
     let out = env.run(&["--passphrase-file", wrong.to_str().unwrap(), "restore-backup", &manual]);
     assert_eq!(code(&out), 3, "{}", stderr(&out));
@@ -824,8 +758,8 @@ fn backup_list_and_restore_backup_from_the_command_line() {
 
 #[test]
 fn how_many_backups_are_kept_is_set_from_the_command_line() {
-    let env = Env::new(true);
-    env.set("A", "1");
+    let env = Env::new(PASS);
+    env.set(&["A"], "1");
     for _ in 0..3 {
         assert_eq!(code(&env.run(&["backup"])), 0);
     }
@@ -883,7 +817,7 @@ fn without_a_vault_or_passphrase(env: &Env, args: &[&str]) -> Output {
 
 #[test]
 fn completions_for_each_shell_name_every_subcommand_without_a_vault_or_passphrase() {
-    let env = Env::new(false);
+    let env = Env::without_vault(PASS);
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let out = without_a_vault_or_passphrase(&env, &["completions", shell]);
         assert_eq!(code(&out), 0, "{shell}: {}", stderr(&out));
@@ -901,7 +835,7 @@ fn completions_for_each_shell_name_every_subcommand_without_a_vault_or_passphras
 
 #[test]
 fn man_prints_a_roff_page_that_names_every_subcommand_without_a_vault_or_passphrase() {
-    let env = Env::new(false);
+    let env = Env::without_vault(PASS);
     let out = without_a_vault_or_passphrase(&env, &["man"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(out.stderr.is_empty(), "{}", stderr(&out));
@@ -925,8 +859,8 @@ fn man_prints_a_roff_page_that_names_every_subcommand_without_a_vault_or_passphr
 
 #[test]
 fn list_aligns_columns_and_leaves_no_trailing_spaces() {
-    let env = Env::new(true);
-    env.set("A", "1");
+    let env = Env::new(PASS);
+    env.set(&["A"], "1");
     let out = env.run_with_stdin(&["set", "LONGER_NAME", "--description", "with a description"], b"2");
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let listing = stdout(&env.run(&["list"]));
@@ -944,7 +878,7 @@ fn list_aligns_columns_and_leaves_no_trailing_spaces() {
 
 #[test]
 fn a_reader_that_closes_the_pipe_early_is_not_an_error() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let lines: String = (0..5_000).map(|i| format!("KEY_{i:05}=value-{i}\n")).collect();
     let file = env.file("many.env", &lines);
     let out = env.run(&["import", file.to_str().unwrap()]);
@@ -966,7 +900,7 @@ fn commands_run_without_a_display() {
     // Without a subcommand the binary opens the window (main.rs); every subcommand stays on the
     // command line. That holds by construction (no `crate::ui` under src/cli/, checked by
     // tests/structure.rs); here, as a user sees it: a command works with no display at all.
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let out = env.cmd(&["list"]).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").output().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
@@ -977,8 +911,8 @@ fn commands_run_without_a_display() {
 #[test]
 fn a_passphrase_file_others_can_read_is_refused_and_only_its_first_line_counts() {
     use std::os::unix::fs::PermissionsExt;
-    let env = Env::new(true);
-    env.set("K", "v");
+    let env = Env::new(PASS);
+    env.set(&["K"], "v");
     std::fs::set_permissions(&env.pass_file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = env.run(&["get", "K"]);
     assert_eq!(code(&out), 1);
@@ -992,7 +926,7 @@ fn a_passphrase_file_others_can_read_is_refused_and_only_its_first_line_counts()
 
 #[test]
 fn set_stops_reading_stdin_at_the_size_limit() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     let huge = vec![b'x'; tresor::vault::secret::MAX_VALUE_BYTES + 1024];
     let out = env.run_with_stdin(&["set", "HUGE"], &huge);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
@@ -1005,7 +939,7 @@ fn set_stops_reading_stdin_at_the_size_limit() {
 
 #[test]
 fn text_from_a_file_reaches_the_terminal_escaped() {
-    let env = Env::new(true);
+    let env = Env::new(PASS);
     // A key that would turn the terminal red and retitle it, set twice (a note), and a key
     // that is not a name (a plan row).
     let file = env.file("hostile.env", "\"EVIL\x1b[31m\x1b]0;pwned\x07\"=1\nA=1\nA=2\n");

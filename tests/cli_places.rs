@@ -3,95 +3,10 @@
 //! `run` with the overlay and `from` sources. Every command runs in a folder of its own (the
 //! current folder's `tresor.toml` counts).
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
-use tresor::{KdfParams, Passphrase, Vault};
-
 mod common;
-use common::write_private;
+use common::cli::{CliEnv as Env, code, stderr, stdout};
 
 const PASS: &str = "places on the command line";
-
-struct Env {
-    dir: tempfile::TempDir,
-    vault: PathBuf,
-    pass_file: PathBuf,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = dir.path().join("vault.db");
-        let pass_file = dir.path().join("pass");
-        write_private(&pass_file, format!("{PASS}\n"));
-        Vault::create(&vault, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
-        std::fs::create_dir(dir.path().join("work")).unwrap();
-        Env { dir, vault, pass_file }
-    }
-
-    /// The folder commands run in.
-    fn work(&self) -> PathBuf {
-        self.dir.path().join("work")
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
-        cmd.args(args)
-            .current_dir(self.work())
-            .env("TRESOR_VAULT", &self.vault)
-            .env("TRESOR_PASSPHRASE_FILE", &self.pass_file)
-            .env("TRESOR_STATE_DIR", self.dir.path().join("state"))
-            .env_remove("TRESOR_PROJECT")
-            .env_remove("TRESOR_ENV")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(code(&out), 0, "tresor {args:?}: {}", stderr(&out));
-        stdout(&out)
-    }
-
-    fn set(&self, args: &[&str], value: &str) {
-        let mut all = vec!["set"];
-        all.extend_from_slice(args);
-        let mut child =
-            self.cmd(&all).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(code(&out), 0, "set {args:?}: {}", stderr(&out));
-    }
-
-    fn folder_file(&self, text: &str) {
-        std::fs::write(self.work().join("tresor.toml"), text).unwrap();
-    }
-
-    /// The folder's `tresor.toml`, written and trusted (`tresor trust`, without a terminal: it
-    /// records at once).
-    fn trusted_folder_file(&self, text: &str) {
-        self.folder_file(text);
-        self.ok(&["trust"]);
-    }
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited normally")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
 
 /// What `tresor run ARGS -- sh -c 'echo …'` prints for these variables (`-` for unset).
 fn run_sees(env: &Env, args: &[&str], vars: &[&str]) -> String {
@@ -106,7 +21,7 @@ fn run_sees(env: &Env, args: &[&str], vars: &[&str]) -> String {
 
 /// The worked example: one project, two environments, one shared key, `tresor run`.
 fn worked_example() -> Env {
-    let env = Env::new();
+    let env = Env::new(PASS);
     env.ok(&["projects", "create", "shop"]);
     env.set(&["-p", "shop", "OPENAI_API_KEY"], "sk-shared");
     env.set(&["-p", "shop", "-e", "development", "DATABASE_URL"], "postgres://localhost/dev");
@@ -215,7 +130,7 @@ fn secret_commands_act_in_the_place_and_inherited_names_are_the_project_levels()
 
 #[test]
 fn projects_and_environments_are_created_renamed_ordered_deleted_and_restored() {
-    let env = Env::new();
+    let env = Env::new(PASS);
     env.ok(&["projects", "create", "docs bot"]);
     let projects: serde_json::Value = serde_json::from_str(&env.ok(&["projects", "--json"])).unwrap();
     assert_eq!(projects[0]["name"], "Personal");
@@ -326,7 +241,7 @@ fn a_profile_takes_values_from_other_places_and_a_missing_source_stops_the_run()
 
 #[test]
 fn a_streamlit_secrets_toml_imports_each_section_into_its_environment() {
-    let env = Env::new();
+    let env = Env::new(PASS);
     env.ok(&["projects", "create", "shop"]);
     let file = env.work().join("secrets.toml");
     std::fs::write(

@@ -6,13 +6,11 @@
 //! Every command runs in a folder of its own, with a state folder of its own (`TRESOR_STATE_DIR`).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use tresor::{KdfParams, Passphrase, Vault};
-
 mod common;
-use common::write_private;
+use common::cli::{CliEnv as Env, code, stderr, stdout};
 
 const PASS: &str = "trust only what you have read";
 
@@ -22,85 +20,13 @@ const REPOSITORY_FILE: &str = "project = \"bank\"\nenv = \"production\"\n[secret
                                API = { from = \"Personal/OPENAI_API_KEY\" }\n\
                                LD_PRELOAD = { from = \"bank/production/PRELOAD\" }\n";
 
-struct Env {
-    dir: tempfile::TempDir,
-    vault: PathBuf,
-    pass_file: PathBuf,
-}
-
-impl Env {
-    /// A vault with Personal's OPENAI_API_KEY and a project `bank`, and an empty `work` folder.
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = dir.path().join("vault.db");
-        let pass_file = dir.path().join("pass");
-        write_private(&pass_file, format!("{PASS}\n"));
-        Vault::create(&vault, &Passphrase::new(PASS), KdfParams::insecure_for_tests()).unwrap();
-        std::fs::create_dir(dir.path().join("work")).unwrap();
-        let env = Env { dir, vault, pass_file };
-        env.ok(&["projects", "create", "bank"]);
-        env.set(&["OPENAI_API_KEY"], "sk-personal-key");
-        env.set(&["-p", "bank", "-e", "production", "PRELOAD"], "/nonexistent/preload-secret.so");
-        env
-    }
-
-    fn work(&self) -> PathBuf {
-        self.dir.path().join("work")
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
-        cmd.args(args)
-            .current_dir(self.work())
-            .env("TRESOR_VAULT", &self.vault)
-            .env("TRESOR_PASSPHRASE_FILE", &self.pass_file)
-            .env("TRESOR_STATE_DIR", self.dir.path().join("state"))
-            .env_remove("TRESOR_PROJECT")
-            .env_remove("TRESOR_ENV")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(code(&out), 0, "tresor {args:?}: {}", stderr(&out));
-        stdout(&out)
-    }
-
-    fn with_stdin(&self, args: &[&str], input: &str) -> Output {
-        let mut child =
-            self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        // A command that stops before reading its input closes the pipe: that is fine.
-        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-        child.wait_with_output().unwrap()
-    }
-
-    fn set(&self, args: &[&str], value: &str) {
-        let mut all = vec!["set"];
-        all.extend_from_slice(args);
-        let out = self.with_stdin(&all, value);
-        assert_eq!(code(&out), 0, "set {args:?}: {}", stderr(&out));
-    }
-
-    fn folder_file(&self, text: &str) {
-        std::fs::write(self.work().join("tresor.toml"), text).unwrap();
-    }
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited normally")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
+/// A vault with Personal's OPENAI_API_KEY and a project `bank`, and an empty `work` folder.
+fn setup() -> Env {
+    let env = Env::new(PASS);
+    env.ok(&["projects", "create", "bank"]);
+    env.set(&["OPENAI_API_KEY"], "sk-personal-key");
+    env.set(&["-p", "bank", "-e", "production", "PRELOAD"], "/nonexistent/preload-secret.so");
+    env
 }
 
 /// `sh -c` printing each variable (`-` when unset).
@@ -110,7 +36,7 @@ fn echo(vars: &[&str]) -> String {
 
 #[test]
 fn an_untrusted_folder_file_stops_every_command_it_would_decide_before_the_vault_is_unlocked() {
-    let env = Env::new();
+    let env = setup();
     env.folder_file(REPOSITORY_FILE);
     let marker = env.work().join("started");
     let touch = ["run", "--", "touch", marker.to_str().unwrap()];
@@ -127,7 +53,7 @@ fn an_untrusted_folder_file_stops_every_command_it_would_decide_before_the_vault
     assert!(!message.contains("sk-personal-key") && !message.contains("preload-secret"), "{message}");
 
     // A bare `set` would write into bank/production: stopped, nothing written.
-    let set = env.with_stdin(&["set", "NOTES"], "meeting notes");
+    let set = env.run_with_stdin(&["set", "NOTES"], "meeting notes".as_bytes());
     assert_eq!(code(&set), 7, "{}", stderr(&set));
     assert!(stderr(&set).contains("-p PROJECT"), "{}", stderr(&set));
     let import = env.work().join("more.env");
@@ -179,7 +105,7 @@ fn an_untrusted_folder_file_stops_every_command_it_would_decide_before_the_vault
 
 #[test]
 fn trusting_shows_what_the_file_reaches_then_it_works_until_it_is_edited_moved_or_revoked() {
-    let env = Env::new();
+    let env = setup();
     env.folder_file(REPOSITORY_FILE);
     // Without a terminal, `tresor trust` records at once: the command is the user's own act.
     let shown = env.ok(&["trust"]);
@@ -203,7 +129,7 @@ fn trusting_shows_what_the_file_reaches_then_it_works_until_it_is_edited_moved_o
     std::fs::write(env.work().join("tresor.toml"), format!("{REPOSITORY_FILE}# one more line\n")).unwrap();
     let out = env.run(&["run", "--", "touch", marker.to_str().unwrap()]);
     assert_eq!(code(&out), 7, "{}", stderr(&out));
-    assert_eq!(code(&env.with_stdin(&["set", "NOTES"], "changed")), 7);
+    assert_eq!(code(&env.run_with_stdin(&["set", "NOTES"], "changed".as_bytes())), 7);
     assert!(!marker.exists());
     assert!(env.ok(&["trust", "--list"]).contains("changed since"));
     env.ok(&["trust"]);
@@ -232,7 +158,7 @@ fn trusting_shows_what_the_file_reaches_then_it_works_until_it_is_edited_moved_o
 
 #[test]
 fn names_that_change_how_programs_run_come_from_a_profile_only_once_it_is_trusted() {
-    let env = Env::new();
+    let env = setup();
     let profile = env.work().join("mine.toml");
     std::fs::write(&profile, "[secrets]\nLD_PRELOAD = { from = \"bank/production/PRELOAD\" }\nOPENAI_API_KEY = {}\n")
         .unwrap();
@@ -279,7 +205,7 @@ fn names_that_change_how_programs_run_come_from_a_profile_only_once_it_is_truste
 
 #[test]
 fn an_import_plan_marks_each_name_that_changes_how_programs_run() {
-    let env = Env::new();
+    let env = setup();
     let file = env.work().join("from-a-repo.env");
     std::fs::write(
         &file,
@@ -302,7 +228,7 @@ const HOSTILE_NAME: &str = "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}]0;pwned\u{7}\u{1b}[2
 #[cfg(unix)]
 #[test]
 fn a_file_name_with_escape_sequences_is_printed_escaped() {
-    let env = Env::new();
+    let env = setup();
     let file = env.work().join(HOSTILE_NAME);
     std::fs::write(&file, "HOSTILE_IMPORT=1\n").unwrap();
     let raw = |out: &Output| out.stdout.iter().chain(&out.stderr).any(|&b| b == 0x1b || b == 0x07);
@@ -334,7 +260,7 @@ fn a_file_name_with_escape_sequences_is_printed_escaped() {
 
 #[test]
 fn exit_code_7_is_listed_with_the_others() {
-    let env = Env::new();
+    let env = setup();
     let help = env.ok(&["--help"]);
     assert!(help.contains("6 name already taken or invalid") && help.contains("7 the current folder's tresor.toml"));
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
@@ -351,7 +277,7 @@ fn on_a_terminal_run_and_trust_ask_first_and_no_is_the_default() {
         eprintln!("skipped: util-linux `script` not installed");
         return;
     }
-    let env = Env::new();
+    let env = setup();
     env.folder_file(REPOSITORY_FILE);
     let marker = env.work().join("started");
     let in_terminal = |args: &str, answer: &[u8]| {

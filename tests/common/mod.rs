@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests. Each test binary uses some of them.
 #![allow(dead_code)] // each test file compiles this module on its own and uses a different part
 
+pub mod cli;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
