@@ -317,6 +317,7 @@ const VAULT_LAYERS: &[(&str, u8)] = &[
     ("keys", 7),
     ("backup", 7),
     ("migrate", 7),
+    ("ops", 7),
     ("mod", 8),
 ];
 

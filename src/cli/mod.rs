@@ -27,20 +27,12 @@ use clap::{Args, Parser, Subcommand};
 
 pub use output::Output;
 
+use crate::vault::ops::{Request, Response};
 use crate::vault::{Error, Passphrase, SecretId, SecretName, Vault};
 
-/// Exit codes, the same for every command.
-pub mod exit {
-    pub const OK: i32 = 0;
-    pub const OTHER: i32 = 1;
-    pub const USAGE: i32 = 2;
-    pub const WRONG_PASSPHRASE: i32 = 3;
-    pub const NOT_FOUND: i32 = 4;
-    pub const INTEGRITY: i32 = 5;
-    pub const NAME: i32 = 6;
-    /// The current folder's `tresor.toml` would decide something and is not trusted.
-    pub const UNTRUSTED: i32 = 7;
-}
+/// Exit codes, the same for every command (the request layer's: the same whether a request ran
+/// here or in the app).
+pub use crate::vault::ops::exit;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -267,37 +259,13 @@ impl CliError {
 
 impl From<Error> for CliError {
     fn from(e: Error) -> Self {
-        let code = match &e {
-            Error::WrongPassphrase => exit::WRONG_PASSPHRASE,
-            Error::NotFound { .. }
-            | Error::ProjectNotFound { .. }
-            | Error::EnvironmentNotFound { .. }
-            | Error::VersionNotFound { .. }
-            | Error::NotInTrash
-            | Error::NotFoundInTrash { .. }
-            | Error::NoSuchBackup { .. } => exit::NOT_FOUND,
-            Error::NameTaken { .. }
-            | Error::InvalidName(_)
-            | Error::ProjectTaken { .. }
-            | Error::EnvironmentTaken { .. }
-            | Error::InvalidPlaceName(_) => exit::NAME,
-            Error::KdfTooWeak { .. } | Error::KeepOutOfRange { .. } => exit::USAGE,
-            e if e.is_integrity_failure() => exit::INTEGRITY,
-            _ => exit::OTHER,
-        };
-        let mut message = e.to_string();
-        match e {
-            Error::RecordSetTampered => {
-                message += "; what is intact can be read with `tresor --salvage list` / `get`, and \
-                            `tresor restore-backup latest` puts the latest backup back"
-            }
-            Error::NoVault { .. } => message += "; create one with `tresor init`",
-            Error::Inherited { ref project, .. } => {
-                message = format!("{message} (`-p {} --shared`)", places::quoted(project))
-            }
-            _ => {}
-        }
-        CliError { code, message }
+        crate::vault::ops::Failure::from(e).into()
+    }
+}
+
+impl From<crate::vault::ops::Failure> for CliError {
+    fn from(f: crate::vault::ops::Failure) -> Self {
+        CliError { code: f.code, message: f.message }
     }
 }
 
@@ -446,6 +414,13 @@ struct Context {
 }
 
 impl Context {
+    /// Runs a request: in this process, after unlocking the vault (the app's way comes first
+    /// where it serves the vault: see `agent.rs`).
+    fn execute(&self, request: Request) -> CliResult<Response> {
+        let mut vault = self.unlock()?;
+        Ok(vault.execute(request)?)
+    }
+
     fn passphrase(&self, prompt: &str) -> CliResult<Passphrase> {
         match &self.passphrase_file {
             Some(file) => read_passphrase_file(file),

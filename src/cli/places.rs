@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{CliError, CliResult, Context, Output, exit, parse_name};
 use crate::interchange::profile::Profile;
+use crate::vault::ops::{Acted, At, Request, Response, quoted};
 use crate::vault::{Error, Origin, Place, PlaceName, ProjectInfo, Vault};
 
 /// The place options every secret command takes.
@@ -62,6 +63,16 @@ impl Context {
         Ok(vault.place(self.project_choice(profile).as_deref(), self.env_choice(profile).as_deref())?)
     }
 
+    /// The place as the user named it (flags, variables, `profile`), for a request.
+    pub(super) fn at_with(&self, profile: Option<&Profile>) -> At {
+        At { project: self.project_choice(profile), env: self.env_choice(profile) }
+    }
+
+    /// [`Context::at_with`] the folder's trusted `tresor.toml`.
+    pub(super) fn at(&self) -> At {
+        self.at_with(self.folder.as_ref())
+    }
+
     /// [`Context::place_with`] the folder's `tresor.toml`, as checked before the command started
     /// (see `trust.rs`: only a trusted one is ever here).
     pub(super) fn place(&self, vault: &Vault) -> CliResult<Place> {
@@ -72,6 +83,12 @@ impl Context {
     fn project_level(&self, vault: &Vault) -> CliResult<Place> {
         Ok(vault.place(self.project_choice(self.folder.as_ref()).as_deref(), None)?)
     }
+}
+
+/// " in shop/production", or nothing at the default project's level (messages as before), for
+/// where a request acted.
+pub(super) fn where_acted(at: &Acted) -> String {
+    if at.default { String::new() } else { format!(" in {}", at.label) }
 }
 
 /// " in shop/production", or nothing at the default project's level (messages as before).
@@ -200,15 +217,6 @@ pub(super) fn projects(ctx: &Context, out: &mut Output, args: ProjectsArgs) -> C
 
 fn count(secrets: usize) -> String {
     if secrets == 1 { "1 secret".to_owned() } else { format!("{secrets} secrets") }
-}
-
-/// A name as a shell argument: quoted when it holds spaces or quotes.
-pub(super) fn quoted(name: &str) -> String {
-    if name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)) {
-        name.to_owned()
-    } else {
-        format!("'{}'", name.replace('\'', "'\\''"))
-    }
 }
 
 fn taken(e: Error) -> CliError {
@@ -362,23 +370,14 @@ struct DiffJson {
 }
 
 pub(super) fn diff(ctx: &Context, out: &mut Output, args: DiffArgs) -> CliResult<bool> {
-    let vault = ctx.unlock()?;
-    let project = ctx.project_level(&vault)?.project;
-    let label = vault.place_label(&Place::shared(project))?;
-    let mut places = Vec::new();
-    for env in &args.envs {
-        places.push(vault.place(Some(label.project.as_str()), Some(env))?);
-    }
-    let rows = vault.compare(&places)?;
-    let differing: Vec<_> = rows.iter().filter(|r| !r.all_same()).collect();
+    let request = Request::Diff { project: ctx.at().project, envs: args.envs.clone() };
+    let Response::Diff { rows, .. } = ctx.execute(request)? else { unreachable!("a diff answers a diff") };
+    let all_same = |r: &crate::vault::ops::DiffRow| r.values.iter().all(|v| *v == Some(0));
+    let differing: Vec<_> = rows.iter().filter(|r| !all_same(r)).collect();
     if args.json {
         let rows: Vec<DiffJson> = rows
             .iter()
-            .map(|r| DiffJson {
-                name: r.name.to_string(),
-                values: r.cells.iter().map(|c| c.as_ref().map(|c| c.group)).collect(),
-                same: r.all_same(),
-            })
+            .map(|r| DiffJson { name: r.name.clone(), values: r.values.clone(), same: all_same(r) })
             .collect();
         out.json(&rows)?;
     } else if differing.is_empty() {
@@ -388,13 +387,13 @@ pub(super) fn diff(ctx: &Context, out: &mut Output, args: DiffArgs) -> CliResult
             .iter()
             .map(|r| {
                 let missing: Vec<&str> =
-                    r.cells.iter().zip(&args.envs).filter(|(c, _)| c.is_none()).map(|(_, e)| e.as_str()).collect();
+                    r.values.iter().zip(&args.envs).filter(|(c, _)| c.is_none()).map(|(_, e)| e.as_str()).collect();
                 let what = if missing.is_empty() {
                     "different values".to_owned()
                 } else {
                     format!("missing in {}", missing.join(", "))
                 };
-                [r.name.to_string(), what]
+                [r.name.clone(), what]
             })
             .collect();
         out.table(["NAME", "DIFFERENCE"], &table)?;

@@ -36,7 +36,8 @@ use super::output::shown_path;
 use super::trust::{FOLDER_FILE, ProfileFile};
 use super::{CliError, CliResult, Context, exit, parse_name};
 use crate::interchange::profile::{Profile, ProfileSecret, changes_how_programs_run};
-use crate::vault::{Error, Place, SecretName, SecretValue, Vault};
+use crate::vault::ops::{At, Request, Response, Wanted};
+use crate::vault::{SecretName, SecretValue};
 
 /// What `--no-inherit-env` keeps from Tresor's own environment.
 pub const KEPT_WITHOUT_INHERIT: [&str; 5] = ["PATH", "HOME", "USER", "LANG", "TERM"];
@@ -101,41 +102,60 @@ fn not_started(message: String) -> CliError {
     CliError { code: exit::NOT_FOUND, message: format!("{message}; nothing was started") }
 }
 
-/// The secrets to inject, or the error that stops the run before anything starts. `place`: the
-/// run's place (in an environment, the project level's secrets overlaid by its own).
-fn secrets_for(vault: &Vault, place: &Place, selection: &Selection) -> CliResult<Vec<(SecretName, SecretValue)>> {
+/// The request for the secrets to inject: everything the place resolves to, or the named ones.
+fn request_for(at: At, selection: &Selection) -> Request {
+    let wanted = match selection {
+        Selection::All => None,
+        Selection::Only(names) => {
+            let mut seen = std::collections::HashSet::new();
+            let names = names.iter().filter(|n| seen.insert(*n));
+            Some(
+                names
+                    .map(|n| Wanted {
+                        var: n.to_string(),
+                        from: None,
+                        name: n.to_string(),
+                        required: true,
+                        shown: n.to_string(),
+                    })
+                    .collect(),
+            )
+        }
+        Selection::Profile { secrets, .. } => Some(
+            secrets
+                .iter()
+                .map(|declared| match &declared.from {
+                    None => Wanted {
+                        var: declared.name.to_string(),
+                        from: None,
+                        name: declared.name.to_string(),
+                        required: declared.required,
+                        shown: declared.name.to_string(),
+                    },
+                    Some(from) => Wanted {
+                        var: declared.name.to_string(),
+                        from: Some(At::new(Some(from.project.as_str()), from.env.as_ref().map(|e| e.as_str()))),
+                        name: from.name.to_string(),
+                        required: declared.required,
+                        shown: format!("{} (from {from})", declared.name),
+                    },
+                })
+                .collect(),
+        ),
+    };
+    Request::Resolve { at, wanted }
+}
+
+/// The secrets to inject, or the error that stops the run before anything starts.
+fn secrets_for(response: Response, selection: &Selection) -> CliResult<Vec<(String, SecretValue)>> {
+    let Response::Resolved { values, missing, bad_sources } = response else {
+        unreachable!("a resolve answers with values")
+    };
     match selection {
-        Selection::All => Ok(vault.export_entries_in(place, None)?),
-        Selection::Only(names) => vault.export_entries_in(place, Some(names)).map_err(|e| match e {
-            Error::NotFound { name } => not_started(format!("no secret named {name}")),
-            e => e.into(),
-        }),
-        Selection::Profile { path, secrets, .. } => {
-            let mut out = Vec::with_capacity(secrets.len());
-            let mut missing = Vec::new();
-            for declared in secrets {
-                let (source_place, source_name, shown) = match &declared.from {
-                    None => (Ok(*place), &declared.name, declared.name.to_string()),
-                    Some(from) => (
-                        vault.place(Some(from.project.as_str()), from.env.as_ref().map(|e| e.as_str())),
-                        &from.name,
-                        format!("{} (from {from})", declared.name),
-                    ),
-                };
-                // A source's project or environment that does not exist is a mistake in the
-                // profile, never skipped (even for an optional secret); a missing secret there is.
-                let source_place = source_place.map_err(|e| match e {
-                    Error::ProjectNotFound { .. } | Error::EnvironmentNotFound { .. } => {
-                        not_started(format!("the profile {}: {shown}: {e}", shown_path(path)))
-                    }
-                    e => e.into(),
-                })?;
-                match vault.find_in(&source_place, source_name) {
-                    Ok((id, _)) => out.push((declared.name.clone(), vault.reveal(id)?)),
-                    Err(Error::NotFound { .. }) if declared.required => missing.push(shown),
-                    Err(Error::NotFound { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
+        Selection::Profile { path, .. } => {
+            // A source's project or environment that does not exist is a mistake in the profile.
+            if let Some((shown, why)) = bad_sources.first() {
+                return Err(not_started(format!("the profile {}: {shown}: {why}", shown_path(path))));
             }
             if !missing.is_empty() {
                 return Err(not_started(format!(
@@ -144,17 +164,17 @@ fn secrets_for(vault: &Vault, place: &Place, selection: &Selection) -> CliResult
                     missing.join(", ")
                 )));
             }
-            Ok(out)
         }
+        _ if !missing.is_empty() => return Err(not_started(format!("no secret named {}", missing.join(", ")))),
+        _ => {}
     }
+    Ok(values)
 }
 
 pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
     let (selection, profile) = selection(ctx, &args)?;
-    let vault = ctx.unlock()?;
-    let place = ctx.place_with(&vault, profile.as_ref())?;
-    let mut secrets = secrets_for(&vault, &place, &selection)?;
-    drop(vault);
+    let request = request_for(ctx.at_with(profile.as_ref()), &selection);
+    let mut secrets = secrets_for(ctx.execute(request)?, &selection)?;
     // Names that change how programs run are set only when the user named them: on the command
     // line, or in a profile they trusted (where `tresor trust` showed them).
     let advice = match &selection {
@@ -167,9 +187,9 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
     };
     if let Some(advice) = advice {
         let skipped: Vec<String> =
-            secrets.iter().filter(|(n, _)| changes_how_programs_run(n.as_str())).map(|(n, _)| n.to_string()).collect();
+            secrets.iter().filter(|(n, _)| changes_how_programs_run(n)).map(|(n, _)| n.clone()).collect();
         if !skipped.is_empty() {
-            secrets.retain(|(n, _)| !changes_how_programs_run(n.as_str()));
+            secrets.retain(|(n, _)| !changes_how_programs_run(n));
             eprintln!("warning: not setting {} (they change how programs load or run); {advice}", skipped.join(", "));
         }
     }
@@ -197,7 +217,7 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
         }
     }
     for (name, value) in &secrets {
-        command.env(name.as_str(), value.expose());
+        command.env(name, value.expose());
     }
     drop(secrets);
     let cannot_run = |e: std::io::Error| {

@@ -6,9 +6,10 @@ use std::io::{IsTerminal, Read};
 
 use serde::Serialize;
 
-use super::places::{origin_word, where_};
+use super::places::{origin_word, where_, where_acted};
 use super::{CliError, CliResult, Context, Output, exit, find, parse_name, prompt_hidden};
-use crate::vault::{Error, Place, PlaceLabel, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue, Vault};
+use crate::vault::ops::{Failure, Request, Response};
+use crate::vault::{Error, PlaceLabel, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue, Timestamp, Vault};
 
 #[derive(Serialize)]
 struct SecretJson {
@@ -37,6 +38,14 @@ impl SecretJson {
     }
 }
 
+#[derive(Serialize)]
+struct ListedJson {
+    #[serde(flatten)]
+    secret: SecretJson,
+    /// "own", "override" (over the project level's) or "inherited" (the project level's).
+    origin: &'static str,
+}
+
 /// Labels of places, each looked up once.
 struct Labels<'a> {
     vault: &'a Vault,
@@ -57,18 +66,10 @@ impl<'a> Labels<'a> {
     }
 }
 
-#[derive(Serialize)]
-struct ListedJson {
-    #[serde(flatten)]
-    secret: SecretJson,
-    /// "own", "override" (over the project level's) or "inherited" (the project level's).
-    origin: &'static str,
-}
-
 /// Reports damaged records after printing what could be read: the command then fails with 5.
-fn damaged_result(damaged: Vec<Error>) -> CliResult {
+fn damaged_result(damaged: Vec<impl Into<Failure>>) -> CliResult {
     let count = damaged.len();
-    match damaged.into_iter().next() {
+    match damaged.into_iter().next().map(Into::into) {
         None => Ok(()),
         Some(first) if count == 1 => Err(first.into()),
         Some(first) => {
@@ -78,52 +79,53 @@ fn damaged_result(damaged: Vec<Error>) -> CliResult {
 }
 
 pub(super) fn list(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
-    let vault = ctx.unlock()?;
-    let place = ctx.place(&vault)?;
-    let listing = vault.list_in(&place)?;
+    let Response::Listing { at, items, damaged } = ctx.execute(Request::List { at: ctx.at() })? else {
+        unreachable!("a listing answers a listing")
+    };
+    let time = |ms: i64| Timestamp(ms).to_rfc3339();
     if json {
-        let mut labels = Labels::new(&vault);
-        let mut rows = Vec::with_capacity(listing.items.len());
-        for item in &listing.items {
-            let label = labels.of(item.meta.place)?;
-            rows.push(ListedJson { secret: SecretJson::new(&item.meta, label), origin: origin_word(item.origin) });
-        }
-        out.json(&rows)?;
-    } else if listing.items.is_empty() {
-        eprintln!("No secrets{} yet. Add one with `tresor set NAME`.", where_(&vault, &place)?);
-    } else if place.env.is_some() {
-        // An environment: where each row comes from.
-        let rows: Vec<[String; 5]> = listing
-            .items
+        let rows: Vec<ListedJson> = items
             .iter()
-            .map(|p| {
-                let m = &p.meta;
-                let from = origin_word(p.origin).to_owned();
-                [m.name.to_string(), m.version.to_string(), m.modified.to_rfc3339(), from, m.description.clone()]
+            .map(|item| ListedJson {
+                secret: SecretJson {
+                    name: item.name.clone(),
+                    description: item.description.clone(),
+                    version: item.version,
+                    created: time(item.created),
+                    modified: time(item.modified),
+                    project: item.project.clone(),
+                    environment: item.environment.clone(),
+                },
+                origin: origin_word(item.origin),
+            })
+            .collect();
+        out.json(&rows)?;
+    } else if items.is_empty() {
+        eprintln!("No secrets{} yet. Add one with `tresor set NAME`.", where_acted(&at));
+    } else if at.environment {
+        // An environment: where each row comes from.
+        let rows: Vec<[String; 5]> = items
+            .iter()
+            .map(|m| {
+                let from = origin_word(m.origin).to_owned();
+                [m.name.clone(), m.version.to_string(), time(m.modified), from, m.description.clone()]
             })
             .collect();
         out.table(["NAME", "VERSION", "MODIFIED", "FROM", "DESCRIPTION"], &rows)?;
     } else {
-        let rows: Vec<[String; 4]> = listing
-            .items
+        let rows: Vec<[String; 4]> = items
             .iter()
-            .map(|p| {
-                let m = &p.meta;
-                [m.name.to_string(), m.version.to_string(), m.modified.to_rfc3339(), m.description.clone()]
-            })
+            .map(|m| [m.name.clone(), m.version.to_string(), time(m.modified), m.description.clone()])
             .collect();
         out.table(["NAME", "VERSION", "MODIFIED", "DESCRIPTION"], &rows)?;
     }
-    damaged_result(listing.damaged)
+    damaged_result(damaged)
 }
 
 pub(super) fn get(ctx: &Context, out: &mut Output, name: &str, version: Option<u32>) -> CliResult {
-    let vault = ctx.unlock()?;
-    let id = find(ctx, &vault, name)?;
-    let value = match version {
-        Some(v) => vault.reveal_version(id, v)?,
-        None => vault.reveal(id)?,
-    };
+    parse_name(name)?;
+    let request = Request::Get { at: ctx.at(), name: name.to_owned(), version };
+    let Response::Value(value) = ctx.execute(request)? else { unreachable!("a get answers a value") };
     out.bytes(value.expose().as_bytes())?;
     if std::io::stdout().is_terminal() && !value.expose().ends_with('\n') {
         out.bytes(b"\n")?;
@@ -163,32 +165,31 @@ fn read_value(name: &SecretName, exists: bool) -> CliResult<SecretValue> {
 pub(super) fn set(ctx: &Context, name: &str, description: Option<String>) -> CliResult {
     let name = parse_name(name)?;
     let mut vault = ctx.unlock()?;
-    let place = ctx.place(&vault)?;
-    // Only a secret of this place itself is changed; an inherited one gets an override here.
-    let exists = match vault.find_own_in(&place, &name) {
-        Ok(_) => true,
-        Err(Error::NotFound { .. } | Error::Inherited { .. }) => false,
-        Err(e) => return Err(e.into()),
-    };
+    let at = ctx.at();
+    // A prompt says whether an empty answer keeps a value: only then is the name looked up first.
+    let exists = std::io::stdin().is_terminal()
+        && match vault.find_own_in(&vault.place_at(&at)?, &name) {
+            Ok(_) => true,
+            Err(Error::NotFound { .. } | Error::Inherited { .. }) => false,
+            Err(e) => return Err(e.into()),
+        };
     let value = read_value(&name, exists)?;
-    let inherited = !exists && vault.find_in(&place, &name).is_ok();
-    let outcome = vault.set_in(&place, name, description, SecretEdit::typed_value(value))?;
-    let saved = outcome.saved;
-    for warning in &saved.warnings {
+    let request = Request::Set { at, name: name.to_string(), description, value: Some(value) };
+    let Response::Set { at, report } = vault.execute(request)? else { unreachable!("a set answers a set") };
+    for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
-    let meta = &saved.meta;
-    let at = where_(&vault, &place)?;
-    if outcome.created && inherited {
-        eprintln!("Created {}{at} (version {}), overriding the project level's.", meta.name, meta.version);
-    } else if outcome.created {
-        eprintln!("Created {}{at} (version {}).", meta.name, meta.version);
-    } else if saved.value_changed {
-        eprintln!("Updated {}{at}: now version {}.", meta.name, meta.version);
+    let (name, version, at) = (&report.name, report.version, where_acted(&at));
+    if report.created && report.overrides_shared {
+        eprintln!("Created {name}{at} (version {version}), overriding the project level's.");
+    } else if report.created {
+        eprintln!("Created {name}{at} (version {version}).");
+    } else if report.value_changed {
+        eprintln!("Updated {name}{at}: now version {version}.");
     } else {
-        eprintln!("Updated {}{at} (value unchanged, version {}).", meta.name, meta.version);
+        eprintln!("Updated {name}{at} (value unchanged, version {version}).");
     }
-    if let Some(conventional) = meta.name.conventional_form() {
+    if let Some(conventional) = SecretName::parse(name).ok().and_then(|n| n.conventional_form()) {
         eprintln!("hint: environment variables are usually UPPER_SNAKE_CASE, e.g. {conventional}");
     }
     Ok(())
@@ -305,7 +306,7 @@ pub(super) fn trash(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
 
 /// The most recently trashed secret called `name` in the command's place.
 fn find_trashed(ctx: &Context, vault: &Vault, name: &str) -> CliResult<SecretId> {
-    let place: Place = ctx.place(vault)?;
+    let place: crate::vault::Place = ctx.place(vault)?;
     Ok(vault.find_in_trash_in(&place, &parse_name(name)?)?)
 }
 

@@ -340,7 +340,7 @@ pub(super) fn folder_profile(place: &PlaceArgs, usage: FolderUse) -> CliResult<O
         "look at it and trust it with `tresor trust`, or name the place with -p PROJECT (and -e ENV)"
     };
     Err(CliError {
-        code: exit::UNTRUSTED,
+        code: exit::UNTRUSTED_FOLDER_FILE,
         message: format!(
             "tresor.toml in this folder is not trusted ({}); nothing was run or written; {ways_out}",
             file.reach()?.summary()

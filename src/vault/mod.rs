@@ -23,6 +23,7 @@ pub mod import;
 pub mod kdf;
 mod keys;
 mod migrate;
+pub mod ops;
 pub mod place;
 mod places;
 mod records;

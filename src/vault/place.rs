@@ -178,7 +178,8 @@ impl fmt::Display for PlaceLabel {
 }
 
 /// Where a row of an environment's listing comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Origin {
     /// Set in the place listed (at the project level: every row).
     Own,

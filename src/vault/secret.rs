@@ -146,6 +146,20 @@ pub enum ValueError {
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct SecretValue(String);
 
+/// Over the app's socket (`agent/`): the value as a string. The copies serde makes are freed
+/// through the wiping allocator.
+impl serde::Serialize for SecretValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SecretValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(deserializer).map(SecretValue)
+    }
+}
+
 impl SecretValue {
     pub fn new(text: impl Into<String>) -> Self {
         SecretValue(text.into())

@@ -41,6 +41,8 @@ pub struct SetOutcome {
     pub saved: Saved,
     /// Whether the name was new (a secret was created rather than changed).
     pub created: bool,
+    /// Created in an environment whose shared level has the name: an override.
+    pub overrides_shared: bool,
 }
 
 /// Items that decrypted, plus the records that did not (each error names its record). One
@@ -283,7 +285,11 @@ impl Vault {
         self.write(|vault, w| match vault.live_named(w.conn(), place.id(), &name)?.map(|row| row.id) {
             Some(id) => {
                 let (meta, value_changed) = vault.edit_secret(w, id, &edit, now)?;
-                Ok(SetOutcome { saved: Saved { meta, warnings, value_changed }, created: false })
+                Ok(SetOutcome {
+                    saved: Saved { meta, warnings, value_changed },
+                    created: false,
+                    overrides_shared: false,
+                })
             }
             None => {
                 vault.live_place(w.conn(), place)?;
@@ -298,8 +304,9 @@ impl Vault {
                 };
                 let new =
                     NewSecret { name, description, value: edit.value.ok_or(Error::InvalidValue(ValueError::Empty))? };
+                let overrides_shared = inherited.is_some();
                 let meta = vault.insert_secret(w, place.id(), &new, now)?;
-                Ok(SetOutcome { saved: Saved { meta, warnings, value_changed: true }, created: true })
+                Ok(SetOutcome { saved: Saved { meta, warnings, value_changed: true }, created: true, overrides_shared })
             }
         })
     }
