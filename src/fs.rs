@@ -53,6 +53,27 @@ pub fn write_private_file(path: &Path, bytes: &[u8], overwrite: bool) -> io::Res
     result
 }
 
+/// Replaces `path` with `bytes` through a temporary file and a rename (so a reader sees the old
+/// file or the whole new one), without flushing anything to the disk: a crash may leave the old
+/// file, or (on some file systems) an empty one. Only for data whose loss is safe.
+pub fn replace_private_file_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let file_name =
+        path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file"))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let (temp, mut file) = create_temp(dir, &file_name.to_string_lossy())?;
+    let result = file.write_all(bytes).and_then(|()| {
+        drop(file);
+        fs::rename(&temp, path)
+    });
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
 /// Creates `dir` (and its parents) 0700 on Unix when it does not exist yet.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     if dir.exists() {

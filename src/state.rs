@@ -96,9 +96,18 @@ pub fn read(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
     Ok(Some(bytes))
 }
 
-/// Replaces the file at `path` in the state folder with `bytes`, whole or not at all.
+/// Replaces the file at `path` in the state folder with `bytes`, whole or not at all, durably
+/// (flushed to the disk before it takes the old one's place).
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     crate::fs::write_private_file(path, bytes, true).map_err(|source| StateError::Io { path: path.to_owned(), source })
+}
+
+/// [`write`] without waiting for the disk: whole or not at all (a rename), but a crash may lose
+/// it. For a record that only ever goes up, where losing the last raise is safe (it is then
+/// merely behind) and waiting for the disk at every write of the vault is not worth it.
+pub fn write_soon(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    crate::fs::replace_private_file_unsynced(path, bytes)
+        .map_err(|source| StateError::Io { path: path.to_owned(), source })
 }
 
 /// Removes the file at `path` in the state folder (none there: nothing to do).

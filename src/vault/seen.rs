@@ -144,7 +144,9 @@ impl Record {
             format: seen.format,
         };
         let bytes = serde_json::to_vec_pretty(&stored).expect("plain data serializes");
-        state::write(&self.file().map_err(not_recorded)?, &bytes).map_err(not_recorded)
+        // Not flushed to the disk at every write of the vault: a crash can only leave the record
+        // behind (or unreadable: then taken as none), which never refuses a good file.
+        state::write_soon(&self.file().map_err(not_recorded)?, &bytes).map_err(not_recorded)
     }
 
     /// The newest state seen of the same vault at another path, if it is newer than `writes`:

@@ -236,9 +236,22 @@ const ANY_IN_PLACE: &str = "SELECT revision FROM secrets WHERE +place = ?1 LIMIT
 /// The live secret whose name has blind index `index`, if any (found through the unique index,
 /// read from the row and checked: see [`SecretRow::through_index`]).
 pub(crate) fn live_id_by_index(conn: &Connection, index: &[u8; 32]) -> Result<Option<SecretId>> {
-    let rows = SecretRow::through_index(conn, "WHERE i.name_index = ?1 AND i.deleted IS NULL", [index.as_slice()])?;
-    let rows = check_rows(rows, "secrets_live_name", |r| r.name_index == *index && r.deleted.is_none())?;
-    Ok(rows.first().map(|r| r.id))
+    // Only the columns the check needs, from the row (`s`), not the index (`i`).
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.name_index, s.deleted FROM secrets AS i JOIN secrets AS s ON s.id = i.id
+         WHERE i.name_index = ?1 AND i.deleted IS NULL",
+    )?;
+    let found = stmt
+        .query_row([index.as_slice()], |r| {
+            Ok((SecretId(blob_array(r, 0)?), blob_array::<32>(r, 1)?, r.get::<_, Option<i64>>(2)?))
+        })
+        .optional()?;
+    match found {
+        Some((id, stored, deleted)) if stored != *index || deleted.is_some() => {
+            Err(Error::IndexTampered { index: "secrets_live_name", record: format!("the secret with id {id}") })
+        }
+        found => Ok(found.map(|(id, ..)| id)),
+    }
 }
 
 /// `rows` if every one of them is what the lookup through `index` asked for (`matches`); else
