@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod agent;
 pub mod alloc;
 pub mod cli;
 #[cfg(feature = "gui")]

@@ -13,10 +13,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("alloc", &[]),
     ("state", &["fs"]),
     ("vault", &["fs", "state"]),
+    ("agent", &["vault", "fs", "state"]),
     ("clipboard", &["vault"]),
     ("interchange", &["vault", "fs", "state"]),
-    ("cli", &["vault", "interchange", "fs", "state"]),
-    ("ui", &["vault", "interchange", "fs", "clipboard", "state"]),
+    ("cli", &["vault", "interchange", "fs", "state", "agent"]),
+    ("ui", &["vault", "interchange", "fs", "clipboard", "state", "agent"]),
 ];
 
 /// One use of another top-level module: the file, the line and the module reached.

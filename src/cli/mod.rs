@@ -11,6 +11,7 @@
 //! - `reference.rs`: completions and the man page (no vault, no passphrase)
 //! - `output.rs`: stdout (one buffered, locked handle), tables and JSON
 
+mod agent;
 mod backups;
 mod keys;
 mod output;
@@ -42,8 +43,9 @@ pub use crate::vault::ops::exit;
     after_help = "Exit codes: 0 success, 1 other error, 2 usage error, 3 wrong passphrase, 4 no such secret (or backup),\n\
                   5 integrity failure (damaged or tampered file or record), 6 name already taken or invalid\n\
                   (import: a conflict under --on-conflict fail), 7 the current folder's tresor.toml is not trusted\n\
-                  (see `tresor trust`). `tresor run` becomes the program and ends as it ends (a shell reports\n\
-                  128 + N for signal N); 126/127 when it cannot be started or found."
+                  (see `tresor trust`), 8 denied in the Tresor app (or not answered there in time). `tresor run`\n\
+                  becomes the program and ends as it ends (a shell reports 128 + N for signal N); 126/127 when\n\
+                  it cannot be started or found."
 )]
 pub struct Cli {
     /// The vault file [default: the platform's data folder, e.g. ~/.local/share/tresor/vault.db]
@@ -150,6 +152,12 @@ folder, outside the vault's: $TRESOR_STATE_DIR, else ~/.local/state/tresor) and 
 `tresor restore-backup` is not a step back. If you replaced the file yourself (copied back a backup, undid a \
 sync), this takes the file as it is now.")]
     AcceptRollback,
+    /// Whether a Tresor app serves this vault to the command line, and what this terminal may reach
+    #[command(after_help = "While the app has the vault unlocked, `get`, `list`, `run` and `diff` ask it \
+instead of deriving the key: the app shows who asks (the program and its parents, its folder, its \
+terminal) and what for, and you allow it once or for this terminal (until 10 minutes without a request, \
+12 hours at most, and never past a lock). --passphrase-file or TRESOR_NO_APP=1 skip the app. Denied: exit 8.")]
+    Status,
     /// Run a program with secrets added to its environment (no shell; exits with its code)
     #[command(after_help = "Which secrets: --only A,B; else those a profile declares (--profile FILE, or \
 tresor.toml in the current folder when present and trusted: see `tresor trust`); else all of them — in an \
@@ -355,6 +363,7 @@ fn execute(cli: Cli) -> CliResult<i32> {
         Command::Backup(args) => backups::backup(&ctx, &mut out, args),
         Command::RestoreBackup(args) => backups::restore(&ctx, args),
         Command::AcceptRollback => backups::accept_rollback(&ctx),
+        Command::Status => agent::status(&ctx, &mut out),
         Command::Trust(args) => trust::trust(&mut out, args),
         Command::Completions { shell } => reference::completions(&mut out, shell),
         Command::Man { command } => reference::man(&mut out, command.as_deref()),
@@ -394,6 +403,7 @@ fn folder_use(command: &Command) -> Option<trust::FolderUse> {
         | Command::Backup(_)
         | Command::RestoreBackup(_)
         | Command::AcceptRollback
+        | Command::Status
         | Command::Projects(_)
         | Command::Trust(_)
         | Command::Completions { .. }
@@ -417,6 +427,9 @@ impl Context {
     /// Runs a request: in this process, after unlocking the vault (the app's way comes first
     /// where it serves the vault: see `agent.rs`).
     fn execute(&self, request: Request) -> CliResult<Response> {
+        if let agent::ThroughApp::Answered(answer) = self.through_app(&request) {
+            return answer;
+        }
         let mut vault = self.unlock()?;
         Ok(vault.execute(request)?)
     }

@@ -319,6 +319,20 @@ impl Vault {
         })
     }
 
+    /// A second handle of this unlocked vault: a connection of its own to the same file, with the
+    /// same keys, for the app's server (which answers the command line without waiting for the
+    /// window). It is used to read; it is dropped, and its keys wiped, when the app locks.
+    pub fn second_handle(&self) -> Result<Vault> {
+        if self.salvage {
+            return Err(Error::SalvageReadOnly);
+        }
+        let conn = store::open(&self.path)?;
+        crypto::with_stack_scrubbed(|| {
+            let keys = boxed_keys(self.keys.vault_key().clone());
+            Ok(Vault::opened(&self.path, conn, self.header.clone(), keys, self.clock.clone(), false))
+        })
+    }
+
     /// Whether this vault was opened with [`Vault::unlock_for_salvage`] (read-only).
     pub fn is_salvage(&self) -> bool {
         self.salvage
