@@ -30,6 +30,9 @@ sleep 1
 printf 'smoke test passphrase\n' > "$tmp/pass"
 # Never the real home's state folder.
 export TRESOR_STATE_DIR=$tmp/state
+# Never the real runtime folder (the app serves the command line from it).
+export XDG_RUNTIME_DIR=$tmp/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
 chmod 600 "$tmp/pass"   # a passphrase file must be readable by its owner only
 "$bin" --vault "$tmp/vault.db" --passphrase-file "$tmp/pass" init \
   --kdf-memory-mib 64 --kdf-iterations 3 --kdf-parallelism 4 >/dev/null

@@ -14,7 +14,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use tresor::KdfParams;
 use tresor::clipboard::FakeClipboard;
-use tresor::ui::{App, AppOptions};
+use tresor::ui::{App, AppOptions, ServeAt};
 use tresor::vault::SystemClock;
 
 const SIZES: [usize; 3] = [100, 10_000, 100_000];
@@ -27,6 +27,7 @@ fn options(path: &Path) -> AppOptions {
         clipboard: Box::new(FakeClipboard::new()),
         background_jobs: false,
         kdf_override: Some(KdfParams::insecure_for_tests()),
+        serve: ServeAt::Off,
     }
 }
 

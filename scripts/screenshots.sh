@@ -19,6 +19,8 @@ chmod 700 "$tmp"
 printf 'screenshot passphrase\n' > "$tmp/pass"
 chmod 600 "$tmp/pass"
 export TRESOR_PASSPHRASE_FILE=$tmp/pass TRESOR_VAULT=$tmp/vault.db TRESOR_STATE_DIR=$tmp/state
+export XDG_RUNTIME_DIR=$tmp/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
 "$bin" init --kdf-memory-mib 64 --kdf-iterations 3 --kdf-parallelism 4 >/dev/null 2>&1
 while IFS='|' read -r name description value; do
   printf '%s' "$value" | "$bin" set "$name" --description "$description" >/dev/null 2>&1

@@ -6,72 +6,15 @@
 //! Needs dbus, at-spi2-core, python3-pyatspi, Xvfb and xdotool (`.ci/run` installs them).
 //! Without them the test says so and skips; with `CI` set it fails instead.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 mod common;
 
 const PASS: &str = "screen reader passphrase";
-const LAUNCHER: &str = "/usr/libexec/at-spi-bus-launcher";
-
-fn have(program: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
-}
-
-fn pyatspi_available() -> bool {
-    Command::new("/usr/bin/python3")
-        .args(["-c", "import pyatspi"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// The session the test runs in: everything below, inside `dbus-run-session`.
-const SESSION: &str = r#"
-set -u
-bin=$1 vault=$2 walk=$3 n=$4 unlock=${5:-yes}
-Xvfb ":$n" -screen 0 1500x800x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
-export DISPLAY=":$n"
-sleep 1
-/usr/libexec/at-spi-bus-launcher --launch-immediately >/dev/null 2>&1 &
-sleep 1
-dbus-send --session --print-reply --dest=org.a11y.Bus /org/a11y/bus org.freedesktop.DBus.Properties.Set \
-  string:org.a11y.Status string:IsEnabled variant:boolean:true >/dev/null
-"$bin" --vault "$vault" >/dev/null 2>&1 &
-app=$!
-win=""
-for _ in $(seq 1 60); do
-  win=$(xdotool search --name '^Tresor$' 2>/dev/null | head -1)
-  [ -n "$win" ] && break
-  sleep 0.5
-done
-[ -n "$win" ] || { echo "NO-WINDOW"; kill $app $xvfb; exit 0; }
-xdotool windowsize "$win" 1500 800
-sleep 1.5
-xdotool windowfocus "$win"
-sleep 0.3
-if [ "$unlock" = yes ]; then
-  xdotool type --delay 10 "$TRESOR_TEST_PASSPHRASE"
-  xdotool key Return
-  sleep 4
-fi
-timeout 90 /usr/bin/python3 "$walk"
-kill $app 2>/dev/null
-kill $xvfb 2>/dev/null
-"#;
 
 #[test]
 fn orca_reads_the_table_its_rows_headers_a_hidden_value_and_an_announced_copy() {
-    let missing: Vec<&str> = ["dbus-run-session", "dbus-send", "Xvfb", "xdotool"]
-        .into_iter()
-        .filter(|p| !have(p))
-        .chain((!Path::new(LAUNCHER).exists()).then_some("at-spi2-core"))
-        .chain((!pyatspi_available()).then_some("python3-pyatspi"))
-        .collect();
-    if !missing.is_empty() {
-        assert!(std::env::var_os("CI").is_none(), "CI must install {missing:?} (see .ci/run)");
-        println!("skipped: {missing:?} not installed");
+    if !common::desktop::ready() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -96,24 +39,16 @@ fn orca_reads_the_table_its_rows_headers_a_hidden_value_and_an_announced_copy() 
     cli(&["set", "A_KEY", "--description", "first key"], Some("a-value"));
     cli(&["set", "B_KEY"], Some("b-value"));
 
-    let script = dir.path().join("session.sh");
-    std::fs::write(&script, SESSION).unwrap();
-    let display = common::free_display(600..700);
-    let walk = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/atspi/walk.py");
-    let out = Command::new("dbus-run-session")
-        .arg("--")
-        .arg("bash")
-        .arg(&script)
-        .arg(env!("CARGO_BIN_EXE_tresor"))
-        .arg(&vault)
-        .arg(&walk)
-        .arg(display.to_string())
-        .env("TRESOR_TEST_PASSPHRASE", PASS)
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env_remove("WAYLAND_DISPLAY")
-        .stderr(Stdio::null())
-        .output()
-        .unwrap();
+    let out = common::desktop::Session {
+        dir: dir.path(),
+        vault: &vault,
+        driver: "tests/atspi/walk.py",
+        size: (1500, 800),
+        unlock: true,
+        limit: 90,
+        displays: 600..700,
+    }
+    .run([("TRESOR_TEST_PASSPHRASE", PASS.as_ref())]);
     let tree = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(!tree.contains("NO-WINDOW") && !tree.contains("NO-APP"), "the app did not reach the bus:\n{tree}");
     let has = |line: &str| tree.lines().any(|l| l.split_once('|').is_some_and(|(_, rest)| rest == line));
@@ -152,15 +87,7 @@ fn orca_reads_the_table_its_rows_headers_a_hidden_value_and_an_announced_copy() 
 /// was derived) and it unlocks: `tests/atspi/unlock_by_voice.py` does it all through AT-SPI.
 #[test]
 fn the_lock_screen_unlocks_through_the_accessibility_bus_after_a_wrong_passphrase() {
-    let missing: Vec<&str> = ["dbus-run-session", "dbus-send", "Xvfb", "xdotool"]
-        .into_iter()
-        .filter(|p| !have(p))
-        .chain((!Path::new(LAUNCHER).exists()).then_some("at-spi2-core"))
-        .chain((!pyatspi_available()).then_some("python3-pyatspi"))
-        .collect();
-    if !missing.is_empty() {
-        assert!(std::env::var_os("CI").is_none(), "CI must install {missing:?} (see .ci/run)");
-        println!("skipped: {missing:?} not installed");
+    if !common::desktop::ready() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -178,25 +105,16 @@ fn the_lock_screen_unlocks_through_the_accessibility_bus_after_a_wrong_passphras
         .output()
         .unwrap();
     assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
-    let script = dir.path().join("session.sh");
-    std::fs::write(&script, SESSION).unwrap();
-    let display = common::free_display(600..700);
-    let voice = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/atspi/unlock_by_voice.py");
-    let out = Command::new("dbus-run-session")
-        .arg("--")
-        .arg("bash")
-        .arg(&script)
-        .arg(env!("CARGO_BIN_EXE_tresor"))
-        .arg(&vault)
-        .arg(&voice)
-        .arg(display.to_string())
-        .arg("no")
-        .env("TRESOR_TEST_PASSPHRASE", PASS)
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env_remove("WAYLAND_DISPLAY")
-        .stderr(Stdio::null())
-        .output()
-        .unwrap();
+    let out = common::desktop::Session {
+        dir: dir.path(),
+        vault: &vault,
+        driver: "tests/atspi/unlock_by_voice.py",
+        size: (1500, 800),
+        unlock: false,
+        limit: 90,
+        displays: 600..700,
+    }
+    .run([("TRESOR_TEST_PASSPHRASE", PASS.as_ref())]);
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(!said.contains("NO-WINDOW") && !said.contains("NO-APP"), "the app did not reach the bus:\n{said}");
     assert!(said.contains("wrong: refused"), "the wrong passphrase was tried:\n{said}");

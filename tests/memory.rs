@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use sha2::Sha256;
 use tresor::clipboard::{ClipboardGuard, FakeClipboard};
-use tresor::ui::{App, AppOptions};
+use tresor::ui::{App, AppOptions, ServeAt};
 use tresor::vault::Clock;
 use tresor::vault::{crypto, store};
 use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Timestamp, Vault};
@@ -112,6 +112,7 @@ fn child_app_view_copy_then_idle_lock() {
         clipboard: Box::new(FakeClipboard::new()),
         background_jobs: false,
         kdf_override: None,
+        serve: ServeAt::Off,
     });
     let mut harness = egui_kittest::Harness::builder()
         .with_size([1100.0, 720.0])

@@ -86,6 +86,7 @@ impl Desktop {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
         cmd.arg("--vault").arg(self.vault()).arg("--passphrase-file").arg(self.pass_file()).args(args);
         cmd.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").env("TRESOR_STATE_DIR", self.state());
+        cmd.env("XDG_RUNTIME_DIR", self.runtime());
         cmd
     }
 
@@ -94,9 +95,21 @@ impl Desktop {
         self.dir.path().join("state")
     }
 
+    /// The runtime folder of the app's sockets (`XDG_RUNTIME_DIR`), never the real one.
+    fn runtime(&self) -> PathBuf {
+        let run = self.dir.path().join("run");
+        if !run.exists() {
+            std::fs::create_dir(&run).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        run
+    }
+
     fn x(&self, program: &str) -> Command {
         let mut cmd = Command::new(program);
         cmd.env("DISPLAY", &self.display).env_remove("WAYLAND_DISPLAY").env("TRESOR_STATE_DIR", self.state());
+        cmd.env("XDG_RUNTIME_DIR", self.runtime());
         cmd
     }
 

@@ -274,7 +274,7 @@ fn what_is_remembered_lives_outside_the_vaults_folder_and_only_goes_up() {
 fn the_app_says_the_vault_went_back_and_opens_it_only_when_asked() {
     use egui_kittest::Harness;
     use egui_kittest::kittest::{NodeT, Queryable};
-    use tresor::ui::{App, AppOptions};
+    use tresor::ui::{App, AppOptions, ServeAt};
     use tresor::{KdfParams, Passphrase, Vault};
 
     // In-process vaults of this test binary remember their state here.
@@ -299,6 +299,7 @@ fn the_app_says_the_vault_went_back_and_opens_it_only_when_asked() {
         clipboard: Box::new(tresor::clipboard::FakeClipboard::new()),
         background_jobs: false,
         kdf_override: Some(KdfParams::insecure_for_tests()),
+        serve: ServeAt::Off,
     });
     let mut harness =
         Harness::builder().with_size([1100.0, 720.0]).build_ui_state(|ui, app: &mut App| app.show(ui), app);

@@ -18,63 +18,10 @@ mod common;
 const PASS: &str = "together passphrase";
 const NEW_PASS: &str = "together changed passphrase";
 const OTHER_PASS: &str = "the other vault's passphrase";
-const LAUNCHER: &str = "/usr/libexec/at-spi-bus-launcher";
-
-fn have(program: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
-}
-
-fn pyatspi_available() -> bool {
-    Command::new("/usr/bin/python3")
-        .args(["-c", "import pyatspi"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// The session: Xvfb with a screen tall enough for Vault settings, the accessibility bus on, the
-/// app on the vault, then the driver.
-const SESSION: &str = r#"
-set -u
-bin=$1 vault=$2 drive=$3 n=$4
-Xvfb ":$n" -screen 0 1280x2000x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
-export DISPLAY=":$n"
-sleep 1
-/usr/libexec/at-spi-bus-launcher --launch-immediately >/dev/null 2>&1 &
-sleep 1
-dbus-send --session --print-reply --dest=org.a11y.Bus /org/a11y/bus org.freedesktop.DBus.Properties.Set \
-  string:org.a11y.Status string:IsEnabled variant:boolean:true >/dev/null
-"$bin" --vault "$vault" >/dev/null 2>"$vault.app-stderr" &
-app=$!
-win=""
-for _ in $(seq 1 120); do
-  win=$(xdotool search --name '^Tresor$' 2>/dev/null | head -1)
-  [ -n "$win" ] && break
-  sleep 0.5
-done
-[ -n "$win" ] || { echo "NO-WINDOW"; kill $app $xvfb; exit 0; }
-xdotool windowsize "$win" 1280 2000
-sleep 1.5
-xdotool windowfocus "$win"
-sleep 0.3
-timeout 900 /usr/bin/python3 "$drive"
-for _ in $(seq 1 20); do kill -0 $app 2>/dev/null || break; sleep 0.5; done
-kill $app 2>/dev/null
-kill $xvfb 2>/dev/null
-"#;
 
 #[test]
 fn the_app_and_the_command_line_lose_nothing_of_each_other_around_every_app_operation() {
-    let missing: Vec<&str> = ["dbus-run-session", "dbus-send", "Xvfb", "xdotool"]
-        .into_iter()
-        .filter(|p| !have(p))
-        .chain((!Path::new(LAUNCHER).exists()).then_some("at-spi2-core"))
-        .chain((!pyatspi_available()).then_some("python3-pyatspi"))
-        .collect();
-    if !missing.is_empty() {
-        assert!(std::env::var_os("CI").is_none(), "CI must install {missing:?} (see .ci/run)");
-        println!("skipped: {missing:?} not installed");
+    if !common::desktop::ready() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -93,6 +40,7 @@ fn the_app_and_the_command_line_lose_nothing_of_each_other_around_every_app_oper
             .arg(&pass)
             .args(args)
             .env("TRESOR_STATE_DIR", &state)
+            .env("XDG_RUNTIME_DIR", dir.path().join("run"))
             .env_remove("DISPLAY")
             .stdin(Stdio::null())
             .output()
@@ -102,36 +50,25 @@ fn the_app_and_the_command_line_lose_nothing_of_each_other_around_every_app_oper
     assert!(cli(&other, OTHER_PASS, &init).status.success());
     assert!(cli(&vault, PASS, &init).status.success());
 
-    let script = dir.path().join("session.sh");
-    std::fs::write(&script, SESSION).unwrap();
-    let display = common::free_display(700..800);
-    let drive = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/together/drive.py");
-    let out = Command::new("dbus-run-session")
-        .arg("--")
-        .arg("bash")
-        .arg(&script)
-        .arg(env!("CARGO_BIN_EXE_tresor"))
-        .arg(&vault)
-        .arg(&drive)
-        .arg(display.to_string())
-        .env("TRESOR_BIN", env!("CARGO_BIN_EXE_tresor"))
-        .env("TRESOR_TEST_VAULT", &vault)
-        .env("TRESOR_TEST_OTHER_VAULT", &other)
-        .env("TRESOR_TEST_PASS_FILE", &pass)
-        .env("TRESOR_TEST_IMPORT", &import)
-        .env("TRESOR_TEST_PASSPHRASE", PASS)
-        .env("TRESOR_TEST_NEW_PASSPHRASE", NEW_PASS)
-        .env("TRESOR_TEST_OTHER_PASSPHRASE", OTHER_PASS)
-        .env("TRESOR_STATE_DIR", &state)
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("TRESOR_PROJECT")
-        .env_remove("TRESOR_ENV")
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
+    let out = common::desktop::Session {
+        dir: dir.path(),
+        vault: &vault,
+        driver: "tests/together/drive.py",
+        size: (1280, 2000),
+        unlock: false,
+        limit: 900,
+        displays: 700..800,
+    }
+    .run([
+        ("TRESOR_TEST_OTHER_VAULT", other.as_os_str()),
+        ("TRESOR_TEST_PASS_FILE", pass.as_os_str()),
+        ("TRESOR_TEST_IMPORT", import.as_os_str()),
+        ("TRESOR_TEST_PASSPHRASE", PASS.as_ref()),
+        ("TRESOR_TEST_NEW_PASSPHRASE", NEW_PASS.as_ref()),
+        ("TRESOR_TEST_OTHER_PASSPHRASE", OTHER_PASS.as_ref()),
+    ]);
     let log = String::from_utf8_lossy(&out.stdout).into_owned();
-    let app_stderr = std::fs::read_to_string(format!("{}.app-stderr", vault.display())).unwrap_or_default();
+    let app_stderr = common::desktop::app_stderr(&vault);
     let context =
         format!("driver:\n{log}\ndriver stderr:\n{}\napp stderr:\n{app_stderr}", String::from_utf8_lossy(&out.stderr));
     assert!(!log.contains("NO-WINDOW") && !log.contains("NO-APP"), "the app did not start: {context}");

@@ -9,7 +9,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::{Harness, Node};
 use tresor::clipboard::FakeClipboard;
-use tresor::ui::{App, AppOptions};
+use tresor::ui::{App, AppOptions, ServeAt};
 use tresor::vault::Clock;
 mod common;
 
@@ -59,6 +59,7 @@ fn app_sized(
         clipboard: Box::new(clipboard),
         background_jobs: false,
         kdf_override: Some(KdfParams::insecure_for_tests()),
+        serve: ServeAt::Off,
     });
     Harness::builder().with_size(size).build_ui_state(|ui, app: &mut App| app.show(ui), app)
 }
@@ -842,6 +843,7 @@ fn the_saved_preferences_hold_no_secret() {
         clipboard: Box::new(FakeClipboard::new()),
         background_jobs: false,
         kdf_override: Some(KdfParams::insecure_for_tests()),
+        serve: ServeAt::Off,
     });
     let mut harness =
         Harness::builder().with_size([1100.0, 1400.0]).build_ui_state(|ui, app: &mut App| app.show(ui), app);

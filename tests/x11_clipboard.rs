@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use tresor::clipboard::{ClipboardGuard, SystemClipboard};
-use tresor::ui::{App, AppOptions};
+use tresor::ui::{App, AppOptions, ServeAt};
 use tresor::vault::Clock;
 use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Timestamp, Vault};
 
@@ -164,6 +164,7 @@ fn the_real_clipboard_is_marked_cleared_on_time_lock_and_quit_and_the_users_copy
         clipboard: Box::new(SystemClipboard::new()),
         background_jobs: false,
         kdf_override: Some(KdfParams::insecure_for_tests()),
+        serve: ServeAt::Off,
     });
     let mut harness = egui_kittest::Harness::builder()
         .with_size([1100.0, 720.0])

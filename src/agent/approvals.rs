@@ -56,6 +56,8 @@ impl Reach {
 /// What one caller may reach, and since when.
 #[derive(Debug, Clone)]
 pub struct Grant {
+    /// Who holds it, in words (the terminal, or the tool).
+    pub who: String,
     pub reach: BTreeSet<Reach>,
     pub granted: Timestamp,
     pub last_used: Timestamp,
@@ -94,9 +96,10 @@ impl Approvals {
 
     /// Allows `key` to reach `reach` (besides what it may already), from `now`. A new approval
     /// of a caller that had one keeps the earlier start: the cap counts from the first.
-    pub fn grant(&mut self, key: CallerKey, reach: impl IntoIterator<Item = Reach>, now: Timestamp) {
+    pub fn grant(&mut self, key: CallerKey, who: String, reach: impl IntoIterator<Item = Reach>, now: Timestamp) {
         self.forget_expired(now);
-        let grant = self.grants.entry(key).or_insert(Grant { reach: BTreeSet::new(), granted: now, last_used: now });
+        let grant =
+            self.grants.entry(key).or_insert(Grant { who, reach: BTreeSet::new(), granted: now, last_used: now });
         grant.reach.extend(reach);
         grant.last_used = now;
     }
@@ -147,7 +150,7 @@ mod tests {
     #[test]
     fn an_approval_covers_what_it_showed_and_no_more() {
         let mut a = Approvals::default();
-        a.grant(terminal(1), [all_of("shop/production")], Timestamp(0));
+        a.grant(terminal(1), String::new(), [all_of("shop/production")], Timestamp(0));
         let one = Reach::One { place: "shop/production".into(), name: "KEY".into() };
         assert!(a.covers(terminal(1), &[one, Reach::NamesOf { place: "shop/production".into() }], Timestamp(1)));
         assert!(!a.covers(terminal(1), &[all_of("shop/staging")], Timestamp(2)), "another place asks again");
@@ -156,7 +159,7 @@ mod tests {
             project: "shop".into(),
             envs: envs.iter().map(|e| e.to_string()).collect(),
         };
-        a.grant(terminal(3), [compare(&["staging", "production"])], Timestamp(4));
+        a.grant(terminal(3), String::new(), [compare(&["staging", "production"])], Timestamp(4));
         assert!(a.covers(terminal(3), &[compare(&["production"])], Timestamp(5)));
         assert!(!a.covers(terminal(3), &[compare(&["production", "development"])], Timestamp(6)));
     }
@@ -164,7 +167,7 @@ mod tests {
     #[test]
     fn an_approval_ends_after_ten_idle_minutes_or_twelve_hours() {
         let mut a = Approvals::default();
-        a.grant(terminal(1), [all_of("p")], Timestamp(0));
+        a.grant(terminal(1), String::new(), [all_of("p")], Timestamp(0));
         // Used every 9 minutes: it stays, until 12 hours after it was given.
         let mut now = 0;
         while now + 9 * MINUTE < 12 * 60 * MINUTE {
@@ -172,7 +175,7 @@ mod tests {
             assert!(a.covers(terminal(1), &[all_of("p")], Timestamp(now)), "in use at {now}");
         }
         assert!(!a.covers(terminal(1), &[all_of("p")], Timestamp(12 * 60 * MINUTE)), "the cap");
-        a.grant(terminal(2), [all_of("p")], Timestamp(0));
+        a.grant(terminal(2), String::new(), [all_of("p")], Timestamp(0));
         assert!(a.covers(terminal(2), &[all_of("p")], Timestamp(9 * MINUTE)));
         assert!(!a.covers(terminal(2), &[all_of("p")], Timestamp(19 * MINUTE + 1)), "ten idle minutes");
         assert!(a.list(Timestamp(19 * MINUTE + 1)).is_empty());
@@ -181,8 +184,8 @@ mod tests {
     #[test]
     fn revoke_and_lock_end_approvals() {
         let mut a = Approvals::default();
-        a.grant(terminal(1), [all_of("p")], Timestamp(0));
-        a.grant(terminal(2), [all_of("p")], Timestamp(0));
+        a.grant(terminal(1), String::new(), [all_of("p")], Timestamp(0));
+        a.grant(terminal(2), String::new(), [all_of("p")], Timestamp(0));
         a.revoke(terminal(1));
         assert!(!a.covers(terminal(1), &[all_of("p")], Timestamp(1)));
         assert!(a.covers(terminal(2), &[all_of("p")], Timestamp(1)));

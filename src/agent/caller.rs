@@ -40,9 +40,21 @@ pub struct Caller {
     /// Its controlling terminal (`/dev/pts/3`), if any.
     pub terminal: Option<String>,
     pub key: CallerKey,
+    /// The program of the process the key names: the terminal's session leader (a shell), or
+    /// the tool's top process.
+    pub holder_program: String,
 }
 
 impl Caller {
+    /// What an approval of it is held by, in words: `terminal /dev/pts/3 (bash)`, or
+    /// `code (no terminal)`.
+    pub fn holder(&self) -> String {
+        match (&self.terminal, self.key) {
+            (Some(terminal), CallerKey::Terminal(_)) => format!("terminal {terminal} ({})", self.holder_program),
+            _ => format!("{} (no terminal)", self.holder_program),
+        }
+    }
+
     /// `npm ← bash ← tmux`.
     pub fn chain_text(&self) -> String {
         if self.chain.is_empty() { "(unknown)".to_owned() } else { self.chain.join(" ← ") }
@@ -113,9 +125,11 @@ pub fn of_pid(pid: u32) -> Option<Caller> {
         current = stat.ppid;
     }
     let folder = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-    let key = if me.tty != 0 {
-        let leader = stat_of(me.session).map_or(0, |s| s.start);
-        CallerKey::Terminal(ProcessKey { pid: me.session, start: leader })
+    let (key, holder_program) = if me.tty != 0 {
+        let leader = stat_of(me.session);
+        let start = leader.as_ref().map_or(0, |s| s.start);
+        let program = leader.map_or_else(|| "a shell".to_owned(), |s| s.comm);
+        (CallerKey::Terminal(ProcessKey { pid: me.session, start }), program)
     } else {
         // Up to the process whose parent is pid 1 (or the service manager, or gone).
         let (mut pid_here, mut here) = (pid, me.clone());
@@ -130,9 +144,10 @@ pub fn of_pid(pid: u32) -> Option<Caller> {
             pid_here = here.ppid;
             here = parent;
         }
-        CallerKey::Tool(ProcessKey { pid: pid_here, start: here.start })
+        (CallerKey::Tool(ProcessKey { pid: pid_here, start: here.start }), here.comm)
     };
-    Some(Caller { pid, chain, folder, terminal: (me.tty != 0).then(|| terminal_name(me.tty)), key })
+    let terminal = (me.tty != 0).then(|| terminal_name(me.tty));
+    Some(Caller { pid, chain, folder, terminal, key, holder_program })
 }
 
 #[cfg(test)]

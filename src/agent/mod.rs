@@ -65,7 +65,7 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long an approval dialog waits for the user: no answer denies.
 pub const APPROVAL_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a client waits for a locked app to be unlocked before it unlocks the vault itself.
-pub const LOCKED_WAIT: Duration = Duration::from_secs(30);
+pub const LOCKED_WAIT: Duration = Duration::from_secs(20);
 
 /// The vault file a client means: the app answers only for the very file it has open (the same
 /// device and inode: not a copy, not a file put in its place since).

@@ -54,13 +54,6 @@ impl Pending {
             let _ = tx.send(decision);
         }
     }
-
-    /// A pending request made by hand: for the app's tests (what a connection would hand over).
-    #[cfg(feature = "test-support")]
-    pub fn for_tests(caller: Caller, reach: Vec<Reach>, arrived: Timestamp) -> (Pending, Receiver<Decision>) {
-        let (tx, rx) = channel();
-        (Pending { caller, reach, for_unlock: false, arrived, answer: Some(tx) }, rx)
-    }
 }
 
 struct State {
@@ -204,6 +197,11 @@ impl Server {
         *self.shared.locked_wait.lock().unwrap_or_else(|p| p.into_inner()) = wait;
     }
 
+    /// The file it serves.
+    pub fn file(&self) -> FileRef {
+        self.shared.file
+    }
+
     /// Where it listens.
     pub fn socket(&self) -> &Path {
         &self.socket
@@ -341,6 +339,10 @@ fn answer(stream: &mut UnixStream, shared: &Shared, caller: Caller, request: Req
         }
     }
     let vault = state.vault.as_ref().expect("unlocked");
+    if !vault.is_current() {
+        // Restored or re-keyed by another process since: the app must unlock it again.
+        return Reply::Unavailable { why: "the vault file changed under the app".into(), locked: false };
+    }
     let reach = match reach_of(vault, &request) {
         Ok(reach) => reach,
         Err(failure) => return Reply::Done(Err(failure)),
@@ -351,7 +353,7 @@ fn answer(stream: &mut UnixStream, shared: &Shared, caller: Caller, request: Req
         drop(state);
         let _ = write_frame(stream, &Reply::Waiting { for_unlock: false });
         let (tx, rx) = channel();
-        let key = caller.key;
+        let (key, who) = (caller.key, caller.holder());
         let pending = Pending { caller, reach: reach.clone(), for_unlock: false, arrived: now, answer: Some(tx) };
         let _ = shared.to_app.lock().unwrap_or_else(|p| p.into_inner()).send(pending);
         (shared.wake)();
@@ -365,7 +367,7 @@ fn answer(stream: &mut UnixStream, shared: &Shared, caller: Caller, request: Req
             return Reply::Denied;
         }
         if decision == Decision::Standing {
-            state.approvals.grant(key, reach, shared.clock.now());
+            state.approvals.grant(key, who, reach, shared.clock.now());
         }
     }
     let vault = state.vault.as_mut().expect("unlocked");

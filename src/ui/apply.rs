@@ -61,6 +61,12 @@ impl App {
             Command::StartNewVault(at) => self.start_new_vault(at),
             Command::CancelNewVault => self.cancel_new_vault(),
             Command::Lock => self.lock(ctx),
+            Command::RevokeApproval(key) => {
+                self.serving.revoke(key);
+                // The settings page shows it gone in the next frame.
+                ctx.request_repaint();
+                Reply::Quiet
+            }
             Command::Quit => self.quit(ctx),
             Command::SetPrefs(prefs) => self.set_prefs(prefs),
             Command::ToggleSidebar => self.toggle_sidebar(),

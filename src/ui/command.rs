@@ -62,6 +62,8 @@ pub(crate) enum Command {
     /// ... or not.
     CancelSlowUnlock,
     Lock,
+    /// End a terminal's (or tool's) standing approval (Vault settings, Command line).
+    RevokeApproval(crate::agent::caller::CallerKey),
     Quit,
     SetPrefs(Prefs),
     ToggleSidebar,

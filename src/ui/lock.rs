@@ -103,12 +103,21 @@ pub(crate) fn locked(
     ui: &mut Ui,
     form: &mut UnlockForm,
     vault_path: &Path,
+    waiting: Option<&str>,
     busy: Option<&'static str>,
     commands: &mut Vec<Command>,
 ) {
     centered_card(ui, |ui| {
         brand(ui, "Tresor is locked");
         ui.label(weak(vault_path.display().to_string()).monospace());
+        if let Some(waiting) = waiting {
+            // A command line asked the app (unlock once): it waits for this unlock.
+            style::note(ui).show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                let shown = ui.label(waiting);
+                crate::ui::a11y::live(&shown, false);
+            });
+        }
         if let Some(notice) = &form.notice {
             // Announced: a screen-reader user learns why the window changed under them.
             let shown = ui.label(weak(notice));

@@ -34,6 +34,7 @@ mod places;
 mod portal;
 mod prefs;
 mod secrets;
+mod serve;
 mod session;
 mod settings;
 mod shell;
@@ -53,6 +54,7 @@ use crate::vault::{Clock, KdfParams, SystemClock, Timestamp};
 
 pub use command::{SHORTCUT_CREATE, SHORTCUT_LOCK, SHORTCUT_QUIT, SHORTCUT_SEARCH};
 pub use prefs::Prefs;
+pub use serve::{CLICK_GUARD_MS, ServeAt};
 pub use session::REVEAL_SECONDS;
 pub use text::SecretText;
 
@@ -73,6 +75,9 @@ pub struct AppOptions {
     /// Key-derivation parameters for new vaults and "strengthen"; `None` calibrates them on this
     /// machine to about one second. Only tests set this.
     pub kdf_override: Option<KdfParams>,
+    /// Whether and where the app serves the command line ("unlock once"). Tests leave it off,
+    /// or give a folder of their own.
+    pub serve: ServeAt,
 }
 
 impl AppOptions {
@@ -84,6 +89,7 @@ impl AppOptions {
             clipboard: Box::new(SystemClipboard::new()),
             background_jobs: true,
             kdf_override: None,
+            serve: ServeAt::from_environment(),
         }
     }
 }
@@ -118,6 +124,8 @@ pub struct App {
     /// While unlocked: the watch that wakes the window when another process changes the vault
     /// (with the path it watches).
     watch: Option<(PathBuf, watch::Watch)>,
+    /// The command line's way in (see `serve.rs`).
+    serving: serve::Serving,
 }
 
 impl App {
@@ -129,6 +137,7 @@ impl App {
             Screen::Setup(SetupForm::new(&options.vault_path, false))
         };
         App {
+            serving: serve::Serving::new(options.serve, options.clock.clone()),
             last_activity: options.clock.now(),
             vault_path: options.vault_path,
             prefs_path: options.prefs_path,
@@ -231,6 +240,7 @@ impl App {
         }
         self.receive_jobs(&ctx);
         self.follow_other_processes(&ctx);
+        self.follow_serving(&ctx);
         let now = self.clock.now();
         if ctx.input(|i| !i.events.is_empty()) {
             self.last_activity = now;
@@ -272,10 +282,19 @@ impl App {
         let busy = self.jobs.running();
         match &mut self.screen {
             Screen::Setup(form) => lock::setup(ui, form, busy, &mut commands),
-            Screen::Locked(form) => lock::locked(ui, form, &self.vault_path, busy, &mut commands),
+            Screen::Locked(form) => {
+                let waiting = self.serving.waiting_text();
+                lock::locked(ui, form, &self.vault_path, waiting.as_deref(), busy, &mut commands)
+            }
             Screen::Unlocked(session) => {
+                if session.page == command::Page::Settings {
+                    session.serving = self.serving.view();
+                }
                 shell::unlocked(ui, session, &self.prefs, &self.vault_path, now, busy, &mut commands)
             }
+        }
+        if self.is_unlocked() {
+            self.serving.dialog(&ctx);
         }
         shell::toasts(ui, &self.toasts, self.clipboard.pending(), now, &mut commands);
         commands.extend(paste::guard_copies(&ctx, self.secret_on_screen()));
@@ -290,6 +309,8 @@ impl App {
             self.apply(&ctx, command);
         }
         self.track_dialog(&ctx, focused);
+        // A lock this frame locks the server before the frame ends.
+        self.follow_serving(&ctx);
         // A focus still to move (into a dialog, or back to its opener) needs the next frames
         // to come even without input.
         if self.focus_into_dialog > 0 || self.refocus.is_some() {
@@ -327,9 +348,31 @@ impl App {
         }
     }
 
-    /// On quit: clear the clipboard if it still holds our copy.
+    /// The server follows the screen (see `serve.rs`).
+    fn follow_serving(&mut self, ctx: &egui::Context) {
+        let shown = match &self.screen {
+            Screen::Setup(_) => serve::Shown::NoFile,
+            Screen::Locked(_) => serve::Shown::Locked,
+            Screen::Unlocked(session) => serve::Shown::Unlocked(session.vault.as_ref()),
+        };
+        self.serving.follow(ctx, &self.vault_path, shown);
+    }
+
+    /// Whether an approval dialog is up (for tests).
+    pub fn is_asking(&self) -> bool {
+        self.serving.is_asking()
+    }
+
+    /// The socket file the app serves, if it serves (for tests).
+    pub fn serves(&self) -> bool {
+        self.serving.served_file().is_some()
+    }
+
+    /// On quit: clear the clipboard if it still holds our copy, and stop serving (every approval
+    /// ends, the socket goes).
     pub fn on_exit(&mut self) {
         self.clear_our_copy();
+        self.serving.stop();
     }
 
     fn toast(&mut self, text: String, is_error: bool) {

@@ -95,6 +95,8 @@ pub(crate) struct Session {
     pub settings: SettingsForm,
     pub transfer: TransferForm,
     pub backups: BackupsView,
+    /// What Vault settings says about serving the command line (filled each frame by the app).
+    pub serving: super::serve::ServingView,
     pub focus_search: bool,
 }
 
@@ -124,6 +126,7 @@ impl Session {
             settings: SettingsForm::default(),
             transfer: TransferForm::default(),
             backups: BackupsView::default(),
+            serving: Default::default(),
             focus_search: false,
         }
     }

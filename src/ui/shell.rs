@@ -128,6 +128,7 @@ fn settings_page(
         });
         settings::passphrase_section(ui, &mut session.settings, session.vault.is_some(), commands);
         settings::vault_file_section(ui, session.vault.as_ref(), vault_path, commands);
+        super::serve::settings_section(ui, &session.serving, now, commands);
     });
 }
 

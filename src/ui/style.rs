@@ -144,7 +144,12 @@ pub fn capitalized(text: &str) -> String {
 
 /// The frame of every dialog.
 pub fn dialog_frame(ui: &Ui) -> egui::Frame {
-    egui::Frame::popup(ui.style()).inner_margin(Margin::same(22)).corner_radius(CornerRadius::same(10))
+    dialog_frame_of(ui.style())
+}
+
+/// [`dialog_frame`] from a style (a dialog drawn outside any `Ui`).
+pub fn dialog_frame_of(style: &egui::Style) -> egui::Frame {
+    egui::Frame::popup(style).inner_margin(Margin::same(22)).corner_radius(CornerRadius::same(10))
 }
 
 pub fn weak(text: impl Into<String>) -> RichText {

@@ -188,6 +188,9 @@ pub enum Error {
     #[error("the vault key was rotated by another Tresor process; lock and unlock again")]
     KeyRotatedElsewhere,
 
+    #[error("another file has taken the vault's place (a restore by another Tresor process); lock and unlock again")]
+    Replaced,
+
     #[error("the disk is full; nothing was changed")]
     DiskFull,
 

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use crate::fs::Unsafe;
 
 /// A file is known by its device and inode: a second path to it (a hard link, `..`) is the same.
-type FileKey = (u64, u64);
+pub(crate) type FileKey = (u64, u64);
 
 struct Entry {
     file: Arc<File>,
@@ -71,6 +71,11 @@ impl std::fmt::Debug for Hold {
 }
 
 impl Hold {
+    /// The file's device and inode numbers.
+    pub fn key(&self) -> FileKey {
+        self.key
+    }
+
     /// The checked descriptor (read it with positioned reads: its offset is shared).
     pub fn file(&self) -> &File {
         self.file.as_deref().expect("held until dropped")

@@ -89,6 +89,13 @@ pub struct VaultInfo {
     pub warning: Option<String>,
 }
 
+/// Which file and key a [`Vault`] handle reads (see [`Vault::handle_id`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandleId {
+    file: Option<(u64, u64)>,
+    key_id: [u8; 16],
+}
+
 /// An unlocked vault. Dropping it (or [`Vault::lock`]) wipes its keys from memory.
 pub struct Vault {
     path: PathBuf,
@@ -322,11 +329,19 @@ impl Vault {
     /// A second handle of this unlocked vault: a connection of its own to the same file, with the
     /// same keys, for the app's server (which answers the command line without waiting for the
     /// window). It is used to read; it is dropped, and its keys wiped, when the app locks.
+    /// `Err(Error::Replaced)` when the file at the path is no longer this handle's file (a
+    /// restore or a key rotation put another in its place): unlock that one.
     pub fn second_handle(&self) -> Result<Vault> {
         if self.salvage {
             return Err(Error::SalvageReadOnly);
         }
         let conn = store::open(&self.path)?;
+        if conn.file_key() != self.conn.file_key() {
+            return Err(Error::Replaced);
+        }
+        if store::read_key_id(&conn)? != self.header.key_id {
+            return Err(Error::KeyRotatedElsewhere);
+        }
         crypto::with_stack_scrubbed(|| {
             let keys = boxed_keys(self.keys.vault_key().clone());
             Ok(Vault::opened(&self.path, conn, self.header.clone(), keys, self.clock.clone(), false))
@@ -378,6 +393,30 @@ impl Vault {
             history_entries: counts.history,
             file_bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
         })
+    }
+
+    /// Which file and key this handle reads (no I/O): a front end that gave a
+    /// [`Vault::second_handle`] away compares it to know when to give a new one.
+    pub fn handle_id(&self) -> HandleId {
+        HandleId { file: self.conn.file_key(), key_id: self.header.key_id }
+    }
+
+    /// Whether the file at the vault's path is still the one this handle has open, under the
+    /// same key (a stat and one row read): not after a restore or a key rotation elsewhere.
+    pub fn is_current(&self) -> bool {
+        let Ok(meta) = std::fs::metadata(&self.path) else { return false };
+        #[cfg(unix)]
+        let at_path = {
+            use std::os::unix::fs::MetadataExt;
+            Some((meta.dev(), meta.ino()))
+        };
+        #[cfg(not(unix))]
+        let at_path = {
+            let _ = meta;
+            self.conn.file_key()
+        };
+        at_path == self.conn.file_key()
+            && store::read_key_id(&self.conn).is_ok_and(|id| id[..] == self.header.key_id[..])
     }
 
     pub fn path(&self) -> &Path {

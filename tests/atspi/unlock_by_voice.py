@@ -6,26 +6,9 @@ import sys
 import time
 
 import pyatspi
+from desktop import app, nodes  # tests/common/desktop.py, on PYTHONPATH
 
 PASS = os.environ["TRESOR_TEST_PASSPHRASE"]
-
-
-def app():
-    for candidate in pyatspi.Registry.getDesktop(0):
-        if candidate is not None and (candidate.name or "").lower().startswith("tresor") and candidate.childCount > 0:
-            return candidate
-    return None
-
-
-def nodes(root):
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        try:
-            stack.extend(reversed([node.getChildAtIndex(i) for i in range(node.childCount)]))
-        except Exception:
-            pass
 
 
 def find(name, role, timeout=15):

@@ -54,6 +54,7 @@ impl CliEnv {
             .env("TRESOR_VAULT", &self.vault)
             .env("TRESOR_PASSPHRASE_FILE", &self.pass_file)
             .env("TRESOR_STATE_DIR", self.dir.path().join("state"))
+            .env("XDG_RUNTIME_DIR", self.dir.path().join("run"))
             .env_remove("TRESOR_PROJECT")
             .env_remove("TRESOR_ENV")
             .stdin(Stdio::null());

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test file compiles this module on its own and uses a different part
 
 pub mod cli;
+pub mod desktop;
 
 use std::path::PathBuf;
 use std::sync::Arc;

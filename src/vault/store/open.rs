@@ -42,6 +42,11 @@ impl std::fmt::Debug for Db {
 }
 
 impl Db {
+    /// The device and inode numbers of the file it has open (`None` for a database in memory).
+    pub(crate) fn file_key(&self) -> Option<held::FileKey> {
+        self.hold.as_ref().map(Hold::key)
+    }
+
     /// Closes the connection (reporting what SQLite says), then lets go of the file. A
     /// connection that fails to close is still open: its hold is kept for the process's life,
     /// since closing the descriptor would drop that connection's locks.
