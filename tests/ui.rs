@@ -301,11 +301,15 @@ fn view_reveals_the_value_and_hides_it_again_after_30_seconds() {
     let mut w = unlocked_with(&[("DB_URL", "prod", "postgres://u:p@h/db")]);
     w.harness.get_by_label("View DB_URL").click();
     w.harness.run();
+    assert!(!has_text(&w.harness, "postgres://u:p@h/db"), "View opens masked");
+    assert!(has_text(&w.harness, "hidden value"));
+    w.harness.get_by_label("Reveal value").click();
+    w.harness.run();
     assert!(has_text(&w.harness, "postgres://u:p@h/db"));
     w.clock.advance_seconds(31);
     w.harness.run();
     assert!(!has_text(&w.harness, "postgres://u:p@h/db"), "hidden again after 30 s");
-    w.harness.get_by_label("Show value").click();
+    w.harness.get_by_label("Reveal value").click();
     w.harness.run();
     assert!(has_text(&w.harness, "postgres://u:p@h/db"));
     w.harness.get_by_label("Close").click();
@@ -395,7 +399,10 @@ fn delete_asks_then_undo_restores() {
     let mut w = unlocked_with(&[("GONE", "", "x"), ("STAYS", "", "y")]);
     w.harness.get_by_label("Delete GONE").click();
     w.harness.run();
-    assert!(has_text(&w.harness, "Delete GONE?"), "the confirmation names the secret");
+    assert!(
+        has_text(&w.harness, "Delete GONE from Personal (shared)?"),
+        "the confirmation names the secret and its place"
+    );
     w.harness.get_by_label("Delete").click();
     w.harness.run();
     assert!(w.harness.query_by_label("Copy GONE").is_none());
@@ -415,7 +422,7 @@ fn several_rows_can_be_deleted_at_once() {
     w.harness.run();
     w.harness.get_by_label("Delete selected (2)").click();
     w.harness.run();
-    assert!(has_text(&w.harness, "Delete 2 secrets?"));
+    assert!(has_text(&w.harness, "Delete 2 secrets from Personal (shared)?"));
     w.harness.get_by_label("Delete").click();
     w.harness.run();
     assert!(w.harness.query_by_label("Copy A").is_none());
@@ -493,6 +500,8 @@ fn history_restore_makes_an_old_value_current_as_a_new_version() {
     w.harness.get_by_label("Save").click();
     w.harness.run();
     w.harness.get_by_label("View ROTATED").click();
+    w.harness.run();
+    w.harness.get_by_label("Reveal value").click();
     w.harness.run();
     assert!(has_text(&w.harness, "second"));
     w.harness.get_by_label("Restore version 1").click();
@@ -1575,6 +1584,8 @@ fn a_revealed_value_cannot_be_selected_into_primary_or_copied_past_the_guard() {
     let mut w = unlocked_with(&[("A_KEY", "", "sk-revealed-secret")]);
     w.harness.get_by_label("View A_KEY").click();
     w.harness.run();
+    w.harness.get_by_label("Reveal value").click();
+    w.harness.run();
     let value = w.harness.get_by_label("sk-revealed-secret").rect();
     // Drag across the revealed text, as a mouse selection would, then Ctrl+C.
     let mut leaked = Vec::new();
@@ -1636,7 +1647,7 @@ fn after_a_delete_from_the_keyboard_the_next_row_has_the_focus() {
     // So the keyboard goes on from there: Delete again asks about C_KEY.
     w.harness.key_press(Key::Delete);
     w.harness.run();
-    assert!(has_text(&w.harness, "Delete C_KEY?"));
+    assert!(has_text(&w.harness, "Delete C_KEY from Personal (shared)?"));
 }
 
 // ---- Projects and environments ----------------------------------------------------------------
@@ -1708,8 +1719,8 @@ fn an_environment_shows_its_own_overridden_and_inherited_rows_marked() {
     w.harness.get_by_label("Copy OPENAI_API_KEY").click();
     w.harness.run();
     assert_eq!(w.clipboard.contents().as_deref(), Some("sk-prod"));
-    // All environments: the project level, shared secrets only.
-    w.harness.get_by_label("All environments").click();
+    // Shared: the project's Shared level, its shared secrets only.
+    w.harness.get_by_label("Shared secrets").click();
     w.harness.run();
     assert!(w.harness.query_by_label("Copy DATABASE_URL").is_none());
     assert!(w.harness.query_by_label("Copy LOG_LEVEL").is_some());
@@ -1737,7 +1748,7 @@ fn editing_an_inherited_row_asks_shared_or_override_and_an_override_leaves_the_s
     // Delete on an inherited row: it is the shared secret's, said before anything happens.
     w.harness.get_by_label("Delete OPENAI_API_KEY").click();
     w.harness.run();
-    assert!(has_text(&w.harness, "Delete the shared OPENAI_API_KEY?"));
+    assert!(has_text(&w.harness, "Delete the shared OPENAI_API_KEY from every environment?"));
     w.harness.get_by_label("Cancel").click();
     w.harness.run();
     assert!(shop_value(&w, None, "OPENAI_API_KEY").is_some());
@@ -1781,6 +1792,12 @@ fn compare_shows_gaps_and_different_values_and_copy_here_fills_a_gap() {
     }
     w.harness.get_by_label("Copy SENTRY_DSN to development").click();
     w.harness.run();
+    // It asks first, saying what the copy does.
+    assert!(has_text(&w.harness, "Copy SENTRY_DSN to shop / development?"));
+    assert!(has_text(&w.harness, "shop / development gets SENTRY_DSN."));
+    assert!(shop_value(&w, Some("development"), "SENTRY_DSN").is_none(), "nothing copied before the answer");
+    w.harness.get_all_by_label("Copy").last().unwrap().click();
+    w.harness.run();
     assert_eq!(shop_value(&w, Some("development"), "SENTRY_DSN").unwrap().0, "https://sentry");
     assert!(w.harness.query_by_label("Copy SENTRY_DSN to development").is_none(), "the gap is filled");
 }
@@ -1793,7 +1810,7 @@ fn a_secret_is_copied_to_another_environment_from_view() {
     w.harness.run();
     w.harness.get_by_label("Copy to…").click();
     w.harness.run();
-    w.harness.get_by_label("shop · staging").click();
+    w.harness.get_by_label("shop / staging").click();
     w.harness.run();
     w.harness.get_all_by_label("Copy").last().unwrap().click();
     w.harness.run();
@@ -1803,11 +1820,11 @@ fn a_secret_is_copied_to_another_environment_from_view() {
     w.harness.run();
     w.harness.get_by_label("Copy to…").click();
     w.harness.run();
-    w.harness.get_by_label("shop · staging").click();
+    w.harness.get_by_label("shop / staging").click();
     w.harness.run();
     w.harness.get_all_by_label("Copy").last().unwrap().click();
     w.harness.run();
-    assert!(has_text(&w.harness, "already has a secret named DATABASE_URL"));
+    assert!(has_text(&w.harness, "There is already a DATABASE_URL in shop / staging; tick “Replace it”"));
 }
 
 #[test]
@@ -1820,7 +1837,7 @@ fn ctrl_shift_f_finds_a_name_in_every_project_and_goes_there() {
     w.harness.run();
     w.harness.run();
     assert!(has_text(&w.harness, "2 found"));
-    w.harness.get_by_label_contains("DATABASE_URL  —  shop · development").click();
+    w.harness.get_by_label_contains("DATABASE_URL  —  shop / development").click();
     w.harness.run();
     w.harness.run();
     // The development tab, with the row highlighted and focused.
@@ -1848,7 +1865,7 @@ fn a_file_dropped_on_an_environment_imports_into_it() {
 #[test]
 fn a_streamlit_secrets_toml_is_imported_section_by_section_into_environments() {
     let mut w = shop_world();
-    open_shop_tab(&mut w, "All environments");
+    open_shop_tab(&mut w, "Shared secrets");
     let file = w.path.with_file_name("secrets.toml");
     common::write_private(
         &file,
@@ -1860,13 +1877,13 @@ fn a_streamlit_secrets_toml_is_imported_section_by_section_into_environments() {
     w.harness.get_by_label("Import each [section] into an environment…").click();
     w.harness.run();
     assert!(has_text(&w.harness, "Import secrets.toml by section"));
-    assert!(has_text(&w.harness, "into shop · production"));
+    assert!(has_text(&w.harness, "into shop / production"));
     assert!(has_text(&w.harness, "skipped: choose where"), "[reporting]: shop has no such environment");
     // [reporting] into Personal's level.
     w.harness.get_by_label("Where [reporting] goes").click();
     w.harness.run();
     // (Through AccessKit: the list is still sliding open, under a pointer's fixed position.)
-    w.harness.get_by_label("Personal · All environments").click_accesskit();
+    w.harness.get_by_label("Personal (shared)").click_accesskit();
     w.harness.run();
     assert!(!has_text(&w.harness, "skipped: choose where"));
     w.harness.get_by_label("Import").click();

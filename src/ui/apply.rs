@@ -8,6 +8,7 @@
 //! one file so that every effect of the app can be found from the table in one jump.
 
 mod places;
+mod reach;
 
 use std::path::{Path, PathBuf};
 
@@ -18,10 +19,11 @@ use super::command::{Command, GuardedText, Page, Pick, SortKey};
 use super::jobs::{self, JobDone, KeyChange, reload_backups};
 use super::prefs::Prefs;
 use super::session::{
-    Dialog, ExportConfirm, ImportReview, PassphraseForm, RestoreForm, Screen, SecretForm, Session, SetupForm, Toast,
-    UndoAction, UnlockForm, ViewState,
+    DeleteConfirm, Dialog, ExportConfirm, ImportReview, PassphraseForm, RestoreForm, Screen, SecretForm, Session,
+    SetupForm, Toast, TrashRow, UndoAction, UnlockForm, ViewState,
 };
 use super::style;
+use super::vocabulary;
 use super::widgets::SecretField;
 use crate::interchange::export::{self, ExportError};
 use crate::interchange::import::{ImportError, ImportFile, ImportFileError, PreparedImport, Source};
@@ -31,12 +33,13 @@ use crate::vault::{
     SecretValue, Timestamp, Vault,
 };
 
-/// What a command has to say: nothing, a toast, or the "Deleted … Undo" toast.
+/// What a command has to say: nothing, a toast, or a toast with Undo (after a delete, a copy,
+/// a move).
 pub(super) enum Reply {
     Quiet,
     Info(String),
     Error(String),
-    Deleted { text: String, undo: UndoAction },
+    Undoable { text: String, undo: UndoAction },
 }
 
 impl Reply {
@@ -107,6 +110,7 @@ impl App {
             Command::SubmitRotateKey => self.submit_rotate_key(ctx),
             // Import and export.
             Command::Pick(what) => self.pick(ctx, what),
+            Command::ShowImport => self.show_import(ctx),
             Command::PlanImport(path) => self.plan_import(ctx, path),
             Command::ImportDropped(path) => self.import_dropped(ctx, path),
             Command::OfferPastedImport(count, text) => self.offer_pasted_import(count, text),
@@ -133,7 +137,9 @@ impl App {
             Command::RestorePlace(id) => self.restore_place(id),
             Command::AskCopyMove(id, moving) => self.ask_copy_move(id, moving),
             Command::SubmitCopyMove => self.submit_copy_move(),
-            Command::CopyInto { id, to } => self.copy_into(id, to),
+            Command::PickCopyMoveTarget(to) => self.pick_copy_move_target(to),
+            Command::AskCopyInto { id, to } => self.ask_copy_into(id, to),
+            Command::ConfirmCopyInto => self.confirm_copy_into(),
             Command::ChooseShared => self.choose_shared(),
             Command::ChooseOverride => self.choose_override(),
             Command::OpenSearchAll => self.open_search_all(ctx),
@@ -154,7 +160,7 @@ impl App {
             Reply::Quiet => {}
             Reply::Info(text) => self.toast(text, false),
             Reply::Error(text) => self.toast(text, true),
-            Reply::Deleted { text, undo } => {
+            Reply::Undoable { text, undo } => {
                 self.toasts.retain(|t| t.undo.is_none());
                 self.toasts.push(Toast::undo(text, undo, self.clock.now()));
             }
@@ -371,7 +377,11 @@ impl App {
     pub(super) fn enter_session(&mut self, ctx: &egui::Context, vault: Vault, listing: Listing<SecretMeta>) {
         ctx.data_mut(|d| d.clear());
         self.last_activity = self.clock.now();
-        self.screen = Screen::Unlocked(Box::new(Session::new(vault, listing)));
+        let mut session = Session::new(vault, listing);
+        // The keyboard starts in the search (↓ goes on into the table), or on Create when
+        // there is nothing to search: never nowhere, twenty Tab stops from the list.
+        session.focus_search = true;
+        self.screen = Screen::Unlocked(Box::new(session));
     }
 
     // Moving around the unlocked window.
@@ -453,26 +463,40 @@ impl App {
     fn open_create(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         session.page = Page::Secrets;
-        session.dialog = Some(Dialog::Create(SecretForm::new(None)));
+        let place = session.place;
+        session.dialog = Some(Dialog::Create(secret_form(session, None, place)));
         Reply::Quiet
     }
 
     /// The live "name taken" check of the create and edit form: one lookup per change of the
-    /// Name field (a blind-index query), never one per frame.
+    /// Name field (a blind-index query), never one per frame. Create also says again what the
+    /// typed name would do (an override of a shared value, who sees a shared one).
     fn check_name(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        // Taken means taken in the secret's place (Edit: where it lives, which for a shared
+        // secret edited from an environment is the Shared level); a name only shared here can
+        // be overridden.
+        let (place, creating) = match &session.dialog {
+            Some(Dialog::Create(form) | Dialog::Edit(form)) => match form.original().map(|m| m.place) {
+                Some(id) => (vault_place_of(&session.projects, id).unwrap_or(session.place), false),
+                None => (session.place, true),
+            },
+            _ => return Reply::Quiet,
+        };
+        let Some(Dialog::Create(form) | Dialog::Edit(form)) = &session.dialog else { return Reply::Quiet };
+        let parsed = SecretName::parse(&form.name);
+        let owner = match (&parsed, &session.vault) {
+            (Ok(name), Some(vault)) => vault.find_own_in(&place, name).ok(),
+            _ => None,
+        };
+        let reach = match (&parsed, creating) {
+            (Ok(name), true) => Some(reach::creating(session, name, &place)),
+            _ => None,
+        };
         if let Some(Dialog::Create(form) | Dialog::Edit(form)) = &mut session.dialog {
-            // Taken means taken in the secret's place (Edit: where it lives, which for a shared
-            // secret edited from an environment is the project level); a name only inherited
-            // here can be overridden.
-            let place = match form.original().map(|m| m.place) {
-                Some(id) => vault_place_of(&session.projects, id).unwrap_or(session.place),
-                None => session.place,
-            };
-            let owner = match (SecretName::parse(&form.name), &session.vault) {
-                (Ok(name), Some(vault)) => vault.find_own_in(&place, &name).ok(),
-                _ => None,
-            };
+            if let Some(reach) = reach {
+                form.reach = reach;
+            }
             form.set_name_owner(owner);
         }
         Reply::Quiet
@@ -492,16 +516,24 @@ impl App {
             NewSecret { name, description: form.description.clone(), value: SecretValue::new(form.value.as_str()) };
         let place = session.place;
         let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
+        let overriding = reach::shared_above(vault, &place, &new.name);
         match vault.create_many_in(&place, vec![new]).map(|mut saved| saved.remove(0)) {
             Ok(saved) => {
-                let text = format!("Created {}.", saved.meta.name);
+                let here = reach::place_of(session, &place);
+                let text = if overriding {
+                    format!("Created {} in {here}, overriding the shared value.", saved.meta.name)
+                } else {
+                    format!("Created {} in {here}.", saved.meta.name)
+                };
                 session.list.cursor = Some(saved.meta.id);
                 session.after_write(saved.meta);
                 session.dialog = None;
                 Reply::Info(text)
             }
             Err(e) => {
-                form.error = Some(e.to_string());
+                if let Some(Dialog::Create(form)) = &mut session.dialog {
+                    form.error = Some(e.to_string());
+                }
                 Reply::Quiet
             }
         }
@@ -510,11 +542,13 @@ impl App {
     fn open_edit(&mut self, id: SecretId) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         if let Some(row) = session.list.get(id) {
-            // An inherited row: the shared secret, or an override here? Asked first.
+            // A shared row: the shared secret, or an override here? Asked first.
             if row.origin == Origin::Inherited {
-                return self.ask_inherited(id, false);
+                return self.ask_shared(id, false);
             }
-            session.dialog = Some(Dialog::Edit(SecretForm::new(Some(&row.meta))));
+            let meta = row.meta.clone();
+            let place = vault_place_of(&session.projects, meta.place).unwrap_or(session.place);
+            session.dialog = Some(Dialog::Edit(secret_form(session, Some(&meta), place)));
         }
         Reply::Quiet
     }
@@ -525,6 +559,7 @@ impl App {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(Dialog::Edit(form)) = &mut session.dialog else { return Reply::Quiet };
         let Some(original) = form.original().cloned() else { return Reply::Quiet };
+        let here = form.place.clone();
         let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
         let result = (|| -> Result<SecretMeta, Error> {
             let edit = SecretEdit {
@@ -537,9 +572,9 @@ impl App {
         match result {
             Ok(meta) => {
                 let text = if meta.version > original.version {
-                    format!("Saved {} (version {}).", meta.name, meta.version)
+                    format!("Saved {} in {here}, now version {}.", meta.name, meta.version)
                 } else {
-                    format!("Saved {}.", meta.name)
+                    format!("Saved {} in {here}.", meta.name)
                 };
                 session.after_write(meta);
                 session.dialog = None;
@@ -554,8 +589,9 @@ impl App {
 
     fn open_view(&mut self, id: SecretId) -> Reply {
         let now = self.clock.now();
+        let show = self.prefs.show_values_in_view;
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        open_view(session, id, now)
+        open_view(session, id, now, show)
     }
 
     fn reveal_again(&mut self) -> Reply {
@@ -619,13 +655,21 @@ impl App {
 
     fn restore_version(&mut self, id: SecretId, version: u32) -> Reply {
         let now = self.clock.now();
+        let show = self.prefs.show_values_in_view;
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        // Shown again only if it was shown.
+        let shown = show || matches!(&session.dialog, Some(Dialog::View(v)) if v.value.is_some());
         match session.vault_mut().and_then(|v| v.restore_version(id, version)) {
             Ok(saved) => {
-                let text =
-                    format!("Restored version {version} of {} as version {}.", saved.meta.name, saved.meta.version);
+                let here = vault_place_of(&session.projects, saved.meta.place)
+                    .map(|p| reach::place_of(session, &p))
+                    .unwrap_or_default();
+                let text = format!(
+                    "Restored version {version} of {} in {here} as version {}.",
+                    saved.meta.name, saved.meta.version
+                );
                 session.after_write(saved.meta);
-                open_view(session, id, now);
+                open_view(session, id, now, shown);
                 Reply::Info(text)
             }
             Err(e) => Reply::error(e),
@@ -636,26 +680,44 @@ impl App {
 
     fn ask_delete(&mut self, ids: Vec<SecretId>) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        // One inherited row: it is the project level's; asked which is meant first.
+        // One shared row: it is the Shared level's; asked which is meant first.
         if let [id] = ids.as_slice()
             && session.list.get(*id).is_some_and(|r| r.origin == Origin::Inherited)
         {
-            return self.ask_inherited(*id, true);
+            return self.ask_shared(*id, true);
         }
-        // Inherited rows among several ticked: not deleted from here.
+        // Shared rows among several ticked: not deleted from here.
         let ids: Vec<SecretId> =
             ids.into_iter().filter(|id| session.list.get(*id).is_none_or(|r| r.origin != Origin::Inherited)).collect();
         let names: Vec<(SecretId, String)> =
             ids.iter().filter_map(|id| session.list.get(*id).map(|r| (*id, r.meta.name.as_str().to_owned()))).collect();
-        if !names.is_empty() {
-            session.dialog = Some(Dialog::ConfirmDelete(names));
+        if names.is_empty() {
+            return Reply::Quiet;
         }
+        let place = session.place;
+        // What it does beyond this place: an override uncovers the shared value; a shared
+        // secret leaves every environment that has none of its own.
+        let reach = match names.as_slice() {
+            [(id, _)] => match session.list.get(*id) {
+                Some(row) if place.env.is_none() || row.origin == Origin::Override => {
+                    reach::leaving(session, &row.meta.name.clone(), &place, None)
+                }
+                _ => Vec::new(),
+            },
+            _ if place.env.is_none() && session.project().is_some_and(|p| !p.environments.is_empty()) => {
+                vec!["Every environment of the project without its own value loses them.".to_owned()]
+            }
+            _ => Vec::new(),
+        };
+        let place = reach::place_of(session, &place);
+        session.dialog = Some(Dialog::ConfirmDelete(DeleteConfirm { names, place, reach }));
         Reply::Quiet
     }
 
     fn confirm_delete(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::ConfirmDelete(names)) = session.dialog.take() else { return Reply::Quiet };
+        let Some(Dialog::ConfirmDelete(confirm)) = session.dialog.take() else { return Reply::Quiet };
+        let DeleteConfirm { names, place: here, reach } = confirm;
         let ids: Vec<SecretId> = names.iter().map(|(id, _)| *id).collect();
         match session.vault_mut().and_then(|v| v.delete(&ids)) {
             Ok(()) => {
@@ -684,11 +746,14 @@ impl App {
                 } else {
                     session.reload_projects();
                 }
-                let text = match names.as_slice() {
-                    [(_, name)] => format!("Deleted {name}."),
-                    many => format!("Deleted {} secrets.", many.len()),
+                let mut text = match names.as_slice() {
+                    [(_, name)] => format!("Deleted {name} from {here}."),
+                    many => format!("Deleted {} from {here}.", vocabulary::count(many.len(), "secret")),
                 };
-                Reply::Deleted { text, undo: UndoAction::Secrets(ids) }
+                for line in reach {
+                    text = format!("{text} {line}");
+                }
+                Reply::Undoable { text, undo: UndoAction::Secrets(ids) }
             }
             Err(e) => Reply::error(e),
         }
@@ -699,20 +764,23 @@ impl App {
         let ids = match undo {
             UndoAction::Secrets(ids) => ids,
             UndoAction::Place(id) => return self.restore_place(id),
+            UndoAction::Copied(id) => return self.undo_copy(id),
+            UndoAction::Replaced { id, version, description } => return self.undo_replace(id, version, description),
+            UndoAction::Moved { id, from } => return self.undo_move(id, from),
         };
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let mut reply = Reply::Quiet;
-        let mut restored = 0;
+        let mut restored = Vec::new();
         let mut last = None;
         for id in ids {
             match session.vault_mut().and_then(|v| v.restore(id, None)) {
                 Ok(meta) => {
+                    restored.push(meta.clone());
                     if session.place.env.is_some() {
                         last = Some(meta);
                     } else {
                         session.list.upsert(meta);
                     }
-                    restored += 1;
                 }
                 Err(e) => reply = Reply::error(e),
             }
@@ -722,9 +790,17 @@ impl App {
             Some(meta) => session.after_write(meta),
             None => session.reload_projects(),
         }
-        match reply {
-            Reply::Quiet if restored > 0 => Reply::Info("Restored.".into()),
-            reply => reply,
+        let here = restored
+            .first()
+            .and_then(|m| vault_place_of(&session.projects, m.place))
+            .map(|p| reach::place_of(session, &p))
+            .unwrap_or_default();
+        match (reply, restored.as_slice()) {
+            (Reply::Quiet, [one]) => Reply::Info(format!("Restored {} in {here}.", one.name)),
+            (Reply::Quiet, many) if !many.is_empty() => {
+                Reply::Info(format!("Restored {} in {here}.", vocabulary::count(many.len(), "secret")))
+            }
+            (reply, _) => reply,
         }
     }
 
@@ -732,7 +808,7 @@ impl App {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         match session.vault_mut().and_then(|v| v.restore(id, None)) {
             Ok(meta) => {
-                let text = format!("Restored {}.", meta.name);
+                let text = restored_in(session, "Restored", &meta);
                 session.after_write(meta);
                 reload_trash(session);
                 Reply::Info(text)
@@ -758,14 +834,16 @@ impl App {
         let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
         match vault.restore(form.id, Some(new_name)) {
             Ok(meta) => {
-                let text = format!("Restored as {}.", meta.name);
+                let text = restored_in(session, "Restored as", &meta);
                 session.after_write(meta);
                 session.dialog = None;
                 reload_trash(session);
                 Reply::Info(text)
             }
             Err(e) => {
-                form.error = Some(e.to_string());
+                if let Some(Dialog::RestoreAs(form)) = &mut session.dialog {
+                    form.error = Some(e.to_string());
+                }
                 Reply::Quiet
             }
         }
@@ -774,15 +852,17 @@ impl App {
     fn confirm_purge(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(Dialog::ConfirmPurge(target)) = session.dialog.take() else { return Reply::Quiet };
+        let one = target.and_then(|id| session.trash.iter().find(|t| t.item.meta.id == id));
+        let named = one.map(|t| format!("{} from {}", t.item.meta.name, t.place));
         let result = match target {
             Some(id) => session.vault_mut().and_then(|v| v.purge(id)).map(|()| 1),
             None => session.vault_mut().and_then(|v| v.empty_trash()),
         };
         reload_trash(session);
-        match result {
-            Ok(1) => Reply::Info("Deleted for good.".into()),
-            Ok(n) => Reply::Info(format!("{n} secrets deleted for good.")),
-            Err(e) => Reply::error(e),
+        match (result, named) {
+            (Ok(1), Some(named)) => Reply::Info(format!("Deleted {named} for good.")),
+            (Ok(n), _) => Reply::Info(format!("{} deleted for good.", vocabulary::count(n, "secret"))),
+            (Err(e), _) => Reply::error(e),
         }
     }
 
@@ -842,9 +922,17 @@ impl App {
         Reply::Quiet
     }
 
+    fn show_import(&mut self, ctx: &egui::Context) -> Reply {
+        self.show_page(Page::Settings);
+        if let Some(session) = self.screen.session_mut() {
+            session.transfer.show_import = true;
+        }
+        self.pick(ctx, Pick::Import)
+    }
+
     fn plan_import(&mut self, ctx: &egui::Context, path: PathBuf) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        session.transfer.error = None;
+        session.transfer.import_error = None;
         let (format, flatten) = (session.transfer.import_format, session.transfer.flatten);
         let place = session.place;
         if let Some(vault) = session.vault.take() {
@@ -881,7 +969,7 @@ impl App {
             });
         match planned {
             Ok(prepared) => {
-                let into = session.label_of(&prepared.plan.place()).map(|l| super::dialogs::place_text(&l));
+                let into = session.label_of(&prepared.plan.place()).map(|l| super::vocabulary::place_text(&l));
                 let review = ImportReview {
                     path: PathBuf::from("the pasted text"),
                     plan: prepared.plan,
@@ -900,7 +988,7 @@ impl App {
         if session.vault.as_ref().is_some_and(|v| v.is_salvage()) {
             return Reply::Error("This vault is read-only: nothing can be imported into it.".into());
         }
-        session.transfer.error = None;
+        session.transfer.import_error = None;
         if let Some(vault) = session.vault.take() {
             let (flatten, place) = (session.transfer.flatten, session.place);
             self.jobs.spawn(ctx, "Reading the file…", move || {
@@ -939,7 +1027,7 @@ impl App {
 
     fn ask_export(&mut self, path: PathBuf, format: Format) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        session.transfer.error = None;
+        session.transfer.export_error = None;
         let exists = path.exists();
         let count = session.list.len();
         session.dialog = Some(Dialog::Export(ExportConfirm { path, format, count, overwrite: false, exists }));
@@ -1013,18 +1101,54 @@ fn vault_place_of(projects: &[crate::vault::ProjectInfo], id: crate::vault::Plac
     })
 }
 
-/// Opens the View dialog on `id`, its value decrypted. A toast if the secret cannot be read.
-fn open_view(session: &mut Session, id: SecretId, now: Timestamp) -> Reply {
+/// Opens the View dialog on `id`: masked, or its value decrypted if `show` (the preference "Show
+/// values when View opens"). A toast if the secret cannot be read.
+fn open_view(session: &mut Session, id: SecretId, now: Timestamp, show: bool) -> Reply {
     let Some(vault) = &session.vault else { return Reply::Quiet };
     let meta = match vault.meta(id) {
         Ok(m) => m,
         Err(e) => return Reply::error(e),
     };
     let history = vault.history(id).unwrap_or_default();
-    let mut view = ViewState { id, meta, value: None, revealed_at: now, history, error: None };
-    reveal(&mut view, vault, now);
+    let place = view_place(session, &meta);
+    let Some(vault) = &session.vault else { return Reply::Quiet };
+    let mut view = ViewState { id, meta, place, value: None, revealed_at: now, history, error: None };
+    if show {
+        reveal(&mut view, vault, now);
+    }
     session.dialog = Some(Dialog::View(view));
     Reply::Quiet
+}
+
+/// Where the viewed secret lives, and how the place shown sees it: `shop / production ·
+/// override of the shared value`, `shop (shared) · production uses this shared value`.
+fn view_place(session: &Session, meta: &SecretMeta) -> String {
+    let Some(place) = vault_place_of(&session.projects, meta.place) else { return String::new() };
+    let text = reach::place_of(session, &place);
+    let origin = session.list.get(meta.id).map(|r| r.origin);
+    match origin {
+        Some(Origin::Override) => format!("{text} · override of the shared value"),
+        Some(Origin::Inherited) => match session.label_of(&session.place).and_then(|l| l.env) {
+            Some(env) => format!("{text} · {env} uses this shared value"),
+            None => text,
+        },
+        _ if place.env.is_none() && session.project().is_some_and(|p| !p.environments.is_empty()) => {
+            let project = session.label_of(&place).map(|l| l.project.to_string()).unwrap_or_default();
+            format!("{text} · shared by every environment of {project}")
+        }
+        _ => text,
+    }
+}
+
+/// The create or edit form over `place`: where the secret is or goes, and (Edit) what saving
+/// does beyond it. Create learns its reach when a name is typed.
+fn secret_form(session: &Session, original: Option<&SecretMeta>, place: Place) -> SecretForm {
+    let mut form = SecretForm::new(original);
+    form.place = reach::place_of(session, &place);
+    if let Some(meta) = original {
+        form.reach = reach::editing(session, &meta.name, &place);
+    }
+    form
 }
 
 /// Decrypts the View dialog's value; it hides itself [`REVEAL_SECONDS`](super::session::REVEAL_SECONDS) later.
@@ -1057,14 +1181,34 @@ fn copy_text(session: &Session, id: SecretId, as_assignment: bool) -> Result<(St
     }
 }
 
-/// Reads the trash's listing again (names only), with the projects and environments in it.
+/// Reads the trash's listing again (names only, each with where it lived), with the projects
+/// and environments in it.
 pub(super) fn reload_trash(session: &mut Session) {
     if let Some(vault) = &session.vault {
-        match vault.trash() {
-            Ok(listing) => session.trash = listing.items,
-            Err(_) => session.trash.clear(),
-        }
+        let items = vault.trash().map(|listing| listing.items).unwrap_or_default();
+        // A place deleted with its secrets is still named (the core keeps its row).
+        let mut labels = std::collections::HashMap::new();
+        session.trash = items
+            .into_iter()
+            .map(|item| {
+                let place = labels
+                    .entry(item.meta.place)
+                    .or_insert_with(|| {
+                        vault.place_label_of(item.meta.place).map(|l| vocabulary::place_text(&l)).unwrap_or_default()
+                    })
+                    .clone();
+                TrashRow { item, place }
+            })
+            .collect();
         session.trashed_places = vault.trashed_places().unwrap_or_default();
+    }
+}
+
+/// "Restored NAME in shop / production." (`verb`: "Restored", "Restored as").
+fn restored_in(session: &Session, verb: &str, meta: &SecretMeta) -> String {
+    match vault_place_of(&session.projects, meta.place) {
+        Some(place) => format!("{verb} {} in {}.", meta.name, reach::place_of(session, &place)),
+        None => format!("{verb} {}.", meta.name),
     }
 }
 

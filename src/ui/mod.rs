@@ -19,7 +19,8 @@
 //! `session.rs` the state (forms in `session/forms.rs`, the list in `session/list.rs`) ·
 //! `widgets.rs` shared widgets · `style.rs` the look · `shell.rs` the unlocked frame and toasts ·
 //! one file per page, `dialogs/` one file per dialog family · `prefs.rs` preferences ·
-//! `text.rs` a zeroizing text buffer. Pages import only widgets, style, command and session, never
+//! `text.rs` a zeroizing text buffer · `vocabulary.rs` the words for places (shared, own,
+//! override). Pages import only widgets, style, command and session, never
 //! each other.
 
 mod a11y;
@@ -41,6 +42,7 @@ mod style;
 mod text;
 mod transfer;
 mod trash;
+mod vocabulary;
 mod watch;
 mod widgets;
 
@@ -201,6 +203,7 @@ impl App {
     /// wrapper and the UI tests both call it.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        let focused_at_start = ctx.memory(|m| m.focused());
         if !self.styled {
             style::apply(&ctx);
             self.styled = true;
@@ -252,7 +255,8 @@ impl App {
             Some(note) => self.toast(note.text(), note.is_error()),
             None => {}
         }
-        let mut commands = command::read_shortcuts(&ctx, self.is_unlocked(), self.has_dialog());
+        let undo_showing = self.toasts.iter().any(|t| t.undo.is_some());
+        let mut commands = command::read_shortcuts(&ctx, self.is_unlocked(), self.has_dialog(), undo_showing);
         commands.extend(pasted_import);
         // A file dropped on the unlocked window (X11 delivers drops; Wayland does not yet):
         // its import plan, nothing written before the user confirms.
@@ -291,8 +295,11 @@ impl App {
         }
         self.track_dialog(&ctx, focused);
         // A focus still to move (into a dialog, or back to its opener) needs the next frames
-        // to come even without input.
-        if self.focus_into_dialog > 0 || self.refocus.is_some() {
+        // to come even without input; so does a focus given during this frame (a field drawn
+        // before it got the focus shows its text cursor in the next one: the cursor does not
+        // blink, so nothing else would draw it).
+        let field_focused_now = ctx.memory(|m| m.focused()) != focused_at_start && ctx.text_edit_focused();
+        if self.focus_into_dialog > 0 || self.refocus.is_some() || field_focused_now {
             ctx.request_repaint();
         }
         self.schedule_repaint(&ctx, now);

@@ -2,16 +2,26 @@
 //! restoring them, copying and moving secrets, the Compare view, the vault-wide search, and the
 //! question an inherited row's Edit or Delete asks. Every rule is the core's.
 
-use super::{App, Reply};
+use super::{App, Reply, reach};
 use crate::interchange::import::{ImportFile, Source};
 use crate::ui::command::Page;
 use crate::ui::session::{
-    CopyMoveForm, Dialog, PlaceNameForm, PlaceNameTarget, SEARCH_SHOWN, SearchAllForm, SearchHit, SecretForm,
-    UndoAction,
+    CopyIntoConfirm, CopyMoveForm, Dialog, PlaceNameForm, PlaceNameTarget, SEARCH_SHOWN, SearchAllForm, SearchHit,
+    SharedChoice, UndoAction,
 };
 use crate::ui::session::{SectionReview, SectionsReview, Session};
 use crate::ui::style;
-use crate::vault::{ConflictPolicy, Error, Place, PlaceId, PlaceName, SecretId};
+use crate::vault::{
+    ConflictPolicy, Error, Origin, Place, PlaceId, PlaceLabel, PlaceName, SecretEdit, SecretId, SecretName,
+};
+
+/// "environment shop / production", "project shop".
+fn place_kind(label: &PlaceLabel) -> String {
+    match &label.env {
+        Some(_) => format!("environment {}", crate::ui::vocabulary::place_text(label)),
+        None => format!("project {}", label.project),
+    }
+}
 
 impl App {
     pub(super) fn go_to(&mut self, place: Place) -> Reply {
@@ -212,7 +222,10 @@ impl App {
                     1 => " and its secret".to_owned(),
                     n => format!(" and its {n} secrets"),
                 };
-                Reply::Deleted { text: format!("Deleted {label}{secrets}."), undo: UndoAction::Place(id) }
+                Reply::Undoable {
+                    text: format!("Deleted {}{secrets}.", place_kind(&label)),
+                    undo: UndoAction::Place(id),
+                }
             }
             Err(e) => Reply::error(e),
         }
@@ -220,13 +233,16 @@ impl App {
 
     pub(super) fn restore_place(&mut self, id: PlaceId) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let what = session.vault.as_ref().and_then(|v| v.place_label_of(id).ok()).map(|l| place_kind(&l));
+        let what = what.unwrap_or_else(|| "it".to_owned());
         match session.vault_mut().and_then(|v| v.restore_place(id)) {
             Ok(restored) => {
                 session.reload_list();
                 super::reload_trash(session);
                 Reply::Info(match restored {
-                    1 => "Restored, with its secret.".to_owned(),
-                    n => format!("Restored, with its {n} secrets."),
+                    0 => format!("Restored {what}."),
+                    1 => format!("Restored {what}, with its secret."),
+                    n => format!("Restored {what}, with its {n} secrets."),
                 })
             }
             Err(e) => Reply::error(e),
@@ -235,15 +251,55 @@ impl App {
 
     pub(super) fn ask_copy_move(&mut self, id: SecretId, moving: bool) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(row) = session.list.get(id) else { return Reply::Quiet };
-        let name = row.meta.name.to_string();
-        if moving && row.origin == crate::vault::Origin::Inherited {
+        let Some(vault) = &session.vault else { return Reply::Quiet };
+        let meta = match vault.meta(id) {
+            Ok(meta) => meta,
+            Err(e) => return Reply::error(e),
+        };
+        let name = meta.name.to_string();
+        if moving && session.list.get(id).is_some_and(|r| r.origin == Origin::Inherited) {
             return Reply::Error(format!(
-                "{name} is the project level's, shared by every environment: move it from All environments."
+                "{name} is shared by every environment of the project: move it from the Shared tab."
             ));
         }
-        session.dialog =
-            Some(Dialog::CopyMove(CopyMoveForm { id, name, moving, to: None, replace: false, error: None }));
+        let Some(from) = super::vault_place_of(&session.projects, meta.place) else { return Reply::Quiet };
+        let from_text = reach::place_of(session, &from);
+        session.dialog = Some(Dialog::CopyMove(CopyMoveForm {
+            id,
+            name,
+            moving,
+            from,
+            from_text,
+            to: None,
+            replace: false,
+            reach: Vec::new(),
+            error: None,
+        }));
+        Reply::Quiet
+    }
+
+    /// A place chosen in the copy or move dialog: what the copy or move would do there (and,
+    /// for a move, to the place it leaves).
+    pub(super) fn pick_copy_move_target(&mut self, to: Place) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::CopyMove(form)) = &session.dialog else { return Reply::Quiet };
+        let (from, moving) = (form.from, form.moving);
+        let Ok(name) = SecretName::parse(&form.name) else { return Reply::Quiet };
+        let (reach, error) = if to == from {
+            (Vec::new(), Some(format!("{name} is already in {}: choose another place.", form.from_text)))
+        } else if moving {
+            match reach::move_blocked(session, &name, &to) {
+                Some(blocked) => (Vec::new(), Some(blocked)),
+                None => (reach::moving(session, &name, &from, &to), None),
+            }
+        } else {
+            (reach::arriving(session, &name, &to), None)
+        };
+        if let Some(Dialog::CopyMove(form)) = &mut session.dialog {
+            form.to = Some(to);
+            form.reach = reach;
+            form.error = error;
+        }
         Reply::Quiet
     }
 
@@ -254,31 +310,52 @@ impl App {
             form.error = Some("Choose where to.".into());
             return Reply::Quiet;
         };
-        let (id, moving, replace, name) = (form.id, form.moving, form.replace, form.name.clone());
-        let label = session.label_of(&to).map(|l| l.to_string()).unwrap_or_default();
+        let (id, moving, replace, name, from) = (form.id, form.moving, form.replace, form.name.clone(), form.from);
+        if to == from {
+            form.error = Some(format!("{name} is already in {}: choose another place.", form.from_text));
+            return Reply::Quiet;
+        }
+        let (here, mut lines) = (form.from_text.clone(), form.reach.clone());
+        let there = reach::place_of(session, &to);
         let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
-        let result = if moving {
-            vault.move_secret(id, &to).map(|_| ())
+        // What a copy over an existing secret replaces, for Undo.
+        let replaced = if moving || !replace {
+            None
         } else {
-            vault.copy_secret(id, &to, replace).map(|_| ())
+            SecretName::parse(&name)
+                .ok()
+                .and_then(|n| vault.find_own_in(&to, &n).ok())
+                .and_then(|existing| vault.meta(existing).ok())
+        };
+        if replaced.is_some() {
+            lines = vec![format!("{name} in {there} has this value now, as a new version.")];
+        }
+        let result = if moving {
+            vault.move_secret(id, &to).map(|_| UndoAction::Moved { id, from })
+        } else {
+            vault.copy_secret(id, &to, replace).map(|saved| match replaced {
+                Some(old) => UndoAction::Replaced { id: old.id, version: old.version, description: old.description },
+                None => UndoAction::Copied(saved.meta.id),
+            })
         };
         match result {
-            Ok(()) => {
+            Ok(undo) => {
                 session.dialog = None;
                 session.reload_list();
-                Reply::Info(if moving {
-                    format!("Moved {name} to {label}.")
-                } else {
-                    format!("Copied {name} to {label}.")
-                })
+                let verb = if moving { "Moved" } else { "Copied" };
+                let mut text = format!("{verb} {name} from {here} to {there}.");
+                for line in lines {
+                    text = format!("{text} {line}");
+                }
+                Reply::Undoable { text, undo }
             }
             Err(Error::NameTaken { .. }) => {
                 if let Some(Dialog::CopyMove(form)) = &mut session.dialog {
                     form.error = Some(if moving {
-                        format!("{label} already has a secret named {name}.")
+                        format!("There is already a {name} in {there}: move it elsewhere, or delete that one first.")
                     } else {
                         format!(
-                            "{label} already has a secret named {name}; tick “Replace it” to make this value its new version."
+                            "There is already a {name} in {there}; tick “Replace it” to make this value its new version."
                         )
                     });
                 }
@@ -293,40 +370,151 @@ impl App {
         }
     }
 
-    /// The Compare view's "Copy here": fills a gap with the value another environment has.
-    pub(super) fn copy_into(&mut self, id: SecretId, to: Place) -> Reply {
+    /// The Compare view's "Copy…": says what it would do, before anything is written.
+    pub(super) fn ask_copy_into(&mut self, id: SecretId, to: Place) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let label = session.label_of(&to).map(|l| l.to_string()).unwrap_or_default();
-        match session.vault_mut().and_then(|v| v.copy_secret(id, &to, false)) {
+        let Some(vault) = &session.vault else { return Reply::Quiet };
+        let meta = match vault.meta(id) {
+            Ok(meta) => meta,
+            Err(e) => return Reply::error(e),
+        };
+        let from = super::vault_place_of(&session.projects, meta.place).map(|p| reach::place_of(session, &p));
+        let confirm = CopyIntoConfirm {
+            id,
+            name: meta.name.to_string(),
+            from: from.unwrap_or_default(),
+            to,
+            to_text: reach::place_of(session, &to),
+            reach: reach::arriving(session, &meta.name, &to),
+        };
+        session.dialog = Some(Dialog::CopyInto(confirm));
+        Reply::Quiet
+    }
+
+    /// Fills a gap of the Compare view with the value another place has; Undo trashes the copy.
+    pub(super) fn confirm_copy_into(&mut self) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(Dialog::CopyInto(confirm)) = session.dialog.take() else { return Reply::Quiet };
+        match session.vault_mut().and_then(|v| v.copy_secret(confirm.id, &confirm.to, false)) {
             Ok(saved) => {
                 // (The Compare view with it.)
                 session.reload_list();
-                Reply::Info(format!("Copied {} to {label}.", saved.meta.name))
+                let mut text = format!("Copied {} from {} to {}.", confirm.name, confirm.from, confirm.to_text);
+                for line in confirm.reach {
+                    text = format!("{text} {line}");
+                }
+                Reply::Undoable { text, undo: UndoAction::Copied(saved.meta.id) }
             }
             Err(e) => Reply::error(e),
         }
     }
 
-    pub(super) fn ask_inherited(&mut self, id: SecretId, delete: bool) -> Reply {
+    /// Undo of a copy made as a new secret: the copy goes to the Trash.
+    pub(super) fn undo_copy(&mut self, id: SecretId) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let Some(vault) = &session.vault else { return Reply::Quiet };
+        let meta = vault.meta(id);
+        match (meta, session.vault_mut().and_then(|v| v.delete(&[id]))) {
+            (Ok(meta), Ok(())) => {
+                let there = super::vault_place_of(&session.projects, meta.place).map(|p| reach::place_of(session, &p));
+                session.reload_list();
+                Reply::Info(format!(
+                    "Undone: the copy of {} in {} went to the Trash.",
+                    meta.name,
+                    there.unwrap_or_default()
+                ))
+            }
+            (Err(e), _) | (_, Err(e)) => Reply::error(e),
+        }
+    }
+
+    /// Undo of a copy that replaced a value: the earlier value and description come back, as
+    /// a new version (the copied value stays in the history).
+    pub(super) fn undo_replace(&mut self, id: SecretId, version: u32, description: String) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let result = session.vault_mut().and_then(|vault| {
+            let value = vault.reveal_version(id, version)?;
+            let edit = SecretEdit { name: None, description: Some(description), value: Some(value) };
+            vault.edit(id, edit)
+        });
+        match result {
+            Ok(saved) => {
+                let there =
+                    super::vault_place_of(&session.projects, saved.meta.place).map(|p| reach::place_of(session, &p));
+                let text = format!(
+                    "Undone: {} in {} has its earlier value again (version {}).",
+                    saved.meta.name,
+                    there.unwrap_or_default(),
+                    saved.meta.version
+                );
+                session.reload_list();
+                Reply::Info(text)
+            }
+            Err(e) => Reply::error(e),
+        }
+    }
+
+    /// Undo of a move: the secret goes back where it was, with its history.
+    pub(super) fn undo_move(&mut self, id: SecretId, from: Place) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        match session.vault_mut().and_then(|v| v.move_secret(id, &from)) {
+            Ok(meta) => {
+                let here = reach::place_of(session, &from);
+                session.reload_list();
+                Reply::Info(format!("Undone: {} is back in {here}.", meta.name))
+            }
+            Err(e) => Reply::error(e),
+        }
+    }
+
+    /// Edit or Delete on a shared row: which secret is meant. For a delete, the question says
+    /// what deleting the shared secret does to every environment, and Cancel has the focus.
+    pub(super) fn ask_shared(&mut self, id: SecretId, delete: bool) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(row) = session.list.get(id) else { return Reply::Quiet };
-        let name = row.meta.name.to_string();
+        let name = row.meta.name.clone();
         let Some(label) = session.label_of(&session.place) else { return Reply::Quiet };
         let env = label.env.map(|e| e.to_string()).unwrap_or_default();
-        session.dialog = Some(Dialog::Inherited { id, name, delete, project: label.project.to_string(), env });
+        let reach = if delete {
+            reach::leaving(session, &name, &Place::shared(session.place.project), None)
+        } else {
+            Vec::new()
+        };
+        session.dialog = Some(Dialog::Shared(SharedChoice {
+            id,
+            name: name.to_string(),
+            delete,
+            project: label.project.to_string(),
+            env,
+            reach,
+            focus_cancel: delete,
+        }));
         Reply::Quiet
     }
 
-    /// Edit or delete the shared secret itself (every environment of the project sees it).
+    /// Edit the shared secret itself (every environment without its own sees the change), or
+    /// delete it from every environment (with Undo).
     pub(super) fn choose_shared(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::Inherited { id, name, delete, .. }) = session.dialog.take() else { return Reply::Quiet };
-        if delete {
-            session.dialog = Some(Dialog::ConfirmDelete(vec![(id, name)]));
-            return Reply::Quiet;
+        let Some(Dialog::Shared(choice)) = session.dialog.take() else { return Reply::Quiet };
+        let shared = Place::shared(session.place.project);
+        if choice.delete {
+            return match session.vault_mut().and_then(|v| v.delete(&[choice.id])) {
+                Ok(()) => {
+                    session.reload_list();
+                    let mut text =
+                        format!("Deleted the shared {} from {}.", choice.name, reach::place_of(session, &shared));
+                    for line in choice.reach {
+                        text = format!("{text} {line}");
+                    }
+                    Reply::Undoable { text, undo: UndoAction::Secrets(vec![choice.id]) }
+                }
+                Err(e) => Reply::error(e),
+            };
         }
-        if let Some(row) = session.list.get(id) {
-            session.dialog = Some(Dialog::Edit(SecretForm::new(Some(&row.meta))));
+        if let Some(row) = session.list.get(choice.id) {
+            let meta = row.meta.clone();
+            session.dialog = Some(Dialog::Edit(super::secret_form(session, Some(&meta), shared)));
         }
         Reply::Quiet
     }
@@ -335,11 +523,15 @@ impl App {
     /// and description.
     pub(super) fn choose_override(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::Inherited { id, .. }) = session.dialog.take() else { return Reply::Quiet };
-        let Some(row) = session.list.get(id) else { return Reply::Quiet };
-        let mut form = SecretForm::new(None);
-        form.name = row.meta.name.to_string();
-        form.description = row.meta.description.clone();
+        let Some(Dialog::Shared(choice)) = session.dialog.take() else { return Reply::Quiet };
+        let Some(row) = session.list.get(choice.id) else { return Reply::Quiet };
+        let (name, description) = (row.meta.name.clone(), row.meta.description.clone());
+        let place = session.place;
+        let mut form = super::secret_form(session, None, place);
+        form.name = name.to_string();
+        form.description = description;
+        form.reach = reach::creating(session, &name, &place);
+        form.revalidate();
         session.dialog = Some(Dialog::Create(form));
         Reply::Quiet
     }
@@ -377,7 +569,7 @@ impl App {
         let labels: std::collections::HashMap<PlaceId, (Place, String)> = session
             .all_places()
             .into_iter()
-            .map(|(place, label)| (place.id(), (place, crate::ui::dialogs::place_text(&label))))
+            .map(|(place, label)| (place.id(), (place, crate::ui::vocabulary::place_text(&label))))
             .collect();
         let Some(Dialog::SearchAll(form)) = &mut session.dialog else { return };
         form.loading = false;
@@ -521,7 +713,7 @@ fn replan_sections(session: &Session, review: &mut SectionsReview) {
         section.plan = None;
         section.label = String::new();
         let Some(place) = section.place else { continue };
-        section.label = session.label_of(&place).map(|l| crate::ui::dialogs::place_text(&l)).unwrap_or_default();
+        section.label = session.label_of(&place).map(|l| crate::ui::vocabulary::place_text(&l)).unwrap_or_default();
         match file.plan_in(vault, &place, review.policy) {
             Ok(prepared) => section.plan = Some(prepared),
             Err(e) => review.error = Some(style::sentence(&e.to_string())),
