@@ -31,9 +31,13 @@ pub(crate) fn sidebar_projects(ui: &mut Ui, session: &Session, width: f32, compa
                 egui::Button::selectable(current, project_label(project, width)).min_size(egui::vec2(width, 26.0));
             ui.add(button).accessible_name(&spoken)
         };
-        if current {
-            response.ctx.accesskit_node_builder(response.id, |node| node.set_description("current project"));
-        }
+        // Highlighted: the one selected entry of the sidebar (Secrets above it is not).
+        response.ctx.accesskit_node_builder(response.id, |node| {
+            node.set_selected(current);
+            if current {
+                node.set_description("current project");
+            }
+        });
         if response.clicked() {
             commands.push(Command::GoTo(Place::shared(project.id)));
         }
@@ -188,7 +192,7 @@ pub(crate) fn initials(names: &[&str]) -> Vec<String> {
 const ROW: f32 = 30.0;
 /// The narrowest an environment's column of the Compare view gets: room for "missing" and its
 /// "Copy…" button. Narrower windows scroll the columns sideways instead.
-const COMPARE_CELL_MIN: f32 = 128.0;
+const COMPARE_CELL_MIN: f32 = 120.0;
 const COMPARE_NAME_MIN: f32 = 150.0;
 
 /// The Compare view: names × environments, each cell present (with its value's group) or
@@ -211,8 +215,13 @@ pub(crate) fn compare(ui: &mut Ui, view: &CompareView, commands: &mut Vec<Comman
     }
     let columns = view.envs.len() as f32;
     let available = ui.available_width();
-    let name_width = (available * 0.3).clamp(COMPARE_NAME_MIN, 300.0);
-    let cell_width = ((available - name_width) / columns).max(COMPARE_CELL_MIN);
+    // The Name column gives up room before the environments' columns get too narrow.
+    let mut name_width = (available * 0.3).clamp(COMPARE_NAME_MIN, 300.0);
+    let mut cell_width = (available - name_width) / columns;
+    if cell_width < COMPARE_CELL_MIN {
+        cell_width = ((available - COMPARE_NAME_MIN) / columns).max(COMPARE_CELL_MIN);
+        name_width = (available - cell_width * columns).max(COMPARE_NAME_MIN);
+    }
     let total = name_width + cell_width * columns;
     // Sideways only when the columns do not fit (many environments in a narrow window).
     egui::ScrollArea::horizontal().id_salt("compare columns").auto_shrink([false, true]).show(ui, |ui| {

@@ -73,10 +73,14 @@ pub(crate) fn unlocked(
                     let text = if current { RichText::new(label).strong() } else { RichText::new(label) };
                     ui.add(egui::Button::selectable(filled, text).min_size(egui::vec2(width, 28.0)))
                 };
-                if current {
-                    // Marked current in words too (AT-SPI has no "current page" state).
-                    response.ctx.accesskit_node_builder(response.id, |node| node.set_description("current page"));
-                }
+                // Marked current in words too (AT-SPI has no "current page" state); selected only
+                // where it is the sidebar's highlight.
+                response.ctx.accesskit_node_builder(response.id, |node| {
+                    node.set_selected(filled);
+                    if current {
+                        node.set_description("current page");
+                    }
+                });
                 if response.clicked() {
                     commands.push(Command::ShowPage(page));
                 }

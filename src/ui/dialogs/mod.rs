@@ -102,6 +102,15 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
             Dialog::ImportSections(review) => transfer::sections(ui, review, &places, commands),
         }
     });
+    // egui lays a dialog out in the size it had last frame (its body scrolls within that): a
+    // dialog whose content grew or shrank (an error shown, then gone) is drawn once more at its
+    // new size, instead of keeping a blank band until the next input.
+    let size = modal.response.rect.size();
+    let size_id = id.with("size");
+    if ctx.data(|d| d.get_temp::<egui::Vec2>(size_id)) != Some(size) {
+        ctx.data_mut(|d| d.insert_temp(size_id, size));
+        ctx.request_repaint();
+    }
     if modal.is_top_modal && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
         commands.push(Command::CloseDialog);
     }

@@ -68,12 +68,12 @@ pub(crate) fn delete_place(ui: &mut Ui, label: &PlaceLabel, secrets: usize, comm
             (n, false) => format!("Its {n} secrets (shared, and its environments' own) go to the Trash with it."),
             (n, true) => format!("Its {n} secrets go to the Trash with it."),
         };
-        let again = match secrets {
-            0 => format!("You can restore the {kind} from the Trash for {TRASH_RETENTION_DAYS} days."),
-            _ => {
-                format!("You can restore the {kind}, with its secrets, from the Trash for {TRASH_RETENTION_DAYS} days.")
-            }
+        let with = match secrets {
+            0 => "",
+            1 => ", with its secret,",
+            _ => ", with its secrets,",
         };
+        let again = format!("You can restore the {kind}{with} from the Trash for {TRASH_RETENTION_DAYS} days.");
         ui.label(format!("{held} {again}"));
     });
     dialog_buttons(ui, |ui| {
