@@ -15,6 +15,8 @@ mod common;
 
 #[path = "ui/keyboard.rs"]
 mod keyboard;
+#[path = "ui/layout.rs"]
+mod layout;
 #[path = "ui/lock.rs"]
 mod lock;
 #[path = "ui/places.rs"]

@@ -316,3 +316,82 @@ fn after_a_delete_from_the_keyboard_the_next_row_has_the_focus() {
     w.harness.run();
     assert!(has_text(&w.harness, "Delete C_KEY from Personal (shared)?"));
 }
+
+#[test]
+fn after_unlocking_the_search_has_the_keyboard_and_down_goes_into_the_table() {
+    let mut w = unlocked_with(&[("A_KEY", "", "a"), ("B_KEY", "", "b"), ("C_KEY", "", "c")]);
+    w.harness.run();
+    assert!(field(&w.harness, "Search secrets").is_focused(), "not twenty Tab stops away: in the search");
+    // Typing searches at once; ↓ goes to the first row shown, Enter views it.
+    w.harness.event(egui::Event::Text("B_".into()));
+    w.harness.run();
+    assert!(w.harness.query_by_label("Copy A_KEY").is_none(), "filtered");
+    w.harness.key_press(Key::ArrowDown);
+    w.harness.run();
+    assert!(row(&w.harness, "B_KEY").is_focused(), "↓ from the search: the table's highlighted row");
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(w.harness.query_by_label("Close").is_some(), "Enter on the row views it");
+}
+
+#[test]
+fn an_empty_vault_gives_the_keyboard_to_create() {
+    let mut w = unlocked_with(&[]);
+    w.harness.run();
+    let create = w.harness.get_all_by_label("Create Environment Secret").next().unwrap();
+    assert!(create.is_focused(), "nothing to search: Create has the keyboard");
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(has_field(&w.harness, "Name"), "Enter opened Create");
+}
+
+#[test]
+fn the_arrow_keys_go_through_the_results_of_ctrl_shift_f() {
+    let mut w = shop_world();
+    w.harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::F);
+    w.harness.run();
+    field(&w.harness, "Name contains").type_text("database");
+    w.harness.run();
+    let result = |w: &World, place: &str| {
+        w.harness.get_by_label_contains(&format!("DATABASE_URL  —  shop / {place}")).is_focused()
+    };
+    w.harness.key_press(Key::ArrowDown);
+    w.harness.run();
+    assert!(result(&w, "development"), "↓ from the field: the first result");
+    w.harness.key_press(Key::ArrowDown);
+    w.harness.run();
+    assert!(result(&w, "production"), "↓ again: the next one");
+    w.harness.key_press(Key::ArrowUp);
+    w.harness.run();
+    assert!(result(&w, "development"), "↑ back");
+    w.harness.key_press(Key::ArrowUp);
+    w.harness.run();
+    assert!(field(&w.harness, "Name contains").is_focused(), "↑ from the first: the field again");
+    w.harness.key_press(Key::ArrowDown);
+    w.harness.run();
+    w.harness.key_press(Key::ArrowDown);
+    w.harness.run();
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    w.harness.run();
+    assert!(row(&w.harness, "DATABASE_URL").is_focused(), "Enter went to production's row");
+    w.harness.get_by_label("Copy DATABASE_URL").click();
+    w.harness.run();
+    assert_eq!(w.clipboard.contents().as_deref(), Some("postgres://prod"));
+}
+
+#[test]
+fn ctrl_z_in_the_search_undoes_the_delete_whose_toast_shows() {
+    let mut w = unlocked_with(&[("GONE", "", "x"), ("STAYS", "", "y")]);
+    w.harness.get_by_label("Delete GONE").click();
+    w.harness.run();
+    w.harness.get_by_label("Delete").click();
+    w.harness.run();
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    w.harness.run();
+    assert!(field(&w.harness, "Search secrets").is_focused(), "the keyboard is in the search");
+    w.harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    w.harness.run();
+    assert_eq!(value_of(&w, "GONE").0, "x", "Ctrl+Z undid the delete");
+    assert!(has_text(&w.harness, "Restored GONE in Personal (shared)."));
+}

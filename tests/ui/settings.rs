@@ -399,3 +399,122 @@ fn a_dropped_env_file_opens_the_import_plan_and_the_empty_page_offers_import() {
     assert!(has_text(&w.harness, "Import dropped.env"), "the plan, before anything is written");
     assert!(open_vault(&w).find(&SecretName::parse("DROPPED_ONE").unwrap()).is_err(), "nothing written yet");
 }
+
+#[test]
+fn enter_goes_through_the_passphrase_change_and_a_wrong_current_one_is_said_where_it_was_typed() {
+    let mut w = unlocked_with(&[("K", "", "v")]);
+    open_settings(&mut w);
+    type_into(&mut w.harness, "Current passphrase", "wrong one");
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(field(&w.harness, "New passphrase").is_focused(), "Enter in Current goes on to New");
+    field(&w.harness, "New passphrase").type_text("password1");
+    w.harness.run();
+    assert!(has_text(&w.harness, "Strength: Weak"), "the meter of first start");
+    replace_in(&mut w.harness, "New passphrase", "a brand new passphrase 42");
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(field(&w.harness, "Confirm new passphrase").is_focused(), "Enter in New goes on to Confirm");
+    field(&w.harness, "Confirm new passphrase").type_text("a brand new passphrase 42");
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    w.harness.run();
+    // Said under the field that was wrong, which has the keyboard again.
+    let error = w.harness.get_by_label_contains("current passphrase is wrong").rect();
+    let current = field(&w.harness, "Current passphrase").rect();
+    let new = field(&w.harness, "New passphrase").rect();
+    assert!(error.top() >= current.bottom() && error.bottom() <= new.top(), "{error:?} is not under Current");
+    assert!(field(&w.harness, "Current passphrase").is_focused());
+    assert!(Vault::unlock(&w.path, &Passphrase::new(PASSPHRASE)).is_ok(), "nothing changed");
+    // Typed again, Enter in Current submits (the form is complete).
+    field(&w.harness, "Current passphrase").type_text(PASSPHRASE);
+    w.harness.run();
+    assert!(!has_text(&w.harness, "current passphrase is wrong"), "the error goes as it is retyped");
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(has_text(&w.harness, "Passphrase changed"));
+    assert!(Vault::unlock(&w.path, &Passphrase::new("a brand new passphrase 42")).is_ok());
+}
+
+#[test]
+fn import_a_file_on_the_empty_page_opens_vault_settings_at_import() {
+    let mut w = unlocked_with(&[]);
+    w.harness.get_by_label("Import a file…").click();
+    w.harness.run();
+    let heading = w.harness.get_by_label("Import a file").rect();
+    assert!(heading.top() >= 0.0 && heading.bottom() <= 720.0, "the Import card is in view: {heading:?}");
+    // The system's file dialog runs on its own thread; where there is none (no desktop portal,
+    // as here), its message comes under Import, and the path field takes the keyboard.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !has_text(&w.harness, "no file dialog") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        w.harness.run();
+    }
+    if !has_text(&w.harness, "no file dialog") {
+        println!("a desktop portal answered: a real file dialog opened; its message is not checked here");
+        return;
+    }
+    w.harness.run();
+    let message = w.harness.get_by_label_contains("no file dialog").rect();
+    let review = w.harness.get_by_label("Review import…").rect();
+    let export = w.harness.get_by_label("Export all secrets").rect();
+    assert!(message.top() >= review.bottom() && message.bottom() <= export.top(), "under Import: {message:?}");
+    assert!(field(&w.harness, "File to import").is_focused(), "the path field has the keyboard");
+}
+
+#[test]
+fn view_opens_masked_unless_the_preference_shows_values_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefs = dir.path().join("prefs.json");
+    let mut w = world_with(&[("DB_URL", "", "postgres://u:p@h/db")]);
+    w.harness = app_sized(&w.path, w.clock.clone(), w.clipboard.clone(), Some(prefs.clone()), [1100.0, 720.0]);
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    // From the keyboard: ↓ into the table, Enter views; Reveal has the focus, Enter reveals.
+    w.harness.key_press(Key::ArrowDown);
+    w.harness.run();
+    w.harness.key_press(Key::Enter);
+    w.harness.run_steps(4);
+    assert!(!has_text(&w.harness, "postgres://u:p@h/db"), "masked");
+    assert!(w.harness.get_by_label("Reveal value").is_focused(), "Reveal is the dialog's first control");
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    assert!(has_text(&w.harness, "postgres://u:p@h/db"), "Enter on Reveal shows it");
+    w.harness.key_press(Key::Escape);
+    w.harness.run();
+
+    w.harness.get_by_label("Vault settings").click();
+    w.harness.run();
+    w.harness.get_by_label("Show values when View opens").click();
+    w.harness.run();
+    assert!(std::fs::read_to_string(&prefs).unwrap().contains("\"show_values_in_view\": true"), "remembered");
+    w.harness.get_by_label("Secrets").click();
+    w.harness.run();
+    w.harness.get_by_label("View DB_URL").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "postgres://u:p@h/db"), "shown at once, as chosen");
+}
+
+#[test]
+fn the_words_count_and_name_what_they_mean() {
+    // Clipboard delays in minutes read as the auto-lock delays do.
+    let mut w = unlocked_with(&[("KEPT", "", "one")]);
+    open_settings(&mut w);
+    w.harness.get_by_label("Clear clipboard after").click();
+    w.harness.run();
+    for choice in ["1 minute", "2 minutes", "5 minutes"] {
+        assert!(w.harness.query_by_label(choice).is_some(), "{choice} is offered");
+    }
+    assert!(!has_text(&w.harness, "1 min ") && w.harness.query_by_label("1 min").is_none());
+    w.harness.key_press(Key::Escape);
+    w.harness.run();
+    // An import conflict names the choices offered: Keep or Replace.
+    let file = w.path.with_file_name("conflict.env");
+    common::write_private(&file, b"KEPT=two\n");
+    w.harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(file)));
+    w.harness.run();
+    assert!(has_text(&w.harness, "choose “Keep the vault's value” or “Replace it (new version)” above"));
+    assert!(!has_text(&w.harness, "skip or overwrite"));
+}
