@@ -15,13 +15,13 @@
 //! commands → schedule the next wake-up.
 //!
 //! # The files
-//! `command.rs` the enum and the shortcuts · `apply.rs` the effects · `jobs.rs` worker threads ·
-//! `session.rs` the state (forms in `session/forms.rs`, the list in `session/list.rs`) ·
-//! `widgets.rs` shared widgets · `style.rs` the look · `shell.rs` the unlocked frame and toasts ·
-//! one file per page, `dialogs/` one file per dialog family · `prefs.rs` preferences ·
-//! `text.rs` a zeroizing text buffer · `vocabulary.rs` the words for places (shared, own,
-//! override). Pages import only widgets, style, command and session, never
-//! each other.
+//! `command.rs` the enum and the shortcuts · `apply.rs` the effects (`apply/` by family) ·
+//! `jobs.rs` worker threads · `session.rs` the state (forms in `session/forms.rs`, the list in
+//! `session/list.rs`) · `widgets.rs` shared widgets · `style.rs` the look · `shell.rs` the
+//! unlocked frame and toasts · one file per page, `dialogs/` one file per dialog family ·
+//! `prefs.rs` preferences · `text.rs` a zeroizing text buffer · `vocabulary.rs` the words for
+//! places (shared, own, override). Pages import only widgets, style, command, session and
+//! vocabulary, never each other.
 
 mod a11y;
 mod apply;
