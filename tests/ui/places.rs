@@ -506,3 +506,33 @@ fn counts_and_restores_read_as_sentences() {
     w.harness.run();
     assert!(has_text(&w.harness, "Restored SENTRY_DSN in shop / production."));
 }
+
+#[test]
+fn a_place_picked_with_the_keyboard_keeps_the_keyboard_for_what_follows() {
+    let mut w = shop_world();
+    open_shop_tab(&mut w, "production");
+    w.harness.get_by_label("View SENTRY_DSN").click();
+    w.harness.run();
+    w.harness.get_by_label("Copy to…").click();
+    w.harness.run_steps(4);
+    // The list's first place has the keyboard; Tab to shop / development (the sixth), Enter.
+    assert!(w.harness.get_by_label("Personal (shared)").is_focused());
+    for _ in 0..5 {
+        w.harness.key_press(Key::Tab);
+        w.harness.run();
+    }
+    w.harness.key_press(Key::Enter);
+    w.harness.run();
+    // What the copy changes appeared above the list; the place chosen keeps the keyboard, so
+    // Tab goes on from there (to the next place), not from the top.
+    assert!(has_text(&w.harness, "shop / development gets SENTRY_DSN."));
+    assert!(w.harness.get_by_label("shop / development").is_focused(), "the place chosen keeps the keyboard");
+    w.harness.key_press(Key::Tab);
+    w.harness.run();
+    assert!(w.harness.get_by_label("shop / staging").is_focused(), "Tab goes on from the place chosen");
+    w.harness.key_press_modifiers(Modifiers::SHIFT, Key::Tab);
+    w.harness.run();
+    w.harness.get_all_by_label("Copy").last().unwrap().click();
+    w.harness.run();
+    assert_eq!(shop_value(&w, Some("development"), "SENTRY_DSN").unwrap().0, "https://sentry");
+}

@@ -100,17 +100,20 @@ pub(crate) fn copy_move(
         } else {
             format!("From {}: its current value and description; the copy starts its own history.", form.from_text)
         });
-        // What it changes, above the list: in sight as soon as a place is chosen.
-        if let Some(e) = &form.error {
-            style::error_text(ui, e);
-        } else if form.reach.is_empty() {
-            ui.label(weak(format!("Choose where to; what the {} changes shows here.", verb.to_lowercase())));
-        } else {
-            ui.label(RichText::new("What changes").strong());
-            for line in &form.reach {
-                ui.label(format!("• {line}"));
+        // What it changes, above the list: in sight as soon as a place is chosen. In a scope of
+        // its own, so that the controls after it keep their ids (and the keyboard) as it changes.
+        ui.push_id("what changes", |ui| {
+            if let Some(e) = &form.error {
+                style::error_text(ui, e);
+            } else if form.reach.is_empty() {
+                ui.label(weak(format!("Choose where to; what the {} changes shows here.", verb.to_lowercase())));
+            } else {
+                ui.label(RichText::new("What changes").strong());
+                for line in &form.reach {
+                    ui.label(format!("• {line}"));
+                }
             }
-        }
+        });
         // A list, not a drop-down: a pop-up menu inside a modal dialog is easy to miss. It
         // scrolls with the dialog (one scroll, not one inside another).
         ui.label(RichText::new("To").strong());

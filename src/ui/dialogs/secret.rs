@@ -105,10 +105,13 @@ fn fields(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Command>) -> (e
     if edit && form.original().is_some_and(|m| m.name.as_str() != form.name) && check.name.is_none() {
         ui.label(weak("Saving renames the secret; programs that read the old name will no longer find it.").small());
     }
-    // What saving does beyond this place: an override, the environments that see a shared value.
-    for line in &form.reach {
-        ui.label(format!("• {line}"));
-    }
+    // What saving does beyond this place: an override, the environments that see a shared value
+    // (in a scope of its own: the fields after it keep their ids as it changes).
+    ui.push_id("reach", |ui| {
+        for line in &form.reach {
+            ui.label(format!("• {line}"));
+        }
+    });
 
     let description_label = ui
         .horizontal(|ui| {
