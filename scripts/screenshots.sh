@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Renders the app's screens and dialogs into ci-artifacts/screens/, to look at after every change:
-# the lock screen, the Secrets page, Create (with an invalid name), View, Delete, Vault settings
-# and Trash, a project's page, an environment with inherited and overridden rows, and the
-# Compare view, at 760×500 and 1040×680, in light and dark; the Secrets page at 1920×1080 and at
-# scale factor 2. One app process per size and theme, driven with xdotool under Xvfb.
+# the lock screen; the Secrets page (the search has the keyboard); Create with an invalid name
+# and a value with a space at its end; View (masked) and View of a PEM key revealed; Delete;
+# Vault settings; the Trash (two trashed secrets of one name, each with its place); a project's
+# Shared level; an environment with shared and overriding rows; Move of an override (what it
+# changes, before: production falls back to the shared value);
+# Compare; Create in staging over a shared name (an override); Delete of a shared secret from an
+# environment (Cancel has the focus); "Import a file…" on an empty project (Vault settings at
+# Import) — at 760×500 and 1040×680, in light and dark; the Secrets page at 1920×1080 (a long name
+# in full) and at scale factor 2. One app process per size and theme, driven with xdotool under
+# Xvfb.
 #   bash scripts/screenshots.sh [target/debug/tresor]
+# SCREENS=760x500-light (a set's name) renders that set only.
 set -euo pipefail
 bin=$(realpath "${1:-target/debug/tresor}")
 out=ci-artifacts/screens
@@ -33,7 +40,15 @@ TWILIO_STAGING_AUTH_TOKEN|SMS in staging|00000000000000000000000000000000
 DATABASE_URL|Postgres for local development|postgres://dev:dev@localhost:5432/app
 AWS_SECRET_ACCESS_KEY||0000000000000000000000000000000000000000
 GITHUB_TOKEN|CI releases|ghp_000000000000000000000000000000000000
+SLACK_BOT_TOKEN_FOR_DEPLOY_NOTIFICATIONS_CHANNEL|Deploy notifications|xoxb-0000000000
 EOF
+# A PEM key: View must fit it (scrolling) at 760×500, title and Close in sight.
+{
+  echo '-----BEGIN PRIVATE KEY-----'
+  head -c 1200 /dev/zero | tr '\0' 'A' | fold -w 64
+  echo
+  printf '%s' '-----END PRIVATE KEY-----'
+} | "$bin" set TLS_PRIVATE_KEY --description "PEM, for the API's TLS" >/dev/null 2>&1
 printf 'old' | "$bin" set OLD_WEBHOOK_SECRET >/dev/null 2>&1
 "$bin" rm OLD_WEBHOOK_SECRET >/dev/null 2>&1
 # A project: two shared secrets, production overriding one, each environment its own database.
@@ -50,11 +65,19 @@ production|DATABASE_URL|Production database|postgres://app@db.internal:5432/app
 production|SENTRY_DSN|Error reports|https://0000@sentry.example/1
 staging|DATABASE_URL|Staging database|postgres://app@db.internal:5432/app
 development|DATABASE_URL|Local database|postgres://dev:dev@localhost:5432/app
+production|PK|Signing key|pk-production
+staging|PK|Signing key|pk-staging
 EOF
+# Two trashed secrets of one name, told apart by their place.
+"$bin" rm -p shop -e production PK >/dev/null 2>&1
+"$bin" rm -p shop -e staging PK >/dev/null 2>&1
+# An empty project, whose initials in the icon sidebar must not be shop's.
+"$bin" projects create shop-admin >/dev/null 2>&1
 
-# shot NAME WIDTH HEIGHT THEME [SCALE]: one app process, several screens.
+# shot_set NAME WIDTH HEIGHT THEME [SCALE]: one app process, several screens.
 shot_set() {
   local tag=$1 w=$2 h=$3 theme=$4 scale=${5:-1}
+  if [ -n "${SCREENS:-}" ] && [ "$SCREENS" != "$tag" ]; then return 0; fi
   local n=300
   while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
   local disp=:$n
@@ -75,6 +98,8 @@ shot_set() {
   done
   [ -n "$win" ] || { echo "screenshots: no window for $tag"; kill "$app" "$xvfb" 2>/dev/null; return 1; }
   x() { DISPLAY=$disp xdotool "$@"; }
+  # Keys one at a time, with time for a frame between them (egui moves the focus once a frame).
+  keys() { for k in "$@"; do x key "$k"; sleep 0.15; done; }
   snap() { sleep "${2:-0.8}"; DISPLAY=$disp import -window root "$out/$tag-$1.png"; }
   x windowsize "$win" "$sw" "$sh"
   sleep 1.5
@@ -84,24 +109,46 @@ shot_set() {
   x key Return
   snap secrets 3
   if [ "$scale" = 1 ] && [ "$w" -lt 1900 ]; then
-    x key ctrl+n; sleep 0.3; x type --delay 10 'openai api key'; snap create; x key Escape; sleep 0.4
-    # The table from the keyboard: Ctrl+F, past the sort buttons, Enter on the first row.
-    x key ctrl+f; sleep 0.3; x key Tab Tab Tab; sleep 0.3; x key Return; snap view
+    # Create: an invalid name (with its one-click fix) and a value ending in a space.
+    keys ctrl+n; sleep 0.3; x type --delay 10 'openai api key'
+    keys Tab Tab Tab; x type --delay 10 'sk-123 '; snap create; keys Escape; sleep 0.4
+    # The table from the keyboard: Ctrl+F, ↓ into the table, Enter views (masked).
+    keys ctrl+f Down Return; snap view
     # Escape gives the focus back to the row (within a few frames); Delete then asks.
-    x key Escape; sleep 0.6; x key Delete; snap delete; x key Escape; sleep 0.4
-    # The sidebar: Secrets, the projects (Personal, shop), New project, Trash, Vault settings;
-    # below 900 px wide it is icons only.
+    keys Escape; sleep 0.6; keys Delete; snap delete; keys Escape; sleep 0.4
+    # View of the PEM key, revealed (Enter on Reveal, the dialog's first control).
+    keys ctrl+f; x type --delay 10 'TLS_'; keys Down Return; sleep 0.5; keys Return; snap view-pem
+    keys Escape; sleep 0.4; keys ctrl+f Escape; sleep 0.3
+    # The sidebar: Secrets, the projects (Personal, shop, shop-admin), New project, Trash, Vault
+    # settings; below 900 px wide it is icons only (the projects by their initials).
     if [ "$w" -lt 900 ]; then
-      sx=25; sy_shop=163; sy_trash=257; sy_settings=297
+      sx=25; sy_shop=163; sy_admin=201; sy_trash=295; sy_settings=335
     else
-      sx=60; sy_shop=177; sy_trash=267; sy_settings=303
+      sx=60; sy_shop=177; sy_admin=211; sy_trash=301; sy_settings=337
     fi
     x mousemove "$sx" "$sy_settings" click 1; snap settings
     x mousemove "$sx" "$sy_trash" click 1; snap trash
-    # shop's project level, its production environment (Ctrl+PageDown three times), Compare.
+    # shop's Shared level, its production environment (Ctrl+PageDown three times).
     x mousemove "$sx" "$sy_shop" click 1; snap project
-    x key ctrl+Next ctrl+Next ctrl+Next; snap environment
-    x key ctrl+Next; snap compare
+    keys ctrl+Next ctrl+Next ctrl+Next; snap environment
+    # Move production's OPENAI_API_KEY (an override) to development: View, Tab to "Move to…",
+    # Enter; the places list, Tab to shop / development (the sixth), Enter: what the move
+    # changes (production falls back to the shared value), before it is made.
+    keys ctrl+f; x type --delay 10 'OPENAI'; keys Down Return; sleep 0.5
+    keys Tab Tab Tab Tab Tab Return; sleep 0.5
+    keys Tab Tab Tab Tab Tab Return; snap move; keys Escape; sleep 0.4
+    keys ctrl+f Escape; sleep 0.3
+    keys ctrl+Next; snap compare
+    # staging (Shared, development, staging): Create over the shared LOG_LEVEL is an override;
+    # Delete on the shared LOG_LEVEL asks about the shared secret, Cancel focused.
+    keys ctrl+Next ctrl+Next ctrl+Next; sleep 0.3
+    keys ctrl+n; sleep 0.3; x type --delay 10 'LOG_LEVEL'; snap create-override; keys Escape; sleep 0.4
+    keys ctrl+f; x type --delay 10 'LOG_'; keys Down Delete; snap delete-shared; keys Escape; sleep 0.4
+    # "Import a file…" on the empty shop-admin: Vault settings at Import (no file dialog here:
+    # its message under Import, the path field focused).
+    x mousemove "$sx" "$sy_admin" click 1; sleep 0.6
+    if [ "$w" -lt 900 ]; then ix=528; iy=313; else ix=686; iy=403; fi
+    x mousemove "$ix" "$iy" click 1; snap import 1.5
   fi
   x key ctrl+q
   sleep 1

@@ -68,8 +68,8 @@ fn orca_reads_the_table_its_rows_headers_a_hidden_value_and_an_announced_copy() 
     assert!(has("heading|Projects|"), "the sidebar's projects under a heading:\n{tree}");
     assert!(named("Personal, 2 secrets") && named("New project"), "each project with its count, and New project");
     assert!(
-        tree.lines().any(|l| l.ends_with("|All environments|current tab")),
-        "the project level's tab, said to be the current one"
+        tree.lines().any(|l| l.ends_with("|Shared secrets|current tab")),
+        "the Shared level's tab, said to be the current one"
     );
     for tab in ["development", "staging", "production", "Compare", "Project actions"] {
         assert!(named(tab), "the {tab} tab");

@@ -656,3 +656,49 @@ fn the_window_shows_the_command_lines_writes_without_input_and_sleeps_while_idle
     app.quit();
     assert!(changed, "the window did not show the command line's write without input");
 }
+
+#[test]
+fn after_unlocking_what_is_typed_searches_and_down_goes_into_the_table() {
+    let Some(desktop) = Desktop::start() else { return };
+    for (name, value) in [("A_FIRST", "wrong-value"), ("SERVICE_TOKEN", "target-value"), ("Z_LAST", "other")] {
+        desktop.set(name, value);
+    }
+    let app = desktop.open_app();
+    app.unlock();
+    // No Ctrl+F, no Tab: the search has the keyboard. ↓ to the row, Enter views (masked), Tab
+    // from Reveal to "Copy value", Enter copies.
+    app.type_text("SERVICE");
+    app.keys(&["Down", "Return"]);
+    std::thread::sleep(Duration::from_millis(500));
+    app.keys(&["Tab", "Return"]);
+    let copied = desktop.clipboard_becomes("target-value");
+    app.quit();
+    assert_eq!(copied, "target-value", "typed into the search, ↓ into the table, View, Copy value");
+}
+
+#[test]
+fn a_dialog_shrinks_back_when_its_error_goes_without_more_input() {
+    let Some(desktop) = Desktop::start() else { return };
+    let app = desktop.open_app();
+    // The smallest window: there the error makes the dialog as tall as the window, and its
+    // body scrolls.
+    app.xdotool(&["windowsize", "--sync", &app.window.clone(), "760", "500"]);
+    std::thread::sleep(Duration::from_millis(800));
+    app.unlock();
+    // Create with a valid name, as it looks.
+    app.keys(&["ctrl+n"]);
+    app.type_text("MY_KEY");
+    let clean = settled_screen(&desktop.display);
+    app.keys(&["Escape"]);
+    // Again, through a name that is not valid (an error and its one-click fix), then fixed: no
+    // blank band where the error was, with no input after the last key.
+    app.keys(&["ctrl+n"]);
+    app.type_text("my key");
+    std::thread::sleep(Duration::from_millis(500));
+    app.keys(&["ctrl+a"]);
+    app.type_text("MY_KEY");
+    let fixed = settled_screen(&desktop.display);
+    app.quit();
+    let differing = clean.iter().zip(&fixed).filter(|(a, b)| a != b).count();
+    assert!(differing == 0, "the dialog did not shrink back: {differing} bytes of the screen differ");
+}

@@ -4,10 +4,20 @@
 //! secrets, deleting and the trash, keys, import and export, backups). Slow work is handed to
 //! jobs.rs with the closure that does it written here; its result comes back in jobs.rs.
 //!
-//! Longer than the other files on purpose: about fifty commands, each a short function, kept in
-//! one file so that every effect of the app can be found from the table in one jump.
+//! The table is here, with the lock screens, moving around, the keys and backups; the families
+//! with more to them have a file each: `secrets.rs` (create, edit, view, copy, delete, Undo, the
+//! Trash), `transfer.rs` (import and export), `places.rs` (projects and environments, the
+//! vault-wide search), `copy_move.rs` (copy, move and their Undo), with `reach.rs` saying what a
+//! change touches. Every effect of the app is one jump from the table.
 
+mod copy_move;
 mod places;
+mod reach;
+mod secrets;
+mod transfer;
+
+pub(super) use secrets::reload_trash;
+use secrets::secret_form;
 
 use std::path::{Path, PathBuf};
 
@@ -18,10 +28,11 @@ use super::command::{Command, GuardedText, Page, Pick, SortKey};
 use super::jobs::{self, JobDone, KeyChange, reload_backups};
 use super::prefs::Prefs;
 use super::session::{
-    Dialog, ExportConfirm, ImportReview, PassphraseForm, RestoreForm, Screen, SecretForm, Session, SetupForm, Toast,
-    UndoAction, UnlockForm, ViewState,
+    DeleteConfirm, Dialog, ExportConfirm, ImportReview, PassphraseForm, RestoreForm, Screen, SecretForm, Session,
+    SetupForm, Toast, TrashRow, UndoAction, UnlockForm, ViewState,
 };
 use super::style;
+use super::vocabulary;
 use super::widgets::SecretField;
 use crate::interchange::export::{self, ExportError};
 use crate::interchange::import::{ImportError, ImportFile, ImportFileError, PreparedImport, Source};
@@ -31,12 +42,13 @@ use crate::vault::{
     SecretValue, Timestamp, Vault,
 };
 
-/// What a command has to say: nothing, a toast, or the "Deleted … Undo" toast.
+/// What a command has to say: nothing, a toast, or a toast with Undo (after a delete, a copy,
+/// a move).
 pub(super) enum Reply {
     Quiet,
     Info(String),
     Error(String),
-    Deleted { text: String, undo: UndoAction },
+    Undoable { text: String, undo: UndoAction },
 }
 
 impl Reply {
@@ -113,6 +125,7 @@ impl App {
             Command::SubmitRotateKey => self.submit_rotate_key(ctx),
             // Import and export.
             Command::Pick(what) => self.pick(ctx, what),
+            Command::ShowImport => self.show_import(ctx),
             Command::PlanImport(path) => self.plan_import(ctx, path),
             Command::ImportDropped(path) => self.import_dropped(ctx, path),
             Command::OfferPastedImport(count, text) => self.offer_pasted_import(count, text),
@@ -139,7 +152,9 @@ impl App {
             Command::RestorePlace(id) => self.restore_place(id),
             Command::AskCopyMove(id, moving) => self.ask_copy_move(id, moving),
             Command::SubmitCopyMove => self.submit_copy_move(),
-            Command::CopyInto { id, to } => self.copy_into(id, to),
+            Command::PickCopyMoveTarget(to) => self.pick_copy_move_target(to),
+            Command::AskCopyInto { id, to } => self.ask_copy_into(id, to),
+            Command::ConfirmCopyInto => self.confirm_copy_into(),
             Command::ChooseShared => self.choose_shared(),
             Command::ChooseOverride => self.choose_override(),
             Command::OpenSearchAll => self.open_search_all(ctx),
@@ -160,7 +175,7 @@ impl App {
             Reply::Quiet => {}
             Reply::Info(text) => self.toast(text, false),
             Reply::Error(text) => self.toast(text, true),
-            Reply::Deleted { text, undo } => {
+            Reply::Undoable { text, undo } => {
                 self.toasts.retain(|t| t.undo.is_none());
                 self.toasts.push(Toast::undo(text, undo, self.clock.now()));
             }
@@ -377,7 +392,11 @@ impl App {
     pub(super) fn enter_session(&mut self, ctx: &egui::Context, vault: Vault, listing: Listing<SecretMeta>) {
         ctx.data_mut(|d| d.clear());
         self.last_activity = self.clock.now();
-        self.screen = Screen::Unlocked(Box::new(Session::new(vault, listing)));
+        let mut session = Session::new(vault, listing);
+        // The keyboard starts in the search (↓ goes on into the table), or on Create when
+        // there is nothing to search: never nowhere, twenty Tab stops from the list.
+        session.focus_search = true;
+        self.screen = Screen::Unlocked(Box::new(session));
     }
 
     // Moving around the unlocked window.
@@ -454,344 +473,6 @@ impl App {
         Reply::Quiet
     }
 
-    // Secrets: create, edit, view, copy.
-
-    fn open_create(&mut self) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        session.page = Page::Secrets;
-        session.dialog = Some(Dialog::Create(SecretForm::new(None)));
-        Reply::Quiet
-    }
-
-    /// The live "name taken" check of the create and edit form: one lookup per change of the
-    /// Name field (a blind-index query), never one per frame.
-    fn check_name(&mut self) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        if let Some(Dialog::Create(form) | Dialog::Edit(form)) = &mut session.dialog {
-            // Taken means taken in the secret's place (Edit: where it lives, which for a shared
-            // secret edited from an environment is the project level); a name only inherited
-            // here can be overridden.
-            let place = match form.original().map(|m| m.place) {
-                Some(id) => vault_place_of(&session.projects, id).unwrap_or(session.place),
-                None => session.place,
-            };
-            let owner = match (SecretName::parse(&form.name), &session.vault) {
-                (Ok(name), Some(vault)) => vault.find_own_in(&place, &name).ok(),
-                _ => None,
-            };
-            form.set_name_owner(owner);
-        }
-        Reply::Quiet
-    }
-
-    fn submit_create(&mut self) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::Create(form)) = &mut session.dialog else { return Reply::Quiet };
-        let name = match SecretName::parse(&form.name) {
-            Ok(n) => n,
-            Err(e) => {
-                form.error = Some(e.to_string());
-                return Reply::Quiet;
-            }
-        };
-        let new =
-            NewSecret { name, description: form.description.clone(), value: SecretValue::new(form.value.as_str()) };
-        let place = session.place;
-        let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
-        match vault.create_many_in(&place, vec![new]).map(|mut saved| saved.remove(0)) {
-            Ok(saved) => {
-                let text = format!("Created {}.", saved.meta.name);
-                session.list.cursor = Some(saved.meta.id);
-                session.after_write(saved.meta);
-                session.dialog = None;
-                Reply::Info(text)
-            }
-            Err(e) => {
-                form.error = Some(e.to_string());
-                Reply::Quiet
-            }
-        }
-    }
-
-    fn open_edit(&mut self, id: SecretId) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        if let Some(row) = session.list.get(id) {
-            // An inherited row: the shared secret, or an override here? Asked first.
-            if row.origin == Origin::Inherited {
-                return self.ask_inherited(id, false);
-            }
-            session.dialog = Some(Dialog::Edit(SecretForm::new(Some(&row.meta))));
-        }
-        Reply::Quiet
-    }
-
-    /// Saves the Edit form in one transaction: name, description and value together (an empty
-    /// value keeps the current one — the core's rule). The core checks everything.
-    fn submit_edit(&mut self) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::Edit(form)) = &mut session.dialog else { return Reply::Quiet };
-        let Some(original) = form.original().cloned() else { return Reply::Quiet };
-        let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
-        let result = (|| -> Result<SecretMeta, Error> {
-            let edit = SecretEdit {
-                name: Some(SecretName::parse(&form.name)?),
-                description: Some(form.description.clone()),
-                value: SecretEdit::typed_value(SecretValue::new(form.value.as_str())),
-            };
-            Ok(vault.edit(original.id, edit)?.meta)
-        })();
-        match result {
-            Ok(meta) => {
-                let text = if meta.version > original.version {
-                    format!("Saved {} (version {}).", meta.name, meta.version)
-                } else {
-                    format!("Saved {}.", meta.name)
-                };
-                session.after_write(meta);
-                session.dialog = None;
-                Reply::Info(text)
-            }
-            Err(e) => {
-                form.error = Some(e.to_string());
-                Reply::Quiet
-            }
-        }
-    }
-
-    fn open_view(&mut self, id: SecretId) -> Reply {
-        let now = self.clock.now();
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        open_view(session, id, now)
-    }
-
-    fn reveal_again(&mut self) -> Reply {
-        let now = self.clock.now();
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        if let (Some(vault), Some(Dialog::View(view))) = (&session.vault, &mut session.dialog) {
-            reveal(view, vault, now);
-        }
-        Reply::Quiet
-    }
-
-    fn hide_value(&mut self) -> Reply {
-        if let Some(session) = self.screen.session_mut()
-            && let Some(Dialog::View(view)) = &mut session.dialog
-        {
-            view.value = None;
-        }
-        Reply::Quiet
-    }
-
-    /// When a copy made now is to be cleared (the chosen delay; `None`: never).
-    fn clear_at(&self) -> Option<Timestamp> {
-        let now = self.clock.now();
-        self.prefs.clipboard_clear_seconds.map(|s| Timestamp(now.0 + i64::from(s) * 1000))
-    }
-
-    /// Copies the value (or `NAME=value` as a .env line), to be cleared after the chosen delay.
-    fn copy(&mut self, id: SecretId, as_assignment: bool) -> Reply {
-        let clear_at = self.clear_at();
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        match copy_text(session, id, as_assignment) {
-            Ok((name, text)) => match self.clipboard.copy(&text, name, clear_at) {
-                Ok(()) => Reply::Quiet,
-                Err(e) => Reply::Error(e),
-            },
-            Err(e) => Reply::Error(e),
-        }
-    }
-
-    fn copy_version(&mut self, id: SecretId, version: u32) -> Reply {
-        let clear_at = self.clear_at();
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(vault) = session.vault.as_ref() else { return Reply::Error("The vault is busy; try again.".into()) };
-        let copied = vault.meta(id).and_then(|meta| Ok((meta.name, vault.reveal_version(id, version)?)));
-        match copied {
-            Ok((name, value)) => match self.clipboard.copy(value.expose(), format!("{name} v{version}"), clear_at) {
-                Ok(()) => Reply::Quiet,
-                Err(e) => Reply::Error(e),
-            },
-            Err(e) => Reply::error(e),
-        }
-    }
-
-    fn copy_selection(&mut self, text: &str) -> Reply {
-        let clear_at = self.clear_at();
-        match self.clipboard.copy(text, "Selection".into(), clear_at) {
-            Ok(()) => Reply::Quiet,
-            Err(e) => Reply::Error(e),
-        }
-    }
-
-    fn restore_version(&mut self, id: SecretId, version: u32) -> Reply {
-        let now = self.clock.now();
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        match session.vault_mut().and_then(|v| v.restore_version(id, version)) {
-            Ok(saved) => {
-                let text =
-                    format!("Restored version {version} of {} as version {}.", saved.meta.name, saved.meta.version);
-                session.after_write(saved.meta);
-                open_view(session, id, now);
-                Reply::Info(text)
-            }
-            Err(e) => Reply::error(e),
-        }
-    }
-
-    // Deleting, undo and the trash.
-
-    fn ask_delete(&mut self, ids: Vec<SecretId>) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        // One inherited row: it is the project level's; asked which is meant first.
-        if let [id] = ids.as_slice()
-            && session.list.get(*id).is_some_and(|r| r.origin == Origin::Inherited)
-        {
-            return self.ask_inherited(*id, true);
-        }
-        // Inherited rows among several ticked: not deleted from here.
-        let ids: Vec<SecretId> =
-            ids.into_iter().filter(|id| session.list.get(*id).is_none_or(|r| r.origin != Origin::Inherited)).collect();
-        let names: Vec<(SecretId, String)> =
-            ids.iter().filter_map(|id| session.list.get(*id).map(|r| (*id, r.meta.name.as_str().to_owned()))).collect();
-        if !names.is_empty() {
-            session.dialog = Some(Dialog::ConfirmDelete(names));
-        }
-        Reply::Quiet
-    }
-
-    fn confirm_delete(&mut self) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::ConfirmDelete(names)) = session.dialog.take() else { return Reply::Quiet };
-        let ids: Vec<SecretId> = names.iter().map(|(id, _)| *id).collect();
-        match session.vault_mut().and_then(|v| v.delete(&ids)) {
-            Ok(()) => {
-                // A highlighted row that goes hands the highlight (and the focus the dialog gives
-                // back) to the next row shown, or the previous one at the end.
-                let cursor = session.list.cursor;
-                let neighbour = cursor.filter(|c| ids.contains(c)).and_then(|c| {
-                    let indices = session.list.view().to_vec();
-                    let view: Vec<SecretId> = indices.iter().map(|&i| session.list.row(i).meta.id).collect();
-                    let at = view.iter().position(|v| *v == c)?;
-                    view[at + 1..].iter().chain(view[..at].iter().rev()).find(|v| !ids.contains(v)).copied()
-                });
-                if let (Some(gone), Some(next)) = (cursor, neighbour) {
-                    session.list.cursor = Some(next);
-                    if self.dialog_opener == Some(super::secrets::row_id(gone)) {
-                        self.dialog_opener = Some(super::secrets::row_id(next));
-                    }
-                }
-                for id in &ids {
-                    session.list.remove(*id);
-                    session.selected.remove(id);
-                }
-                // In an environment, a deleted override uncovers the shared secret.
-                if session.place.env.is_some() {
-                    session.reload_list();
-                } else {
-                    session.reload_projects();
-                }
-                let text = match names.as_slice() {
-                    [(_, name)] => format!("Deleted {name}."),
-                    many => format!("Deleted {} secrets.", many.len()),
-                };
-                Reply::Deleted { text, undo: UndoAction::Secrets(ids) }
-            }
-            Err(e) => Reply::error(e),
-        }
-    }
-
-    fn undo(&mut self, undo: UndoAction) -> Reply {
-        self.toasts.retain(|t| t.undo.as_ref() != Some(&undo));
-        let ids = match undo {
-            UndoAction::Secrets(ids) => ids,
-            UndoAction::Place(id) => return self.restore_place(id),
-        };
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let mut reply = Reply::Quiet;
-        let mut restored = 0;
-        let mut last = None;
-        for id in ids {
-            match session.vault_mut().and_then(|v| v.restore(id, None)) {
-                Ok(meta) => {
-                    if session.place.env.is_some() {
-                        last = Some(meta);
-                    } else {
-                        session.list.upsert(meta);
-                    }
-                    restored += 1;
-                }
-                Err(e) => reply = Reply::error(e),
-            }
-        }
-        // The listing and the counts once, not once per secret.
-        match last {
-            Some(meta) => session.after_write(meta),
-            None => session.reload_projects(),
-        }
-        match reply {
-            Reply::Quiet if restored > 0 => Reply::Info("Restored.".into()),
-            reply => reply,
-        }
-    }
-
-    fn restore_from_trash(&mut self, id: SecretId) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        match session.vault_mut().and_then(|v| v.restore(id, None)) {
-            Ok(meta) => {
-                let text = format!("Restored {}.", meta.name);
-                session.after_write(meta);
-                reload_trash(session);
-                Reply::Info(text)
-            }
-            Err(Error::NameTaken { name }) => {
-                session.dialog = Some(Dialog::restore_as(id, &name));
-                Reply::Quiet
-            }
-            Err(e) => Reply::error(e),
-        }
-    }
-
-    fn submit_restore_as(&mut self) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::RestoreAs(form)) = &mut session.dialog else { return Reply::Quiet };
-        let new_name = match SecretName::parse(form.name.trim()) {
-            Ok(n) => n,
-            Err(e) => {
-                form.error = Some(e.to_string());
-                return Reply::Quiet;
-            }
-        };
-        let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
-        match vault.restore(form.id, Some(new_name)) {
-            Ok(meta) => {
-                let text = format!("Restored as {}.", meta.name);
-                session.after_write(meta);
-                session.dialog = None;
-                reload_trash(session);
-                Reply::Info(text)
-            }
-            Err(e) => {
-                form.error = Some(e.to_string());
-                Reply::Quiet
-            }
-        }
-    }
-
-    fn confirm_purge(&mut self) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::ConfirmPurge(target)) = session.dialog.take() else { return Reply::Quiet };
-        let result = match target {
-            Some(id) => session.vault_mut().and_then(|v| v.purge(id)).map(|()| 1),
-            None => session.vault_mut().and_then(|v| v.empty_trash()),
-        };
-        reload_trash(session);
-        match result {
-            Ok(1) => Reply::Info("Deleted for good.".into()),
-            Ok(n) => Reply::Info(format!("{n} secrets deleted for good.")),
-            Err(e) => Reply::error(e),
-        }
-    }
-
     // The vault's keys (on a worker thread: Argon2id takes about a second).
 
     fn change_passphrase(&mut self, ctx: &egui::Context) -> Reply {
@@ -831,136 +512,6 @@ impl App {
             self.jobs.spawn(ctx, "Re-encrypting every secret…", move || {
                 let result = vault.rotate_key(&passphrase);
                 JobDone::KeysChanged { vault, result, change: KeyChange::RotateKey }
-            });
-        }
-        Reply::Quiet
-    }
-
-    // Import and export (on a worker thread: big files, many decrypts).
-
-    fn pick(&mut self, ctx: &egui::Context, what: Pick) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let form = &mut session.transfer;
-        if form.picking.is_none() {
-            let export_name = format!("secrets.{}", form.export_format.name());
-            form.picking = Some((what, jobs::pick_file(ctx, what, export_name)));
-        }
-        Reply::Quiet
-    }
-
-    fn plan_import(&mut self, ctx: &egui::Context, path: PathBuf) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        session.transfer.error = None;
-        let (format, flatten) = (session.transfer.import_format, session.transfer.flatten);
-        let place = session.place;
-        if let Some(vault) = session.vault.take() {
-            self.jobs.spawn(ctx, "Reading the file…", move || {
-                let result = read_and_plan(&vault, &place, &path, format, flatten);
-                JobDone::ImportPlanned { vault, path, result }
-            });
-        }
-        Reply::Quiet
-    }
-
-    fn offer_pasted_import(&mut self, count: usize, text: GuardedText) -> Reply {
-        if let Some(session) = self.screen.session_mut()
-            && let Some(Dialog::Create(form)) = &mut session.dialog
-        {
-            form.pasted_import = Some((count, text.0));
-        }
-        Reply::Quiet
-    }
-
-    /// The pasted block's import plan, in place of the create form. Parsed as a `.env` file;
-    /// small, so planned at once.
-    fn import_pasted(&mut self) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::Create(form)) = &mut session.dialog else { return Reply::Quiet };
-        let Some((_, text)) = form.pasted_import.take() else { return Reply::Quiet };
-        let Some(vault) = session.vault.as_ref() else { return Reply::Error("The vault is busy; try again.".into()) };
-        let shown = "the pasted text".to_owned();
-        let options = ParseOptions { flatten: false };
-        let planned = ImportFile::parse(shown, Format::Env, text.as_bytes(), options)
-            .map_err(|e| style::sentence(&e.to_string()))
-            .and_then(|file| {
-                file.plan_in(vault, &session.place, ConflictPolicy::Fail).map_err(|e| style::sentence(&e.to_string()))
-            });
-        match planned {
-            Ok(prepared) => {
-                let into = session.label_of(&prepared.plan.place()).map(|l| super::dialogs::place_text(&l));
-                let review = ImportReview {
-                    path: PathBuf::from("the pasted text"),
-                    plan: prepared.plan,
-                    findings: prepared.findings,
-                    into: into.unwrap_or_default(),
-                };
-                session.dialog = Some(Dialog::Import(review));
-                Reply::Quiet
-            }
-            Err(e) => Reply::Error(e),
-        }
-    }
-
-    fn import_dropped(&mut self, ctx: &egui::Context, path: PathBuf) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        if session.vault.as_ref().is_some_and(|v| v.is_salvage()) {
-            return Reply::Error("This vault is read-only: nothing can be imported into it.".into());
-        }
-        session.transfer.error = None;
-        if let Some(vault) = session.vault.take() {
-            let (flatten, place) = (session.transfer.flatten, session.place);
-            self.jobs.spawn(ctx, "Reading the file…", move || {
-                let result = read_and_plan(&vault, &place, &path, None, flatten);
-                JobDone::ImportPlanned { vault, path, result }
-            });
-        }
-        Reply::Quiet
-    }
-
-    fn set_import_policy(&mut self, policy: ConflictPolicy) -> Reply {
-        if let Some(session) = self.screen.session_mut()
-            && let Some(Dialog::Import(review)) = &mut session.dialog
-        {
-            review.plan.set_policy(policy);
-        }
-        Reply::Quiet
-    }
-
-    fn confirm_import(&mut self, ctx: &egui::Context) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::Import(review)) = session.dialog.take() else { return Reply::Quiet };
-        let ImportReview { path, plan, .. } = review;
-        let place = plan.place();
-        if let Some(mut vault) = session.vault.take() {
-            self.jobs.spawn(ctx, "Importing…", move || {
-                let result = vault
-                    .apply_import(plan)
-                    .and_then(|report| vault.list_in(&place).map(|listing| (report, listing)))
-                    .map_err(|e| e.to_string());
-                JobDone::Imported { vault, path, place, result }
-            });
-        }
-        Reply::Quiet
-    }
-
-    fn ask_export(&mut self, path: PathBuf, format: Format) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        session.transfer.error = None;
-        let exists = path.exists();
-        let count = session.list.len();
-        session.dialog = Some(Dialog::Export(ExportConfirm { path, format, count, overwrite: false, exists }));
-        Reply::Quiet
-    }
-
-    fn confirm_export(&mut self, ctx: &egui::Context) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::Export(confirm)) = session.dialog.take() else { return Reply::Quiet };
-        let ExportConfirm { path, format, overwrite, .. } = confirm;
-        let place = session.place;
-        if let Some(vault) = session.vault.take() {
-            self.jobs.spawn(ctx, "Exporting…", move || {
-                let result = export_to_file(&vault, &place, &path, format, overwrite);
-                JobDone::Exported { vault, path, result }
             });
         }
         Reply::Quiet
@@ -1016,86 +567,5 @@ fn vault_place_of(projects: &[crate::vault::ProjectInfo], id: crate::vault::Plac
             return Some(Place::shared(p.id));
         }
         p.environments.iter().find(|e| e.id == id).map(|e| Place { project: p.id, env: Some(e.id) })
-    })
-}
-
-/// Opens the View dialog on `id`, its value decrypted. A toast if the secret cannot be read.
-fn open_view(session: &mut Session, id: SecretId, now: Timestamp) -> Reply {
-    let Some(vault) = &session.vault else { return Reply::Quiet };
-    let meta = match vault.meta(id) {
-        Ok(m) => m,
-        Err(e) => return Reply::error(e),
-    };
-    let history = vault.history(id).unwrap_or_default();
-    let mut view = ViewState { id, meta, value: None, revealed_at: now, history, error: None };
-    reveal(&mut view, vault, now);
-    session.dialog = Some(Dialog::View(view));
-    Reply::Quiet
-}
-
-/// Decrypts the View dialog's value; it hides itself [`REVEAL_SECONDS`](super::session::REVEAL_SECONDS) later.
-fn reveal(view: &mut ViewState, vault: &Vault, now: Timestamp) {
-    match vault.reveal(view.id) {
-        Ok(value) => {
-            view.value = Some(value);
-            view.revealed_at = now;
-            view.error = None;
-        }
-        Err(e) => view.error = Some(e.to_string()),
-    }
-}
-
-/// The text to copy, with how the "copied" notice names it: the value, or `NAME=value` quoted as
-/// a .env line.
-fn copy_text(session: &Session, id: SecretId, as_assignment: bool) -> Result<(String, Zeroizing<String>), String> {
-    let vault = session.vault.as_ref().ok_or("The vault is busy; try again in a moment.")?;
-    let meta = vault.meta(id).map_err(|e| e.to_string())?;
-    let value = vault.reveal(id).map_err(|e| e.to_string())?;
-    let name = meta.name.as_str().to_owned();
-    if as_assignment {
-        let mut line = interchange::write(Format::Env, &[(name.as_str(), &value)]);
-        while line.ends_with('\n') {
-            line.pop();
-        }
-        Ok((format!("{name}=…"), line))
-    } else {
-        Ok((name, Zeroizing::new(value.expose().to_owned())))
-    }
-}
-
-/// Reads the trash's listing again (names only), with the projects and environments in it.
-pub(super) fn reload_trash(session: &mut Session) {
-    if let Some(vault) = &session.vault {
-        match vault.trash() {
-            Ok(listing) => session.trash = listing.items,
-            Err(_) => session.trash.clear(),
-        }
-        session.trashed_places = vault.trashed_places().unwrap_or_default();
-    }
-}
-
-/// Reads, parses and plans an import: the shared pipeline, with the app's advice on errors.
-fn read_and_plan(
-    vault: &Vault,
-    place: &Place,
-    path: &Path,
-    format: Option<Format>,
-    flatten: bool,
-) -> Result<PreparedImport, String> {
-    ImportFile::read_and_plan(vault, place, Source::File(path), format, ParseOptions { flatten }, ConflictPolicy::Fail)
-        .map_err(|e| match e {
-            ImportError::File(e @ ImportFileError::UnknownFormat { .. }) => {
-                format!("{}; choose .env, TOML or JSON under Format.", style::capitalized(&e.to_string()))
-            }
-            e => format!("{}.", style::capitalized(&e.to_string())),
-        })
-}
-
-/// Writes every secret to `path`: the shared pipeline, with the app's advice on errors. Returns
-/// how many were written.
-fn export_to_file(vault: &Vault, place: &Place, path: &Path, format: Format, overwrite: bool) -> Result<usize, String> {
-    export::to_file(vault, place, path, format, None, overwrite).map_err(|e| match e {
-        ExportError::Exists { .. } => format!("{e}; tick “Replace it” to overwrite it."),
-        e => format!("{}.", style::capitalized(&e.to_string())),
     })
 }

@@ -22,7 +22,8 @@ pub const SHORTCUT_NEXT_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers:
 pub const SHORTCUT_PREVIOUS_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::PageUp);
 /// Ctrl+L: [`Command::Lock`].
 pub const SHORTCUT_LOCK: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
-/// Ctrl+Z: [`Command::UndoLast`], outside text fields (where it undoes typing).
+/// Ctrl+Z: [`Command::UndoLast`], outside text fields (where it undoes typing) — and in the
+/// secrets search while an Undo toast shows (the search has the keyboard after unlocking).
 pub const SHORTCUT_UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
 /// Ctrl+Q: [`Command::Quit`], on every screen.
 pub const SHORTCUT_QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
@@ -125,6 +126,9 @@ pub(crate) enum Command {
     // Import and export.
     /// Open the system's file dialog for the import or export path.
     Pick(Pick),
+    /// "Import a file…" on the empty Secrets page: Vault settings, scrolled to Import, and the
+    /// file dialog.
+    ShowImport,
     /// Read, parse and plan an import of this file.
     PlanImport(PathBuf),
     /// A file dropped on the window: its import plan (the format from its name).
@@ -149,7 +153,7 @@ pub(crate) enum Command {
     GoTo(Place),
     /// The Compare tab of the current project.
     ShowCompare,
-    /// The project's next (+1) or previous (-1) tab: All environments, each environment, Compare.
+    /// The project's next (+1) or previous (-1) tab: Shared, each environment, Compare.
     SwitchTab(i8),
     AskNewProject,
     AskNewEnvironment(PlaceId),
@@ -162,13 +166,17 @@ pub(crate) enum Command {
     RestorePlace(PlaceId),
     /// Copy (`false`) or move (`true`) a secret: open the picker.
     AskCopyMove(SecretId, bool),
+    /// The picker's place was chosen: what copying or moving there does.
+    PickCopyMoveTarget(Place),
     SubmitCopyMove,
-    /// The Compare view's "Copy here": this secret into that place, under its name.
-    CopyInto {
+    /// The Compare view's "Copy…": this secret into that place, under its name (asked first).
+    AskCopyInto {
         id: SecretId,
         to: Place,
     },
-    /// From that question: edit (or delete) the shared secret itself.
+    ConfirmCopyInto,
+    /// From the question a shared row's Edit or Delete asks: edit (or delete) the shared
+    /// secret itself.
     ChooseShared,
     /// From that question: create an override in the environment shown.
     ChooseOverride,
@@ -210,9 +218,16 @@ pub(crate) enum SortKey {
 /// The commands of the shortcuts pressed this frame (consumed, so no widget sees them too).
 /// `unlocked` and `dialog_open` say which shortcuts apply: Create and Search wait while a
 /// dialog is open; only Quit works on the lock screens.
-pub(crate) fn read_shortcuts(ctx: &egui::Context, unlocked: bool, dialog_open: bool) -> Vec<Command> {
+/// `undo_showing`: an Undo toast is on screen.
+pub(crate) fn read_shortcuts(
+    ctx: &egui::Context,
+    unlocked: bool,
+    dialog_open: bool,
+    undo_showing: bool,
+) -> Vec<Command> {
     let mut commands = Vec::new();
-    let typing = ctx.text_edit_focused();
+    let in_search = ctx.memory(|m| m.focused()) == Some(super::secrets::search_id());
+    let typing = ctx.text_edit_focused() && !(in_search && undo_showing);
     ctx.input_mut(|i| {
         if unlocked && i.consume_shortcut(&SHORTCUT_LOCK) {
             commands.push(Command::Lock);

@@ -213,6 +213,7 @@ impl App {
     fn keys_changed(&mut self, ctx: &egui::Context, mut vault: Vault, result: Result<(), Error>, change: KeyChange) {
         let warning = vault.take_warning();
         let Some(session) = self.screen.session_mut() else { return };
+        session.kdf = vault.kdf_params();
         session.vault = Some(vault);
         reload_backups(session, &self.vault_path);
         match result {
@@ -231,12 +232,17 @@ impl App {
                 }
             }
             Err(error) => {
+                let wrong = matches!(error, Error::WrongPassphrase);
                 let message = match error {
                     Error::WrongPassphrase => "The current passphrase is wrong.".to_owned(),
                     other => other.to_string(),
                 };
                 if let Some(Dialog::Strengthen(form) | Dialog::RotateKey(form)) = &mut session.dialog {
                     form.error = Some(message);
+                } else if change == KeyChange::Passphrase && wrong {
+                    // Under the field that was wrong, which takes the focus (the page stays).
+                    session.settings.current_error = Some(message);
+                    session.settings.focus_current = true;
                 } else {
                     session.settings.error = Some(message);
                 }
@@ -249,7 +255,7 @@ impl App {
         session.vault = Some(vault);
         match result {
             Ok(prepared) => {
-                let into = session.label_of(&prepared.plan.place()).map(|l| super::dialogs::place_text(&l));
+                let into = session.label_of(&prepared.plan.place()).map(|l| super::vocabulary::place_text(&l));
                 let review = ImportReview {
                     path,
                     plan: prepared.plan,
@@ -258,7 +264,9 @@ impl App {
                 };
                 session.dialog = Some(Dialog::Import(review));
             }
-            Err(message) => session.transfer.error = Some(message),
+            // Under Import in Vault settings; a file dropped on the Secrets page hears it there.
+            Err(message) if session.page == Page::Settings => session.transfer.import_error = Some(message),
+            Err(message) => self.toast(message, true),
         }
     }
 
@@ -288,7 +296,10 @@ impl App {
                 let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 self.toast(format!("Imported {file}: {report}."), false);
             }
-            Err(message) => session.transfer.error = Some(format!("Nothing was imported: {message}")),
+            Err(message) if session.page == Page::Settings => {
+                session.transfer.import_error = Some(format!("Nothing was imported: {message}"))
+            }
+            Err(message) => self.toast(format!("Nothing was imported: {message}"), true),
         }
     }
 
@@ -304,7 +315,7 @@ impl App {
                 ),
                 false,
             ),
-            Err(message) => session.transfer.error = Some(message),
+            Err(message) => session.transfer.export_error = Some(message),
         }
     }
 

@@ -15,12 +15,13 @@
 //! commands → schedule the next wake-up.
 //!
 //! # The files
-//! `command.rs` the enum and the shortcuts · `apply.rs` the effects · `jobs.rs` worker threads ·
-//! `session.rs` the state (forms in `session/forms.rs`, the list in `session/list.rs`) ·
-//! `widgets.rs` shared widgets · `style.rs` the look · `shell.rs` the unlocked frame and toasts ·
-//! one file per page, `dialogs/` one file per dialog family · `prefs.rs` preferences ·
-//! `text.rs` a zeroizing text buffer. Pages import only widgets, style, command and session, never
-//! each other.
+//! `command.rs` the enum and the shortcuts · `apply.rs` the effects (`apply/` by family) ·
+//! `jobs.rs` worker threads · `session.rs` the state (forms in `session/forms.rs`, the list in
+//! `session/list.rs`) · `widgets.rs` shared widgets · `style.rs` the look · `shell.rs` the
+//! unlocked frame and toasts · one file per page, `dialogs/` one file per dialog family ·
+//! `prefs.rs` preferences · `text.rs` a zeroizing text buffer · `vocabulary.rs` the words for
+//! places (shared, own, override). Pages import only widgets, style, command, session and
+//! vocabulary, never each other.
 
 mod a11y;
 mod apply;
@@ -42,6 +43,7 @@ mod style;
 mod text;
 mod transfer;
 mod trash;
+mod vocabulary;
 mod watch;
 mod widgets;
 
@@ -210,6 +212,7 @@ impl App {
     /// wrapper and the UI tests both call it.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        let focused_at_start = ctx.memory(|m| m.focused());
         if !self.styled {
             style::apply(&ctx);
             self.styled = true;
@@ -262,7 +265,8 @@ impl App {
             Some(note) => self.toast(note.text(), note.is_error()),
             None => {}
         }
-        let mut commands = command::read_shortcuts(&ctx, self.is_unlocked(), self.has_dialog());
+        let undo_showing = self.toasts.iter().any(|t| t.undo.is_some());
+        let mut commands = command::read_shortcuts(&ctx, self.is_unlocked(), self.has_dialog(), undo_showing);
         commands.extend(pasted_import);
         // A file dropped on the unlocked window (X11 delivers drops; Wayland does not yet):
         // its import plan, nothing written before the user confirms.
@@ -312,8 +316,11 @@ impl App {
         // A lock this frame locks the server before the frame ends.
         self.follow_serving(&ctx);
         // A focus still to move (into a dialog, or back to its opener) needs the next frames
-        // to come even without input.
-        if self.focus_into_dialog > 0 || self.refocus.is_some() {
+        // to come even without input; so does a focus given during this frame (a field drawn
+        // before it got the focus shows its text cursor in the next one: the cursor does not
+        // blink, so nothing else would draw it).
+        let field_focused_now = ctx.memory(|m| m.focused()) != focused_at_start && ctx.text_edit_focused();
+        if self.focus_into_dialog > 0 || self.refocus.is_some() || field_focused_now {
             ctx.request_repaint();
         }
         self.schedule_repaint(&ctx, now);

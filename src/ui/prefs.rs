@@ -46,6 +46,8 @@ pub struct Prefs {
     pub theme: Theme,
     /// The Secrets page's note was dismissed ("Got it").
     pub note_dismissed: bool,
+    /// View shows the value as soon as it opens (off: it opens masked, and Reveal shows it).
+    pub show_values_in_view: bool,
 }
 
 impl Default for Prefs {
@@ -56,6 +58,7 @@ impl Default for Prefs {
             sidebar_open: true,
             theme: Theme::System,
             note_dismissed: false,
+            show_values_in_view: false,
         }
     }
 }
@@ -96,7 +99,8 @@ pub fn minutes_label(m: Option<u32>) -> String {
 
 pub fn seconds_label(s: Option<u32>) -> String {
     match s {
-        Some(s) if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+        Some(60) => "1 minute".into(),
+        Some(s) if s >= 60 && s % 60 == 0 => format!("{} minutes", s / 60),
         Some(s) => format!("{s} seconds"),
         None => "Never".into(),
     }

@@ -20,21 +20,24 @@ impl Columns {
     const WIDE: f32 = 1100.0;
     /// Below this width the Version column goes too (View shows it).
     const NARROW: f32 = 700.0;
-    /// The Name column: room for 30 characters whenever the window allows it, never more than
-    /// about 40 (a wide window gives the rest to the description).
+    /// The Name column: room for 30 characters whenever the window allows it, and for the
+    /// longest name when the window is wide enough (up to two thirds of what Name and
+    /// Description share); the description takes the rest.
     const NAME_MIN: f32 = 150.0;
     const NAME_FULL: f32 = 262.0;
-    const NAME_MAX: f32 = 340.0;
+    const NAME_SHARE: f32 = 0.65;
     const DESCRIPTION_MIN: f32 = 110.0;
 
-    fn new(left: f32, width: f32) -> Self {
+    /// `longest`: the width the longest name (with its tag) needs.
+    fn new(left: f32, width: f32, longest: f32) -> Self {
         let value = if width < Self::WIDE { 0.0 } else { 90.0 };
         let version = if width < Self::NARROW { 0.0 } else { 64.0 };
         let fixed = [30.0, 0.0, 0.0, value, version, 104.0, 136.0];
         let flexible = (width - fixed.iter().sum::<f32>()).max(Self::NAME_MIN + 60.0);
-        let name = (flexible * 0.5)
-            .max((flexible - Self::DESCRIPTION_MIN).min(Self::NAME_FULL))
-            .clamp(Self::NAME_MIN, Self::NAME_MAX);
+        let room = flexible - Self::DESCRIPTION_MIN;
+        // 30 characters first; more, for a longer name, up to the share.
+        let name =
+            longest.min(room.min(flexible * Self::NAME_SHARE)).max(Self::NAME_FULL.min(room)).max(Self::NAME_MIN);
         let widths = [fixed[0], name, flexible - name, fixed[3], fixed[4], fixed[5], fixed[6]];
         let mut x = [left; 7];
         for i in 1..7 {
@@ -123,7 +126,8 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Tim
     ui.add_space(6.0);
     if empty {
         let here = session.label_of(&session.place);
-        empty_state(ui, here.as_ref(), commands);
+        let focus = std::mem::take(&mut session.focus_search);
+        empty_state(ui, here.as_ref(), focus, commands);
         return;
     }
 
@@ -131,8 +135,9 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Tim
         // As tall as the selection's buttons, so that ticking a row does not move the table.
         ui.set_min_height(30.0);
         // Focused before the field is drawn, so that it takes the keys typed in the same frame
-        // as Ctrl+F (typed without a pause, they would otherwise be lost).
-        let search_id = egui::Id::unique("tresor search");
+        // as Ctrl+F (typed without a pause, they would otherwise be lost). Also right after
+        // unlocking: typing searches at once.
+        let search_id = search_id();
         if session.focus_search {
             ui.memory_mut(|m| m.request_focus(search_id));
             session.focus_search = false;
@@ -149,6 +154,16 @@ pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Tim
         if search.lost_focus() && ui.input(|i| i.key_pressed(Key::Escape)) && !session.list.query.is_empty() {
             session.list.query.clear();
             search.request_focus();
+        }
+        // ↓ in the search goes into the table, to its highlighted row.
+        if search.has_focus() && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::ArrowDown)) {
+            let indices = session.list.view().to_vec();
+            let shown: Vec<crate::vault::SecretId> = indices.iter().map(|&i| session.list.row(i).meta.id).collect();
+            let cursor = session.list.cursor.filter(|c| shown.contains(c)).or(shown.first().copied());
+            if let Some(id) = cursor {
+                ui.memory_mut(|m| m.request_focus(row_id(id)));
+                commands.push(Command::SetCursor(id));
+            }
         }
         let total = session.list.len();
         let shown = session.list.view().len();
@@ -190,7 +205,8 @@ fn create_button(ui: &mut Ui, label: &str, commands: &mut Vec<Command>) {
     }
 }
 
-fn empty_state(ui: &mut Ui, here: Option<&crate::vault::PlaceLabel>, commands: &mut Vec<Command>) {
+/// The page of a place with no secrets. `focus`: give Create the keyboard (just unlocked).
+fn empty_state(ui: &mut Ui, here: Option<&crate::vault::PlaceLabel>, focus: bool, commands: &mut Vec<Command>) {
     ui.add_space(40.0);
     ui.vertical_centered(|ui| {
         ui.label(RichText::new("🔑").size(40.0));
@@ -211,12 +227,15 @@ fn empty_state(ui: &mut Ui, here: Option<&crate::vault::PlaceLabel>, commands: &
             let width: f32 = ui.ctx().data(|d| d.get_temp(width_id)).unwrap_or(360.0);
             ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
             let start = ui.cursor().min.x;
-            if style::primary(ui, true, "Create Environment Secret").clicked() {
+            let create = style::primary(ui, true, "Create Environment Secret");
+            if focus {
+                create.request_focus();
+            }
+            if create.clicked() {
                 commands.push(Command::OpenCreate);
             }
             if style::secondary(ui, "Import a file…").clicked() {
-                commands.push(Command::ShowPage(super::command::Page::Settings));
-                commands.push(Command::Pick(super::command::Pick::Import));
+                commands.push(Command::ShowImport);
             }
             let used = ui.cursor().min.x - start;
             ui.ctx().data_mut(|d| d.insert_temp(width_id, used));
@@ -224,6 +243,9 @@ fn empty_state(ui: &mut Ui, here: Option<&crate::vault::PlaceLabel>, commands: &
         ui.label(weak("Or drop a .env, .toml or .json file on the window: you see what it will do first."));
     });
 }
+
+/// The room a row's tag (shared, override) takes beside its name.
+const TAG_WIDTH: f32 = 70.0;
 
 /// The column titles, by column index (0 is the tick box).
 const TITLES: [&str; 7] = ["Select", "Name", "Description", "Value", "Version", "Modified", "Actions"];
@@ -235,7 +257,10 @@ fn table(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<
 }
 
 fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: &mut Vec<Command>) {
-    let cols = Columns::new(ui.max_rect().left(), ui.available_width());
+    let (chars, tagged) = session.list.widest_name();
+    let glyph = ui.ctx().fonts_mut(|f| f.glyph_width(&egui::TextStyle::Monospace.resolve(ui.style()), 'M'));
+    let longest = chars as f32 * glyph + if tagged { TAG_WIDTH } else { 0.0 } + 16.0;
+    let cols = Columns::new(ui.max_rect().left(), ui.available_width(), longest);
     // Header.
     let (header, _) = ui.allocate_exact_size(egui::vec2(ui.available_width(), 24.0), egui::Sense::hover());
     let list = &mut session.list;
@@ -377,6 +402,7 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
         }
     }
 
+    let project = session.project().map(|p| p.name.to_string()).unwrap_or_default();
     let list = &session.list;
     let selected = &session.selected;
     let total = view.len();
@@ -388,7 +414,7 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
             let listed = list.row(view[position]);
             let meta = &listed.meta;
             let name = meta.name.as_str();
-            let tag = super::places::origin_tag(listed.origin);
+            let tag = super::vocabulary::origin_tag(listed.origin, &project);
             let inherited = listed.origin == crate::vault::Origin::Inherited;
             ui.push_id(meta.id, |ui| {
                 let (rect, _) =
@@ -398,7 +424,7 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
                 let is_cursor = position == cursor;
                 let sense = if is_cursor { egui::Sense::click() } else { egui::Sense::CLICK };
                 let row = ui.interact(rect, row_id(meta.id), sense);
-                match tag {
+                match &tag {
                     Some((word, _)) => row_node(&row, &format!("{name}, {word}"), position, total),
                     None => row_node(&row, name, position, total),
                 }
@@ -436,13 +462,13 @@ fn table_contents(ui: &mut Ui, session: &mut Session, now: Timestamp, commands: 
                         // An inherited row is muted (its text still meets 4.5:1), and tagged.
                         let text = RichText::new(name).monospace();
                         let text = if inherited { text.weak() } else { text.strong() };
-                        let tag_width = if tag.is_some() { 70.0 } else { 0.0 };
+                        let tag_width = if tag.is_some() { TAG_WIDTH } else { 0.0 };
                         ui.scope(|ui| {
                             ui.set_max_width((ui.available_width() - tag_width).max(40.0));
                             ui.add(egui::Label::new(text).truncate());
                         });
-                        if let Some((word, hint)) = tag {
-                            let tag = ui.label(RichText::new(word).small().weak()).on_hover_text(hint);
+                        if let Some((word, hint)) = &tag {
+                            let tag = ui.label(RichText::new(*word).small().weak()).on_hover_text(hint);
                             super::a11y::spoken(&tag, hint);
                         }
                     });
@@ -505,6 +531,12 @@ struct RowKeys {
     delete: bool,
     select_all: bool,
     copy: bool,
+}
+
+/// The search field's widget id (Ctrl+F and unlocking focus it; Ctrl+Z there undoes the last
+/// delete, copy or move while its toast shows).
+pub(crate) fn search_id() -> egui::Id {
+    egui::Id::unique("tresor search")
 }
 
 /// A row's widget id, stable for its secret (the focus and the cursor follow it).

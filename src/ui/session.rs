@@ -16,8 +16,8 @@ pub(crate) use list::SecretList;
 
 use super::command::Page;
 use crate::vault::{
-    ComparedName, Error, Listing, Place, PlaceId, PlaceLabel, PlaceName, ProjectInfo, SecretId, SecretMeta, Timestamp,
-    TrashedPlace, TrashedSecret, Vault,
+    ComparedName, Error, KdfParams, Listing, Place, PlaceId, PlaceLabel, PlaceName, ProjectInfo, SecretId, SecretMeta,
+    Timestamp, TrashedPlace, TrashedSecret, Vault,
 };
 
 /// Which screen shows: first start, locked, or an unlocked vault.
@@ -42,11 +42,26 @@ const UNDO_SECONDS: i64 = 10;
 /// How long a plain message toast stays, in seconds.
 const MESSAGE_SECONDS: i64 = 5;
 
-/// What an undo toast undoes: a delete of secrets, or of a project or environment.
+/// What an undo toast undoes: a delete of secrets, or of a project or environment; a copy; a
+/// move.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum UndoAction {
     Secrets(Vec<SecretId>),
     Place(PlaceId),
+    /// A copy made as a new secret: undone, it goes to the Trash.
+    Copied(SecretId),
+    /// A copy that replaced the value of `id`: undone, its value of `version` and its
+    /// `description` come back as a new version (the copied value stays in its history).
+    Replaced {
+        id: SecretId,
+        version: u32,
+        description: String,
+    },
+    /// A move: undone, the secret goes back to `from`.
+    Moved {
+        id: SecretId,
+        from: Place,
+    },
 }
 
 /// A short message at the bottom right; an undo toast carries what to restore.
@@ -89,7 +104,7 @@ pub(crate) struct Session {
     pub dialog_shown: Option<std::mem::Discriminant<Dialog>>,
     pub dialog_serial: u64,
     /// The Trash page's listing, read when the page opens and after every change.
-    pub trash: Vec<TrashedSecret>,
+    pub trash: Vec<TrashRow>,
     /// Projects and environments in the trash, with the Trash page's listing.
     pub trashed_places: Vec<TrashedPlace>,
     pub settings: SettingsForm,
@@ -98,6 +113,10 @@ pub(crate) struct Session {
     /// What Vault settings says about serving the command line (filled each frame by the app).
     pub serving: super::serve::ServingView,
     pub focus_search: bool,
+    /// The vault's key-derivation parameters and whether it is read-only, kept while a worker
+    /// has the vault, so that Vault settings keeps its layout (and its scroll position).
+    pub kdf: KdfParams,
+    pub read_only: bool,
 }
 
 impl Session {
@@ -110,7 +129,10 @@ impl Session {
             .ok()
             .or_else(|| projects.iter().find(|p| p.is_default).map(|p| Place::shared(p.id)))
             .unwrap_or(Place::shared(PlaceId::from_bytes([0; 16])));
+        let (kdf, read_only) = (vault.kdf_params(), vault.is_salvage());
         Session {
+            kdf,
+            read_only,
             vault: Some(vault),
             page: Page::Secrets,
             place,
@@ -274,14 +296,10 @@ pub(crate) enum Dialog {
     },
     /// Copy or move a secret to another place.
     CopyMove(CopyMoveForm),
-    /// Edit or Delete on an inherited row: the shared secret, or (Edit) an override here.
-    Inherited {
-        id: SecretId,
-        name: String,
-        delete: bool,
-        project: String,
-        env: String,
-    },
+    /// Edit or Delete on a shared row: the shared secret, or (Edit) an override here.
+    Shared(SharedChoice),
+    /// The Compare view's "Copy…": one secret into one environment, said before it is done.
+    CopyInto(CopyIntoConfirm),
     /// Ctrl+Shift+F: find a name in every project and environment.
     SearchAll(SearchAllForm),
     /// A TOML file's sections, each planned into a place of its own.
@@ -289,7 +307,7 @@ pub(crate) enum Dialog {
     Create(SecretForm),
     Edit(SecretForm),
     View(ViewState),
-    ConfirmDelete(Vec<(SecretId, String)>),
+    ConfirmDelete(DeleteConfirm),
     /// `None`: empty the whole trash.
     ConfirmPurge(Option<SecretId>),
     RestoreAs(RestoreAsForm),
@@ -338,9 +356,50 @@ pub(crate) struct CopyMoveForm {
     pub id: SecretId,
     pub name: String,
     pub moving: bool,
+    /// Where it is now, and how that is written.
+    pub from: Place,
+    pub from_text: String,
     pub to: Option<Place>,
     pub replace: bool,
+    /// What the copy or move would do to each place it touches (for the place chosen).
+    pub reach: Vec<String>,
     pub error: Option<String>,
+}
+
+/// A trashed secret with where it lived, as the Trash page lists it.
+pub(crate) struct TrashRow {
+    pub item: TrashedSecret,
+    pub place: String,
+}
+
+/// The delete confirmation: which secrets, from where, and what that does to other places.
+pub(crate) struct DeleteConfirm {
+    pub names: Vec<(SecretId, String)>,
+    pub place: String,
+    pub reach: Vec<String>,
+}
+
+/// Edit or Delete on a shared row of an environment: which secret is meant.
+pub(crate) struct SharedChoice {
+    pub id: SecretId,
+    pub name: String,
+    pub delete: bool,
+    pub project: String,
+    pub env: String,
+    /// For a delete: what deleting the shared secret does to the project's environments.
+    pub reach: Vec<String>,
+    /// Give the focus to Cancel when it opens (the safe choice).
+    pub focus_cancel: bool,
+}
+
+/// The Compare view's copy of one secret into an environment where its name is missing.
+pub(crate) struct CopyIntoConfirm {
+    pub id: SecretId,
+    pub name: String,
+    pub from: String,
+    pub to: Place,
+    pub to_text: String,
+    pub reach: Vec<String>,
 }
 
 pub(crate) struct SearchAllForm {

@@ -10,8 +10,8 @@ use super::command::Command;
 use super::prefs::{self, AUTO_LOCK_CHOICES, CLIPBOARD_CHOICES, Prefs, Theme};
 use super::session::{SettingsForm, strength};
 use super::style::{self, weak};
-use super::widgets::{SecretField, confirmation_mismatch, passphrase_field, section};
-use crate::vault::{KdfParams, Vault};
+use super::widgets::{SecretField, confirmation_mismatch, passphrase_field, section, strength_meter};
+use crate::vault::KdfParams;
 
 /// The page's title and scrolling column; `sections` fills it.
 pub(crate) fn page(ui: &mut Ui, sections: impl FnOnce(&mut Ui)) {
@@ -25,26 +25,39 @@ pub(crate) fn page(ui: &mut Ui, sections: impl FnOnce(&mut Ui)) {
     });
 }
 
-/// Changing the passphrase. `vault_ready`: no worker thread has the vault.
+/// Changing the passphrase. `vault_ready`: no worker thread has the vault. Enter goes from one
+/// field to the next and submits from the last (or from any, once all three are filled); a
+/// wrong current passphrase is said under its field, which gets the focus back.
 pub(crate) fn passphrase_section(ui: &mut Ui, form: &mut SettingsForm, vault_ready: bool, commands: &mut Vec<Command>) {
     section(ui, "Passphrase", |ui| {
         ui.label(weak(
             "The passphrase that unlocks this vault and its backups. If the old one may have leaked, also use \
              Rotate key (below): a copy of the vault made before the change still opens with the old passphrase.",
         ));
+        let enter = |field: &egui::Response| field.lost_focus() && field.ctx.input(|i| i.key_pressed(Key::Enter));
         let current = passphrase_field(ui, SecretField::CurrentPassphrase, &mut form.current, false);
+        if std::mem::take(&mut form.focus_current) {
+            current.request_focus();
+            current.scroll_to_me(None);
+        }
+        let current_entered = enter(&current);
+        if let Some(e) = &form.current_error {
+            style::error_text(ui, e);
+        }
         let new = passphrase_field(ui, SecretField::NewPassphrase, &mut form.new, false);
+        let new_entered = enter(&new);
         if new.changed() {
             form.strength = strength(form.new.as_str());
         }
-        if let Some(s) = &form.strength
-            && s.score < 3
-        {
-            style::warning_text(ui, "This passphrase is weak: it could be guessed from a stolen vault file.");
-        }
+        // The same meter as at first start.
+        strength_meter(ui, &form.strength);
         let confirm = passphrase_field(ui, SecretField::ConfirmNewPassphrase, &mut form.confirm, false);
+        let confirm_entered = enter(&confirm);
         if confirmation_mismatch(form.new.as_str(), form.confirm.as_str(), confirm.has_focus()) {
             style::error_text(ui, "The two new passphrases do not match.");
+        }
+        if current.changed() {
+            form.current_error = None;
         }
         if current.changed() || new.changed() || confirm.changed() {
             form.error = None;
@@ -53,9 +66,13 @@ pub(crate) fn passphrase_section(ui: &mut Ui, form: &mut SettingsForm, vault_rea
             style::error_text(ui, e);
         }
         let ready = form.ready();
-        let entered = confirm.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
-        if (style::primary(ui, ready && vault_ready, "Change passphrase").clicked() || entered) && ready {
+        let submit = style::primary(ui, ready && vault_ready, "Change passphrase").clicked();
+        if ready && vault_ready && (submit || confirm_entered || current_entered || new_entered) {
             commands.push(Command::ChangePassphrase);
+        } else if current_entered {
+            new.request_focus();
+        } else if new_entered {
+            confirm.request_focus();
         }
     });
 }
@@ -80,6 +97,12 @@ pub(crate) fn preference_sections(ui: &mut Ui, prefs: &Prefs, commands: &mut Vec
         ui.label(weak(
             "System follows the desktop's light or dark setting (and its changes); dark where the desktop has none.",
         ));
+        ui.add_space(4.0);
+        let mut show = prefs.show_values_in_view;
+        if ui.checkbox(&mut show, "Show values when View opens").changed() {
+            commands.push(Command::SetPrefs(Prefs { show_values_in_view: show, ..prefs.clone() }));
+        }
+        ui.label(weak("Off: View opens with the value hidden, and Reveal (or Enter on it) shows it for 30 seconds."));
     });
     section(ui, "Auto-lock", |ui| {
         ui.horizontal(|ui| {
@@ -128,38 +151,41 @@ pub(crate) fn preference_sections(ui: &mut Ui, prefs: &Prefs, commands: &mut Vec
 }
 
 /// The vault file: its path, its key derivation (with Strengthen when below today's default) and
-/// Rotate key. `vault` is `None` while a worker thread has it.
-pub(crate) fn vault_file_section(ui: &mut Ui, vault: Option<&Vault>, vault_path: &Path, commands: &mut Vec<Command>) {
+/// Rotate key. `ready`: no worker thread has the vault (the rows stay, disabled, while one has
+/// it: the page keeps its layout and its scroll position).
+pub(crate) fn vault_file_section(
+    ui: &mut Ui,
+    kdf: KdfParams,
+    read_only: bool,
+    ready: bool,
+    vault_path: &Path,
+    commands: &mut Vec<Command>,
+) {
     section(ui, "Vault file", |ui| {
         egui::Grid::new("vault_file").num_columns(2).spacing([16.0, 6.0]).show(ui, |ui| {
             ui.label(weak("Path"));
             ui.add(egui::Label::new(RichText::new(vault_path.display().to_string()).monospace()).selectable(true));
             ui.end_row();
-            if let Some(vault) = vault {
-                let kdf = vault.kdf_params();
-                ui.label(weak("Key derivation"));
-                ui.label(kdf.to_string());
-                ui.end_row();
-                if kdf.below_default() {
-                    ui.label("");
-                    ui.horizontal(|ui| {
-                        ui.label(weak(format!(
-                            "Below today's default of {} MiB.",
-                            KdfParams::DEFAULT_MEMORY_KIB / 1024
-                        )));
-                        if ui.button("Strengthen").clicked() {
-                            commands.push(Command::AskStrengthen);
-                        }
-                    });
-                    ui.end_row();
-                }
-                if !vault.is_salvage() {
-                    ui.label(weak("Vault key"));
-                    if ui.button("Rotate key…").on_hover_text("Re-encrypt every secret under a new key").clicked() {
-                        commands.push(Command::AskRotateKey);
+            ui.label(weak("Key derivation"));
+            ui.label(kdf.to_string());
+            ui.end_row();
+            if kdf.below_default() {
+                ui.label("");
+                ui.horizontal(|ui| {
+                    ui.label(weak(format!("Below today's default of {} MiB.", KdfParams::DEFAULT_MEMORY_KIB / 1024)));
+                    if ui.add_enabled(ready, egui::Button::new("Strengthen")).clicked() {
+                        commands.push(Command::AskStrengthen);
                     }
-                    ui.end_row();
+                });
+                ui.end_row();
+            }
+            if !read_only {
+                ui.label(weak("Vault key"));
+                let rotate = ui.add_enabled(ready, egui::Button::new("Rotate key…"));
+                if rotate.on_hover_text("Re-encrypt every secret under a new key").clicked() {
+                    commands.push(Command::AskRotateKey);
                 }
+                ui.end_row();
             }
         });
         ui.label(weak(format!(

@@ -62,17 +62,25 @@ pub(crate) fn unlocked(
             ui.add_space(12.0);
             let page_button = |ui: &mut Ui, page: Page, icon: &str, label: &str, commands: &mut Vec<Command>| {
                 let current = session.page == page;
+                // On the Secrets page the current project is the highlighted entry (one
+                // highlight, not two); Secrets, the group above it, is only in bold.
+                let filled = current && page != Page::Secrets;
                 let response = if compact {
-                    let button = egui::Button::selectable(current, RichText::new(icon).size(16.0))
+                    let button = egui::Button::selectable(filled, RichText::new(icon).size(16.0))
                         .min_size(egui::vec2(width - 8.0, 32.0));
                     ui.add(button).accessible_name(label).on_hover_text(label)
                 } else {
-                    ui.add(egui::Button::selectable(current, label).min_size(egui::vec2(width, 28.0)))
+                    let text = if current { RichText::new(label).strong() } else { RichText::new(label) };
+                    ui.add(egui::Button::selectable(filled, text).min_size(egui::vec2(width, 28.0)))
                 };
-                if current {
-                    // Marked current in words too (AT-SPI has no "current page" state).
-                    response.ctx.accesskit_node_builder(response.id, |node| node.set_description("current page"));
-                }
+                // Marked current in words too (AT-SPI has no "current page" state); selected only
+                // where it is the sidebar's highlight.
+                response.ctx.accesskit_node_builder(response.id, |node| {
+                    node.set_selected(filled);
+                    if current {
+                        node.set_description("current page");
+                    }
+                });
                 if response.clicked() {
                     commands.push(Command::ShowPage(page));
                 }
@@ -119,15 +127,16 @@ fn settings_page(
     settings::page(ui, |ui| {
         settings::preference_sections(ui, prefs, commands);
         section(ui, "Import and export", |ui| {
-            let place = session.label_of(&session.place).map(|l| super::dialogs::place_text(&l)).unwrap_or_default();
+            let place = session.label_of(&session.place).map(|l| super::vocabulary::place_text(&l)).unwrap_or_default();
             transfer::section(ui, &mut session.transfer, session.list.len(), &place, commands);
         });
         section(ui, "Backups", |ui| {
-            let can_write = session.vault.as_ref().is_some_and(|v| !v.is_salvage());
+            let can_write = !session.read_only;
             backups::section(ui, &session.backups, vault_path, now, can_write, commands);
         });
         settings::passphrase_section(ui, &mut session.settings, session.vault.is_some(), commands);
-        settings::vault_file_section(ui, session.vault.as_ref(), vault_path, commands);
+        let ready = session.vault.is_some();
+        settings::vault_file_section(ui, session.kdf, session.read_only, ready, vault_path, commands);
         super::serve::settings_section(ui, &session.serving, now, commands);
     });
 }

@@ -11,8 +11,16 @@ use super::widgets::format_label;
 use crate::interchange::Format;
 
 /// A labelled path field after a Browse… button (the system's file dialog). True when the typed
-/// text changed.
-fn path_row(ui: &mut Ui, label: &str, text: &mut String, hint: &str, pick: Pick, commands: &mut Vec<Command>) -> bool {
+/// text changed. `focus`: give the field the keyboard (once).
+fn path_row(
+    ui: &mut Ui,
+    label: &str,
+    text: &mut String,
+    hint: &str,
+    pick: Pick,
+    focus: &mut bool,
+    commands: &mut Vec<Command>,
+) -> bool {
     let label = ui.label(label);
     ui.horizontal(|ui| {
         let (name, tip) = match pick {
@@ -23,7 +31,11 @@ fn path_row(ui: &mut Ui, label: &str, text: &mut String, hint: &str, pick: Pick,
             commands.push(Command::Pick(pick));
         }
         let field = egui::TextEdit::singleline(text).hint_text(hint).desired_width(ui.available_width());
-        ui.add(field).labelled_by(label.id).changed()
+        let field = ui.add(field).labelled_by(label.id);
+        if std::mem::take(focus) {
+            field.request_focus();
+        }
+        field.changed()
     })
     .inner
 }
@@ -38,9 +50,15 @@ pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, plac
     ui.label(format!("Into and from: {place} (choose another on the Secrets page)"));
     ui.add_space(6.0);
 
-    ui.label(RichText::new("Import a file").strong());
-    if path_row(ui, "File to import", &mut form.import_path, "e.g. ~/projects/app/.env", Pick::Import, commands) {
-        form.error = None;
+    let heading = ui.label(RichText::new("Import a file").strong());
+    // "Import a file…" on the empty Secrets page: this card into view, its top at the top.
+    if std::mem::take(&mut form.show_import) {
+        heading.scroll_to_me(Some(egui::Align::TOP));
+    }
+    let hint = "e.g. ~/projects/app/.env";
+    if path_row(ui, "File to import", &mut form.import_path, hint, Pick::Import, &mut form.focus_import_path, commands)
+    {
+        form.import_error = None;
     }
     ui.horizontal(|ui| {
         ui.label("Format");
@@ -62,11 +80,15 @@ pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, plac
     {
         commands.push(Command::PlanImport(path));
     }
+    if let Some(error) = &form.import_error {
+        style::error_text(ui, error);
+    }
 
     ui.add_space(10.0);
     ui.label(RichText::new("Export all secrets").strong());
-    if path_row(ui, "Export to file", &mut form.export_path, "e.g. ~/Desktop/secrets.env", Pick::Export, commands) {
-        form.error = None;
+    let hint = "e.g. ~/Desktop/secrets.env";
+    if path_row(ui, "Export to file", &mut form.export_path, hint, Pick::Export, &mut false, commands) {
+        form.export_error = None;
         if let Some(format) = typed_path(&form.export_path).as_deref().and_then(Format::from_path) {
             form.export_format = format;
         }
@@ -92,7 +114,7 @@ pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, plac
     if secrets == 0 {
         ui.label(weak("There is nothing to export yet.").small());
     }
-    if let Some(error) = &form.error {
+    if let Some(error) = &form.export_error {
         style::error_text(ui, error);
     }
 }

@@ -122,17 +122,63 @@ pub(crate) fn confirmation_mismatch(first: &str, confirm: &str, confirm_has_focu
     !confirm.is_empty() && first != confirm && (!confirm_has_focus || !first.starts_with(confirm))
 }
 
-/// A dialog's title: a heading for screen readers (the dialog itself is named after it).
+/// A dialog's title: a heading for screen readers (the dialog itself is named after it). Long
+/// titles wrap; the title never scrolls away (see [`dialog_body`]).
 pub(crate) fn dialog_title(ui: &mut Ui, text: &str) {
-    let title = ui.label(RichText::new(text).size(18.0).strong());
+    let title = ui.add(egui::Label::new(RichText::new(text).size(18.0).strong()).wrap());
     a11y::heading(&title, 1);
     ui.add_space(4.0);
 }
 
-/// A dialog's row of buttons, right-aligned: add the main one first.
+/// A dialog's title followed, on its line, by where it acts (`in shop / production`); both
+/// wrap in a narrow dialog.
+pub(crate) fn dialog_title_in(ui: &mut Ui, text: &str, place: &str) {
+    ui.horizontal_wrapped(|ui| {
+        let title = ui.label(RichText::new(text).size(18.0).strong());
+        a11y::heading(&title, 1);
+        if !place.is_empty() {
+            ui.label(RichText::new(format!("in {place}")).size(15.0).weak());
+        }
+    });
+    ui.add_space(4.0);
+}
+
+/// The height a dialog keeps below its body for its row of buttons.
+const DIALOG_BUTTONS_HEIGHT: f32 = 48.0;
+
+/// A dialog's body, between its title and its buttons: it scrolls when the window is too short
+/// for it (dialogs.rs caps every dialog at the window's height), so that the title and the
+/// buttons always show.
+pub(crate) fn dialog_body<R>(ui: &mut Ui, add: impl FnOnce(&mut Ui) -> R) -> R {
+    let room = (ui.available_height() - DIALOG_BUTTONS_HEIGHT).max(80.0);
+    ui.scope(|ui| {
+        // A bar beside the body, not over its right edge (where buttons sit).
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+        egui::ScrollArea::vertical()
+            .id_salt("dialog body")
+            .max_height(room)
+            .auto_shrink([false, true])
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                add(ui)
+            })
+            .inner
+    })
+    .inner
+}
+
+/// How tall a scrolling part inside a dialog's body may be (a value, a list of places): as tall
+/// as `preferred`, less in a short window so that the rest of the body keeps some room.
+pub(crate) fn inner_scroll_height(ui: &Ui, preferred: f32) -> f32 {
+    preferred.min((ui.ctx().content_rect().height() - 380.0).max(72.0))
+}
+
+/// A dialog's row of buttons, right-aligned: add the main one first. One row high, so that the
+/// dialog shrinks back when a message above it goes.
 pub(crate) fn dialog_buttons(ui: &mut Ui, add: impl FnOnce(&mut Ui)) {
     ui.add_space(8.0);
-    ui.with_layout(Layout::right_to_left(Align::Center), add);
+    let row = egui::vec2(ui.available_width(), 30.0);
+    ui.allocate_ui_with_layout(row, Layout::right_to_left(Align::Center), add);
 }
 
 /// A file format as the import and export controls name it (`None`: from the file name).
@@ -147,7 +193,7 @@ pub(crate) fn format_label(format: Option<Format>) -> &'static str {
 
 /// `n secret(s)`.
 pub(crate) fn secrets_count(n: usize) -> String {
-    if n == 1 { "1 secret".to_owned() } else { format!("{n} secrets") }
+    super::vocabulary::count(n, "secret")
 }
 
 /// A header cell (a ColumnHeader node), laid out in `rect` like the row cells below it.

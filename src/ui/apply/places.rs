@@ -1,17 +1,25 @@
 //! The commands of projects and environments: moving between places, naming, deleting and
-//! restoring them, copying and moving secrets, the Compare view, the vault-wide search, and the
-//! question an inherited row's Edit or Delete asks. Every rule is the core's.
+//! restoring them, the Compare view, the vault-wide search, Streamlit sections, and the question
+//! a shared row's Edit or Delete asks (copying and moving secrets: `copy_move.rs`). Every rule
+//! is the core's.
 
-use super::{App, Reply};
+use super::{App, Reply, reach};
 use crate::interchange::import::{ImportFile, Source};
 use crate::ui::command::Page;
 use crate::ui::session::{
-    CopyMoveForm, Dialog, PlaceNameForm, PlaceNameTarget, SEARCH_SHOWN, SearchAllForm, SearchHit, SecretForm,
-    UndoAction,
+    Dialog, PlaceNameForm, PlaceNameTarget, SEARCH_SHOWN, SearchAllForm, SearchHit, SharedChoice, UndoAction,
 };
 use crate::ui::session::{SectionReview, SectionsReview, Session};
 use crate::ui::style;
-use crate::vault::{ConflictPolicy, Error, Place, PlaceId, PlaceName, SecretId};
+use crate::vault::{ConflictPolicy, Error, Place, PlaceId, PlaceLabel, PlaceName, SecretId};
+
+/// "environment shop / production", "project shop".
+fn place_kind(label: &PlaceLabel) -> String {
+    match &label.env {
+        Some(_) => format!("environment {}", crate::ui::vocabulary::place_text(label)),
+        None => format!("project {}", label.project),
+    }
+}
 
 impl App {
     pub(super) fn go_to(&mut self, place: Place) -> Reply {
@@ -212,7 +220,10 @@ impl App {
                     1 => " and its secret".to_owned(),
                     n => format!(" and its {n} secrets"),
                 };
-                Reply::Deleted { text: format!("Deleted {label}{secrets}."), undo: UndoAction::Place(id) }
+                Reply::Undoable {
+                    text: format!("Deleted {}{secrets}.", place_kind(&label)),
+                    undo: UndoAction::Place(id),
+                }
             }
             Err(e) => Reply::error(e),
         }
@@ -220,113 +231,70 @@ impl App {
 
     pub(super) fn restore_place(&mut self, id: PlaceId) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        let what = session.vault.as_ref().and_then(|v| v.place_label_of(id).ok()).map(|l| place_kind(&l));
+        let what = what.unwrap_or_else(|| "it".to_owned());
         match session.vault_mut().and_then(|v| v.restore_place(id)) {
             Ok(restored) => {
                 session.reload_list();
                 super::reload_trash(session);
                 Reply::Info(match restored {
-                    1 => "Restored, with its secret.".to_owned(),
-                    n => format!("Restored, with its {n} secrets."),
+                    0 => format!("Restored {what}."),
+                    1 => format!("Restored {what}, with its secret."),
+                    n => format!("Restored {what}, with its {n} secrets."),
                 })
             }
             Err(e) => Reply::error(e),
         }
     }
 
-    pub(super) fn ask_copy_move(&mut self, id: SecretId, moving: bool) -> Reply {
+    /// Edit or Delete on a shared row: which secret is meant. For a delete, the question says
+    /// what deleting the shared secret does to every environment, and Cancel has the focus.
+    pub(super) fn ask_shared(&mut self, id: SecretId, delete: bool) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(row) = session.list.get(id) else { return Reply::Quiet };
-        let name = row.meta.name.to_string();
-        if moving && row.origin == crate::vault::Origin::Inherited {
-            return Reply::Error(format!(
-                "{name} is the project level's, shared by every environment: move it from All environments."
-            ));
-        }
-        session.dialog =
-            Some(Dialog::CopyMove(CopyMoveForm { id, name, moving, to: None, replace: false, error: None }));
-        Reply::Quiet
-    }
-
-    pub(super) fn submit_copy_move(&mut self) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::CopyMove(form)) = &mut session.dialog else { return Reply::Quiet };
-        let Some(to) = form.to else {
-            form.error = Some("Choose where to.".into());
-            return Reply::Quiet;
-        };
-        let (id, moving, replace, name) = (form.id, form.moving, form.replace, form.name.clone());
-        let label = session.label_of(&to).map(|l| l.to_string()).unwrap_or_default();
-        let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
-        let result = if moving {
-            vault.move_secret(id, &to).map(|_| ())
-        } else {
-            vault.copy_secret(id, &to, replace).map(|_| ())
-        };
-        match result {
-            Ok(()) => {
-                session.dialog = None;
-                session.reload_list();
-                Reply::Info(if moving {
-                    format!("Moved {name} to {label}.")
-                } else {
-                    format!("Copied {name} to {label}.")
-                })
-            }
-            Err(Error::NameTaken { .. }) => {
-                if let Some(Dialog::CopyMove(form)) = &mut session.dialog {
-                    form.error = Some(if moving {
-                        format!("{label} already has a secret named {name}.")
-                    } else {
-                        format!(
-                            "{label} already has a secret named {name}; tick “Replace it” to make this value its new version."
-                        )
-                    });
-                }
-                Reply::Quiet
-            }
-            Err(e) => {
-                if let Some(Dialog::CopyMove(form)) = &mut session.dialog {
-                    form.error = Some(style::sentence(&e.to_string()));
-                }
-                Reply::Quiet
-            }
-        }
-    }
-
-    /// The Compare view's "Copy here": fills a gap with the value another environment has.
-    pub(super) fn copy_into(&mut self, id: SecretId, to: Place) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let label = session.label_of(&to).map(|l| l.to_string()).unwrap_or_default();
-        match session.vault_mut().and_then(|v| v.copy_secret(id, &to, false)) {
-            Ok(saved) => {
-                // (The Compare view with it.)
-                session.reload_list();
-                Reply::Info(format!("Copied {} to {label}.", saved.meta.name))
-            }
-            Err(e) => Reply::error(e),
-        }
-    }
-
-    pub(super) fn ask_inherited(&mut self, id: SecretId, delete: bool) -> Reply {
-        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(row) = session.list.get(id) else { return Reply::Quiet };
-        let name = row.meta.name.to_string();
+        let name = row.meta.name.clone();
         let Some(label) = session.label_of(&session.place) else { return Reply::Quiet };
         let env = label.env.map(|e| e.to_string()).unwrap_or_default();
-        session.dialog = Some(Dialog::Inherited { id, name, delete, project: label.project.to_string(), env });
+        let reach = if delete {
+            reach::leaving(session, &name, &Place::shared(session.place.project), None)
+        } else {
+            Vec::new()
+        };
+        session.dialog = Some(Dialog::Shared(SharedChoice {
+            id,
+            name: name.to_string(),
+            delete,
+            project: label.project.to_string(),
+            env,
+            reach,
+            focus_cancel: delete,
+        }));
         Reply::Quiet
     }
 
-    /// Edit or delete the shared secret itself (every environment of the project sees it).
+    /// Edit the shared secret itself (every environment without its own sees the change), or
+    /// delete it from every environment (with Undo).
     pub(super) fn choose_shared(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::Inherited { id, name, delete, .. }) = session.dialog.take() else { return Reply::Quiet };
-        if delete {
-            session.dialog = Some(Dialog::ConfirmDelete(vec![(id, name)]));
-            return Reply::Quiet;
+        let Some(Dialog::Shared(choice)) = session.dialog.take() else { return Reply::Quiet };
+        let shared = Place::shared(session.place.project);
+        if choice.delete {
+            return match session.vault_mut().and_then(|v| v.delete(&[choice.id])) {
+                Ok(()) => {
+                    session.reload_list();
+                    let mut text =
+                        format!("Deleted the shared {} from {}.", choice.name, reach::place_of(session, &shared));
+                    for line in choice.reach {
+                        text = format!("{text} {line}");
+                    }
+                    Reply::Undoable { text, undo: UndoAction::Secrets(vec![choice.id]) }
+                }
+                Err(e) => Reply::error(e),
+            };
         }
-        if let Some(row) = session.list.get(id) {
-            session.dialog = Some(Dialog::Edit(SecretForm::new(Some(&row.meta))));
+        if let Some(row) = session.list.get(choice.id) {
+            let meta = row.meta.clone();
+            session.dialog = Some(Dialog::Edit(super::secret_form(session, Some(&meta), shared)));
         }
         Reply::Quiet
     }
@@ -335,11 +303,15 @@ impl App {
     /// and description.
     pub(super) fn choose_override(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
-        let Some(Dialog::Inherited { id, .. }) = session.dialog.take() else { return Reply::Quiet };
-        let Some(row) = session.list.get(id) else { return Reply::Quiet };
-        let mut form = SecretForm::new(None);
-        form.name = row.meta.name.to_string();
-        form.description = row.meta.description.clone();
+        let Some(Dialog::Shared(choice)) = session.dialog.take() else { return Reply::Quiet };
+        let Some(row) = session.list.get(choice.id) else { return Reply::Quiet };
+        let (name, description) = (row.meta.name.clone(), row.meta.description.clone());
+        let place = session.place;
+        let mut form = super::secret_form(session, None, place);
+        form.name = name.to_string();
+        form.description = description;
+        form.reach = reach::creating(session, &name, &place);
+        form.revalidate();
         session.dialog = Some(Dialog::Create(form));
         Reply::Quiet
     }
@@ -377,7 +349,7 @@ impl App {
         let labels: std::collections::HashMap<PlaceId, (Place, String)> = session
             .all_places()
             .into_iter()
-            .map(|(place, label)| (place.id(), (place, crate::ui::dialogs::place_text(&label))))
+            .map(|(place, label)| (place.id(), (place, crate::ui::vocabulary::place_text(&label))))
             .collect();
         let Some(Dialog::SearchAll(form)) = &mut session.dialog else { return };
         form.loading = false;
@@ -521,7 +493,7 @@ fn replan_sections(session: &Session, review: &mut SectionsReview) {
         section.plan = None;
         section.label = String::new();
         let Some(place) = section.place else { continue };
-        section.label = session.label_of(&place).map(|l| crate::ui::dialogs::place_text(&l)).unwrap_or_default();
+        section.label = session.label_of(&place).map(|l| crate::ui::vocabulary::place_text(&l)).unwrap_or_default();
         match file.plan_in(vault, &place, review.policy) {
             Ok(prepared) => section.plan = Some(prepared),
             Err(e) => review.error = Some(style::sentence(&e.to_string())),

@@ -1,15 +1,28 @@
 //! The restore-backup dialog: which backup, and the passphrase that opens it.
 
-use egui::{Align, Key, Layout, RichText, Ui};
+use egui::{Key, Ui};
 
 use crate::ui::command::Command;
 use crate::ui::session::RestoreForm;
 use crate::ui::style::{self, weak};
-use crate::ui::widgets::{SecretField, passphrase_field};
+use crate::ui::widgets::{SecretField, dialog_body, dialog_buttons, dialog_title, passphrase_field};
 
 pub(crate) fn show(ui: &mut Ui, form: &mut RestoreForm, commands: &mut Vec<Command>) {
-    ui.label(RichText::new("Restore backup").size(18.0).strong());
-    ui.add_space(4.0);
+    dialog_title(ui, "Restore a backup");
+    let entered = dialog_body(ui, |ui| body(ui, form));
+    dialog_buttons(ui, |ui| {
+        let ready = !form.passphrase.is_empty();
+        if style::primary(ui, ready, "Restore").clicked() || (entered && ready) {
+            commands.push(Command::SubmitRestoreBackup);
+        }
+        if style::secondary(ui, "Cancel").clicked() {
+            commands.push(Command::CloseDialog);
+        }
+    });
+}
+
+/// What the restore does, and the passphrase field; true when Enter was pressed in it.
+fn body(ui: &mut Ui, form: &mut RestoreForm) -> bool {
     ui.label(format!(
         "Put the vault back to how it was on {} ({}). Changes made since then are undone.",
         style::exact(form.backup.created),
@@ -34,15 +47,5 @@ pub(crate) fn show(ui: &mut Ui, form: &mut RestoreForm, commands: &mut Vec<Comma
     if let Some(e) = &form.error {
         style::error_text(ui, e);
     }
-    let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
-    ui.add_space(8.0);
-    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-        let ready = !form.passphrase.is_empty();
-        if style::primary(ui, ready, "Restore").clicked() || (entered && ready) {
-            commands.push(Command::SubmitRestoreBackup);
-        }
-        if style::secondary(ui, "Cancel").clicked() {
-            commands.push(Command::CloseDialog);
-        }
-    });
+    field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter))
 }

@@ -4,27 +4,39 @@
 use egui::{Key, RichText, Ui};
 
 use crate::ui::command::Command;
-use crate::ui::session::RestoreAsForm;
-use crate::ui::style;
-use crate::ui::widgets::{dialog_buttons, dialog_title};
+use crate::ui::session::{DeleteConfirm, RestoreAsForm};
+use crate::ui::style::{self, weak};
+use crate::ui::widgets::{dialog_body, dialog_buttons, dialog_title};
 use crate::vault::{SecretId, TRASH_RETENTION_DAYS};
 
-/// Delete one or more secrets (they go to the trash).
-pub(crate) fn delete(ui: &mut Ui, names: &[(SecretId, String)], commands: &mut Vec<Command>) {
-    match names {
-        [(_, name)] => dialog_title(ui, &format!("Delete {name}?")),
-        many => {
-            dialog_title(ui, &format!("Delete {} secrets?", many.len()));
-            let shown: Vec<&str> = many.iter().take(6).map(|(_, n)| n.as_str()).collect();
-            let more = many.len().saturating_sub(shown.len());
+/// "Delete NAME from shop / production?", "Delete 3 secrets from shop (shared)?".
+pub(crate) fn delete_title(confirm: &DeleteConfirm) -> String {
+    match confirm.names.as_slice() {
+        [(_, name)] => format!("Delete {name} from {}?", confirm.place),
+        many => format!("Delete {} secrets from {}?", many.len(), confirm.place),
+    }
+}
+
+/// Delete one or more secrets (they go to the trash), saying what that does to other places.
+pub(crate) fn delete(ui: &mut Ui, confirm: &DeleteConfirm, commands: &mut Vec<Command>) {
+    dialog_title(ui, &delete_title(confirm));
+    dialog_body(ui, |ui| {
+        if let [_, _, ..] = confirm.names.as_slice() {
+            let shown: Vec<&str> = confirm.names.iter().take(6).map(|(_, n)| n.as_str()).collect();
+            let more = confirm.names.len().saturating_sub(shown.len());
             let mut list = shown.join(", ");
             if more > 0 {
                 list.push_str(&format!(" and {more} more"));
             }
             ui.label(RichText::new(list).monospace());
         }
-    }
-    ui.label(format!("Deleted secrets go to the Trash, where you can restore them for {TRASH_RETENTION_DAYS} days."));
+        for line in &confirm.reach {
+            style::warning_as_written(ui, line);
+        }
+        ui.label(format!(
+            "Deleted secrets go to the Trash, where you can restore them for {TRASH_RETENTION_DAYS} days."
+        ));
+    });
     dialog_buttons(ui, |ui| {
         let delete = style::danger(ui, "Delete");
         let cancel = style::secondary(ui, "Cancel");
@@ -41,26 +53,34 @@ pub(crate) fn delete(ui: &mut Ui, names: &[(SecretId, String)], commands: &mut V
     });
 }
 
-/// Delete a trashed secret (called `name`) for good; `None`: empty the trash, of `count` secrets.
+/// Delete a trashed secret (`named`: its name and where it lived) for good; `None`: empty the
+/// trash, of `count` secrets.
 pub(crate) fn purge(
     ui: &mut Ui,
     target: Option<SecretId>,
-    name: Option<&str>,
+    named: Option<(&str, &str)>,
     count: usize,
     commands: &mut Vec<Command>,
 ) {
-    match (target, name) {
-        (Some(_), Some(name)) => dialog_title(ui, &format!("Delete {name} for good?")),
+    match (target, named) {
+        (Some(_), Some((name, _))) => dialog_title(ui, &format!("Delete {name} for good?")),
         (Some(_), None) => dialog_title(ui, "Delete for good?"),
         (None, _) => dialog_title(ui, "Empty the trash?"),
     }
-    ui.label(match target {
-        Some(_) => "This cannot be undone: its encrypted value and its history are erased from the vault file.".into(),
-        None => format!(
-            "This cannot be undone: the {count} secret{} in the trash, their values and their history are erased \
-             from the vault file.",
-            if count == 1 { "" } else { "s" }
-        ),
+    dialog_body(ui, |ui| {
+        if let Some((_, place)) = named.filter(|(_, place)| !place.is_empty()) {
+            ui.label(weak(format!("From {place}")));
+        }
+        ui.label(match target {
+            Some(_) => {
+                "This cannot be undone: its encrypted value and its history are erased from the vault file.".into()
+            }
+            None => format!(
+                "This cannot be undone: the {count} secret{} in the trash, their values and their history are \
+                 erased from the vault file.",
+                if count == 1 { "" } else { "s" }
+            ),
+        });
     });
     dialog_buttons(ui, |ui| {
         let label = if target.is_some() { "Delete for good" } else { "Empty trash" };
@@ -77,15 +97,17 @@ pub(crate) fn purge(
 pub(crate) fn restore_as(ui: &mut Ui, form: &mut RestoreAsForm, commands: &mut Vec<Command>) {
     let RestoreAsForm { taken, name, error, .. } = form;
     dialog_title(ui, "Restore under another name");
-    ui.label(format!("A secret named {taken} already exists. Choose a name for the restored one."));
-    let label = ui.label(RichText::new("Name").strong());
-    let field = ui
-        .add(egui::TextEdit::singleline(name).font(egui::TextStyle::Monospace).desired_width(f32::INFINITY))
-        .labelled_by(label.id);
-    if let Some(e) = error {
-        style::error_text(ui, e);
-    }
-    let entered = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+    let entered = dialog_body(ui, |ui| {
+        ui.label(format!("A secret named {taken} already exists. Choose a name for the restored one."));
+        let label = ui.label(RichText::new("Name").strong());
+        let field = ui
+            .add(egui::TextEdit::singleline(name).font(egui::TextStyle::Monospace).desired_width(f32::INFINITY))
+            .labelled_by(label.id);
+        if let Some(e) = error {
+            style::error_text(ui, e);
+        }
+        field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter))
+    });
     dialog_buttons(ui, |ui| {
         if style::primary(ui, !name.is_empty(), "Restore").clicked() || entered {
             commands.push(Command::SubmitRestoreAs);

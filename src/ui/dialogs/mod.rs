@@ -8,8 +8,6 @@ mod confirm;
 mod keys;
 mod places;
 mod secret;
-
-pub(crate) use places::place_text;
 mod transfer;
 mod view;
 
@@ -25,13 +23,10 @@ const DIALOG_WIDTH: f32 = 520.0;
 /// A dialog's name in the accessibility tree: its title, or what it is about.
 fn name_of(dialog: &Dialog) -> String {
     match dialog {
-        Dialog::Create(_) => "Create Environment Secret".into(),
-        Dialog::Edit(_) => "Edit Environment Secret".into(),
+        Dialog::Create(form) => format!("Create Environment Secret in {}", form.place),
+        Dialog::Edit(form) => format!("Edit Environment Secret in {}", form.place),
         Dialog::View(view) => format!("View {}", view.meta.name),
-        Dialog::ConfirmDelete(names) => match names.as_slice() {
-            [(_, name)] => format!("Delete {name}?"),
-            many => format!("Delete {} secrets?", many.len()),
-        },
+        Dialog::ConfirmDelete(confirm) => confirm::delete_title(confirm),
         Dialog::ConfirmPurge(Some(_)) => "Delete for good?".into(),
         Dialog::ConfirmPurge(None) => "Empty the trash?".into(),
         Dialog::RestoreAs(_) => "Restore under another name".into(),
@@ -45,8 +40,8 @@ fn name_of(dialog: &Dialog) -> String {
         Dialog::PlaceName(form) => places::title_of_place_name(form),
         Dialog::ConfirmDeletePlace { label, .. } => format!("Delete {label}?"),
         Dialog::CopyMove(form) => format!("{} {}", if form.moving { "Move" } else { "Copy" }, form.name),
-        Dialog::Inherited { name, delete: true, .. } => format!("Delete the shared {name}?"),
-        Dialog::Inherited { name, env, .. } => format!("Edit {name}: shared, or only in {env}?"),
+        Dialog::Shared(choice) => places::shared_title(choice),
+        Dialog::CopyInto(confirm) => format!("Copy {} to {}?", confirm.name, confirm.to_text),
         Dialog::SearchAll(_) => "Find in every project".into(),
         Dialog::ImportSections(review) => {
             format!("Import {} by section", review.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default())
@@ -76,16 +71,21 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
     let id = egui::Id::unique(("tresor_dialog", session.dialog_serial));
     // A dialog (egui's role for a modal) named after its title.
     let area = egui::Modal::default_area(id).accessible_name(name_of(dialog));
+    // As tall as the window allows (its frame and a margin around it taken off): the body
+    // scrolls inside that, the title and the buttons stay (widgets::dialog_body).
+    let margins = 2.0 * (frame.inner_margin.topf() + frame.stroke.width + 10.0);
+    let max_height = (ctx.content_rect().height() - margins).max(120.0);
     let modal = egui::Modal::new(id).area(area).frame(frame).show(&ctx, |ui| {
         ui.set_width(DIALOG_WIDTH);
+        ui.set_max_height(max_height);
         match dialog {
             Dialog::Create(form) | Dialog::Edit(form) => secret::show(ui, form, commands),
             Dialog::View(view) => view::show(ui, view, now, commands),
-            Dialog::ConfirmDelete(names) => confirm::delete(ui, names, commands),
+            Dialog::ConfirmDelete(confirm) => confirm::delete(ui, confirm, commands),
             Dialog::ConfirmPurge(target) => {
-                let name = target.and_then(|id| session.trash.iter().find(|t| t.meta.id == id));
-                let name = name.map(|t| t.meta.name.as_str());
-                confirm::purge(ui, *target, name, session.trash.len(), commands)
+                let row = target.and_then(|id| session.trash.iter().find(|t| t.item.meta.id == id));
+                let named = row.map(|t| (t.item.meta.name.as_str(), t.place.as_str()));
+                confirm::purge(ui, *target, named, session.trash.len(), commands)
             }
             Dialog::RestoreAs(form) => confirm::restore_as(ui, form, commands),
             Dialog::Strengthen(form) => keys::strengthen(ui, form, commands),
@@ -96,13 +96,21 @@ pub(crate) fn show(ui: &mut Ui, session: &mut Session, now: Timestamp, commands:
             Dialog::PlaceName(form) => places::place_name(ui, form, commands),
             Dialog::ConfirmDeletePlace { label, secrets, .. } => places::delete_place(ui, label, *secrets, commands),
             Dialog::CopyMove(form) => places::copy_move(ui, form, &places, commands),
-            Dialog::Inherited { name, delete, project, env, .. } => {
-                places::inherited(ui, name, *delete, project, env, commands)
-            }
+            Dialog::Shared(choice) => places::shared(ui, choice, commands),
+            Dialog::CopyInto(confirm) => places::copy_into(ui, confirm, commands),
             Dialog::SearchAll(form) => places::search_all(ui, form, commands),
             Dialog::ImportSections(review) => transfer::sections(ui, review, &places, commands),
         }
     });
+    // egui lays a dialog out in the size it had last frame (its body scrolls within that): a
+    // dialog whose content grew or shrank (an error shown, then gone) is drawn once more at its
+    // new size, instead of keeping a blank band until the next input.
+    let size = modal.response.rect.size();
+    let size_id = id.with("size");
+    if ctx.data(|d| d.get_temp::<egui::Vec2>(size_id)) != Some(size) {
+        ctx.data_mut(|d| d.insert_temp(size_id, size));
+        ctx.request_repaint();
+    }
     if modal.is_top_modal && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
         commands.push(Command::CloseDialog);
     }

@@ -7,12 +7,44 @@ use egui::{Align, Key, Layout, Modifiers, RichText, Ui};
 use crate::ui::command::Command;
 use crate::ui::session::SecretForm;
 use crate::ui::style::{self, weak};
-use crate::ui::widgets::{SecretField, dialog_buttons, dialog_title, secret_form_name_id};
+use crate::ui::widgets::{SecretField, dialog_body, dialog_buttons, dialog_title_in, secret_form_name_id};
 
-/// The Create or Edit dialog.
+/// The Create or Edit dialog: where the secret is (or goes) under the title, what saving does
+/// beyond that place under the fields.
 pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Command>) {
     let edit = form.is_edit();
-    dialog_title(ui, if edit { "Edit Environment Secret" } else { "Create Environment Secret" });
+    let title = if edit { "Edit Environment Secret" } else { "Create Environment Secret" };
+    dialog_title_in(ui, title, &form.place);
+    let (name, description) = dialog_body(ui, |ui| fields(ui, form, commands));
+    let check = &form.check;
+    let ready = check.ok() && form.changed_anything();
+    let submit = if edit { Command::SubmitEdit } else { Command::SubmitCreate };
+    dialog_buttons(ui, |ui| {
+        let label = if edit { "Save" } else { "Create Environment Secret" };
+        if style::primary(ui, ready, label).clicked() {
+            commands.push(if edit { Command::SubmitEdit } else { Command::SubmitCreate });
+        }
+        if style::secondary(ui, "Cancel").clicked() {
+            commands.push(Command::CloseDialog);
+        }
+        ui.label(weak("Enter to save · Ctrl+Enter in the value").small());
+    });
+    // Enter submits from the one-line fields; in the multi-line value Enter is a new line and
+    // Ctrl+Enter submits.
+    let enter_in_line = (name.lost_focus() || description.lost_focus()) && ui.input(|i| i.key_pressed(Key::Enter));
+    let ctrl_enter = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
+    if ready && (enter_in_line || ctrl_enter) {
+        commands.push(submit);
+    } else if enter_in_line || ctrl_enter {
+        // Never a silent Enter: say at the fields what is missing or wrong.
+        form.explain_why_not_ready();
+    }
+}
+
+/// The form's fields, with their checks and what saving does; returns the Name and Description
+/// fields (Enter in them submits).
+fn fields(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Command>) -> (egui::Response, egui::Response) {
+    let edit = form.is_edit();
     let mut changed = false;
 
     let name_label = ui.label(RichText::new("Name").strong());
@@ -73,6 +105,13 @@ pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Comman
     if edit && form.original().is_some_and(|m| m.name.as_str() != form.name) && check.name.is_none() {
         ui.label(weak("Saving renames the secret; programs that read the old name will no longer find it.").small());
     }
+    // What saving does beyond this place: an override, the environments that see a shared value
+    // (in a scope of its own: the fields after it keep their ids as it changes).
+    ui.push_id("reach", |ui| {
+        for line in &form.reach {
+            ui.label(format!("• {line}"));
+        }
+    });
 
     let description_label = ui
         .horizontal(|ui| {
@@ -162,29 +201,6 @@ pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Comman
     if trimmed {
         form.revalidate();
     }
-    let check = &form.check;
-    let ready = check.ok() && form.changed_anything();
-    let submit = if edit { Command::SubmitEdit } else { Command::SubmitCreate };
-    dialog_buttons(ui, |ui| {
-        let label = if edit { "Save" } else { "Create Environment Secret" };
-        if style::primary(ui, ready, label).clicked() {
-            commands.push(if edit { Command::SubmitEdit } else { Command::SubmitCreate });
-        }
-        if style::secondary(ui, "Cancel").clicked() {
-            commands.push(Command::CloseDialog);
-        }
-        ui.label(weak("Enter to save · Ctrl+Enter in the value").small());
-    });
-    // Enter submits from the one-line fields; in the multi-line value Enter is a new line and
-    // Ctrl+Enter submits.
-    let enter_in_line = (name.lost_focus() || description.lost_focus()) && ui.input(|i| i.key_pressed(Key::Enter));
-    let ctrl_enter = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Enter));
-    if ready && (enter_in_line || ctrl_enter) {
-        commands.push(submit);
-    } else if enter_in_line || ctrl_enter {
-        // Never a silent Enter: say at the fields what is missing or wrong.
-        form.explain_why_not_ready();
-    }
     if name_changed {
         // Whether the new name is taken is the vault's to say: apply.rs asks it, then checks
         // every field again.
@@ -194,4 +210,5 @@ pub(crate) fn show(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Comman
         form.error = None;
         form.revalidate();
     }
+    (name, description)
 }

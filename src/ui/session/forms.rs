@@ -236,6 +236,9 @@ pub(crate) struct SettingsForm {
     pub new: SecretText,
     pub confirm: SecretText,
     pub strength: Option<Strength>,
+    /// The current passphrase was wrong: said under its field, which gets the focus back.
+    pub current_error: Option<String>,
+    pub focus_current: bool,
     pub error: Option<String>,
 }
 
@@ -254,6 +257,7 @@ impl SettingsForm {
         let pair = (Passphrase::new(self.current.as_str()), Passphrase::new(self.new.as_str()));
         self.current.wipe();
         self.error = None;
+        self.current_error = None;
         Some(pair)
     }
 }
@@ -266,9 +270,15 @@ pub(crate) struct TransferForm {
     pub flatten: bool,
     pub export_path: String,
     pub export_format: Format,
-    pub error: Option<String>,
+    /// What went wrong with the import (shown under Import) or the export (under Export).
+    pub import_error: Option<String>,
+    pub export_error: Option<String>,
     /// A file dialog running on its own thread, and what it is for.
     pub picking: Option<(Pick, Receiver<Picked>)>,
+    /// Bring the Import card into view (and its path field into focus, if no file dialog
+    /// opens): "Import a file…" on the empty Secrets page asked for it.
+    pub show_import: bool,
+    pub focus_import_path: bool,
 }
 
 impl Default for TransferForm {
@@ -279,8 +289,11 @@ impl Default for TransferForm {
             flatten: false,
             export_path: String::new(),
             export_format: Format::Env,
-            error: None,
+            import_error: None,
+            export_error: None,
             picking: None,
+            show_import: false,
+            focus_import_path: false,
         }
     }
 }
@@ -294,11 +307,16 @@ impl TransferForm {
             Picked::Path(path) => self.set_picked(*what, &path),
             Picked::Cancelled => {}
             Picked::NoDialog => {
-                self.error = Some(
-                    "This system has no file dialog (no desktop portal is running). Type the file's path in the \
-                     field instead."
-                        .to_owned(),
-                )
+                let message = "This system has no file dialog (no desktop portal is running). Type the file's path \
+                               in the field instead."
+                    .to_owned();
+                match what {
+                    Pick::Import => {
+                        self.import_error = Some(message);
+                        self.focus_import_path = true;
+                    }
+                    Pick::Export => self.export_error = Some(message),
+                }
             }
         }
         self.picking = None;
@@ -315,7 +333,10 @@ impl TransferForm {
                 self.export_path = text;
             }
         }
-        self.error = None;
+        match what {
+            Pick::Import => self.import_error = None,
+            Pick::Export => self.export_error = None,
+        }
     }
 }
 
@@ -362,6 +383,11 @@ pub(crate) struct SecretForm {
     /// A pasted block of `NAME=value` lines (how many, and the text, wiped when dropped),
     /// offered as an import.
     pub pasted_import: Option<(usize, zeroize::Zeroizing<String>)>,
+    /// Where the secret is (or goes), as shown: `shop / production`, `shop (shared)`.
+    pub place: String,
+    /// What saving does beyond this place (an override, the environments that see a shared
+    /// value), from apply.rs when the form opens and when the name changes.
+    pub reach: Vec<String>,
 }
 
 /// The core's verdict on the form's fields, kept until a field changes.
@@ -396,6 +422,8 @@ impl SecretForm {
             error: None,
             focus_first: true,
             pasted_import: None,
+            place: String::new(),
+            reach: Vec::new(),
         };
         form.revalidate();
         form
@@ -472,11 +500,13 @@ impl SecretForm {
     }
 }
 
-/// The View dialog's state: the value is decrypted on open and dropped after
-/// [`REVEAL_SECONDS`], on close and on lock.
+/// The View dialog's state: the value is decrypted when the user reveals it (or on open, if the
+/// preference says so) and dropped after [`REVEAL_SECONDS`], on close and on lock.
 pub(crate) struct ViewState {
     pub id: SecretId,
     pub meta: SecretMeta,
+    /// Where it lives and how this place sees it: `shop / production · override`.
+    pub place: String,
     pub value: Option<SecretValue>,
     pub revealed_at: Timestamp,
     pub history: Vec<VersionInfo>,

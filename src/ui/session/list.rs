@@ -32,6 +32,9 @@ pub(crate) struct SecretList {
     view: Vec<usize>,
     view_key: Option<(String, SortKey, bool, u64)>,
     generation: u64,
+    /// The longest name (in characters) and whether any row is tagged shared or override, for
+    /// the Name column's width; with the generation it was measured at.
+    widest: Option<(u64, usize, bool)>,
 }
 
 impl SecretList {
@@ -46,6 +49,7 @@ impl SecretList {
             view: Vec::new(),
             view_key: None,
             generation: 0,
+            widest: None,
         }
     }
 
@@ -115,6 +119,20 @@ impl SecretList {
         }
         if self.descending {
             self.view.reverse();
+        }
+    }
+
+    /// The longest name's length in characters, and whether any row carries a tag (shared,
+    /// override); measured again only when the rows change.
+    pub fn widest_name(&mut self) -> (usize, bool) {
+        match self.widest {
+            Some((generation, chars, tagged)) if generation == self.generation => (chars, tagged),
+            _ => {
+                let chars = self.rows.iter().map(|r| r.meta.name.as_str().chars().count()).max().unwrap_or(0);
+                let tagged = self.rows.iter().any(|r| r.origin != Origin::Own);
+                self.widest = Some((self.generation, chars, tagged));
+                (chars, tagged)
+            }
         }
     }
 
