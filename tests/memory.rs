@@ -4,7 +4,12 @@
 //! * the core alone: unlock, reveal, copy (through the real clear-on-lock logic), lock — with the
 //!   wipe-on-free allocator turned off, so the core must wipe every copy it made itself;
 //! * the whole app, driven through its UI: type the passphrase, unlock, view the value, copy it,
-//!   then leave it idle until it locks itself — with the allocator the `tresor` binary uses.
+//!   answer a `tresor get` of the command line through the app (approved in its dialog), then
+//!   leave it idle until it locks itself — with the allocator the `tresor` binary uses.
+//!
+//! And while the app serves the command line it cannot be dumped by its own user (it is made
+//! non-dumpable): the app runs as a second, unprivileged user (`setpriv`), and `gcore` run as that
+//! same user fails while it serves and works once it has locked.
 //!
 //! Linux only. Skipped, with a message, where `gcore` is missing or may not attach to the child
 //! (ptrace not permitted); `.ci/run` installs gdb.
@@ -32,6 +37,10 @@ use common::write_private;
 const VAULT_ENV: &str = "TRESOR_MEMORY_VAULT";
 const PASS_FILE_ENV: &str = "TRESOR_MEMORY_PASS_FILE";
 const CANARY_ENV: &str = "TRESOR_MEMORY_CANARY";
+/// The app child's runtime folder (it serves the command line from it), and the SHA-256 (hex) of
+/// the value the command line must get through it.
+const RUNTIME_ENV: &str = "TRESOR_MEMORY_RUNTIME";
+const VALUE_SUM_ENV: &str = "TRESOR_MEMORY_VALUE_SUM";
 const CHILD_LINE: &str = "memory-child: ";
 
 /// The allocator of the `tresor` binary (src/main.rs), so that the app child runs as the app does.
@@ -105,14 +114,16 @@ fn child_app_view_copy_then_idle_lock() {
     let canary: String = std::env::var(CANARY_ENV).unwrap().chars().rev().collect();
     let canary = std::hint::black_box(Box::new(format!("canary {canary}")));
     let clock = Arc::new(ChildClock(AtomicI64::new(1_800_000_000_000)));
+    let runtime = PathBuf::from(std::env::var_os(RUNTIME_ENV).unwrap());
+    let vault_path = PathBuf::from(path);
     let app = App::new(AppOptions {
-        vault_path: PathBuf::from(path),
+        vault_path: vault_path.clone(),
         prefs_path: None,
         clock: clock.clone(),
         clipboard: Box::new(FakeClipboard::new()),
         background_jobs: false,
         kdf_override: None,
-        serve: ServeAt::Off,
+        serve: ServeAt::Folder(runtime.join("tresor")),
     });
     let mut harness = egui_kittest::Harness::builder()
         .with_size([1100.0, 720.0])
@@ -134,6 +145,40 @@ fn child_app_view_copy_then_idle_lock() {
     harness.run();
     harness.get_by_label("Copy MEMORY_TEST").click();
     harness.run();
+    // The command line asks the app for the value; the dialog is answered "Allow once".
+    let mut cli = Command::new(env!("CARGO_BIN_EXE_tresor"))
+        .arg("--vault")
+        .arg(&vault_path)
+        .args(["get", "MEMORY_TEST"])
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("TRESOR_STATE_DIR", runtime.join("state"))
+        .env_remove("TRESOR_PASSPHRASE_FILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !harness.state().is_asking() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the app was never asked");
+        std::thread::sleep(Duration::from_millis(10));
+        harness.step();
+    }
+    clock.0.fetch_add(tresor::ui::CLICK_GUARD_MS + 100, Ordering::SeqCst);
+    harness.run();
+    harness.get_by_label("Allow once").click();
+    harness.run();
+    while cli.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the command line never got its answer");
+        std::thread::sleep(Duration::from_millis(10));
+        harness.step();
+    }
+    let got = cli.wait_with_output().unwrap();
+    let sum = zeroize::Zeroizing::new(got.stdout);
+    use sha2::Digest;
+    let hex: String = Sha256::digest(&sum[..]).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, std::env::var(VALUE_SUM_ENV).unwrap(), "the command line got the value through the app");
+    drop(sum);
     // Idle past the default five minutes: the app locks itself.
     clock.0.fetch_add(6 * 60_000, Ordering::SeqCst);
     harness.run();
@@ -259,11 +304,20 @@ fn dump_locked_child_and_scan(child: &str) {
     let pass_file = dir.path().join("pass");
     write_private(&pass_file, &passphrase_text);
 
+    let runtime = dir.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    use sha2::Digest;
+    let value_sum: String = Sha256::digest(value_text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([child, "--exact", "--ignored", "--nocapture", "--test-threads=1", "-q"])
         .env(VAULT_ENV, &path)
         .env(PASS_FILE_ENV, &pass_file)
         .env(CANARY_ENV, &canary)
+        .env(RUNTIME_ENV, &runtime)
+        .env(VALUE_SUM_ENV, &value_sum)
+        .env("TRESOR_STATE_DIR", dir.path().join("state"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -315,4 +369,131 @@ fn dump_locked_child_and_scan(child: &str) {
     }
     println!("memory dump: {} MiB scanned for {} needles", core.len() >> 20, needles.len());
     assert!(found.is_empty(), "copies left in a locked process's memory:\n{}", found.join("\n"));
+}
+
+/// The app child of the non-dumpable test, run as another user: unlocks (serving the command
+/// line), says so, locks when told, says so, and waits.
+#[test]
+#[ignore = "a child process of the_serving_app_cannot_be_dumped_by_its_own_user"]
+fn child_app_serving_then_locking() {
+    use egui_kittest::kittest::Queryable;
+    let Some(path) = std::env::var_os(VAULT_ENV) else { return };
+    let passphrase = std::fs::read_to_string(std::env::var_os(PASS_FILE_ENV).unwrap()).unwrap();
+    let runtime = PathBuf::from(std::env::var_os(RUNTIME_ENV).unwrap());
+    let app = App::new(AppOptions {
+        vault_path: PathBuf::from(path),
+        prefs_path: None,
+        clock: Arc::new(tresor::vault::SystemClock),
+        clipboard: Box::new(FakeClipboard::new()),
+        background_jobs: false,
+        kdf_override: None,
+        serve: ServeAt::Folder(runtime.join("tresor")),
+    });
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    harness.run();
+    assert!(harness.state().serves(), "the app serves from its runtime folder");
+    harness.get_by_label("Passphrase").focus();
+    harness.run();
+    harness.get_by_label("Passphrase").type_text(&passphrase);
+    harness.run();
+    harness.get_by_label("Unlock").click();
+    harness.run();
+    assert!(harness.state().is_unlocked());
+    let say = |what: &str| {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{CHILD_LINE}{what}").unwrap();
+        out.flush().unwrap();
+    };
+    say("SERVING");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    harness.run();
+    assert!(!harness.state().is_unlocked());
+    say("LOCKED");
+    let _ = std::io::stdin().read_line(&mut line);
+}
+
+/// While the app serves the command line, a process of its own user cannot dump it (nor trace
+/// it): root can, so the app runs as a second, unprivileged user, and `gcore` runs as that user
+/// too. Once the app has locked, the same `gcore` works: what stopped it was the app.
+#[test]
+fn the_serving_app_cannot_be_dumped_by_its_own_user() {
+    if let Some(why) = gcore_unavailable() {
+        println!("skipped: {why}");
+        return;
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI has setpriv (util-linux)");
+        println!("skipped: setpriv is not installed");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = dir.path().join("nobody");
+    std::fs::create_dir(&home).unwrap();
+    let path = home.join("vault.db");
+    let passphrase_text = random_text(24);
+    let mut vault = Vault::create(&path, &Passphrase::new(passphrase_text.as_str()), KdfParams::FLOOR).unwrap();
+    vault
+        .create_secret(NewSecret {
+            name: SecretName::parse("SERVED").unwrap(),
+            description: String::new(),
+            value: SecretValue::new("a served value"),
+        })
+        .unwrap();
+    drop(vault);
+    let pass_file = home.join("pass");
+    write_private(&pass_file, &passphrase_text);
+    let runtime = home.join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    // Everything in the folder is the other user's.
+    let chown = Command::new("chown").args(["-R", &format!("{NOBODY}:{NOBODY}")]).arg(&home).status().unwrap();
+    assert!(chown.success());
+    let as_nobody = |program: &str| {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid", &NOBODY.to_string(), "--regid", &NOBODY.to_string(), "--clear-groups", program]);
+        cmd
+    };
+    let mut child = as_nobody(std::env::current_exe().unwrap().to_str().unwrap())
+        .args(["child_app_serving_then_locking", "--exact", "--ignored", "--nocapture", "--test-threads=1", "-q"])
+        .env(VAULT_ENV, &path)
+        .env(PASS_FILE_ENV, &pass_file)
+        .env(RUNTIME_ENV, &runtime)
+        .env("TRESOR_STATE_DIR", home.join("state"))
+        .env("HOME", &home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let mut wait_for = |what: &str| lines.any(|line| line.contains(&format!("{CHILD_LINE}{what}")));
+    let dump = |name: &str| -> bool {
+        let prefix = home.join(name);
+        let _ = as_nobody("gcore").arg("-o").arg(&prefix).arg(pid.to_string()).stdin(Stdio::null()).output();
+        PathBuf::from(format!("{}.{pid}", prefix.display())).exists()
+    };
+    if !wait_for("SERVING") {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!("the child did not get to SERVING:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let while_serving = dump("serving");
+    child.stdin.as_mut().unwrap().write_all(b"lock\n").unwrap();
+    assert!(wait_for("LOCKED"), "the child locked");
+    let once_locked = dump("locked");
+    let _ = child.kill();
+    let _ = child.wait();
+    if !once_locked {
+        println!("skipped: gcore as another user cannot dump even a locked app here (is ptrace permitted?)");
+        return;
+    }
+    assert!(!while_serving, "a process of the app's own user dumped it while it served");
 }
