@@ -190,7 +190,7 @@ fn exit_codes_tell_each_kind_of_failure_apart() {
 
     let missing = env.cmd(&["list"]).env("TRESOR_VAULT", env.dir.path().join("nope.db")).output().unwrap();
     assert_eq!(code(&missing), 1);
-    assert!(stderr(&missing).contains("tresor init"), "{}", stderr(&missing));
+    assert!(stderr(&missing).contains(" init`"), "{}", stderr(&missing));
 }
 
 #[test]
@@ -953,4 +953,49 @@ fn text_from_a_file_reaches_the_terminal_escaped() {
     assert_eq!(code(&out), 1);
     assert_clean_error(&out);
     assert!(!stderr(&out).contains('\x1b'), "{:?}", stderr(&out));
+}
+
+/// Issue 21, the command line's words: near names suggested, the hint for a missing vault names
+/// it, `tresor` alone without a display says so, `set --help` explains its arguments, the
+/// variable of `--vault` shows without a stray "=", and `rm`'s hint names the place.
+#[test]
+fn mistakes_get_hints_that_fit_them() {
+    let env = Env::new(PASS);
+    env.set(&["A_KEY"], "a");
+    for typed in ["A_KYE", "a_key", "A_KE"] {
+        let out = env.run(&["get", typed]);
+        assert_eq!(code(&out), 4, "{typed}");
+        assert!(stderr(&out).contains(&format!("no secret named {typed}; did you mean A_KEY?")), "{}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
+    let far = env.run(&["get", "SOMETHING_ELSE"]);
+    assert_eq!(stderr(&far).trim_end(), "tresor: no secret named SOMETHING_ELSE", "no far-fetched suggestion");
+
+    let missing = env.dir.path().join("elsewhere.db");
+    let out = env.cmd(&["list"]).env("TRESOR_VAULT", &missing).output().unwrap();
+    assert_eq!(code(&out), 1);
+    let shown = format!("create one with `tresor --vault {} init`", missing.display());
+    assert!(stderr(&out).contains(&shown), "init alone would create the default vault: {}", stderr(&out));
+
+    let help = stdout(&env.cmd(&["set", "--help"]).output().unwrap());
+    assert!(help.contains("<NAME>  The secret's name"), "{help}");
+    assert!(help.contains("--description <DESCRIPTION>  What it is for"), "{help}");
+    assert!(help.contains("[env: TRESOR_VAULT]") && !help.contains("TRESOR_VAULT="), "{help}");
+
+    env.ok(&["projects", "create", "shop"]);
+    env.set(&["-p", "shop", "-e", "production", "DB_URL"], "postgres://");
+    let rm = env.run(&["rm", "-p", "shop", "-e", "production", "DB_URL"]);
+    assert_eq!(code(&rm), 0);
+    assert!(stderr(&rm).contains("(bring back with `tresor restore -p shop -e production DB_URL`)"), "{}", stderr(&rm));
+    env.ok(&["restore", "-p", "shop", "-e", "production", "DB_URL"]);
+
+    let window = env.cmd(&[]).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").env_remove("WAYLAND_SOCKET").output();
+    let window = window.unwrap();
+    assert_eq!(code(&window), 1);
+    assert_eq!(
+        stderr(&window).trim_end(),
+        "tresor: there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); the \
+         command line works without one: `tresor --help`",
+        "no raw windowing error, no cargo path"
+    );
 }

@@ -107,7 +107,7 @@ fn setting_an_inherited_name_in_an_environment_creates_an_override_and_removing_
     let refused = vault.remove_in(&dev, &[name("API_KEY")]).unwrap_err();
     assert!(matches!(refused, Error::Inherited { .. }), "{refused:?}");
     let message = refused.to_string();
-    assert!(message.contains("shop/development") && message.contains("project level"), "{message}");
+    assert!(message.contains("shop/development") && message.contains("shop's shared secrets"), "{message}");
     assert_eq!(value_in(&vault, &shared, "API_KEY").0, "shared", "nothing was removed");
 }
 

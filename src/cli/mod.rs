@@ -49,7 +49,7 @@ pub use crate::vault::ops::exit;
 )]
 pub struct Cli {
     /// The vault file [default: the platform's data folder, e.g. ~/.local/share/tresor/vault.db]
-    #[arg(long, global = true, env = "TRESOR_VAULT", value_name = "PATH")]
+    #[arg(long, global = true, env = "TRESOR_VAULT", value_name = "PATH", hide_env_values = true)]
     pub vault: Option<PathBuf>,
 
     /// Read the passphrase from the first line of this file instead of prompting
@@ -90,7 +90,9 @@ pub enum Command {
     },
     /// Create or update a secret; the value comes from stdin when piped, else from a hidden prompt
     Set {
+        /// The secret's name: letters A–Z and a–z, digits and _, not starting with a digit (OPENAI_API_KEY)
         name: String,
+        /// What it is for, shown beside its name (never secret); kept as it was when not given
         #[arg(long, short)]
         description: Option<String>,
     },
@@ -211,7 +213,7 @@ Example: tresor diff -p shop staging production --exit-code")]
     Diff(places::DiffArgs),
     /// Copy a secret (value and description) to another project or environment
     #[command(after_help = "Examples:\n  tresor cp -p shop -e staging DB_URL shop/production\n  \
-tresor cp OPENAI_API_KEY shop            # from the default project to shop's project level")]
+tresor cp OPENAI_API_KEY shop            # from the default project to shop's shared secrets")]
     Cp(places::CopyArgs),
     /// Move a secret, with its history, to another project or environment
     Mv(places::MoveArgs),

@@ -16,10 +16,10 @@ pub struct PlaceArgs {
     /// The project [default: TRESOR_PROJECT, else `project` in ./tresor.toml once trusted, else the default project]
     #[arg(long, short = 'p', global = true, value_name = "PROJECT")]
     pub project: Option<String>,
-    /// The environment of the project [default: TRESOR_ENV, else `env` in ./tresor.toml once trusted, else the project level]
+    /// The environment of the project [default: TRESOR_ENV, else `env` in ./tresor.toml once trusted, else the project's shared secrets]
     #[arg(long = "env", short = 'e', global = true, value_name = "ENV")]
     pub env: Option<String>,
-    /// The project level (the secrets all of its environments share), even if an environment is set elsewhere
+    /// The project's shared secrets (seen by every environment of the project), even if an environment is set elsewhere
     #[arg(long, global = true, conflicts_with = "env")]
     pub shared: bool,
 }
@@ -99,11 +99,36 @@ pub(super) fn where_(vault: &Vault, place: &Place) -> CliResult<String> {
     Ok(format!(" in {}", vault.place_label(place)?))
 }
 
-pub(super) fn origin_word(origin: Origin) -> &'static str {
+/// The flags that name `place` on the command line, for a hint: nothing for the default
+/// project's shared secrets, ` -p shop --shared`, ` -p shop -e production`.
+pub(super) fn place_flags(vault: &Vault, place: &Place) -> CliResult<String> {
+    if *place == vault.default_place()? {
+        return Ok(String::new());
+    }
+    let label = vault.place_label(place)?;
+    Ok(match &label.env {
+        Some(env) => format!(" -p {} -e {}", quoted(label.project.as_str()), quoted(env.as_str())),
+        None => format!(" -p {} --shared", quoted(label.project.as_str())),
+    })
+}
+
+/// `origin` in `--json`: `own`, `override`, `inherited` (the values it always had).
+pub(super) fn origin_json(origin: Origin) -> &'static str {
     match origin {
         Origin::Own => "own",
         Origin::Override => "override",
         Origin::Inherited => "inherited",
+    }
+}
+
+/// Where a row of an environment comes from, in the words of the app: its own, an override of a
+/// shared secret, or shared (the project's, seen in every environment). `--json` keeps the
+/// `origin` values it always had (`inherited` for shared): an interface.
+pub(super) fn origin_word(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Own => "own",
+        Origin::Override => "override",
+        Origin::Inherited => "shared",
     }
 }
 
@@ -297,10 +322,7 @@ pub(super) fn envs(ctx: &Context, out: &mut Output, args: EnvsArgs) -> CliResult
             }
             let rows: Vec<[String; 2]> =
                 project.environments.iter().map(|e| [e.name.to_string(), e.secrets.to_string()]).collect();
-            eprintln!(
-                "Environments of {} ({} shared secrets at the project level):",
-                project.name, project.shared_secrets
-            );
+            eprintln!("Environments of {} ({} shared secrets):", project.name, project.shared_secrets);
             out.table(["ENVIRONMENT", "SECRETS"], &rows)
         }
         Some(EnvsAction::Create { name }) => {

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Read};
 
 use serde::Serialize;
 
-use super::places::{origin_word, where_, where_acted};
+use super::places::{origin_json, origin_word, place_flags, where_, where_acted};
 use super::{CliError, CliResult, Context, Output, exit, find, parse_name, prompt_hidden};
 use crate::vault::ops::{Failure, Request, Response};
 use crate::vault::{Error, PlaceLabel, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue, Timestamp, Vault};
@@ -96,7 +96,7 @@ pub(super) fn list(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
                     project: item.project.clone(),
                     environment: item.environment.clone(),
                 },
-                origin: origin_word(item.origin),
+                origin: origin_json(item.origin),
             })
             .collect();
         out.json(&rows)?;
@@ -181,7 +181,7 @@ pub(super) fn set(ctx: &Context, name: &str, description: Option<String>) -> Cli
     }
     let (name, version, at) = (&report.name, report.version, where_acted(&at));
     if report.created && report.overrides_shared {
-        eprintln!("Created {name}{at} (version {version}), overriding the project level's.");
+        eprintln!("Created {name}{at} (version {version}), overriding the shared one.");
     } else if report.created {
         eprintln!("Created {name}{at} (version {version}).");
     } else if report.value_changed {
@@ -211,7 +211,9 @@ pub(super) fn rm(ctx: &Context, names: &[String]) -> CliResult {
     let parsed = names.iter().map(|n| parse_name(n)).collect::<CliResult<Vec<_>>>()?;
     vault.remove_in(&place, &parsed)?;
     let what = if names.len() == 1 { names[0].clone() } else { format!("{} secrets", names.len()) };
-    eprintln!("Moved {what}{} to the trash (bring back with `tresor restore NAME`).", where_(&vault, &place)?);
+    let name = if names.len() == 1 { names[0].as_str() } else { "NAME" };
+    let flags = place_flags(&vault, &place)?;
+    eprintln!("Moved {what}{} to the trash (bring back with `tresor restore{flags} {name}`).", where_(&vault, &place)?);
     Ok(())
 }
 

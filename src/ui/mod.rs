@@ -443,8 +443,28 @@ impl eframe::App for App {
     }
 }
 
+/// Why there is no display to open the window on, in words (Linux and the BSDs: neither X11 nor
+/// Wayland is named in the environment), with the way to the command line.
+fn no_display() -> Option<String> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") && !set("WAYLAND_SOCKET") {
+            return Some(
+                "there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); the \
+                 command line works without one: `tresor --help`"
+                    .to_owned(),
+            );
+        }
+    }
+    None
+}
+
 /// Opens the window. Returns when it is closed.
 pub fn run(vault_path: PathBuf) -> Result<(), String> {
+    if let Some(why) = no_display() {
+        return Err(why);
+    }
     // Before eframe starts its threads (see `style::read_local_offset`).
     style::read_local_offset();
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")).ok();

@@ -148,8 +148,8 @@ pub enum Error {
     DefaultProject { name: String },
 
     #[error(
-        "{name} is not set in {project}/{env}: it is inherited from the project level of {project}, which all \
-         of its environments share; remove it there, or set a value here to override it"
+        "{name} is not set in {project}/{env}: it is one of {project}'s shared secrets, which every environment \
+         of {project} sees; remove it from the shared secrets, or set a value in {env} to override it"
     )]
     Inherited { name: String, project: String, env: String },
 

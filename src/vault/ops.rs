@@ -167,6 +167,9 @@ impl From<Error> for Failure {
         let code = match &e {
             Error::WrongPassphrase => exit::WRONG_PASSPHRASE,
             Error::NotFound { .. }
+            // Not set in that environment (only shared there): not found, as a name of another
+            // place is.
+            | Error::Inherited { .. }
             | Error::ProjectNotFound { .. }
             | Error::EnvironmentNotFound { .. }
             | Error::VersionNotFound { .. }
@@ -188,8 +191,23 @@ impl From<Error> for Failure {
                 message += "; what is intact can be read with `tresor --salvage list` / `get`, and \
                             `tresor restore-backup latest` puts the latest backup back"
             }
-            Error::NoVault { .. } => message += "; create one with `tresor init`",
-            Error::Inherited { ref project, .. } => message = format!("{message} (`-p {} --shared`)", quoted(project)),
+            // `tresor init` alone would create the default vault, not this one.
+            Error::NoVault { ref path } => {
+                let flag = match crate::vault::Vault::default_path() {
+                    Some(default) if default == *path => String::new(),
+                    _ => format!(" --vault {}", quoted(&path.display().to_string())),
+                };
+                message += &format!("; create one with `tresor{flag} init`");
+            }
+            Error::Inherited { ref project, .. } => {
+                // The flags go with "remove it from the shared secrets", where they apply.
+                let flags = format!(" (`-p {} --shared`)", quoted(project));
+                message = message.replacen(
+                    "remove it from the shared secrets",
+                    &format!("remove it from the shared secrets{flags}"),
+                    1,
+                );
+            }
             _ => {}
         }
         Failure { code, message }
@@ -199,7 +217,7 @@ impl From<Error> for Failure {
 /// A place name as a shell argument: quoted when it holds anything but letters, digits and
 /// `-_.` (spaces, quotes).
 pub fn quoted(name: &str) -> String {
-    if name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)) {
+    if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || "-_./".contains(c)) {
         name.to_owned()
     } else {
         format!("'{}'", name.replace('\'', "'\\''"))
@@ -211,6 +229,29 @@ fn name(text: &str) -> Result<SecretName> {
 }
 
 impl Vault {
+    /// "No secret named A_KYE", with the names of the place that are near it (a letter off or
+    /// two, or another case) as suggestions: looked for only once the name was not found.
+    fn not_found_here(&self, place: &Place, wanted: &str) -> Failure {
+        let mut failure = Failure::from(Error::NotFound { name: wanted.to_owned() });
+        let Ok(listing) = self.list_in(place) else { return failure };
+        let mut near: Vec<(usize, String)> = listing
+            .items
+            .iter()
+            .filter_map(|item| {
+                let name = item.meta.name.as_str();
+                let distance = near_distance(wanted, name)?;
+                Some((distance, name.to_owned()))
+            })
+            .collect();
+        near.sort();
+        near.dedup_by(|a, b| a.1 == b.1);
+        let near: Vec<String> = near.into_iter().take(3).map(|(_, n)| n).collect();
+        if !near.is_empty() {
+            failure.message += &format!("; did you mean {}?", near.join(" or "));
+        }
+        failure
+    }
+
     /// Resolves a place named by a user.
     pub fn place_at(&self, at: &At) -> Result<Place> {
         self.place(at.project.as_deref(), at.env.as_deref())
@@ -227,7 +268,16 @@ impl Vault {
 
     /// Runs a request: the one path for the command line (in its process or through the app).
     pub fn execute(&mut self, request: Request) -> std::result::Result<Response, Failure> {
-        self.execute_inner(request).map_err(Failure::from)
+        let asked = match &request {
+            Request::Get { at, name, .. } => Some((at.clone(), name.clone())),
+            _ => None,
+        };
+        self.execute_inner(request).map_err(|e| match (e, asked) {
+            (Error::NotFound { .. }, Some((at, name))) => {
+                self.place_at(&at).map_or_else(Failure::from, |place| self.not_found_here(&place, &name))
+            }
+            (e, _) => Failure::from(e),
+        })
     }
 
     fn execute_inner(&mut self, request: Request) -> Result<Response> {
@@ -331,5 +381,52 @@ impl Vault {
                 Ok(Response::Set { at: self.acted(&place)?, report })
             }
         }
+    }
+}
+
+/// How far `name` is from what was typed, if it is near: the same letters in another case
+/// (distance 0), or at most two edits — a letter added, dropped, changed, or two swapped — for
+/// names of four characters or more (one edit below that). `None`: not near.
+fn near_distance(typed: &str, name: &str) -> Option<usize> {
+    let (a, b): (Vec<char>, Vec<char>) =
+        (typed.to_uppercase().chars().collect(), name.to_uppercase().chars().collect());
+    if a == b {
+        return Some(0);
+    }
+    let limit = if a.len().min(b.len()) >= 4 { 2 } else { 1 };
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    // Damerau–Levenshtein (optimal string alignment), three rows.
+    let mut before: Vec<usize> = Vec::new();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut current = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            current[j] = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                current[j] = current[j].min(before[j - 2] + 1);
+            }
+        }
+        before = std::mem::replace(&mut previous, current);
+    }
+    let distance = previous[b.len()];
+    (distance <= limit).then_some(distance)
+}
+
+#[cfg(test)]
+mod near_tests {
+    use super::near_distance;
+
+    #[test]
+    fn near_names_are_a_case_or_an_edit_or_two_away() {
+        assert_eq!(near_distance("a_key", "A_KEY"), Some(0));
+        assert_eq!(near_distance("A_KYE", "A_KEY"), Some(1), "two letters swapped");
+        assert_eq!(near_distance("OPENAI_KEY", "OPENAI_API_KEY"), None, "four letters off");
+        assert_eq!(near_distance("OPENAI_API_KY", "OPENAI_API_KEY"), Some(1));
+        assert_eq!(near_distance("AB", "AC"), Some(1));
+        assert_eq!(near_distance("AB", "CD"), None);
+        assert_eq!(near_distance("DATABASE_URL", "REDIS_URL"), None);
     }
 }
