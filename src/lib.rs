@@ -37,6 +37,8 @@ pub mod state;
 #[cfg(feature = "gui")]
 pub mod ui;
 pub mod vault;
+#[cfg(unix)]
+pub mod wait;
 
 pub use vault::{
     Error, KdfParams, Listing, NewSecret, Origin, Passphrase, Place, PlaceId, PlaceName, PlacedSecret, ProjectInfo,

@@ -104,6 +104,25 @@ impl Clock for ChildClock {
     }
 }
 
+/// The whole app, as a child test runs it: real key derivation, serving the command line from
+/// `runtime`, its lock screen drawn.
+fn app_child(vault: &Path, clock: Arc<dyn Clock>, runtime: &Path) -> egui_kittest::Harness<'static, App> {
+    let app = App::new(AppOptions {
+        vault_path: vault.to_owned(),
+        prefs_path: None,
+        clock,
+        clipboard: Box::new(FakeClipboard::new()),
+        background_jobs: false,
+        kdf_override: None,
+        serve: ServeAt::Folder(runtime.join("tresor")),
+    });
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    harness.run();
+    harness
+}
+
 /// The app child: a user session in the real UI, ended by the idle lock.
 #[test]
 #[ignore = "a child process of the_app_locked_by_idleness_holds_no_passphrase_key_or_revealed_value"]
@@ -116,19 +135,7 @@ fn child_app_view_copy_then_idle_lock() {
     let clock = Arc::new(ChildClock(AtomicI64::new(1_800_000_000_000)));
     let runtime = PathBuf::from(std::env::var_os(RUNTIME_ENV).unwrap());
     let vault_path = PathBuf::from(path);
-    let app = App::new(AppOptions {
-        vault_path: vault_path.clone(),
-        prefs_path: None,
-        clock: clock.clone(),
-        clipboard: Box::new(FakeClipboard::new()),
-        background_jobs: false,
-        kdf_override: None,
-        serve: ServeAt::Folder(runtime.join("tresor")),
-    });
-    let mut harness = egui_kittest::Harness::builder()
-        .with_size([1100.0, 720.0])
-        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
-    harness.run();
+    let mut harness = app_child(&vault_path, clock.clone(), &runtime);
     {
         let typed = zeroize::Zeroizing::new(std::fs::read_to_string(&pass_file).unwrap());
         harness.get_by_label("Passphrase").focus();
@@ -380,19 +387,7 @@ fn child_app_serving_then_locking() {
     let Some(path) = std::env::var_os(VAULT_ENV) else { return };
     let passphrase = std::fs::read_to_string(std::env::var_os(PASS_FILE_ENV).unwrap()).unwrap();
     let runtime = PathBuf::from(std::env::var_os(RUNTIME_ENV).unwrap());
-    let app = App::new(AppOptions {
-        vault_path: PathBuf::from(path),
-        prefs_path: None,
-        clock: Arc::new(tresor::vault::SystemClock),
-        clipboard: Box::new(FakeClipboard::new()),
-        background_jobs: false,
-        kdf_override: None,
-        serve: ServeAt::Folder(runtime.join("tresor")),
-    });
-    let mut harness = egui_kittest::Harness::builder()
-        .with_size([1100.0, 720.0])
-        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
-    harness.run();
+    let mut harness = app_child(Path::new(&path), Arc::new(tresor::vault::SystemClock), &runtime);
     assert!(harness.state().serves(), "the app serves from its runtime folder");
     harness.get_by_label("Passphrase").focus();
     harness.run();

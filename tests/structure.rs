@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[(&str, &[&str])] = &[
     ("fs", &[]),
     ("alloc", &[]),
+    ("wait", &[]),
     ("state", &["fs"]),
     ("vault", &["fs", "state"]),
-    ("agent", &["vault", "fs", "state"]),
+    ("agent", &["vault", "fs", "state", "wait"]),
     ("clipboard", &["vault"]),
     ("interchange", &["vault", "fs", "state"]),
     ("cli", &["vault", "interchange", "fs", "state", "agent"]),
-    ("ui", &["vault", "interchange", "fs", "clipboard", "state", "agent"]),
+    ("ui", &["vault", "interchange", "fs", "clipboard", "state", "agent", "wait"]),
 ];
 
 /// One use of another top-level module: the file, the line and the module reached.

@@ -4,7 +4,7 @@
 //! lock), so an approved request never waits for the window to draw a frame. What needs the
 //! user — an approval, an unlock — goes to the app as a [`Pending`], and its answer comes back.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
@@ -89,8 +89,8 @@ pub struct Server {
     /// Behind a lock so that the server can be shared between threads (the app's tests answer
     /// from another thread).
     from_connections: Mutex<Receiver<Pending>>,
-    /// Closing it stops the accepting thread.
-    stop: Option<OwnedFd>,
+    /// Dropping it stops the accepting thread.
+    stop: Option<crate::wait::Stopper>,
 }
 
 impl Server {
@@ -127,13 +127,7 @@ impl Server {
         }
         let listener =
             UnixListener::bind(&socket).map_err(|e| format!("cannot listen at {}: {e}", socket.display()))?;
-        let mut pipe = [0; 2];
-        // SAFETY: pipe2 writes two descriptors into the array; the result is checked.
-        if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return Err("cannot start the server's thread".to_owned());
-        }
-        // SAFETY: both descriptors were just created and are owned here.
-        let (stop_read, stop_write) = unsafe { (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1])) };
+        let (waiter, stopper) = crate::wait::pair().map_err(|e| format!("cannot start the server's thread: {e}"))?;
         let (to_app, from_connections) = channel();
         let shared = Arc::new(Shared {
             state: Mutex::new(State { vault: None, approvals: Approvals::default(), locks: 0 }),
@@ -147,9 +141,9 @@ impl Server {
         let accepting = shared.clone();
         std::thread::Builder::new()
             .name("vault-server".into())
-            .spawn(move || accept_loop(&listener, &stop_read, &accepting))
+            .spawn(move || accept_loop(&listener, &waiter, &accepting))
             .map_err(|e| format!("cannot start the server's thread: {e}"))?;
-        Ok(Server { shared, socket, from_connections: Mutex::new(from_connections), stop: Some(stop_write) })
+        Ok(Server { shared, socket, from_connections: Mutex::new(from_connections), stop: Some(stopper) })
     }
 
     /// The app unlocked the vault: `vault` is the server's own handle of it (see
@@ -228,23 +222,9 @@ fn set_dumpable(dumpable: bool) {
     let _ = dumpable;
 }
 
-fn accept_loop(listener: &UnixListener, stop: &OwnedFd, shared: &Arc<Shared>) {
-    loop {
-        let mut fds = [
-            libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: stop.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-        ];
-        // SAFETY: two valid pollfd entries; -1 waits without a timeout (nothing polls).
-        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
-        if ready < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return;
-        }
-        if fds[1].revents != 0 {
-            return;
-        }
+fn accept_loop(listener: &UnixListener, waiter: &crate::wait::Waiter, shared: &Arc<Shared>) {
+    // Until the server is dropped.
+    while waiter.readable(listener) {
         let Ok((stream, _)) = listener.accept() else { continue };
         let shared = shared.clone();
         let _ = std::thread::Builder::new().name("vault-request".into()).spawn(move || serve(stream, &shared));

@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// A running watch of one vault file's folder; stopped when dropped.
 pub(super) struct Watch {
     changed: Arc<AtomicBool>,
+    /// Dropping it wakes the thread, which then ends.
     #[cfg(target_os = "linux")]
-    stop: Option<std::os::fd::OwnedFd>,
+    _stop: crate::wait::Stopper,
 }
 
 impl Watch {
@@ -26,7 +27,7 @@ impl Watch {
         #[cfg(target_os = "linux")]
         {
             let stop = linux::spawn(ctx.clone(), vault_path, changed.clone())?;
-            Some(Watch { changed, stop: Some(stop) })
+            Some(Watch { changed, _stop: stop })
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -42,24 +43,18 @@ impl Watch {
 }
 
 #[cfg(target_os = "linux")]
-impl Drop for Watch {
-    fn drop(&mut self) {
-        // Closing our end of the pipe wakes the thread, which then ends.
-        drop(self.stop.take());
-    }
-}
-
-#[cfg(target_os = "linux")]
 mod linux {
     use std::ffi::CString;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    use crate::wait::{Stopper, Waiter};
     use std::os::unix::ffi::OsStrExt;
     use std::path::Path;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    /// Starts the thread; returns the write end of the pipe that stops it when closed.
-    pub fn spawn(ctx: egui::Context, vault_path: &Path, changed: Arc<AtomicBool>) -> Option<OwnedFd> {
+    /// Starts the thread; dropping what it returns stops it.
+    pub fn spawn(ctx: egui::Context, vault_path: &Path, changed: Arc<AtomicBool>) -> Option<Stopper> {
         let folder = match vault_path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => Path::new(".").to_owned(),
@@ -80,41 +75,18 @@ mod linux {
         if unsafe { libc::inotify_add_watch(inotify.as_raw_fd(), folder_c.as_ptr(), mask) } < 0 {
             return None;
         }
-        let mut pipe = [0; 2];
-        // SAFETY: pipe2 writes two descriptors into the array; the result is checked.
-        if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return None;
-        }
-        // SAFETY: both descriptors were just created and are owned here.
-        let (stop_read, stop_write) = unsafe { (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1])) };
+        let (waiter, stopper) = crate::wait::pair().ok()?;
         std::thread::Builder::new()
             .name("vault-watch".into())
-            .spawn(move || {
-                watch(ctx, inotify, stop_read, &[name.as_bytes().to_vec(), wal.as_bytes().to_vec()], changed)
-            })
+            .spawn(move || watch(ctx, inotify, &waiter, &[name.as_bytes().to_vec(), wal.as_bytes().to_vec()], changed))
             .ok()?;
-        Some(stop_write)
+        Some(stopper)
     }
 
-    fn watch(ctx: egui::Context, inotify: OwnedFd, stop: OwnedFd, names: &[Vec<u8>], changed: Arc<AtomicBool>) {
+    fn watch(ctx: egui::Context, inotify: OwnedFd, waiter: &Waiter, names: &[Vec<u8>], changed: Arc<AtomicBool>) {
         let mut buffer = [0u8; 4096];
-        loop {
-            let mut fds = [
-                libc::pollfd { fd: inotify.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-                libc::pollfd { fd: stop.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-            ];
-            // SAFETY: two valid pollfd entries; -1 waits without a timeout (nothing polls).
-            let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
-            if ready < 0 {
-                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return;
-            }
-            // The app closed its end (or it broke): stop.
-            if fds[1].revents != 0 {
-                return;
-            }
+        // Until the app drops the watch.
+        while waiter.readable(&inotify) {
             // SAFETY: reads into a buffer of its own length from a descriptor owned here.
             let read = unsafe { libc::read(inotify.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
             if read <= 0 {
