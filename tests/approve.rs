@@ -89,7 +89,8 @@ impl World {
             std::thread::sleep(Duration::from_millis(10));
             self.harness.step();
         }
-        self.harness.run();
+        // The dialog settles (its layout, Deny taking the focus) over a few frames.
+        self.harness.run_steps(10);
     }
 
     /// Draws frames until `child` ends; its output.
@@ -243,7 +244,8 @@ fn a_standing_approval_is_listed_in_settings_revoked_there_and_ended_by_a_lock()
     w.harness.get_by_label("Passphrase").type_text(PASS);
     w.harness.run();
     w.harness.get_by_label("Unlock").click();
-    w.harness.run();
+    // Frames, not `run`: the waiting request's dialog may come up while they are drawn.
+    w.harness.run_steps(2);
     // Unlocked: the waiting request goes on, and asks (the approval did not survive the lock).
     w.until_asked();
     w.past_the_guard();

@@ -171,10 +171,11 @@ fn child_app_view_copy_then_idle_lock() {
         std::thread::sleep(Duration::from_millis(10));
         harness.step();
     }
+    // The dialog settles over a few frames (not `run`: its countdown asks for frames).
     clock.0.fetch_add(tresor::ui::CLICK_GUARD_MS + 100, Ordering::SeqCst);
-    harness.run();
+    harness.run_steps(10);
     harness.get_by_label("Allow once").click();
-    harness.run();
+    harness.run_steps(2);
     while cli.try_wait().unwrap().is_none() {
         assert!(started.elapsed() < Duration::from_secs(30), "the command line never got its answer");
         std::thread::sleep(Duration::from_millis(10));

@@ -10,23 +10,76 @@ use super::session::UndoAction;
 use crate::interchange::Format;
 use crate::vault::{BackupInfo, ConflictPolicy, Place, PlaceId, SecretId};
 
-/// Ctrl+N (⌘N on macOS): [`Command::OpenCreate`], when no dialog is open.
+/// Where a shortcut applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every screen (the lock screens too).
+    Everywhere,
+    /// While a vault is unlocked, even with a dialog open.
+    Unlocked,
+    /// While unlocked and no dialog is open.
+    NoDialog,
+    /// Likewise, and not while typing in a text field (where the keys edit the text) — except in
+    /// the secrets search while an Undo toast shows (the search has the keyboard after unlocking).
+    NotTyping,
+}
+
+/// One keyboard shortcut: its keys, where it applies, what it does, and what it is called in the
+/// app's list of shortcuts (Vault settings → Keyboard) and in README (a test compares them).
+pub struct Shortcut {
+    pub keys: KeyboardShortcut,
+    pub scope: Scope,
+    pub command: fn() -> Command,
+    pub label: &'static str,
+}
+
+/// Ctrl+N (⌘N on macOS): [`Command::OpenCreate`].
 pub const SHORTCUT_CREATE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::N);
-/// Ctrl+F: [`Command::FocusSearch`], when no dialog is open.
+/// Ctrl+F: [`Command::FocusSearch`].
 pub const SHORTCUT_SEARCH: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
-/// Ctrl+Shift+F: [`Command::OpenSearchAll`], when no dialog is open.
-pub const SHORTCUT_SEARCH_ALL: KeyboardShortcut =
-    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::F);
-/// Ctrl+PageDown / Ctrl+PageUp: [`Command::SwitchTab`], the project's next or previous tab.
-pub const SHORTCUT_NEXT_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::PageDown);
-pub const SHORTCUT_PREVIOUS_TAB: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::PageUp);
 /// Ctrl+L: [`Command::Lock`].
 pub const SHORTCUT_LOCK: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::L);
-/// Ctrl+Z: [`Command::UndoLast`], outside text fields (where it undoes typing) — and in the
-/// secrets search while an Undo toast shows (the search has the keyboard after unlocking).
-pub const SHORTCUT_UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
-/// Ctrl+Q: [`Command::Quit`], on every screen.
+/// Ctrl+Q: [`Command::Quit`].
 pub const SHORTCUT_QUIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
+
+/// Every shortcut, in the order they are tried: one table drives what a key does and the lists
+/// that name the keys.
+pub static SHORTCUTS: [Shortcut; 8] = [
+    Shortcut {
+        keys: SHORTCUT_CREATE,
+        scope: Scope::NoDialog,
+        command: || Command::OpenCreate,
+        label: "create a secret",
+    },
+    // Before Ctrl+F, which would match Ctrl+Shift+F too (egui ignores an extra Shift).
+    Shortcut {
+        keys: KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::F),
+        scope: Scope::NoDialog,
+        command: || Command::OpenSearchAll,
+        label: "find a name in every project",
+    },
+    Shortcut { keys: SHORTCUT_SEARCH, scope: Scope::NoDialog, command: || Command::FocusSearch, label: "search" },
+    Shortcut {
+        keys: KeyboardShortcut::new(Modifiers::COMMAND, Key::PageDown),
+        scope: Scope::NoDialog,
+        command: || Command::SwitchTab(1),
+        label: "the project's next tab",
+    },
+    Shortcut {
+        keys: KeyboardShortcut::new(Modifiers::COMMAND, Key::PageUp),
+        scope: Scope::NoDialog,
+        command: || Command::SwitchTab(-1),
+        label: "the project's previous tab",
+    },
+    Shortcut {
+        keys: KeyboardShortcut::new(Modifiers::COMMAND, Key::Z),
+        scope: Scope::NotTyping,
+        command: || Command::UndoLast,
+        label: "undo the last delete, copy or move",
+    },
+    Shortcut { keys: SHORTCUT_LOCK, scope: Scope::Unlocked, command: || Command::Lock, label: "lock" },
+    Shortcut { keys: SHORTCUT_QUIT, scope: Scope::Everywhere, command: || Command::Quit, label: "quit" },
+];
 
 /// Text egui copied out of a field that shows a secret, on its way to the clipboard guard.
 /// Wiped when dropped; its `Debug` shows no text.
@@ -215,10 +268,8 @@ pub(crate) enum SortKey {
     Modified,
 }
 
-/// The commands of the shortcuts pressed this frame (consumed, so no widget sees them too).
-/// `unlocked` and `dialog_open` say which shortcuts apply: Create and Search wait while a
-/// dialog is open; only Quit works on the lock screens.
-/// `undo_showing`: an Undo toast is on screen.
+/// The commands of the shortcuts pressed this frame (consumed, so no widget sees them too), as
+/// [`SHORTCUTS`] says where each applies. `undo_showing`: an Undo toast is on screen.
 pub(crate) fn read_shortcuts(
     ctx: &egui::Context,
     unlocked: bool,
@@ -229,31 +280,48 @@ pub(crate) fn read_shortcuts(
     let in_search = ctx.memory(|m| m.focused()) == Some(super::secrets::search_id());
     let typing = ctx.text_edit_focused() && !(in_search && undo_showing);
     ctx.input_mut(|i| {
-        if unlocked && i.consume_shortcut(&SHORTCUT_LOCK) {
-            commands.push(Command::Lock);
-        }
-        if i.consume_shortcut(&SHORTCUT_QUIT) {
-            commands.push(Command::Quit);
-        }
-        if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_CREATE) {
-            commands.push(Command::OpenCreate);
-        }
-        // Before Ctrl+F, which would match Ctrl+Shift+F too (egui ignores extra Shift).
-        if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_SEARCH_ALL) {
-            commands.push(Command::OpenSearchAll);
-        }
-        if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_SEARCH) {
-            commands.push(Command::FocusSearch);
-        }
-        if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_NEXT_TAB) {
-            commands.push(Command::SwitchTab(1));
-        }
-        if unlocked && !dialog_open && i.consume_shortcut(&SHORTCUT_PREVIOUS_TAB) {
-            commands.push(Command::SwitchTab(-1));
-        }
-        if unlocked && !dialog_open && !typing && i.consume_shortcut(&SHORTCUT_UNDO) {
-            commands.push(Command::UndoLast);
+        for shortcut in &SHORTCUTS {
+            let applies = match shortcut.scope {
+                Scope::Everywhere => true,
+                Scope::Unlocked => unlocked,
+                Scope::NoDialog => unlocked && !dialog_open,
+                Scope::NotTyping => unlocked && !dialog_open && !typing,
+            };
+            if applies && i.consume_shortcut(&shortcut.keys) {
+                commands.push((shortcut.command)());
+            }
         }
     });
     commands
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys of a shortcut as the app and README write them on Linux and Windows (`Ctrl+Shift+F`).
+    pub fn keys_text(keys: &KeyboardShortcut) -> String {
+        let mut text = String::new();
+        if keys.modifiers.command || keys.modifiers.ctrl {
+            text.push_str("Ctrl+");
+        }
+        if keys.modifiers.alt {
+            text.push_str("Alt+");
+        }
+        if keys.modifiers.shift {
+            text.push_str("Shift+");
+        }
+        text.push_str(keys.logical_key.name());
+        text
+    }
+
+    /// README's keyboard list says what the table does: each shortcut's keys and label.
+    #[test]
+    fn readme_lists_every_shortcut_as_the_table_has_it() {
+        let readme = include_str!("../../README.md").split_whitespace().collect::<Vec<_>>().join(" ");
+        for shortcut in &SHORTCUTS {
+            let entry = format!("{} {}", keys_text(&shortcut.keys), shortcut.label);
+            assert!(readme.contains(&entry), "README's keyboard list lacks {entry:?}");
+        }
+    }
 }

@@ -78,6 +78,20 @@ pub(crate) fn passphrase_section(ui: &mut Ui, form: &mut SettingsForm, vault_rea
 }
 
 /// Appearance, auto-lock and clipboard clearing: preferences of the app, not of the vault.
+/// The keyboard shortcuts, from the one table that also decides what the keys do.
+pub(crate) fn keyboard_section(ui: &mut Ui) {
+    section(ui, "Keyboard", |ui| {
+        // One line each ("Ctrl+L: lock"), read as one by a screen reader, and not another
+        // control's name.
+        for shortcut in &super::command::SHORTCUTS {
+            ui.label(format!("{}: {}", ui.ctx().format_shortcut(&shortcut.keys), shortcut.label));
+        }
+        ui.label(weak(
+            "In the list: the arrow keys move, Enter views, Ctrl+C copies, Space ticks, Delete deletes. Esc closes a dialog.",
+        ));
+    });
+}
+
 pub(crate) fn preference_sections(ui: &mut Ui, prefs: &Prefs, commands: &mut Vec<Command>) {
     section(ui, "Appearance", |ui| {
         ui.horizontal(|ui| {

@@ -138,6 +138,7 @@ fn settings_page(
         let ready = session.vault.is_some();
         settings::vault_file_section(ui, session.kdf, session.read_only, ready, vault_path, commands);
         super::serve::settings_section(ui, &session.serving, now, commands);
+        settings::keyboard_section(ui);
     });
 }
 
