@@ -255,10 +255,14 @@ impl App {
         let name = row.meta.name.clone();
         let Some(label) = session.label_of(&session.place) else { return Reply::Quiet };
         let env = label.env.map(|e| e.to_string()).unwrap_or_default();
-        let reach = if delete {
-            reach::leaving(session, &name, &Place::shared(session.place.project), None)
-        } else {
-            Vec::new()
+        let shared = Place::shared(session.place.project);
+        let reach = if delete { reach::leaving(session, &name, &shared, None) } else { Vec::new() };
+        // How many environments lose it, of how many.
+        let (losing, of) = match (&session.vault, session.project()) {
+            (Some(vault), Some(project)) => {
+                (reach::shared_reach(vault, project, &name, None).seeing.len(), project.environments.len())
+            }
+            _ => (0, 0),
         };
         session.dialog = Some(Dialog::Shared(SharedChoice {
             id,
@@ -267,6 +271,8 @@ impl App {
             project: label.project.to_string(),
             env,
             reach,
+            losing,
+            of,
             focus_cancel: delete,
         }));
         Reply::Quiet
