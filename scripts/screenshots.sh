@@ -147,7 +147,7 @@ shot_set() {
     # "Import a file…" on the empty shop-admin: Vault settings at Import (no file dialog here:
     # its message under Import, the path field focused).
     x mousemove "$sx" "$sy_admin" click 1; sleep 0.6
-    if [ "$w" -lt 900 ]; then ix=528; iy=313; else ix=686; iy=403; fi
+    if [ "$w" -lt 900 ]; then ix=528; iy=313; else ix=702; iy=327; fi
     x mousemove "$ix" "$iy" click 1; snap import 1.5
   fi
   x key ctrl+q

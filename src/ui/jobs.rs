@@ -39,11 +39,13 @@ pub(super) enum JobDone {
     /// A file was read and planned for import.
     ImportPlanned { vault: Vault, path: PathBuf, result: Result<PreparedImport, String> },
     /// An import was written (one transaction), with the new listing.
-    /// `place`: where it imported (the listing is that place's).
+    /// `place`: the listing's place; `by_section`: the file went section by section into
+    /// several places (else all of it into `place`).
     Imported {
         vault: Vault,
         path: PathBuf,
         place: crate::vault::Place,
+        by_section: bool,
         result: Result<(ImportReport, Listing<PlacedSecret>), String>,
     },
     /// An export was written: how many secrets.
@@ -160,7 +162,9 @@ impl App {
                 JobDone::RestoredWhileLocked(result) => self.restored_while_locked(ctx, result),
                 JobDone::KeysChanged { vault, result, change } => self.keys_changed(ctx, vault, result, change),
                 JobDone::ImportPlanned { vault, path, result } => self.import_planned(vault, path, result),
-                JobDone::Imported { vault, path, place, result } => self.imported(vault, &path, place, result),
+                JobDone::Imported { vault, path, place, by_section, result } => {
+                    self.imported(vault, &path, place, by_section, result)
+                }
                 JobDone::Exported { vault, path, result } => self.exported(vault, &path, result),
                 JobDone::NamesRead { vault, result } => self.names_read(vault, result),
                 JobDone::BackedUp { vault, result } => self.backed_up(vault, result),
@@ -275,6 +279,7 @@ impl App {
         vault: Vault,
         path: &Path,
         place: crate::vault::Place,
+        by_section: bool,
         result: Result<(ImportReport, Listing<PlacedSecret>), String>,
     ) {
         let Some(session) = self.screen.session_mut() else { return };
@@ -294,7 +299,12 @@ impl App {
                 }
                 session.selected.clear();
                 let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                self.toast(format!("Imported {file}: {report}."), false);
+                let text = match session.label_of(&place) {
+                    Some(_) if by_section => format!("Imported {file} by section: {report}."),
+                    Some(label) => format!("Imported {file} into {}: {report}.", super::vocabulary::place_text(&label)),
+                    None => format!("Imported {file}: {report}."),
+                };
+                self.toast(text, false);
             }
             Err(message) if session.page == Page::Settings => {
                 session.transfer.import_error = Some(format!("Nothing was imported: {message}"))
@@ -306,11 +316,13 @@ impl App {
     fn exported(&mut self, vault: Vault, path: &Path, result: Result<usize, String>) {
         let Some(session) = self.screen.session_mut() else { return };
         session.vault = Some(vault);
+        let from = session.label_of(&session.place).map(|l| format!(" of {}", super::vocabulary::place_text(&l)));
         match result {
             Ok(n) => self.toast(
                 format!(
-                    "Exported {} to {}. Delete the file when you no longer need it.",
+                    "Exported {}{} to {}. Delete the file when you no longer need it.",
                     secrets_count(n),
+                    from.unwrap_or_default(),
                     path.display()
                 ),
                 false,

@@ -386,8 +386,11 @@ pub(crate) struct SharedChoice {
     pub delete: bool,
     pub project: String,
     pub env: String,
-    /// For a delete: what deleting the shared secret does to the project's environments.
+    /// For a delete: what deleting the shared secret does to the project's environments, and
+    /// how many of them (`of`) lose it.
     pub reach: Vec<String>,
+    pub losing: usize,
+    pub of: usize,
     /// Give the focus to Cancel when it opens (the safe choice).
     pub focus_cancel: bool,
 }

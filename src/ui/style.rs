@@ -62,7 +62,7 @@ const SELECTED_TEXT_ON_LIGHT: Color32 = Color32::from_rgb(0x1F, 0x4F, 0xC4);
 const BOUNDARY_ON_DARK: Color32 = Color32::from_gray(0x76);
 const BOUNDARY_ON_LIGHT: Color32 = Color32::from_gray(0x86);
 /// How opaque a disabled control is drawn (egui's default is 0.5).
-const DISABLED_ALPHA: f32 = 0.75;
+const DISABLED_ALPHA: f32 = 0.7;
 /// A disabled main button: a pale accent with dark accent text (light), a dim accent with pale
 /// accent text (dark) — still the main button, plainly not available, and readable.
 const PRIMARY_DISABLED_FILL_LIGHT: Color32 = Color32::from_rgb(0xC9, 0xD6, 0xF7);

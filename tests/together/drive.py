@@ -83,7 +83,7 @@ type_text("APP_CREATED")
 keys("Tab", "Tab")
 type_text("app-created")
 keys("ctrl+Return")
-app_write("Created APP_CREATED.", "APP_CREATED", "app-created")
+app_write("Created APP_CREATED in Personal (shared).", "APP_CREATED", "app-created")
 cli_write("create")
 
 step("edit")
@@ -91,17 +91,17 @@ click("Edit APP_CREATED")
 keys("Tab", "Tab")
 type_text("app-edited")
 keys("ctrl+Return")
-app_write("Saved APP_CREATED (version 2).", "APP_CREATED", "app-edited")
+app_write("Saved APP_CREATED in Personal (shared), now version 2.", "APP_CREATED", "app-edited")
 cli_write("edit")
 
 step("delete and undo")
 click("Delete DELETE_ME")
 click("Delete", last=True)
-if not acknowledged("Deleted DELETE_ME."):
+if not acknowledged("Deleted DELETE_ME from Personal (shared)."):
     fail("the app did not delete DELETE_ME")
 cli_write("delete")
 click("Undo")
-if not acknowledged("Restored."):
+if not acknowledged("Restored DELETE_ME in Personal (shared)."):
     fail("Undo did not bring DELETE_ME back")
 cli_write("undo")
 
@@ -191,7 +191,7 @@ type_text("APP_LAST")
 keys("Tab", "Tab")
 type_text("app-last")
 keys("ctrl+Return")
-app_write("Created APP_LAST.", "APP_LAST", "app-last")
+app_write("Created APP_LAST in Personal (shared).", "APP_LAST", "app-last")
 cli_write("last")
 keys("ctrl+q")
 time.sleep(2)

@@ -54,7 +54,7 @@ fn editing_an_inherited_row_asks_shared_or_override_and_an_override_leaves_the_s
     // Delete on an inherited row: it is the shared secret's, said before anything happens.
     w.harness.get_by_label("Delete OPENAI_API_KEY").click();
     w.harness.run();
-    assert!(has_text(&w.harness, "Delete the shared OPENAI_API_KEY from every environment?"));
+    assert!(has_text(&w.harness, "Delete the shared OPENAI_API_KEY?"));
     w.harness.get_by_label("Cancel").click();
     w.harness.run();
     assert!(shop_value(&w, None, "OPENAI_API_KEY").is_some());
@@ -277,6 +277,17 @@ fn create_edit_view_and_their_toasts_say_the_place_and_shared_or_override() {
     w.harness.get_by_label("View LOG_LEVEL").click();
     w.harness.run();
     assert!(has_text(&w.harness, "In shop (shared) · production uses this shared value"));
+    w.harness.key_press(Key::Escape);
+    w.harness.run();
+    // Renaming an override uncovers the shared value of its old name: said before saving.
+    w.harness.get_by_label("Edit OPENAI_API_KEY").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "An override: only shop / production changes; the shared value stays."));
+    replace_in(&mut w.harness, "Name", "OPENAI_KEY");
+    assert!(has_text(
+        &w.harness,
+        "Saving renames it: programs that read OPENAI_API_KEY in shop / production get the shared value instead."
+    ));
 }
 
 #[test]
@@ -419,9 +430,11 @@ fn deleting_a_shared_secret_from_an_environment_says_who_loses_it_and_enter_canc
     open_shop_tab(&mut w, "development");
     w.harness.get_by_label("Delete OPENAI_API_KEY").click();
     w.harness.run_steps(4);
-    assert_eq!(dialog_name(&w), "Delete the shared OPENAI_API_KEY from every environment?");
+    // production has its own: two of the three environments lose it, and the dialog says so.
+    assert_eq!(dialog_name(&w), "Delete the shared OPENAI_API_KEY?");
     assert!(has_text(&w.harness, "shop / development and shop / staging lose OPENAI_API_KEY."));
     assert!(has_text(&w.harness, "shop / production keeps its own OPENAI_API_KEY."));
+    assert!(w.harness.query_by_label("Delete from 2 environments").is_some());
     // The safe default: Cancel has the focus, Enter cancels; nothing is deleted.
     assert!(w.harness.get_by_label("Cancel").is_focused(), "Cancel has the focus");
     w.harness.key_press(Key::Enter);
@@ -432,6 +445,7 @@ fn deleting_a_shared_secret_from_an_environment_says_who_loses_it_and_enter_canc
     // One confirmation, not two: its own button deletes the shared secret (with Undo).
     w.harness.get_by_label("Delete LOG_LEVEL").click();
     w.harness.run();
+    assert_eq!(dialog_name(&w), "Delete the shared LOG_LEVEL from every environment?");
     assert!(has_text(&w.harness, "Every environment of shop loses LOG_LEVEL."));
     w.harness.get_by_label("Delete from every environment").click();
     w.harness.run();

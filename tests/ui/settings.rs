@@ -66,7 +66,10 @@ fn import_shows_the_plan_then_writes_it_in_one_go() {
     w.harness.get_by_label("Import").click();
     w.harness.run();
 
-    assert!(has_text(&w.harness, "Imported app.env: 1 added, 1 updated, 1 unchanged, 2 skipped"));
+    assert!(has_text(
+        &w.harness,
+        "Imported app.env into Personal (shared): 1 added, 1 updated, 1 unchanged, 2 skipped"
+    ));
     assert_eq!(value_of(&w, "NEW_KEY").0, "line one\nline two");
     assert_eq!(value_of(&w, "CHANGED"), ("new-value".to_owned(), 2), "an update is a new version");
     assert_eq!(value_of(&w, "KEPT"), ("same-value".to_owned(), 1));

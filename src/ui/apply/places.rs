@@ -89,7 +89,7 @@ impl App {
             p.environments
                 .iter()
                 .find(|e| e.id == id)
-                .map(|e| (e.name.to_string(), format!("environment {}/{}", p.name, e.name)))
+                .map(|e| (e.name.to_string(), format!("environment {} / {}", p.name, e.name)))
         });
         match found {
             Some((name, what)) => self.open_place_name(PlaceNameTarget::Rename(id), name, what),
@@ -113,7 +113,7 @@ impl App {
                 return Reply::Quiet;
             }
         };
-        let target = form.target;
+        let (target, form_what) = (form.target, form.what.clone());
         let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
         let result = match target {
             PlaceNameTarget::NewProject => vault.create_project(&name).map(|id| Some(Place::shared(id))),
@@ -131,8 +131,11 @@ impl App {
                 }
                 let text = match target {
                     PlaceNameTarget::NewProject => format!("Created project {name}."),
-                    PlaceNameTarget::NewEnvironment(_) => format!("Created environment {name}."),
-                    PlaceNameTarget::Rename(_) => format!("Renamed to {name}."),
+                    PlaceNameTarget::NewEnvironment(_) => match go.and_then(|p| session.label_of(&p)) {
+                        Some(label) => format!("Created environment {}.", crate::ui::vocabulary::place_text(&label)),
+                        None => format!("Created environment {name}."),
+                    },
+                    PlaceNameTarget::Rename(_) => format!("Renamed {} to {name}.", form_what),
                 };
                 if let Some(place) = go {
                     session.go_to(place);
@@ -255,10 +258,14 @@ impl App {
         let name = row.meta.name.clone();
         let Some(label) = session.label_of(&session.place) else { return Reply::Quiet };
         let env = label.env.map(|e| e.to_string()).unwrap_or_default();
-        let reach = if delete {
-            reach::leaving(session, &name, &Place::shared(session.place.project), None)
-        } else {
-            Vec::new()
+        let shared = Place::shared(session.place.project);
+        let reach = if delete { reach::leaving(session, &name, &shared, None) } else { Vec::new() };
+        // How many environments lose it, of how many.
+        let (losing, of) = match (&session.vault, session.project()) {
+            (Some(vault), Some(project)) => {
+                (reach::shared_reach(vault, project, &name, None).seeing.len(), project.environments.len())
+            }
+            _ => (0, 0),
         };
         session.dialog = Some(Dialog::Shared(SharedChoice {
             id,
@@ -267,6 +274,8 @@ impl App {
             project: label.project.to_string(),
             env,
             reach,
+            losing,
+            of,
             focus_cancel: delete,
         }));
         Reply::Quiet
@@ -460,7 +469,7 @@ impl App {
                     .apply_imports(plans)
                     .and_then(|report| vault.list_in(&place).map(|listing| (report, listing)))
                     .map_err(|e| e.to_string());
-                crate::ui::jobs::JobDone::Imported { vault, path, place, result }
+                crate::ui::jobs::JobDone::Imported { vault, path, place, by_section: true, result }
             });
         }
         Reply::Quiet

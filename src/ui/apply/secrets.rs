@@ -460,6 +460,13 @@ pub(super) fn secret_form(session: &Session, original: Option<&SecretMeta>, plac
     form.place = reach::place_of(session, &place);
     if let Some(meta) = original {
         form.reach = reach::editing(session, &meta.name, &place);
+        // An override renamed uncovers the shared value of its old name.
+        if session.vault.as_ref().is_some_and(|v| reach::shared_above(v, &place, &meta.name)) {
+            form.rename_note = Some(format!(
+                "Saving renames it: programs that read {} in {} get the shared value instead.",
+                meta.name, form.place
+            ));
+        }
     }
     form
 }

@@ -114,7 +114,7 @@ impl App {
                     .apply_import(plan)
                     .and_then(|report| vault.list_in(&place).map(|listing| (report, listing)))
                     .map_err(|e| e.to_string());
-                JobDone::Imported { vault, path, place, result }
+                JobDone::Imported { vault, path, place, by_section: false, result }
             });
         }
         Reply::Quiet

@@ -172,8 +172,10 @@ pub(crate) fn copy_into(ui: &mut Ui, confirm: &CopyIntoConfirm, commands: &mut V
 }
 
 pub(crate) fn shared_title(choice: &SharedChoice) -> String {
-    if choice.delete {
+    if choice.delete && choice.losing == choice.of {
         format!("Delete the shared {} from every environment?", choice.name)
+    } else if choice.delete {
+        format!("Delete the shared {}?", choice.name)
     } else {
         format!("Edit {}: shared, or only in {}?", choice.name, choice.env)
     }
@@ -194,10 +196,14 @@ pub(crate) fn shared(ui: &mut Ui, choice: &mut SharedChoice, commands: &mut Vec<
                 style::warning_as_written(ui, line);
             }
         });
-        let losing = choice.reach.iter().any(|l| l.contains(" lose"));
+        let label = match (choice.losing, choice.of) {
+            (n, of) if n == of && n > 1 => "Delete from every environment".to_owned(),
+            (0, _) => "Delete the shared secret".to_owned(),
+            (1, _) => "Delete from 1 environment".to_owned(),
+            (n, _) => format!("Delete from {n} environments"),
+        };
         dialog_buttons(ui, |ui| {
-            let label = if losing { "Delete from every environment" } else { "Delete the shared secret" };
-            if style::danger(ui, label).clicked() {
+            if style::danger(ui, &label).clicked() {
                 commands.push(Command::ChooseShared);
             }
             let cancel = style::secondary(ui, "Cancel");

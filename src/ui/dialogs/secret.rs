@@ -103,7 +103,13 @@ fn fields(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Command>) -> (e
         None => name_changed,
     };
     if edit && form.original().is_some_and(|m| m.name.as_str() != form.name) && check.name.is_none() {
-        ui.label(weak("Saving renames the secret; programs that read the old name will no longer find it.").small());
+        match &form.rename_note {
+            Some(note) => style::warning_as_written(ui, note),
+            None => {
+                let note = "Saving renames the secret; programs that read the old name will no longer find it.";
+                ui.label(weak(note).small());
+            }
+        }
     }
     // What saving does beyond this place: an override, the environments that see a shared value
     // (in a scope of its own: the fields after it keep their ids as it changes).

@@ -388,6 +388,9 @@ pub(crate) struct SecretForm {
     /// What saving does beyond this place (an override, the environments that see a shared
     /// value), from apply.rs when the form opens and when the name changes.
     pub reach: Vec<String>,
+    /// What renaming does, when it does more than change the name (an override renamed
+    /// uncovers the shared value).
+    pub rename_note: Option<String>,
 }
 
 /// The core's verdict on the form's fields, kept until a field changes.
@@ -424,6 +427,7 @@ impl SecretForm {
             pasted_import: None,
             place: String::new(),
             reach: Vec::new(),
+            rename_note: None,
         };
         form.revalidate();
         form
