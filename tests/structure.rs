@@ -473,3 +473,77 @@ fn the_core_check_catches_a_leaf_reaching_up_and_operations_in_a_circle() {
         ]
     );
 }
+
+/// The pages of the app (one file each); shell.rs composes them, and only it.
+const UI_PAGES: &[&str] = &["secrets", "trash", "settings", "transfer", "backups", "lock", "places"];
+/// What the app's state (`session.rs`, `session/`) and its shared widgets may not use: views,
+/// the commands, the jobs and their effects. The state is what views read, and widgets are what
+/// views are made of; neither knows the views.
+const UI_ABOVE_STATE: &[&str] = &["command", "jobs", "apply", "dialogs", "shell", "serve", "mod"];
+
+/// Every use inside `src/ui` against its rules, as "file:line: from -> to".
+fn ui_violations(src: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(&src.join("ui"), &mut files);
+    files.sort();
+    let mut found = Vec::new();
+    for file in files {
+        let module = module_path(src, &file);
+        let from = module.get(1).cloned().unwrap_or_else(|| "mod".to_owned());
+        let text = std::fs::read_to_string(&file).unwrap();
+        let text = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (line, path) in paths(&code_lines(text)) {
+            let absolute = resolve(&module, &path);
+            if absolute.first().map(String::as_str) != Some("ui") {
+                continue;
+            }
+            // `super::Name` from a file of ui/ is a name of ui/mod.rs: "mod".
+            let to = match absolute.get(1) {
+                Some(next) if absolute.len() > 2 || next.chars().next().is_some_and(char::is_lowercase) => next.clone(),
+                _ => "mod".to_owned(),
+            };
+            if to == from {
+                continue;
+            }
+            let (from_page, to_page) = (UI_PAGES.contains(&from.as_str()), UI_PAGES.contains(&to.as_str()));
+            let below_views = from == "session" || from == "widgets";
+            let state_up = below_views && (UI_ABOVE_STATE.contains(&to.as_str()) || to_page)
+                || (from == "session" && to == "widgets");
+            let page_to_page = from_page && to_page;
+            if page_to_page || state_up {
+                let rel = file.strip_prefix(src).unwrap().display().to_string();
+                found.push(format!("{rel}:{line}: {from} -> {to}"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn pages_do_not_use_each_other_and_the_state_knows_no_view() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = ui_violations(&src);
+    assert!(found.is_empty(), "uses against the app's rules (see UI_PAGES, UI_ABOVE_STATE):\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_app_check_catches_a_page_using_a_page_and_the_state_using_a_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let ui = dir.path().join("ui");
+    std::fs::create_dir_all(ui.join("session")).unwrap();
+    std::fs::write(ui.join("mod.rs"), "mod secrets;\nmod trash;\nmod session;\n").unwrap();
+    std::fs::write(ui.join("secrets.rs"), "use super::trash::rows;\nuse super::session::Session;\n").unwrap();
+    std::fs::write(ui.join("trash.rs"), "pub fn rows() {}\n").unwrap();
+    std::fs::write(ui.join("session.rs"), "use crate::ui::command::Page;\n").unwrap();
+    std::fs::write(ui.join("session/forms.rs"), "fn f() { crate::ui::jobs::pick(); }\n").unwrap();
+    let mut found = ui_violations(dir.path());
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "ui/secrets.rs:1: secrets -> trash",
+            "ui/session.rs:1: session -> command",
+            "ui/session/forms.rs:1: session -> jobs"
+        ]
+    );
+}

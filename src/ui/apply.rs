@@ -24,13 +24,14 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::App;
-use super::command::{Command, GuardedText, Page, Pick, SortKey};
+use super::command::{Command, GuardedText};
 use super::jobs::{self, JobDone, KeyChange, reload_backups};
 use super::prefs::Prefs;
 use super::session::{
     DeleteConfirm, Dialog, ExportConfirm, ImportReview, PassphraseForm, RestoreForm, Screen, SecretForm, Session,
     SetupForm, Toast, TrashRow, UndoAction, UnlockForm, ViewState,
 };
+use super::session::{Page, Pick, SortKey};
 use super::style;
 use super::vocabulary;
 use super::widgets::SecretField;

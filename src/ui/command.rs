@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 use super::prefs::Prefs;
-use super::session::UndoAction;
+use super::session::{Page, Pick, SortKey, UndoAction};
 use crate::interchange::Format;
 use crate::vault::{BackupInfo, ConflictPolicy, Place, PlaceId, SecretId};
 
@@ -244,28 +244,6 @@ pub(crate) enum Command {
     BackupNow,
     AskRestoreBackup(BackupInfo),
     SubmitRestoreBackup,
-}
-
-/// The pages of the unlocked window, chosen in the sidebar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Page {
-    Secrets,
-    Trash,
-    Settings,
-}
-
-/// What a file dialog is picking a path for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Pick {
-    Import,
-    Export,
-}
-
-/// The Secrets table's sort column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SortKey {
-    Name,
-    Modified,
 }
 
 /// The commands of the shortcuts pressed this frame (consumed, so no widget sees them too), as

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::App;
-use super::command::{Page, Pick};
 use super::session::{Dialog, ImportReview, Screen, Session, SettingsForm};
+use super::session::{Page, Pick, Picked};
 use super::style;
 use super::widgets::secrets_count;
 use crate::interchange::import::PreparedImport;
@@ -111,15 +111,6 @@ impl Jobs {
             let _ = self.tx.send(job());
         }
     }
-}
-
-/// What the system's file dialog gave back.
-pub(crate) enum Picked {
-    Path(PathBuf),
-    /// Closed without a choice.
-    Cancelled,
-    /// There is no file dialog to open: no desktop portal on the session bus.
-    NoDialog,
 }
 
 /// Opens the system's file dialog on its own thread, without blocking the window; the path comes

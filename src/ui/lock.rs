@@ -68,7 +68,7 @@ pub(crate) fn setup(ui: &mut Ui, form: &mut SetupForm, busy: Option<&'static str
             pass.request_focus();
         }
         if pass.changed() {
-            form.strength = super::session::strength(form.passphrase.as_str());
+            form.strength = super::strength::strength(form.passphrase.as_str());
             form.error = None;
         }
         strength_meter(ui, &form.strength);

@@ -39,6 +39,7 @@ mod serve;
 mod session;
 mod settings;
 mod shell;
+mod strength;
 mod style;
 mod text;
 mod transfer;
@@ -291,7 +292,7 @@ impl App {
                 lock::locked(ui, form, &self.vault_path, waiting.as_deref(), busy, &mut commands)
             }
             Screen::Unlocked(session) => {
-                if session.page == command::Page::Settings {
+                if session.page == session::Page::Settings {
                     session.serving = self.serving.view();
                 }
                 shell::unlocked(ui, session, &self.prefs, &self.vault_path, now, busy, &mut commands)
@@ -349,9 +350,9 @@ impl App {
         }
         session.reload_list();
         match session.page {
-            command::Page::Trash => apply::reload_trash(session),
-            command::Page::Settings => jobs::reload_backups(session, &self.vault_path),
-            command::Page::Secrets => {}
+            session::Page::Trash => apply::reload_trash(session),
+            session::Page::Settings => jobs::reload_backups(session, &self.vault_path),
+            session::Page::Secrets => {}
         }
     }
 

@@ -20,7 +20,7 @@ pub(crate) fn sidebar_projects(ui: &mut Ui, session: &Session, width: f32, compa
         Vec::new()
     };
     for (at, project) in session.projects.iter().enumerate() {
-        let current = session.place.project == project.id && session.page == super::command::Page::Secrets;
+        let current = session.place.project == project.id && session.page == super::session::Page::Secrets;
         let spoken = format!("{}, {}", project.name, count(project.total_secrets(), "secret"));
         let response = if compact {
             let button = egui::Button::selectable(current, RichText::new(&short[at]).strong())

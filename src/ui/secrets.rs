@@ -3,8 +3,8 @@
 
 use egui::{Align, Key, Layout, Modifiers, RichText, Ui};
 
-use super::command::{Command, SHORTCUT_CREATE, SortKey};
-use super::session::Session;
+use super::command::{Command, SHORTCUT_CREATE};
+use super::session::{Session, SortKey};
 use super::style::{self, ROW_HEIGHT, weak};
 use super::widgets::{in_cell, in_header, row_node, table_scope};
 use crate::vault::Timestamp;
@@ -61,31 +61,35 @@ impl Columns {
 /// Below this window height the note is not shown (the rows need the room).
 const NOTE_MIN_HEIGHT: f32 = 560.0;
 
-/// The Secrets page. `show_note`: the user has not dismissed the page's note.
-pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Timestamp, commands: &mut Vec<Command>) {
-    let empty = session.list.len() == 0;
-    let comparing = session.compare.is_some();
-    // A short window has no room for a title row of its own: the project bar carries the
-    // Create button, and the page's heading is said (not shown) there.
-    let tight = ui.ctx().content_rect().height() < NOTE_MIN_HEIGHT;
-    let create = !empty && !comparing;
-    if !tight {
-        ui.horizontal(|ui| {
-            let title = ui.heading(RichText::new("Environment Secrets").strong());
-            super::a11y::heading(&title, 1);
-            if create {
-                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-                    create_button(ui, "Create Environment Secret", commands)
-                });
-            }
-        });
-    }
-    super::places::place_bar(ui, session, tight, commands);
-    if let Some(view) = &session.compare {
-        ui.add_space(6.0);
-        super::places::compare(ui, view, commands);
+/// Whether the window is too short for the Secrets page's title row: the project bar then
+/// carries the Create button, and the page's heading is said (not shown) there.
+pub(crate) fn tight(ui: &Ui) -> bool {
+    ui.ctx().content_rect().height() < NOTE_MIN_HEIGHT
+}
+
+/// The Secrets page's title row, with Create (not in a short window). Then come the project bar
+/// and either Compare or [`page`] (shell.rs puts them together).
+pub(crate) fn title(ui: &mut Ui, session: &Session, commands: &mut Vec<Command>) {
+    if tight(ui) {
         return;
     }
+    let create = session.list.len() > 0 && session.compare.is_none();
+    ui.horizontal(|ui| {
+        let title = ui.heading(RichText::new("Environment Secrets").strong());
+        super::a11y::heading(&title, 1);
+        if create {
+            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                create_button(ui, "Create Environment Secret", commands)
+            });
+        }
+    });
+}
+
+/// The Secrets page below the project bar: the note, the search and the table. `show_note`: the
+/// user has not dismissed the page's note.
+pub(crate) fn page(ui: &mut Ui, session: &mut Session, show_note: bool, now: Timestamp, commands: &mut Vec<Command>) {
+    let empty = session.list.len() == 0;
+    let tight = tight(ui);
     if show_note && !empty && ui.ctx().content_rect().height() >= NOTE_MIN_HEIGHT {
         style::note(ui).show(ui, |ui| {
             ui.set_width(ui.available_width());

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use egui::{Key, Modifiers, RichText, Ui};
 
 use super::command::Command;
+use super::session::{ApprovalView, ServingView};
 use super::style::{self, weak};
 use super::widgets::{dialog_buttons, dialog_title, section};
 use crate::agent::approvals::Reach;
@@ -361,23 +362,6 @@ fn describe_caller(pending: &Pending) -> String {
         Some(terminal) => format!("A request from {program} in {terminal}"),
         None => format!("A request from {program}"),
     }
-}
-
-/// One standing approval, as Vault settings lists it.
-#[derive(Debug, Clone)]
-pub struct ApprovalView {
-    pub key: CallerKey,
-    pub who: String,
-    pub reach: Vec<String>,
-    pub ends: Timestamp,
-}
-
-/// What Vault settings shows about serving.
-#[derive(Debug, Clone, Default)]
-pub struct ServingView {
-    pub serving: bool,
-    pub why_not: Option<String>,
-    pub approvals: Vec<ApprovalView>,
 }
 
 /// The "Command line" section of Vault settings.

@@ -9,12 +9,11 @@ use std::collections::BTreeSet;
 
 pub use forms::REVEAL_SECONDS;
 pub(crate) use forms::{
-    BackupsView, ExportConfirm, ImportReview, PassphraseForm, RestoreAsForm, RestoreForm, SecretForm, SettingsForm,
-    SetupForm, Strength, TransferForm, UnlockForm, ViewState, strength, typed_path,
+    BackupsView, ExportConfirm, ImportReview, PassphraseForm, Pick, Picked, RestoreAsForm, RestoreForm, SecretForm,
+    SettingsForm, SetupForm, TransferForm, UnlockForm, ViewState, typed_path,
 };
-pub(crate) use list::SecretList;
+pub(crate) use list::{SecretList, SortKey};
 
-use super::command::Page;
 use crate::vault::{
     ComparedName, Error, KdfParams, Listing, Place, PlaceId, PlaceLabel, PlaceName, ProjectInfo, SecretId, SecretMeta,
     Timestamp, TrashedPlace, TrashedSecret, Vault,
@@ -82,6 +81,14 @@ impl Toast {
     }
 }
 
+/// The pages of the unlocked window, chosen in the sidebar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Page {
+    Secrets,
+    Trash,
+    Settings,
+}
+
 /// The unlocked vault and everything shown over it. Dropped on lock: keys, revealed values and
 /// form contents go with it.
 pub(crate) struct Session {
@@ -111,7 +118,7 @@ pub(crate) struct Session {
     pub transfer: TransferForm,
     pub backups: BackupsView,
     /// What Vault settings says about serving the command line (filled each frame by the app).
-    pub serving: super::serve::ServingView,
+    pub serving: ServingView,
     pub focus_search: bool,
     /// The vault's key-derivation parameters and whether it is read-only, kept while a worker
     /// has the vault, so that Vault settings keeps its layout (and its scroll position).
@@ -436,4 +443,21 @@ impl Dialog {
     pub fn restore_as(id: SecretId, taken: &str) -> Self {
         Dialog::RestoreAs(RestoreAsForm { id, taken: taken.to_owned(), name: format!("{taken}_RESTORED"), error: None })
     }
+}
+
+/// One standing approval, as Vault settings lists it.
+#[derive(Debug, Clone)]
+pub struct ApprovalView {
+    pub key: crate::agent::caller::CallerKey,
+    pub who: String,
+    pub reach: Vec<String>,
+    pub ends: Timestamp,
+}
+
+/// What Vault settings shows about serving.
+#[derive(Debug, Clone, Default)]
+pub struct ServingView {
+    pub serving: bool,
+    pub why_not: Option<String>,
+    pub approvals: Vec<ApprovalView>,
 }

@@ -8,7 +8,8 @@ use egui::{Key, RichText, Ui};
 
 use super::command::Command;
 use super::prefs::{self, AUTO_LOCK_CHOICES, CLIPBOARD_CHOICES, Prefs, Theme};
-use super::session::{SettingsForm, strength};
+use super::session::SettingsForm;
+use super::strength::strength;
 use super::style::{self, weak};
 use super::widgets::{SecretField, confirmation_mismatch, passphrase_field, section, strength_meter};
 use crate::vault::KdfParams;

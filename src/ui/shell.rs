@@ -5,12 +5,13 @@ use std::path::Path;
 
 use egui::{Align, Layout, RichText, Ui};
 
-use super::command::{Command, Page, SHORTCUT_LOCK};
+use super::command::{Command, SHORTCUT_LOCK};
 use super::prefs::Prefs;
+use super::session::Page;
 use super::session::{Session, Toast};
 use super::style::{self, weak};
 use super::widgets::section;
-use super::{a11y, backups, dialogs, secrets, settings, transfer, trash};
+use super::{a11y, backups, dialogs, places, secrets, settings, transfer, trash};
 use crate::vault::Timestamp;
 
 /// The window width below which the sidebar shows icons only.
@@ -97,7 +98,7 @@ pub(crate) fn unlocked(
             egui::ScrollArea::vertical()
                 .id_salt("sidebar projects")
                 .max_height(ui.available_height() - 90.0)
-                .show(ui, |ui| super::places::sidebar_projects(ui, session, width, compact, commands));
+                .show(ui, |ui| places::sidebar_projects(ui, session, width, compact, commands));
             ui.add_space(6.0);
             ui.separator();
             page_button(ui, Page::Trash, "🗑", "Trash", commands);
@@ -106,7 +107,17 @@ pub(crate) fn unlocked(
     }
     egui::CentralPanel::default().show(ui, |ui| {
         egui::Frame::new().inner_margin(egui::Margin::symmetric(16, 10)).show(ui, |ui| match session.page {
-            Page::Secrets => secrets::page(ui, session, !prefs.note_dismissed, now, commands),
+            Page::Secrets => {
+                secrets::title(ui, session, commands);
+                places::place_bar(ui, session, secrets::tight(ui), commands);
+                match &session.compare {
+                    Some(view) => {
+                        ui.add_space(6.0);
+                        places::compare(ui, view, commands);
+                    }
+                    None => secrets::page(ui, session, !prefs.note_dismissed, now, commands),
+                }
+            }
             Page::Trash => trash::page(ui, &session.trash, &session.trashed_places, now, commands),
             Page::Settings => settings_page(ui, session, prefs, vault_path, now, commands),
         });

@@ -4,7 +4,8 @@
 
 use egui::{RichText, Ui};
 
-use super::command::{Command, Pick};
+use super::command::Command;
+use super::session::Pick;
 use super::session::{TransferForm, typed_path};
 use super::style::{self, weak};
 use super::widgets::format_label;

@@ -4,7 +4,7 @@
 
 use egui::{Align, Layout, RichText, Ui};
 
-use super::session::Strength;
+use super::strength::Strength;
 use super::text::SecretText;
 use super::{a11y, style};
 use crate::interchange::Format;

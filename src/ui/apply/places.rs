@@ -5,7 +5,7 @@
 
 use super::{App, Reply, reach};
 use crate::interchange::import::{ImportFile, Source};
-use crate::ui::command::Page;
+use crate::ui::session::Page;
 use crate::ui::session::{
     Dialog, PlaceNameForm, PlaceNameTarget, SEARCH_SHOWN, SearchAllForm, SearchHit, SharedChoice, UndoAction,
 };

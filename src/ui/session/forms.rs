@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
 
 use crate::interchange::{Finding, Format};
-use crate::ui::command::Pick;
-use crate::ui::jobs::Picked;
 use crate::ui::style;
 use crate::ui::text::SecretText;
 use crate::vault::backup::BackupInfo;
@@ -19,25 +17,20 @@ use crate::vault::{
 /// How long a revealed value stays visible in the View dialog.
 pub const REVEAL_SECONDS: i64 = 30;
 
-/// A passphrase strength hint from zxcvbn: advice, never a refusal.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Strength {
-    pub score: u8,
-    pub advice: String,
+/// What a file dialog is picking a path for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pick {
+    Import,
+    Export,
 }
 
-/// How strong `passphrase` is (zxcvbn's score and its first piece of advice).
-pub(crate) fn strength(passphrase: &str) -> Option<Strength> {
-    if passphrase.is_empty() {
-        return None;
-    }
-    let entropy = zxcvbn::zxcvbn(passphrase, &["tresor", "vault", "secret", "password", "passphrase"]);
-    let score = entropy.score() as u8;
-    let advice = entropy
-        .feedback()
-        .and_then(|f| f.warning().map(|w| w.to_string()).or_else(|| f.suggestions().first().map(|s| s.to_string())))
-        .unwrap_or_default();
-    Some(Strength { score, advice })
+/// What the system's file dialog gave back.
+pub(crate) enum Picked {
+    Path(PathBuf),
+    /// Closed without a choice.
+    Cancelled,
+    /// There is no file dialog to open: no desktop portal on the session bus.
+    NoDialog,
 }
 
 /// The first-start form (and "create a new vault" from the lock screen).
@@ -48,7 +41,7 @@ pub(crate) struct SetupForm {
     pub passphrase: SecretText,
     pub confirm: SecretText,
     pub show: bool,
-    pub strength: Option<Strength>,
+    pub strength: Option<crate::ui::strength::Strength>,
     pub error: Option<String>,
 }
 
@@ -235,7 +228,7 @@ pub(crate) struct SettingsForm {
     pub current: SecretText,
     pub new: SecretText,
     pub confirm: SecretText,
-    pub strength: Option<Strength>,
+    pub strength: Option<crate::ui::strength::Strength>,
     /// The current passphrase was wrong: said under its field, which gets the focus back.
     pub current_error: Option<String>,
     pub focus_current: bool,

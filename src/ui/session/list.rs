@@ -1,7 +1,6 @@
 //! The Secrets page's list: every secret's metadata (never a value) and the filtered, sorted
 //! view of it, rebuilt only when the query, the sort or the rows change — not every frame.
 
-use crate::ui::command::SortKey;
 use crate::vault::{Origin, PlacedSecret, SecretId, SecretMeta, name_order};
 
 /// One secret as the list knows it: its metadata, where it comes from, and a lowercase
@@ -17,6 +16,13 @@ impl Row {
         let haystack = format!("{}\n{}", meta.name.as_str(), meta.description).to_lowercase();
         Row { meta, origin, haystack }
     }
+}
+
+/// The Secrets table's sort column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SortKey {
+    Name,
+    Modified,
 }
 
 /// Every secret's metadata (never values), plus the filtered and sorted view, which is rebuilt
