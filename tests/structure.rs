@@ -307,6 +307,7 @@ const VAULT_LAYERS: &[(&str, u8)] = &[
     ("kdf", 0),
     ("held", 0),
     ("secret", 1),
+    ("generate", 2),
     ("error", 2),
     ("crypto", 3),
     ("store", 4),

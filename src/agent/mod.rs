@@ -1,5 +1,5 @@
-//! Unlock once: while the app has a vault unlocked, the command line (`get`, `list`, `run`,
-//! `diff`) of the same user on this machine reaches that vault through the app, after the user
+//! Unlock once: while the app has a vault unlocked, the command line (`get`, `list`, `run`, `diff`,
+//! `inject`) of the same user on this machine reaches that vault through the app, after the user
 //! approves it there, without a passphrase and without deriving a key. This comment is the
 //! protocol's specification.
 //!
@@ -36,7 +36,7 @@
 //!
 //! Only reads are served ([`crate::vault::ops::Request::servable`]): writes and vault
 //! administration unlock the vault as before. No request returns key material, and there is no
-//! "decrypt this" request: what the app answers is what `tresor get`, `list`, `run` and `diff`
+//! "decrypt this" request: what the app answers is what `tresor get`, `list`, `run`, `diff` and `inject`
 //! print.
 
 pub mod approvals;

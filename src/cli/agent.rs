@@ -1,4 +1,4 @@
-//! The command line through the open app ("unlock once"): `get`, `list`, `run` and `diff` ask the
+//! The command line through the open app ("unlock once"): `get`, `list`, `run`, `diff` and `inject` ask the
 //! app that serves the vault file first, and unlock the vault themselves only where no app
 //! answers. `--passphrase-file` (or `TRESOR_PASSPHRASE_FILE`) and `TRESOR_NO_APP=1` skip the app.
 //! And `tresor status`.

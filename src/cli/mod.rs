@@ -7,12 +7,14 @@
 //! - `backups.rs`: backup, restore-backup
 //! - `transfer.rs`: import, export
 //! - `run.rs`: run
+//! - `inject.rs`: inject (templates)
 //! - `trust.rs`: trust, and the check before the current folder's `tresor.toml` is used
 //! - `reference.rs`: completions and the man page (no vault, no passphrase)
 //! - `output.rs`: stdout (one buffered, locked handle), tables and JSON
 
 mod agent;
 mod backups;
+mod inject;
 mod keys;
 mod output;
 mod places;
@@ -89,13 +91,13 @@ pub enum Command {
         version: Option<u32>,
     },
     /// Create or update a secret; the value comes from stdin when piped, else from a hidden prompt
-    Set {
-        /// The secret's name: letters A–Z and a–z, digits and _, not starting with a digit (OPENAI_API_KEY)
-        name: String,
-        /// What it is for, shown beside its name (never secret); kept as it was when not given
-        #[arg(long, short)]
-        description: Option<String>,
-    },
+    #[command(after_help = "The value never goes on the command line (where `ps` and shell history would see \
+it): it is read from stdin, a hidden prompt, a file (--from-file: its exact text, every byte kept; UTF-8, \
+at most 4 MiB: store a binary file base64-encoded), or generated (--generate: from the operating system's \
+random number generator; nothing is printed unless --print).\n\n\
+Examples:\n  tresor set OPENAI_API_KEY\n  printf '%s' \"$KEY\" | tresor set OPENAI_API_KEY -d 'GPT calls'\n  \
+tresor set GCP_SERVICE_ACCOUNT --from-file ./sa.json\n  tresor set SESSION_SECRET --generate --length 64 --kind base64url")]
+    Set(secrets::SetArgs),
     /// Rename a secret, keeping its versions and history
     Rename { old: String, new: String },
     /// Move secrets to the trash
@@ -194,6 +196,15 @@ Examples:\n  tresor import .env --dry-run\n  tresor import secrets.toml --flatte
 cat keys.json | tresor import - --format json"
     )]
     Import(transfer::ImportArgs),
+    /// Fill a template's {{ tresor://NAME }} references and write it to a new 0600 file (or a pipe)
+    #[command(after_help = "References: {{ tresor://NAME }} (in the command's place: -p/-e, the folder's \
+tresor.toml), {{ tresor://PROJECT/NAME }} (a project's level) and {{ tresor://PROJECT/ENV/NAME }} (an \
+environment, falling back to its project's level), as a profile's `from`. Everything else passes through \
+byte for byte (other templates' {{ … }} too). A reference that does not resolve stops with its line and \
+column, and nothing is written. The output goes to --output FILE (created 0600; an existing file is \
+replaced only with --force), or to stdout when it is not a terminal (or with --force).\n\n\
+Examples:\n  tresor inject -i config.yml.tpl -o config.yml\n  tresor -p shop -e production inject -i .env.tpl | docker compose --env-file /dev/stdin up")]
+    Inject(inject::InjectArgs),
     /// Export secrets as .env, TOML or JSON (plaintext: to a pipe, or to a new 0600 file)
     #[command(after_help = "Examples:\n  tresor export --output backup.env\n  \
 tresor export --format json --only OPENAI_API_KEY,HF_TOKEN > keys.json\n\
@@ -349,11 +360,12 @@ fn execute(cli: Cli) -> CliResult<i32> {
         Command::Mv(args) => places::mv(&ctx, args),
         Command::Import(args) => transfer::import(&ctx, &mut out, args),
         Command::Export(args) => transfer::export(&ctx, &mut out, args),
+        Command::Inject(args) => inject::inject(&ctx, &mut out, args),
         Command::Init(kdf) => keys::init(&ctx, &kdf),
         Command::Info { json } => keys::info(&ctx, &mut out, json),
         Command::List { json } => secrets::list(&ctx, &mut out, json),
         Command::Get { name, version } => secrets::get(&ctx, &mut out, &name, version),
-        Command::Set { name, description } => secrets::set(&ctx, &name, description),
+        Command::Set(args) => secrets::set(&ctx, &mut out, args),
         Command::Rename { old, new } => secrets::rename(&ctx, &old, &new),
         Command::Rm { names } => secrets::rm(&ctx, &names),
         Command::History { name, json } => secrets::history(&ctx, &mut out, &name, json),
@@ -387,7 +399,7 @@ fn folder_use(command: &Command) -> Option<trust::FolderUse> {
         Command::Purge { all: true, .. } => None,
         Command::List { .. }
         | Command::Get { .. }
-        | Command::Set { .. }
+        | Command::Set(_)
         | Command::Rename { .. }
         | Command::Rm { .. }
         | Command::History { .. }
@@ -395,6 +407,7 @@ fn folder_use(command: &Command) -> Option<trust::FolderUse> {
         | Command::Purge { .. }
         | Command::Import(_)
         | Command::Export(_)
+        | Command::Inject(_)
         | Command::Cp(_)
         | Command::Mv(_) => Some(FolderUse::Place),
         Command::Init(_)

@@ -3,13 +3,19 @@
 //! a value.
 
 use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
 
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use super::output::terminal_safe;
 use super::places::{origin_json, origin_word, place_flags, where_, where_acted};
 use super::{CliError, CliResult, Context, Output, exit, find, parse_name, prompt_hidden};
 use crate::vault::ops::{Failure, Request, Response};
-use crate::vault::{Error, PlaceLabel, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue, Timestamp, Vault};
+use crate::vault::{
+    Error, GenerateError, GenerateRule, PlaceLabel, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue,
+    Timestamp, ValueKind, Vault,
+};
 
 #[derive(Serialize)]
 struct SecretJson {
@@ -133,6 +139,55 @@ pub(super) fn get(ctx: &Context, out: &mut Output, name: &str, version: Option<u
     Ok(())
 }
 
+/// `tresor set`'s arguments.
+#[derive(Args, Debug)]
+pub struct SetArgs {
+    /// The secret's name: letters A–Z and a–z, digits and _, not starting with a digit (OPENAI_API_KEY)
+    pub name: String,
+    /// What it is for, shown beside its name (never secret); kept as it was when not given
+    #[arg(long, short)]
+    pub description: Option<String>,
+    /// Take the value from this file, exactly as it is (UTF-8 text, at most 4 MiB)
+    #[arg(long, value_name = "PATH", conflicts_with = "generate")]
+    pub from_file: Option<PathBuf>,
+    /// Generate a random value (see --length and --kind); prints nothing unless --print
+    #[arg(long)]
+    pub generate: bool,
+    /// With --generate: the value's length in characters (8 to 4096) [default: 32]
+    #[arg(long, value_name = "N", requires = "generate")]
+    pub length: Option<usize>,
+    /// With --generate: what the value is made of [default: letters-digits]
+    #[arg(long, value_enum, requires = "generate")]
+    pub kind: Option<KindArg>,
+    /// With --generate: also print the generated value on stdout
+    #[arg(long, requires = "generate")]
+    pub print: bool,
+}
+
+/// A generated value's kind on the command line (the core's [`ValueKind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// A–Z, a–z, 0–9
+    LettersDigits,
+    /// Letters, digits and !#%&()*+,-./:;<=>?@[]^_{|}~ (no quotes, backslash, $ or space)
+    Symbols,
+    /// 0–9a–f
+    Hex,
+    /// A–Z, a–z, 0–9, - and _ (no padding)
+    Base64url,
+}
+
+impl From<KindArg> for ValueKind {
+    fn from(kind: KindArg) -> ValueKind {
+        match kind {
+            KindArg::LettersDigits => ValueKind::LettersDigits,
+            KindArg::Symbols => ValueKind::Symbols,
+            KindArg::Hex => ValueKind::Hex,
+            KindArg::Base64url => ValueKind::Base64Url,
+        }
+    }
+}
+
 /// The value for `set`: all of stdin when it is piped, else a hidden prompt.
 fn read_value(name: &SecretName, exists: bool) -> CliResult<SecretValue> {
     let stdin = std::io::stdin();
@@ -162,20 +217,44 @@ fn read_value(name: &SecretName, exists: bool) -> CliResult<SecretValue> {
     SecretValue::from_utf8(bytes).map_err(|e| Error::from(e).into())
 }
 
-pub(super) fn set(ctx: &Context, name: &str, description: Option<String>) -> CliResult {
-    let name = parse_name(name)?;
+pub(super) fn set(ctx: &Context, out: &mut Output, args: SetArgs) -> CliResult {
+    let name = parse_name(&args.name)?;
+    // A value from a file or the generator is settled before the passphrase is asked: a file
+    // that cannot be a value needs no unlocking.
+    let given = if let Some(path) = &args.from_file {
+        let value = SecretValue::read_file(path)
+            .map_err(|e| CliError::other(format!("{}; nothing was changed", terminal_safe(&e.to_string()))))?;
+        Some(value)
+    } else if args.generate {
+        let defaults = GenerateRule::default();
+        let rule = GenerateRule {
+            kind: args.kind.map_or(defaults.kind, ValueKind::from),
+            length: args.length.unwrap_or(defaults.length),
+        };
+        Some(rule.generate().map_err(|e| match e {
+            GenerateError::Length { .. } => CliError::usage(e.to_string()),
+            GenerateError::Random(_) => CliError::other(e.to_string()),
+        })?)
+    } else {
+        None
+    };
     let mut vault = ctx.unlock()?;
     let at = ctx.at();
     // A prompt says whether an empty answer keeps a value: only then is the name looked up first.
-    let exists = std::io::stdin().is_terminal()
+    let prompts = given.is_none() && std::io::stdin().is_terminal();
+    let exists = prompts
         && match vault.find_own_in(&vault.place_at(&at)?, &name) {
             Ok(_) => true,
             Err(Error::NotFound { .. } | Error::Inherited { .. }) => false,
             Err(e) => return Err(e.into()),
         };
-    let value = read_value(&name, exists)?;
-    let request = Request::Set { at, name: name.to_string(), description, value: Some(value) };
+    let value = match &given {
+        Some(value) => value.clone(),
+        None => read_value(&name, exists)?,
+    };
+    let request = Request::Set { at, name: name.to_string(), description: args.description, value: Some(value) };
     let Response::Set { at, report } = vault.execute(request)? else { unreachable!("a set answers a set") };
+    drop(vault);
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
@@ -191,6 +270,14 @@ pub(super) fn set(ctx: &Context, name: &str, description: Option<String>) -> Cli
     }
     if let Some(conventional) = SecretName::parse(name).ok().and_then(|n| n.conventional_form()) {
         eprintln!("hint: environment variables are usually UPPER_SNAKE_CASE, e.g. {conventional}");
+    }
+    if args.print
+        && let Some(value) = &given
+    {
+        out.bytes(value.expose().as_bytes())?;
+        if std::io::stdout().is_terminal() {
+            out.bytes(b"\n")?;
+        }
     }
     Ok(())
 }

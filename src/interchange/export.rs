@@ -65,21 +65,35 @@ pub fn to_file(
     only: Option<&[SecretName]>,
     overwrite: bool,
 ) -> Result<usize, ExportError> {
+    check_target(path, overwrite)?;
+    let exported = render_in(vault, place, format, only)?;
+    write_file(path, exported.text.as_bytes(), overwrite)?;
+    Ok(exported.count)
+}
+
+/// Whether `path` may receive plaintext: never a vault file, and an existing file only with
+/// `overwrite`. Checked before the vault is unlocked, and again by [`write_file`].
+pub fn check_target(path: &Path, overwrite: bool) -> Result<(), ExportError> {
     if is_vault_file(path) {
         return Err(ExportError::WouldReplaceVault { path: path.to_owned() });
     }
     if !overwrite && path.symlink_metadata().is_ok() {
         return Err(ExportError::Exists { path: path.to_owned() });
     }
-    let exported = render_in(vault, place, format, only)?;
-    crate::fs::write_private_file(path, exported.text.as_bytes(), overwrite).map_err(|source| {
+    Ok(())
+}
+
+/// Writes plaintext (an export, a filled template) to a new private file at `path` (0600, whole
+/// or not at all), replacing one only with `overwrite` and never a vault file.
+pub fn write_file(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), ExportError> {
+    check_target(path, overwrite)?;
+    crate::fs::write_private_file(path, bytes, overwrite).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             ExportError::Exists { path: path.to_owned() }
         } else {
             ExportError::Write { path: path.to_owned(), source }
         }
-    })?;
-    Ok(exported.count)
+    })
 }
 
 /// Whether `path` is a vault file (open in this process, or any SQLite database) or a file beside

@@ -116,7 +116,7 @@ pub struct ProfileSecret {
 }
 
 /// A secret named by where it lives: `PROJECT/NAME` (the project level) or `PROJECT/ENV/NAME`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SecretRef {
     pub project: PlaceName,
     pub env: Option<PlaceName>,

@@ -7,7 +7,7 @@
 //!
 //! | layer | file | holds |
 //! | --- | --- | --- |
-//! | values | `place.rs`, `secret.rs`, `kdf.rs`, `held.rs` | places, names, values, ids, times; the KDF's parameters; the descriptors this process keeps of open vault files |
+//! | values | `place.rs`, `secret.rs`, `generate.rs`, `kdf.rs`, `held.rs` | places, names, values, ids, times; the KDF's parameters; the descriptors this process keeps of open vault files |
 //! | errors | `error.rs` | every way an operation fails |
 //! | crypto | `crypto.rs` | keys, sealing, key derivation and wrapping |
 //! | format | `store/` | the file format's specification, schema, header, opening and creating files |
@@ -18,6 +18,7 @@
 pub mod backup;
 pub mod crypto;
 pub mod error;
+pub mod generate;
 pub mod held;
 pub mod import;
 pub mod kdf;
@@ -42,13 +43,14 @@ use rusqlite::{Connection, TransactionBehavior};
 pub use backup::{BackupInfo, BackupReason, Restored};
 pub use crypto::Passphrase;
 pub use error::{Error, Result};
+pub use generate::{GenerateError, GenerateRule, ValueKind};
 pub use import::{
     ConflictPolicy, EntryContent, ImportEntry, ImportPlan, ImportReport, PlanAction, PlanCounts, PlanItem, SkipReason,
 };
 pub use kdf::KdfParams;
 pub use secret::{
     Clock, DescriptionError, NameError, Saved, SecretId, SecretMeta, SecretName, SecretValue, SystemClock, Timestamp,
-    TrashedSecret, ValueError, ValueWarning, VersionInfo,
+    TrashedSecret, ValueError, ValueFileError, ValueWarning, VersionInfo,
 };
 
 pub use keys::{UNUSUAL_UNLOCK, UnlockEstimate};

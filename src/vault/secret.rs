@@ -201,6 +201,71 @@ impl SecretValue {
     }
 }
 
+/// Why a file could not become a value ("Load from file…", `tresor set NAME --from-file PATH`).
+/// Messages name the file, never its content.
+#[derive(Debug, thiserror::Error)]
+pub enum ValueFileError {
+    #[error("cannot read {}: {}", path.display(), crate::fs::io_reason(source))]
+    Read { path: std::path::PathBuf, source: std::io::Error },
+    #[error("{} is a folder, not a file", path.display())]
+    Folder { path: std::path::PathBuf },
+    #[error("{} is the vault file itself (or one of SQLite's files beside it), not a value", path.display())]
+    OpenVaultFile { path: std::path::PathBuf },
+    #[error("{} is empty; a value is required", path.display())]
+    Empty { path: std::path::PathBuf },
+    #[error(
+        "{} is larger than {MAX_VALUE_BYTES} bytes (4 MiB), the most a value may hold",
+        path.display()
+    )]
+    TooLarge { path: std::path::PathBuf },
+    #[error(
+        "{} is not UTF-8 text (the first byte that is not: offset {offset}); values are text: store a binary file base64-encoded, \
+         e.g. `base64 -w0 FILE | tresor set NAME`",
+        path.display()
+    )]
+    NotUtf8 { path: std::path::PathBuf, offset: usize },
+}
+
+impl SecretValue {
+    /// A file's exact text as a value: every byte kept (a trailing newline, CRLF, a PEM block's
+    /// layout), nothing trimmed. A file that is not UTF-8, is empty or is over
+    /// [`MAX_VALUE_BYTES`] is refused whole; nothing more than the limit plus one byte is read,
+    /// so a device or a huge file cannot fill memory. What was read is wiped when refused.
+    pub fn read_file(path: &std::path::Path) -> Result<SecretValue, ValueFileError> {
+        use std::io::Read;
+        let owned = || path.to_owned();
+        if path.is_dir() {
+            return Err(ValueFileError::Folder { path: owned() });
+        }
+        // Closing a descriptor of a vault this process holds would drop its locks (see `held`).
+        if super::held::is_open_vault_file(path) {
+            return Err(ValueFileError::OpenVaultFile { path: owned() });
+        }
+        let read = |source| ValueFileError::Read { path: owned(), source };
+        let file = std::fs::File::open(path).map_err(read)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_VALUE_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| {
+            bytes.zeroize();
+            read(e)
+        })?;
+        if bytes.len() > MAX_VALUE_BYTES {
+            bytes.zeroize();
+            return Err(ValueFileError::TooLarge { path: owned() });
+        }
+        if bytes.is_empty() {
+            return Err(ValueFileError::Empty { path: owned() });
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(SecretValue(text)),
+            Err(e) => {
+                let offset = e.utf8_error().valid_up_to();
+                e.into_bytes().zeroize();
+                Err(ValueFileError::NotUtf8 { path: owned(), offset })
+            }
+        }
+    }
+}
+
 impl fmt::Debug for SecretValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretValue([redacted])")

@@ -64,7 +64,7 @@ fn servable(args: &[&str]) -> bool {
                 rest.next();
             }
             a if a.starts_with('-') => {}
-            command => return matches!(command, "get" | "list" | "run" | "diff"),
+            command => return matches!(command, "get" | "list" | "run" | "diff" | "inject"),
         }
     }
     false
