@@ -1,4 +1,4 @@
-//! Import and export benchmarks. `cargo bench --bench interchange`; numbers go into README.md.
+//! Import and export benchmarks. `cargo bench --bench interchange`; numbers go into docs/benchmarks.md.
 //!
 //! Goals (issue 4): importing a 10,000-line .env into a vault (parse, plan, one transaction)
 //! in at most 1 s, and exporting 10,000 secrets in at most 0.5 s, beyond the key derivation:

@@ -1,6 +1,6 @@
 //! Projects and environments, at the size the issue names: 100 projects × 3 environments × 300
 //! secrets (plus 10 shared secrets per project: 91,000 secrets, each with one earlier value).
-//! `cargo bench --bench places`; numbers go into README.md.
+//! `cargo bench --bench places`; numbers go into docs/benchmarks.md.
 
 mod common;
 

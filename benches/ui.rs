@@ -1,5 +1,5 @@
 //! App benchmarks (CPU side, in the egui_kittest harness: layout and tessellation, no GPU).
-//! `cargo bench --bench ui`; numbers go into README.md.
+//! `cargo bench --bench ui`; numbers go into docs/benchmarks.md.
 
 mod common;
 
@@ -96,7 +96,7 @@ fn ui(c: &mut Criterion) {
     group.finish();
 
     // From nothing to the first frame of the lock screen (no window: that part is measured with
-    // the real binary under Xvfb, see README).
+    // the real binary under Xvfb, see docs/benchmarks.md).
     let mut group = c.benchmark_group("startup_to_unlock_screen");
     let (_, path) = &paths[0];
     group.bench_function("app_new_and_first_frame", |b| {

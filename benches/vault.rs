@@ -1,4 +1,4 @@
-//! Vault core benchmarks. `cargo bench --bench vault`; numbers go into README.md.
+//! Vault core benchmarks. `cargo bench --bench vault`; numbers go into docs/benchmarks.md.
 //!
 //! Vaults of 1k, 10k and 100k secrets, each with 5 earlier values in its history, are built once
 //! (with cheap KDF parameters, so that "unlock" measures everything *except* Argon2id, which has

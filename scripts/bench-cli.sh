@@ -4,7 +4,7 @@
 #   scripts/bench-cli.sh [BINARY] [SIZES]   (default: target/release/tresor, "1000 10000 100000")
 #   RUNS=5 scripts/bench-cli.sh             (runs per measurement; 100k uses at most 3)
 # Build first: cargo build --release. Too slow for CI (about 5 minutes on 2 cores); run it by hand
-# after changing anything on the command line's path, and update README.md's table.
+# after changing anything on the command line's path, and update docs/benchmarks.md's table.
 #
 # Every vault uses the cheapest accepted KDF (m = 64 MiB, t = 3, p = 4), so each command's time
 # includes one Argon2id derivation at those parameters; the "KDF + start" row (a `get` on a vault

@@ -5,7 +5,7 @@
 # (median of RUNS, default 5).
 #   scripts/bench-places.sh [BINARY]   (default: target/release/tresor; build with cargo build --release)
 # Building the vault takes a few minutes (900 imports, each with its KDF); run it by hand after
-# changing anything on these paths, and update README.md's table.
+# changing anything on these paths, and update docs/benchmarks.md's table.
 set -euo pipefail
 bin=$(realpath "${1:-target/release/tresor}")
 runs=${RUNS:-5}

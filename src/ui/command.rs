@@ -25,7 +25,7 @@ pub enum Scope {
 }
 
 /// One keyboard shortcut: its keys, where it applies, what it does, and what it is called in the
-/// app's list of shortcuts (Vault settings → Keyboard) and in README (a test compares them).
+/// app's list of shortcuts (Vault settings → Keyboard) and in docs/guide.md (a test compares them).
 pub struct Shortcut {
     pub keys: KeyboardShortcut,
     pub scope: Scope,
@@ -277,7 +277,7 @@ pub(crate) fn read_shortcuts(
 mod tests {
     use super::*;
 
-    /// The keys of a shortcut as the app and README write them on Linux and Windows (`Ctrl+Shift+F`).
+    /// The keys of a shortcut as the app and docs/guide.md write them on Linux and Windows (`Ctrl+Shift+F`).
     pub fn keys_text(keys: &KeyboardShortcut) -> String {
         let mut text = String::new();
         if keys.modifiers.command || keys.modifiers.ctrl {
@@ -293,13 +293,13 @@ mod tests {
         text
     }
 
-    /// README's keyboard list says what the table does: each shortcut's keys and label.
+    /// The guide's keyboard list (docs/guide.md) says what the table does: each shortcut's keys and label.
     #[test]
-    fn readme_lists_every_shortcut_as_the_table_has_it() {
-        let readme = include_str!("../../README.md").split_whitespace().collect::<Vec<_>>().join(" ");
+    fn the_guide_lists_every_shortcut_as_the_table_has_it() {
+        let readme = include_str!("../../docs/guide.md").split_whitespace().collect::<Vec<_>>().join(" ");
         for shortcut in &SHORTCUTS {
             let entry = format!("{} {}", keys_text(&shortcut.keys), shortcut.label);
-            assert!(readme.contains(&entry), "README's keyboard list lacks {entry:?}");
+            assert!(readme.contains(&entry), "docs/guide.md's keyboard list lacks {entry:?}");
         }
     }
 }
