@@ -126,7 +126,7 @@ impl Desktop {
         xclip.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
         // xclip forks a child that serves the selection; the parent exits once it has it.
         assert!(xclip.wait().unwrap().success());
-        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(self.clipboard_becomes(text), text, "the other program's copy is on the clipboard");
     }
 
     /// Sets `name` to `value` through the command line.
@@ -171,7 +171,7 @@ impl Desktop {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut app = AppWindow { child, window: String::new(), display: self.display.clone() };
+        let mut app = AppWindow { child, window: String::new(), display: self.display.clone(), xvfb: self.xvfb.id() };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let found = self.x("xdotool").args(["search", "--name", "^Tresor$"]).output().unwrap();
@@ -179,15 +179,20 @@ impl Desktop {
                 app.window = id.to_owned();
                 break;
             }
-            assert!(app.child.try_wait().unwrap().is_none(), "the app exited before showing a window");
+            if let Some(status) = app.child.try_wait().unwrap() {
+                let mut err = String::new();
+                use std::io::Read;
+                let _ = app.child.stderr.take().unwrap().read_to_string(&mut err);
+                panic!("the app exited ({status}) before showing a window: {err}");
+            }
             assert!(Instant::now() < deadline, "no Tresor window within 60 s");
             std::thread::sleep(Duration::from_millis(200));
         }
         // Let the first frames draw (software OpenGL in a debug build), then give it the keyboard:
         // Xvfb has no window manager to do that.
-        std::thread::sleep(Duration::from_millis(1500));
+        app.settle();
         app.xdotool(&["windowfocus", "--sync", &app.window.clone()]);
-        std::thread::sleep(Duration::from_millis(300));
+        app.settle();
         app
     }
 }
@@ -196,6 +201,25 @@ struct AppWindow {
     child: Child,
     window: String,
     display: String,
+    /// The X server's process: while it runs, an input may still be on its way to the app.
+    xvfb: u32,
+}
+
+/// For each thread of process `pid`: whether it is running or waiting for a processor (`R`),
+/// and the processor time used by all of them (clock ticks). A process that is gone is idle.
+fn activity(pid: u32) -> (bool, u64) {
+    let (mut runnable, mut ticks) = (false, 0);
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return (false, 0) };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
+        // After the name in parentheses: state, then (from the 12th field on) utime and stime.
+        let Some((_, rest)) = stat.rsplit_once(')') else { continue };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        runnable |= fields.first() == Some(&"R");
+        ticks += fields.get(11).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0)
+            + fields.get(12).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+    }
+    (runnable, ticks)
 }
 
 impl AppWindow {
@@ -210,20 +234,42 @@ impl AppWindow {
     fn keys(&self, keys: &[&str]) {
         for key in keys {
             self.xdotool(&["key", "--clearmodifiers", key]);
-            std::thread::sleep(Duration::from_millis(250));
+            self.settle();
         }
     }
 
     fn type_text(&self, text: &str) {
         self.xdotool(&["type", "--delay", "20", "--", text]);
-        std::thread::sleep(Duration::from_millis(250));
+        self.settle();
     }
 
-    /// Types the passphrase on the lock screen and waits out the KDF (a debug build).
+    /// Types the passphrase on the lock screen and waits out the KDF (its spinner keeps the app
+    /// busy until the vault is open).
     fn unlock(&self) {
         self.type_text(PASS);
         self.keys(&["Return"]);
-        std::thread::sleep(Duration::from_secs(3));
+        self.settle();
+    }
+
+    /// Waits until the app has done what the input so far asked for: neither the X server nor
+    /// any thread of the app is running or waiting for a processor, and the app has used no
+    /// processor time, for 150 ms in a row (the window draws only on input; an idle one uses
+    /// none — see the idle test below). Every wakeup along the way (xdotool → X server → app →
+    /// its workers) makes one of them runnable, so a key still on its way is not mistaken for
+    /// calm, however loaded the machine is. Within 30 s, or the test fails.
+    fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let pid = self.child.id();
+        let mut calm = 0;
+        let mut last = activity(pid).1;
+        while calm < 3 {
+            assert!(Instant::now() < deadline, "the app did not settle within 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+            let (app_busy, ticks) = activity(pid);
+            let (x_busy, _) = activity(self.xvfb);
+            calm = if app_busy || x_busy || ticks != last { 0 } else { calm + 1 };
+            last = ticks;
+        }
     }
 
     /// Waits for the app to exit after Ctrl+Q; its exit code must be 0.
@@ -276,7 +322,7 @@ fn a_passphrase_and_a_value_pasted_from_another_program_unlock_and_save_exactly(
     // space, which would make the passphrase wrong).
     desktop.copy_from_another_program(&format!("{PASS}\n"));
     app.keys(&["ctrl+v", "Return"]);
-    std::thread::sleep(Duration::from_secs(3)); // the KDF, in a debug build
+    app.settle(); // the KDF, in a debug build
 
     // A key copied in a browser: several lines, symbols, no line break at the end. Pasted into
     // Create's value (Name is typed), saved with Ctrl+Enter.
@@ -305,7 +351,7 @@ fn search_typed_right_after_ctrl_f_then_ctrl_c_on_the_row_copies_its_value() {
 
     // Ctrl+F and the query in one go, as a fast typist does.
     app.xdotool(&["key", "--clearmodifiers", "ctrl+f", "type", "--delay", "5", "04999"]);
-    std::thread::sleep(Duration::from_millis(400));
+    app.settle();
     // Past the two sort buttons into the table (one stop), then Ctrl+C on the highlighted row.
     app.keys(&["Tab", "Tab", "Tab", "ctrl+c"]);
     let copied = desktop.clipboard_becomes("target-value");
@@ -330,9 +376,9 @@ fn delete_then_undo_with_the_keyboard_alone() {
 
     // Find it, into the table, Delete asks, Enter confirms (the focus is in the dialog).
     app.xdotool(&["key", "--clearmodifiers", "ctrl+f", "type", "--delay", "5", "DELETE_ME"]);
-    std::thread::sleep(Duration::from_millis(300));
+    app.settle();
     app.keys(&["Tab", "Tab", "Tab", "Delete"]);
-    std::thread::sleep(Duration::from_millis(300));
+    app.settle();
     app.keys(&["Return"]);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !in_trash(&desktop, "DELETE_ME") {
@@ -366,11 +412,11 @@ fn create_view_edit_copy_and_lock_with_the_keyboard_alone() {
     // View it (Enter on its row), then Edit from View: the focus starts on View's first
     // control (Hide), Tab past Copy value and Copy as… to Edit.
     app.xdotool(&["key", "--clearmodifiers", "ctrl+f", "type", "--delay", "5", "KEYBOARD_KEY"]);
-    std::thread::sleep(Duration::from_millis(300));
+    app.settle();
     app.keys(&["Tab", "Tab", "Tab", "Return"]);
-    std::thread::sleep(Duration::from_millis(500));
+    app.settle();
     app.keys(&["Tab", "Tab", "Tab", "Return"]);
-    std::thread::sleep(Duration::from_millis(500));
+    app.settle();
     // Edit: Name has the focus; Tab to the description, Tab to the value (empty: keep), type.
     app.keys(&["Tab", "Tab"]);
     app.type_text("second-value");
@@ -408,11 +454,11 @@ fn a_block_of_env_lines_pasted_into_create_is_imported_after_its_plan() {
     // Three lines of a .env copied from another program, pasted into Create's Name.
     desktop.copy_from_another_program("PASTED_ONE=sk-one\n# a comment\nPASTED_TWO=\"two words\"\nPASTED_THREE=3\n");
     app.keys(&["ctrl+n", "ctrl+v"]);
-    std::thread::sleep(Duration::from_millis(400));
+    app.settle();
     // Tab to "Import 3 secrets from the pasted text", Enter: the plan opens with the focus in
     // it, on its first control (Import); Enter imports.
     app.keys(&["Tab", "Return"]);
-    std::thread::sleep(Duration::from_millis(800));
+    app.settle();
     app.keys(&["Return"]);
     let one = wait_for_value(&desktop, "PASTED_ONE");
     let two = wait_for_value(&desktop, "PASTED_TWO");
@@ -531,7 +577,7 @@ fn a_project_is_created_environments_switched_and_a_secret_copied_to_another_env
     // "+ New project" in the sidebar (under Personal, the only project), with the mouse; the
     // dialog takes the focus into its Name field.
     app.xdotool(&["mousemove", "--sync", "60", "177", "click", "1"]);
-    std::thread::sleep(Duration::from_millis(600));
+    app.settle();
     app.type_text("web shop");
     app.keys(&["Return"]);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -564,11 +610,11 @@ fn a_project_is_created_environments_switched_and_a_secret_copied_to_another_env
     app.keys(&["ctrl+shift+f"]);
     app.type_text("DATABASE_URL");
     app.keys(&["Return"]);
-    std::thread::sleep(Duration::from_millis(500));
+    app.settle();
     app.keys(&["Return"]);
-    std::thread::sleep(Duration::from_millis(500));
+    app.settle();
     app.keys(&["Tab", "Tab", "Tab", "Tab", "Return"]);
-    std::thread::sleep(Duration::from_millis(500));
+    app.settle();
     app.keys(&["Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Return", "Tab", "Tab", "Return"]);
     assert_eq!(
         wait_for_value_in(&desktop, "web shop", "production", "DATABASE_URL", "postgres://dev-db"),
@@ -669,7 +715,7 @@ fn after_unlocking_what_is_typed_searches_and_down_goes_into_the_table() {
     // from Reveal to "Copy value", Enter copies.
     app.type_text("SERVICE");
     app.keys(&["Down", "Return"]);
-    std::thread::sleep(Duration::from_millis(500));
+    app.settle();
     app.keys(&["Tab", "Return"]);
     let copied = desktop.clipboard_becomes("target-value");
     app.quit();
@@ -683,7 +729,7 @@ fn a_dialog_shrinks_back_when_its_error_goes_without_more_input() {
     // The smallest window: there the error makes the dialog as tall as the window, and its
     // body scrolls.
     app.xdotool(&["windowsize", "--sync", &app.window.clone(), "760", "500"]);
-    std::thread::sleep(Duration::from_millis(800));
+    app.settle();
     app.unlock();
     // Create with a valid name, as it looks.
     app.keys(&["ctrl+n"]);
@@ -694,7 +740,7 @@ fn a_dialog_shrinks_back_when_its_error_goes_without_more_input() {
     // blank band where the error was, with no input after the last key.
     app.keys(&["ctrl+n"]);
     app.type_text("my key");
-    std::thread::sleep(Duration::from_millis(500));
+    app.settle();
     app.keys(&["ctrl+a"]);
     app.type_text("MY_KEY");
     let fixed = settled_screen(&desktop.display);
