@@ -14,7 +14,10 @@ use tresor::{KdfParams, NewSecret, Passphrase, SecretName, SecretValue, Vault};
 
 /// The import plan of `parsed` for `vault`, through the pipeline both front ends use.
 fn plan_of(vault: &Vault, parsed: tresor::interchange::Parsed, policy: ConflictPolicy) -> tresor::vault::ImportPlan {
-    tresor::interchange::import::ImportFile::from_parsed("test".into(), parsed).plan(vault, policy).unwrap().plan
+    tresor::interchange::import::ImportFile::from_parsed("test".into(), parsed)
+        .plan(vault, &vault.default_place().unwrap(), policy)
+        .unwrap()
+        .plan
 }
 
 const N: usize = 10_000;
@@ -92,14 +95,14 @@ fn export(c: &mut Criterion) {
             value: SecretValue::new(format!("sk-proj-{i:06}-{}", "x".repeat(40))),
         })
         .collect();
-    vault.create_many(batch).unwrap();
+    vault.create_many(&vault.default_place().unwrap(), batch).unwrap();
 
     let mut group = c.benchmark_group("export_10k_secrets");
     group.sample_size(10).measurement_time(Duration::from_secs(10));
     for format in [Format::Env, Format::Toml, Format::Json] {
         group.bench_function(format!("read_and_write_{}", format.name()), |b| {
             b.iter(|| {
-                let entries = vault.export_entries(None).unwrap();
+                let entries = vault.export_entries(&vault.default_place().unwrap(), None).unwrap();
                 let refs: Vec<(&str, &SecretValue)> = entries.iter().map(|(n, v)| (n.as_str(), v)).collect();
                 interchange::check_writable(format, &refs).unwrap();
                 black_box(interchange::write(format, &refs).len())
@@ -109,7 +112,7 @@ fn export(c: &mut Criterion) {
     let out = dir.path().join("out.env");
     group.bench_function("read_write_env_and_save_0600_file", |b| {
         b.iter(|| {
-            let entries = vault.export_entries(None).unwrap();
+            let entries = vault.export_entries(&vault.default_place().unwrap(), None).unwrap();
             let refs: Vec<(&str, &SecretValue)> = entries.iter().map(|(n, v)| (n.as_str(), v)).collect();
             let text = interchange::write(Format::Env, &refs);
             tresor::fs::write_private_file(&out, text.as_bytes(), true).unwrap();

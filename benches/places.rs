@@ -26,7 +26,7 @@ fn places(c: &mut Criterion) {
     });
     let resolve = vault.place(Some("project 051"), Some("staging")).unwrap();
     group.bench_function("resolve_an_environment_for_run", |b| {
-        b.iter(|| black_box(vault.export_entries_in(&resolve, None).unwrap().len()))
+        b.iter(|| black_box(vault.export_entries(&resolve, None).unwrap().len()))
     });
     let envs: Vec<_> = tresor::vault::DEFAULT_ENVIRONMENTS
         .iter()

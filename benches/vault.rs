@@ -46,7 +46,7 @@ fn vaults(c: &mut Criterion) {
         let name = SecretName::parse(&format!("SERVICE_{:06}_API_KEY", n / 2)).unwrap();
         group.bench_with_input(BenchmarkId::from_parameter(n), &vault, |b, vault| {
             b.iter(|| {
-                let id = vault.find(&name).unwrap();
+                let id = vault.find(&vault.default_place().unwrap(), &name).unwrap().0;
                 black_box(vault.reveal(id).unwrap().len())
             })
         });
@@ -57,7 +57,10 @@ fn vaults(c: &mut Criterion) {
     group.sample_size(30);
     for (n, path) in &paths {
         let mut vault = Vault::unlock(path, &pass).unwrap();
-        let id = vault.find(&SecretName::parse("SERVICE_000001_API_KEY").unwrap()).unwrap();
+        let id = vault
+            .find(&vault.default_place().unwrap(), &SecretName::parse("SERVICE_000001_API_KEY").unwrap())
+            .unwrap()
+            .0;
         let mut counter = 0u64;
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| {

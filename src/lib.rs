@@ -21,7 +21,7 @@
 //! vault.lock();
 //!
 //! let vault = Vault::unlock(&path, &passphrase)?;
-//! let id = vault.find(&SecretName::parse("OPENAI_API_KEY")?)?;
+//! let id = vault.find(&vault.default_place()?, &SecretName::parse("OPENAI_API_KEY")?)?.0;
 //! assert_eq!(vault.reveal(id)?.expose(), "sk-proj-123");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

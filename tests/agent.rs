@@ -51,8 +51,8 @@ fn app() -> App {
     vault.create_project(&PlaceName::parse("shop").unwrap()).unwrap();
     let production = vault.place(Some("shop"), Some("production")).unwrap();
     let staging = vault.place(Some("shop"), Some("staging")).unwrap();
-    vault.create_many_in(&production, vec![new_secret("DATABASE_URL", "", "postgres://prod")]).unwrap();
-    vault.create_many_in(&staging, vec![new_secret("DATABASE_URL", "", "postgres://staging")]).unwrap();
+    vault.create_many(&production, vec![new_secret("DATABASE_URL", "", "postgres://prod")]).unwrap();
+    vault.create_many(&staging, vec![new_secret("DATABASE_URL", "", "postgres://staging")]).unwrap();
     let server = Arc::new(
         Server::start_in(&runtime.join("tresor"), &vault_path, Arc::new(SystemClock), Box::new(|| {})).unwrap(),
     );

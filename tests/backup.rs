@@ -44,7 +44,7 @@ fn add(vault: &mut Vault, key: &str, value: &str) {
 }
 
 fn set(vault: &mut Vault, key: &str, value: &str) {
-    let id = vault.find(&name(key)).unwrap();
+    let id = vault.find(&vault.default_place().unwrap(), &name(key)).unwrap().0;
     vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new(value)) }).unwrap();
 }
 
@@ -107,10 +107,10 @@ fn a_backup_is_made_before_every_change_that_cannot_be_undone() {
     vault.apply_import(plan).unwrap();
     vault.change_passphrase(&pass(NEW_PASS), None).unwrap();
     vault.rotate_key(&pass(NEW_PASS)).unwrap();
-    let a = vault.find(&name("A")).unwrap();
+    let a = vault.find(&vault.default_place().unwrap(), &name("A")).unwrap().0;
     vault.delete(&[a]).unwrap();
     vault.purge(a).unwrap();
-    let b = vault.find(&name("B")).unwrap();
+    let b = vault.find(&vault.default_place().unwrap(), &name("B")).unwrap().0;
     vault.delete(&[b]).unwrap();
     assert_eq!(vault.empty_trash().unwrap(), 1);
     assert_eq!(vault.empty_trash().unwrap(), 0, "nothing to purge: no backup");
@@ -139,14 +139,14 @@ fn restoring_a_backup_gives_back_the_state_it_saved() {
     set(&mut vault, "OPENAI_API_KEY", "sk-2");
     add(&mut vault, "HF_TOKEN", "hf-1");
     add(&mut vault, "OLD", "old-1");
-    let old = vault.find(&name("OLD")).unwrap();
+    let old = vault.find(&vault.default_place().unwrap(), &name("OLD")).unwrap().0;
     vault.delete(&[old]).unwrap();
     let saved_state = state(&vault);
     let saved = vault.backup_now().unwrap().unwrap();
 
     // Then a lot changes, including the passphrase and the key.
     set(&mut vault, "OPENAI_API_KEY", "sk-3");
-    let hf = vault.find(&name("HF_TOKEN")).unwrap();
+    let hf = vault.find(&vault.default_place().unwrap(), &name("HF_TOKEN")).unwrap().0;
     vault.delete(&[hf]).unwrap();
     add(&mut vault, "NEW", "new-1");
     vault.empty_trash().unwrap();
@@ -217,7 +217,7 @@ fn old_trash_is_purged_on_unlock_only_after_a_backup() {
     let clock = TestClock::ticking_at(START);
     let (_dir, path, mut vault) = new_vault(&clock);
     add(&mut vault, "GONE", "1");
-    let id = vault.find(&name("GONE")).unwrap();
+    let id = vault.find(&vault.default_place().unwrap(), &name("GONE")).unwrap().0;
     vault.delete(&[id]).unwrap();
     drop(vault);
     clock.advance(31 * DAY);

@@ -210,7 +210,7 @@ fn a_damaged_record_exits_with_five_and_names_the_record() {
 fn flip_value_byte(vault: &Path) {
     let id = {
         let v = Vault::unlock(vault, &Passphrase::new(PASS)).unwrap();
-        v.find(&tresor::SecretName::parse("BROKEN").unwrap()).unwrap()
+        v.find(&v.default_place().unwrap(), &tresor::SecretName::parse("BROKEN").unwrap()).unwrap().0
     };
     let conn = rusqlite::Connection::open(vault).unwrap();
     let mut value: Vec<u8> =
@@ -270,7 +270,7 @@ fn a_tampered_record_set_refuses_to_unlock_but_can_be_salvaged_read_only() {
     // Remove one row behind Tresor's back: the record-set MAC no longer matches.
     let id = {
         let v = Vault::unlock(&env.vault, &Passphrase::new(PASS)).unwrap();
-        v.find(&tresor::SecretName::parse("GONE").unwrap()).unwrap()
+        v.find(&v.default_place().unwrap(), &tresor::SecretName::parse("GONE").unwrap()).unwrap().0
     };
     conn.execute("DELETE FROM secrets WHERE id = ?1", [id.as_bytes().as_slice()]).unwrap();
 
@@ -702,7 +702,7 @@ fn two_sets_of_the_same_new_name_at_once_both_succeed_and_both_values_are_kept()
     }
     let vault = Vault::unlock(&env.vault, &Passphrase::new(PASS)).unwrap();
     for name in &names {
-        let id = vault.find(&tresor::SecretName::parse(name).unwrap()).unwrap();
+        let id = vault.find(&vault.default_place().unwrap(), &tresor::SecretName::parse(name).unwrap()).unwrap().0;
         // `history` lists every version, the current one included.
         let mut values: Vec<String> = vault
             .history(id)
@@ -977,9 +977,10 @@ fn mistakes_get_hints_that_fit_them() {
     let shown = format!("create one with `tresor --vault {} init`", missing.display());
     assert!(stderr(&out).contains(&shown), "init alone would create the default vault: {}", stderr(&out));
 
-    let help = stdout(&env.cmd(&["set", "--help"]).output().unwrap());
-    assert!(help.contains("<NAME>  The secret's name"), "{help}");
-    assert!(help.contains("--description <DESCRIPTION>  What it is for"), "{help}");
+    // Each on its line or beside its name, as clap lays it out: compared word by word.
+    let help = stdout(&env.cmd(&["set", "--help"]).output().unwrap()).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains("<NAME> The secret's name"), "{help}");
+    assert!(help.contains("--description <DESCRIPTION> What it is for"), "{help}");
     assert!(help.contains("[env: TRESOR_VAULT]") && !help.contains("TRESOR_VAULT="), "{help}");
 
     env.ok(&["projects", "create", "shop"]);

@@ -467,7 +467,7 @@ fn make_change(vault: &mut Vault, change: Change) -> Change {
                     value: SecretValue::new(value.as_str()),
                 })
                 .collect();
-            let saved = vault.create_many(new).unwrap();
+            let saved = vault.create_many(&vault.default_place().unwrap(), new).unwrap();
             let ids = saved.iter().map(|s| s.meta.id.to_hex()).collect();
             return Change::Create { secrets: secrets.clone(), ids };
         }
@@ -698,7 +698,7 @@ fn child_app_writer() {
         let (name, value) = concurrent_write("APP", round, &mut rng);
         let name = SecretName::parse(&name).unwrap();
         let value = SecretValue::new(value.as_str());
-        match vault.find(&name) {
+        match vault.find(&vault.default_place().unwrap(), &name).map(|(id, _)| id) {
             Ok(id) => drop(vault.edit(id, SecretEdit { name: None, description: None, value: Some(value) }).unwrap()),
             Err(Error::NotFound { .. }) => {
                 drop(vault.create_secret(NewSecret { name, description: String::new(), value }).unwrap())
@@ -711,7 +711,7 @@ fn child_app_writer() {
 
 /// Values of `name`, oldest first (its history, then its current value).
 fn values_oldest_first(vault: &Vault, name: &str) -> Vec<String> {
-    let id = vault.find(&SecretName::parse(name).unwrap()).unwrap();
+    let id = vault.find(&vault.default_place().unwrap(), &SecretName::parse(name).unwrap()).unwrap().0;
     let versions = vault.history(id).unwrap();
     let numbers: Vec<u32> = versions.iter().rev().map(|v| v.version).collect();
     assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>(), "{name}: versions without gaps");
@@ -922,7 +922,9 @@ fn a_write_that_does_not_fit_fails_cleanly_and_the_vault_stays_usable() {
     assert_disk_full(
         vault.edit(a, SecretEdit { name: None, description: Some("new".into()), value: Some(SecretValue::new(&big)) }),
     );
-    assert_disk_full(vault.create_many(vec![new_secret("SMALL", "s"), new_secret("BIG", &big)]));
+    assert_disk_full(
+        vault.create_many(&vault.default_place().unwrap(), vec![new_secret("SMALL", "s"), new_secret("BIG", &big)]),
+    );
     assert_disk_full(vault.delete(&[b]).and_then(|()| vault.create_secret(new_secret("BIG", &big))));
     vault.restore(b, None).unwrap();
     assert_eq!(observe(&vault, 0), before, "nothing of the failed writes is visible, and everything reads");
@@ -965,8 +967,11 @@ fn an_edit_that_runs_out_of_disk_midway_leaves_the_secret_exactly_as_it_was() {
     };
     assert_disk_full(vault.edit(a, edit));
     assert_eq!(observe(&vault, 0), before, "nothing of the edit is visible");
-    assert_eq!(vault.find(&SecretName::parse("OLD_NAME").unwrap()).unwrap(), a);
-    assert!(matches!(vault.find(&SecretName::parse("NEW_NAME").unwrap()), Err(Error::NotFound { .. })));
+    assert_eq!(vault.find(&vault.default_place().unwrap(), &SecretName::parse("OLD_NAME").unwrap()).unwrap().0, a);
+    assert!(matches!(
+        vault.find(&vault.default_place().unwrap(), &SecretName::parse("NEW_NAME").unwrap()).map(|(id, _)| id),
+        Err(Error::NotFound { .. })
+    ));
     drop(vault);
 
     // After a restart too; and the cap really did leave room for the rename on its own, which is
@@ -1078,7 +1083,7 @@ fn on_a_full_disk_the_vault_reads_refuses_writes_clearly_and_recovers() {
     let before = observe(&app, 0);
     disk.fill();
     assert_disk_full(app.create_secret(new_secret("BIG2", &big)));
-    let a = app.find(&SecretName::parse("A").unwrap()).unwrap();
+    let a = app.find(&app.default_place().unwrap(), &SecretName::parse("A").unwrap()).unwrap().0;
     assert_disk_full(app.edit(a, SecretEdit { name: None, description: None, value: Some(SecretValue::new(&big)) }));
     assert_eq!(tresor(&["get", "A"], b""), (Some(0), "a-2".to_owned(), String::new()), "the CLI reads meanwhile");
     assert_eq!(tresor(&["set", "B"], b"b-1"), full);

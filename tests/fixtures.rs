@@ -89,7 +89,8 @@ fn make_large_fixture() {
             value: SecretValue::new(format!("value-{i}-v1")),
         })
         .collect();
-    let ids: Vec<_> = vault.create_many(new).unwrap().into_iter().map(|s| s.meta.id).collect();
+    let ids: Vec<_> =
+        vault.create_many(&vault.default_place().unwrap(), new).unwrap().into_iter().map(|s| s.meta.id).collect();
     for (i, id) in ids.into_iter().enumerate() {
         vault
             .edit(id, SecretEdit { value: Some(SecretValue::new(format!("value-{i}-v2"))), ..SecretEdit::default() })
@@ -153,7 +154,10 @@ fn assert_holds_everything(vault: &Vault) {
     let trash = vault.trash().unwrap();
     assert_eq!(trash.items.len(), 1);
     assert_eq!(trash.items[0].meta.name.as_str(), "TRASHED_KEY");
-    assert_eq!(vault.find_in_trash(&name("TRASHED_KEY")).unwrap(), trash.items[0].meta.id);
+    assert_eq!(
+        vault.find_in_trash(&vault.default_place().unwrap(), &name("TRASHED_KEY")).unwrap(),
+        trash.items[0].meta.id
+    );
 }
 
 #[test]

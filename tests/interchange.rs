@@ -33,11 +33,11 @@ fn add(vault: &mut Vault, pairs: &[(&str, &str)]) {
         .iter()
         .map(|(n, v)| NewSecret { name: name(n), description: String::new(), value: SecretValue::new(*v) })
         .collect();
-    vault.create_many(new).unwrap();
+    vault.create_many(&vault.default_place().unwrap(), new).unwrap();
 }
 
 fn value_of(vault: &Vault, n: &str) -> Option<String> {
-    match vault.find(&name(n)) {
+    match vault.find(&vault.default_place().unwrap(), &name(n)).map(|(id, _)| id) {
         Ok(id) => Some(vault.reveal(id).unwrap().expose().to_owned()),
         Err(Error::NotFound { .. }) => None,
         Err(e) => panic!("{e}"),
@@ -144,11 +144,11 @@ fn under_overwrite_an_update_is_a_new_version_and_the_old_value_stays_in_history
     assert_eq!(b.reason().as_deref(), Some("the value differs; version 1 becomes 2"));
     let report = vault.apply_import(plan).unwrap();
     assert_eq!((report.added, report.updated, report.same), (1, 1, 1));
-    let id = vault.find(&name("B")).unwrap();
+    let id = vault.find(&vault.default_place().unwrap(), &name("B")).unwrap().0;
     assert_eq!(vault.meta(id).unwrap().version, 2);
     assert_eq!(vault.reveal(id).unwrap().expose(), "new-b-value");
     assert_eq!(vault.reveal_version(id, 1).unwrap().expose(), "old-b-value");
-    let a = vault.find(&name("A")).unwrap();
+    let a = vault.find(&vault.default_place().unwrap(), &name("A")).unwrap().0;
     assert_eq!(vault.meta(a).unwrap().version, 1, "an identical value is not a new version");
 }
 
@@ -225,7 +225,7 @@ fn a_secret_changed_between_plan_and_apply_is_not_overwritten_unseen() {
     let (_dir, path, mut vault) = mixed_vault();
     let plan = plan_of(&vault, env("NEW=1\nB=new-b-value\n"), ConflictPolicy::Overwrite);
     let mut other = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
-    let id = other.find(&name("B")).unwrap();
+    let id = other.find(&other.default_place().unwrap(), &name("B")).unwrap().0;
     other
         .edit(id, tresor::SecretEdit { name: None, description: None, value: Some(SecretValue::new("their-b")) })
         .unwrap();
@@ -247,13 +247,17 @@ fn a_plan_only_applies_to_the_vault_it_was_made_for() {
 fn export_entries_gives_all_sorted_or_just_the_named_ones() {
     let (_dir, _path, mut vault) = new_vault();
     add(&mut vault, &[("b_key", "2"), ("A_KEY", "1"), ("C_KEY", "3")]);
-    let all = vault.export_entries(None).unwrap();
+    let all = vault.export_entries(&vault.default_place().unwrap(), None).unwrap();
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["A_KEY", "b_key", "C_KEY"]);
-    let some = vault.export_entries(Some(&[name("C_KEY"), name("A_KEY"), name("C_KEY")])).unwrap();
+    let some = vault
+        .export_entries(&vault.default_place().unwrap(), Some(&[name("C_KEY"), name("A_KEY"), name("C_KEY")]))
+        .unwrap();
     let got: Vec<(&str, &str)> = some.iter().map(|(n, v)| (n.as_str(), v.expose())).collect();
     assert_eq!(got, [("C_KEY", "3"), ("A_KEY", "1")]);
-    let err = vault.export_entries(Some(&[name("A_KEY"), name("NOPE"), name("GONE")])).unwrap_err();
+    let err = vault
+        .export_entries(&vault.default_place().unwrap(), Some(&[name("A_KEY"), name("NOPE"), name("GONE")]))
+        .unwrap_err();
     assert!(matches!(&err, Error::NotFound { name } if name == "NOPE, GONE"), "{err:?}");
 }
 
@@ -273,7 +277,7 @@ fn export_then_import_into_another_vault_gives_back_every_value_in_every_format(
     ];
     let (_dir, _path, mut source) = new_vault();
     add(&mut source, &tricky);
-    let exported = source.export_entries(None).unwrap();
+    let exported = source.export_entries(&source.default_place().unwrap(), None).unwrap();
     let refs: Vec<(&str, &SecretValue)> = exported.iter().map(|(n, v)| (n.as_str(), v)).collect();
     for format in [Format::Env, Format::Toml, Format::Json] {
         let text = interchange::write(format, &refs);
@@ -470,7 +474,13 @@ fn a_name_twice_in_one_plan_is_checked_against_the_first_change_and_nothing_is_w
         line: None,
         content: tresor::vault::EntryContent::Value(SecretValue::new(value)),
     };
-    let plan = vault.plan_import(vec![entry("first-new"), entry("second-new")], ConflictPolicy::Overwrite).unwrap();
+    let plan = vault
+        .plan_import(
+            &vault.default_place().unwrap(),
+            vec![entry("first-new"), entry("second-new")],
+            ConflictPolicy::Overwrite,
+        )
+        .unwrap();
     let result = vault.apply_import(plan);
     assert!(matches!(&result, Err(Error::ImportOutdated { name }) if name == "B"), "{result:?}");
     assert_eq!(value_of(&vault, "B").as_deref(), Some("old-b-value"), "rolled back");
@@ -488,7 +498,7 @@ fn a_plan_warns_about_each_name_that_changes_how_programs_run_and_writes_it_like
                 SSL_CERT_FILE=/tmp/ca.pem\nPERL5OPT=-d\nHOME=/tmp\nGIT_CONFIG_KEY_0=core.pager\n";
     // A pasted block and a dropped or chosen file go through the same pipeline.
     let file = ImportFile::parse("pasted text".into(), Format::Env, text.as_bytes(), ParseOptions::default()).unwrap();
-    let prepared = file.plan(&vault, ConflictPolicy::Fail).unwrap();
+    let prepared = file.plan(&vault, &vault.default_place().unwrap(), ConflictPolicy::Fail).unwrap();
     let warned: Vec<&str> = prepared
         .findings
         .iter()

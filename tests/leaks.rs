@@ -152,13 +152,13 @@ fn nothing_typed_reaches_the_disk_through_a_whole_life_of_edits() {
     let env = vault.create_environment(project, &PlaceName::parse(&format!("{ENV_MARKER} qa")).unwrap()).unwrap();
     vault.rename_place(env, &PlaceName::parse(&format!("{ENV_MARKER} qa renamed")).unwrap()).unwrap();
     let in_env = Place { project, env: Some(env) };
-    vault.set_in(&in_env, name("IN_ENV"), None, Some(SecretValue::new(format!("{VALUE_MARKER}_env")))).unwrap();
+    vault.set(&in_env, name("IN_ENV"), None, Some(SecretValue::new(format!("{VALUE_MARKER}_env")))).unwrap();
     let shared = Place::shared(project);
-    vault.set_in(&shared, name("IN_ENV"), None, Some(SecretValue::new(format!("{VALUE_MARKER}_shared")))).unwrap();
+    vault.set(&shared, name("IN_ENV"), None, Some(SecretValue::new(format!("{VALUE_MARKER}_shared")))).unwrap();
     vault.delete_place(env).unwrap();
     vault.restore_place(env).unwrap();
     let other = vault.create_project(&PlaceName::parse(&format!("{PROJECT_MARKER} gone")).unwrap()).unwrap();
-    vault.set_in(&Place::shared(other), name("GONE_TOO"), None, Some(SecretValue::new(VALUE_MARKER))).unwrap();
+    vault.set(&Place::shared(other), name("GONE_TOO"), None, Some(SecretValue::new(VALUE_MARKER))).unwrap();
     vault.delete_place(other).unwrap();
     vault.delete(&[multi]).unwrap();
     assert_eq!(vault.empty_trash().unwrap(), 2, "MULTI, and the deleted project's secret");
@@ -207,7 +207,7 @@ fn nothing_typed_reaches_the_disk_through_a_whole_life_of_edits() {
     let vault = Vault::unlock(&path, &Passphrase::new(NEW_PASS)).unwrap();
     assert_eq!(vault.reveal_version(a, 1).unwrap().expose(), format!("{VALUE_MARKER}_a1"));
     assert_eq!(vault.reveal_version(big, 1).unwrap().expose(), big_value());
-    assert_eq!(vault.find(&name("RENAMED")).unwrap(), a);
+    assert_eq!(vault.find(&vault.default_place().unwrap(), &name("RENAMED")).unwrap().0, a);
 }
 
 /// Every column of every row of `table`, ordered by record id.
@@ -380,7 +380,7 @@ fn debug_output_of_secrets_and_keys_is_redacted() {
     let composite = [
         format!("{:?}", new_secret("K", &value)),
         format!("{:?}", SecretEdit { name: None, description: None, value: Some(SecretValue::new(value.clone())) }),
-        format!("{:#?}", vault.reveal(vault.find(&name("K")).unwrap()).unwrap()),
+        format!("{:#?}", vault.reveal(vault.find(&vault.default_place().unwrap(), &name("K")).unwrap().0).unwrap()),
     ];
     for p in printed.iter().chain(&composite) {
         assert!(!p.contains(VALUE_MARKER) && !p.contains("MARKERPASS3W"), "{p}");
@@ -407,7 +407,7 @@ fn no_error_message_contains_a_value_or_a_passphrase() {
     errors.push(vault.create_secret(new_secret("EMPTY", "")).unwrap_err());
     let multi_line = NewSecret { description: format!("{value}\nsecond line"), ..new_secret("D", &value) };
     errors.push(vault.create_secret(multi_line).unwrap_err());
-    errors.push(vault.find(&name("MISSING")).unwrap_err());
+    errors.push(vault.find(&vault.default_place().unwrap(), &name("MISSING")).map(|(id, _)| id).unwrap_err());
     errors.push(vault.reveal_version(k, 9).unwrap_err());
     errors.push(vault.purge(k).unwrap_err());
     errors.push(vault.verify_passphrase(&Passphrase::new(format!("{value} as a passphrase"))).unwrap_err());

@@ -183,7 +183,7 @@ fn every_operation_keeps_the_vault_shared_with_other_processes() {
     vault.create_secret(new_secret("CREATED", "", "c")).unwrap();
     broken.extend(shared.check(&mut vault, "create"));
 
-    let id = vault.find(&name("CREATED")).unwrap();
+    let id = vault.find(&vault.default_place().unwrap(), &name("CREATED")).unwrap().0;
     vault.edit(id, SecretEdit { value: Some(SecretValue::new("c2")), ..SecretEdit::default() }).unwrap();
     broken.extend(shared.check(&mut vault, "edit"));
 
@@ -244,7 +244,7 @@ fn every_operation_keeps_the_vault_shared_with_other_processes() {
     assert!(matches!(written, Err(ExportError::WouldReplaceVault { .. })), "{written:?}");
     broken.extend(shared.check(&mut vault, "import from or export to the vault file"));
 
-    let trashed = vault.find(&name("IMPORTED")).unwrap();
+    let trashed = vault.find(&vault.default_place().unwrap(), &name("IMPORTED")).unwrap().0;
     vault.delete(&[trashed]).unwrap();
     vault.empty_trash().unwrap();
     broken.extend(shared.check(&mut vault, "purge"));

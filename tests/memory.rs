@@ -74,7 +74,7 @@ fn child_reveal_copy_then_lock() {
         let passphrase = Passphrase::new(text);
         let vault = Vault::unlock(Path::new(&path), &passphrase).unwrap();
         drop(passphrase);
-        let id = vault.find(&SecretName::parse("MEMORY_TEST").unwrap()).unwrap();
+        let id = vault.find(&vault.default_place().unwrap(), &SecretName::parse("MEMORY_TEST").unwrap()).unwrap().0;
         let value = vault.reveal(id).unwrap();
         let mut clipboard = ClipboardGuard::new(Box::new(FakeClipboard::new()));
         clipboard.copy(value.expose(), "MEMORY_TEST".into(), None).unwrap();

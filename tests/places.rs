@@ -18,11 +18,11 @@ fn place_name(text: &str) -> PlaceName {
 }
 
 fn set(vault: &mut Vault, place: &Place, secret: &str, value: &str) {
-    vault.set_in(place, name(secret), None, Some(SecretValue::new(value))).unwrap();
+    vault.set(place, name(secret), None, Some(SecretValue::new(value))).unwrap();
 }
 
 fn value_in(vault: &Vault, place: &Place, secret: &str) -> (String, Origin) {
-    let (id, origin) = vault.find_in(place, &name(secret)).unwrap();
+    let (id, origin) = vault.find(place, &name(secret)).unwrap();
     (vault.reveal(id).unwrap().expose().to_owned(), origin)
 }
 
@@ -62,7 +62,7 @@ fn an_environment_resolves_to_its_own_secrets_over_the_project_level() {
     assert_eq!(value_in(&vault, &prod, "OPENAI_API_KEY"), ("sk-prod".into(), Origin::Override));
     assert_eq!(value_in(&vault, &prod, "DATABASE_URL"), ("postgres://prod".into(), Origin::Own));
     assert_eq!(value_in(&vault, &shared, "OPENAI_API_KEY"), ("sk-shared".into(), Origin::Own));
-    assert!(matches!(vault.find_in(&dev, &name("DATABASE_URL")), Err(Error::NotFound { .. })));
+    assert!(matches!(vault.find(&dev, &name("DATABASE_URL")), Err(Error::NotFound { .. })));
 
     let listing = vault.list_in(&prod).unwrap();
     let rows: Vec<(&str, Origin)> = listing.items.iter().map(|p| (p.meta.name.as_str(), p.origin)).collect();
@@ -76,7 +76,7 @@ fn an_environment_resolves_to_its_own_secrets_over_the_project_level() {
 
     // What `run` and export get: the overlay.
     let resolved: Vec<(String, String)> = vault
-        .export_entries_in(&prod, None)
+        .export_entries(&prod, None)
         .unwrap()
         .into_iter()
         .map(|(n, v)| (n.to_string(), v.expose().to_owned()))
@@ -94,8 +94,8 @@ fn an_environment_resolves_to_its_own_secrets_over_the_project_level() {
 #[test]
 fn setting_an_inherited_name_in_an_environment_creates_an_override_and_removing_it_there_is_refused() {
     let (_dir, _path, mut vault, shared, dev, _prod) = shop();
-    vault.set_in(&shared, name("API_KEY"), Some("the shared one".into()), Some(SecretValue::new("shared"))).unwrap();
-    let outcome = vault.set_in(&dev, name("API_KEY"), None, Some(SecretValue::new("dev-only"))).unwrap();
+    vault.set(&shared, name("API_KEY"), Some("the shared one".into()), Some(SecretValue::new("shared"))).unwrap();
+    let outcome = vault.set(&dev, name("API_KEY"), None, Some(SecretValue::new("dev-only"))).unwrap();
     assert!(outcome.created, "an override is a new secret of the environment");
     assert_eq!(outcome.saved.meta.description, "the shared one", "it keeps the shared description");
     assert_eq!(value_in(&vault, &shared, "API_KEY").0, "shared", "the shared secret is unchanged");
@@ -119,11 +119,11 @@ fn names_are_unique_within_their_place_only() {
         set(&mut vault, &place, "OPENAI_API_KEY", "same value everywhere");
     }
     assert!(matches!(
-        vault.create_many_in(&dev, vec![common::new_secret("OPENAI_API_KEY", "", "again")]),
+        vault.create_many(&dev, vec![common::new_secret("OPENAI_API_KEY", "", "again")]),
         Err(Error::NameTaken { .. })
     ));
     // A rename inside a place checks that place only.
-    let (id, _) = vault.find_in(&dev, &name("OPENAI_API_KEY")).unwrap();
+    let (id, _) = vault.find(&dev, &name("OPENAI_API_KEY")).unwrap();
     set(&mut vault, &prod, "OTHER", "x");
     vault.edit(id, tresor::SecretEdit { name: Some(name("OTHER")), ..Default::default() }).unwrap();
     drop(vault);
@@ -171,10 +171,13 @@ fn project_and_environment_names_are_checked_and_unique_ignoring_case() {
 fn the_default_project_is_held_by_id_renamed_freely_and_never_deleted() {
     let (_dir, path, mut vault) = new_vault(PASS);
     let default = vault.default_place().unwrap();
-    vault.set(name("KEY"), None, Some(SecretValue::new("v"))).unwrap();
+    vault.set(&vault.default_place().unwrap(), name("KEY"), None, Some(SecretValue::new("v"))).unwrap();
     vault.rename_place(default.project, &place_name("Me")).unwrap();
     assert_eq!(vault.default_place().unwrap(), default);
-    assert_eq!(vault.reveal(vault.find(&name("KEY")).unwrap()).unwrap().expose(), "v");
+    assert_eq!(
+        vault.reveal(vault.find(&vault.default_place().unwrap(), &name("KEY")).unwrap().0).unwrap().expose(),
+        "v"
+    );
     let refused = vault.delete_place(default.project).unwrap_err();
     assert!(matches!(refused, Error::DefaultProject { .. }), "{refused:?}");
     drop(vault);
@@ -188,7 +191,7 @@ fn deleting_an_environment_or_a_project_trashes_its_secrets_and_restoring_brings
     set(&mut vault, &shared, "SHARED", "s");
     set(&mut vault, &dev, "DEV_ONLY", "d");
     set(&mut vault, &prod, "PROD_ONLY", "p");
-    let alone = vault.find_in(&prod, &name("PROD_ONLY")).unwrap().0;
+    let alone = vault.find(&prod, &name("PROD_ONLY")).unwrap().0;
 
     assert_eq!(vault.delete_place(dev.env.unwrap()).unwrap(), 1);
     assert!(matches!(vault.place(Some("shop"), Some("development")), Err(Error::EnvironmentNotFound { .. })));
@@ -211,7 +214,7 @@ fn deleting_an_environment_or_a_project_trashes_its_secrets_and_restoring_brings
     vault.rename_place(newcomer, &place_name("shop 2")).unwrap();
     assert_eq!(vault.restore_place(shared.project).unwrap(), 2);
     assert_eq!(value_in(&vault, &dev, "SHARED"), ("s".into(), Origin::Inherited));
-    assert!(vault.find_in(&prod, &name("PROD_ONLY")).is_err(), "deleted on its own earlier: still in the trash");
+    assert!(vault.find(&prod, &name("PROD_ONLY")).is_err(), "deleted on its own earlier: still in the trash");
     vault.restore(alone, None).unwrap();
     drop(vault);
     Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
@@ -246,7 +249,7 @@ fn move_keeps_the_history_and_copy_fills_a_gap_or_replaces_on_request() {
     let (_dir, _path, mut vault, shared, dev, prod) = shop();
     set(&mut vault, &dev, "DB_URL", "v1");
     set(&mut vault, &dev, "DB_URL", "v2");
-    let id = vault.find_in(&dev, &name("DB_URL")).unwrap().0;
+    let id = vault.find(&dev, &name("DB_URL")).unwrap().0;
 
     let copied = vault.copy_secret(id, &prod, false).unwrap();
     assert_eq!(copied.meta.version, 1, "a copy starts its own history");
@@ -261,7 +264,7 @@ fn move_keeps_the_history_and_copy_fills_a_gap_or_replaces_on_request() {
     assert_eq!(vault.reveal_version(id, 1).unwrap().expose(), "v1", "its history came along");
     assert_eq!(value_in(&vault, &dev, "DB_URL"), ("v3".into(), Origin::Inherited));
     assert_eq!(vault.place_of(id).unwrap(), shared);
-    let other = vault.find_in(&prod, &name("DB_URL")).unwrap().0;
+    let other = vault.find(&prod, &name("DB_URL")).unwrap().0;
     assert!(matches!(vault.move_secret(other, &shared), Err(Error::NameTaken { .. })));
 }
 

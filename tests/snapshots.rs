@@ -73,7 +73,9 @@ impl Scene {
 }
 
 fn set(vault: &mut Vault, name: &str, value: &str) {
-    vault.set(SecretName::parse(name).unwrap(), None, Some(SecretValue::new(value))).unwrap();
+    vault
+        .set(&vault.default_place().unwrap(), SecretName::parse(name).unwrap(), None, Some(SecretValue::new(value)))
+        .unwrap();
 }
 
 /// Every row of `table` as the tuple of all its columns.
@@ -249,7 +251,7 @@ fn copies_cannot_bring_back_a_purged_secret() {
     set(&mut vault, "KEEP", "keep-v1");
     set(&mut vault, "PURGED", "purged-value");
     vault = scene.snapshot(vault);
-    let id = vault.find(&SecretName::parse("PURGED").unwrap()).unwrap();
+    let id = vault.find(&vault.default_place().unwrap(), &SecretName::parse("PURGED").unwrap()).unwrap().0;
     vault.delete(&[id]).unwrap();
     vault.purge(id).unwrap();
     vault = scene.snapshot(vault);

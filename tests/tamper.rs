@@ -441,7 +441,7 @@ fn salvage_does_not_trust_a_blind_index_that_points_at_another_name() {
     });
     let vault = refused_then_salvaged(&copy.path);
     for name in ["ALPHA", "BETA"] {
-        let found = vault.find(&SecretName::parse(name).unwrap());
+        let found = vault.find(&vault.default_place().unwrap(), &SecretName::parse(name).unwrap()).map(|(id, _)| id);
         assert!(matches!(found, Err(Error::CorruptRecord { field: "name index", .. })), "{name}: {found:?}");
     }
     let out = tresor(&copy, &["--salvage", "get", "ALPHA"]);
@@ -712,7 +712,7 @@ fn a_vault_someone_switched_to_a_rollback_journal_still_works() {
     vault.create_secret(new_secret("GAMMA", "", "gamma-value")).unwrap();
     drop(vault);
     let vault = unlock(&copy.path).unwrap();
-    let gamma = vault.find(&SecretName::parse("GAMMA").unwrap()).unwrap();
+    let gamma = vault.find(&vault.default_place().unwrap(), &SecretName::parse("GAMMA").unwrap()).unwrap().0;
     assert_eq!(vault.reveal(gamma).unwrap().expose(), "gamma-value");
     let conn = Connection::open(&copy.path).unwrap();
     let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();

@@ -56,7 +56,7 @@ impl Fixture {
         let shop = vault.place(Some("shop"), None).unwrap();
         let bank = vault.place(Some("bank"), None).unwrap();
         let add = |vault: &mut Vault, place: &Place, n: &str, v: &str| {
-            vault.create_many_in(place, vec![new_secret(n, "", v)]).unwrap();
+            vault.create_many(place, vec![new_secret(n, "", v)]).unwrap();
         };
         add(&mut vault, &staging, "DATABASE_URL", "staging-db");
         add(&mut vault, &production, "DATABASE_URL", "production-db");
@@ -83,7 +83,7 @@ impl Fixture {
     /// The id of `name` in `place`, live or trashed (read before any tampering).
     fn id(&self, place: &Place, n: &str) -> SecretId {
         let vault = self.unlock();
-        vault.find_own_in(place, &name(n)).or_else(|_| vault.find_in_trash_in(place, &name(n))).unwrap()
+        vault.find_own_in(place, &name(n)).or_else(|_| vault.find_in_trash(place, &name(n))).unwrap()
     }
 
     fn cli(&self, args: &[&str], stdin: &str) -> Output {
@@ -347,14 +347,14 @@ fn a_history_index_entry_does_not_make_an_edit_delete_another_secrets_history() 
     let mut vault = f.unlock();
     // KEPT has the most earlier values a secret keeps: its next edit drops the oldest. OTHER has
     // one earlier value.
-    vault.create_many_in(&f.staging, vec![new_secret("KEPT", "", "v1")]).unwrap();
+    vault.create_many(&f.staging, vec![new_secret("KEPT", "", "v1")]).unwrap();
     let kept = vault.find_own_in(&f.staging, &name("KEPT")).unwrap();
     for v in 2..=(tresor::vault::HISTORY_LIMIT as u32 + 1) {
         vault
             .edit(kept, SecretEdit { value: Some(SecretValue::new(format!("v{v}"))), ..SecretEdit::default() })
             .unwrap();
     }
-    vault.create_many_in(&f.staging, vec![new_secret("OTHER", "", "other-1")]).unwrap();
+    vault.create_many(&f.staging, vec![new_secret("OTHER", "", "other-1")]).unwrap();
     let other = vault.find_own_in(&f.staging, &name("OTHER")).unwrap();
     vault.edit(other, SecretEdit { value: Some(SecretValue::new("other-2")), ..SecretEdit::default() }).unwrap();
     drop(vault);

@@ -154,9 +154,15 @@ fn open_vault(w: &World) -> Vault {
     Vault::unlock(&w.path, &Passphrase::new(PASSPHRASE)).unwrap()
 }
 
+/// Whether the default project's level has a live secret `name`, as a fresh unlock sees it.
+fn stored(w: &World, name: &str) -> bool {
+    let vault = open_vault(w);
+    vault.find(&vault.default_place().unwrap(), &SecretName::parse(name).unwrap()).is_ok()
+}
+
 fn value_of(w: &World, name: &str) -> (String, u32) {
     let vault = open_vault(w);
-    let id = vault.find(&SecretName::parse(name).unwrap()).unwrap();
+    let id = vault.find(&vault.default_place().unwrap(), &SecretName::parse(name).unwrap()).unwrap().0;
     let meta = vault.meta(id).unwrap();
     (vault.reveal(id).unwrap().expose().to_owned(), meta.version)
 }
@@ -240,7 +246,7 @@ fn shop_world() -> World {
             (prod, "SENTRY_DSN", "https://sentry"),
             (dev, "DATABASE_URL", "postgres://dev"),
         ] {
-            vault.set_in(&place, SecretName::parse(name).unwrap(), None, Some(SecretValue::new(value))).unwrap();
+            vault.set(&place, SecretName::parse(name).unwrap(), None, Some(SecretValue::new(value))).unwrap();
         }
     }
     w.harness = app_sized(&w.path, w.clock.clone(), w.clipboard.clone(), None, [1300.0, 800.0]);
@@ -256,7 +262,7 @@ fn shop_world() -> World {
 fn shop_value(w: &World, env: Option<&str>, name: &str) -> Option<(String, tresor::Origin)> {
     let vault = open_vault(w);
     let place = vault.place(Some("shop"), env).ok()?;
-    let (id, origin) = vault.find_in(&place, &SecretName::parse(name).unwrap()).ok()?;
+    let (id, origin) = vault.find(&place, &SecretName::parse(name).unwrap()).ok()?;
     Some((vault.reveal(id).unwrap().expose().to_owned(), origin))
 }
 

@@ -27,7 +27,7 @@ fn secret(name: &str, description: &str, value: &str) -> NewSecret {
 }
 
 fn value_of(vault: &Vault, name: &str) -> String {
-    let id = vault.find(&SecretName::parse(name).unwrap()).unwrap();
+    let id = vault.find(&vault.default_place().unwrap(), &SecretName::parse(name).unwrap()).unwrap().0;
     vault.reveal(id).unwrap().expose().to_owned()
 }
 
@@ -140,7 +140,10 @@ fn names_are_unique_and_case_sensitive() {
     vault.create_secret(secret("api_key", "", "three")).unwrap();
     assert_eq!(value_of(&vault, "API_KEY"), "one");
     assert_eq!(value_of(&vault, "api_key"), "three");
-    assert!(matches!(vault.find(&SecretName::parse("Api_Key").unwrap()), Err(Error::NotFound { .. })));
+    assert!(matches!(
+        vault.find(&vault.default_place().unwrap(), &SecretName::parse("Api_Key").unwrap()).map(|(id, _)| id),
+        Err(Error::NotFound { .. })
+    ));
 }
 
 #[test]
@@ -277,8 +280,11 @@ fn rename_keeps_id_version_and_history() {
     assert_eq!((meta.id, meta.version, meta.description.as_str()), (id, 2, "desc"));
     drop(vault);
     let vault = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
-    assert!(matches!(vault.find(&SecretName::parse("OLD").unwrap()), Err(Error::NotFound { .. })));
-    assert_eq!(vault.find(&SecretName::parse("NEW").unwrap()).unwrap(), id);
+    assert!(matches!(
+        vault.find(&vault.default_place().unwrap(), &SecretName::parse("OLD").unwrap()).map(|(id, _)| id),
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(vault.find(&vault.default_place().unwrap(), &SecretName::parse("NEW").unwrap()).unwrap().0, id);
     assert_eq!(vault.reveal_version(id, 1).unwrap().expose(), "v1");
 }
 
@@ -374,10 +380,13 @@ fn creating_many_is_one_transaction() {
     let (_dir, _path, mut vault) = new_vault();
     vault.create_secret(secret("TAKEN", "", "x")).unwrap();
     let batch = vec![secret("A", "", "1"), secret("TAKEN", "", "2"), secret("B", "", "3")];
-    assert!(matches!(vault.create_many(batch), Err(Error::NameTaken { .. })));
+    assert!(matches!(vault.create_many(&vault.default_place().unwrap(), batch), Err(Error::NameTaken { .. })));
     assert_eq!(vault.list().unwrap().items.len(), 1, "none of the batch was written");
     let batch = vec![secret("A", "", "1"), secret("B", "", "")];
-    assert!(matches!(vault.create_many(batch), Err(Error::InvalidValue(ValueError::Empty))));
+    assert!(matches!(
+        vault.create_many(&vault.default_place().unwrap(), batch),
+        Err(Error::InvalidValue(ValueError::Empty))
+    ));
     assert_eq!(vault.list().unwrap().items.len(), 1);
 }
 
@@ -470,9 +479,9 @@ fn a_trashed_secret_is_found_by_name_after_a_key_rotation() {
         .id;
     vault.delete(&[id]).unwrap();
     vault.rotate_key(&Passphrase::new(PASS)).unwrap();
-    assert_eq!(vault.find_in_trash(&SecretName::parse("OLD").unwrap()).unwrap(), id);
+    assert_eq!(vault.find_in_trash(&vault.default_place().unwrap(), &SecretName::parse("OLD").unwrap()).unwrap(), id);
     vault.restore(id, None).unwrap();
     drop(vault);
     let vault = Vault::unlock(&path, &Passphrase::new(PASS)).unwrap();
-    assert_eq!(vault.find(&SecretName::parse("OLD").unwrap()).unwrap(), id);
+    assert_eq!(vault.find(&vault.default_place().unwrap(), &SecretName::parse("OLD").unwrap()).unwrap().0, id);
 }

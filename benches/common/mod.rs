@@ -32,7 +32,7 @@ pub fn build_vault_with_history(dir: &Path, n: usize, earlier: usize) -> PathBuf
                 value: value(i, 0),
             })
             .collect();
-        vault.create_many(batch).unwrap();
+        vault.create_many(&vault.default_place().unwrap(), batch).unwrap();
     }
     for version in 1..=earlier {
         let entries = (0..n)
@@ -42,7 +42,7 @@ pub fn build_vault_with_history(dir: &Path, n: usize, earlier: usize) -> PathBuf
                 content: EntryContent::Value(value(i, version)),
             })
             .collect();
-        let plan = vault.plan_import(entries, ConflictPolicy::Overwrite).unwrap();
+        let plan = vault.plan_import(&vault.default_place().unwrap(), entries, ConflictPolicy::Overwrite).unwrap();
         vault.apply_import(plan).unwrap();
     }
     path
@@ -72,11 +72,11 @@ pub fn build_places_vault(dir: &Path, projects: usize, per_env: usize, shared: u
                     value: value(i * 10 + k, 0),
                 })
                 .collect();
-            vault.create_many_in(&place, batch).unwrap();
+            vault.create_many(&place, batch).unwrap();
             let entries = (0..n)
                 .map(|i| ImportEntry { key: name(i), line: None, content: EntryContent::Value(value(i * 10 + k, 1)) })
                 .collect();
-            let plan = vault.plan_import_in(&place, entries, ConflictPolicy::Overwrite).unwrap();
+            let plan = vault.plan_import(&place, entries, ConflictPolicy::Overwrite).unwrap();
             vault.apply_import(plan).unwrap();
         }
     }

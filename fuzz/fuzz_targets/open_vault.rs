@@ -50,7 +50,9 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             let _ = vault.trash();
-            let _ = vault.export_entries(None);
+            if let Ok(place) = vault.default_place() {
+                let _ = vault.export_entries(&place, None);
+            }
         }
         Err(e) => {
             let _ = e.to_string();

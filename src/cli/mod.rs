@@ -559,5 +559,5 @@ fn parse_name(text: &str) -> CliResult<SecretName> {
 /// project level's).
 fn find(ctx: &Context, vault: &Vault, name: &str) -> CliResult<SecretId> {
     let place = ctx.place(vault)?;
-    Ok(vault.find_in(&place, &parse_name(name)?)?.0)
+    Ok(vault.find(&place, &parse_name(name)?)?.0)
 }

@@ -456,7 +456,7 @@ pub(super) fn cp(ctx: &Context, args: CopyArgs) -> CliResult {
     let mut vault = ctx.unlock()?;
     let from = ctx.place(&vault)?;
     let to = destination(&vault, &args.to)?;
-    let (id, _) = vault.find_in(&from, &parse_name(&args.name)?)?;
+    let (id, _) = vault.find(&from, &parse_name(&args.name)?)?;
     let saved = vault.copy_secret(id, &to, args.force).map_err(|e| match e {
         Error::NameTaken { name } => {
             CliError { code: exit::NAME, message: format!("{} already has {name}; replace it with --force", args.to) }

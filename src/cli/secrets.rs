@@ -396,7 +396,7 @@ pub(super) fn trash(ctx: &Context, out: &mut Output, json: bool) -> CliResult {
 /// The most recently trashed secret called `name` in the command's place.
 fn find_trashed(ctx: &Context, vault: &Vault, name: &str) -> CliResult<SecretId> {
     let place: crate::vault::Place = ctx.place(vault)?;
-    Ok(vault.find_in_trash_in(&place, &parse_name(name)?)?)
+    Ok(vault.find_in_trash(&place, &parse_name(name)?)?)
 }
 
 pub(super) fn restore(ctx: &Context, name: &str, as_name: Option<&str>) -> CliResult {

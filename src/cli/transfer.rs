@@ -105,8 +105,7 @@ pub(super) fn import(ctx: &Context, out: &mut Output, args: ImportArgs) -> CliRe
         })?;
 
     let mut vault = ctx.unlock()?;
-    let PreparedImport { shown, plan, findings } =
-        file.plan_in(&vault, &ctx.place(&vault)?, args.on_conflict.into())?;
+    let PreparedImport { shown, plan, findings } = file.plan(&vault, &ctx.place(&vault)?, args.on_conflict.into())?;
     print_plan(out, &plan, &findings)?;
 
     let blocked = plan.blocked_conflicts();
@@ -173,7 +172,7 @@ fn import_sections(ctx: &Context, out: &mut Output, source: Source<'_>, args: &I
             },
         };
         let label = vault.place_label(&place)?;
-        let PreparedImport { shown, plan, findings } = file.plan_in(&vault, &place, args.on_conflict.into())?;
+        let PreparedImport { shown, plan, findings } = file.plan(&vault, &place, args.on_conflict.into())?;
         writeln!(out, "Into {label} ({}):", terminal_safe(&shown))?;
         print_plan(out, &plan, &findings)?;
         plans.push(plan);
@@ -259,7 +258,7 @@ pub(super) fn export(ctx: &Context, out: &mut Output, args: ExportArgs) -> CliRe
             eprintln!("Exported {} to {} (readable by you only).", count(written), shown_path(path));
         }
         None => {
-            let exported = export::render_in(&vault, &place, format, only.as_deref()).map_err(export_error)?;
+            let exported = export::render(&vault, &place, format, only.as_deref()).map_err(export_error)?;
             drop(vault);
             if std::io::stdout().is_terminal() {
                 confirm_plaintext_on_terminal(&count(exported.count))?;

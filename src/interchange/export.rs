@@ -36,20 +36,15 @@ pub enum ExportError {
 }
 
 /// Every live secret (or those named in `only`, in that order) as the text of a `format` file.
-/// Fails, writing nothing, when the format cannot hold a value exactly.
-pub fn render(vault: &Vault, format: Format, only: Option<&[SecretName]>) -> Result<Exported, ExportError> {
-    render_in(vault, &vault.default_place()?, format, only)
-}
-
-/// [`render`] of what `place` resolves to (in an environment: its own secrets over the project
-/// level's).
-pub fn render_in(
+/// Fails, writing nothing, when the format cannot hold a value exactly. What `place` resolves to
+/// (in an environment: its own secrets over the project level's).
+pub fn render(
     vault: &Vault,
     place: &Place,
     format: Format,
     only: Option<&[SecretName]>,
 ) -> Result<Exported, ExportError> {
-    let entries = vault.export_entries_in(place, only)?;
+    let entries = vault.export_entries(place, only)?;
     let pairs: Vec<(&str, &SecretValue)> = entries.iter().map(|(n, v)| (n.as_str(), v)).collect();
     super::check_writable(format, &pairs)?;
     Ok(Exported { text: super::write(format, &pairs), count: entries.len() })
@@ -66,7 +61,7 @@ pub fn to_file(
     overwrite: bool,
 ) -> Result<usize, ExportError> {
     check_target(path, overwrite)?;
-    let exported = render_in(vault, place, format, only)?;
+    let exported = render(vault, place, format, only)?;
     write_file(path, exported.text.as_bytes(), overwrite)?;
     Ok(exported.count)
 }

@@ -144,20 +144,15 @@ impl ImportFile {
         ImportFile { shown, entries, findings }
     }
 
-    /// What importing it into `vault` would do under `policy` (nothing is written).
-    pub fn plan(self, vault: &Vault, policy: ConflictPolicy) -> crate::vault::Result<PreparedImport> {
-        let place = vault.default_place()?;
-        self.plan_in(vault, &place, policy)
-    }
-
-    /// [`ImportFile::plan`] into `place` (a project level or an environment).
-    pub fn plan_in(
+    /// What importing it into `place` (a project level or an environment) of `vault` would do
+    /// under `policy` (nothing is written).
+    pub fn plan(
         self,
         vault: &Vault,
         place: &crate::vault::Place,
         policy: ConflictPolicy,
     ) -> crate::vault::Result<PreparedImport> {
-        let plan = vault.plan_import_in(place, self.entries, policy)?;
+        let plan = vault.plan_import(place, self.entries, policy)?;
         Ok(PreparedImport { shown: self.shown, plan, findings: self.findings })
     }
 
@@ -170,7 +165,7 @@ impl ImportFile {
         options: ParseOptions,
         policy: ConflictPolicy,
     ) -> Result<PreparedImport, ImportError> {
-        Ok(Self::read(source, format, options)?.plan_in(vault, place, policy)?)
+        Ok(Self::read(source, format, options)?.plan(vault, place, policy)?)
     }
 }
 

@@ -333,21 +333,10 @@ fn shown_key(key: &str) -> String {
 
 impl Vault {
     /// Works out what importing `entries` would do, without writing anything. Reads each named
-    /// secret's current value to tell `update` from `same`.
-    pub fn plan_import(&self, entries: Vec<ImportEntry>, policy: ConflictPolicy) -> Result<ImportPlan> {
-        let place = self.default_place()?;
-        self.plan_import_in(&place, entries, policy)
-    }
-
-    /// [`Vault::plan_import`] into `place`. In an environment, entries are compared with its own
-    /// secrets only: a name the project level has becomes an override there, never a change to
-    /// the shared secret.
-    pub fn plan_import_in(
-        &self,
-        place: &Place,
-        entries: Vec<ImportEntry>,
-        policy: ConflictPolicy,
-    ) -> Result<ImportPlan> {
+    /// secret's current value to tell `update` from `same`. In an environment, entries are
+    /// compared with its own secrets only: a name the project level has becomes an override
+    /// there, never a change to the shared secret.
+    pub fn plan_import(&self, place: &Place, entries: Vec<ImportEntry>, policy: ConflictPolicy) -> Result<ImportPlan> {
         self.read(|snapshot| {
             self.live_place(snapshot, place)?;
             let record_set = super::store::read_record_set(snapshot)?;

@@ -309,7 +309,7 @@ impl Vault {
             }
             Request::Get { at, name: wanted, version } => {
                 let place = self.place_at(&at)?;
-                let (id, _) = self.find_in(&place, &name(&wanted)?)?;
+                let (id, _) = self.find(&place, &name(&wanted)?)?;
                 let value = match version {
                     Some(v) => self.reveal_version(id, v)?,
                     None => self.reveal(id)?,
@@ -319,7 +319,7 @@ impl Vault {
             Request::Resolve { at, wanted } => {
                 let place = self.place_at(&at)?;
                 let Some(wanted) = wanted else {
-                    let values = self.export_entries_in(&place, None)?;
+                    let values = self.export_entries(&place, None)?;
                     let values = values.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
                     return Ok(Response::Resolved { values, missing: Vec::new(), bad_sources: Vec::new() });
                 };
@@ -339,7 +339,7 @@ impl Vault {
                         }
                         Err(e) => return Err(e),
                     };
-                    match self.find_in(&source, &name(&one.name)?) {
+                    match self.find(&source, &name(&one.name)?) {
                         Ok((id, _)) => values.push((one.var, self.reveal(id)?)),
                         Err(Error::NotFound { .. }) if one.required => missing.push(one.shown),
                         Err(Error::NotFound { .. }) => {}
@@ -367,8 +367,7 @@ impl Vault {
             }
             Request::Set { at, name: wanted, description, value } => {
                 let place = self.place_at(&at)?;
-                let outcome =
-                    self.set_in(&place, name(&wanted)?, description, value.and_then(SecretEdit::typed_value))?;
+                let outcome = self.set(&place, name(&wanted)?, description, value.and_then(SecretEdit::typed_value))?;
                 let saved = outcome.saved;
                 let report = SetReport {
                     name: saved.meta.name.to_string(),

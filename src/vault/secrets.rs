@@ -80,25 +80,10 @@ impl Vault {
         })
     }
 
-    /// The id of the live secret called `name` at the default project's level: one index
-    /// lookup, no decryption.
-    pub fn find(&self, name: &SecretName) -> Result<SecretId> {
-        let place = self.default_place()?;
-        self.read(|snapshot| {
-            self.live_named(snapshot, place.id(), name)?
-                .map(|row| row.id)
-                .ok_or_else(|| Error::NotFound { name: name.to_string() })
-        })
-    }
-
     /// The id of the most recently trashed secret called `name`: an index lookup, and one name
-    /// decrypted per trashed secret of that name (the trash may hold several).
-    pub fn find_in_trash(&self, name: &SecretName) -> Result<SecretId> {
-        self.find_in_trash_in(&self.default_place()?, name)
-    }
-
-    /// [`Vault::find_in_trash`] among the secrets trashed from `place`.
-    pub fn find_in_trash_in(&self, place: &Place, name: &SecretName) -> Result<SecretId> {
+    /// decrypted per trashed secret of that name (the trash may hold several), among the secrets
+    /// trashed from `place`.
+    pub fn find_in_trash(&self, place: &Place, name: &SecretName) -> Result<SecretId> {
         self.read(|snapshot| {
             for row in
                 SecretRow::trashed_by_index(snapshot, &self.keys.trashed_name_index(&place.id().0, name.as_str()))?
@@ -155,18 +140,9 @@ impl Vault {
     /// Names and current values for an export: every live secret sorted by name, or just the
     /// secrets named in `only` (in that order, each once). A name in `only` that does not exist
     /// fails the whole call with [`Error::NotFound`] naming every missing one; a damaged record
-    /// fails it with that record's error, so an export is never silently incomplete.
-    pub fn export_entries(&self, only: Option<&[SecretName]>) -> Result<Vec<(SecretName, SecretValue)>> {
-        self.export_entries_in(&self.default_place()?, only)
-    }
-
-    /// [`Vault::export_entries`] of what `place` resolves to: in an environment, its own
-    /// secrets over the project level's.
-    pub fn export_entries_in(
-        &self,
-        place: &Place,
-        only: Option<&[SecretName]>,
-    ) -> Result<Vec<(SecretName, SecretValue)>> {
+    /// fails it with that record's error, so an export is never silently incomplete. What
+    /// `place` resolves to: in an environment, its own secrets over the project level's.
+    pub fn export_entries(&self, place: &Place, only: Option<&[SecretName]>) -> Result<Vec<(SecretName, SecretValue)>> {
         self.read(|snapshot| {
             let records = self.records();
             let Some(only) = only else {
@@ -211,19 +187,13 @@ impl Vault {
 
     /// Creates a secret. Fails if a live secret already has that name.
     pub fn create_secret(&mut self, new: NewSecret) -> Result<Saved> {
-        Ok(self.create_many(vec![new])?.remove(0))
-    }
-
-    /// Creates several secrets in one transaction at the default project's level: all of them,
-    /// or none.
-    pub fn create_many(&mut self, new: Vec<NewSecret>) -> Result<Vec<Saved>> {
         let place = self.default_place()?;
-        self.create_many_in(&place, new)
+        Ok(self.create_many(&place, vec![new])?.remove(0))
     }
 
-    /// [`Vault::create_many`] in `place`. In an environment, a name the project level has
-    /// becomes an override there.
-    pub fn create_many_in(&mut self, place: &Place, new: Vec<NewSecret>) -> Result<Vec<Saved>> {
+    /// Creates several secrets in `place` in one transaction: all of them, or none. In an
+    /// environment, a name the project level has becomes an override there.
+    pub fn create_many(&mut self, place: &Place, new: Vec<NewSecret>) -> Result<Vec<Saved>> {
         let mut checked = Vec::with_capacity(new.len());
         for secret in new {
             secret::check_description(&secret.description)?;
@@ -258,21 +228,10 @@ impl Vault {
 
     /// Creates the secret `name`, or changes it if a live secret has that name, in one
     /// transaction (so a name another process creates at the same moment is updated, not
-    /// refused). `value: None` keeps the current value, and is refused for a new name.
+    /// refused). `value: None` keeps the current value, and is refused for a new name. In an
+    /// environment, a name only the project level has is not changed there: the environment gets
+    /// an override of its own (with the project level's description unless one is given).
     pub fn set(
-        &mut self,
-        name: SecretName,
-        description: Option<String>,
-        value: Option<SecretValue>,
-    ) -> Result<SetOutcome> {
-        let place = self.default_place()?;
-        self.set_in(&place, name, description, value)
-    }
-
-    /// [`Vault::set`] in `place`. In an environment, a name only the project level has is not
-    /// changed there: the environment gets an override of its own (with the project level's
-    /// description unless one is given).
-    pub fn set_in(
         &mut self,
         place: &Place,
         name: SecretName,

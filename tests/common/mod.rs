@@ -66,7 +66,7 @@ pub fn new_vault(passphrase: &str) -> (tempfile::TempDir, PathBuf, Vault) {
 
 /// The plan plus the notes about the file, through the import pipeline both front ends use.
 pub fn prepared_of(vault: &Vault, parsed: Parsed, policy: ConflictPolicy) -> PreparedImport {
-    ImportFile::from_parsed("test".into(), parsed).plan(vault, policy).unwrap()
+    ImportFile::from_parsed("test".into(), parsed).plan(vault, &vault.default_place().unwrap(), policy).unwrap()
 }
 
 /// The import plan of `parsed` for `vault`.

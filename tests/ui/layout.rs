@@ -49,7 +49,7 @@ fn at_760_by_500_every_dialog_keeps_its_title_and_buttons_in_the_window() {
     let mut w = unlocked_at(&[("TLS_PRIVATE_KEY", "PEM", &pem), ("ROTATED", "", "v1")], SMALLEST);
     {
         let mut vault = open_vault(&w);
-        let id = vault.find(&SecretName::parse("ROTATED").unwrap()).unwrap();
+        let id = vault.find(&vault.default_place().unwrap(), &SecretName::parse("ROTATED").unwrap()).unwrap().0;
         for v in ["v2", "v3", "v4", "v5"] {
             let edit = SecretEdit { value: Some(SecretValue::new(v)), ..SecretEdit::default() };
             vault.edit(id, edit).unwrap();

@@ -318,7 +318,7 @@ fn two_trashed_secrets_of_one_name_are_told_apart_by_their_place() {
         let prod = vault.place(Some("shop"), Some("production")).unwrap();
         let staging = vault.place(Some("shop"), Some("staging")).unwrap();
         for place in [prod, staging] {
-            vault.set_in(&place, SecretName::parse("PK").unwrap(), None, Some(SecretValue::new("k"))).unwrap();
+            vault.set(&place, SecretName::parse("PK").unwrap(), None, Some(SecretValue::new("k"))).unwrap();
             vault.remove_in(&place, &[SecretName::parse("PK").unwrap()]).unwrap();
         }
     }
@@ -481,7 +481,7 @@ fn counts_and_restores_read_as_sentences() {
         let mut vault = open_vault(&w);
         let docs = vault.create_project(&tresor::PlaceName::parse("docs").unwrap()).unwrap();
         let dev = vault.place(Some("docs"), Some("development")).unwrap();
-        vault.set_in(&dev, SecretName::parse("ONLY").unwrap(), None, Some(SecretValue::new("1"))).unwrap();
+        vault.set(&dev, SecretName::parse("ONLY").unwrap(), None, Some(SecretValue::new("1"))).unwrap();
         assert_eq!(dev.project, docs);
     }
     w.harness.run();

@@ -44,7 +44,7 @@ fn invalid_taken_and_empty_inputs_are_explained_and_block_the_form() {
     w.harness.key_press(Key::Escape);
     w.harness.run();
     assert!(!has_field(&w.harness, "Name"), "Esc cancels");
-    assert!(open_vault(&w).find(&SecretName::parse("NEW_KEY").unwrap()).is_err(), "nothing was written");
+    assert!(!stored(&w, "NEW_KEY"), "nothing was written");
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn rename_through_the_edit_form_keeps_history() {
     let mut w = unlocked_with(&[("OLD_NAME", "", "v1")]);
     {
         let mut vault = open_vault(&w);
-        let id = vault.find(&SecretName::parse("OLD_NAME").unwrap()).unwrap();
+        let id = vault.find(&vault.default_place().unwrap(), &SecretName::parse("OLD_NAME").unwrap()).unwrap().0;
         vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new("v2")) }).unwrap();
     }
     w.harness.get_by_label("Edit OLD_NAME").click();
@@ -164,7 +164,7 @@ fn rename_through_the_edit_form_keeps_history() {
     assert!(w.harness.query_by_label("Copy NEW_NAME").is_some());
     assert!(w.harness.query_by_label("Copy OLD_NAME").is_none());
     let vault = open_vault(&w);
-    let id = vault.find(&SecretName::parse("NEW_NAME").unwrap()).unwrap();
+    let id = vault.find(&vault.default_place().unwrap(), &SecretName::parse("NEW_NAME").unwrap()).unwrap().0;
     assert_eq!(vault.history(id).unwrap().len(), 2);
 }
 
@@ -180,7 +180,7 @@ fn delete_asks_then_undo_restores() {
     w.harness.get_by_label("Delete").click();
     w.harness.run();
     assert!(w.harness.query_by_label("Copy GONE").is_none());
-    assert!(open_vault(&w).find(&SecretName::parse("GONE").unwrap()).is_err());
+    assert!(!stored(&w, "GONE"));
     w.harness.get_by_label("Undo").click();
     w.harness.run();
     assert!(w.harness.query_by_label("Copy GONE").is_some());
@@ -232,7 +232,7 @@ fn trash_restores_and_purges() {
     w.harness.run();
     assert!(has_text(&w.harness, "The trash is empty"));
     let vault = open_vault(&w);
-    assert!(vault.find(&SecretName::parse("KEEP").unwrap()).is_ok());
+    assert!(vault.find(&vault.default_place().unwrap(), &SecretName::parse("KEEP").unwrap()).is_ok());
     assert!(vault.trash().unwrap().items.is_empty());
 }
 
@@ -322,7 +322,7 @@ fn enter_on_an_incomplete_form_says_what_is_missing_and_a_suggested_name_is_one_
     w.harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
     w.harness.run();
     assert!(has_text(&w.harness, "value is required"), "an empty value is explained when the user tries to save");
-    assert!(open_vault(&w).find(&SecretName::parse("OPENAI_API_KEY").unwrap()).is_err(), "nothing was written");
+    assert!(!stored(&w, "OPENAI_API_KEY"), "nothing was written");
 }
 
 #[test]
@@ -379,7 +379,7 @@ fn several_name_value_lines_pasted_into_create_are_offered_as_an_import() {
     w.harness.run();
     assert!(has_text(&w.harness, "Import the pasted text"), "the plan, as for a file");
     assert!(!has_text(&w.harness, "sk-1"), "values are never shown");
-    assert!(open_vault(&w).find(&SecretName::parse("PASTED_ONE").unwrap()).is_err(), "nothing written yet");
+    assert!(!stored(&w, "PASTED_ONE"), "nothing written yet");
     w.harness.get_by_label("Import").click();
     w.harness.run();
     assert_eq!(value_of(&w, "PASTED_TWO"), ("sk-2".to_owned(), 1));
@@ -479,7 +479,7 @@ fn another_process_writes_show_without_any_input() {
             value: SecretValue::new("2"),
         })
         .unwrap();
-    let gone = other.find(&SecretName::parse("MINE").unwrap()).unwrap();
+    let gone = other.find(&other.default_place().unwrap(), &SecretName::parse("MINE").unwrap()).unwrap().0;
     other.delete(&[gone]).unwrap();
     other.create_project(&tresor::PlaceName::parse("shop").unwrap()).unwrap();
     // Frames come (the watch wakes the window in the app); no key, no click.

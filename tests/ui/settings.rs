@@ -193,7 +193,7 @@ fn a_backup_is_made_and_restored_from_vault_settings() {
     // Later, the vault changes (here through the core, as the command line would).
     {
         let mut vault = open_vault(&w);
-        let id = vault.find(&SecretName::parse("OPENAI_API_KEY").unwrap()).unwrap();
+        let id = vault.find(&vault.default_place().unwrap(), &SecretName::parse("OPENAI_API_KEY").unwrap()).unwrap().0;
         vault.edit(id, SecretEdit { name: None, description: None, value: Some(SecretValue::new("sk-new")) }).unwrap();
         vault
             .create_secret(NewSecret {
@@ -220,7 +220,7 @@ fn a_backup_is_made_and_restored_from_vault_settings() {
     assert!(has_text(&w.harness, "The state before is kept as a backup."), "a toast says what happened");
     assert!(!has_field(&w.harness, "Backup passphrase"), "the dialog closed");
     assert_eq!(value_of(&w, "OPENAI_API_KEY"), ("sk-old".to_owned(), 1));
-    assert!(open_vault(&w).find(&SecretName::parse("LATER").unwrap()).is_err());
+    assert!(!stored(&w, "LATER"));
     assert!(has_text(&w.harness, "Before a restore"), "the list shows the new backup");
 
     w.harness.get_by_label("Secrets").click();
@@ -401,7 +401,7 @@ fn a_dropped_env_file_opens_the_import_plan_and_the_empty_page_offers_import() {
     w.harness.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(file)));
     w.harness.run();
     assert!(has_text(&w.harness, "Import dropped.env"), "the plan, before anything is written");
-    assert!(open_vault(&w).find(&SecretName::parse("DROPPED_ONE").unwrap()).is_err(), "nothing written yet");
+    assert!(!stored(&w, "DROPPED_ONE"), "nothing written yet");
 }
 
 #[test]
@@ -416,7 +416,7 @@ fn the_import_review_warns_about_each_name_that_changes_how_programs_run() {
         assert!(has_text(&w.harness, &format!("{name} changes how programs load or run")), "{name} is warned about");
     }
     assert!(!has_text(&w.harness, "OPENAI_API_KEY changes"), "an ordinary name is not");
-    assert!(open_vault(&w).find(&SecretName::parse("LD_PRELOAD").unwrap()).is_err(), "nothing written yet");
+    assert!(!stored(&w, "LD_PRELOAD"), "nothing written yet");
     // The warning changes nothing about what is written.
     w.harness.get_by_label("Import").click();
     w.harness.run();

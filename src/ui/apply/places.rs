@@ -503,7 +503,7 @@ fn replan_sections(session: &Session, review: &mut SectionsReview) {
         section.label = String::new();
         let Some(place) = section.place else { continue };
         section.label = session.label_of(&place).map(|l| crate::ui::vocabulary::place_text(&l)).unwrap_or_default();
-        match file.plan_in(vault, &place, review.policy) {
+        match file.plan(vault, &place, review.policy) {
             Ok(prepared) => section.plan = Some(prepared),
             Err(e) => review.error = Some(style::sentence(&e.to_string())),
         }

@@ -64,7 +64,7 @@ impl App {
         let place = session.place;
         let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
         let overriding = reach::shared_above(vault, &place, &new.name);
-        match vault.create_many_in(&place, vec![new]).map(|mut saved| saved.remove(0)) {
+        match vault.create_many(&place, vec![new]).map(|mut saved| saved.remove(0)) {
             Ok(saved) => {
                 let here = reach::place_of(session, &place);
                 let text = if overriding {

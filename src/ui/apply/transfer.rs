@@ -60,7 +60,7 @@ impl App {
         let planned = ImportFile::parse(shown, Format::Env, text.as_bytes(), options)
             .map_err(|e| style::sentence(&e.to_string()))
             .and_then(|file| {
-                file.plan_in(vault, &session.place, ConflictPolicy::Fail).map_err(|e| style::sentence(&e.to_string()))
+                file.plan(vault, &session.place, ConflictPolicy::Fail).map_err(|e| style::sentence(&e.to_string()))
             });
         match planned {
             Ok(prepared) => {

@@ -185,8 +185,8 @@ impl Vault {
     }
 
     /// The secret `name` resolves to in `place` (an environment's own, else the project
-    /// level's), and where it comes from.
-    pub fn find_in(&self, place: &Place, name: &SecretName) -> Result<(SecretId, Origin)> {
+    /// level's), and where it comes from: index lookups, no decryption.
+    pub fn find(&self, place: &Place, name: &SecretName) -> Result<(SecretId, Origin)> {
         self.read(|snapshot| {
             self.resolve_named(snapshot, place, name)?
                 .map(|(row, origin)| (row.id, origin))
