@@ -311,6 +311,7 @@ const VAULT_LAYERS: &[(&str, u8)] = &[
     ("error", 2),
     ("crypto", 3),
     ("store", 4),
+    ("sync", 4),
     ("records", 5),
     ("wrap", 6),
     ("seen", 6),

@@ -211,6 +211,9 @@ pub struct VaultKeys {
     /// HMACs keyed once; each use clones the keyed state instead of re-hashing the key.
     index_mac: HmacSha256,
     manifest_mac: HmacSha256,
+    /// Seals the change files a device writes to a synced folder (`vault::sync`): a key of its
+    /// own, so that nothing sealed for the file can be passed off as a change, or the reverse.
+    change_cipher: Aes256Gcm,
 }
 
 impl fmt::Debug for VaultKeys {
@@ -230,8 +233,10 @@ impl VaultKeys {
             key
         };
         let record_key = sub(b"tresor v1 record key");
+        let change_key = sub(b"tresor v1 sync change key");
         VaultKeys {
             record_cipher: Aes256Gcm::new(&(*record_key.as_bytes()).into()),
+            change_cipher: Aes256Gcm::new(&(*change_key.as_bytes()).into()),
             index_mac: keyed_hmac(&sub(b"tresor v1 name index key")),
             manifest_mac: keyed_hmac(&sub(b"tresor v1 manifest key")),
             vault_key,
@@ -251,6 +256,18 @@ impl VaultKeys {
     /// ciphertext, its nonce or its context (the AAD) is not what was sealed.
     pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         open_with(&self.record_cipher, sealed, aad)
+    }
+
+    /// Encrypts a change file's body for a synced folder (`nonce ‖ ciphertext ‖ tag`), bound to
+    /// `aad` (the file's header).
+    pub fn seal_change(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+        seal_with(&self.change_cipher, plaintext, aad)
+    }
+
+    /// Decrypts a body sealed by [`VaultKeys::seal_change`] under the same header; `None` when
+    /// the body or the header is not what was sealed, or another vault key sealed it.
+    pub fn open_change(&self, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        open_with(&self.change_cipher, sealed, aad)
     }
 
     /// The keyed blind index of a live secret's name in a place (a project level or an

@@ -11,6 +11,7 @@
 //! | errors | `error.rs` | every way an operation fails |
 //! | crypto | `crypto.rs` | keys, sealing, key derivation and wrapping |
 //! | format | `store/` | the file format's specification, schema, header, opening and creating files |
+//! | sync | `sync/` | change files for a synced folder and the record-by-record merge (not yet wired to the vault) |
 //! | rows | `records/` | every row's SQL, sealing and term, the record set, and the one write context ([`records::Write`]) |
 //! | keys and state | `wrap.rs`, `seen.rs` | the vault key under the passphrase; the newest state seen of each file |
 //! | operations | `secrets.rs`, `places/`, `import.rs`, `keys.rs`, `backup.rs`, `migrate.rs` | what a user does, as methods of [`Vault`] |
@@ -32,6 +33,7 @@ pub mod secret;
 mod secrets;
 pub mod seen;
 pub mod store;
+pub mod sync;
 mod wrap;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,372 @@
+//! Change files: sealing one, opening one, their names in the folder, and reading a device's
+//! chain of them (see the module above for the layout).
+
+use std::collections::BTreeMap;
+
+use zeroize::Zeroizing;
+
+use super::{DeviceId, hex, unhex};
+use crate::vault::crypto::{VaultKeys, sha256};
+
+pub const MAGIC: &[u8; 8] = b"TRSYNC\0\x01";
+pub const FORMAT: u16 = 1;
+/// The header's length: magic, format, vault id, device id, sequence, previous digest, length.
+pub const HEADER_LEN: usize = 8 + 2 + 16 + 16 + 8 + 32 + 4;
+/// The most a change file may hold (a body of many 4 MiB values would be a bug or an attack).
+pub const MAX_FILE_LEN: usize = 64 << 20;
+pub const EXTENSION: &str = "tchange";
+
+/// What a change file's header says: where it belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub vault: [u8; 16],
+    pub device: DeviceId,
+    pub seq: u64,
+    /// SHA-256 of the device's previous file (zeros before the first).
+    pub prev: [u8; 32],
+}
+
+/// A change file that verified: its header, its digest (what the next file names) and its body.
+#[derive(Debug)]
+pub struct Opened {
+    pub header: Header,
+    pub digest: [u8; 32],
+    pub body: Zeroizing<Vec<u8>>,
+}
+
+/// Why a file is not a change file of this vault. None of its content is applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("not a Tresor change file")]
+    NotAChangeFile,
+    #[error("written by a newer Tresor (change file format {0})")]
+    NewerFormat(u16),
+    #[error("belongs to another vault")]
+    ForeignVault,
+    #[error("cut short or with bytes added")]
+    Truncated,
+    #[error("larger than any change file Tresor writes")]
+    TooLarge,
+    #[error("fails authentication: changed, or sealed by another key")]
+    Unauthentic,
+}
+
+/// The digest a file is named by in its successor.
+pub fn digest(bytes: &[u8]) -> [u8; 32] {
+    sha256(&[b"tresor sync change file", bytes])
+}
+
+fn header_bytes(header: &Header, body_len: u32) -> [u8; HEADER_LEN] {
+    let mut out = [0u8; HEADER_LEN];
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        out[at..at + bytes.len()].copy_from_slice(bytes);
+        at += bytes.len();
+    };
+    put(MAGIC);
+    put(&FORMAT.to_be_bytes());
+    put(&header.vault);
+    put(&header.device.0);
+    put(&header.seq.to_be_bytes());
+    put(&header.prev);
+    put(&body_len.to_be_bytes());
+    out
+}
+
+/// A whole change file: the header, then `body` sealed under the vault's change key with the
+/// header as associated data.
+pub fn seal(keys: &VaultKeys, header: &Header, body: &[u8]) -> Vec<u8> {
+    let sealed_len = body.len() + crate::vault::crypto::NONCE_LEN + crate::vault::crypto::TAG_LEN;
+    let head = header_bytes(header, u32::try_from(sealed_len).expect("a change file's body fits in 4 GiB"));
+    let mut out = head.to_vec();
+    out.extend_from_slice(&keys.seal_change(body, &head));
+    out
+}
+
+/// Opens a change file of vault `vault`, checking everything but its place in a chain.
+pub fn open(keys: &VaultKeys, vault: &[u8; 16], bytes: &[u8]) -> Result<Opened, FileError> {
+    if bytes.len() > MAX_FILE_LEN {
+        return Err(FileError::TooLarge);
+    }
+    if bytes.len() < 10 || &bytes[..8] != MAGIC {
+        return Err(FileError::NotAChangeFile);
+    }
+    let format = u16::from_be_bytes([bytes[8], bytes[9]]);
+    if format != FORMAT {
+        return Err(if format > FORMAT { FileError::NewerFormat(format) } else { FileError::NotAChangeFile });
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(FileError::Truncated);
+    }
+    let field = |from: usize, len: usize| &bytes[from..from + len];
+    let header = Header {
+        vault: field(10, 16).try_into().expect("16 bytes"),
+        device: DeviceId(field(26, 16).try_into().expect("16 bytes")),
+        seq: u64::from_be_bytes(field(42, 8).try_into().expect("8 bytes")),
+        prev: field(50, 32).try_into().expect("32 bytes"),
+    };
+    if &header.vault != vault {
+        return Err(FileError::ForeignVault);
+    }
+    let body_len = u32::from_be_bytes(field(82, 4).try_into().expect("4 bytes")) as usize;
+    if bytes.len() != HEADER_LEN + body_len {
+        return Err(FileError::Truncated);
+    }
+    let body = keys.open_change(&bytes[HEADER_LEN..], &bytes[..HEADER_LEN]).ok_or(FileError::Unauthentic)?;
+    if header.seq == 0 {
+        return Err(FileError::Unauthentic);
+    }
+    Ok(Opened { header, digest: digest(bytes), body })
+}
+
+/// The folder a vault's devices write in, inside the synced folder.
+pub fn vault_folder_name(vault: &[u8; 16]) -> String {
+    format!("tresor-{}", hex(vault))
+}
+
+/// A change file's name in its device's folder.
+pub fn file_name(seq: u64) -> String {
+    format!("{seq:016x}.{EXTENSION}")
+}
+
+/// What a name found in a device's folder is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// The device's file number `seq`.
+    File(u64),
+    /// A sync engine's conflict copy of file number `seq`: a candidate, never an author.
+    ConflictCopy(u64),
+    /// A temporary, placeholder or unrelated file: ignored.
+    Ignored,
+}
+
+/// Classifies a file name found in a device's folder.
+pub fn classify(name: &str) -> Found {
+    let ignored = name.starts_with('.')
+        || name.starts_with('~')
+        || [".tmp", ".part", ".partial", ".crdownload"].iter().any(|end| name.ends_with(end));
+    if ignored {
+        return Found::Ignored;
+    }
+    let seq_of = |stem: &str| unhex::<8>(stem).map(u64::from_be_bytes).filter(|seq| *seq > 0);
+    let Some(stem) = name.strip_suffix(&format!(".{EXTENSION}")) else { return Found::Ignored };
+    if let Some(seq) = seq_of(stem) {
+        return Found::File(seq);
+    }
+    // Syncthing: NAME.sync-conflict-DATE-TIME-DEVICE.EXT; Dropbox, Nextcloud: NAME (conflicted copy …).EXT
+    let base = stem.split_once(".sync-conflict-").or_else(|| stem.split_once(" (")).map(|(base, _)| base);
+    match base.and_then(seq_of) {
+        Some(seq) => Found::ConflictCopy(seq),
+        None => Found::Ignored,
+    }
+}
+
+/// Why a device's chain stops where it does. Nothing from that number on is applied, and the
+/// device and the number are said.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("file {seq} is missing (later ones are there)")]
+    Missing { seq: u64 },
+    #[error("file {seq} {why}")]
+    Bad { seq: u64, why: FileError },
+    #[error("file {seq} is signed for another device or number")]
+    Misplaced { seq: u64 },
+    #[error("file {seq} does not follow file {}: removed, reordered or replaced", seq - 1)]
+    Broken { seq: u64 },
+    #[error("two different files {seq}: a copied device writes beside the original")]
+    Forked { seq: u64 },
+}
+
+/// A device's chain as far as it verifies, and why it stops there if it stops early.
+#[derive(Debug)]
+pub struct Chain {
+    pub files: Vec<Opened>,
+    pub stopped: Option<ChainError>,
+}
+
+/// Reads a device's chain from its candidates (each number's file and conflict copies, in any
+/// order), from number 1 up: each must open, name this device and number, and name its
+/// predecessor's digest. Identical copies count once; two that differ and both verify are a
+/// fork. Candidates that fail are skipped when another candidate of the number verifies.
+pub fn read_chain(
+    keys: &VaultKeys,
+    vault: &[u8; 16],
+    device: DeviceId,
+    candidates: &BTreeMap<u64, Vec<Vec<u8>>>,
+) -> Chain {
+    let mut files: Vec<Opened> = Vec::new();
+    let last = candidates.keys().next_back().copied().unwrap_or(0);
+    for seq in 1..=last {
+        let prev = files.last().map_or([0u8; 32], |f| f.digest);
+        let Some(found) = candidates.get(&seq) else {
+            return Chain { files, stopped: Some(ChainError::Missing { seq }) };
+        };
+        let mut good: Vec<Opened> = Vec::new();
+        let mut first_error = None;
+        for bytes in found {
+            let why = match open(keys, vault, bytes) {
+                Ok(opened) if opened.header.device != device || opened.header.seq != seq => {
+                    ChainError::Misplaced { seq }
+                }
+                Ok(opened) if opened.header.prev != prev => ChainError::Broken { seq },
+                Ok(opened) => {
+                    if !good.iter().any(|g| g.digest == opened.digest) {
+                        good.push(opened);
+                    }
+                    continue;
+                }
+                Err(why) => ChainError::Bad { seq, why },
+            };
+            first_error.get_or_insert(why);
+        }
+        match good.len() {
+            1 => files.push(good.pop().expect("one")),
+            0 => return Chain { files, stopped: first_error },
+            _ => return Chain { files, stopped: Some(ChainError::Forked { seq }) },
+        }
+    }
+    Chain { files, stopped: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::crypto::Key32;
+
+    const VAULT: [u8; 16] = [7; 16];
+
+    fn keys() -> VaultKeys {
+        VaultKeys::from_vault_key(Key32::from_bytes([1; 32]))
+    }
+
+    fn chain_of(keys: &VaultKeys, device: DeviceId, bodies: &[&str]) -> Vec<Vec<u8>> {
+        let mut prev = [0u8; 32];
+        let mut out = Vec::new();
+        for (i, body) in bodies.iter().enumerate() {
+            let bytes = seal(keys, &Header { vault: VAULT, device, seq: i as u64 + 1, prev }, body.as_bytes());
+            prev = digest(&bytes);
+            out.push(bytes);
+        }
+        out
+    }
+
+    fn candidates(files: &[Vec<u8>]) -> BTreeMap<u64, Vec<Vec<u8>>> {
+        files.iter().enumerate().map(|(i, f)| (i as u64 + 1, vec![f.clone()])).collect()
+    }
+
+    #[test]
+    fn a_file_round_trips_and_shows_only_its_header() {
+        let keys = keys();
+        let device = DeviceId([2; 16]);
+        let bytes = seal(&keys, &Header { vault: VAULT, device, seq: 1, prev: [0; 32] }, b"{\"secret\":\"sk-123\"}");
+        assert!(!bytes.windows(6).any(|w| w == b"sk-123"), "the body is ciphertext");
+        let opened = open(&keys, &VAULT, &bytes).unwrap();
+        assert_eq!(opened.body.as_slice(), b"{\"secret\":\"sk-123\"}");
+        assert_eq!((opened.header.device, opened.header.seq), (device, 1));
+    }
+
+    #[test]
+    fn every_flipped_byte_and_every_cut_is_refused() {
+        let keys = keys();
+        let bytes = seal(&keys, &Header { vault: VAULT, device: DeviceId([2; 16]), seq: 1, prev: [0; 32] }, b"body");
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x01;
+            assert!(open(&keys, &VAULT, &bad).is_err(), "byte {i} flipped");
+        }
+        for len in 0..bytes.len() {
+            assert!(open(&keys, &VAULT, &bytes[..len]).is_err(), "cut at {len}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(open(&keys, &VAULT, &longer).unwrap_err(), FileError::Truncated);
+        let other_key = VaultKeys::from_vault_key(Key32::from_bytes([9; 32]));
+        assert_eq!(open(&other_key, &VAULT, &bytes).unwrap_err(), FileError::Unauthentic);
+        assert_eq!(open(&keys, &[8; 16], &bytes).unwrap_err(), FileError::ForeignVault);
+        let mut newer = bytes.clone();
+        newer[9] = 2;
+        assert_eq!(open(&keys, &VAULT, &newer).unwrap_err(), FileError::NewerFormat(2));
+    }
+
+    #[test]
+    fn names_are_files_conflict_copies_or_ignored() {
+        assert_eq!(file_name(26), "000000000000001a.tchange");
+        assert_eq!(classify("000000000000001a.tchange"), Found::File(26));
+        assert_eq!(classify("000000000000001a.sync-conflict-20261204-101500-ABCDEFG.tchange"), Found::ConflictCopy(26));
+        assert_eq!(classify("000000000000001a (conflicted copy 2026-12-04).tchange"), Found::ConflictCopy(26));
+        for ignored in [
+            ".000000000000001a.tchange.x1y2.tmp",
+            ".syncthing.000000000000001a.tchange.tmp",
+            "~000000000000001a.tchange",
+            "000000000000001a.tchange.part",
+            "0000000000000000.tchange",
+            "1a.tchange",
+            "notes.txt",
+            "000000000000001A.tchange",
+        ] {
+            assert_eq!(classify(ignored), Found::Ignored, "{ignored}");
+        }
+    }
+
+    #[test]
+    fn a_chain_reads_whole_and_stops_at_each_kind_of_break() {
+        let keys = keys();
+        let device = DeviceId([2; 16]);
+        let files = chain_of(&keys, device, &["one", "two", "three"]);
+        let chain = read_chain(&keys, &VAULT, device, &candidates(&files));
+        assert_eq!((chain.files.len(), chain.stopped), (3, None));
+
+        // Withheld: file 2 gone, 3 there.
+        let mut gap = candidates(&files);
+        gap.remove(&2);
+        let chain = read_chain(&keys, &VAULT, device, &gap);
+        assert_eq!((chain.files.len(), chain.stopped), (1, Some(ChainError::Missing { seq: 2 })));
+
+        // Reordered: 2 and 3 swapped (each keeps its signed number: misplaced).
+        let mut swapped = candidates(&files);
+        let two = swapped.remove(&2).unwrap();
+        let three = swapped.insert(3, two).unwrap();
+        swapped.insert(2, three);
+        let chain = read_chain(&keys, &VAULT, device, &swapped);
+        assert_eq!(chain.stopped, Some(ChainError::Misplaced { seq: 2 }));
+
+        // Replaced: another chain's file 2 (same device, same number, another predecessor).
+        let other = chain_of(&keys, device, &["uno", "dos"]);
+        let mut replaced = candidates(&files);
+        replaced.insert(2, vec![other[1].clone()]);
+        let chain = read_chain(&keys, &VAULT, device, &replaced);
+        assert_eq!(chain.stopped, Some(ChainError::Broken { seq: 2 }));
+
+        // Truncated file 3.
+        let mut cut = candidates(&files);
+        cut.insert(3, vec![files[2][..files[2].len() - 1].to_vec()]);
+        let chain = read_chain(&keys, &VAULT, device, &cut);
+        assert_eq!(chain.files.len(), 2);
+        assert_eq!(chain.stopped, Some(ChainError::Bad { seq: 3, why: FileError::Truncated }));
+
+        // Another device's file under this device's folder.
+        let stranger = chain_of(&keys, DeviceId([3; 16]), &["x"]);
+        let mut planted = BTreeMap::new();
+        planted.insert(1, vec![stranger[0].clone()]);
+        let chain = read_chain(&keys, &VAULT, device, &planted);
+        assert_eq!(chain.stopped, Some(ChainError::Misplaced { seq: 1 }));
+    }
+
+    #[test]
+    fn conflict_copies_are_candidates_and_a_cloned_device_is_a_fork() {
+        let keys = keys();
+        let device = DeviceId([2; 16]);
+        let files = chain_of(&keys, device, &["one", "two"]);
+        // A damaged original with a good conflict copy: the copy serves; an identical copy counts once.
+        let mut with_copies = candidates(&files);
+        with_copies.insert(2, vec![b"garbage".to_vec(), files[1].clone(), files[1].clone()]);
+        let chain = read_chain(&keys, &VAULT, device, &with_copies);
+        assert_eq!((chain.files.len(), chain.stopped), (2, None));
+        // A clone of the device wrote its own file 2 after the same file 1.
+        let clone = seal(&keys, &Header { vault: VAULT, device, seq: 2, prev: digest(&files[0]) }, b"clone");
+        let mut forked = candidates(&files);
+        forked.get_mut(&2).unwrap().push(clone);
+        let chain = read_chain(&keys, &VAULT, device, &forked);
+        assert_eq!((chain.files.len(), chain.stopped), (1, Some(ChainError::Forked { seq: 2 })));
+    }
+}

@@ -1,0 +1,256 @@
+//! The merge: every state of every record that any device wrote, and what shows.
+//!
+//! A device's edit is a [`Change`]: the whole new state of one record (a secret's place, name,
+//! description and value, or its deletion), the [`VersionVector`] of what that device had seen
+//! of the record plus this edit, and a [`Hlc`] reading. [`Merged`] keeps every change received,
+//! per record, and derives everything else from that set, so the result cannot depend on the
+//! order changes arrive in or on how often one arrives:
+//!
+//! - the record's **heads** are the changes no other received change covers (by version
+//!   vector): one head means a plain history; two or more mean edits made without seeing each
+//!   other ("changed on two devices", [`Shown::changed_on_two_devices`]);
+//! - the **winner** among the heads: a live state over a deletion (an edit against a delete
+//!   keeps the secret), then the later clock; the others stay in the record's history, newest
+//!   first — nothing written is lost;
+//! - **names stay unique per place**: when two live records of one place have one name (each
+//!   created on its own device), the one with the later clock keeps it and the other shows as
+//!   `NAME_CONFLICT_<device>` (its device's short id), flagged, so `get` and `run` stay defined.
+//!
+//! A new edit on a device sees all the record's heads: its vector is their join, bumped for the
+//! device, so it supersedes them all and the flag goes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use super::{DeviceId, Hlc, VersionVector};
+
+/// A record's id: a secret's id, the same on every device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RecordId(pub [u8; 16]);
+
+/// What a record is after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub enum State {
+    Live { place: [u8; 16], name: String, description: String, value: String },
+    Deleted,
+}
+
+/// One edit of one record, as it travels in a change file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Change {
+    pub record: RecordId,
+    pub seen: VersionVector,
+    pub clock: Hlc,
+    pub state: State,
+}
+
+/// A record as it shows after the merge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub record: RecordId,
+    pub place: [u8; 16],
+    /// The record's name, or `NAME_CONFLICT_<device>` when a later record of its place took it.
+    pub name: String,
+    pub description: String,
+    pub value: String,
+    /// Edited on two devices without either seeing the other: the other values are in
+    /// [`Merged::history`].
+    pub changed_on_two_devices: bool,
+    /// Its own name was taken by another record of its place (created on another device).
+    pub renamed_from: Option<String>,
+}
+
+/// Every change received, per record.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Merged {
+    records: BTreeMap<RecordId, BTreeMap<Hlc, Change>>,
+}
+
+fn live_first(change: &Change) -> (bool, Hlc) {
+    (matches!(change.state, State::Live { .. }), change.clock)
+}
+
+impl Merged {
+    /// Takes a change in. Receiving one again changes nothing; two different changes can never
+    /// share a clock reading (it names its device), but if a damaged device made two, the one
+    /// that sorts greater (as JSON) is kept on every device alike.
+    pub fn apply(&mut self, change: Change) {
+        let states = self.records.entry(change.record).or_default();
+        match states.get(&change.clock) {
+            Some(kept) if serde_json::to_vec(kept).ok() >= serde_json::to_vec(&change).ok() => {}
+            _ => {
+                states.insert(change.clock, change);
+            }
+        }
+    }
+
+    /// The record's heads: changes no other change of the record covers.
+    pub fn heads(&self, record: &RecordId) -> Vec<&Change> {
+        let Some(states) = self.records.get(record) else { return Vec::new() };
+        states
+            .values()
+            .filter(|c| !states.values().any(|o| o.clock != c.clock && o.seen.covers(&c.seen) && o.seen != c.seen))
+            .collect()
+    }
+
+    /// The change that shows for the record (a live head over a deleted one, then the later clock).
+    pub fn winner(&self, record: &RecordId) -> Option<&Change> {
+        self.heads(record).into_iter().max_by_key(|c| live_first(c))
+    }
+
+    /// Every other state the record had, newest first.
+    pub fn history(&self, record: &RecordId) -> Vec<&Change> {
+        let winner = self.winner(record).map(|w| w.clock);
+        let mut rest: Vec<&Change> = self
+            .records
+            .get(record)
+            .map(|s| s.values().filter(|c| Some(c.clock) != winner).collect())
+            .unwrap_or_default();
+        rest.reverse();
+        rest
+    }
+
+    /// The greatest clock reading received: a device ticks past it for its next edit.
+    pub fn latest_clock(&self) -> Option<Hlc> {
+        self.records.values().filter_map(|s| s.keys().next_back().copied()).max()
+    }
+
+    /// A new edit of `record` on `device` at wall-clock `now_millis`: it has seen every head, so
+    /// it supersedes them. Applied here and returned, to be written to the device's next file.
+    pub fn edit(&mut self, record: RecordId, state: State, device: DeviceId, now_millis: u64) -> Change {
+        let seen = self
+            .heads(&record)
+            .iter()
+            .fold(VersionVector::default(), |all, head| all.joined(&head.seen))
+            .bumped(device);
+        let clock = Hlc::tick(self.latest_clock(), now_millis, device);
+        let change = Change { record, seen, clock, state };
+        self.apply(change.clone());
+        change
+    }
+
+    /// What shows: every record whose winner is live, names made unique per place, sorted by
+    /// place and name.
+    pub fn shown(&self) -> Vec<Shown> {
+        let mut live: Vec<(&Change, bool)> = Vec::new();
+        for record in self.records.keys() {
+            if let Some(winner) = self.winner(record)
+                && matches!(winner.state, State::Live { .. })
+            {
+                live.push((winner, self.heads(record).len() > 1));
+            }
+        }
+        // The later clock keeps a name its place has twice.
+        live.sort_by_key(|(c, _)| std::cmp::Reverse(c.clock));
+        let mut taken: BTreeSet<([u8; 16], String)> = BTreeSet::new();
+        let mut out = Vec::new();
+        for (change, conflicted) in live {
+            let State::Live { place, name, description, value } = &change.state else { continue };
+            let mut shown_name = name.clone();
+            let mut renamed_from = None;
+            if taken.contains(&(*place, name.clone())) {
+                shown_name = format!("{name}_CONFLICT_{}", change.clock.device.short().to_uppercase());
+                if taken.contains(&(*place, shown_name.clone())) {
+                    shown_name = format!("{shown_name}_{}", super::hex(&change.record.0[..4]).to_uppercase());
+                }
+                renamed_from = Some(name.clone());
+            }
+            taken.insert((*place, shown_name.clone()));
+            out.push(Shown {
+                record: change.record,
+                place: *place,
+                name: shown_name,
+                description: description.clone(),
+                value: value.clone(),
+                changed_on_two_devices: conflicted,
+                renamed_from,
+            });
+        }
+        out.sort_by(|a, b| (a.place, &a.name).cmp(&(b.place, &b.name)));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(n: u8) -> DeviceId {
+        DeviceId([n; 16])
+    }
+
+    fn live(name: &str, value: &str) -> State {
+        State::Live { place: [0; 16], name: name.into(), description: String::new(), value: value.into() }
+    }
+
+    const KEY: RecordId = RecordId([1; 16]);
+
+    #[test]
+    fn concurrent_edits_keep_both_values_and_the_later_one_shows() {
+        let (mut a, mut b) = (Merged::default(), Merged::default());
+        let created = a.edit(KEY, live("API_KEY", "v1"), device(1), 1_000);
+        b.apply(created);
+        let on_a = a.edit(KEY, live("API_KEY", "from-a"), device(1), 2_000);
+        let on_b = b.edit(KEY, live("API_KEY", "from-b"), device(2), 3_000);
+        a.apply(on_b.clone());
+        b.apply(on_a.clone());
+        assert_eq!(a, b);
+        let shown = a.shown();
+        assert_eq!(shown.len(), 1);
+        assert_eq!((shown[0].value.as_str(), shown[0].changed_on_two_devices), ("from-b", true));
+        let history: Vec<&State> = a.history(&KEY).into_iter().map(|c| &c.state).collect();
+        assert_eq!(history, [&live("API_KEY", "from-a"), &live("API_KEY", "v1")]);
+        // An edit after seeing both ends the flag.
+        a.edit(KEY, live("API_KEY", "settled"), device(1), 4_000);
+        assert!(!a.shown()[0].changed_on_two_devices);
+    }
+
+    #[test]
+    fn an_edit_against_a_delete_keeps_the_secret() {
+        let (mut a, mut b) = (Merged::default(), Merged::default());
+        b.apply(a.edit(KEY, live("K", "v1"), device(1), 1_000));
+        let deleted = a.edit(KEY, State::Deleted, device(1), 5_000); // later clock
+        let edited = b.edit(KEY, live("K", "v2"), device(2), 2_000);
+        a.apply(edited);
+        b.apply(deleted);
+        assert_eq!(a, b);
+        assert_eq!(a.shown()[0].value, "v2");
+        assert!(a.shown()[0].changed_on_two_devices);
+        // A delete after seeing the edit does delete; a re-add after that comes back.
+        a.edit(KEY, State::Deleted, device(1), 6_000);
+        assert!(a.shown().is_empty());
+        a.edit(KEY, live("K", "again"), device(1), 7_000);
+        assert_eq!(a.shown()[0].value, "again");
+    }
+
+    #[test]
+    fn one_name_created_on_two_devices_keeps_both_and_the_later_keeps_the_name() {
+        let (mut a, mut b) = (Merged::default(), Merged::default());
+        let first = a.edit(RecordId([1; 16]), live("DB_URL", "from-a"), device(1), 1_000);
+        let second = b.edit(RecordId([2; 16]), live("DB_URL", "from-b"), device(2), 2_000);
+        a.apply(second);
+        b.apply(first);
+        assert_eq!(a.shown(), b.shown());
+        let names: Vec<(String, String)> = a.shown().into_iter().map(|s| (s.name, s.value)).collect();
+        assert_eq!(names, [("DB_URL".into(), "from-b".into()), ("DB_URL_CONFLICT_01010101".into(), "from-a".into())]);
+        assert_eq!(a.shown()[1].renamed_from.as_deref(), Some("DB_URL"));
+    }
+
+    #[test]
+    fn receiving_a_change_again_or_late_changes_nothing() {
+        let mut a = Merged::default();
+        let one = a.edit(KEY, live("K", "1"), device(1), 1_000);
+        let two = a.edit(KEY, live("K", "2"), device(1), 2_000);
+        let before = a.clone();
+        a.apply(one.clone());
+        a.apply(two.clone());
+        assert_eq!(a, before);
+        let mut late = Merged::default();
+        late.apply(two);
+        late.apply(one);
+        assert_eq!(late, before, "the order does not matter");
+        assert_eq!(late.shown()[0].value, "2");
+    }
+}
