@@ -144,3 +144,50 @@ proptest! {
         }
     }
 }
+
+/// The folder on disk as sync engines leave it: each device publishes its files (never over an
+/// existing one), and a scan takes change files and conflict copies, and nothing else —
+/// half-written temporary files, an engine's placeholders, other names, folders that are not a
+/// device, symbolic links.
+#[test]
+fn a_folder_holds_each_devices_chain_and_a_scan_takes_nothing_else() {
+    use tresor::vault::sync::folder::SyncFolder;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = VaultKeys::from_vault_key(Key32::from_bytes([5; 32]));
+    let vault = [9u8; 16];
+    let folder = SyncFolder::new(dir.path(), vault);
+    let (laptop, desktop) = (DeviceId([1; 16]), DeviceId([2; 16]));
+
+    assert_eq!(folder.next(&keys, laptop).unwrap(), (1, [0; 32]));
+    let first = folder.publish(&keys, laptop, 1, [0; 32], b"[]").unwrap();
+    let second = folder.publish(&keys, laptop, 2, file::digest(&first), b"[]").unwrap();
+    folder.publish(&keys, desktop, 1, [0; 32], b"[]").unwrap();
+    assert_eq!(folder.next(&keys, laptop).unwrap(), (3, file::digest(&second)));
+    let again = folder.publish(&keys, laptop, 2, file::digest(&first), b"[\"other\"]");
+    assert_eq!(again.unwrap_err().kind(), std::io::ErrorKind::AlreadyExists, "a number is written once");
+
+    let device_dir = folder.root().join(laptop.hex());
+    std::fs::write(device_dir.join(".0000000000000003.tchange.a1b2c3.tmp"), b"half").unwrap();
+    std::fs::write(device_dir.join(".syncthing.0000000000000003.tchange.tmp"), b"half").unwrap();
+    std::fs::write(device_dir.join("notes.txt"), b"x").unwrap();
+    std::fs::write(device_dir.join("0000000000000002.sync-conflict-20261204-101500-ABC.tchange"), &second).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", device_dir.join("0000000000000009.tchange")).unwrap();
+    std::fs::create_dir(folder.root().join("not-a-device")).unwrap();
+
+    let found = folder.scan().unwrap();
+    assert_eq!(found.keys().copied().collect::<Vec<_>>(), [laptop, desktop]);
+    let laptop_files = &found[&laptop];
+    assert_eq!(
+        laptop_files.keys().copied().collect::<Vec<_>>(),
+        [1, 2],
+        "the symlink and the temporary files are left out"
+    );
+    assert_eq!(laptop_files[&2].len(), 2, "the file and its conflict copy");
+    let chain = file::read_chain(&keys, &vault, laptop, laptop_files);
+    assert_eq!((chain.files.len(), chain.stopped), (2, None));
+    // A device put back from a backup continues from its chain in the folder; a file planted
+    // under a high number (the symlink, or garbage) does not move it.
+    std::fs::write(device_dir.join("00000000000000ff.tchange"), b"garbage").unwrap();
+    assert_eq!(folder.next(&keys, laptop).unwrap(), (3, file::digest(&second)));
+    assert_eq!(folder.next(&keys, DeviceId([3; 16])).unwrap(), (1, [0; 32]));
+}

@@ -3,7 +3,7 @@
 //! handle. The SQLite file itself is never synced: each device writes small, immutable change
 //! files that only it ever writes, and every device merges all of them, record by record.
 //!
-//! **Status**: this module is the foundation — the change files ([`file`]) and the merge
+//! **Status**: this module is the foundation — the change files ([`file`]), the folder ([`folder`]) and the merge
 //! ([`merge`]), each tested on its own (a convergence property test in `tests/sync.rs`). Wiring
 //! it to the vault's write context, the folder watcher, `tresor sync` and the app is not done
 //! yet; nothing in the binary writes or reads a synced folder today.
@@ -55,6 +55,7 @@
 //! depends only on the set of changes received, not on their order or repetitions.
 
 pub mod file;
+pub mod folder;
 pub mod merge;
 
 use std::collections::BTreeMap;

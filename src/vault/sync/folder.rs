@@ -1,0 +1,110 @@
+//! The synced folder on disk: publishing a device's next change file, and gathering every
+//! device's candidates for [`super::file::read_chain`].
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::file::{self, Found, Header, MAX_FILE_LEN};
+use super::{DeviceId, unhex};
+use crate::vault::crypto::VaultKeys;
+
+/// Each device's candidates, by sequence number: its file and any conflict copies of it.
+pub type Candidates = BTreeMap<DeviceId, BTreeMap<u64, Vec<Vec<u8>>>>;
+
+/// One vault's place in a synced folder: `FOLDER/tresor-<vault id>/`.
+#[derive(Debug, Clone)]
+pub struct SyncFolder {
+    root: PathBuf,
+    vault: [u8; 16],
+}
+
+impl SyncFolder {
+    pub fn new(folder: &Path, vault: [u8; 16]) -> SyncFolder {
+        SyncFolder { root: folder.join(file::vault_folder_name(&vault)), vault }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn device_dir(&self, device: DeviceId) -> PathBuf {
+        self.root.join(device.hex())
+    }
+
+    /// Where `device` continues: the number after the last file of its chain in the folder that
+    /// verifies, and that file's digest. A device put back from a backup so continues the series
+    /// instead of reusing a number (and looking like a copy of itself); a file planted under a
+    /// high number moves nothing (numbers are not read from names alone).
+    pub fn next(&self, keys: &VaultKeys, device: DeviceId) -> io::Result<(u64, [u8; 32])> {
+        let files = self.scan_device(&self.device_dir(device))?;
+        let chain = file::read_chain(keys, &self.vault, device, &files);
+        Ok((chain.files.len() as u64 + 1, chain.files.last().map_or([0; 32], |f| f.digest)))
+    }
+
+    /// Writes `device`'s file number `seq` (sealed `body` after the file whose digest is `prev`):
+    /// to a temporary name, flushed, then linked into place, never over an existing file (an
+    /// [`io::ErrorKind::AlreadyExists`] error: another copy of this device wrote that number).
+    /// Returns the file's bytes (their digest is what the next file names).
+    pub fn publish(
+        &self,
+        keys: &VaultKeys,
+        device: DeviceId,
+        seq: u64,
+        prev: [u8; 32],
+        body: &[u8],
+    ) -> io::Result<Vec<u8>> {
+        let dir = self.device_dir(device);
+        std::fs::create_dir_all(&dir)?;
+        let bytes = file::seal(keys, &Header { vault: self.vault, device, seq, prev }, body);
+        crate::fs::write_private_file(&dir.join(file::file_name(seq)), &bytes, false)?;
+        Ok(bytes)
+    }
+
+    /// Every device's candidates. Folders that are not a device id, files that are not change
+    /// files (temporary, placeholder, other names), symbolic links and files larger than any
+    /// change file are left out; a file that cannot be read is an error (nothing is guessed).
+    pub fn scan(&self) -> io::Result<Candidates> {
+        let mut out = Candidates::new();
+        let devices = match std::fs::read_dir(&self.root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e),
+        };
+        for entry in devices {
+            let entry = entry?;
+            let Some(device) = unhex::<16>(&entry.file_name().to_string_lossy()).map(DeviceId) else { continue };
+            if !entry.file_type()?.is_dir() {
+                continue;
+            }
+            let files = self.scan_device(&entry.path())?;
+            if !files.is_empty() {
+                out.insert(device, files);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One device folder's candidates (none when it does not exist).
+    fn scan_device(&self, dir: &Path) -> io::Result<BTreeMap<u64, Vec<Vec<u8>>>> {
+        let mut files: BTreeMap<u64, Vec<Vec<u8>>> = BTreeMap::new();
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(files),
+            Err(e) => return Err(e),
+        };
+        for found in entries {
+            let found = found?;
+            let (Found::File(seq) | Found::ConflictCopy(seq)) = file::classify(&found.file_name().to_string_lossy())
+            else {
+                continue;
+            };
+            let meta = std::fs::symlink_metadata(found.path())?;
+            if !meta.is_file() || meta.len() > MAX_FILE_LEN as u64 {
+                continue;
+            }
+            files.entry(seq).or_default().push(std::fs::read(found.path())?);
+        }
+        Ok(files)
+    }
+}
