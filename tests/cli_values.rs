@@ -209,3 +209,64 @@ fn inject_stops_at_the_first_reference_that_does_not_resolve_and_writes_nothing(
     assert_ne!(code(&out), 0);
     env.ok(&["list"]);
 }
+
+/// `inject` against Python's own string handling as the oracle: random templates (CRLF, bytes
+/// that are not UTF-8, other templates' braces, references with blanks or without) filled by the
+/// binary and by `re.sub` over bytes; values holding braces or a reference are not expanded again.
+#[test]
+fn inject_matches_pythons_substitution_on_random_templates() {
+    if std::process::Command::new("python3").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI has python3");
+        return;
+    }
+    let env = Env::new(PASS);
+    env.ok(&["projects", "create", "shop"]);
+    let values = [
+        ("tresor://shop/production/DATABASE_URL", "postgres://db/prod\r\nsecond line"),
+        ("tresor://shop/OPENAI_API_KEY", "sk-{{ tresor://shop/OPENAI_API_KEY }}-}}"),
+        ("tresor://HERE_KEY", "ünïcode ✓ $HOME `x`"),
+    ];
+    env.set(&["-p", "shop", "-e", "production", "DATABASE_URL"], values[0].1);
+    env.set(&["-p", "shop", "OPENAI_API_KEY"], values[1].1);
+    env.set(&["-p", "shop", "-e", "staging", "HERE_KEY"], values[2].1);
+    let map: serde_json::Value = values.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect();
+    let oracle = "import re,sys,json\nm=json.loads(sys.argv[2])\nd=open(sys.argv[1],'rb').read()\n\
+                  out=re.sub(rb'\\{\\{[ \\t]*(tresor://[^ \\t}\\r\\n]+)[ \\t]*\\}\\}', lambda g: m[g.group(1).decode()].encode(), d)\n\
+                  sys.stdout.buffer.write(out)\n";
+    let texts: [&[u8]; 8] =
+        [b"plain ", b"\r\n", b"\xff\xfe", b"{ not } ", b"{{ .Values.x }}", b"${{ secrets.T }}", b"}}", b"\n"];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for round in 0..12 {
+        let mut template = Vec::new();
+        for _ in 0..20 {
+            if next(3) == 0 {
+                let blank = |k: usize| [&b""[..], b" ", b"\t", b"  "][k];
+                template.extend_from_slice(b"{{");
+                template.extend_from_slice(blank(next(4)));
+                template.extend_from_slice(values[next(3)].0.as_bytes());
+                template.extend_from_slice(blank(next(4)));
+                template.extend_from_slice(b"}}");
+            } else {
+                template.extend_from_slice(texts[next(texts.len())]);
+            }
+        }
+        let path = env.work().join(format!("t{round}"));
+        std::fs::write(&path, &template).unwrap();
+        let expected = std::process::Command::new("python3")
+            .args(["-c", oracle])
+            .arg(&path)
+            .arg(map.to_string())
+            .output()
+            .unwrap();
+        assert!(expected.status.success(), "{}", String::from_utf8_lossy(&expected.stderr));
+        let out = env.run(&["-p", "shop", "-e", "staging", "inject", "-i", path.to_str().unwrap()]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_eq!(out.stdout, expected.stdout, "round {round}: {:?}", String::from_utf8_lossy(&template));
+    }
+}
