@@ -203,10 +203,27 @@ fn inject_stops_at_the_first_reference_that_does_not_resolve_and_writes_nothing(
     assert!(stderr(&out).contains("line 2, column 3"), "{}", stderr(&out));
     assert!(stderr(&out).contains("MY_KEY"), "the name check's suggestion: {}", stderr(&out));
 
-    // The vault file itself is never an output.
-    let out =
-        env.run(&["-p", "shop", "inject", "-i", path.to_str().unwrap(), "-o", env.vault.to_str().unwrap(), "--force"]);
+    // The vault file is never an output, nor a template, nor a value; a FIFO as the output does
+    // not block the check.
+    let good = env.file("good", "a={{ tresor://shop/OPENAI_API_KEY }}\n");
+    let before = std::fs::read(&env.vault).unwrap();
+    let vault = env.vault.to_str().unwrap();
+    let out = env.run(&["inject", "-i", good.to_str().unwrap(), "-o", vault, "--force"]);
     assert_ne!(code(&out), 0);
+    assert!(stderr(&out).contains("is a Tresor vault"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&env.vault).unwrap(), before, "the vault is untouched");
+    let out = env.run(&["inject", "-i", vault]);
+    assert!(stderr(&out).contains("is a vault file, not a template"), "{}", stderr(&out));
+    let out = env.run(&["set", "K", "--from-file", vault]);
+    assert!(stderr(&out).contains("is a vault file"), "{}", stderr(&out));
+    let link = env.work().join("link.db");
+    std::os::unix::fs::symlink(&env.vault, &link).unwrap();
+    let out = env.run(&["inject", "-i", good.to_str().unwrap(), "-o", link.to_str().unwrap(), "--force"]);
+    assert!(stderr(&out).contains("is a Tresor vault"), "through a link: {}", stderr(&out));
+    let fifo = env.work().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let out = env.run(&["inject", "-i", good.to_str().unwrap(), "-o", fifo.to_str().unwrap()]);
+    assert!(stderr(&out).contains("already exists"), "refused at once, not blocked: {}", stderr(&out));
     env.ok(&["list"]);
 }
 
@@ -233,8 +250,8 @@ fn inject_matches_pythons_substitution_on_random_templates() {
     let oracle = "import re,sys,json\nm=json.loads(sys.argv[2])\nd=open(sys.argv[1],'rb').read()\n\
                   out=re.sub(rb'\\{\\{[ \\t]*(tresor://[^ \\t}\\r\\n]+)[ \\t]*\\}\\}', lambda g: m[g.group(1).decode()].encode(), d)\n\
                   sys.stdout.buffer.write(out)\n";
-    let texts: [&[u8]; 8] =
-        [b"plain ", b"\r\n", b"\xff\xfe", b"{ not } ", b"{{ .Values.x }}", b"${{ secrets.T }}", b"}}", b"\n"];
+    let texts: [&[u8]; 9] =
+        [b"plain ", b"\r\n", b"\xff\xfe", b"{ not } ", b"{{ .Values.x }}", b"${{ secrets.T }}", b"}}", b"\n", b"{"];
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = |n: usize| {
         seed ^= seed << 13;

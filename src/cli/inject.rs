@@ -35,8 +35,8 @@ fn read_template(path: &Path) -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
         crate::interchange::read_limited(std::io::stdin().lock())
     } else if path.is_dir() {
         return Err(CliError::other(format!("{shown} is a folder, not a template")));
-    } else if crate::vault::held::is_open_vault_file(path) {
-        return Err(CliError::other(format!("{shown} is the vault file itself, not a template")));
+    } else if export::is_vault_file(path) {
+        return Err(CliError::other(format!("{shown} is a vault file, not a template")));
     } else {
         std::fs::File::open(path).and_then(crate::interchange::read_limited)
     };
@@ -115,7 +115,9 @@ pub(super) fn inject(ctx: &Context, out: &mut Output, args: InjectArgs) -> CliRe
         values
     };
     let by_key: HashMap<String, SecretValue> = values.into_iter().collect();
-    let filled = template.render(|target| &by_key[&first_seen[target].to_string()]);
+    let filled = template
+        .render(|target| &by_key[&first_seen[target].to_string()])
+        .map_err(|e| CliError::other(format!("{shown}: {e}; nothing was written")))?;
     drop(by_key);
     match &args.output {
         Some(path) => {

@@ -94,11 +94,24 @@ pub fn write_file(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), Expo
 /// Whether `path` is a vault file (open in this process, or any SQLite database) or a file beside
 /// an open one: `--force` must not turn an export into the loss of a vault. An open vault is
 /// recognised without opening it (see `vault::held`); any other file is safe to read here.
-fn is_vault_file(path: &Path) -> bool {
+pub fn is_vault_file(path: &Path) -> bool {
     if crate::vault::held::is_open_vault_file(path) {
         return true;
     }
+    // Only a regular file is read (a FIFO or a terminal would block or swallow input), and
+    // without waiting. A link is followed: the held vault it might lead to was ruled out above.
+    let Ok(meta) = std::fs::metadata(path) else { return false };
+    if !meta.is_file() {
+        return false;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
     let mut magic = [0u8; 16];
-    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
+    options.open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
         && &magic == b"SQLite format 3\0"
 }

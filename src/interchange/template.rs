@@ -44,7 +44,7 @@ pub struct Reference {
     pub target: Target,
     /// 1-based, counted in `\n`s.
     pub line: usize,
-    /// 1-based, in characters of the line (a byte that is not UTF-8 counts as one).
+    /// 1-based, in characters of the line: each byte that does not continue a UTF-8 sequence.
     pub column: usize,
     /// The byte range of the whole `{{ … }}`.
     range: std::ops::Range<usize>,
@@ -57,6 +57,8 @@ pub enum TemplateError {
     Unclosed { line: usize, column: usize },
     #[error("line {line}, column {column}: {text:?} is not a reference: {reason}")]
     BadReference { line: usize, column: usize, text: String, reason: String },
+    #[error("filled, it would hold {size} bytes; at most 64 MiB")]
+    TooLarge { size: usize },
 }
 
 /// A parsed template: its bytes and the references in them, in order.
@@ -66,10 +68,12 @@ pub struct Template<'a> {
     pub references: Vec<Reference>,
 }
 
-/// The line and column of `at` in `bytes`, both 1-based.
-fn position(bytes: &[u8], at: usize, line_start: usize, line: usize) -> (usize, usize) {
-    let column = String::from_utf8_lossy(&bytes[line_start..at]).chars().count() + 1;
-    (line, column)
+/// The most a filled template may hold: references × values could otherwise ask for gigabytes.
+pub const MAX_OUTPUT: usize = 64 << 20;
+
+/// How many characters `bytes` hold: every byte that does not continue a UTF-8 sequence.
+fn characters(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count()
 }
 
 fn is_blank(b: u8) -> bool {
@@ -80,11 +84,13 @@ impl<'a> Template<'a> {
     /// Finds every reference in `bytes`. Linear in the template's length.
     pub fn parse(bytes: &'a [u8]) -> Result<Template<'a>, TemplateError> {
         let mut references = Vec::new();
-        let (mut line, mut line_start, mut i) = (1, 0, 0);
+        let (mut line, mut i) = (1, 0);
+        // Columns are counted as the scan goes, each byte once: (counted up to, characters so far).
+        let (mut counted_to, mut counted) = (0, 0);
         while i + 1 < bytes.len() {
             if bytes[i] == b'\n' {
                 line += 1;
-                line_start = i + 1;
+                (counted_to, counted) = (i + 1, 0);
                 i += 1;
                 continue;
             }
@@ -98,11 +104,13 @@ impl<'a> Template<'a> {
                 j += 1;
             }
             if !bytes[j..].starts_with(SCHEME) {
-                // Another template language's `{{`: text.
-                i += 2;
+                // Another template language's `{{` (or the first brace of `{{{`): text.
+                i += 1;
                 continue;
             }
-            let (line, column) = position(bytes, open, line_start, line);
+            counted += characters(&bytes[counted_to..open]);
+            counted_to = open;
+            let column = counted + 1;
             let start = j + SCHEME.len();
             let mut end = start;
             while end < bytes.len() && !is_blank(bytes[end]) && !matches!(bytes[end], b'}' | b'\n' | b'\r') {
@@ -130,8 +138,19 @@ impl<'a> Template<'a> {
 
     /// The template with each reference replaced by `value_of` its target (every reference must
     /// have one: [`Template::parse`]'s targets are the keys). The bytes hold plaintext values.
-    pub fn render<'v>(&self, value_of: impl Fn(&Target) -> &'v SecretValue) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(self.bytes.len()));
+    /// Refused, before anything is put together, when it would be larger than [`MAX_OUTPUT`].
+    pub fn render<'v>(
+        &self,
+        value_of: impl Fn(&Target) -> &'v SecretValue,
+    ) -> Result<Zeroizing<Vec<u8>>, TemplateError> {
+        let size = self
+            .references
+            .iter()
+            .fold(self.bytes.len(), |size, r| size - r.range.len() + value_of(&r.target).expose().len());
+        if size > MAX_OUTPUT {
+            return Err(TemplateError::TooLarge { size });
+        }
+        let mut out = Zeroizing::new(Vec::with_capacity(size));
         let mut from = 0;
         for reference in &self.references {
             out.extend_from_slice(&self.bytes[from..reference.range.start]);
@@ -139,7 +158,7 @@ impl<'a> Template<'a> {
             from = reference.range.end;
         }
         out.extend_from_slice(&self.bytes[from..]);
-        out
+        Ok(out)
     }
 }
 
@@ -180,6 +199,27 @@ mod tests {
     }
 
     #[test]
+    fn a_reference_after_an_extra_brace_is_found_and_columns_count_characters() {
+        assert_eq!(targets("{{{ tresor://K }}}"), [("tresor://K".to_owned(), 1, 2)]);
+        assert_eq!(targets("x{{{tresor://K}}"), [("tresor://K".to_owned(), 1, 3)]);
+        // é is one character; a lone byte that is not UTF-8 is one too.
+        assert_eq!(targets("é\u{2713} {{ tresor://K }}"), [("tresor://K".to_owned(), 1, 4)]);
+        let bytes = b"\xff\xe2\x82 {{ tresor://K }}";
+        let found = Template::parse(bytes).unwrap().references[0].column;
+        assert_eq!(found, 4, "a lone byte, a cut-off sequence (one character), a space");
+    }
+
+    #[test]
+    fn a_filled_template_over_the_limit_is_refused_before_it_is_put_together() {
+        let text = "{{ tresor://K }}".repeat(20);
+        let template = Template::parse(text.as_bytes()).unwrap();
+        let big = SecretValue::new("x".repeat(4 << 20));
+        assert!(matches!(template.render(|_| &big), Err(TemplateError::TooLarge { .. })));
+        let small = SecretValue::new("x");
+        assert_eq!(template.render(|_| &small).unwrap().len(), 20);
+    }
+
+    #[test]
     fn other_templates_braces_are_text() {
         for text in ["{{ secrets.TOKEN }}", "{{ .Values.key }}", "{{name.key}}", "{", "{{", "}} {{ x }}"] {
             assert!(targets(text).is_empty(), "{text}");
@@ -204,6 +244,6 @@ mod tests {
         let bytes = b"\xff\xfe{{ tresor://K }}\r\n{{ other }}{{tresor://K}}";
         let template = Template::parse(bytes).unwrap();
         let value = SecretValue::new("v\n1");
-        assert_eq!(template.render(|_| &value).as_slice(), b"\xff\xfev\n1\r\n{{ other }}v\n1");
+        assert_eq!(template.render(|_| &value).unwrap().as_slice(), b"\xff\xfev\n1\r\n{{ other }}v\n1");
     }
 }

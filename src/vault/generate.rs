@@ -3,9 +3,11 @@
 //! CSPRNG (`getrandom`: `getrandom(2)` on Linux), by rejection sampling, so no character is
 //! likelier than another (a plain `byte % n` would favour the first `256 % n` characters).
 //!
-//! The symbols are those that survive a paste anywhere a value goes unquoted or half-quoted —
-//! `.env` files (which expand `$`), shells, YAML, JSON: no quotes, backslash, backtick, `$` or
-//! space. A value of letters and digits (or with symbols) of 4 characters or more holds at least
+//! The symbols leave out what breaks quoting: quotes, backslash, backtick, `$` and space. So a
+//! value with symbols survives being pasted *inside quotes* — a `.env` file's double quotes
+//! (which expand `$`), a shell's single or double quotes, a YAML or JSON string — unchanged;
+//! unquoted, several of them (`#`, `;`, `&`, `|`, `*`, …) still mean something to a shell or a
+//! YAML file, so choose letters and digits, hex or base64url for values that go in bare. A value of letters and digits (or with symbols) of 4 characters or more holds at least
 //! one character of each class, as sites that check passwords expect; the draw is repeated until
 //! it does, which keeps the choice uniform among such values.
 
@@ -19,7 +21,7 @@ pub enum ValueKind {
     /// `A–Z`, `a–z`, `0–9`: 62 characters, about 5.95 bits each.
     #[default]
     LettersDigits,
-    /// Letters, digits and [`SYMBOLS`]: 88 characters, about 6.46 bits each.
+    /// Letters, digits and [`SYMBOLS`]: 89 characters, about 6.48 bits each.
     Symbols,
     /// `0–9a–f`: 4 bits each (a key of N bytes is 2N characters).
     Hex,
@@ -202,6 +204,20 @@ mod tests {
         }
         for count in counts {
             assert!((3500..4500).contains(&count), "{counts:?}");
+        }
+        // 124,000 letters and digits: 62 does not divide 256, so only rejection keeps it even —
+        // each is expected 2,000 times (σ ≈ 45); a plain `byte % 62` would give the first eight
+        // about 2,420 and the rest about 1,940.
+        let alphabet = ValueKind::LettersDigits.alphabet();
+        let mut counts = vec![0usize; 62];
+        for _ in 0..31 {
+            let v = GenerateRule { kind: ValueKind::LettersDigits, length: 4000 }.generate().unwrap();
+            for c in v.expose().chars() {
+                counts[alphabet.find(c).unwrap()] += 1;
+            }
+        }
+        for count in &counts {
+            assert!((1780..2220).contains(count), "{counts:?}");
         }
     }
 

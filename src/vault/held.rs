@@ -145,16 +145,24 @@ fn register(map: &mut HashMap<FileKey, Entry>, path: &Path, file: File) -> io::R
 
 /// Whether `path` names a vault file that a connection of this process has open, or one of
 /// SQLite's files beside it (`-wal`, `-shm`, `-journal`): reading or replacing it through
-/// another descriptor would break that connection's locks. Looks with `lstat` only.
+/// another descriptor would break that connection's locks. Both the entry itself (`lstat`) and
+/// the file a symbolic link leads to (`stat`, which opens nothing) are compared.
 pub fn is_open_vault_file(path: &Path) -> bool {
-    let Ok(meta) = std::fs::symlink_metadata(path) else { return false };
-    let wanted = key_of(&meta);
+    let wanted: Vec<_> = [std::fs::symlink_metadata(path), std::fs::metadata(path)]
+        .into_iter()
+        .flatten()
+        .map(|meta| key_of(&meta))
+        .collect();
+    if wanted.is_empty() {
+        return false;
+    }
     let map = held();
     let Some(map) = map.as_ref() else { return false };
     map.iter().any(|(key, entry)| {
-        *key == wanted
+        wanted.contains(key)
             || ["-wal", "-shm", "-journal"].iter().any(|suffix| {
-                std::fs::symlink_metadata(sidecar(&entry.path, suffix)).is_ok_and(|side| key_of(&side) == wanted)
+                std::fs::symlink_metadata(sidecar(&entry.path, suffix))
+                    .is_ok_and(|side| wanted.contains(&key_of(&side)))
             })
     })
 }

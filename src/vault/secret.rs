@@ -209,7 +209,7 @@ pub enum ValueFileError {
     Read { path: std::path::PathBuf, source: std::io::Error },
     #[error("{} is a folder, not a file", path.display())]
     Folder { path: std::path::PathBuf },
-    #[error("{} is the vault file itself (or one of SQLite's files beside it), not a value", path.display())]
+    #[error("{} is a vault file (or one of SQLite's files beside one), not a value", path.display())]
     OpenVaultFile { path: std::path::PathBuf },
     #[error("{} is empty; a value is required", path.display())]
     Empty { path: std::path::PathBuf },
@@ -254,6 +254,10 @@ impl SecretValue {
         }
         if bytes.is_empty() {
             return Err(ValueFileError::Empty { path: owned() });
+        }
+        if bytes.starts_with(b"SQLite format 3\0") {
+            bytes.zeroize();
+            return Err(ValueFileError::OpenVaultFile { path: owned() });
         }
         match String::from_utf8(bytes) {
             Ok(text) => Ok(SecretValue(text)),
