@@ -297,9 +297,14 @@ fn value_tools(ui: &mut Ui, form: &mut SecretForm, value: &egui::Response, comma
             }
         });
     }
-    if let Some(error) = &tools.error {
-        style::error_text(ui, error);
-    } else if let Some(origin) = &tools.origin {
-        ui.label(weak(origin).small());
+    let message = ui.scope(|ui| {
+        if let Some(error) = &tools.error {
+            style::error_text(ui, error);
+        } else if let Some(origin) = &tools.origin {
+            ui.label(weak(origin).small());
+        }
+    });
+    if std::mem::take(&mut tools.show_message) {
+        message.response.scroll_to_me(None);
     }
 }

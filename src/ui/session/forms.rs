@@ -414,6 +414,9 @@ pub(crate) struct ValueTools {
     pub origin: Option<String>,
     /// The kind and length Generate uses.
     pub rule: GenerateRule,
+    /// Bring the message above into view (once): in a small window the body scrolls, and a
+    /// file refused out of sight would look like nothing happened.
+    pub show_message: bool,
 }
 
 /// The message where Load from file… finds no file dialog to open.
@@ -471,12 +474,14 @@ impl SecretForm {
         self.error = None;
         self.tools.error = None;
         self.tools.origin = Some(origin);
+        self.tools.show_message = true;
         self.revalidate();
     }
 
     /// A file or the generator gave no value: why, under the Value field; the value stays.
     pub fn refuse_value(&mut self, why: String) {
         self.tools.error = Some(why);
+        self.tools.show_message = true;
     }
 
     /// Takes what the file dialog gave back, if it has: a path to read (apply.rs reads it), or
