@@ -45,7 +45,8 @@ impl App {
         match rule.generate() {
             Ok(value) => {
                 let kind = rule.kind.label().to_lowercase();
-                let origin = format!("A new random value of {} characters ({kind}), {} bits.", rule.length, rule.bits());
+                let origin =
+                    format!("A new random value of {} characters ({kind}), {} bits.", rule.length, rule.bits());
                 form.fill_value(&value, origin);
             }
             Err(e) => form.refuse_value(style::sentence(&e.to_string())),

@@ -7,9 +7,9 @@ use egui::{Align, Key, Layout, Modifiers, RichText, Ui};
 use crate::ui::command::Command;
 use crate::ui::session::{SecretForm, typed_path};
 use crate::ui::style::{self, weak};
+use crate::ui::widgets::{SecretField, dialog_body, dialog_buttons, dialog_title_in, secret_form_name_id};
 use crate::vault::ValueKind;
 use crate::vault::generate::{MAX_GENERATED_LENGTH, MIN_GENERATED_LENGTH};
-use crate::ui::widgets::{SecretField, dialog_body, dialog_buttons, dialog_title_in, secret_form_name_id};
 
 /// The Create or Edit dialog: where the secret is (or goes) under the title, what saving does
 /// beyond that place under the fields.
@@ -237,9 +237,9 @@ fn value_tools(ui: &mut Ui, form: &mut SecretForm, value: &egui::Response, comma
         ui.label(RichText::new("Drop the file to use its text as the value").color(style::ACCENT));
     }
     ui.horizontal_wrapped(|ui| {
-        let load = ui
-            .add_enabled(tools.picking.is_none(), egui::Button::new("Load from file…"))
-            .on_hover_text("Use a file's exact text as the value, e.g. a PEM key or a JSON key file; or drop the file here");
+        let load = ui.add_enabled(tools.picking.is_none(), egui::Button::new("Load from file…")).on_hover_text(
+            "Use a file's exact text as the value, e.g. a PEM key or a JSON key file; or drop the file here",
+        );
         if load.clicked() {
             commands.push(Command::PickValueFile);
         }

@@ -11,8 +11,7 @@ use crate::ui::text::SecretText;
 use crate::vault::backup::BackupInfo;
 use crate::vault::secret::check_description;
 use crate::vault::{
-    Error, GenerateRule, ImportPlan, Passphrase, SecretId, SecretMeta, SecretName, SecretValue, Timestamp,
-    VersionInfo,
+    Error, GenerateRule, ImportPlan, Passphrase, SecretId, SecretMeta, SecretName, SecretValue, Timestamp, VersionInfo,
 };
 
 /// How long a revealed value stays visible in the View dialog.
