@@ -359,6 +359,25 @@ fn search_typed_right_after_ctrl_f_then_ctrl_c_on_the_row_copies_its_value() {
     assert_eq!(copied, "target-value", "the filtered row's value was copied");
 }
 
+#[test]
+fn generate_with_a_typed_length_then_create_stores_a_value_of_that_length() {
+    let Some(desktop) = Desktop::start() else { return };
+    let app = desktop.open_app();
+    app.unlock();
+    // Create, the name; Tab past Description, Value, Show and Load from file… to the length
+    // (typing replaces it), Tab past the kind to Generate, Enter; Ctrl+Enter creates.
+    app.keys(&["ctrl+n"]);
+    app.type_text("GENERATED_KEY");
+    app.keys(&["Tab", "Tab", "Tab", "Tab", "Tab"]);
+    app.type_text("48");
+    app.keys(&["Tab", "Tab", "Return", "ctrl+Return"]);
+    let stored = wait_for_value(&desktop, "GENERATED_KEY");
+    app.quit();
+    let stored = String::from_utf8(stored.expect("GENERATED_KEY was not created")).unwrap();
+    assert_eq!(stored.len(), 48, "the length typed: {stored}");
+    assert!(stored.chars().all(|c| c.is_ascii_alphanumeric()), "letters and digits, the default kind: {stored}");
+}
+
 /// Whether `name` is in the trash, as the command line sees it.
 fn in_trash(desktop: &Desktop, name: &str) -> bool {
     let out = desktop.cli(&["trash"]).output().unwrap();

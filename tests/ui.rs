@@ -25,6 +25,8 @@ mod places;
 mod secrets;
 #[path = "ui/settings.rs"]
 mod settings;
+#[path = "ui/values.rs"]
+mod values;
 
 use tresor::{KdfParams, NewSecret, Passphrase, SecretEdit, SecretName, SecretValue, Timestamp, Vault};
 

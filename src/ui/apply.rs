@@ -7,14 +7,16 @@
 //! The table is here, with the lock screens, moving around, the keys and backups; the families
 //! with more to them have a file each: `secrets.rs` (create, edit, view, copy, delete, Undo, the
 //! Trash), `transfer.rs` (import and export), `places.rs` (projects and environments, the
-//! vault-wide search), `copy_move.rs` (copy, move and their Undo), with `reach.rs` saying what a
-//! change touches. Every effect of the app is one jump from the table.
+//! vault-wide search), `copy_move.rs` (copy, move and their Undo), `values.rs` (a value from a
+//! file or the generator), with `reach.rs` saying what a change touches. Every effect of the
+//! app is one jump from the table.
 
 mod copy_move;
 mod places;
 mod reach;
 mod secrets;
 mod transfer;
+mod values;
 
 pub(super) use secrets::reload_trash;
 use secrets::secret_form;
@@ -99,6 +101,9 @@ impl App {
             Command::SubmitCreate => self.submit_create(),
             Command::OpenEdit(id) => self.open_edit(id),
             Command::SubmitEdit => self.submit_edit(),
+            Command::PickValueFile => self.pick_value_file(ctx),
+            Command::LoadValueFile(path) => self.load_value_file(&path),
+            Command::GenerateValue => self.generate_value(),
             Command::OpenView(id) => self.open_view(id),
             Command::RevealAgain => self.reveal_again(),
             Command::HideValue => self.hide_value(),

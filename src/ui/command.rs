@@ -143,6 +143,14 @@ pub(crate) enum Command {
     SubmitCreate,
     OpenEdit(SecretId),
     SubmitEdit,
+    /// The create or edit form's "Load from file…": the system's file dialog (or, where there
+    /// is none, the form's path field).
+    PickValueFile,
+    /// This file's exact text into the create or edit form's value (picked, typed, or dropped on
+    /// the dialog); a file the core refuses leaves the value as it was.
+    LoadValueFile(PathBuf),
+    /// A fresh random value, by the form's rule, into the create or edit form's value.
+    GenerateValue,
     OpenView(SecretId),
     RevealAgain,
     HideValue,

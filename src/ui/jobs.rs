@@ -125,12 +125,14 @@ pub(super) fn pick_file(ctx: &egui::Context, what: Pick, export_name: String) ->
             ctx.request_repaint();
             return;
         }
-        let dialog = rfd::AsyncFileDialog::new().add_filter("Secrets files", &["env", "toml", "json"]);
+        let secrets_files = || rfd::AsyncFileDialog::new().add_filter("Secrets files", &["env", "toml", "json"]);
         let picked = match what {
-            Pick::Import => pollster::block_on(dialog.set_title("Import secrets from…").pick_file()),
-            Pick::Export => {
-                pollster::block_on(dialog.set_title("Export secrets to…").set_file_name(export_name).save_file())
-            }
+            Pick::Import => pollster::block_on(secrets_files().set_title("Import secrets from…").pick_file()),
+            Pick::Export => pollster::block_on(
+                secrets_files().set_title("Export secrets to…").set_file_name(export_name).save_file(),
+            ),
+            // Any file: a PEM key, a service-account JSON, a token saved by a tool.
+            Pick::Value => pollster::block_on(rfd::AsyncFileDialog::new().set_title("Load a value from…").pick_file()),
         };
         let _ = tx.send(picked.map_or(Picked::Cancelled, |f| Picked::Path(f.path().to_owned())));
         ctx.request_repaint();
@@ -164,6 +166,11 @@ impl App {
         }
         if let Some(session) = self.screen.session_mut() {
             session.transfer.receive_pick();
+            if let Some(Dialog::Create(form) | Dialog::Edit(form)) = &mut session.dialog
+                && let Some(path) = form.receive_pick()
+            {
+                self.load_value_file(&path);
+            }
         }
     }
 

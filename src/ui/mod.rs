@@ -205,6 +205,11 @@ impl App {
         matches!(&self.screen, Screen::Unlocked(s) if matches!(&s.dialog, Some(Dialog::View(v)) if v.value.is_some()))
     }
 
+    /// Whether the Create or Edit dialog is open (a file dropped then is its value's).
+    fn secret_form_open(&self) -> bool {
+        matches!(&self.screen, Screen::Unlocked(s) if matches!(s.dialog, Some(Dialog::Create(_) | Dialog::Edit(_))))
+    }
+
     fn has_dialog(&self) -> bool {
         matches!(&self.screen, Screen::Unlocked(s) if s.dialog.is_some())
     }
@@ -269,14 +274,16 @@ impl App {
         let undo_showing = self.toasts.iter().any(|t| t.undo.is_some());
         let mut commands = command::read_shortcuts(&ctx, self.is_unlocked(), self.has_dialog(), undo_showing);
         commands.extend(pasted_import);
-        // A file dropped on the unlocked window (X11 delivers drops; Wayland does not yet):
-        // its import plan, nothing written before the user confirms.
+        // A file dropped on the unlocked window (X11 delivers drops; Wayland does not yet): its
+        // import plan, nothing written before the user confirms. Over an open Create or Edit
+        // dialog (which covers the window) it is the value's file instead.
         let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
-        if let Some(path) = dropped.into_iter().next()
-            && self.is_unlocked()
-            && !self.has_dialog()
-        {
-            commands.push(command::Command::ImportDropped(path));
+        if let Some(path) = dropped.into_iter().next() {
+            if self.secret_form_open() {
+                commands.push(command::Command::LoadValueFile(path));
+            } else if self.is_unlocked() && !self.has_dialog() {
+                commands.push(command::Command::ImportDropped(path));
+            }
         }
         // Ctrl+F before drawing: the search field then takes the keys of this same frame.
         if let Some(at) = commands.iter().position(|c| matches!(c, command::Command::FocusSearch)) {

@@ -27,6 +27,7 @@ fn path_row(
         let (name, tip) = match pick {
             Pick::Import => ("Browse for a file to import", "Choose the file with the system's file dialog"),
             Pick::Export => ("Browse for where to export", "Choose where to save with the system's file dialog"),
+            Pick::Value => ("Browse for a value's file", "Choose the file with the system's file dialog"),
         };
         if ui.button("Browse…").on_hover_text(tip).accessible_name(name).clicked() {
             commands.push(Command::Pick(pick));

@@ -23,7 +23,7 @@ fn inside(rect: egui::Rect, size: [f32; 2]) -> bool {
 
 /// The open dialog's title (its heading) is inside the window, and so is each of `buttons`
 /// (the last control of that name: the dialog's, over the page's).
-fn dialog_fits(w: &World, size: [f32; 2], buttons: &[&str]) {
+pub(super) fn dialog_fits(w: &World, size: [f32; 2], buttons: &[&str]) {
     use egui::accesskit::Role;
     let dialog = w.harness.get_all_by_role(Role::Dialog).last().expect("a dialog");
     let name = dialog.accesskit_node().label().unwrap_or_default();

@@ -5,9 +5,11 @@
 use egui::{Align, Key, Layout, Modifiers, RichText, Ui};
 
 use crate::ui::command::Command;
-use crate::ui::session::SecretForm;
+use crate::ui::session::{SecretForm, typed_path};
 use crate::ui::style::{self, weak};
 use crate::ui::widgets::{SecretField, dialog_body, dialog_buttons, dialog_title_in, secret_form_name_id};
+use crate::vault::ValueKind;
+use crate::vault::generate::{MAX_GENERATED_LENGTH, MIN_GENERATED_LENGTH};
 
 /// The Create or Edit dialog: where the secret is (or goes) under the title, what saving does
 /// beyond that place under the fields.
@@ -181,7 +183,11 @@ fn fields(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Command>) -> (e
         // An offer made for a pasted block goes when the value is edited further (a paste that
         // makes an offer sets it again after this frame).
         form.pasted_import = None;
+        // No longer as it came from a file or the generator.
+        form.tools.origin = None;
+        form.tools.error = None;
     }
+    value_tools(ui, form, &value, commands);
     let check = &form.check;
     if let Some(e) = &check.value
         && !e.is_empty()
@@ -199,6 +205,7 @@ fn fields(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Command>) -> (e
             .clicked()
     {
         form.value.trim();
+        form.tools.origin = None;
         trimmed = true;
     }
     if let Some(e) = &form.error {
@@ -217,4 +224,87 @@ fn fields(ui: &mut Ui, form: &mut SecretForm, commands: &mut Vec<Command>) -> (e
         form.revalidate();
     }
     (name, description)
+}
+
+/// Under the Value field: "Load from file…" (and its path field where there is no file dialog),
+/// Generate with its length and kind, then where the value came from or why a file was refused.
+/// A file dragged over the window is outlined onto the field: dropped, it is the value's.
+fn value_tools(ui: &mut Ui, form: &mut SecretForm, value: &egui::Response, commands: &mut Vec<Command>) {
+    let tools = &mut form.tools;
+    if ui.input(|i| !i.raw.hovered_files.is_empty()) {
+        let stroke = egui::Stroke::new(2.0, style::ACCENT);
+        ui.painter().rect_stroke(value.rect.expand(2.0), 4.0, stroke, egui::StrokeKind::Outside);
+        ui.label(RichText::new("Drop the file to use its text as the value").color(style::ACCENT));
+    }
+    ui.horizontal_wrapped(|ui| {
+        let load = ui.add_enabled(tools.picking.is_none(), egui::Button::new("Load from file…")).on_hover_text(
+            "Use a file's exact text as the value, e.g. a PEM key or a JSON key file; or drop the file here",
+        );
+        if load.clicked() {
+            commands.push(Command::PickValueFile);
+        }
+        ui.separator();
+        let rule = &mut tools.rule;
+        ui.add(
+            egui::DragValue::new(&mut rule.length)
+                .range(MIN_GENERATED_LENGTH..=MAX_GENERATED_LENGTH)
+                .speed(0.25)
+                .suffix(" characters"),
+        )
+        .on_hover_text(format!("{MIN_GENERATED_LENGTH} to {MAX_GENERATED_LENGTH}; type a number or drag"))
+        .accessible_name("Length to generate");
+        egui::ComboBox::from_id_salt("generate kind")
+            .selected_text(rule.kind.label())
+            .show_ui(ui, |ui| {
+                for kind in ValueKind::ALL {
+                    ui.selectable_value(&mut rule.kind, kind, kind.label());
+                }
+            })
+            .response
+            .accessible_name("Kind to generate");
+        let tip = format!(
+            "A new random value of {} bits from the system's random generator, hidden until you choose Show",
+            rule.bits()
+        );
+        if ui.button("Generate").on_hover_text(tip).clicked() {
+            commands.push(Command::GenerateValue);
+        }
+    });
+    if let Some(path) = &mut tools.path {
+        if let Some(note) = &tools.path_note {
+            ui.label(weak(note).small());
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label("File to load");
+            let load_width = 60.0;
+            let field = egui::TextEdit::singleline(path)
+                .hint_text("e.g. ~/keys/service-account.json")
+                .desired_width(ui.available_width() - load_width);
+            let field = ui.add(field).labelled_by(label.id);
+            if std::mem::take(&mut tools.focus_path) {
+                field.request_focus();
+            }
+            let typed = typed_path(path);
+            let enter = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+            let load = ui.add_enabled(typed.is_some(), egui::Button::new("Load")).accessible_name("Load this file");
+            if let Some(typed) = typed
+                && (load.clicked() || enter)
+            {
+                commands.push(Command::LoadValueFile(typed));
+            }
+            if field.changed() {
+                tools.error = None;
+            }
+        });
+    }
+    let message = ui.scope(|ui| {
+        if let Some(error) = &tools.error {
+            style::error_text(ui, error);
+        } else if let Some(origin) = &tools.origin {
+            ui.label(weak(origin).small());
+        }
+    });
+    if std::mem::take(&mut tools.show_message) {
+        message.response.scroll_to_me(None);
+    }
 }

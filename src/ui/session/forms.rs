@@ -11,7 +11,7 @@ use crate::ui::text::SecretText;
 use crate::vault::backup::BackupInfo;
 use crate::vault::secret::check_description;
 use crate::vault::{
-    Error, ImportPlan, Passphrase, SecretId, SecretMeta, SecretName, SecretValue, Timestamp, VersionInfo,
+    Error, GenerateRule, ImportPlan, Passphrase, SecretId, SecretMeta, SecretName, SecretValue, Timestamp, VersionInfo,
 };
 
 /// How long a revealed value stays visible in the View dialog.
@@ -22,6 +22,8 @@ pub const REVEAL_SECONDS: i64 = 30;
 pub(crate) enum Pick {
     Import,
     Export,
+    /// A file whose text becomes the secret form's value.
+    Value,
 }
 
 /// What the system's file dialog gave back.
@@ -309,6 +311,8 @@ impl TransferForm {
                         self.focus_import_path = true;
                     }
                     Pick::Export => self.export_error = Some(message),
+                    // The secret form keeps its own file dialog (ValueTools).
+                    Pick::Value => {}
                 }
             }
         }
@@ -318,17 +322,18 @@ impl TransferForm {
     fn set_picked(&mut self, what: Pick, path: &Path) {
         let text = path.display().to_string();
         match what {
-            Pick::Import => self.import_path = text,
+            Pick::Import => {
+                self.import_path = text;
+                self.import_error = None;
+            }
             Pick::Export => {
                 if let Some(format) = Format::from_path(path) {
                     self.export_format = format;
                 }
                 self.export_path = text;
+                self.export_error = None;
             }
-        }
-        match what {
-            Pick::Import => self.import_error = None,
-            Pick::Export => self.export_error = None,
+            Pick::Value => {}
         }
     }
 }
@@ -384,7 +389,38 @@ pub(crate) struct SecretForm {
     /// What renaming does, when it does more than change the name (an override renamed
     /// uncovers the shared value).
     pub rename_note: Option<String>,
+    /// The value's ways in besides typing: a file, the generator.
+    pub tools: ValueTools,
 }
+
+/// "Load from file…" (the file dialog, or a path field where there is none; a file dropped on
+/// the dialog goes the same way) and "Generate" of the secret form. The rules are the core's
+/// (`SecretValue::read_file`, `GenerateRule`); apply.rs reads the file and draws the value.
+#[derive(Default)]
+pub(crate) struct ValueTools {
+    /// The system's file dialog, open on its own thread.
+    pub picking: Option<Receiver<Picked>>,
+    /// The path field, offered where there is no file dialog (`None`: not shown).
+    pub path: Option<String>,
+    /// Give the path field the keyboard (once).
+    pub focus_path: bool,
+    /// Why there is a path field: no file dialog on this system.
+    pub path_note: Option<String>,
+    /// Why the last file (or the generator) gave no value: the core's message, shown under the
+    /// Value field. The value is left as it was.
+    pub error: Option<String>,
+    /// Where the value came from, while it is as it came: "The exact text of key.pem …".
+    pub origin: Option<String>,
+    /// The kind and length Generate uses.
+    pub rule: GenerateRule,
+    /// Bring the message above into view (once): in a small window the body scrolls, and a
+    /// file refused out of sight would look like nothing happened.
+    pub show_message: bool,
+}
+
+/// The message where Load from file… finds no file dialog to open.
+pub const NO_FILE_DIALOG: &str =
+    "This system has no file dialog (no desktop portal is running). Type the file's path instead:";
 
 /// The core's verdict on the form's fields, kept until a field changes.
 #[derive(Default)]
@@ -421,9 +457,48 @@ impl SecretForm {
             place: String::new(),
             reach: Vec::new(),
             rename_note: None,
+            tools: ValueTools::default(),
         };
         form.revalidate();
         form
+    }
+
+    /// A value from a file or the generator in place of the typed one (masked as any value is,
+    /// unless the user chose Show); `origin` says where it came from.
+    pub fn fill_value(&mut self, value: &SecretValue, origin: String) {
+        use egui::TextBuffer as _;
+        self.value.replace_with(value.expose());
+        self.value_touched = true;
+        self.pasted_import = None;
+        self.error = None;
+        self.tools.error = None;
+        self.tools.origin = Some(origin);
+        self.tools.show_message = true;
+        self.revalidate();
+    }
+
+    /// A file or the generator gave no value: why, under the Value field; the value stays.
+    pub fn refuse_value(&mut self, why: String) {
+        self.tools.error = Some(why);
+        self.tools.show_message = true;
+    }
+
+    /// Takes what the file dialog gave back, if it has: a path to read (apply.rs reads it), or
+    /// nothing (cancelled; or no dialog, and the path field is offered instead).
+    pub fn receive_pick(&mut self) -> Option<PathBuf> {
+        let rx = self.tools.picking.as_ref()?;
+        let picked = rx.try_recv().ok()?;
+        self.tools.picking = None;
+        match picked {
+            Picked::Path(path) => Some(path),
+            Picked::Cancelled => None,
+            Picked::NoDialog => {
+                self.tools.path_note = Some(NO_FILE_DIALOG.to_owned());
+                self.tools.path.get_or_insert_with(String::new);
+                self.tools.focus_path = true;
+                None
+            }
+        }
     }
 
     pub fn is_edit(&self) -> bool {
