@@ -46,19 +46,33 @@ impl Desktop {
             println!("skipped: {missing:?} not installed");
             return None;
         }
-        let number = common::free_display(500..600);
-        let display = format!(":{number}");
-        let xvfb = Command::new("Xvfb")
-            .args([&display, "-screen", "0", "1040x680x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
-            assert!(Instant::now() < deadline, "Xvfb did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        // A server that takes connections: its socket alone is not enough (another X server
+        // starting at the same moment may hold the number; then ours exits and we try another).
+        let (xvfb, display) = (0..5)
+            .find_map(|_| {
+                let number = common::free_display(500..600);
+                let display = format!(":{number}");
+                let mut xvfb = Command::new("Xvfb")
+                    .args([&display, "-screen", "0", "1040x680x24", "-nolisten", "tcp"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                loop {
+                    if xvfb.try_wait().unwrap().is_some() {
+                        return None;
+                    }
+                    if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists()
+                        && x11rb::connect(Some(&display)).is_ok()
+                    {
+                        return Some((xvfb, display));
+                    }
+                    assert!(Instant::now() < deadline, "Xvfb did not start");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+            .expect("no X server started in five tries");
         let dir = tempfile::tempdir().unwrap();
         let desktop = Desktop { xvfb, display, dir, _turn: turn };
         let pass = desktop.pass_file();
