@@ -469,6 +469,7 @@ fn a_name_twice_in_one_plan_is_checked_against_the_first_change_and_nothing_is_w
         key: "B".into(),
         line: None,
         content: tresor::vault::EntryContent::Value(SecretValue::new(value)),
+        title: None,
     };
     let plan = vault.plan_import(vec![entry("first-new"), entry("second-new")], ConflictPolicy::Overwrite).unwrap();
     let result = vault.apply_import(plan);
