@@ -218,7 +218,15 @@ fn doppler_json_and_infisical_env_are_plain_files() {
     );
     // `infisical export` (its default, dotenv): KEY='value' lines, one environment at a time.
     let infisical = env.file("infisical.env", "DATABASE_URL='postgres://infisical/db'\nSTRIPE_KEY='sk_infisical'\n");
+    // `infisical export --format=json`: a list of {"key", "value", …} objects.
+    let infisical_json = env.file(
+        "infisical.json",
+        r#"[{"key": "QUEUE_URL", "value": "amqp://infisical", "type": "shared", "id": "1", "workspace": "w"}]"#,
+    );
     env.ok(&["projects", "create", "shop"]);
+    let out = env.run(&["-p", "shop", "-e", "staging", "import", infisical_json.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(value(&env, &["get", "-p", "shop", "-e", "staging", "QUEUE_URL"]), "amqp://infisical");
     let out = env.run(&["-p", "shop", "-e", "development", "import", doppler.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let out = env.run(&["-p", "shop", "-e", "production", "import", infisical.to_str().unwrap()]);

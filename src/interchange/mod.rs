@@ -169,7 +169,7 @@ pub enum ParseError {
     Toml { line: usize, message: String },
     #[error("not valid JSON: {message}")]
     Json { message: String },
-    #[error("the JSON file must hold an object of names to values")]
+    #[error("the JSON file must hold an object of names to values, or Infisical's list of keys and values")]
     JsonNotAnObject,
     /// Another manager's export that cannot be read (a truncated zip, a damaged KeePass file,
     /// JSON of another shape).
