@@ -44,8 +44,9 @@ fn path_row(
 /// The section in Vault settings.
 pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, place: &str, commands: &mut Vec<Command>) {
     ui.label(weak(
-        "Bring secrets in from a .env, TOML or JSON file, or write them all out to one. You see what will \
-         happen to every entry before anything is written.",
+        "Bring secrets in from a .env, TOML or JSON file or a Bitwarden or 1Password export (KeePass files: \
+         tresor import on the command line), or write them all out to one. You see what will happen to every \
+         entry before anything is written.",
     ));
     // Both act on the place the Secrets page shows last.
     ui.label(format!("Into and from: {place} (choose another on the Secrets page)"));

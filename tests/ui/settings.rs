@@ -541,3 +541,24 @@ fn the_words_count_and_name_what_they_mean() {
     assert!(has_text(&w.harness, "choose “Keep the vault's value” or “Replace it (new version)” above"));
     assert!(!has_text(&w.harness, "skip or overwrite"));
 }
+
+#[test]
+fn a_bitwarden_export_is_planned_and_a_keepass_file_points_to_the_command_line() {
+    let mut w = unlocked_with(&[]);
+    open_settings(&mut w);
+    let bitwarden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/bitwarden.json");
+    type_into(&mut w.harness, "File to import", bitwarden);
+    w.harness.get_by_label("Review import…").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "2 to add, 0 to update, 0 unchanged, 3 skipped"), "the plan, by title");
+    w.harness.get_by_label("Import").click();
+    w.harness.run();
+    assert_eq!(value_of(&w, "GITHUB_TOKEN").0, "ghp_fixture");
+
+    // Still on Vault settings.
+    let keepass = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/keepass4.kdbx");
+    type_into(&mut w.harness, "File to import", keepass);
+    w.harness.get_by_label("Review import…").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "on the command line"), "no passphrase field in the app yet");
+}
