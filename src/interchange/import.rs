@@ -241,16 +241,29 @@ impl ImportFile {
         Ok(PreparedImport { shown: self.shown, plan, findings: self.findings })
     }
 
-    /// Reads and plans in one step into `place` (the app does both on a worker thread).
+    /// Reads and plans in one step into `place` (the app does both on a worker thread); `key`
+    /// opens a KeePass file. Another manager's entries all go to `place`.
     pub fn read_and_plan(
         vault: &Vault,
         place: &crate::vault::Place,
         source: Source<'_>,
         format: Option<Format>,
         options: ParseOptions,
+        key: Option<&SourceKey>,
         policy: ConflictPolicy,
     ) -> Result<PreparedImport, ImportError> {
-        Ok(Self::read(source, format, options)?.plan_in(vault, place, policy)?)
+        let read = ReadSource::read(source, format.map(Kind::Text))?;
+        let file = match read.kind {
+            Kind::Text(_) => read.parse(options)?,
+            Kind::Manager(_) => {
+                let mut files = read.parse_by_place(key, false)?;
+                files
+                    .pop()
+                    .map(|(_, file)| file)
+                    .unwrap_or_else(|| ImportFile::from_parsed(String::new(), Parsed::default()))
+            }
+        };
+        Ok(file.plan_in(vault, place, policy)?)
     }
 }
 

@@ -178,8 +178,8 @@ pub enum ParseError {
     /// The KeePass file's passphrase or key file does not open it.
     #[error("the passphrase or key file does not open this KeePass file")]
     WrongSourcePassphrase,
-    /// A KeePass file read without a passphrase (the app's import page, for now).
-    #[error("a KeePass file needs its passphrase; import it with `tresor import FILE` on the command line")]
+    /// A KeePass file read without a passphrase (the app, before one is typed).
+    #[error("a KeePass file needs its passphrase")]
     SourcePassphraseNeeded,
     /// An encrypted Bitwarden export: not read (see docs/importers.md).
     #[error(
