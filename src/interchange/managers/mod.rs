@@ -9,7 +9,8 @@
 //!   with none takes its note's text when it is a note, and is otherwise skipped; an item with
 //!   several (a password and a hidden field) is skipped, named, for the user to choose by hand;
 //! - usernames, URLs, one-time-password seeds and a login's notes are not secrets and are left;
-//! - a name an earlier item of the same place took is skipped with the title that took it.
+//! - a name an earlier imported item of the same place took is skipped with the title that took
+//!   it (an item skipped for another reason takes no name).
 
 pub mod bitwarden;
 pub mod keepass;
@@ -134,13 +135,16 @@ pub fn into_entries(items: Vec<Item>, by_place: bool) -> Vec<(Option<String>, Ve
         });
         let group = &mut groups[at];
         let key = suggest_name(&item.title);
-        let content = match group.taken.get(&key) {
-            Some(earlier) => EntryContent::Unusable {
+        // Only an entry that imports takes its name: an archived or unusable one does not.
+        let content = match (content_of(item.secrets, item.note, item.excluded), group.taken.get(&key)) {
+            (EntryContent::Value(_), Some(earlier)) => EntryContent::Unusable {
                 reason: format!("{key} is the name of an earlier entry ({}) here", shown_title(earlier)),
             },
-            None => {
-                group.taken.insert(key.clone(), item.title.clone());
-                content_of(item.secrets, item.note, item.excluded)
+            (content, _) => {
+                if matches!(content, EntryContent::Value(_)) {
+                    group.taken.insert(key.clone(), item.title.clone());
+                }
+                content
             }
         };
         group.entries.push(ImportEntry { key, line: None, content, title: Some(item.title) });
@@ -231,5 +235,8 @@ mod tests {
         let one = into_entries(vec![item(None, "a", &[("p", "1")]), item(Some("x"), "A", &[("p", "2")])], false);
         assert_eq!(one.len(), 1);
         assert!(matches!(one[0].1[1].content, EntryContent::Unusable { .. }));
+        // A skipped entry takes no name: the later one with the same title imports.
+        let skipped_first = into_entries(vec![item(None, "k", &[]), item(None, "K", &[("p", "1")])], false);
+        assert!(matches!(skipped_first[0].1[1].content, EntryContent::Value(_)));
     }
 }
