@@ -473,6 +473,7 @@ fn a_name_twice_in_one_plan_is_checked_against_the_first_change_and_nothing_is_w
         key: "B".into(),
         line: None,
         content: tresor::vault::EntryContent::Value(SecretValue::new(value)),
+        title: None,
     };
     let plan = vault
         .plan_import(

@@ -40,6 +40,7 @@ pub fn build_vault_with_history(dir: &Path, n: usize, earlier: usize) -> PathBuf
                 key: format!("SERVICE_{i:06}_API_KEY"),
                 line: None,
                 content: EntryContent::Value(value(i, version)),
+                title: None,
             })
             .collect();
         let plan = vault.plan_import(&vault.default_place().unwrap(), entries, ConflictPolicy::Overwrite).unwrap();
@@ -74,7 +75,12 @@ pub fn build_places_vault(dir: &Path, projects: usize, per_env: usize, shared: u
                 .collect();
             vault.create_many(&place, batch).unwrap();
             let entries = (0..n)
-                .map(|i| ImportEntry { key: name(i), line: None, content: EntryContent::Value(value(i * 10 + k, 1)) })
+                .map(|i| ImportEntry {
+                    key: name(i),
+                    line: None,
+                    content: EntryContent::Value(value(i * 10 + k, 1)),
+                    title: None,
+                })
                 .collect();
             let plan = vault.plan_import(&place, entries, ConflictPolicy::Overwrite).unwrap();
             vault.apply_import(plan).unwrap();

@@ -184,16 +184,20 @@ Scripts and CI jobs in a folder with a tresor.toml: run `tresor trust` once, or 
 `tresor run --profile ./tresor.toml`.\n\n\
 Examples:\n  tresor trust\n  tresor trust --list\n  tresor trust --revoke ../other/tresor.toml")]
     Trust(trust::TrustArgs),
-    /// Import secrets from a .env, TOML or JSON file, showing the plan first (never values)
+    /// Import secrets from a .env, TOML or JSON file or a KeePass, Bitwarden or 1Password export,
+    /// showing the plan first (never values)
     #[command(
         after_help = "The plan has one line per entry: add, update (the value differs), same, conflict, or skip \
 with the reason.\n\
 --on-conflict says what to do with a name that exists with a different value: fail (the default) refuses \
 the whole import, skip keeps the vault's value, overwrite makes the file's value a new version (the old one \
 stays in the history).\n\
-The write is one transaction: all of the plan, or nothing.\n\n\
+The write is one transaction: all of the plan, or nothing.\n\
+Another manager's entry becomes a secret named after its title, holding its one password or hidden field; \
+see docs/importers.md. A KeePass file whose passphrase or key file is wrong exits with code 3.\n\n\
 Examples:\n  tresor import .env --dry-run\n  tresor import secrets.toml --flatten --on-conflict overwrite\n  \
-cat keys.json | tresor import - --format json"
+cat keys.json | tresor import - --format json\n  tresor import Passwords.kdbx --key-file vault.keyx --sections\n  \
+tresor -p shop -e production import bitwarden_export.json"
     )]
     Import(transfer::ImportArgs),
     /// Fill a template's {{ tresor://NAME }} references and write it to a new 0600 file (or a pipe)

@@ -9,8 +9,9 @@ use clap::{Args, ValueEnum};
 use super::output::{shown_path, terminal_safe};
 use super::{CliError, CliResult, Context, Output, exit, parse_name};
 use crate::interchange::export::{self, ExportError};
-use crate::interchange::import::{ImportFile, ImportFileError, PreparedImport, Source};
-use crate::interchange::{Finding, Format, ParseOptions};
+use crate::interchange::import::{ImportFile, ImportFileError, Kind, PreparedImport, ReadSource, Source};
+use crate::interchange::managers::{Manager, SourceKey};
+use crate::interchange::{Finding, Format, ParseError, ParseOptions};
 use crate::vault::{ConflictPolicy, Error, ImportPlan, Place, PlanAction, SecretName};
 
 /// A file format on the command line.
@@ -27,6 +28,38 @@ impl From<FormatArg> for Format {
             FormatArg::Env => Format::Env,
             FormatArg::Toml => Format::Toml,
             FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+/// A format an import reads: the text formats, and other managers' exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormatArg {
+    Env,
+    Toml,
+    Json,
+    /// KeePass or KeePassXC .kdbx (KDBX 3.1 and 4)
+    Keepass,
+    /// Bitwarden's unencrypted JSON export
+    Bitwarden,
+    /// 1Password's .1pux export
+    #[value(name = "1pux")]
+    OnePux,
+    /// 1Password's CSV export
+    #[value(name = "1password-csv")]
+    OnePasswordCsv,
+}
+
+impl From<ImportFormatArg> for Kind {
+    fn from(f: ImportFormatArg) -> Kind {
+        match f {
+            ImportFormatArg::Env => Kind::Text(Format::Env),
+            ImportFormatArg::Toml => Kind::Text(Format::Toml),
+            ImportFormatArg::Json => Kind::Text(Format::Json),
+            ImportFormatArg::Keepass => Kind::Manager(Manager::Keepass),
+            ImportFormatArg::Bitwarden => Kind::Manager(Manager::Bitwarden),
+            ImportFormatArg::OnePux => Kind::Manager(Manager::OnePassword1pux),
+            ImportFormatArg::OnePasswordCsv => Kind::Manager(Manager::OnePasswordCsv),
         }
     }
 }
@@ -53,16 +86,26 @@ impl From<ConflictArg> for ConflictPolicy {
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// The file to read; `-` reads stdin (as .env unless --format says otherwise)
+    /// The file to read; `-` reads stdin (as .env unless --format says otherwise or its content
+    /// is another manager's export)
     pub file: PathBuf,
-    /// The file's format [default: from its name: *.toml, *.json, .env / *.env / .env.*]
+    /// The file's format [default: another manager's export told by its content (KeePass,
+    /// Bitwarden JSON, 1Password .1pux and CSV), else from its name: *.toml, *.json, .env /
+    /// *.env / .env.*]
     #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
+    pub format: Option<ImportFormatArg>,
+    /// A KeePass file's passphrase: the first line of this file (else it is asked for)
+    #[arg(long, value_name = "PATH")]
+    pub source_passphrase_file: Option<PathBuf>,
+    /// A KeePass file's key file
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
     /// Import TOML tables and JSON objects as SECTION_KEY names instead of skipping them
     #[arg(long)]
     pub flatten: bool,
     /// A TOML file's [sections] each into an environment: [production] into the chosen project's
-    /// production (top-level keys into the chosen place)
+    /// production (top-level keys into the chosen place); another manager's groups, folders and
+    /// vaults each into the project of that name (entries at the top into the chosen place)
     #[arg(long, conflicts_with = "flatten")]
     pub sections: bool,
     /// With --sections: section NAME into PROJECT's level or PROJECT/ENV instead (repeatable)
@@ -94,15 +137,30 @@ pub struct ExportArgs {
 
 pub(super) fn import(ctx: &Context, out: &mut Output, args: ImportArgs) -> CliResult {
     let source = if args.file == Path::new("-") { Source::Stdin } else { Source::File(&args.file) };
-    if args.sections {
-        return import_sections(ctx, out, source, &args);
-    }
     // Read and parse before asking for the passphrase: a bad file needs no unlocking.
-    let file = ImportFile::read(source, args.format.map(Format::from), ParseOptions { flatten: args.flatten })
-        .map_err(|e| match e {
-            ImportFileError::UnknownFormat { .. } => CliError::usage(format!("{e}; pass --format env, toml or json")),
-            e => CliError::other(e.to_string()),
-        })?;
+    let read = ReadSource::read(source, args.format.map(Kind::from)).map_err(|e| match e {
+        ImportFileError::UnknownFormat { .. } => {
+            CliError::usage(format!("{e}; pass --format env, toml, json, keepass, bitwarden, 1pux or 1password-csv"))
+        }
+        e => CliError::other(e.to_string()),
+    })?;
+    let file = match read.kind {
+        Kind::Manager(manager) => {
+            let key = if manager.needs_key() { Some(source_key(&args)?) } else { None };
+            let files = read.parse_by_place(key.as_ref(), args.sections).map_err(import_file_error)?;
+            return import_files(ctx, out, files, &args, Sections::Projects);
+        }
+        Kind::Text(Format::Toml) if args.sections => {
+            let files = read.parse_sections().map_err(import_file_error)?;
+            return import_files(ctx, out, files, &args, Sections::Environments);
+        }
+        Kind::Text(_) if args.sections => {
+            return Err(CliError::usage(
+                "--sections reads TOML files (Streamlit's secrets.toml) and other managers' exports",
+            ));
+        }
+        Kind::Text(_) => read.parse(ParseOptions { flatten: args.flatten }).map_err(import_file_error)?,
+    };
 
     let mut vault = ctx.unlock()?;
     let PreparedImport { shown, plan, findings } = file.plan(&vault, &ctx.place(&vault)?, args.on_conflict.into())?;
@@ -128,12 +186,52 @@ pub(super) fn import(ctx: &Context, out: &mut Output, args: ImportArgs) -> CliRe
     Ok(())
 }
 
-/// `import --sections`: each section of a TOML file planned into its place, shown, then written
-/// in one transaction (all sections, or nothing).
-fn import_sections(ctx: &Context, out: &mut Output, source: Source<'_>, args: &ImportArgs) -> CliResult {
-    if args.format.is_some_and(|f| Format::from(f) != Format::Toml) {
-        return Err(CliError::usage("--sections reads TOML files (Streamlit's secrets.toml)"));
+/// What `--sections` maps a file's parts onto.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sections {
+    /// A TOML file's [sections]: environments of the chosen project.
+    Environments,
+    /// Another manager's groups, folders and vaults: projects.
+    Projects,
+}
+
+/// A manager's passphrase error has its own exit code (the vault's wrong passphrase's).
+fn import_file_error(e: ImportFileError) -> CliError {
+    match &e {
+        ImportFileError::Parse { source: ParseError::WrongSourcePassphrase, .. } => {
+            CliError { code: exit::WRONG_PASSPHRASE, message: format!("{e}; nothing was imported") }
+        }
+        _ => CliError::other(e.to_string()),
     }
+}
+
+/// The KeePass file's passphrase (from --source-passphrase-file, else asked for) and key file.
+fn source_key(args: &ImportArgs) -> CliResult<SourceKey> {
+    let passphrase = match &args.source_passphrase_file {
+        Some(file) => super::read_passphrase_file(file)?.expose().to_owned(),
+        None => super::prompt_hidden("Passphrase of the KeePass file: ")?,
+    };
+    let key_file = match &args.key_file {
+        None => None,
+        Some(path) => {
+            let read = std::fs::File::open(path).and_then(crate::interchange::read_limited);
+            Some(read.map_err(|e| {
+                CliError::other(format!("cannot read the key file {}: {}", path.display(), crate::fs::io_reason(&e)))
+            })?)
+        }
+    };
+    Ok(SourceKey { passphrase: zeroize::Zeroizing::new(passphrase), key_file })
+}
+
+/// `import --sections`, and every import of another manager's export: each part of the file
+/// planned into its place, shown, then written in one transaction (all of them, or nothing).
+fn import_files(
+    ctx: &Context,
+    out: &mut Output,
+    sections: Vec<(Option<String>, ImportFile)>,
+    args: &ImportArgs,
+    mapped: Sections,
+) -> CliResult {
     let mut mapping = std::collections::HashMap::new();
     for entry in &args.section {
         let Some((name, to)) = entry.split_once('=') else {
@@ -141,7 +239,6 @@ fn import_sections(ctx: &Context, out: &mut Output, source: Source<'_>, args: &I
         };
         mapping.insert(name.trim().to_owned(), to.trim().to_owned());
     }
-    let sections = ImportFile::read_sections(source).map_err(|e| CliError::other(e.to_string()))?;
     let mut vault = ctx.unlock()?;
     let here = ctx.place(&vault)?;
     let project = vault.place_label(&Place::shared(here.project))?.project;
@@ -158,6 +255,17 @@ fn import_sections(ctx: &Context, out: &mut Output, source: Source<'_>, args: &I
                     };
                     vault.place(Some(&p), e.as_deref())?
                 }
+                None if mapped == Sections::Projects => vault.place(Some(name), None).map_err(|e| match e {
+                    Error::ProjectNotFound { .. } => CliError {
+                        code: exit::NOT_FOUND,
+                        message: format!(
+                            "{name:?}: there is no project of that name; create it with `tresor projects create \
+                             {name}`, map it with --section {name:?}=PROJECT[/ENV], or import without --sections \
+                             into one place; nothing was imported"
+                        ),
+                    },
+                    e => e.into(),
+                })?,
                 None => vault.place(Some(project.as_str()), Some(name)).map_err(|e| match e {
                     Error::EnvironmentNotFound { known, .. } => CliError {
                         code: exit::NOT_FOUND,
@@ -202,20 +310,23 @@ fn import_sections(ctx: &Context, out: &mut Output, source: Source<'_>, args: &I
 /// The plan as a table (action, name, line, reason), then the notes, warnings and counts. It
 /// holds names, line numbers and reasons only; the core's texts never hold a value.
 fn print_plan(out: &mut Output, plan: &ImportPlan, findings: &[Finding]) -> CliResult {
+    // Another manager's entries have a title and no line: the title takes the line's column.
+    let titled = plan.items.iter().any(|item| item.title.is_some());
     let rows: Vec<[String; 4]> = plan
         .items
         .iter()
         .map(|item| {
-            [
-                item.action.label().to_owned(),
-                item.shown_key(),
-                item.line.map_or_else(|| "-".to_owned(), |l| l.to_string()),
-                item.reason().unwrap_or_default(),
-            ]
+            let where_from = match (&item.title, item.line) {
+                (Some(title), _) => terminal_safe(title).into_owned(),
+                (None, Some(line)) => line.to_string(),
+                (None, None) => "-".to_owned(),
+            };
+            [item.action.label().to_owned(), item.shown_key(), where_from, item.reason().unwrap_or_default()]
         })
         .collect();
     if !rows.is_empty() {
-        out.table(["ACTION", "NAME", "LINE", "REASON"], &rows)?;
+        let third = if titled { "TITLE" } else { "LINE" };
+        out.table(["ACTION", "NAME", third, "REASON"], &rows)?;
     }
     for finding in findings {
         let kind = if finding.is_warning() { "warning" } else { "note" };

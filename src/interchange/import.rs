@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use super::managers::{self, Manager, SourceKey};
 use super::{Finding, Format, ParseError, ParseOptions, Parsed};
 use crate::vault::{ConflictPolicy, EntryContent, ImportEntry, ImportPlan, Vault};
 
@@ -74,24 +75,103 @@ fn read_source(source: Source<'_>, shown: &str) -> Result<zeroize::Zeroizing<Vec
     read.map_err(|source| ImportFileError::Read { shown: shown.to_owned(), source })
 }
 
+/// What a file to import is: a text format (`.env`, TOML, JSON) or another manager's export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text(Format),
+    Manager(Manager),
+}
+
+/// A file read, and what it is, not yet parsed: the command line asks for a KeePass file's
+/// passphrase between the two. Holds the bytes (wiped when dropped).
+#[derive(Debug)]
+pub struct ReadSource {
+    pub shown: String,
+    pub kind: Kind,
+    bytes: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl ReadSource {
+    /// Reads `source` (at most [`super::MAX_FILE_BYTES`]) and tells what it is: `forced`, else
+    /// another manager's export recognised by its content ([`Manager::detect`]), else the format
+    /// its name implies (stdin: `.env`).
+    pub fn read(source: Source<'_>, forced: Option<Kind>) -> Result<ReadSource, ImportFileError> {
+        let shown = source.shown();
+        let bytes = read_source(source, &shown)?;
+        let path = match source {
+            Source::File(path) => Some(path),
+            Source::Stdin => None,
+        };
+        let kind = match forced {
+            Some(kind) => kind,
+            None => match (Manager::detect(path, &bytes), path) {
+                (Some(manager), _) => Kind::Manager(manager),
+                (None, None) => Kind::Text(Format::Env),
+                (None, Some(path)) => Kind::Text(
+                    Format::from_path(path).ok_or_else(|| ImportFileError::UnknownFormat { shown: shown.clone() })?,
+                ),
+            },
+        };
+        Ok(ReadSource { shown, kind, bytes })
+    }
+
+    /// Parses it into one file: a manager's export with every folder, group or vault together
+    /// (a KeePass file needs [`ReadSource::parse_by_place`] and its key).
+    pub fn parse(self, options: ParseOptions) -> Result<ImportFile, ImportFileError> {
+        match self.kind {
+            Kind::Text(format) => ImportFile::parse(self.shown, format, &self.bytes, options),
+            Kind::Manager(_) => {
+                let mut files = self.parse_by_place(None, false)?;
+                Ok(files
+                    .pop()
+                    .map(|(_, file)| file)
+                    .unwrap_or_else(|| ImportFile::from_parsed(String::new(), Parsed::default())))
+            }
+        }
+    }
+
+    /// Parses a TOML file by section ([`ImportFile::parse_sections`]).
+    pub fn parse_sections(self) -> Result<Vec<(Option<String>, ImportFile)>, ImportFileError> {
+        ImportFile::parse_sections(self.shown, &self.bytes)
+    }
+
+    /// Parses a manager's export into one file per folder, group or vault (`by_place`; the
+    /// entries at the top first, under `None`), or all into one. A text file is one file.
+    pub fn parse_by_place(
+        self,
+        key: Option<&SourceKey>,
+        by_place: bool,
+    ) -> Result<Vec<(Option<String>, ImportFile)>, ImportFileError> {
+        let manager = match self.kind {
+            Kind::Manager(manager) => manager,
+            Kind::Text(format) => {
+                return Ok(vec![(None, ImportFile::parse(self.shown, format, &self.bytes, ParseOptions::default())?)]);
+            }
+        };
+        let items = managers::read_items(manager, &self.bytes, key)
+            .map_err(|source| ImportFileError::Parse { shown: self.shown.clone(), source })?;
+        Ok(managers::into_entries(items, by_place)
+            .into_iter()
+            .map(|(place, entries)| {
+                let shown = match &place {
+                    Some(name) => format!("{} [{name}]", self.shown),
+                    None => self.shown.clone(),
+                };
+                (place, ImportFile { shown, entries, findings: Vec::new() })
+            })
+            .collect())
+    }
+}
+
 impl ImportFile {
-    /// Reads `source` (at most [`super::MAX_FILE_BYTES`]) and parses it as `format`, or as the
-    /// format its name implies (stdin: `.env`).
+    /// Reads `source` (at most [`super::MAX_FILE_BYTES`]) and parses it as `format`, or as what
+    /// [`ReadSource::read`] tells it is.
     pub fn read(
         source: Source<'_>,
         format: Option<Format>,
         options: ParseOptions,
     ) -> Result<ImportFile, ImportFileError> {
-        let shown = source.shown();
-        let format = match (format, source) {
-            (Some(format), _) => format,
-            (None, Source::Stdin) => Format::Env,
-            (None, Source::File(path)) => {
-                Format::from_path(path).ok_or_else(|| ImportFileError::UnknownFormat { shown: shown.clone() })?
-            }
-        };
-        let bytes = read_source(source, &shown)?;
-        Self::parse(shown, format, &bytes, options)
+        ReadSource::read(source, format.map(Kind::Text))?.parse(options)
     }
 
     /// Reads a TOML file (Streamlit's `secrets.toml`) by section: the top-level keys first
@@ -156,16 +236,29 @@ impl ImportFile {
         Ok(PreparedImport { shown: self.shown, plan, findings: self.findings })
     }
 
-    /// Reads and plans in one step into `place` (the app does both on a worker thread).
+    /// Reads and plans in one step into `place` (the app does both on a worker thread); `key`
+    /// opens a KeePass file. Another manager's entries all go to `place`.
     pub fn read_and_plan(
         vault: &Vault,
         place: &crate::vault::Place,
         source: Source<'_>,
         format: Option<Format>,
         options: ParseOptions,
+        key: Option<&SourceKey>,
         policy: ConflictPolicy,
     ) -> Result<PreparedImport, ImportError> {
-        Ok(Self::read(source, format, options)?.plan(vault, place, policy)?)
+        let read = ReadSource::read(source, format.map(Kind::Text))?;
+        let file = match read.kind {
+            Kind::Text(_) => read.parse(options)?,
+            Kind::Manager(_) => {
+                let mut files = read.parse_by_place(key, false)?;
+                files
+                    .pop()
+                    .map(|(_, file)| file)
+                    .unwrap_or_else(|| ImportFile::from_parsed(String::new(), Parsed::default()))
+            }
+        };
+        Ok(file.plan(vault, place, policy)?)
     }
 }
 
@@ -191,16 +284,18 @@ fn into_entries(parsed: Parsed) -> (Vec<ImportEntry>, Vec<Finding>) {
     let mut entries: Vec<ImportEntry> = parsed
         .entries
         .into_iter()
-        .map(|e| ImportEntry { key: e.key, line: e.line, content: EntryContent::Value(e.value) })
+        .map(|e| ImportEntry { key: e.key, line: e.line, content: EntryContent::Value(e.value), title: None })
         .collect();
     for finding in parsed.findings {
         match finding {
             Finding::Nested { key, kind } => {
-                entries.push(ImportEntry { key, line: None, content: EntryContent::Nested { kind } })
+                entries.push(ImportEntry { key, line: None, content: EntryContent::Nested { kind }, title: None })
             }
-            Finding::Null { key } => entries.push(ImportEntry { key, line: None, content: EntryContent::Null }),
+            Finding::Null { key } => {
+                entries.push(ImportEntry { key, line: None, content: EntryContent::Null, title: None })
+            }
             Finding::NoValue { key, line } => {
-                entries.push(ImportEntry { key, line: Some(line), content: EntryContent::NoValue })
+                entries.push(ImportEntry { key, line: Some(line), content: EntryContent::NoValue, title: None })
             }
             other => findings.push(other),
         }

@@ -1,6 +1,7 @@
 //! JSON: an object of names to strings (numbers and booleans as their text, exactly as written);
 //! nested objects are reported, or flattened to `OUTER_INNER` names with `--flatten`; arrays and
-//! `null` are reported.
+//! `null` are reported. Also a list of `{"key": …, "value": …}` objects, which is what
+//! `infisical export --format=json` writes (its CLI marshals its list of secrets as it is).
 
 use std::fmt;
 
@@ -12,6 +13,9 @@ use crate::vault::SecretValue;
 
 pub fn parse(text: &str, options: ParseOptions) -> Result<Parsed, ParseError> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    if text.trim_start().starts_with('[') {
+        return parse_key_value_list(text);
+    }
     // serde_json's messages name a line and column, never the content.
     let node: Node = serde_json::from_str(text).map_err(|e| ParseError::Json { message: e.to_string() })?;
     let Node::Object(members) = node else {
@@ -91,6 +95,25 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 }
 
+/// Infisical's JSON export: `[{"key": "A", "value": "x", "type": "shared", …}, …]`. Anything else
+/// in a list is not a file of secrets.
+fn parse_key_value_list(text: &str) -> Result<Parsed, ParseError> {
+    #[derive(serde::Deserialize)]
+    struct KeyValue {
+        key: String,
+        value: Option<String>,
+    }
+    let list: Vec<KeyValue> = serde_json::from_str(text).map_err(|_| ParseError::JsonNotAnObject)?;
+    let mut parsed = Parsed::default();
+    for item in list {
+        match item.value {
+            Some(value) => parsed.push(Entry { key: item.key, value: SecretValue::new(value), line: None }),
+            None => parsed.findings.push(Finding::Null { key: item.key }),
+        }
+    }
+    Ok(parsed.finish())
+}
+
 fn walk(members: Vec<(String, Node)>, prefix: &str, options: ParseOptions, parsed: &mut Parsed) {
     for (key, node) in members {
         let full = if prefix.is_empty() { key } else { format!("{prefix}_{key}") };
@@ -166,6 +189,15 @@ mod tests {
         assert!(parse("{}", ParseOptions::default()).unwrap().entries.is_empty());
         assert_eq!(parse("\"text\"", ParseOptions::default()).unwrap_err(), ParseError::JsonNotAnObject);
         assert_eq!(parse("12", ParseOptions::default()).unwrap_err(), ParseError::JsonNotAnObject);
+    }
+
+    #[test]
+    fn infisical_lists_of_keys_and_values() {
+        let text = r#"[{"key": "A", "value": "x", "type": "shared", "id": "1"}, {"key": "B", "value": "y"}]"#;
+        let parsed = parse(text, ParseOptions::default()).unwrap();
+        let got: Vec<(&str, &str)> = parsed.entries.iter().map(|e| (e.key.as_str(), e.value.expose())).collect();
+        assert_eq!(got, [("A", "x"), ("B", "y")]);
+        assert_eq!(parse(r#"[{"name": "A"}]"#, ParseOptions::default()).unwrap_err(), ParseError::JsonNotAnObject);
     }
 
     #[test]

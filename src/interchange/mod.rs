@@ -6,6 +6,7 @@ pub mod dotenv;
 pub mod export;
 pub mod import;
 pub mod json;
+pub mod managers;
 pub mod profile;
 pub mod template;
 pub mod toml;
@@ -168,8 +169,24 @@ pub enum ParseError {
     Toml { line: usize, message: String },
     #[error("not valid JSON: {message}")]
     Json { message: String },
-    #[error("the JSON file must hold an object of names to values")]
+    #[error("the JSON file must hold an object of names to values, or Infisical's list of keys and values")]
     JsonNotAnObject,
+    /// Another manager's export that cannot be read (a truncated zip, a damaged KeePass file,
+    /// JSON of another shape).
+    #[error("not a readable {format} export: {message}")]
+    Damaged { format: &'static str, message: String },
+    /// The KeePass file's passphrase or key file does not open it.
+    #[error("the passphrase or key file does not open this KeePass file")]
+    WrongSourcePassphrase,
+    /// A KeePass file read without a passphrase (the app, before one is typed).
+    #[error("a KeePass file needs its passphrase")]
+    SourcePassphraseNeeded,
+    /// An encrypted Bitwarden export: not read (see docs/importers.md).
+    #[error(
+        "this is an encrypted Bitwarden export ({kind}); Tresor reads the unencrypted JSON export: in Bitwarden, \
+         File > Export vault, format \"JSON\" (not \"JSON (Encrypted)\")"
+    )]
+    EncryptedBitwarden { kind: &'static str },
 }
 
 /// Parses a whole file.

@@ -8,7 +8,7 @@ use super::command::Command;
 use super::session::Pick;
 use super::session::{TransferForm, typed_path};
 use super::style::{self, weak};
-use super::widgets::format_label;
+use super::widgets::{SecretField, format_label, passphrase_field};
 use crate::interchange::Format;
 
 /// A labelled path field after a Browse… button (the system's file dialog). True when the typed
@@ -42,11 +42,16 @@ fn path_row(
     .inner
 }
 
+/// Whether the typed path names a KeePass file (the passphrase field shows for it).
+fn is_keepass_path(path: &str) -> bool {
+    path.trim().to_ascii_lowercase().ends_with(".kdbx")
+}
+
 /// The section in Vault settings.
 pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, place: &str, commands: &mut Vec<Command>) {
     ui.label(weak(
-        "Bring secrets in from a .env, TOML or JSON file, or write them all out to one. You see what will \
-         happen to every entry before anything is written.",
+        "Bring secrets in from a .env, TOML or JSON file or a KeePass, Bitwarden or 1Password export, or write them all out to one. You see what will happen to every \
+         entry before anything is written.",
     ));
     // Both act on the place the Secrets page shows last.
     ui.label(format!("Into and from: {place} (choose another on the Secrets page)"));
@@ -76,6 +81,12 @@ pub(crate) fn section(ui: &mut Ui, form: &mut TransferForm, secrets: usize, plac
         ui.checkbox(&mut form.flatten, "Flatten nested tables")
             .on_hover_text("Import [section] key (TOML) or {\"section\": {\"key\": …}} (JSON) as SECTION_KEY");
     });
+    if is_keepass_path(&form.import_path) {
+        passphrase_field(ui, SecretField::KeepassPassphrase, &mut form.source_passphrase, false);
+        let label = ui.label("Key file (optional)");
+        let field = egui::TextEdit::singleline(&mut form.key_file).desired_width(ui.available_width());
+        ui.add(field).labelled_by(label.id);
+    }
     let can_review = typed_path(&form.import_path).is_some();
     if style::primary(ui, can_review, "Review import…").clicked()
         && let Some(path) = typed_path(&form.import_path)

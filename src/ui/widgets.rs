@@ -45,6 +45,8 @@ secret_fields! {
     NewPassphrase => "New passphrase",
     ConfirmNewPassphrase => "Confirm new passphrase",
     BackupPassphrase => "Backup passphrase",
+    /// The import page's passphrase of a KeePass file.
+    KeepassPassphrase => "KeePass file's passphrase",
     /// The create and edit form's value.
     Value => "Value",
 }

@@ -23,6 +23,9 @@ pub struct ImportEntry {
     /// The line it starts on, where the format tracks lines.
     pub line: Option<usize>,
     pub content: EntryContent,
+    /// The entry's title in the manager it comes from (KeePass, Bitwarden, 1Password), when `key`
+    /// was made from it: shown in the plan beside the name.
+    pub title: Option<String>,
 }
 
 /// What a key of a file to import holds.
@@ -37,6 +40,11 @@ pub enum EntryContent {
     Null,
     /// A `.env` line with a key but no `=`.
     NoValue,
+    /// Another manager's entry with no single value to import (no password, several secret
+    /// fields, a name an earlier entry took); `reason` says which, without any value.
+    Unusable {
+        reason: String,
+    },
 }
 
 /// What to do with an entry whose name already exists in the vault with a different value.
@@ -101,6 +109,10 @@ pub enum SkipReason {
     Null,
     /// The name exists with a different value and the policy is [`ConflictPolicy::Skip`].
     Conflict,
+    /// Another manager's entry with no single value to import ([`EntryContent::Unusable`]).
+    Unusable {
+        reason: String,
+    },
 }
 
 impl fmt::Display for SkipReason {
@@ -119,6 +131,7 @@ impl fmt::Display for SkipReason {
             SkipReason::Nested { kind } => write!(f, "{kind}, not a secret; flatten nested tables to import its keys"),
             SkipReason::Null => f.write_str("null, not a value"),
             SkipReason::Conflict => f.write_str("exists with a different value, which is kept"),
+            SkipReason::Unusable { reason } => f.write_str(reason),
         }
     }
 }
@@ -145,6 +158,8 @@ pub struct PlanItem {
     pub name: Option<SecretName>,
     /// The line the entry starts on, where the format tracks lines.
     pub line: Option<usize>,
+    /// The title in the manager the entry comes from, when the name was made from it.
+    pub title: Option<String>,
     pub action: PlanAction,
     /// Paste mistakes in the value (leading/trailing whitespace, invisible characters): shown,
     /// never fixed silently, never blocking.
@@ -154,11 +169,12 @@ pub struct PlanItem {
 }
 
 impl PlanItem {
-    fn skipped(key: String, line: Option<usize>, reason: SkipReason) -> PlanItem {
+    fn skipped(entry: ImportEntry, reason: SkipReason) -> PlanItem {
         PlanItem {
             name: None,
-            key,
-            line,
+            key: entry.key,
+            line: entry.line,
+            title: entry.title,
             action: PlanAction::Skip(reason),
             warnings: Vec::new(),
             value: None,
@@ -352,19 +368,18 @@ impl Vault {
         policy: ConflictPolicy,
     ) -> Result<ImportPlan> {
         let mut items = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let value = match entry.content {
-                EntryContent::Value(value) => value,
-                EntryContent::Nested { kind } => {
-                    items.push(PlanItem::skipped(entry.key, entry.line, SkipReason::Nested { kind }));
-                    continue;
-                }
-                EntryContent::Null => {
-                    items.push(PlanItem::skipped(entry.key, entry.line, SkipReason::Null));
-                    continue;
-                }
-                EntryContent::NoValue => {
-                    items.push(PlanItem::skipped(entry.key, entry.line, SkipReason::NoValue));
+        for mut entry in entries {
+            let reason = match std::mem::replace(&mut entry.content, EntryContent::NoValue) {
+                EntryContent::Value(value) => Ok(value),
+                EntryContent::Nested { kind } => Err(SkipReason::Nested { kind }),
+                EntryContent::Null => Err(SkipReason::Null),
+                EntryContent::NoValue => Err(SkipReason::NoValue),
+                EntryContent::Unusable { reason } => Err(SkipReason::Unusable { reason }),
+            };
+            let value = match reason {
+                Ok(value) => value,
+                Err(reason) => {
+                    items.push(PlanItem::skipped(entry, reason));
                     continue;
                 }
             };
@@ -372,7 +387,7 @@ impl Vault {
                 Ok(name) => name,
                 Err(_) => {
                     let suggestion = (!entry.key.trim().is_empty()).then(|| suggest_name(&entry.key));
-                    items.push(PlanItem::skipped(entry.key, entry.line, SkipReason::InvalidName { suggestion }));
+                    items.push(PlanItem::skipped(entry, SkipReason::InvalidName { suggestion }));
                     continue;
                 }
             };
@@ -383,7 +398,7 @@ impl Vault {
                         ValueError::TooLarge { len } => SkipReason::ValueTooLarge { len },
                         ValueError::Empty | ValueError::NotUtf8 => SkipReason::EmptyValue,
                     };
-                    let mut item = PlanItem::skipped(entry.key, entry.line, reason);
+                    let mut item = PlanItem::skipped(entry, reason);
                     item.name = Some(name);
                     items.push(item);
                     continue;
@@ -402,6 +417,7 @@ impl Vault {
                 key: entry.key,
                 name: Some(name),
                 line: entry.line,
+                title: entry.title,
                 action: PlanAction::Add,
                 warnings,
                 value: Some(value),

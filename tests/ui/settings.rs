@@ -541,3 +541,36 @@ fn the_words_count_and_name_what_they_mean() {
     assert!(has_text(&w.harness, "choose “Keep the vault's value” or “Replace it (new version)” above"));
     assert!(!has_text(&w.harness, "skip or overwrite"));
 }
+
+#[test]
+fn a_bitwarden_export_and_a_keepass_file_are_planned_then_imported() {
+    let mut w = unlocked_with(&[]);
+    open_settings(&mut w);
+    let bitwarden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/bitwarden.json");
+    type_into(&mut w.harness, "File to import", bitwarden);
+    w.harness.get_by_label("Review import…").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "2 to add, 0 to update, 0 unchanged, 3 skipped"), "the plan, by title");
+    w.harness.get_by_label("Import").click();
+    w.harness.run();
+    assert_eq!(value_of(&w, "GITHUB_TOKEN").0, "ghp_fixture");
+
+    // Still on Vault settings. A KeePass file asks for its passphrase.
+    let keepass = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/keepass4.kdbx");
+    replace_in(&mut w.harness, "File to import", keepass);
+    w.harness.get_by_label("Review import…").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "needs its passphrase"));
+    type_into(&mut w.harness, "KeePass file's passphrase", "not it");
+    w.harness.get_by_label("Review import…").click();
+    w.harness.run();
+    assert!(has_text(&w.harness, "does not open this KeePass file"));
+    replace_in(&mut w.harness, "KeePass file's passphrase", "fixture-pass");
+    w.harness.get_by_label("Review import…").click();
+    w.harness.run();
+    // GITHUB_TOKEN and DATABASE_URL came in from Bitwarden with the same values.
+    assert!(has_text(&w.harness, "1 to add, 0 to update, 2 unchanged, 2 skipped"), "the KeePass file's plan");
+    w.harness.get_by_label("Import").click();
+    w.harness.run();
+    assert_eq!(value_of(&w, "DEPLOY_KEY").0, "deploy_fixture");
+}

@@ -29,10 +29,14 @@ impl App {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         session.transfer.import_error = None;
         let (format, flatten) = (session.transfer.import_format, session.transfer.flatten);
+        // A KeePass file's passphrase leaves the field now; the key file is read on the worker.
+        let passphrase = session.transfer.source_passphrase.take_passphrase();
+        let key_file = crate::ui::session::typed_path(&session.transfer.key_file);
         let place = session.place;
         if let Some(vault) = session.vault.take() {
             self.jobs.spawn(ctx, "Reading the file…", move || {
-                let result = read_and_plan(&vault, &place, &path, format, flatten);
+                let key = passphrase.map(|p| (p, key_file));
+                let result = read_and_plan(&vault, &place, &path, format, flatten, key);
                 JobDone::ImportPlanned { vault, path, result }
             });
         }
@@ -87,7 +91,7 @@ impl App {
         if let Some(vault) = session.vault.take() {
             let (flatten, place) = (session.transfer.flatten, session.place);
             self.jobs.spawn(ctx, "Reading the file…", move || {
-                let result = read_and_plan(&vault, &place, &path, None, flatten);
+                let result = read_and_plan(&vault, &place, &path, None, flatten, None);
                 JobDone::ImportPlanned { vault, path, result }
             });
         }
@@ -151,8 +155,25 @@ pub(super) fn read_and_plan(
     path: &Path,
     format: Option<Format>,
     flatten: bool,
+    key: Option<(crate::vault::Passphrase, Option<PathBuf>)>,
 ) -> Result<PreparedImport, String> {
-    ImportFile::read_and_plan(vault, place, Source::File(path), format, ParseOptions { flatten }, ConflictPolicy::Fail)
+    let key = match key {
+        None => None,
+        Some((passphrase, key_file)) => {
+            let key_file = match key_file {
+                None => None,
+                Some(file) => {
+                    Some(std::fs::File::open(&file).and_then(crate::interchange::read_limited).map_err(|e| {
+                        format!("Cannot read the key file {}: {}.", file.display(), crate::fs::io_reason(&e))
+                    })?)
+                }
+            };
+            let passphrase = zeroize::Zeroizing::new(passphrase.expose().to_owned());
+            Some(crate::interchange::managers::SourceKey { passphrase, key_file })
+        }
+    };
+    let options = ParseOptions { flatten };
+    ImportFile::read_and_plan(vault, place, Source::File(path), format, options, key.as_ref(), ConflictPolicy::Fail)
         .map_err(|e| match e {
             ImportError::File(e @ ImportFileError::UnknownFormat { .. }) => {
                 format!("{}; choose .env, TOML or JSON under Format.", style::capitalized(&e.to_string()))

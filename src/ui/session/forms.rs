@@ -263,6 +263,10 @@ pub(crate) struct TransferForm {
     /// `None`: from the file name.
     pub import_format: Option<Format>,
     pub flatten: bool,
+    /// A KeePass file's passphrase and key file (shown when the path is a `.kdbx`); the
+    /// passphrase is wiped when a review starts.
+    pub source_passphrase: crate::ui::text::SecretText,
+    pub key_file: String,
     pub export_path: String,
     pub export_format: Format,
     /// What went wrong with the import (shown under Import) or the export (under Export).
@@ -282,6 +286,8 @@ impl Default for TransferForm {
             import_path: String::new(),
             import_format: None,
             flatten: false,
+            source_passphrase: crate::ui::text::SecretText::new(),
+            key_file: String::new(),
             export_path: String::new(),
             export_format: Format::Env,
             import_error: None,
