@@ -6,6 +6,7 @@ pub mod dotenv;
 pub mod export;
 pub mod import;
 pub mod json;
+pub mod mask;
 pub mod profile;
 pub mod template;
 pub mod toml;
