@@ -20,12 +20,14 @@ use zeroize::Zeroizing;
 pub const SHORTEST_MASKED: usize = 4;
 
 /// One value and what it becomes.
+#[derive(Clone)]
 struct Masked {
     value: Zeroizing<Vec<u8>>,
     replacement: Vec<u8>,
 }
 
-/// A stream's masker; one per stream (stdout and stderr each have their own).
+/// A stream's masker; one per stream (stdout and stderr each have their own clone).
+#[derive(Clone)]
 pub struct Masker {
     /// Longest first, so the first full match at a position is the longest.
     values: Vec<Masked>,
