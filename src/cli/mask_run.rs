@@ -195,7 +195,8 @@ pub(super) fn run_masked(
         }
     }
 
-    let raw_mode = if terminal[0] { Some(RawMode::enter().map_err(|e| failed("set up the terminal", e))?) } else { None };
+    let raw_mode =
+        if terminal[0] { Some(RawMode::enter().map_err(|e| failed("set up the terminal", e))?) } else { None };
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {

@@ -239,10 +239,7 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
     let masker = args.mask.then(|| {
         let (masker, too_short) = Masker::new(secrets.iter().map(|(n, v)| (n.as_str(), v.expose().as_bytes())));
         if !too_short.is_empty() {
-            eprintln!(
-                "warning: not masking {} (shorter than {SHORTEST_MASKED} characters)",
-                too_short.join(", ")
-            );
+            eprintln!("warning: not masking {} (shorter than {SHORTEST_MASKED} characters)", too_short.join(", "));
         }
         masker
     });
