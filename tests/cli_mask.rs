@@ -9,7 +9,7 @@ use common::cli::{CliEnv as Env, code, stderr, stdout};
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -233,8 +233,7 @@ impl Terminal {
     }
 
     fn wait(mut self) -> std::process::ExitStatus {
-        let status = self.tresor.wait().unwrap();
-        status
+        self.tresor.wait().unwrap()
     }
 }
 
