@@ -31,8 +31,9 @@ struct Masked {
 pub struct Masker {
     /// Longest first, so the first full match at a position is the longest.
     values: Vec<Masked>,
-    /// For each first byte, whether some value starts with it (skips most positions at once).
-    starts: [bool; 256],
+    /// For each first byte, the values that start with it, longest first: most positions are
+    /// passed over at once, and the rest compare against a few values, not all of them.
+    by_first: Vec<Vec<usize>>,
     /// Input not yet decided: it could still be the start of a value.
     held: Zeroizing<Vec<u8>>,
 }
@@ -61,11 +62,11 @@ impl Masker {
         }
         // Stable: equal lengths keep the order given.
         values.sort_by_key(|m| std::cmp::Reverse(m.value.len()));
-        let mut starts = [false; 256];
-        for m in &values {
-            starts[m.value[0] as usize] = true;
+        let mut by_first = vec![Vec::new(); 256];
+        for (index, m) in values.iter().enumerate() {
+            by_first[m.value[0] as usize].push(index);
         }
-        (Masker { values, starts, held: Zeroizing::new(Vec::new()) }, too_short)
+        (Masker { values, by_first, held: Zeroizing::new(Vec::new()) }, too_short)
     }
 
     /// The longest value's length minus one: the most a masker ever holds back.
@@ -98,15 +99,17 @@ impl Masker {
         let mut at = 0;
         let mut passed_from = 0; // bytes held[passed_from..at] are passed on as they are
         while at < held.len() {
-            if !self.starts[held[at] as usize] {
+            let candidates = &self.by_first[held[at] as usize];
+            if candidates.is_empty() {
                 at += 1;
                 continue;
             }
             let rest = &held[at..];
-            if !ended && self.values.iter().any(|m| m.value.len() > rest.len() && m.value.starts_with(rest)) {
+            let mut candidates = candidates.iter().map(|&i| &self.values[i]);
+            if !ended && candidates.clone().any(|m| m.value.len() > rest.len() && m.value.starts_with(rest)) {
                 break;
             }
-            match self.values.iter().find(|m| rest.starts_with(&m.value)) {
+            match candidates.find(|m| rest.starts_with(&m.value)) {
                 Some(m) => {
                     out.extend_from_slice(&held[passed_from..at]);
                     out.extend_from_slice(&m.replacement);
