@@ -106,10 +106,13 @@ impl Masker {
             }
             let rest = &held[at..];
             let mut candidates = candidates.iter().map(|&i| &self.values[i]);
-            if !ended && candidates.clone().any(|m| m.value.len() > rest.len() && m.value.starts_with(rest)) {
+            let near_end = rest.len() <= self.most_held();
+            if !ended && near_end && candidates.clone().any(|m| m.value.len() > rest.len() && m.value.starts_with(rest))
+            {
                 break;
             }
-            match candidates.find(|m| rest.starts_with(&m.value)) {
+            // The second byte first: cheaper than a full comparison, and it rules out most.
+            match candidates.find(|m| rest.get(1) == Some(&m.value[1]) && rest.starts_with(&m.value)) {
                 Some(m) => {
                     out.extend_from_slice(&held[passed_from..at]);
                     out.extend_from_slice(&m.replacement);
