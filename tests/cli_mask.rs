@@ -140,6 +140,22 @@ fn signals_sent_to_tresor_reach_the_program() {
 }
 
 #[test]
+fn a_closed_output_ends_the_program_as_a_broken_pipe_would() {
+    let env = setup();
+    let mut child = env
+        .cmd(&["run", "--mask", "--", "sh", "-c", "while :; do echo $API_KEY; done"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"<API_KEY>\n");
+    // The reading end is dropped, as `| head -n 1` would: the program dies of SIGPIPE, so Tresor does.
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?}");
+}
+
+#[test]
 fn in_pipes_the_program_sees_no_terminal() {
     let env = setup();
     let out = env.run(&[

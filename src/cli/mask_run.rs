@@ -89,14 +89,23 @@ impl Drop for RawMode {
 
 /// Where the program's output comes from and where its masked copy goes.
 struct Stream {
-    from: OwnedFd,
+    /// `None` once Tresor's side of it is gone: closed, so the program's next write fails as
+    /// it would have on Tresor's broken output (SIGPIPE).
+    from: Option<OwnedFd>,
     to: RawFd,
     masker: Masker,
     /// A pseudo-terminal's master reports EIO, not EOF, once the program's side is closed.
     pty: bool,
 }
 
-fn write_all(fd: RawFd, mut bytes: &[u8]) {
+impl Stream {
+    fn fd(&self) -> RawFd {
+        self.from.as_ref().map_or(-1, |fd| fd.as_raw_fd())
+    }
+}
+
+/// Writes all of `bytes`; false if the descriptor is gone (a closed pipe, a hung-up terminal).
+fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
     while !bytes.is_empty() {
         // SAFETY: writes from a live slice.
         let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
@@ -104,10 +113,11 @@ fn write_all(fd: RawFd, mut bytes: &[u8]) {
             if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
                 continue;
             }
-            return; // Tresor's own output is gone: nothing to show it on.
+            return false;
         }
         bytes = &bytes[n as usize..];
     }
+    true
 }
 
 /// Runs `command` (environment set) with its output masked; returns its exit code, or dies of
@@ -212,13 +222,13 @@ pub(super) fn run_masked(
     if let Some(master) = &pty_master {
         let to = own_terminal.expect("a pseudo-terminal only for a terminal");
         let master = master.try_clone().map_err(|e| failed("share the pseudo-terminal", e))?;
-        streams.push(Stream { from: master, to, masker: masker.clone(), pty: true });
+        streams.push(Stream { from: Some(master), to, masker: masker.clone(), pty: true });
     }
     if let Some(out) = child.stdout.take() {
-        streams.push(Stream { from: out.into(), to: 1, masker: masker.clone(), pty: false });
+        streams.push(Stream { from: Some(out.into()), to: 1, masker: masker.clone(), pty: false });
     }
     if let Some(err) = child.stderr.take() {
-        streams.push(Stream { from: err.into(), to: 2, masker: masker.clone(), pty: false });
+        streams.push(Stream { from: Some(err.into()), to: 2, masker: masker.clone(), pty: false });
     }
     drop(masker);
     let keys_to = pty_master.as_ref().filter(|_| terminal[0]).map(|m| m.as_raw_fd());
@@ -265,7 +275,7 @@ fn pump(pid: libc::pid_t, streams: &mut [Stream], keys_to: Option<RawFd>, signal
         }
         let mut polled = vec![libc::pollfd { fd: signals.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
         for (stream, _) in streams.iter().zip(&open).filter(|(_, open)| **open) {
-            polled.push(libc::pollfd { fd: stream.from.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+            polled.push(libc::pollfd { fd: stream.fd(), events: libc::POLLIN, revents: 0 });
         }
         if keys_open && status.is_none() {
             polled.push(libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 });
@@ -297,12 +307,14 @@ fn pump(pid: libc::pid_t, streams: &mut [Stream], keys_to: Option<RawFd>, signal
                 }
             } else if Some(fd) == Some(0).filter(|_| keys_open) {
                 match n {
-                    n if n > 0 => write_all(keys_to.expect("keys go to a terminal"), &buffer[..n as usize]),
+                    n if n > 0 => {
+                        write_all(keys_to.expect("keys go to a terminal"), &buffer[..n as usize]);
+                    }
                     0 => keys_open = false,
                     _ if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
                     _ => keys_open = false,
                 }
-            } else if let Some(index) = streams.iter().position(|s| s.from.as_raw_fd() == fd) {
+            } else if let Some(index) = streams.iter().position(|s| s.fd() == fd) {
                 let stream = &mut streams[index];
                 if n > 0 {
                     stream.masker.feed(&buffer[..n as usize], &mut masked);
@@ -313,7 +325,11 @@ fn pump(pid: libc::pid_t, streams: &mut [Stream], keys_to: Option<RawFd>, signal
                     stream.masker.finish(&mut masked);
                     open[index] = false;
                 }
-                write_all(stream.to, &masked);
+                if !write_all(stream.to, &masked) && !stream.pty {
+                    // Tresor's output is gone (`| head`): the program's is too.
+                    stream.from = None;
+                    open[index] = false;
+                }
                 masked.clear();
             }
         }
@@ -326,7 +342,7 @@ fn forward(pid: libc::pid_t, signal: libc::c_int, streams: &[Stream], keys_to: O
     match signal {
         libc::SIGCHLD => {}
         libc::SIGWINCH => {
-            let Some(master) = streams.iter().find(|s| s.pty).map(|s| s.from.as_raw_fd()).or(keys_to) else {
+            let Some(master) = streams.iter().find(|s| s.pty && s.from.is_some()).map(Stream::fd).or(keys_to) else {
                 return;
             };
             let own = [1, 2, 0].into_iter().find(|&fd| is_terminal(fd));
