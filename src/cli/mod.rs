@@ -16,6 +16,8 @@ mod agent;
 mod backups;
 mod inject;
 mod keys;
+#[cfg(unix)]
+mod mask_run;
 mod output;
 mod places;
 mod reference;
@@ -170,8 +172,15 @@ run (PATH, LD_PRELOAD, GIT_SSH_COMMAND, HTTPS_PROXY, …) is set only when --onl
 Profile format:\n  project = \"shop\"          # optional: the place, below -p/-e and TRESOR_PROJECT/TRESOR_ENV\n  \
 env = \"production\"\n  [secrets]\n  OPENAI_API_KEY = { required = true, description = \"GPT calls\" }\n  \
 LANGSMITH_API_KEY = { required = false }\n  DATABASE_URL = { from = \"Personal/PG_URL\" }   # or PROJECT/ENV/NAME\n\
-A missing required secret or source, or a missing --only name, stops before the program starts.\n\n\
-Examples:\n  tresor run --only OPENAI_API_KEY -- python app.py --verbose\n  tresor run -p shop -e production -- ./deploy.sh")]
+A missing required secret or source, or a missing --only name, stops before the program starts.\n\
+--mask: every injected value in the program's stdout and stderr becomes <NAME> as it streams (for logs, CI, \
+an assistant reading the output; a value the program encodes, e.g. in base64, is not caught). Values shorter \
+than 4 characters are not masked (a warning names them). With --mask Tresor does not become the program: \
+it stays its parent, forwards every signal, exits with its code or dies of its signal, and gives it a \
+pseudo-terminal for each of stdin, stdout and stderr that is a terminal for Tresor (Unix only). \
+See docs/masking.md.\n\n\
+Examples:\n  tresor run --only OPENAI_API_KEY -- python app.py --verbose\n  tresor run -p shop -e production -- ./deploy.sh\n  \
+tresor run --mask -- npm test 2>&1 | tee ci.log")]
     Run(run::RunArgs),
     /// Trust the current folder's tresor.toml (or PATH) after showing what it reaches; or forget it
     #[command(after_help = "A tresor.toml in the current folder picks the project and environment commands act \

@@ -25,6 +25,9 @@
 //!
 //! Memory: the secrets are read into wiped-on-drop values; the environment handed to the program
 //! is the only other copy, and the program's image replaces Tresor's memory.
+//!
+//! With `--mask` (Unix), Tresor does not become the program: it stays its parent to replace the
+//! values in its output (`mask_run.rs`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -35,6 +38,8 @@ use clap::Args;
 use super::output::shown_path;
 use super::trust::{FOLDER_FILE, ProfileFile};
 use super::{CliError, CliResult, Context, exit, parse_name};
+#[cfg(unix)]
+use crate::interchange::mask::{Masker, SHORTEST_MASKED};
 use crate::interchange::profile::{Profile, ProfileSecret, changes_how_programs_run};
 use crate::vault::ops::{At, Request, Response, Wanted};
 use crate::vault::{SecretName, SecretValue};
@@ -53,6 +58,9 @@ pub struct RunArgs {
     /// The secrets CMD needs, as a TOML profile [default: ./tresor.toml when present and trusted]
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
+    /// Replace every injected value in CMD's stdout and stderr with <NAME> (Tresor stays CMD's parent)
+    #[arg(long)]
+    pub mask: bool,
     /// The program and its arguments (after `--`)
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -172,6 +180,14 @@ fn secrets_for(response: Response, selection: &Selection) -> CliResult<Vec<(Stri
 }
 
 pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
+    #[cfg(unix)]
+    if args.mask {
+        super::mask_run::protect_memory();
+    }
+    #[cfg(not(unix))]
+    if args.mask {
+        return Err(CliError::other("--mask needs a Unix system (pseudo-terminals); nothing was started"));
+    }
     let (selection, profile) = selection(ctx, &args)?;
     let request = request_for(ctx.at_with(profile.as_ref()), &selection);
     let mut secrets = secrets_for(ctx.execute(request)?, &selection)?;
@@ -219,6 +235,14 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
     for (name, value) in &secrets {
         command.env(name, value.expose());
     }
+    #[cfg(unix)]
+    let masker = args.mask.then(|| {
+        let (masker, too_short) = Masker::new(secrets.iter().map(|(n, v)| (n.as_str(), v.expose().as_bytes())));
+        if !too_short.is_empty() {
+            eprintln!("warning: not masking {} (shorter than {SHORTEST_MASKED} characters)", too_short.join(", "));
+        }
+        masker
+    });
     drop(secrets);
     let cannot_run = |e: std::io::Error| {
         let shown = program.to_string_lossy();
@@ -233,6 +257,9 @@ pub(super) fn run(ctx: &Context, args: RunArgs) -> CliResult<i32> {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
+        if let Some(masker) = masker {
+            return super::mask_run::run_masked(command, masker, cannot_run);
+        }
         // Returns only if the program could not be started.
         Err(cannot_run(command.exec()))
     }

@@ -7,6 +7,7 @@ pub mod export;
 pub mod import;
 pub mod json;
 pub mod managers;
+pub mod mask;
 pub mod profile;
 pub mod template;
 pub mod toml;
