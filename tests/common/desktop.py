@@ -76,6 +76,17 @@ def click(name, last=False, timeout=20, roles=BUTTONS, contains=False):
     if found is None:
         fail(f"no control named {name!r}")
         return False
+    # Below or above what the window shows (a long settings page): the wheel brings it in.
+    width, height = (int(v) for v in subprocess.run(
+        ["xdotool", "getdisplaygeometry"], capture_output=True, text=True, check=True).stdout.split())
+    for _ in range(30):
+        _, e = found
+        if e.y >= 0 and e.y + e.height <= height:
+            break
+        subprocess.run(["xdotool", "mousemove", "--sync", str(width // 2), str(height // 2),
+                        "click", "5" if e.y + e.height > height else "4"], check=True)
+        time.sleep(0.3)
+        found = wait_for(name, contains=contains, timeout=2, last=last, roles=roles) or found
     # Where it settles: a dialog that just opened is laid out again in its next frames.
     _, e = found
     for _ in range(10):
