@@ -113,5 +113,5 @@ pub fn is_vault_file(path: &Path) -> bool {
     }
     let mut magic = [0u8; 16];
     options.open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic)).is_ok()
-        && &magic == b"SQLite format 3\0"
+        && &magic == crate::vault::held::SQLITE_MAGIC
 }

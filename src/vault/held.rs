@@ -143,6 +143,9 @@ fn register(map: &mut HashMap<FileKey, Entry>, path: &Path, file: File) -> io::R
     }
 }
 
+/// The first 16 bytes of every SQLite database, hence of every vault file.
+pub const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
 /// Whether `path` names a vault file that a connection of this process has open, or one of
 /// SQLite's files beside it (`-wal`, `-shm`, `-journal`): reading or replacing it through
 /// another descriptor would break that connection's locks. Both the entry itself (`lstat`) and

@@ -255,7 +255,7 @@ impl SecretValue {
         if bytes.is_empty() {
             return Err(ValueFileError::Empty { path: owned() });
         }
-        if bytes.starts_with(b"SQLite format 3\0") {
+        if bytes.starts_with(super::held::SQLITE_MAGIC) {
             bytes.zeroize();
             return Err(ValueFileError::OpenVaultFile { path: owned() });
         }

@@ -101,7 +101,7 @@ pub fn open(path: &Path) -> Result<Db> {
     if magic.is_empty() {
         return Err(not_a_vault("the file is empty"));
     }
-    if magic.as_slice() != b"SQLite format 3\0" {
+    if magic.as_slice() != crate::vault::held::SQLITE_MAGIC {
         return Err(not_a_vault("it is not an SQLite database"));
     }
     // A -wal file already beside the database (another program's, or left by a crash) holds
