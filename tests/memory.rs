@@ -360,7 +360,11 @@ fn dump_locked_child_and_scan(child: &str) {
     // allocator writes its own pointers), and half a key is as bad as the whole key.
     let mut needles: Vec<(&str, Vec<u8>)> = Vec::new();
     for (what, text) in [("the passphrase", &passphrase_text), ("the revealed value", &value_text)] {
-        needles.extend(text.as_bytes().chunks(12).map(|piece| (what, piece.to_vec())));
+        // Twelve bytes each, the last piece ending at the end (a 4-letter tail would turn up
+        // in the binary's own text by chance).
+        let bytes = text.as_bytes();
+        let starts = (0..bytes.len().saturating_sub(12)).step_by(12).chain([bytes.len().saturating_sub(12)]);
+        needles.extend(starts.map(|at| (what, bytes[at..(at + 12).min(bytes.len())].to_vec())));
     }
     for (what, key) in keys {
         needles.extend(key.chunks(16).map(|half| (what, half.to_vec())));
