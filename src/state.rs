@@ -126,9 +126,19 @@ pub struct Lock {
 
 /// Takes the state folder's lock (waits for another process holding it).
 pub fn lock() -> Result<Lock, StateError> {
+    lock_file("lock")
+}
+
+/// Takes a lock of its own, `NAME.lock` (a sync of one vault: long, and taking the folder's lock
+/// inside it).
+pub fn lock_named(name: &str) -> Result<Lock, StateError> {
+    lock_file(&format!("{name}.lock"))
+}
+
+fn lock_file(name: &str) -> Result<Lock, StateError> {
     let root = dir()?;
     folder("")?;
-    let path = root.join("lock");
+    let path = root.join(name);
     let mut options = std::fs::OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]

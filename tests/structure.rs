@@ -322,6 +322,7 @@ const VAULT_LAYERS: &[(&str, u8)] = &[
     ("backup", 7),
     ("migrate", 7),
     ("ops", 7),
+    ("synced", 7),
     ("mod", 8),
 ];
 

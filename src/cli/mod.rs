@@ -23,6 +23,7 @@ mod places;
 mod reference;
 mod run;
 mod secrets;
+mod sync;
 mod transfer;
 mod trust;
 
@@ -158,6 +159,16 @@ folder, outside the vault's: $TRESOR_STATE_DIR, else ~/.local/state/tresor) and 
 `tresor restore-backup` is not a step back. If you replaced the file yourself (copied back a backup, undid a \
 sync), this takes the file as it is now.")]
     AcceptRollback,
+    /// Keep this vault in step with your other devices through a folder you already sync
+    #[command(after_help = "Tresor never syncs its SQLite file: each device writes small encrypted, \
+append-only change files into FOLDER/tresor-<vault id>/<device id>/, and every device merges all of them, \
+secret by secret. The folder holds only ciphertext and what docs/sync.md lists (vault and device ids, \
+numbers, sizes). An edit made on two devices without either seeing the other keeps both: the later \
+shows, the other goes to the secret's history; an edit against a deletion keeps the secret. Run \
+`tresor sync` after editing and before reading on another device.\n\n\
+Examples:\n  tresor sync init ~/Sync/tresor --name laptop\n  tresor --vault ~/.local/share/tresor/vault.db sync join ~/Sync/tresor --name desktop\n  \
+tresor sync\n  tresor sync status")]
+    Sync(sync::SyncArgs),
     /// Whether a Tresor app serves this vault to the command line, and what this terminal may reach
     #[command(after_help = "While the app has the vault unlocked, `get`, `list`, `run` and `diff` ask it \
 instead of deriving the key: the app shows who asks (the program and its parents, its folder, its \
@@ -390,6 +401,7 @@ fn execute(cli: Cli) -> CliResult<i32> {
         Command::Backup(args) => backups::backup(&ctx, &mut out, args),
         Command::RestoreBackup(args) => backups::restore(&ctx, args),
         Command::AcceptRollback => backups::accept_rollback(&ctx),
+        Command::Sync(args) => sync::sync(&ctx, &mut out, args),
         Command::Status => agent::status(&ctx, &mut out),
         Command::Trust(args) => trust::trust(&mut out, args),
         Command::Completions { shell } => reference::completions(&mut out, shell),
@@ -431,6 +443,7 @@ fn folder_use(command: &Command) -> Option<trust::FolderUse> {
         | Command::Backup(_)
         | Command::RestoreBackup(_)
         | Command::AcceptRollback
+        | Command::Sync(_)
         | Command::Status
         | Command::Projects(_)
         | Command::Trust(_)

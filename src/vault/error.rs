@@ -215,6 +215,40 @@ pub enum Error {
     #[error("cannot keep {requested} backups; the most is {max} (0 turns backups off)")]
     KeepOutOfRange { requested: usize, max: usize },
 
+    #[error("this vault is not connected to a synced folder; connect it with `tresor sync init FOLDER`")]
+    NotSynced,
+
+    #[error("this vault already syncs through {}; `tresor sync disconnect` first to use another folder", folder.display())]
+    AlreadySynced { folder: PathBuf },
+
+    #[error("cannot sync through {}: {detail}", path.display())]
+    SyncFolder { path: PathBuf, detail: String },
+
+    #[error("{} holds no synced Tresor vault (no tresor-… folder with a device's key file)", folder.display())]
+    NoSyncedVault { folder: PathBuf },
+
+    #[error("{} holds {count} synced vaults; join one from a folder that holds only it", folder.display())]
+    SeveralSyncedVaults { folder: PathBuf, count: usize },
+
+    #[error("a device name is 1 to 64 characters, without control characters")]
+    InvalidDeviceName,
+
+    #[error("Tresor could not keep this device's sync state: {detail}")]
+    SyncState { detail: String },
+
+    #[error(
+        "device {device}'s change files in the synced folder went back from {seen} to {found}: files were removed          or replaced by older copies; nothing was synced (an edit of that device's would be lost)"
+    )]
+    SyncRolledBack { device: String, seen: u64, found: u64 },
+
+    #[error(
+        "this vault syncs through a folder, and its other devices would no longer open its changes after a key          rotation; rotating the key of a synced vault is not supported yet (`tresor sync disconnect`, rotate, and          set up the sync again)"
+    )]
+    SyncedKeyRotation,
+
+    #[error("the vault kept changing while it synced; run the sync again")]
+    ChangedDuringSync,
+
     #[error("database error: {0}")]
     Database(rusqlite::Error),
 
@@ -235,6 +269,7 @@ impl Error {
                 | Error::IndexTampered { .. }
                 | Error::FormatRolledBack { .. }
                 | Error::RolledBack { .. }
+                | Error::SyncRolledBack { .. }
                 | Error::KdfOutOfRange { .. }
         )
     }

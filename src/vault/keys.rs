@@ -79,6 +79,9 @@ impl Vault {
     }
 
     pub(super) fn rotate_key_unscrubbed(&mut self, passphrase: &Passphrase) -> Result<()> {
+        if self.sync_folder()?.is_some() {
+            return Err(Error::SyncedKeyRotation);
+        }
         self.verify_passphrase(passphrase)?;
         // Every row is about to be re-sealed under the new key as genuine: first the whole file,
         // indexes included (an edited index would otherwise have steered what gets re-sealed).

@@ -34,6 +34,7 @@ mod secrets;
 pub mod seen;
 pub mod store;
 pub mod sync;
+mod synced;
 mod wrap;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,7 @@ use crypto::{Key32, VaultKeys};
 pub use records::Changes;
 use records::{Records, Write};
 use store::Header;
+pub use synced::{DeviceInfo, SyncReport, default_device_name};
 use wrap::{boxed_keys, unwrap_keys, wrapped_header};
 
 /// How long unlocking a new vault should take on the machine that creates it: the KDF's passes

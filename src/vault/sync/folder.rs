@@ -61,6 +61,25 @@ impl SyncFolder {
         Ok(bytes)
     }
 
+    /// Moves `device`'s files numbered `from` and up out of the way (renamed to
+    /// `.<name>.rejected`, which readers ignore): files in this device's own folder that it
+    /// never wrote, so that its next file can take its number. Returns the names moved.
+    pub fn set_aside(&self, device: DeviceId, from: u64) -> io::Result<Vec<String>> {
+        let dir = self.device_dir(device);
+        let mut moved = Vec::new();
+        for found in std::fs::read_dir(&dir)? {
+            let name = found?.file_name().to_string_lossy().into_owned();
+            if let Found::File(seq) = file::classify(&name)
+                && seq >= from
+            {
+                std::fs::rename(dir.join(&name), dir.join(format!(".{name}.rejected")))?;
+                moved.push(name);
+            }
+        }
+        moved.sort();
+        Ok(moved)
+    }
+
     /// Every device's candidates. Folders that are not a device id, files that are not change
     /// files (temporary, placeholder, other names), symbolic links and files larger than any
     /// change file are left out; a file that cannot be read is an error (nothing is guessed).

@@ -30,10 +30,23 @@ use super::{DeviceId, Hlc, VersionVector};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RecordId(pub [u8; 16]);
 
-/// What a record is after a change.
+/// What a record is after a change: a secret, a project or environment, or deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 pub enum State {
-    Live { place: [u8; 16], name: String, description: String, value: String },
+    Live {
+        place: [u8; 16],
+        name: String,
+        description: String,
+        value: String,
+    },
+    /// A project (`project: None`) or an environment of `project`. `default`: the project that
+    /// commands without one use.
+    Place {
+        project: Option<[u8; 16]>,
+        name: String,
+        default: bool,
+        position: i64,
+    },
     Deleted,
 }
 
@@ -69,7 +82,23 @@ pub struct Merged {
 }
 
 fn live_first(change: &Change) -> (bool, Hlc) {
-    (matches!(change.state, State::Live { .. }), change.clock)
+    (!matches!(change.state, State::Deleted), change.clock)
+}
+
+/// A project or environment as it shows after the merge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownPlace {
+    pub record: RecordId,
+    /// `None`: a project; else the project this environment belongs to.
+    pub project: Option<[u8; 16]>,
+    /// Its name, or `NAME-<device>` when a later one of its project (or a later project) took it.
+    pub name: String,
+    pub default: bool,
+    /// Its place in the list (projects among projects, environments in their project).
+    pub position: i64,
+    /// Deleted on one device while another put a secret (or an environment) in it: it stays.
+    pub kept_for_contents: bool,
+    pub renamed_from: Option<String>,
 }
 
 impl Merged {
@@ -120,26 +149,52 @@ impl Merged {
     /// A new edit of `record` on `device` at wall-clock `now_millis`: it has seen every head, so
     /// it supersedes them. Applied here and returned, to be written to the device's next file.
     pub fn edit(&mut self, record: RecordId, state: State, device: DeviceId, now_millis: u64) -> Change {
+        self.edit_after(self.latest_clock(), record, state, device, now_millis)
+    }
+
+    /// [`Merged::edit`] with the clock ticked past `last` (the latest reading the device had
+    /// seen when it made the edit) rather than past everything here: edits made at their own
+    /// times and published together keep their own order.
+    pub fn edit_after(
+        &mut self,
+        last: Option<Hlc>,
+        record: RecordId,
+        state: State,
+        device: DeviceId,
+        now_millis: u64,
+    ) -> Change {
         let seen = self
             .heads(&record)
             .iter()
             .fold(VersionVector::default(), |all, head| all.joined(&head.seen))
             .bumped(device);
-        let clock = Hlc::tick(self.latest_clock(), now_millis, device);
+        let clock = Hlc::tick(last, now_millis, device);
         let change = Change { record, seen, clock, state };
         self.apply(change.clone());
         change
     }
 
-    /// What shows: every record whose winner is live, names made unique per place, sorted by
-    /// place and name.
+    /// Whether the record's heads hold different states: edited on two devices without either
+    /// seeing the other (the same edit made twice is no conflict).
+    fn conflicted(&self, record: &RecordId) -> bool {
+        let heads = self.heads(record);
+        heads.iter().any(|h| h.state != heads[0].state)
+    }
+
+    /// Every record received, with its winning change.
+    pub fn winners(&self) -> impl Iterator<Item = &Change> {
+        self.records.keys().filter_map(|record| self.winner(record))
+    }
+
+    /// What shows: every secret whose winner is live, names made unique per place, sorted by
+    /// place and name. (A secret whose place does not show is the caller's to keep aside.)
     pub fn shown(&self) -> Vec<Shown> {
         let mut live: Vec<(&Change, bool)> = Vec::new();
         for record in self.records.keys() {
             if let Some(winner) = self.winner(record)
                 && matches!(winner.state, State::Live { .. })
             {
-                live.push((winner, self.heads(record).len() > 1));
+                live.push((winner, self.conflicted(record)));
             }
         }
         // The later clock keeps a name its place has twice.
@@ -169,6 +224,75 @@ impl Merged {
             });
         }
         out.sort_by(|a, b| (a.place, &a.name).cmp(&(b.place, &b.name)));
+        out
+    }
+
+    /// The projects and environments that show: each whose winner is live, and each deleted
+    /// one that a live secret or environment is still in (deleted on one device while another
+    /// added to it: nothing is lost, it shows under its last name). Names made unique (projects
+    /// among projects, environments within their project, ignoring case), the later clock
+    /// keeping a name; projects first, then by name.
+    pub fn places(&self) -> Vec<ShownPlace> {
+        let mut needed: BTreeSet<[u8; 16]> = self.shown().iter().map(|s| s.place).collect();
+        let mut chosen: BTreeMap<RecordId, (&Change, bool)> = BTreeMap::new();
+        for record in self.records.keys() {
+            if let Some(winner) = self.winner(record)
+                && matches!(winner.state, State::Place { .. })
+            {
+                chosen.insert(*record, (winner, false));
+            }
+        }
+        // Places kept for their contents, and the projects of kept environments: until nothing new.
+        loop {
+            for (_, (change, _)) in chosen.iter() {
+                if let State::Place { project: Some(project), .. } = &change.state {
+                    needed.insert(*project);
+                }
+            }
+            let missing: Vec<[u8; 16]> =
+                needed.iter().filter(|id| !chosen.contains_key(&RecordId(**id))).copied().collect();
+            let mut added = false;
+            for id in missing {
+                let last_live = self
+                    .records
+                    .get(&RecordId(id))
+                    .and_then(|states| states.values().rev().find(|c| matches!(c.state, State::Place { .. })));
+                if let Some(change) = last_live {
+                    chosen.insert(RecordId(id), (change, true));
+                    added = true;
+                }
+            }
+            if !added {
+                break;
+            }
+        }
+        let mut ordered: Vec<(&Change, bool)> = chosen.into_values().collect();
+        ordered.sort_by_key(|(c, _)| std::cmp::Reverse(c.clock));
+        let mut taken: BTreeSet<(Option<[u8; 16]>, String)> = BTreeSet::new();
+        let mut out = Vec::new();
+        for (change, kept) in ordered {
+            let State::Place { project, name, default, position } = &change.state else { continue };
+            let mut shown_name = name.clone();
+            let mut renamed_from = None;
+            if taken.contains(&(*project, name.to_lowercase())) {
+                shown_name = format!("{name}-{}", change.clock.device.short());
+                if taken.contains(&(*project, shown_name.to_lowercase())) {
+                    shown_name = format!("{shown_name}-{}", super::hex(&change.record.0[..4]));
+                }
+                renamed_from = Some(name.clone());
+            }
+            taken.insert((*project, shown_name.to_lowercase()));
+            out.push(ShownPlace {
+                record: change.record,
+                project: *project,
+                name: shown_name,
+                default: *default,
+                position: *position,
+                kept_for_contents: kept,
+                renamed_from,
+            });
+        }
+        out.sort_by(|a, b| (a.project.is_some(), a.project, &a.name).cmp(&(b.project.is_some(), b.project, &b.name)));
         out
     }
 }

@@ -3,10 +3,11 @@
 //! handle. The SQLite file itself is never synced: each device writes small, immutable change
 //! files that only it ever writes, and every device merges all of them, record by record.
 //!
-//! **Status**: this module is the foundation — the change files ([`file`]), the folder ([`folder`]) and the merge
-//! ([`merge`]), each tested on its own (a convergence property test in `tests/sync.rs`). Wiring
-//! it to the vault's write context, the folder watcher, `tresor sync` and the app is not done
-//! yet; nothing in the binary writes or reads a synced folder today.
+//! This module is the format and the merge: the change files ([`file`]), the folder ([`folder`])
+//! and the merge ([`merge`]), each tested on its own (a convergence property test in
+//! `tests/sync.rs`). Where they meet a vault — this device's state, a sync, applying the merge —
+//! is `vault/synced/`; `tresor sync` drives it (`tests/cli_sync.rs`); docs/sync.md is the user's
+//! page.
 //!
 //! # The folder
 //!

@@ -1,0 +1,170 @@
+//! `tresor sync`: the vault on every device, through a folder a sync engine keeps in step. The
+//! rules are the core's (`vault/synced.rs`); this prints what happened.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::output::{shown_path, terminal_safe};
+use super::{CliResult, Context, Output};
+use crate::vault::{Error, SyncReport, Vault};
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    #[command(subcommand)]
+    pub action: Option<SyncAction>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncAction {
+    /// Connect this vault to a folder that Syncthing, a cloud drive, a git repository or a USB
+    /// stick keeps in step, and publish everything in it
+    Init {
+        folder: PathBuf,
+        /// This device's name, as the other devices list it [default: the host name]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Build this device's vault (at --vault, which must not exist yet) from a synced folder,
+    /// with the passphrase of any device of it
+    Join {
+        folder: PathBuf,
+        /// This device's name, as the other devices list it [default: the host name]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Publish this device's edits and take in every other device's (what `tresor sync` alone does)
+    Now,
+    /// List the devices writing to the folder (their names, change files, newest change)
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop syncing this vault (the folder and the vault keep everything)
+    Disconnect,
+}
+
+#[derive(Serialize)]
+struct DeviceJson {
+    id: String,
+    name: String,
+    files: u64,
+    last_change: Option<String>,
+    this_device: bool,
+    stopped: Option<String>,
+}
+
+pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult {
+    match args.action.unwrap_or(SyncAction::Now) {
+        SyncAction::Init { folder, name } => {
+            let mut vault = ctx.unlock()?;
+            let report = vault.sync_init(&folder, name.as_deref())?;
+            eprintln!(
+                "This vault now syncs through {} as device \"{}\".",
+                shown_path(&report.folder),
+                terminal_safe(&report.device_name)
+            );
+            say(&report);
+            eprintln!(
+                "On another device: `tresor sync join {}` with this vault's passphrase.",
+                shown_path(&report.folder)
+            );
+            Ok(())
+        }
+        SyncAction::Join { folder, name } => {
+            if ctx.path.exists() {
+                return Err(Error::AlreadyExists { path: ctx.path.clone() }.into());
+            }
+            let passphrase = ctx.passphrase(&format!("Passphrase of the vault in {}: ", shown_path(&folder)))?;
+            let (_vault, report) = Vault::sync_join(&ctx.path, &folder, &passphrase, name.as_deref())?;
+            eprintln!(
+                "Created {} from {} as device \"{}\".",
+                shown_path(&ctx.path),
+                shown_path(&report.folder),
+                terminal_safe(&report.device_name)
+            );
+            say(&report);
+            Ok(())
+        }
+        SyncAction::Now => {
+            let mut vault = ctx.unlock()?;
+            let report = vault.sync_now()?;
+            say(&report);
+            Ok(())
+        }
+        SyncAction::Status { json } => {
+            let vault = ctx.unlock()?;
+            let folder = vault.sync_folder()?.ok_or(Error::NotSynced)?;
+            let devices = vault.sync_devices()?;
+            if json {
+                let list: Vec<DeviceJson> = devices
+                    .iter()
+                    .map(|d| DeviceJson {
+                        id: d.id.hex(),
+                        name: d.name.clone(),
+                        files: d.files,
+                        last_change: d.last_change.map(|t| t.to_rfc3339()),
+                        this_device: d.this_device,
+                        stopped: d.stopped.clone(),
+                    })
+                    .collect();
+                return out.json(&list);
+            }
+            writeln!(out, "Syncs through {}", shown_path(&folder))?;
+            for d in &devices {
+                let this = if d.this_device { " (this device)" } else { "" };
+                let last = d.last_change.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
+                writeln!(
+                    out,
+                    "  {}  {}{this}  {} change files, newest change {last}",
+                    d.id.short(),
+                    terminal_safe(&d.name),
+                    d.files
+                )?;
+                if let Some(why) = &d.stopped {
+                    writeln!(out, "      stops early: {}", terminal_safe(why))?;
+                }
+            }
+            Ok(())
+        }
+        SyncAction::Disconnect => {
+            let mut vault = ctx.unlock()?;
+            let folder = vault.sync_disconnect()?;
+            eprintln!("This vault no longer syncs through {}; both keep everything.", shown_path(&folder));
+            Ok(())
+        }
+    }
+}
+
+/// What a sync did, on stderr (stdout stays for data).
+fn say(report: &SyncReport) {
+    eprintln!(
+        "Synced: {} published, {} received; {} created, {} changed, {} moved to the trash here.",
+        plural(report.published, "edit"),
+        plural(report.received, "edit"),
+        report.created,
+        report.updated,
+        report.trashed
+    );
+    for conflict in &report.conflicts {
+        eprintln!(
+            "Changed on two devices: {}. The later edit shows; the other value is in its history (`tresor history`).",
+            terminal_safe(conflict)
+        );
+    }
+    for (old, new) in &report.renamed {
+        eprintln!(
+            "Two devices each created {}: the later keeps the name, the other shows as {}.",
+            terminal_safe(old),
+            terminal_safe(new)
+        );
+    }
+    for stopped in &report.stopped {
+        eprintln!("warning: {}.", terminal_safe(stopped));
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}

@@ -1,0 +1,462 @@
+//! A vault connected to a synced folder: this device, what it has read of every device, and a
+//! sync — this device's edits published, every device's merged, the result applied to the file.
+//! The folder's format and the merge are in `sync/`; this is where they meet the vault.
+//!
+//! # What a device keeps
+//!
+//! In the state folder (`state.rs`, outside the synced folder, so that nobody who can write only
+//! there can wind it back), per vault file: the folder, this device's id and name, and for every
+//! device the number and digest of the last of its change files this device has read. That is
+//! also the anti-rollback record: a device whose chain in the folder is now shorter, or whose
+//! file at that number is another, stops the sync ([`Error::SyncRolledBack`]) before anything is
+//! written.
+//!
+//! # A sync
+//!
+//! 1. Every device's chain is read and verified (`sync/file.rs`); a chain stops at its first
+//!    bad file, and nothing of that device past it is used (the report says which and why).
+//! 2. The *base* is what this device had merged at its last sync: its own files and the others'
+//!    up to what it had read. The vault's records (secrets, trashed ones as deletions, projects
+//!    and environments) are compared with what the base shows; each difference is an edit made
+//!    here since, published as one change file. Its version vector is the base's, so an edit
+//!    made on another device meanwhile is concurrent with it, and both are kept.
+//! 3. Everything is merged, and the vault is made to show the result in one transaction: rows
+//!    created, changed (the replaced value goes to the secret's history, as for any edit), or
+//!    moved to the trash (never purged: a deletion from another device is undone from the trash).
+//! 4. What was read is recorded.
+//!
+//! A crash between any two steps loses nothing: the change file is immutable and the vault's
+//! transaction all or nothing, and a repeated step yields the same state (an edit seen twice is
+//! the same edit: identical concurrent states are no conflict).
+
+mod apply;
+mod stored;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use super::crypto::{self, Passphrase};
+use super::error::{Error, Result};
+use super::records::{self, PlaceRow, SecretRow, Write};
+use super::secret::{SystemClock, Timestamp};
+use super::store;
+use super::sync::file;
+use super::sync::folder::SyncFolder;
+use super::sync::merge::{Merged, RecordId, State};
+use super::sync::{DeviceId, hex, unhex};
+use super::{Vault, wrap};
+use crate::state;
+use apply::target_states;
+use stored::{
+    Body, Connection, KEY_FILE, KeyFile, connection_file, header_of, key_file_of, load_connection, read_folder,
+    save_connection, state_error, vaults_in,
+};
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub folder: PathBuf,
+    pub device_name: String,
+    /// Edits made here, published in this sync.
+    pub published: usize,
+    /// Other devices' edits read for the first time.
+    pub received: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub trashed: usize,
+    /// Secrets edited on two devices without either seeing the other (place label and name):
+    /// the later edit shows, the other value is in the secret's history.
+    pub conflicts: Vec<String>,
+    /// Names one record had to give up: (what it was, what it shows as now).
+    pub renamed: Vec<(String, String)>,
+    /// Devices whose change files stop early, and why (nothing of theirs past that is used).
+    pub stopped: Vec<String>,
+}
+
+/// A device that writes to the folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub id: DeviceId,
+    pub name: String,
+    /// How many change files of its verify.
+    pub files: u64,
+    /// When its newest change was made.
+    pub last_change: Option<Timestamp>,
+    pub this_device: bool,
+    pub stopped: Option<String>,
+}
+
+/// The name a device gets unless given one: the machine's host name.
+pub fn default_device_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "this device".to_owned())
+}
+
+fn check_device_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(Error::InvalidDeviceName);
+    }
+    Ok(name.to_owned())
+}
+
+/// What the vault holds now, as the merge's states: each secret (a trashed one as deleted), each
+/// project and environment (a deleted one as deleted), with the time it was last changed.
+pub(super) type Snapshot = BTreeMap<RecordId, (State, i64)>;
+
+impl Vault {
+    /// Connects this vault to `folder` (which must exist: the folder a sync engine keeps in
+    /// step) as a new device named `name`, and syncs once: everything in the vault is published.
+    /// A vault already connected is refused ([`Error::AlreadySynced`]).
+    pub fn sync_init(&mut self, folder: &Path, name: Option<&str>) -> Result<SyncReport> {
+        let name = check_device_name(name.map_or_else(default_device_name, str::to_owned).as_str())?;
+        let file = connection_file(&self.header.vault_id, &self.path)?;
+        if let Some(existing) = load_connection(&file)? {
+            return Err(Error::AlreadySynced { folder: existing.folder });
+        }
+        if !folder.is_dir() {
+            return Err(Error::SyncFolder { path: folder.to_owned(), detail: "there is no folder there".into() });
+        }
+        let folder = std::fs::canonicalize(folder)
+            .map_err(|e| Error::SyncFolder { path: folder.to_owned(), detail: crate::fs::io_reason(&e) })?;
+        save_connection(&file, &Connection { folder, device: DeviceId::random(), name, read: BTreeMap::new() })?;
+        self.sync_now()
+    }
+
+    /// Builds a new vault at `path` from the synced vault in `folder`, opened with `passphrase`
+    /// (any device's passphrase), as a new device named `name`. Returns it unlocked, synced.
+    pub fn sync_join(
+        path: &Path,
+        folder: &Path,
+        passphrase: &Passphrase,
+        name: Option<&str>,
+    ) -> Result<(Vault, SyncReport)> {
+        let name = check_device_name(name.map_or_else(default_device_name, str::to_owned).as_str())?;
+        if path.exists() {
+            return Err(Error::AlreadyExists { path: path.to_owned() });
+        }
+        let vaults = vaults_in(folder)?;
+        let vault_id = match vaults.as_slice() {
+            [] => return Err(Error::NoSyncedVault { folder: folder.to_owned() }),
+            [one] => *one,
+            _ => return Err(Error::SeveralSyncedVaults { folder: folder.to_owned(), count: vaults.len() }),
+        };
+        let root = folder.join(file::vault_folder_name(&vault_id));
+        let mut headers = Vec::new();
+        for entry in std::fs::read_dir(&root)
+            .map_err(|e| Error::SyncFolder { path: root.clone(), detail: crate::fs::io_reason(&e) })?
+            .flatten()
+        {
+            if unhex::<16>(&entry.file_name().to_string_lossy()).is_none() {
+                continue;
+            }
+            let bytes = state::read(&entry.path().join(KEY_FILE)).ok().flatten();
+            if let Some(header) = bytes
+                .and_then(|b| serde_json::from_slice::<KeyFile>(&b).ok())
+                .and_then(|k| header_of(&k))
+                .filter(|h| h.vault_id == vault_id)
+            {
+                headers.push(header);
+            }
+        }
+        if headers.is_empty() {
+            return Err(Error::NoSyncedVault { folder: folder.to_owned() });
+        }
+        let (header, keys) = crypto::with_stack_scrubbed(|| {
+            let mut last = Error::WrongPassphrase;
+            for header in headers {
+                match wrap::unwrap_keys(&header, passphrase) {
+                    Ok((keys, _)) => return Ok((header, keys)),
+                    Err(e) => last = e,
+                }
+            }
+            Err(last)
+        })?;
+        let clock = std::sync::Arc::new(SystemClock);
+        let conn = store::create(path, &header, |tx| {
+            let write = Write::rebuild(tx, records::Records { keys: &keys, vault_id: &header.vault_id });
+            Ok(write.sealed_for_new_file(&header.key_id))
+        })?;
+        let mut vault = Vault::opened(path, conn, header, keys, clock, false);
+        vault.remember(0, false);
+        let canonical = std::fs::canonicalize(folder)
+            .map_err(|e| Error::SyncFolder { path: folder.to_owned(), detail: crate::fs::io_reason(&e) })?;
+        let file = connection_file(&vault.header.vault_id, path)?;
+        save_connection(
+            &file,
+            &Connection { folder: canonical, device: DeviceId::random(), name, read: BTreeMap::new() },
+        )?;
+        let report = vault.sync_now()?;
+        Ok((vault, report))
+    }
+
+    /// The folder this vault syncs through, if it is connected.
+    pub fn sync_folder(&self) -> Result<Option<PathBuf>> {
+        // A test build that keeps no state connects nothing.
+        if matches!(state::dir(), Err(state::StateError::Disabled)) {
+            return Ok(None);
+        }
+        let file = connection_file(&self.header.vault_id, &self.path)?;
+        Ok(load_connection(&file)?.map(|c| c.folder))
+    }
+
+    /// Disconnects this vault from its folder (the folder and the vault keep everything; a later
+    /// `sync_init` joins as a new device).
+    pub fn sync_disconnect(&mut self) -> Result<PathBuf> {
+        let file = connection_file(&self.header.vault_id, &self.path)?;
+        let connection = load_connection(&file)?.ok_or(Error::NotSynced)?;
+        state::remove(&file).map_err(state_error)?;
+        Ok(connection.folder)
+    }
+
+    /// The devices writing to this vault's folder.
+    pub fn sync_devices(&self) -> Result<Vec<DeviceInfo>> {
+        let file = connection_file(&self.header.vault_id, &self.path)?;
+        let connection = load_connection(&file)?.ok_or(Error::NotSynced)?;
+        let read = read_folder(self, &SyncFolder::new(&connection.folder, self.header.vault_id))?;
+        let mut out = Vec::new();
+        for (device, chain) in &read.chains {
+            let bodies = &read.bodies[device];
+            out.push(DeviceInfo {
+                id: *device,
+                name: bodies.last().map_or_else(String::new, |b| b.device_name.clone()),
+                files: chain.files.len() as u64,
+                last_change: bodies.iter().flat_map(|b| &b.changes).map(|c| Timestamp(c.clock.millis as i64)).max(),
+                this_device: *device == connection.device,
+                stopped: chain.stopped.as_ref().map(ToString::to_string),
+            });
+        }
+        if !out.iter().any(|d| d.this_device) {
+            let this = DeviceInfo {
+                id: connection.device,
+                name: connection.name.clone(),
+                files: 0,
+                last_change: None,
+                this_device: true,
+                stopped: None,
+            };
+            out.push(this);
+        }
+        Ok(out)
+    }
+
+    /// Syncs: publishes the edits made here since the last sync, merges every device's, and
+    /// applies the result (see the module's documentation). Refused while not connected.
+    pub fn sync_now(&mut self) -> Result<SyncReport> {
+        if self.salvage {
+            return Err(Error::SalvageReadOnly);
+        }
+        let file = connection_file(&self.header.vault_id, &self.path)?;
+        let _lock = state::lock_named(&format!("sync-{}", hex(&self.header.vault_id))).map_err(state_error)?;
+        // Another process (the app, a command) may write between reading the vault and applying
+        // the merge; the apply then stops, and the sync starts over with that write in it.
+        let mut attempts = 0;
+        loop {
+            match self.sync_once(&file) {
+                Err(Error::ChangedDuringSync) if attempts < 5 => attempts += 1,
+                result => return result,
+            }
+        }
+    }
+
+    fn sync_once(&mut self, file: &Path) -> Result<SyncReport> {
+        let mut connection = load_connection(file)?.ok_or(Error::NotSynced)?;
+        if !connection.folder.is_dir() {
+            return Err(Error::SyncFolder {
+                path: connection.folder.clone(),
+                detail: "the folder is not there".into(),
+            });
+        }
+        let folder = SyncFolder::new(&connection.folder, self.header.vault_id);
+        let read = read_folder(self, &folder)?;
+        let me = connection.device;
+
+        // Nothing this device read before may have gone.
+        for (device, (seq, digest)) in &connection.read {
+            let chain = read.chains.get(device);
+            let now = chain.map_or(0, |c| c.files.len() as u64);
+            let same = chain
+                .and_then(|c| c.files.get((*seq as usize).wrapping_sub(1)))
+                .is_some_and(|f| hex(&f.digest) == *digest);
+            if *seq > 0 && !same {
+                return Err(Error::SyncRolledBack { device: device.short(), seen: *seq, found: now });
+            }
+        }
+
+        let mut report = SyncReport {
+            folder: connection.folder.clone(),
+            device_name: connection.name.clone(),
+            ..SyncReport::default()
+        };
+        let mut base = Merged::default();
+        let mut full = Merged::default();
+        let mut touched: BTreeSet<RecordId> = BTreeSet::new();
+        for (device, bodies) in &read.bodies {
+            let known =
+                if *device == me { bodies.len() } else { connection.read.get(device).map_or(0, |r| r.0 as usize) };
+            for (i, body) in bodies.iter().enumerate() {
+                for change in &body.changes {
+                    if i < known {
+                        base.apply(change.clone());
+                    } else {
+                        report.received += 1;
+                        touched.insert(change.record);
+                    }
+                    full.apply(change.clone());
+                }
+            }
+            if let Some(why) = &read.chains[device].stopped {
+                let name = bodies.last().map_or_else(String::new, |b| format!(" ({})", b.device_name));
+                report
+                    .stopped
+                    .push(format!("device {}{name}: {why}; nothing of it from there on is used", device.short()));
+            }
+        }
+
+        // This device's edits since its last sync.
+        let (snapshot, stored) = self.sync_snapshot()?;
+        let expected = expected_states(&base);
+        let mut changes = Vec::new();
+        let seen_clock = base.latest_clock();
+        for (record, (state, modified)) in &snapshot {
+            match expected.get(record) {
+                Some(shown) if shown == state => {}
+                None if *state == State::Deleted => {}
+                _ => changes.push(base.edit_after(seen_clock, *record, state.clone(), me, (*modified).max(0) as u64)),
+            }
+        }
+        // A file in this device's own folder that does not continue its chain was not written by
+        // it (it writes only after reading its chain): set aside, so that the next file can take
+        // its number. Two valid files under one number are a copy of this device writing beside
+        // it: refused.
+        if let Some(own) = read.chains.get(&me)
+            && let Some(why) = &own.stopped
+        {
+            if matches!(why, file::ChainError::Forked { .. }) {
+                return Err(Error::SyncFolder {
+                    path: connection.folder.clone(),
+                    detail: format!("this device's own change files: {why}"),
+                });
+            }
+            let io = |e: std::io::Error| Error::SyncFolder {
+                path: folder.root().to_owned(),
+                detail: crate::fs::io_reason(&e),
+            };
+            let moved = folder.set_aside(me, own.files.len() as u64 + 1).map_err(io)?;
+            report.stopped.push(format!(
+                "this device's folder held files it did not write ({why}); set aside: {}",
+                moved.join(", ")
+            ));
+        }
+        let mut own_files = read.chains.get(&me).map_or(0, |c| c.files.len() as u64);
+        let mut own_digest = read.chains.get(&me).and_then(|c| c.files.last()).map(|f| f.digest);
+        if !changes.is_empty() {
+            let body = Zeroizing::new(
+                serde_json::to_vec(&Body { device_name: connection.name.clone(), changes: changes.clone() })
+                    .expect("a body serializes"),
+            );
+            let bytes = folder
+                .publish(&self.keys, me, own_files + 1, own_digest.unwrap_or([0; 32]), &body)
+                .map_err(|e| Error::SyncFolder { path: folder.root().to_owned(), detail: crate::fs::io_reason(&e) })?;
+            own_files += 1;
+            own_digest = Some(file::digest(&bytes));
+            report.published = changes.len();
+            for change in changes {
+                touched.insert(change.record);
+                full.apply(change);
+            }
+        }
+        self.publish_key_file(&folder, me)?;
+
+        // The merged vault, applied.
+        let places = full.places();
+        let secrets = full.shown();
+        let mut losers: BTreeMap<RecordId, Vec<String>> = BTreeMap::new();
+        for shown in secrets.iter().filter(|s| s.changed_on_two_devices && touched.contains(&s.record)) {
+            let winner = full.winner(&shown.record).map(|w| w.clock);
+            for head in full.heads(&shown.record) {
+                if let State::Live { value, .. } = &head.state
+                    && Some(head.clock) != winner
+                {
+                    losers.entry(shown.record).or_default().push(value.clone());
+                }
+            }
+        }
+        self.apply_merged(&places, &secrets, (&snapshot, &stored), &touched, &losers, &mut report)?;
+
+        // What was read, remembered.
+        for (device, chain) in &read.chains {
+            if let Some(last) = chain.files.last() {
+                connection.read.insert(*device, (chain.files.len() as u64, hex(&last.digest)));
+            }
+        }
+        if let Some(digest) = own_digest {
+            connection.read.insert(me, (own_files, hex(&digest)));
+        }
+        save_connection(file, &connection)?;
+        Ok(report)
+    }
+
+    /// Writes this device's key file (its header's key fields) when the folder's differs.
+    fn publish_key_file(&self, folder: &SyncFolder, me: DeviceId) -> Result<()> {
+        let dir = folder.root().join(me.hex());
+        let path = dir.join(KEY_FILE);
+        let bytes = serde_json::to_vec_pretty(&key_file_of(&self.header)).expect("a key file serializes");
+        if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
+            return Ok(());
+        }
+        let io = |e: std::io::Error| Error::SyncFolder { path: dir.clone(), detail: crate::fs::io_reason(&e) };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        crate::fs::write_private_file(&path, &bytes, true).map_err(io)
+    }
+
+    /// The vault's records as the merge's states.
+    /// The vault's records as the merge's states, and the sealed record set they were read
+    /// with (a write since changes it).
+    fn sync_snapshot(&self) -> Result<(Snapshot, Vec<u8>)> {
+        self.read(|conn| {
+            let stored = store::read_record_set(conn)?;
+            let records = self.records();
+            let mut out = Snapshot::new();
+            for row in PlaceRow::all(conn)? {
+                let state = match row.deleted {
+                    Some(_) => State::Deleted,
+                    None => State::Place {
+                        project: row.project.map(|p| p.0),
+                        name: records.place_name(&row)?.as_str().to_owned(),
+                        default: row.is_default,
+                        position: row.position,
+                    },
+                };
+                out.insert(RecordId(row.id.0), (state, row.modified));
+            }
+            for row in SecretRow::all(conn)? {
+                let state = match row.deleted {
+                    Some(_) => State::Deleted,
+                    None => State::Live {
+                        place: row.place.0,
+                        name: records.name(&row)?.as_str().to_owned(),
+                        description: records.description(&row)?,
+                        value: records.value(&row)?.expose().to_owned(),
+                    },
+                };
+                out.insert(RecordId(row.id.0), (state, row.modified));
+            }
+            Ok((out, stored))
+        })
+    }
+}
+
+/// What the vault showed after the last sync: the states `base` shows (names as renamed), and
+/// deletion for every record whose winner is a deletion.
+fn expected_states(base: &Merged) -> BTreeMap<RecordId, State> {
+    let mut out: BTreeMap<RecordId, State> = base.winners().map(|c| (c.record, State::Deleted)).collect();
+    out.extend(target_states(&base.places(), &base.shown()));
+    out
+}

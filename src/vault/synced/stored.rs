@@ -1,0 +1,160 @@
+//! What a synced vault keeps outside its file: this device's connection in the state folder,
+//! and in the synced folder the change files' bodies and each device's key file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::super::Vault;
+use super::super::crypto;
+use super::super::error::{Error, Result};
+use super::super::kdf::KdfParams;
+use super::super::secret::Timestamp;
+use super::super::store::Header;
+use super::super::sync::file::{self, Chain};
+use super::super::sync::folder::SyncFolder;
+use super::super::sync::merge::Change;
+use super::super::sync::{DeviceId, hex, unhex};
+use crate::state;
+
+/// This device's connection of one vault file to a synced folder, as kept in the state folder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Connection {
+    pub(super) folder: PathBuf,
+    pub(super) device: DeviceId,
+    pub(super) name: String,
+    /// Per device: the number and digest (hex) of the last change file read.
+    pub(super) read: BTreeMap<DeviceId, (u64, String)>,
+}
+
+/// A change file's body.
+#[derive(Serialize, Deserialize)]
+pub(super) struct Body {
+    /// The writing device's name, as its owner gave it.
+    pub(super) device_name: String,
+    pub(super) changes: Vec<Change>,
+}
+
+/// What the folder keeps of a device's key wrap: the header's key fields, under which the
+/// vault key opens with that device's passphrase (`join` tries each).
+#[derive(Serialize, Deserialize)]
+pub(super) struct KeyFile {
+    vault_id: String,
+    key_id: String,
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+    salt: String,
+    wrapped_key: String,
+    created: i64,
+    lineage: Vec<String>,
+}
+
+pub(super) const KEY_FILE: &str = "key.json";
+
+pub(super) fn state_error(e: state::StateError) -> Error {
+    Error::SyncState { detail: e.to_string() }
+}
+
+/// Where this device's connection of the vault file at `path` (canonical) is kept.
+pub(super) fn connection_file(vault_id: &[u8; 16], path: &Path) -> Result<PathBuf> {
+    let record = super::super::seen::Record::of(*vault_id, path);
+    let path_hash = crypto::sha256(&[record.path.as_os_str().as_encoded_bytes()]);
+    let name = format!("{}-{}.json", hex(vault_id), hex(&path_hash[..16]));
+    Ok(state::folder("sync").map_err(state_error)?.join(name))
+}
+
+pub(super) fn load_connection(file: &Path) -> Result<Option<Connection>> {
+    match state::read(file).map_err(state_error)? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::SyncState { detail: format!("{} cannot be read: {e}", file.display()) }),
+    }
+}
+
+pub(super) fn save_connection(file: &Path, connection: &Connection) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(connection).expect("a connection serializes");
+    state::write(file, &bytes).map_err(state_error)
+}
+
+pub(super) fn key_file_of(header: &Header) -> KeyFile {
+    KeyFile {
+        vault_id: hex(&header.vault_id),
+        key_id: hex(&header.key_id),
+        memory_kib: header.kdf.memory_kib,
+        iterations: header.kdf.iterations,
+        parallelism: header.kdf.parallelism,
+        salt: hex(&header.salt),
+        wrapped_key: hex(&header.wrapped_key),
+        created: header.created.0,
+        lineage: header.lineage.iter().flatten().map(|id| hex(id)).collect(),
+    }
+}
+
+pub(super) fn unhex_vec(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+pub(super) fn header_of(key: &KeyFile) -> Option<Header> {
+    Some(Header {
+        vault_id: unhex(&key.vault_id)?,
+        key_id: unhex(&key.key_id)?,
+        kdf: KdfParams::new(key.memory_kib, key.iterations, key.parallelism).ok()?,
+        salt: unhex_vec(&key.salt)?,
+        wrapped_key: unhex_vec(&key.wrapped_key)?,
+        created: Timestamp(key.created),
+        lineage: Some(key.lineage.iter().map(|id| unhex(id)).collect::<Option<Vec<_>>>()?),
+    })
+}
+
+/// The vault folders (`tresor-<id>`) in a synced folder.
+pub(super) fn vaults_in(folder: &Path) -> Result<Vec<[u8; 16]>> {
+    let entries = std::fs::read_dir(folder)
+        .map_err(|e| Error::SyncFolder { path: folder.to_owned(), detail: crate::fs::io_reason(&e) })?;
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        if let Some(id) = entry.file_name().to_str().and_then(|n| n.strip_prefix("tresor-")).and_then(unhex::<16>) {
+            out.push(id);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Every device's chain in the folder, with each verified file's body.
+pub(super) struct Read {
+    pub(super) chains: BTreeMap<DeviceId, Chain>,
+    pub(super) bodies: BTreeMap<DeviceId, Vec<Body>>,
+}
+
+pub(super) fn read_folder(vault: &Vault, folder: &SyncFolder) -> Result<Read> {
+    let candidates = folder
+        .scan()
+        .map_err(|e| Error::SyncFolder { path: folder.root().to_owned(), detail: crate::fs::io_reason(&e) })?;
+    let mut chains = BTreeMap::new();
+    let mut bodies = BTreeMap::new();
+    for (device, files) in &candidates {
+        let mut chain = file::read_chain(&vault.keys, &vault.header.vault_id, *device, files);
+        let mut parsed = Vec::new();
+        for (i, opened) in chain.files.iter().enumerate() {
+            match serde_json::from_slice::<Body>(&opened.body) {
+                Ok(body) => parsed.push(body),
+                Err(_) => {
+                    // Authentic but not understood (a newer Tresor's body): the chain stops here.
+                    chain.stopped =
+                        Some(file::ChainError::Bad { seq: i as u64 + 1, why: file::FileError::NotAChangeFile });
+                    chain.files.truncate(i);
+                    break;
+                }
+            }
+        }
+        chains.insert(*device, chain);
+        bodies.insert(*device, parsed);
+    }
+    Ok(Read { chains, bodies })
+}

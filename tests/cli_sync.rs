@@ -1,0 +1,376 @@
+//! The same vault on two (and three) devices through one folder, with the real binary: each
+//! device is a vault file, a state folder and a passphrase file of its own (the harness's
+//! `CliEnv`), and the folder is what a sync engine would keep in step. What a person does (set
+//! up, edit on both sides, sync) and what someone who can write to the folder does (withhold,
+//! replace or alter change files, plant files) — and what the folder shows to anyone who reads it.
+
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::cli::{CliEnv as Env, code, stderr};
+
+const PASS: &str = "one vault on every device";
+
+/// A synced folder (a temporary one of its own).
+struct Folder {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn folder() -> Folder {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Sync");
+    std::fs::create_dir(&path).unwrap();
+    Folder { _dir: dir, path }
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Device A with a few secrets and a project, connected to `folder` as "laptop"; device B
+/// joined from it as "desktop".
+fn two_devices(folder: &Folder) -> (Env, Env) {
+    let a = Env::new(PASS);
+    a.set(&["OPENAI_API_KEY", "-d", "GPT calls"], "sk-first");
+    a.ok(&["projects", "create", "shop"]);
+    a.set(&["-p", "shop", "-e", "production", "DATABASE_URL"], "postgres://prod");
+    a.set(&["-p", "shop", "STRIPE_KEY"], "sk_live_shared");
+    let out = a.run(&["sync", "init", arg(&folder.path), "--name", "laptop"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("as device \"laptop\""), "{}", stderr(&out));
+    let b = Env::without_vault(PASS);
+    let out = b.run(&["sync", "join", arg(&folder.path), "--name", "desktop"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    (a, b)
+}
+
+fn sync(env: &Env) -> String {
+    let out = env.run(&["sync"]);
+    assert_eq!(code(&out), 0, "sync: {}", stderr(&out));
+    stderr(&out)
+}
+
+fn get(env: &Env, args: &[&str]) -> String {
+    let mut all = vec!["get"];
+    all.extend_from_slice(args);
+    env.ok(&all)
+}
+
+/// Every value a secret has had on this device: the current one and each earlier version.
+fn values_ever(env: &Env, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["history", "--json"];
+    all.extend_from_slice(args);
+    let history: serde_json::Value = serde_json::from_str(&env.ok(&all)).unwrap();
+    let name = args.last().unwrap();
+    let mut out = Vec::new();
+    for entry in history.as_array().unwrap() {
+        let version = entry["version"].as_u64().unwrap().to_string();
+        let mut get = vec!["get", "--version", &version];
+        get.extend_from_slice(&args[..args.len() - 1]);
+        get.push(name);
+        out.push(env.ok(&get));
+    }
+    out
+}
+
+/// What a device shows: every place's secrets with their values, as `export` writes them.
+fn everything(env: &Env) -> String {
+    let mut out = String::new();
+    for (project, envs) in [("Personal", vec!["development", "staging", "production"]), ("shop", vec!["production"])] {
+        out += &env.ok(&["export", "-p", project, "--format", "json"]);
+        for e in envs {
+            out += &env.ok(&["export", "-p", project, "-e", e, "--format", "json"]);
+        }
+    }
+    out + &env.ok(&["projects"])
+}
+
+fn change_files(folder: &Folder) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for vault in std::fs::read_dir(&folder.path).unwrap() {
+        for device in std::fs::read_dir(vault.unwrap().path()).unwrap() {
+            for file in std::fs::read_dir(device.unwrap().path()).unwrap() {
+                let path = file.unwrap().path();
+                if path.extension().is_some_and(|e| e == "tchange") {
+                    out.push(path);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The folder of the device named `name`, as `sync status --json` lists it.
+fn device_folder(env: &Env, folder: &Folder, name: &str) -> PathBuf {
+    let devices: serde_json::Value = serde_json::from_str(&env.ok(&["sync", "status", "--json"])).unwrap();
+    let id = devices.as_array().unwrap().iter().find(|d| d["name"] == name).unwrap()["id"].as_str().unwrap().to_owned();
+    let vault = std::fs::read_dir(&folder.path).unwrap().next().unwrap().unwrap().path();
+    vault.join(id)
+}
+
+#[test]
+fn a_joined_device_has_everything_and_edits_travel_both_ways() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
+    assert_eq!(get(&b, &["-p", "shop", "-e", "production", "DATABASE_URL"]), "postgres://prod");
+    assert_eq!(get(&b, &["-p", "shop", "-e", "staging", "STRIPE_KEY"]), "sk_live_shared", "inherited as on A");
+    let list: serde_json::Value = serde_json::from_str(&b.ok(&["list", "--json"])).unwrap();
+    assert_eq!(list[0]["description"], "GPT calls");
+    assert_eq!(everything(&a), everything(&b));
+
+    // B edits, renames, deletes, adds an environment; A sees all of it.
+    b.set(&["OPENAI_API_KEY"], "sk-second");
+    b.ok(&["rename", "OPENAI_API_KEY", "OPENAI_KEY"]);
+    b.ok(&["rm", "-p", "shop", "STRIPE_KEY"]);
+    b.ok(&["envs", "-p", "shop", "create", "preview"]);
+    b.set(&["-p", "shop", "-e", "preview", "PREVIEW_TOKEN"], "tok-preview");
+    let said = sync(&b);
+    assert!(said.contains("published"), "{said}");
+    let said = sync(&a);
+    assert!(said.contains("received"), "{said}");
+    assert_eq!(get(&a, &["OPENAI_KEY"]), "sk-second");
+    assert_eq!(code(&a.run(&["get", "OPENAI_API_KEY"])), 4);
+    assert_eq!(get(&a, &["-p", "shop", "-e", "preview", "PREVIEW_TOKEN"]), "tok-preview");
+    let trash = a.ok(&["trash"]);
+    assert!(trash.contains("STRIPE_KEY"), "a deletion from another device goes to the trash here: {trash}");
+    assert_eq!(values_ever(&a, &["OPENAI_KEY"]), ["sk-second", "sk-first"]);
+    assert_eq!(everything(&a), everything(&b));
+
+    // Nothing new: a sync writes nothing and says so.
+    let files = change_files(&folder).len();
+    let said = sync(&a);
+    assert!(said.contains("0 edits published, 0 edits received"), "{said}");
+    assert_eq!(change_files(&folder).len(), files);
+
+    // Both devices are listed, each by its name.
+    let status = a.ok(&["sync", "status"]);
+    assert!(status.contains("laptop (this device)") && status.contains("desktop"), "{status}");
+}
+
+#[test]
+fn edits_made_on_two_devices_at_once_keep_every_value() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    // Same secret edited on both, B later: B's value shows, A's is in the history on both.
+    a.set(&["OPENAI_API_KEY"], "from-laptop");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    b.set(&["OPENAI_API_KEY"], "from-desktop");
+    // Deleted on B, edited on A: the edit keeps the secret.
+    b.ok(&["rm", "-p", "shop", "-e", "production", "DATABASE_URL"]);
+    a.set(&["-p", "shop", "-e", "production", "DATABASE_URL"], "postgres://new-prod");
+    // One name created on both: both kept, the later under the name.
+    a.set(&["NEW_TOKEN"], "laptop-token");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    b.set(&["NEW_TOKEN"], "desktop-token");
+
+    sync(&a);
+    let said = sync(&b);
+    assert!(said.contains("Changed on two devices: Personal OPENAI_API_KEY"), "{said}");
+    assert!(said.contains("Two devices each created Personal NEW_TOKEN"), "{said}");
+    sync(&a);
+
+    for device in [&a, &b] {
+        assert_eq!(get(device, &["OPENAI_API_KEY"]), "from-desktop");
+        let ever = values_ever(device, &["OPENAI_API_KEY"]);
+        assert!(ever.contains(&"from-laptop".to_owned()), "the other edit is kept: {ever:?}");
+        assert_eq!(get(device, &["-p", "shop", "-e", "production", "DATABASE_URL"]), "postgres://new-prod");
+        assert_eq!(get(device, &["NEW_TOKEN"]), "desktop-token");
+        let list = device.ok(&["list"]);
+        let renamed = list.lines().find(|l| l.starts_with("NEW_TOKEN_CONFLICT_")).expect("the other NEW_TOKEN");
+        let renamed = renamed.split_whitespace().next().unwrap();
+        assert_eq!(get(device, &[renamed]), "laptop-token");
+    }
+    assert_eq!(everything(&a), everything(&b));
+
+    // An edit after seeing both settles it: no conflict is said again.
+    a.set(&["OPENAI_API_KEY"], "settled");
+    sync(&a);
+    let said = sync(&b);
+    assert!(!said.contains("Changed on two devices"), "{said}");
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "settled");
+}
+
+#[test]
+fn withheld_replaced_or_older_change_files_stop_the_sync_before_anything_is_written() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let laptop = device_folder(&a, &folder, "laptop");
+    let first: Vec<PathBuf> = change_files(&folder);
+    let saved = tempfile::tempdir().unwrap();
+    let old_copy = saved.path().join("laptop-then");
+    copy_dir(&laptop, &old_copy);
+
+    a.set(&["OPENAI_API_KEY"], "sk-rotated-after-leak");
+    sync(&a);
+    sync(&b);
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-rotated-after-leak");
+    let before = everything(&b);
+
+    // The folder's owner puts back the device folder as it was (a sync tool's history, a backup):
+    // B had read file 2, and refuses to go back.
+    std::fs::remove_dir_all(&laptop).unwrap();
+    copy_dir(&old_copy, &laptop);
+    b.set(&["UNSYNCED"], "stays-local");
+    let out = b.run(&["sync"]);
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+    assert!(stderr(&out).contains("went back from 2 to 1"), "{}", stderr(&out));
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-rotated-after-leak", "nothing was undone");
+    assert_eq!(get(&b, &["UNSYNCED"]), "stays-local");
+    assert_eq!(change_files(&folder).len(), first.len(), "nothing was published");
+    b.ok(&["rm", "UNSYNCED"]);
+    b.ok(&["purge", "UNSYNCED"]);
+    assert_eq!(everything(&b), before);
+}
+
+#[test]
+fn an_altered_misplaced_or_planted_change_file_is_not_applied_and_is_named() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let laptop = device_folder(&a, &folder, "laptop");
+    a.set(&["OPENAI_API_KEY"], "sk-second");
+    sync(&a);
+    let second = laptop.join("0000000000000002.tchange");
+    let good = std::fs::read(&second).unwrap();
+
+    // One flipped bit in the body.
+    let mut bad = good.clone();
+    let at = bad.len() - 20;
+    bad[at] ^= 0x01;
+    std::fs::write(&second, &bad).unwrap();
+    // Temporary and placeholder files of sync engines, and a file that is not a change file.
+    std::fs::write(laptop.join(".syncthing.0000000000000003.tchange.tmp"), b"partial").unwrap();
+    std::fs::write(laptop.join("~0000000000000003.tchange"), b"placeholder").unwrap();
+    std::fs::write(laptop.join("notes.txt"), b"hello").unwrap();
+    let said = sync(&b);
+    assert!(said.contains("file 2 fails authentication"), "{said}");
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first", "nothing of the altered file is applied");
+
+    // A Syncthing conflict copy that verifies stands in for the damaged original.
+    std::fs::write(laptop.join("0000000000000002.sync-conflict-20261204-101500-ABCDEFG.tchange"), &good).unwrap();
+    let said = sync(&b);
+    assert!(!said.contains("warning"), "{said}");
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-second");
+
+    // B's own file moved into A's folder under A's next number: not A's, not applied.
+    b.set(&["FROM_DESKTOP"], "desk");
+    sync(&b);
+    let desktop = device_folder(&b, &folder, "desktop");
+    std::fs::copy(desktop.join("0000000000000001.tchange"), laptop.join("0000000000000003.tchange")).unwrap();
+    let said = sync(&a);
+    assert!(said.contains("held files it did not write (file 3 is signed for another device or number)"), "{said}");
+    assert!(laptop.join(".0000000000000003.tchange.rejected").exists());
+    // And A goes on writing under its own numbers.
+    a.set(&["AFTER_PLANT"], "ok");
+    sync(&a);
+    sync(&b);
+    assert_eq!(get(&b, &["AFTER_PLANT"]), "ok");
+    assert_eq!(get(&a, &["FROM_DESKTOP"]), "desk", "B's own file still counts as B's");
+}
+
+#[test]
+fn the_folder_holds_no_name_value_description_or_place_in_clear() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    b.set(&["-p", "shop", "-e", "production", "DATABASE_URL"], "postgres://edited-on-desktop");
+    sync(&b);
+    sync(&a);
+    let needles = [
+        "OPENAI_API_KEY",
+        "sk-first",
+        "GPT calls",
+        "DATABASE_URL",
+        "postgres://",
+        "STRIPE_KEY",
+        "sk_live_shared",
+        "shop",
+        "production",
+        "Personal",
+        "laptop",
+        "desktop",
+        PASS,
+    ];
+    let mut files = Vec::new();
+    walk(&folder.path, &mut files);
+    assert!(files.len() >= 4, "{files:?}");
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        for needle in needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{needle:?} in clear in {}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn joining_takes_any_devices_passphrase_and_nothing_else() {
+    let folder = folder();
+    let (a, _b) = two_devices(&folder);
+    // A wrong passphrase: exit 3, no vault made.
+    let wrong = Env::without_vault("not the passphrase");
+    let out = wrong.run(&["sync", "join", arg(&folder.path)]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(!wrong.vault.exists());
+
+    // A changes its passphrase; after its next sync a new device joins with the new one.
+    let new_pass = a.file("new-pass", "a new passphrase for the laptop\n");
+    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    sync(&a);
+    let c = Env::without_vault("a new passphrase for the laptop");
+    let out = c.run(&["sync", "join", arg(&folder.path), "--name", "work"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(get(&c, &["OPENAI_API_KEY"]), "sk-first");
+
+    // Joining onto an existing file, or from a folder without a vault, is refused.
+    let out = c.run(&["sync", "join", arg(&folder.path)]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let empty = tempfile::tempdir().unwrap();
+    let d = Env::without_vault(PASS);
+    let out = d.run(&["sync", "join", arg(empty.path())]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("holds no synced Tresor vault"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_vault_that_is_not_synced_says_so_and_a_synced_one_refuses_a_key_rotation() {
+    let alone = Env::new(PASS);
+    let out = alone.run(&["sync"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("not connected to a synced folder"), "{}", stderr(&out));
+
+    let folder = folder();
+    let (a, _b) = two_devices(&folder);
+    let out = a.run(&["rotate-key"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("rotating the key of a synced vault is not supported yet"), "{}", stderr(&out));
+    let out = a.run(&["sync", "init", arg(&folder.path)]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("already syncs through"), "{}", stderr(&out));
+    a.ok(&["sync", "disconnect"]);
+    assert_eq!(code(&a.run(&["sync"])), 1);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
