@@ -145,6 +145,12 @@ fn a_joined_device_has_everything_and_edits_travel_both_ways() {
     assert!(said.contains("0 edits published, 0 edits received"), "{said}");
     assert_eq!(change_files(&folder).len(), files);
 
+    // A device joining now gets the versions too, not only the current values.
+    let c = Env::without_vault(PASS);
+    c.ok(&["sync", "join", arg(&folder.path), "--name", "work"]);
+    assert_eq!(values_ever(&c, &["OPENAI_KEY"]), ["sk-second", "sk-first"]);
+    assert_eq!(everything(&c), everything(&a));
+
     // Both devices are listed, each by its name.
     let status = a.ok(&["sync", "status"]);
     assert!(status.contains("laptop (this device)") && status.contains("desktop"), "{status}");

@@ -20,7 +20,7 @@ impl Vault {
         secrets: &[Shown],
         (snapshot, stored): (&Snapshot, &[u8]),
         touched: &BTreeSet<RecordId>,
-        losers: &BTreeMap<RecordId, Vec<String>>,
+        earlier: &BTreeMap<RecordId, Vec<String>>,
         report: &mut SyncReport,
     ) -> Result<()> {
         let now = self.clock.now().0;
@@ -43,7 +43,7 @@ impl Vault {
                 report.renamed.push((format!("{label} {old}"), format!("{label} {}", shown.name)));
             }
         }
-        if !differs && losers.is_empty() {
+        if !differs && earlier.is_empty() {
             return Ok(());
         }
         let (mut created, mut updated, mut trashed) = (0, 0, 0);
@@ -120,9 +120,9 @@ impl Vault {
                     path: PathBuf::new(),
                     detail: format!("a secret from another device has a name Tresor refuses ({:?}: {e})", shown.name),
                 })?;
-                // The values that lost a conflict first (each goes to the history as the next
-                // replaces it), then the winner: every device ends with all of them.
-                let mut steps: Vec<SecretValue> = losers
+                // The earlier values first (each goes to the history as the next replaces it),
+                // then the winner: every device ends with all of them.
+                let mut steps: Vec<SecretValue> = earlier
                     .get(&shown.record)
                     .into_iter()
                     .flatten()

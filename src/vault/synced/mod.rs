@@ -377,18 +377,35 @@ impl Vault {
         // The merged vault, applied.
         let places = full.places();
         let secrets = full.shown();
-        let mut losers: BTreeMap<RecordId, Vec<String>> = BTreeMap::new();
-        for shown in secrets.iter().filter(|s| s.changed_on_two_devices && touched.contains(&s.record)) {
-            let winner = full.winner(&shown.record).map(|w| w.clock);
-            for head in full.heads(&shown.record) {
-                if let State::Live { value, .. } = &head.state
-                    && Some(head.clock) != winner
-                {
-                    losers.entry(shown.record).or_default().push(value.clone());
+        // Values to pass through before the winner, so that they land in the history: for a secret
+        // new here, every value it had (a joined device gets the versions too); for one changed
+        // on two devices, the values that lost.
+        let mut earlier: BTreeMap<RecordId, Vec<String>> = BTreeMap::new();
+        for shown in &secrets {
+            let values = earlier.entry(shown.record).or_default();
+            if !snapshot.contains_key(&shown.record) {
+                for change in full.history(&shown.record).into_iter().rev() {
+                    if let State::Live { value, .. } = &change.state
+                        && values.last() != Some(value)
+                    {
+                        values.push(value.clone());
+                    }
+                }
+                let keep = values.len().saturating_sub(super::HISTORY_LIMIT);
+                values.drain(..keep);
+            } else if shown.changed_on_two_devices && touched.contains(&shown.record) {
+                let winner = full.winner(&shown.record).map(|w| w.clock);
+                for head in full.heads(&shown.record) {
+                    if let State::Live { value, .. } = &head.state
+                        && Some(head.clock) != winner
+                    {
+                        values.push(value.clone());
+                    }
                 }
             }
         }
-        self.apply_merged(&places, &secrets, (&snapshot, &stored), &touched, &losers, &mut report)?;
+        earlier.retain(|_, values| !values.is_empty());
+        self.apply_merged(&places, &secrets, (&snapshot, &stored), &touched, &earlier, &mut report)?;
 
         // What was read, remembered.
         for (device, chain) in &read.chains {
