@@ -478,7 +478,7 @@ fn the_core_check_catches_a_leaf_reaching_up_and_operations_in_a_circle() {
 }
 
 /// The pages of the app (one file each); shell.rs composes them, and only it.
-const UI_PAGES: &[&str] = &["secrets", "trash", "settings", "transfer", "backups", "lock", "places"];
+const UI_PAGES: &[&str] = &["secrets", "trash", "settings", "transfer", "backups", "lock", "places", "sync"];
 /// What the app's state (`session.rs`, `session/`) and its shared widgets may not use: views,
 /// the commands, the jobs and their effects. The state is what views read, and widgets are what
 /// views are made of; neither knows the views.

@@ -25,6 +25,8 @@ mod places;
 mod secrets;
 #[path = "ui/settings.rs"]
 mod settings;
+#[path = "ui/sync.rs"]
+mod sync;
 #[path = "ui/values.rs"]
 mod values;
 
@@ -67,6 +69,7 @@ fn app_sized(
     prefs: Option<PathBuf>,
     size: [f32; 2],
 ) -> Harness<'static, App> {
+    use_a_state_folder();
     let app = App::new(AppOptions {
         vault_path: path.to_owned(),
         prefs_path: prefs,
@@ -77,6 +80,18 @@ fn app_sized(
         serve: ServeAt::Off,
     });
     Harness::builder().with_size(size).build_ui_state(|ui, app: &mut App| app.show(ui), app)
+}
+
+/// One state folder for the whole test process (set once, before the first app starts; each
+/// test's vault has a path of its own, so their records never meet): the Sync section keeps
+/// its device there, as the app does in the user's state folder.
+fn use_a_state_folder() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let dir = tempfile::tempdir().unwrap();
+        tresor::state::use_folder_for_tests(Some(dir.path().to_owned()));
+        std::mem::forget(dir);
+    });
 }
 
 /// A world with a vault on disk holding `secrets` (name, description, value), still locked.

@@ -8,18 +8,21 @@
 //! with more to them have a file each: `secrets.rs` (create, edit, view, copy, delete, Undo, the
 //! Trash), `transfer.rs` (import and export), `places.rs` (projects and environments, the
 //! vault-wide search), `copy_move.rs` (copy, move and their Undo), `values.rs` (a value from a
-//! file or the generator), with `reach.rs` saying what a change touches. Every effect of the
+//! file or the generator), `sync.rs` (the Sync section and the automatic syncs), with `reach.rs`
+//! saying what a change touches. Every effect of the
 //! app is one jump from the table.
 
 mod copy_move;
 mod places;
 mod reach;
 mod secrets;
+mod sync;
 mod transfer;
 mod values;
 
 pub(super) use secrets::reload_trash;
 use secrets::secret_form;
+pub(super) use sync::reload_sync;
 
 use std::path::{Path, PathBuf};
 
@@ -171,6 +174,10 @@ impl App {
             Command::BackupNow => self.backup_now(ctx),
             Command::AskRestoreBackup(info) => self.open_dialog(Dialog::RestoreBackup(RestoreForm::new(info))),
             Command::SubmitRestoreBackup => self.submit_restore_backup(ctx),
+            // Sync.
+            Command::SyncConnect => self.sync_connect(ctx),
+            Command::SyncNow => self.sync_now(ctx, false),
+            Command::SyncDisconnect => self.sync_disconnect(),
         };
         self.reply(reply);
     }
@@ -399,6 +406,11 @@ impl App {
         ctx.data_mut(|d| d.clear());
         self.last_activity = self.clock.now();
         let mut session = Session::new(vault, listing);
+        // A synced vault syncs once when it opens.
+        reload_sync(&mut session);
+        if session.sync.folder.is_some() {
+            session.sync.due = Some(self.clock.now());
+        }
         // The keyboard starts in the search (↓ goes on into the table), or on Create when
         // there is nothing to search: never nowhere, twenty Tab stops from the list.
         session.focus_search = true;
@@ -413,7 +425,10 @@ impl App {
         session.dialog = None;
         match page {
             Page::Trash => reload_trash(session),
-            Page::Settings => reload_backups(session, &self.vault_path),
+            Page::Settings => {
+                reload_backups(session, &self.vault_path);
+                reload_sync(session);
+            }
             Page::Secrets => {}
         }
         Reply::Quiet

@@ -252,6 +252,11 @@ pub(crate) enum Command {
     BackupNow,
     AskRestoreBackup(BackupInfo),
     SubmitRestoreBackup,
+
+    // Sync.
+    SyncConnect,
+    SyncNow,
+    SyncDisconnect,
 }
 
 /// The commands of the shortcuts pressed this frame (consumed, so no widget sees them too), as

@@ -61,6 +61,8 @@ pub(super) enum JobDone {
     RestoredWhileLocked(Result<RestoredLatest, Error>),
     /// A backup was restored (the new vault, with its listing), or not (the old vault comes back).
     RestoredBackup { old: Vault, result: Result<RestoredListing, Error> },
+    /// A sync (or connecting to a folder) finished; `auto`: the app's own.
+    Synced { vault: Vault, result: Result<crate::vault::SyncReport, Error>, auto: bool },
 }
 
 /// The worker threads' channel, and what is running (for the spinner's caption).
@@ -162,6 +164,7 @@ impl App {
                 JobDone::NamesRead { vault, result } => self.names_read(vault, result),
                 JobDone::BackedUp { vault, result } => self.backed_up(vault, result),
                 JobDone::RestoredBackup { old, result } => self.restored_backup(ctx, old, result),
+                JobDone::Synced { vault, result, auto } => self.synced(vault, result, auto),
             }
         }
         if let Some(session) = self.screen.session_mut() {

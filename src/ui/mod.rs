@@ -41,6 +41,7 @@ mod settings;
 mod shell;
 mod strength;
 mod style;
+mod sync;
 mod text;
 mod transfer;
 mod trash;
@@ -248,9 +249,12 @@ impl App {
             }
         }
         self.receive_jobs(&ctx);
-        self.follow_other_processes(&ctx);
+        let changed_elsewhere = self.follow_other_processes(&ctx);
         self.follow_serving(&ctx);
         let now = self.clock.now();
+        let changed_here =
+            self.screen.session_mut().and_then(|s| s.vault.as_mut()).is_some_and(|v| !v.take_changes().is_empty());
+        self.follow_sync(&ctx, now, changed_elsewhere || changed_here);
         if ctx.input(|i| !i.events.is_empty()) {
             self.last_activity = now;
         }
@@ -337,10 +341,11 @@ impl App {
     /// What another process wrote (the command line, a second window) shows without any input:
     /// the watch wakes the window when the vault's files change, and every frame asks the vault
     /// whether another connection committed (one pragma, no page read) before reading again.
-    fn follow_other_processes(&mut self, ctx: &egui::Context) {
+    /// Returns whether another process changed the vault.
+    fn follow_other_processes(&mut self, ctx: &egui::Context) -> bool {
         if !self.is_unlocked() {
             self.watch = None;
-            return;
+            return false;
         }
         // The app's own worker threads run in tests too; the watch only in the app.
         if self.jobs.in_background() && self.watch.as_ref().is_none_or(|(path, _)| *path != self.vault_path) {
@@ -350,17 +355,21 @@ impl App {
             // It only wakes the frame; whether anything changed is the vault's to say.
             watch.take_changed();
         }
-        let Screen::Unlocked(session) = &mut self.screen else { return };
-        let Some(vault) = &session.vault else { return };
+        let Screen::Unlocked(session) = &mut self.screen else { return false };
+        let Some(vault) = &session.vault else { return false };
         if !vault.changed_elsewhere() {
-            return;
+            return false;
         }
         session.reload_list();
         match session.page {
             session::Page::Trash => apply::reload_trash(session),
-            session::Page::Settings => jobs::reload_backups(session, &self.vault_path),
+            session::Page::Settings => {
+                jobs::reload_backups(session, &self.vault_path);
+                apply::reload_sync(session);
+            }
             session::Page::Secrets => {}
         }
+        true
     }
 
     /// The server follows the screen (see `serve.rs`).

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 pub use forms::REVEAL_SECONDS;
 pub(crate) use forms::{
     BackupsView, ExportConfirm, ImportReview, PassphraseForm, Pick, Picked, RestoreAsForm, RestoreForm, SecretForm,
-    SettingsForm, SetupForm, TransferForm, UnlockForm, ViewState, typed_path,
+    SettingsForm, SetupForm, SyncView, TransferForm, UnlockForm, ViewState, typed_path,
 };
 pub(crate) use list::{SecretList, SortKey};
 
@@ -117,6 +117,7 @@ pub(crate) struct Session {
     pub settings: SettingsForm,
     pub transfer: TransferForm,
     pub backups: BackupsView,
+    pub sync: SyncView,
     /// What Vault settings says about serving the command line (filled each frame by the app).
     pub serving: ServingView,
     pub focus_search: bool,
@@ -155,6 +156,7 @@ impl Session {
             settings: SettingsForm::default(),
             transfer: TransferForm::default(),
             backups: BackupsView::default(),
+            sync: SyncView::default(),
             serving: Default::default(),
             focus_search: false,
         }

@@ -145,6 +145,10 @@ fn settings_page(
             let can_write = !session.read_only;
             backups::section(ui, &session.backups, vault_path, now, can_write, commands);
         });
+        if !session.read_only {
+            let ready = session.vault.is_some();
+            section(ui, "Sync", |ui| super::sync::section(ui, &mut session.sync, ready, now, commands));
+        }
         settings::passphrase_section(ui, &mut session.settings, session.vault.is_some(), commands);
         let ready = session.vault.is_some();
         settings::vault_file_section(ui, session.kdf, session.read_only, ready, vault_path, commands);

@@ -36,6 +36,23 @@ impl Watch {
         }
     }
 
+    /// Starts watching a synced vault's folder (`FOLDER/tresor-<id>/`) and its device folders
+    /// `dirs`: a change file or a device folder appearing wakes the window. `None` where the
+    /// system cannot (the app then syncs only on its own changes and on request).
+    pub fn start_sync(ctx: &egui::Context, dirs: Vec<std::path::PathBuf>) -> Option<Watch> {
+        let changed = Arc::new(AtomicBool::new(false));
+        #[cfg(target_os = "linux")]
+        {
+            let stop = linux::spawn_sync(ctx.clone(), dirs, changed.clone())?;
+            Some(Watch { changed, _stop: stop })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (ctx, dirs, changed);
+            None
+        }
+    }
+
     /// Whether the folder reported a change to the vault since the last call.
     pub fn take_changed(&self) -> bool {
         self.changed.swap(false, Ordering::AcqRel)
@@ -76,14 +93,51 @@ mod linux {
             return None;
         }
         let (waiter, stopper) = crate::wait::pair().ok()?;
+        let names = [name.as_bytes().to_vec(), wal.as_bytes().to_vec()];
+        let wanted = move |name: &[u8]| names.iter().any(|n| n.as_slice() == name);
         std::thread::Builder::new()
             .name("vault-watch".into())
-            .spawn(move || watch(ctx, inotify, &waiter, &[name.as_bytes().to_vec(), wal.as_bytes().to_vec()], changed))
+            .spawn(move || watch(ctx, inotify, &waiter, wanted, changed))
             .ok()?;
         Some(stopper)
     }
 
-    fn watch(ctx: egui::Context, inotify: OwnedFd, waiter: &Waiter, names: &[Vec<u8>], changed: Arc<AtomicBool>) {
+    /// The watch of a synced folder: `dirs` (the vault's folder in it and each device's), for
+    /// change files and new device folders.
+    pub fn spawn_sync(ctx: egui::Context, dirs: Vec<std::path::PathBuf>, changed: Arc<AtomicBool>) -> Option<Stopper> {
+        // SAFETY: inotify_init1 takes flags only; the result is checked.
+        let inotify = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
+        if inotify < 0 {
+            return None;
+        }
+        // SAFETY: a fresh descriptor this function owns from here on.
+        let inotify = unsafe { OwnedFd::from_raw_fd(inotify) };
+        let mask = libc::IN_CLOSE_WRITE | libc::IN_CREATE | libc::IN_MOVED_TO;
+        for dir in &dirs {
+            let dir_c = CString::new(dir.as_os_str().as_bytes()).ok()?;
+            // SAFETY: a valid inotify descriptor and a NUL-terminated path.
+            if unsafe { libc::inotify_add_watch(inotify.as_raw_fd(), dir_c.as_ptr(), mask) } < 0 {
+                return None;
+            }
+        }
+        let (waiter, stopper) = crate::wait::pair().ok()?;
+        // A change file (`….tchange`, conflict copies too) or a device folder (32 hex digits).
+        let wanted =
+            |name: &[u8]| name.ends_with(b".tchange") || (name.len() == 32 && name.iter().all(u8::is_ascii_hexdigit));
+        std::thread::Builder::new()
+            .name("sync-watch".into())
+            .spawn(move || watch(ctx, inotify, &waiter, wanted, changed))
+            .ok()?;
+        Some(stopper)
+    }
+
+    fn watch(
+        ctx: egui::Context,
+        inotify: OwnedFd,
+        waiter: &Waiter,
+        wanted: impl Fn(&[u8]) -> bool,
+        changed: Arc<AtomicBool>,
+    ) {
         let mut buffer = [0u8; 4096];
         // Until the app drops the watch.
         while waiter.readable(&inotify) {
@@ -92,22 +146,22 @@ mod linux {
             if read <= 0 {
                 return;
             }
-            if events_name(&buffer[..read as usize], names) {
+            if events_name(&buffer[..read as usize], &wanted) {
                 changed.store(true, Ordering::Release);
                 ctx.request_repaint();
             }
         }
     }
 
-    /// Whether any event in `bytes` (a run of `struct inotify_event`) is about one of `names`.
-    fn events_name(bytes: &[u8], names: &[Vec<u8>]) -> bool {
+    /// Whether any event in `bytes` (a run of `struct inotify_event`) is about a `wanted` name.
+    fn events_name(bytes: &[u8], wanted: &impl Fn(&[u8]) -> bool) -> bool {
         const HEADER: usize = std::mem::size_of::<libc::inotify_event>();
         let mut at = 0;
         while at + HEADER <= bytes.len() {
             let len = u32::from_ne_bytes(bytes[at + HEADER - 4..at + HEADER].try_into().expect("4 bytes")) as usize;
             let name = bytes.get(at + HEADER..at + HEADER + len).unwrap_or_default();
             let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-            if names.iter().any(|n| n.as_slice() == name) {
+            if wanted(name) {
                 return true;
             }
             at += HEADER + len;

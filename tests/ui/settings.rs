@@ -323,6 +323,8 @@ fn the_vault_key_is_rotated_from_vault_settings() {
     w.harness.set_size(egui::vec2(1100.0, 2200.0));
     w.harness.run();
     let before = open_vault(&w).backup_now().unwrap().unwrap();
+    w.harness.get_by_label("Rotate key…").scroll_to_me();
+    w.harness.run();
     w.harness.get_by_label("Rotate key…").click();
     w.harness.run();
     type_into(&mut w.harness, "Your passphrase", "not it");

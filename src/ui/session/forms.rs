@@ -368,6 +368,26 @@ pub(crate) struct BackupsView {
     pub error: Option<String>,
 }
 
+/// The Sync section's state: the folder and its devices (read when the page opens and after each
+/// sync), the connect form, what the last sync did, and when the next automatic one is due.
+#[derive(Default)]
+pub(crate) struct SyncView {
+    /// The folder this vault syncs through; `None`: not connected.
+    pub folder: Option<std::path::PathBuf>,
+    pub devices: Vec<crate::vault::DeviceInfo>,
+    /// The connect form: the folder's path and this device's name.
+    pub folder_text: String,
+    pub name_text: String,
+    /// What the last sync did, or why it failed (`true`: an error).
+    pub last: Option<(String, bool)>,
+    /// When an automatic sync is due (after a change to the vault or to the folder).
+    pub due: Option<crate::vault::Timestamp>,
+    /// The folders a sync watches (see `Vault::sync_watch_dirs`), and the watch of them (the
+    /// app only) with the folders it was started on.
+    pub dirs: Vec<std::path::PathBuf>,
+    pub watch: Option<(Vec<std::path::PathBuf>, super::super::watch::Watch)>,
+}
+
 /// The create and edit form. For edit, `original` is the secret being edited and an empty value
 /// means "keep the current value".
 pub(crate) struct SecretForm {

@@ -206,6 +206,25 @@ impl Vault {
         Ok(load_connection(&file)?.map(|c| c.folder))
     }
 
+    /// The folders to watch for other devices' changes: the synced folder, the vault's folder in
+    /// it and each device's (none while not connected). Reads folder names only.
+    pub fn sync_watch_dirs(&self) -> Result<Vec<PathBuf>> {
+        let Some(folder) = self.sync_folder()? else { return Ok(Vec::new()) };
+        let root = SyncFolder::new(&folder, self.header.vault_id).root().to_owned();
+        let mut dirs = vec![folder];
+        if let Ok(entries) = std::fs::read_dir(&root) {
+            let mut devices: Vec<PathBuf> = entries
+                .flatten()
+                .filter(|e| unhex::<16>(&e.file_name().to_string_lossy()).is_some() && e.path().is_dir())
+                .map(|e| e.path())
+                .collect();
+            devices.sort();
+            dirs.push(root);
+            dirs.extend(devices);
+        }
+        Ok(dirs)
+    }
+
     /// Disconnects this vault from its folder (the folder and the vault keep everything; a later
     /// `sync_init` joins as a new device).
     pub fn sync_disconnect(&mut self) -> Result<PathBuf> {
