@@ -69,6 +69,7 @@ impl App {
         let reply = match command {
             // The lock screens and the app as a whole.
             Command::CreateVault => self.create_vault(ctx),
+            Command::JoinSyncedVault => self.join_synced_vault(ctx),
             Command::Unlock => self.unlock(ctx, false),
             Command::UnlockAnyway => self.unlock(ctx, true),
             Command::CancelSlowUnlock => self.cancel_slow_unlock(),

@@ -96,6 +96,8 @@ impl std::fmt::Debug for GuardedText {
 pub(crate) enum Command {
     // The lock screens and the app as a whole.
     CreateVault,
+    /// From the first-start screen: build the vault from a synced folder.
+    JoinSyncedVault,
     Unlock,
     /// Switch the Locked screen to another vault file.
     OpenOtherVault(PathBuf),

@@ -47,6 +47,9 @@ fn working(ui: &mut Ui, caption: &str) {
 
 /// The first-start screen (and "Create a new vault…").
 pub(crate) fn setup(ui: &mut Ui, form: &mut SetupForm, busy: Option<&'static str>, commands: &mut Vec<Command>) {
+    if form.join {
+        return join(ui, form, busy, commands);
+    }
     centered_card(ui, |ui| {
         brand(ui, "Create your vault");
         ui.label(
@@ -93,6 +96,69 @@ pub(crate) fn setup(ui: &mut Ui, form: &mut SetupForm, busy: Option<&'static str
             }
             if form.path_editable && style::secondary(ui, "Back").clicked() {
                 commands.push(Command::CancelNewVault);
+            }
+        });
+        ui.add_space(6.0);
+        ui.label(weak("Already use Tresor on another device, through a synced folder?"));
+        if style::secondary(ui, "Join a synced vault…").clicked() {
+            form.join = true;
+            form.focus_folder = true;
+            form.error = None;
+        }
+    });
+}
+
+/// "Join a synced vault…": this device's vault built from a folder the others sync through.
+fn join(ui: &mut Ui, form: &mut SetupForm, busy: Option<&'static str>, commands: &mut Vec<Command>) {
+    centered_card(ui, |ui| {
+        brand(ui, "Join a synced vault");
+        ui.label(
+            "Build this device's vault from the folder your other devices sync through (with Syncthing, a cloud \
+             drive, a git repository). Use the passphrase of any of them.",
+        );
+        ui.add_space(6.0);
+        let label = ui.label(RichText::new("Sync folder").strong());
+        let folder = ui
+            .add(
+                egui::TextEdit::singleline(&mut form.folder_text)
+                    .hint_text("/home/you/Sync/tresor")
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        if busy.is_none() && (std::mem::take(&mut form.focus_folder) || ui.memory(|m| m.focused().is_none())) {
+            folder.request_focus();
+        }
+        ui.add_space(4.0);
+        let pass = passphrase_field(ui, SecretField::Passphrase, &mut form.passphrase, form.show);
+        if pass.changed() || folder.changed() {
+            form.error = None;
+        }
+        let entered = pass.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        ui.checkbox(&mut form.show, "Show passphrase");
+        let label = ui.label(RichText::new("This device's name").strong());
+        ui.add(
+            egui::TextEdit::singleline(&mut form.device_name)
+                .hint_text(crate::vault::default_device_name())
+                .desired_width(240.0),
+        )
+        .labelled_by(label.id);
+        ui.label(weak(format!("The vault file: {}", form.path_text)).small());
+        if let Some(error) = &form.error {
+            style::error_text(ui, error);
+        }
+        ui.add_space(6.0);
+        if let Some(caption) = busy {
+            working(ui, caption);
+            return;
+        }
+        ui.horizontal(|ui| {
+            let ready = form.ready_to_join();
+            if style::primary(ui, ready, "Join").clicked() || (entered && ready) {
+                commands.push(Command::JoinSyncedVault);
+            }
+            if style::secondary(ui, "Back").clicked() {
+                form.join = false;
+                form.error = None;
             }
         });
     });

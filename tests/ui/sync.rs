@@ -92,3 +92,48 @@ fn a_folder_that_is_not_there_is_said_in_the_section() {
     assert!(has_text(&w.harness, "there is no folder there"));
     assert!(w.harness.query_by_label("Connect").is_some(), "still not connected");
 }
+
+#[test]
+fn the_first_start_joins_a_synced_vault_with_another_devices_passphrase() {
+    // A laptop's vault, synced to a folder.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("Sync");
+    std::fs::create_dir(&folder).unwrap();
+    let laptop = dir.path().join("laptop.db");
+    let mut vault = Vault::create(&laptop, &Passphrase::new(PASSPHRASE), KdfParams::insecure_for_tests()).unwrap();
+    vault
+        .create_secret(NewSecret {
+            name: SecretName::parse("OPENAI_API_KEY").unwrap(),
+            description: "GPT calls".into(),
+            value: SecretValue::new("sk-from-the-laptop"),
+        })
+        .unwrap();
+    vault.sync_init(&folder, Some("laptop")).unwrap();
+
+    // This device's first start.
+    let path = dir.path().join("here").join("vault.db");
+    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000_000)));
+    let mut h = app_for(&path, clock, FakeClipboard::new());
+    h.run();
+    h.get_by_label("Join a synced vault…").click();
+    h.run();
+    assert!(has_text(&h, "Build this device's vault from the folder"));
+    assert!(h.get_by_label("Join").accesskit_node().is_disabled(), "disabled until folder and passphrase are given");
+    type_into(&mut h, "Sync folder", folder.to_str().unwrap());
+    type_into(&mut h, "Passphrase", "not the passphrase");
+    h.get_by_label("Join").click();
+    h.run();
+    assert!(has_text(&h, "wrong passphrase") || has_text(&h, "Wrong passphrase"), "said on the screen");
+    assert!(!path.exists(), "nothing is left behind");
+
+    replace_in(&mut h, "Passphrase", PASSPHRASE);
+    type_into(&mut h, "This device's name", "desktop");
+    h.get_by_label("Join").click();
+    h.run();
+    assert!(h.state().is_unlocked());
+    assert!(h.query_by_label("Copy OPENAI_API_KEY").is_some(), "the laptop's secret is here");
+    assert!(has_text(&h, "GPT calls"));
+    let here = Vault::unlock(&path, &Passphrase::new(PASSPHRASE)).unwrap();
+    let devices: Vec<String> = here.sync_devices().unwrap().into_iter().map(|d| d.name).collect();
+    assert!(devices.contains(&"laptop".to_owned()) && devices.contains(&"desktop".to_owned()), "{devices:?}");
+}

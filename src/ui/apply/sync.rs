@@ -10,6 +10,26 @@ use crate::vault::SyncReport;
 const SETTLE_MS: i64 = 1_500;
 
 impl App {
+    /// The first-start screen's "Join a synced vault…": the vault file is made from the folder
+    /// (the core's `Vault::sync_join`), and opens like a new one.
+    pub(super) fn join_synced_vault(&mut self, ctx: &egui::Context) -> Reply {
+        let Screen::Setup(form) = &mut self.screen else { return Reply::Quiet };
+        let Some(path) = form.checked_path() else { return Reply::Quiet };
+        let Some(folder) = super::super::session::typed_path(&form.folder_text) else { return Reply::Quiet };
+        if !form.ready_to_join() {
+            return Reply::Quiet;
+        }
+        let passphrase = Passphrase::new(form.passphrase.as_str());
+        let name = Some(form.device_name.trim().to_owned()).filter(|n| !n.is_empty());
+        self.vault_path = path.clone();
+        self.jobs.spawn(ctx, "Building this device's vault from the folder…", move || {
+            let opened = Vault::sync_join(&path, &folder, &passphrase, name.as_deref())
+                .and_then(|(vault, _)| vault.list().map(|listing| (vault, listing)));
+            JobDone::Opened(opened)
+        });
+        Reply::Quiet
+    }
+
     pub(super) fn sync_connect(&mut self, ctx: &egui::Context) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(folder) = super::super::session::typed_path(&session.sync.folder_text) else { return Reply::Quiet };

@@ -45,6 +45,12 @@ pub(crate) struct SetupForm {
     pub show: bool,
     pub strength: Option<crate::ui::strength::Strength>,
     pub error: Option<String>,
+    /// "Join a synced vault…": build the vault from a synced folder instead of creating it.
+    pub join: bool,
+    /// The folder field takes the keyboard when the join form opens.
+    pub focus_folder: bool,
+    pub folder_text: String,
+    pub device_name: String,
 }
 
 impl SetupForm {
@@ -57,7 +63,16 @@ impl SetupForm {
             show: false,
             strength: None,
             error: None,
+            join: false,
+            focus_folder: false,
+            folder_text: String::new(),
+            device_name: String::new(),
         }
+    }
+
+    /// Joining needs the folder and a passphrase (any device's: nothing to confirm).
+    pub fn ready_to_join(&self) -> bool {
+        !self.passphrase.is_empty() && !self.folder_text.trim().is_empty()
     }
 
     pub fn ready(&self) -> bool {
