@@ -380,3 +380,78 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// `git` in `dir`, quietly; panics with its output on failure.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=Tresor test", "-c", "user.email=test@example.invalid", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Commits everything in the clone and pushes; when the other clone pushed first, pulls (each
+/// device writes only its own files, so the merge never conflicts) and pushes again.
+fn publish(clone: &Path) {
+    git(clone, &["add", "-A"]);
+    if !git(clone, &["status", "--porcelain"]).is_empty() {
+        git(clone, &["commit", "-qm", "tresor sync"]);
+    }
+    let pushed =
+        std::process::Command::new("git").args(["push", "-q", "origin", "main"]).current_dir(clone).output().unwrap();
+    if !pushed.status.success() {
+        git(clone, &["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]);
+        git(clone, &["push", "-q", "origin", "main"]);
+    }
+}
+
+#[test]
+fn a_git_repository_carries_the_vault_between_two_devices_with_no_merge_conflict() {
+    if std::process::Command::new("git").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "git is needed under CI");
+        println!("skipped: git is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let origin = dir.path().join("origin.git");
+    std::fs::create_dir(&origin).unwrap();
+    git(&origin, &["init", "-q", "--bare"]);
+    let laptop_clone = dir.path().join("laptop");
+    let desktop_clone = dir.path().join("desktop");
+    git(dir.path(), &["clone", "-q", origin.to_str().unwrap(), laptop_clone.to_str().unwrap()]);
+    git(&laptop_clone, &["checkout", "-q", "-b", "main"]);
+
+    let a = Env::new(PASS);
+    a.set(&["OPENAI_API_KEY"], "sk-first");
+    a.ok(&["sync", "init", arg(&laptop_clone), "--name", "laptop"]);
+    publish(&laptop_clone);
+    git(dir.path(), &["clone", "-q", origin.to_str().unwrap(), desktop_clone.to_str().unwrap()]);
+    let b = Env::without_vault(PASS);
+    b.ok(&["sync", "join", arg(&desktop_clone), "--name", "desktop"]);
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
+
+    // Both edit, both sync and commit; the second push needs a pull, which merges cleanly.
+    a.set(&["OPENAI_API_KEY"], "sk-from-laptop");
+    a.set(&["LAPTOP_ONLY"], "l");
+    b.set(&["DESKTOP_ONLY"], "d");
+    sync(&a);
+    sync(&b);
+    publish(&laptop_clone);
+    publish(&desktop_clone);
+    git(&laptop_clone, &["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]);
+    sync(&a);
+    sync(&b);
+    for device in [&a, &b] {
+        assert_eq!(get(device, &["OPENAI_API_KEY"]), "sk-from-laptop");
+        assert_eq!(get(device, &["LAPTOP_ONLY"]), "l");
+        assert_eq!(get(device, &["DESKTOP_ONLY"]), "d");
+    }
+    assert_eq!(a.ok(&["export", "--format", "json"]), b.ok(&["export", "--format", "json"]));
+    let log = git(&desktop_clone, &["log", "--oneline"]);
+    assert!(log.lines().count() >= 3, "{log}");
+}
