@@ -455,3 +455,76 @@ fn a_git_repository_carries_the_vault_between_two_devices_with_no_merge_conflict
     let log = git(&desktop_clone, &["log", "--oneline"]);
     assert!(log.lines().count() >= 3, "{log}");
 }
+
+/// Waits (up to a minute) until `done` holds, polling; panics with `what` otherwise.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "waited a minute for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// The change files of every device in a synced folder (what a sync engine has brought so far).
+fn tchange_count(folder: &Path) -> usize {
+    let mut files = Vec::new();
+    if folder.exists() {
+        walk(folder, &mut files);
+    }
+    files.iter().filter(|f| f.extension().is_some_and(|e| e == "tchange")).count()
+}
+
+#[test]
+fn two_real_syncthing_instances_on_loopback_carry_edits_both_ways() {
+    if std::process::Command::new("syncthing").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "syncthing is needed under CI (.ci/run installs it)");
+        println!("skipped: syncthing is not installed (apt-get install syncthing)");
+        return;
+    }
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let (on_laptop, on_desktop) = (dir.path().join("laptop-Sync"), dir.path().join("desktop-Sync"));
+    std::fs::create_dir(&on_laptop).unwrap();
+    std::fs::create_dir(&on_desktop).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/engines/syncthing_pair.py");
+    let mut pair = std::process::Command::new("python3")
+        .arg(&script)
+        .args([dir.path(), &on_laptop, &on_desktop])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(pair.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert_eq!(first, "READY", "{first}");
+
+    let a = Env::new(PASS);
+    a.set(&["OPENAI_API_KEY"], "sk-first");
+    a.ok(&["sync", "init", arg(&on_laptop), "--name", "laptop"]);
+    wait_for("the laptop's first change file on the desktop", || tchange_count(&on_desktop) == 1);
+    let b = Env::without_vault(PASS);
+    wait_for("the desktop to join", || code(&b.run(&["sync", "join", arg(&on_desktop), "--name", "desktop"])) == 0);
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
+
+    // Both edit the same secret before either hears of the other; each syncs, Syncthing carries
+    // the files, each syncs again: both values kept, the same vault on both.
+    a.set(&["OPENAI_API_KEY"], "from-laptop");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    b.set(&["OPENAI_API_KEY"], "from-desktop");
+    b.set(&["DESKTOP_ONLY"], "d");
+    sync(&a);
+    sync(&b);
+    wait_for("all three change files on both sides", || {
+        tchange_count(&on_laptop) == 3 && tchange_count(&on_desktop) == 3
+    });
+    sync(&a);
+    sync(&b);
+    for device in [&a, &b] {
+        assert_eq!(get(device, &["OPENAI_API_KEY"]), "from-desktop");
+        assert!(values_ever(device, &["OPENAI_API_KEY"]).contains(&"from-laptop".to_owned()));
+        assert_eq!(get(device, &["DESKTOP_ONLY"]), "d");
+    }
+    assert_eq!(a.ok(&["export", "--format", "json"]), b.ok(&["export", "--format", "json"]));
+    drop(pair.stdin.take());
+    pair.wait().unwrap();
+}
