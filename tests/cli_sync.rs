@@ -528,3 +528,47 @@ fn two_real_syncthing_instances_on_loopback_carry_edits_both_ways() {
     drop(pair.stdin.take());
     pair.wait().unwrap();
 }
+
+#[test]
+fn a_forgotten_device_is_no_longer_heard_even_through_files_that_arrive_late() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let c = Env::without_vault(PASS);
+    c.ok(&["sync", "join", arg(&folder.path), "--name", "old-laptop"]);
+    c.set(&["FROM_OLD_LAPTOP"], "kept");
+    sync(&c);
+    sync(&a);
+    assert_eq!(get(&a, &["FROM_OLD_LAPTOP"]), "kept");
+
+    // C writes again; its file reaches A only after A forgot it (a sync engine's delay).
+    c.set(&["OPENAI_API_KEY"], "sk-written-by-the-lost-laptop");
+    sync(&c);
+    let old_laptop = device_folder(&c, &folder, "old-laptop");
+    let late = old_laptop.join("0000000000000002.tchange");
+    let held = folder._dir.path().join("held-back.tchange");
+    std::fs::rename(&late, &held).unwrap();
+    let out = a.run(&["sync", "forget", "old-laptop"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("Forgot device \"old-laptop\""), "{}", stderr(&out));
+    std::fs::rename(&held, &late).unwrap();
+
+    for device in [&a, &b] {
+        sync(device);
+        assert_eq!(get(device, &["OPENAI_API_KEY"]), "sk-first", "the forgotten device's later file is not used");
+        assert_eq!(get(device, &["FROM_OLD_LAPTOP"]), "kept", "what it wrote before stays");
+        let status = device.ok(&["sync", "status"]);
+        assert!(status.contains("old-laptop (forgotten)"), "{status}");
+    }
+    // The forgotten device itself is told, and publishes nothing more.
+    let files = change_files(&folder).len();
+    c.set(&["MORE"], "x");
+    let out = c.run(&["sync"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("another device forgot this one"), "{}", stderr(&out));
+    assert_eq!(change_files(&folder).len(), files);
+    // A device cannot be forgotten twice, nor this device by itself; an unknown name is said.
+    assert_eq!(code(&a.run(&["sync", "forget", "old-laptop"])), 1);
+    assert_eq!(code(&a.run(&["sync", "forget", "laptop"])), 1);
+    let out = a.run(&["sync", "forget", "nobody"]);
+    assert!(stderr(&out).contains("no other device named \"nobody\""), "{}", stderr(&out));
+}

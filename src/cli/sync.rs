@@ -41,6 +41,12 @@ pub enum SyncAction {
         #[arg(long)]
         json: bool,
     },
+    /// Forget a lost or retired device: no device takes in its change files from now on (what it
+    /// wrote before stays)
+    Forget {
+        /// Its name or the start of its id (at least 4 hex digits), as `tresor sync status` lists it
+        device: String,
+    },
     /// Stop syncing this vault (the folder and the vault keep everything)
     Disconnect,
 }
@@ -53,6 +59,7 @@ struct DeviceJson {
     last_change: Option<String>,
     this_device: bool,
     stopped: Option<String>,
+    forgotten: bool,
 }
 
 pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult {
@@ -107,13 +114,18 @@ pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult
                         last_change: d.last_change.map(|t| t.to_rfc3339()),
                         this_device: d.this_device,
                         stopped: d.stopped.clone(),
+                        forgotten: d.forgotten,
                     })
                     .collect();
                 return out.json(&list);
             }
             writeln!(out, "Syncs through {}", shown_path(&folder))?;
             for d in &devices {
-                let this = if d.this_device { " (this device)" } else { "" };
+                let this = match (d.this_device, d.forgotten) {
+                    (true, _) => " (this device)",
+                    (false, true) => " (forgotten)",
+                    (false, false) => "",
+                };
                 let last = d.last_change.map_or_else(|| "never".to_owned(), |t| t.to_rfc3339());
                 writeln!(
                     out,
@@ -126,6 +138,17 @@ pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult
                     writeln!(out, "      stops early: {}", terminal_safe(why))?;
                 }
             }
+            Ok(())
+        }
+        SyncAction::Forget { device } => {
+            let mut vault = ctx.unlock()?;
+            let (name, report) = vault.sync_forget(&device)?;
+            eprintln!(
+                "Forgot device \"{}\": from now on no device takes in its change files. Its own vault file still \
+                 holds what it had: if it may be in someone else's hands, replace the values of the secrets it held.",
+                terminal_safe(&name)
+            );
+            say(&report);
             Ok(())
         }
         SyncAction::Disconnect => {

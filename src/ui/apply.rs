@@ -179,6 +179,7 @@ impl App {
             Command::SyncConnect => self.sync_connect(ctx),
             Command::SyncNow => self.sync_now(ctx, false),
             Command::SyncDisconnect => self.sync_disconnect(),
+            Command::SyncForget(id) => self.sync_forget(ctx, id),
         };
         self.reply(reply);
     }

@@ -259,6 +259,8 @@ pub(crate) enum Command {
     SyncConnect,
     SyncNow,
     SyncDisconnect,
+    /// Forget this device (its id, 32 hex digits), confirmed.
+    SyncForget(String),
 }
 
 /// The commands of the shortcuts pressed this frame (consumed, so no widget sees them too), as

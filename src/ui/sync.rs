@@ -27,7 +27,11 @@ pub(crate) fn section(ui: &mut Ui, view: &mut SyncView, ready: bool, now: Timest
                 ui.label(weak("Devices"));
                 ui.vertical(|ui| {
                     for device in &view.devices {
-                        let this = if device.this_device { " (this device)" } else { "" };
+                        let this = match (device.this_device, device.forgotten) {
+                            (true, _) => " (this device)",
+                            (false, true) => " (forgotten)",
+                            (false, false) => "",
+                        };
                         let newest = device.last_change.map_or_else(
                             || "no change yet".to_owned(),
                             |t| format!("newest change {}", style::relative(now, t)),
@@ -36,8 +40,38 @@ pub(crate) fn section(ui: &mut Ui, view: &mut SyncView, ready: bool, now: Timest
                             1 => "1 change file".to_owned(),
                             n => format!("{n} change files"),
                         };
-                        ui.label(format!("{}{this} · {files} · {newest}", device.name))
-                            .on_hover_text(format!("Device id {}", device.id.hex()));
+                        ui.horizontal(|ui| {
+                            ui.label(format!("{}{this} · {files} · {newest}", device.name))
+                                .on_hover_text(format!("Device id {}", device.id.hex()));
+                            if !device.this_device && !device.forgotten && view.confirm_forget.is_none() {
+                                let forget = ui.add_enabled(ready, egui::Button::new("Forget…").small());
+                                let forget = forget
+                                    .on_hover_text("A lost or retired device: stop taking in its changes")
+                                    .accessible_name(format!("Forget {}", device.name));
+                                if forget.clicked() {
+                                    view.confirm_forget = Some(device.id);
+                                }
+                            }
+                        });
+                        if view.confirm_forget == Some(device.id) {
+                            style::warning_text(
+                                ui,
+                                &format!(
+                                    "Forget {}? No device will take in its changes from now on (what it wrote \
+                                     before stays). There is no way back for this device: it would join again as \
+                                     a new one.",
+                                    device.name
+                                ),
+                            );
+                            ui.horizontal(|ui| {
+                                if style::danger(ui, &format!("Forget {}", device.name)).clicked() {
+                                    commands.push(Command::SyncForget(device.id.hex()));
+                                }
+                                if style::secondary(ui, "Cancel").clicked() {
+                                    view.confirm_forget = None;
+                                }
+                            });
+                        }
                         if let Some(why) = &device.stopped {
                             style::warning_text(ui, &format!("Its change files stop early: {why}."));
                         }

@@ -246,6 +246,18 @@ pub enum Error {
     )]
     SyncedKeyRotation,
 
+    #[error("no other device named {name:?} writes to the synced folder (see `tresor sync status`)")]
+    NoSuchDevice { name: String },
+
+    #[error("{count} devices match {name:?}; name one by the start of its id (see `tresor sync status`)")]
+    AmbiguousDevice { name: String, count: usize },
+
+    #[error(
+        "another device forgot this one: its changes are no longer taken in; `tresor sync disconnect`, then join \
+         the folder again as a new device"
+    )]
+    SyncForgotten,
+
     #[error("the vault kept changing while it synced; run the sync again")]
     ChangedDuringSync,
 

@@ -73,8 +73,26 @@ fn connecting_in_vault_settings_then_edits_travel_both_ways() {
     desktop.sync_now().unwrap();
     assert_eq!(desktop_value(&desktop, "FROM_THE_APP").as_deref(), Some("app-value"));
 
-    // Disconnect: the section offers to connect again; the vault keeps everything.
+    // Forget the other device (a lost laptop): asked first, then it is listed as forgotten and its
+    // later changes are not taken in.
     open_settings(&mut w);
+    click(&mut w, "Forget desktop");
+    assert!(has_text(&w.harness, "Forget desktop? No device will take in its changes"));
+    click(&mut w, "Forget desktop");
+    assert!(has_text(&w.harness, "desktop (forgotten)"), "listed as forgotten");
+    desktop
+        .set(
+            &desktop.default_place().unwrap(),
+            SecretName::parse("HF_TOKEN").unwrap(),
+            None,
+            Some(SecretValue::new("hf-after")),
+        )
+        .unwrap();
+    assert!(matches!(desktop.sync_now(), Err(tresor::Error::SyncForgotten)), "the forgotten device is told");
+    click(&mut w, "Sync now");
+    assert_eq!(value_of(&w, "HF_TOKEN").0, "hf-desktop");
+
+    // Disconnect: the section offers to connect again; the vault keeps everything.
     click(&mut w, "Disconnect");
     assert!(has_text(&w.harness, "no longer syncs through"));
     assert!(w.harness.query_by_label("Connect").is_some());

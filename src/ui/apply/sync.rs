@@ -56,6 +56,18 @@ impl App {
         Reply::Quiet
     }
 
+    pub(super) fn sync_forget(&mut self, ctx: &egui::Context, id: String) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        session.sync.confirm_forget = None;
+        if let Some(mut vault) = session.vault.take() {
+            self.jobs.spawn(ctx, "Forgetting the device…", move || {
+                let result = vault.sync_forget(&id).map(|(_, report)| report);
+                JobDone::Synced { vault, result, auto: false }
+            });
+        }
+        Reply::Quiet
+    }
+
     pub(super) fn sync_disconnect(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };

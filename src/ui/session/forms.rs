@@ -393,6 +393,8 @@ pub(crate) struct SyncView {
     /// The connect form: the folder's path and this device's name.
     pub folder_text: String,
     pub name_text: String,
+    /// The device whose Forget was clicked, waiting for the confirmation.
+    pub confirm_forget: Option<crate::vault::sync::DeviceId>,
     /// What the last sync did, or why it failed (`true`: an error).
     pub last: Option<(String, bool)>,
     /// When an automatic sync is due (after a change to the vault or to the folder).

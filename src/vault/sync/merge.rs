@@ -47,6 +47,12 @@ pub enum State {
         default: bool,
         position: i64,
     },
+    /// On the record whose id is a device's id: that device is forgotten, and its change files
+    /// numbered above `after` are not used (a lost or retired device). Only another device's
+    /// change says so (see [`Merged::forgotten`]); there is no way back for that device id.
+    Forget {
+        after: u64,
+    },
     Deleted,
 }
 
@@ -139,6 +145,25 @@ impl Merged {
             .unwrap_or_default();
         rest.reverse();
         rest
+    }
+
+    /// The forgotten devices, each with the last of its change files still used: from every
+    /// [`State::Forget`] on the device's record made by another device (the smallest number
+    /// when several forgot it), whatever else the record holds (a device cannot take it back).
+    pub fn forgotten(&self) -> BTreeMap<DeviceId, u64> {
+        let mut out: BTreeMap<DeviceId, u64> = BTreeMap::new();
+        for (record, states) in &self.records {
+            for change in states.values() {
+                if let State::Forget { after } = change.state
+                    && change.clock.device.0 != record.0
+                {
+                    let device = DeviceId(record.0);
+                    let kept = out.entry(device).or_insert(after);
+                    *kept = (*kept).min(after);
+                }
+            }
+        }
+        out
     }
 
     /// The greatest clock reading received: a device ticks past it for its next edit.

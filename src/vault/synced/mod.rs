@@ -86,6 +86,8 @@ pub struct DeviceInfo {
     pub last_change: Option<Timestamp>,
     pub this_device: bool,
     pub stopped: Option<String>,
+    /// Forgotten by a device: its later change files are not used.
+    pub forgotten: bool,
 }
 
 /// The name a device gets unless given one: the machine's host name.
@@ -241,6 +243,7 @@ impl Vault {
         let file = connection_file(&self.header.vault_id, &self.path)?;
         let connection = load_connection(&file)?.ok_or(Error::NotSynced)?;
         let read = read_folder(self, &SyncFolder::new(&connection.folder, self.header.vault_id))?;
+        let forgotten = forgotten_devices(&read);
         let mut out = Vec::new();
         for (device, chain) in &read.chains {
             let bodies = &read.bodies[device];
@@ -251,6 +254,7 @@ impl Vault {
                 last_change: bodies.iter().flat_map(|b| &b.changes).map(|c| Timestamp(c.clock.millis as i64)).max(),
                 this_device: *device == connection.device,
                 stopped: chain.stopped.as_ref().map(ToString::to_string),
+                forgotten: forgotten.contains_key(device),
             });
         }
         if !out.iter().any(|d| d.this_device) {
@@ -261,10 +265,33 @@ impl Vault {
                 last_change: None,
                 this_device: true,
                 stopped: None,
+                forgotten: false,
             };
             out.push(this);
         }
         Ok(out)
+    }
+
+    /// Forgets a device (a lost or retired one), named by its name or the start of its id (at
+    /// least 4 hex digits): every device stops using its change files after the ones there are
+    /// now. Published with a sync. Returns the device's name. A device cannot forget itself.
+    pub fn sync_forget(&mut self, which: &str) -> Result<(String, SyncReport)> {
+        let file = connection_file(&self.header.vault_id, &self.path)?;
+        let devices = self.sync_devices()?;
+        let wanted = which.trim().to_lowercase();
+        let matches: Vec<&DeviceInfo> = devices
+            .iter()
+            .filter(|d| !d.this_device && !d.forgotten)
+            .filter(|d| d.name.to_lowercase() == wanted || (wanted.len() >= 4 && d.id.hex().starts_with(&wanted)))
+            .collect();
+        let device = match matches.as_slice() {
+            [one] => (*one).clone(),
+            [] => return Err(Error::NoSuchDevice { name: which.to_owned() }),
+            _ => return Err(Error::AmbiguousDevice { name: which.to_owned(), count: matches.len() }),
+        };
+        let _lock = state::lock_named(&format!("sync-{}", hex(&self.header.vault_id))).map_err(state_error)?;
+        let report = self.sync_once(&file, Some((device.id, device.files)))?;
+        Ok((device.name, report))
     }
 
     /// Syncs: publishes the edits made here since the last sync, merges every device's, and
@@ -279,14 +306,15 @@ impl Vault {
         // the merge; the apply then stops, and the sync starts over with that write in it.
         let mut attempts = 0;
         loop {
-            match self.sync_once(&file) {
+            match self.sync_once(&file, None) {
                 Err(Error::ChangedDuringSync) if attempts < 5 => attempts += 1,
                 result => return result,
             }
         }
     }
 
-    fn sync_once(&mut self, file: &Path) -> Result<SyncReport> {
+    /// One sync; `forget`: also forget this device after that many of its files.
+    fn sync_once(&mut self, file: &Path, forget: Option<(DeviceId, u64)>) -> Result<SyncReport> {
         let mut connection = load_connection(file)?.ok_or(Error::NotSynced)?;
         if !connection.folder.is_dir() {
             return Err(Error::SyncFolder {
@@ -315,13 +343,23 @@ impl Vault {
             device_name: connection.name.clone(),
             ..SyncReport::default()
         };
+        // Forgotten devices (a lost or retired one): their files past the point they were
+        // forgotten at are not used. This device forgotten by another cannot sync any more.
+        let mut forgotten = forgotten_devices(&read);
+        if forgotten.contains_key(&me) {
+            return Err(Error::SyncForgotten);
+        }
+        if let Some((device, after)) = forget {
+            forgotten.insert(device, after);
+        }
         let mut base = Merged::default();
         let mut full = Merged::default();
         let mut touched: BTreeSet<RecordId> = BTreeSet::new();
         for (device, bodies) in &read.bodies {
             let known =
                 if *device == me { bodies.len() } else { connection.read.get(device).map_or(0, |r| r.0 as usize) };
-            for (i, body) in bodies.iter().enumerate() {
+            let used = forgotten.get(device).map_or(bodies.len(), |after| (*after as usize).min(bodies.len()));
+            for (i, body) in bodies.iter().enumerate().take(used) {
                 for change in &body.changes {
                     if i < known {
                         base.apply(change.clone());
@@ -351,6 +389,10 @@ impl Vault {
                 None if *state == State::Deleted => {}
                 _ => changes.push(base.edit_after(seen_clock, *record, state.clone(), me, (*modified).max(0) as u64)),
             }
+        }
+        if let Some((device, after)) = forget {
+            let now = self.clock.now().0.max(0) as u64;
+            changes.push(base.edit_after(seen_clock, RecordId(device.0), State::Forget { after }, me, now));
         }
         // A file in this device's own folder that does not continue its chain was not written by
         // it (it writes only after reading its chain): set aside, so that the next file can take
@@ -509,4 +551,24 @@ fn read_small_file(path: &Path) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     std::fs::File::open(path).ok()?.take(64 << 10).read_to_end(&mut bytes).ok()?;
     Some(bytes)
+}
+
+/// The forgotten devices and how many of each one's files are still used: what the files in use
+/// say, where a forgotten device's later files (which could forget others) are not in use.
+fn forgotten_devices(read: &stored::Read) -> BTreeMap<DeviceId, u64> {
+    let mut forgotten: BTreeMap<DeviceId, u64> = BTreeMap::new();
+    // Each round can only take files out; a few rounds settle any real folder.
+    for _ in 0..4 {
+        let mut every = Merged::default();
+        for (device, bodies) in &read.bodies {
+            let used = forgotten.get(device).map_or(bodies.len(), |after| (*after as usize).min(bodies.len()));
+            bodies.iter().take(used).flat_map(|b| &b.changes).for_each(|c| every.apply(c.clone()));
+        }
+        let next = every.forgotten();
+        if next == forgotten {
+            break;
+        }
+        forgotten = next;
+    }
+    forgotten
 }
