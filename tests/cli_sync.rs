@@ -160,23 +160,31 @@ fn a_joined_device_has_everything_and_edits_travel_both_ways() {
 fn edits_made_on_two_devices_at_once_keep_every_value() {
     let folder = folder();
     let (a, b) = two_devices(&folder);
+    // Each write publishes at once and takes in the other device's on the way; a write made
+    // before its device had seen the other's is still concurrent with it.
+    let set = |env: &Env, args: &[&str], value: &str| {
+        let mut all = vec!["set"];
+        all.extend_from_slice(args);
+        let out = env.run_with_stdin(&all, value.as_bytes());
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        stderr(&out)
+    };
     // Same secret edited on both, B later: B's value shows, A's is in the history on both.
-    a.set(&["OPENAI_API_KEY"], "from-laptop");
+    set(&a, &["OPENAI_API_KEY"], "from-laptop");
     std::thread::sleep(std::time::Duration::from_millis(20));
-    b.set(&["OPENAI_API_KEY"], "from-desktop");
+    let said = set(&b, &["OPENAI_API_KEY"], "from-desktop");
+    assert!(said.contains("Changed on two devices: Personal OPENAI_API_KEY"), "{said}");
     // Deleted on B, edited on A: the edit keeps the secret.
     b.ok(&["rm", "-p", "shop", "-e", "production", "DATABASE_URL"]);
-    a.set(&["-p", "shop", "-e", "production", "DATABASE_URL"], "postgres://new-prod");
+    let said = set(&a, &["-p", "shop", "-e", "production", "DATABASE_URL"], "postgres://new-prod");
+    assert!(said.contains("Changed on two devices: shop/production DATABASE_URL"), "{said}");
     // One name created on both: both kept, the later under the name.
-    a.set(&["NEW_TOKEN"], "laptop-token");
+    set(&a, &["NEW_TOKEN"], "laptop-token");
     std::thread::sleep(std::time::Duration::from_millis(20));
-    b.set(&["NEW_TOKEN"], "desktop-token");
-
-    sync(&a);
-    let said = sync(&b);
-    assert!(said.contains("Changed on two devices: Personal OPENAI_API_KEY"), "{said}");
+    let said = set(&b, &["NEW_TOKEN"], "desktop-token");
     assert!(said.contains("Two devices each created Personal NEW_TOKEN"), "{said}");
     sync(&a);
+    sync(&b);
 
     for device in [&a, &b] {
         assert_eq!(get(device, &["OPENAI_API_KEY"]), "from-desktop");
@@ -506,16 +514,15 @@ fn two_real_syncthing_instances_on_loopback_carry_edits_both_ways() {
     wait_for("the desktop to join", || code(&b.run(&["sync", "join", arg(&on_desktop), "--name", "desktop"])) == 0);
     assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
 
-    // Both edit the same secret before either hears of the other; each syncs, Syncthing carries
-    // the files, each syncs again: both values kept, the same vault on both.
+    // Both edit the same secret before either hears of the other (each `set` publishes its change
+    // file at once, before Syncthing has carried the other's); once Syncthing has carried all of
+    // them, each syncs: both values kept, the same vault on both.
     a.set(&["OPENAI_API_KEY"], "from-laptop");
     std::thread::sleep(std::time::Duration::from_millis(20));
     b.set(&["OPENAI_API_KEY"], "from-desktop");
     b.set(&["DESKTOP_ONLY"], "d");
-    sync(&a);
-    sync(&b);
-    wait_for("all three change files on both sides", || {
-        tchange_count(&on_laptop) == 3 && tchange_count(&on_desktop) == 3
+    wait_for("all four change files on both sides", || {
+        tchange_count(&on_laptop) == 4 && tchange_count(&on_desktop) == 4
     });
     sync(&a);
     sync(&b);
@@ -571,4 +578,21 @@ fn a_forgotten_device_is_no_longer_heard_even_through_files_that_arrive_late() {
     assert_eq!(code(&a.run(&["sync", "forget", "laptop"])), 1);
     let out = a.run(&["sync", "forget", "nobody"]);
     assert!(stderr(&out).contains("no other device named \"nobody\""), "{}", stderr(&out));
+}
+
+#[test]
+fn a_write_on_the_command_line_is_published_at_once() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let before = change_files(&folder).len();
+    let out = a.run_with_stdin(&["set", "PUBLISHED_BY_SET"], b"v");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("Synced: 1 edit published"), "{}", stderr(&out));
+    assert_eq!(change_files(&folder).len(), before + 1);
+    // A read publishes nothing; neither does a write that failed.
+    a.ok(&["list"]);
+    assert_eq!(code(&a.run(&["rm", "NO_SUCH_SECRET"])), 4);
+    assert_eq!(change_files(&folder).len(), before + 1);
+    sync(&b);
+    assert_eq!(get(&b, &["PUBLISHED_BY_SET"]), "v");
 }

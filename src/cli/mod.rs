@@ -482,7 +482,7 @@ impl Context {
         }
     }
 
-    fn unlock(&self) -> CliResult<Vault> {
+    fn unlock(&self) -> CliResult<Unlocked> {
         // Say "no vault" before asking for a passphrase that cannot be checked.
         if !self.path.exists() {
             return Err(Error::NoVault { path: self.path.clone() }.into());
@@ -492,7 +492,7 @@ impl Context {
         self.unlock_with(&passphrase)
     }
 
-    fn unlock_with(&self, passphrase: &Passphrase) -> CliResult<Vault> {
+    fn unlock_with(&self, passphrase: &Passphrase) -> CliResult<Unlocked> {
         let mut vault = if self.salvage {
             eprintln!("warning: opened read-only for salvage; the vault's integrity check is skipped");
             Vault::unlock_for_salvage(&self.path, passphrase)?
@@ -502,7 +502,39 @@ impl Context {
         if let Some(warning) = vault.take_warning() {
             eprintln!("warning: {}", output::terminal_safe(&warning.to_string()));
         }
-        Ok(vault)
+        Ok(Unlocked(Some(vault)))
+    }
+}
+
+/// A vault a command unlocked. When the command is done with it, a synced vault that the command
+/// wrote to publishes the change at once (the device's next change file, taking in the others'
+/// on the way), as the app does: "after each local write". Said on stderr; a sync that fails is
+/// a warning (the write itself is done, and the next sync carries it).
+pub(crate) struct Unlocked(Option<Vault>);
+
+impl std::ops::Deref for Unlocked {
+    type Target = Vault;
+    fn deref(&self) -> &Vault {
+        self.0.as_ref().expect("held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Unlocked {
+    fn deref_mut(&mut self) -> &mut Vault {
+        self.0.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for Unlocked {
+    fn drop(&mut self) {
+        let Some(mut vault) = self.0.take() else { return };
+        if vault.take_changes().is_empty() || !matches!(vault.sync_folder(), Ok(Some(_))) {
+            return;
+        }
+        match vault.sync_now() {
+            Ok(report) => sync::say(&report),
+            Err(e) => eprintln!("warning: not synced: {}", output::terminal_safe(&e.to_string())),
+        }
     }
 }
 

@@ -67,6 +67,8 @@ pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult
         SyncAction::Init { folder, name } => {
             let mut vault = ctx.unlock()?;
             let report = vault.sync_init(&folder, name.as_deref())?;
+            // Its own writes are not edits to publish again when the vault is put away.
+            vault.take_changes();
             eprintln!(
                 "This vault now syncs through {} as device \"{}\".",
                 shown_path(&report.folder),
@@ -97,6 +99,7 @@ pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult
         SyncAction::Now => {
             let mut vault = ctx.unlock()?;
             let report = vault.sync_now()?;
+            vault.take_changes();
             say(&report);
             Ok(())
         }
@@ -143,6 +146,7 @@ pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult
         SyncAction::Forget { device } => {
             let mut vault = ctx.unlock()?;
             let (name, report) = vault.sync_forget(&device)?;
+            vault.take_changes();
             eprintln!(
                 "Forgot device \"{}\": from now on no device takes in its change files. Its own vault file still \
                  holds what it had: if it may be in someone else's hands, replace the values of the secrets it held.",
@@ -161,7 +165,7 @@ pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult
 }
 
 /// What a sync did, on stderr (stdout stays for data).
-fn say(report: &SyncReport) {
+pub(super) fn say(report: &SyncReport) {
     eprintln!(
         "Synced: {} published, {} received; {} created, {} changed, {} moved to the trash here.",
         plural(report.published, "edit"),
