@@ -258,6 +258,12 @@ pub enum Error {
     )]
     SyncForgotten,
 
+    #[error(
+        "a change from another device cannot be applied here: {detail} (a newer Tresor wrote it?); nothing was \
+         synced"
+    )]
+    SyncBadRecord { detail: String },
+
     #[error("the vault kept changing while it synced; run the sync again")]
     ChangedDuringSync,
 

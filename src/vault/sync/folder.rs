@@ -9,6 +9,37 @@ use super::file::{self, Found, Header, MAX_FILE_LEN};
 use super::{DeviceId, unhex};
 use crate::vault::crypto::VaultKeys;
 
+/// The most candidates (a file and its conflict copies) read for one number of one device.
+const MAX_CANDIDATES: usize = 8;
+
+/// A change file's bytes: opened without following a link, checked to be a regular file of at
+/// most [`MAX_FILE_LEN`] bytes on the open descriptor, read no further than that. `None`: not
+/// a file to consider (a link, a folder, too large). A file swapped between the check and the
+/// read cannot make it read more.
+fn read_change_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = match options.open(path) {
+        Ok(file) => file,
+        // A link (ELOOP), a file gone since the listing: not a candidate.
+        Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ELOOP) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.len() > MAX_FILE_LEN as u64 {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_LEN as u64 + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= MAX_FILE_LEN).then_some(bytes))
+}
+
 /// Each device's candidates, by sequence number: its file and any conflict copies of it.
 pub type Candidates = BTreeMap<DeviceId, BTreeMap<u64, Vec<Vec<u8>>>>;
 
@@ -30,6 +61,30 @@ impl SyncFolder {
 
     fn device_dir(&self, device: DeviceId) -> PathBuf {
         self.root.join(device.hex())
+    }
+
+    /// `device`'s folder, made if missing, refused when it (or the vault's folder) is anything
+    /// but a plain folder: a symbolic link planted there would have this device write elsewhere.
+    pub fn own_dir(&self, device: DeviceId) -> io::Result<PathBuf> {
+        let dir = self.device_dir(device);
+        for path in [&self.root, &dir] {
+            match std::fs::symlink_metadata(path) {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(_) => {
+                    return Err(io::Error::other(format!("{} is not a plain folder (a link?)", path.display())));
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => match std::fs::create_dir(path) {
+                    Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                    _ => {
+                        if !std::fs::symlink_metadata(path)?.is_dir() {
+                            return Err(io::Error::other(format!("{} is not a plain folder", path.display())));
+                        }
+                    }
+                },
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(dir)
     }
 
     /// Where `device` continues: the number after the last file of its chain in the folder that
@@ -54,8 +109,7 @@ impl SyncFolder {
         prev: [u8; 32],
         body: &[u8],
     ) -> io::Result<Vec<u8>> {
-        let dir = self.device_dir(device);
-        std::fs::create_dir_all(&dir)?;
+        let dir = self.own_dir(device)?;
         let bytes = file::seal(keys, &Header { vault: self.vault, device, seq, prev }, body);
         crate::fs::write_private_file(&dir.join(file::file_name(seq)), &bytes, false)?;
         Ok(bytes)
@@ -65,7 +119,7 @@ impl SyncFolder {
     /// `.<name>.rejected`, which readers ignore): files in this device's own folder that it
     /// never wrote, so that its next file can take its number. Returns the names moved.
     pub fn set_aside(&self, device: DeviceId, from: u64) -> io::Result<Vec<String>> {
-        let dir = self.device_dir(device);
+        let dir = self.own_dir(device)?;
         let mut moved = Vec::new();
         for found in std::fs::read_dir(&dir)? {
             let name = found?.file_name().to_string_lossy().into_owned();
@@ -118,11 +172,13 @@ impl SyncFolder {
             else {
                 continue;
             };
-            let meta = std::fs::symlink_metadata(found.path())?;
-            if !meta.is_file() || meta.len() > MAX_FILE_LEN as u64 {
+            // Conflict copies are rare; a folder with many per number is an attack on memory.
+            if files.get(&seq).is_some_and(|c| c.len() >= MAX_CANDIDATES) {
                 continue;
             }
-            files.entry(seq).or_default().push(std::fs::read(found.path())?);
+            if let Some(bytes) = read_change_file(&found.path())? {
+                files.entry(seq).or_default().push(bytes);
+            }
         }
         Ok(files)
     }

@@ -24,10 +24,37 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use super::super::place::MAX_PLACE_NAME_CHARS;
+use super::super::secret::MAX_NAME_LEN;
 use super::{DeviceId, Hlc, VersionVector};
 
+/// `name` with `suffix`, the name cut so that the whole stays within `max` characters (names
+/// of secrets are ASCII: characters are bytes).
+fn with_suffix(name: &str, suffix: &str, max: usize) -> String {
+    let keep = max.saturating_sub(suffix.chars().count()).max(1);
+    name.chars().take(keep).collect::<String>() + suffix
+}
+
+/// A name for a record that lost `name` to another of its place: `name` + `first` (the
+/// device's id), or with the record's id after it, or numbered, whichever is free (`taken`),
+/// each within `max` characters.
+fn unique_name(
+    name: &str,
+    first: &str,
+    separator: char,
+    record: &str,
+    max: usize,
+    taken: impl Fn(&str) -> bool,
+) -> String {
+    std::iter::once(with_suffix(name, first, max))
+        .chain(std::iter::once(with_suffix(name, &format!("{first}{separator}{record}"), max)))
+        .chain((2..u32::MAX).map(|n| with_suffix(name, &format!("{first}{separator}{record}{separator}{n}"), max)))
+        .find(|c| !taken(c))
+        .expect("a free name among four billion")
+}
+
 /// A record's id: a secret's id, the same on every device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Zeroize)]
 pub struct RecordId(pub [u8; 16]);
 
 /// What a record is after a change: a secret, a project or environment, or deleted.
@@ -65,8 +92,8 @@ pub struct Change {
     pub state: State,
 }
 
-/// A record as it shows after the merge.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A record as it shows after the merge (its value wiped when dropped).
+#[derive(Debug, Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Shown {
     pub record: RecordId,
     pub place: [u8; 16],
@@ -231,10 +258,10 @@ impl Merged {
             let mut shown_name = name.clone();
             let mut renamed_from = None;
             if taken.contains(&(*place, name.clone())) {
-                shown_name = format!("{name}_CONFLICT_{}", change.clock.device.short().to_uppercase());
-                if taken.contains(&(*place, shown_name.clone())) {
-                    shown_name = format!("{shown_name}_{}", super::hex(&change.record.0[..4]).to_uppercase());
-                }
+                let first = format!("_CONFLICT_{}", change.clock.device.short().to_uppercase());
+                let record = super::hex(&change.record.0[..4]).to_uppercase();
+                shown_name =
+                    unique_name(name, &first, '_', &record, MAX_NAME_LEN, |n| taken.contains(&(*place, n.to_owned())));
                 renamed_from = Some(name.clone());
             }
             taken.insert((*place, shown_name.clone()));
@@ -291,6 +318,17 @@ impl Merged {
                 break;
             }
         }
+        // An environment whose project has not arrived (another device's file not here yet, or
+        // past a break in its chain) waits, with its secrets, until it does.
+        let projects: BTreeSet<RecordId> = chosen
+            .iter()
+            .filter(|(_, (c, _))| matches!(c.state, State::Place { project: None, .. }))
+            .map(|(id, _)| *id)
+            .collect();
+        chosen.retain(|_, (c, _)| match &c.state {
+            State::Place { project: Some(project), .. } => projects.contains(&RecordId(*project)),
+            _ => true,
+        });
         let mut ordered: Vec<(&Change, bool)> = chosen.into_values().collect();
         ordered.sort_by_key(|(c, _)| std::cmp::Reverse(c.clock));
         let mut taken: BTreeSet<(Option<[u8; 16]>, String)> = BTreeSet::new();
@@ -300,10 +338,11 @@ impl Merged {
             let mut shown_name = name.clone();
             let mut renamed_from = None;
             if taken.contains(&(*project, name.to_lowercase())) {
-                shown_name = format!("{name}-{}", change.clock.device.short());
-                if taken.contains(&(*project, shown_name.to_lowercase())) {
-                    shown_name = format!("{shown_name}-{}", super::hex(&change.record.0[..4]));
-                }
+                let first = format!("-{}", change.clock.device.short());
+                let record = super::hex(&change.record.0[..4]);
+                shown_name = unique_name(name, &first, '-', &record, MAX_PLACE_NAME_CHARS, |n| {
+                    taken.contains(&(*project, n.to_lowercase()))
+                });
                 renamed_from = Some(name.clone());
             }
             taken.insert((*project, shown_name.to_lowercase()));
@@ -382,7 +421,7 @@ mod tests {
         a.apply(second);
         b.apply(first);
         assert_eq!(a.shown(), b.shown());
-        let names: Vec<(String, String)> = a.shown().into_iter().map(|s| (s.name, s.value)).collect();
+        let names: Vec<(String, String)> = a.shown().into_iter().map(|s| (s.name.clone(), s.value.clone())).collect();
         assert_eq!(names, [("DB_URL".into(), "from-b".into()), ("DB_URL_CONFLICT_01010101".into(), "from-a".into())]);
         assert_eq!(a.shown()[1].renamed_from.as_deref(), Some("DB_URL"));
     }

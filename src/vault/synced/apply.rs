@@ -1,7 +1,6 @@
 //! Making the vault show the merge: one write that creates, changes and trashes rows.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use super::super::Vault;
 use super::super::error::{Error, Result};
@@ -20,7 +19,7 @@ impl Vault {
         secrets: &[Shown],
         (snapshot, stored): (&Snapshot, &[u8]),
         touched: &BTreeSet<RecordId>,
-        earlier: &BTreeMap<RecordId, Vec<String>>,
+        earlier: &BTreeMap<RecordId, Vec<zeroize::Zeroizing<String>>>,
         report: &mut SyncReport,
     ) -> Result<()> {
         let now = self.clock.now().0;
@@ -88,9 +87,8 @@ impl Vault {
             ordered.sort_by_key(|p| p.project.is_some());
             for place in ordered {
                 let id = PlaceId(place.record.0);
-                let name = PlaceName::parse(&place.name).map_err(|_| Error::SyncFolder {
-                    path: PathBuf::new(),
-                    detail: format!("a project or environment from another device has a name Tresor refuses: {:?}", place.name),
+                let name = PlaceName::parse(&place.name).map_err(|e| Error::SyncBadRecord {
+                    detail: format!("a project or environment is named {:?} ({e})", place.name),
                 })?;
                 let project = place.project.map(PlaceId);
                 match PlaceRow::load(w.conn(), id)? {
@@ -116,9 +114,8 @@ impl Vault {
             let shown_places: BTreeSet<[u8; 16]> = places.iter().map(|p| p.record.0).collect();
             for shown in secrets.iter().filter(|s| shown_places.contains(&s.place)) {
                 let id = SecretId(shown.record.0);
-                let name = SecretName::parse(&shown.name).map_err(|e| Error::SyncFolder {
-                    path: PathBuf::new(),
-                    detail: format!("a secret from another device has a name Tresor refuses ({:?}: {e})", shown.name),
+                let name = SecretName::parse(&shown.name).map_err(|e| Error::SyncBadRecord {
+                    detail: format!("a secret is named {:?} ({e})", shown.name),
                 })?;
                 // The earlier values first (each goes to the history as the next replaces it),
                 // then the winner: every device ends with all of them.
@@ -126,7 +123,7 @@ impl Vault {
                     .get(&shown.record)
                     .into_iter()
                     .flatten()
-                    .filter(|v| **v != shown.value)
+                    .filter(|v| v.as_str() != shown.value)
                     .map(|v| SecretValue::new(v.as_str()))
                     .collect();
                 steps.push(SecretValue::new(shown.value.as_str()));

@@ -41,10 +41,10 @@ use super::crypto::{self, Passphrase};
 use super::error::{Error, Result};
 use super::records::{self, PlaceRow, SecretRow, Write};
 use super::secret::{SystemClock, Timestamp};
-use super::store;
+use super::store::{self, Header};
 use super::sync::file;
 use super::sync::folder::SyncFolder;
-use super::sync::merge::{Merged, RecordId, State};
+use super::sync::merge::{Change, Merged, RecordId, State};
 use super::sync::{DeviceId, hex, unhex};
 use super::{Vault, wrap};
 use crate::state;
@@ -127,7 +127,10 @@ impl Vault {
         }
         let folder = std::fs::canonicalize(folder)
             .map_err(|e| Error::SyncFolder { path: folder.to_owned(), detail: crate::fs::io_reason(&e) })?;
-        save_connection(&file, &Connection { folder, device: DeviceId::random(), name, read: BTreeMap::new() })?;
+        save_connection(
+            &file,
+            &Connection { folder, device: DeviceId::random(), name, read: BTreeMap::new(), synced_at: 0 },
+        )?;
         self.sync_now()
     }
 
@@ -143,35 +146,23 @@ impl Vault {
         if path.exists() {
             return Err(Error::AlreadyExists { path: path.to_owned() });
         }
-        let vaults = vaults_in(folder)?;
-        let vault_id = match vaults.as_slice() {
-            [] => return Err(Error::NoSyncedVault { folder: folder.to_owned() }),
-            [one] => *one,
-            _ => return Err(Error::SeveralSyncedVaults { folder: folder.to_owned(), count: vaults.len() }),
+        // The vaults of the folder that a device's key file opens the way to (an empty or
+        // planted `tresor-…` folder does not count).
+        let mut found: Vec<([u8; 16], Vec<Header>)> = Vec::new();
+        for vault_id in vaults_in(folder)? {
+            let headers = key_files(&folder.join(file::vault_folder_name(&vault_id)), vault_id);
+            if !headers.is_empty() {
+                found.push((vault_id, headers));
+            }
+        }
+        let mut headers = match found.len() {
+            0 => return Err(Error::NoSyncedVault { folder: folder.to_owned() }),
+            1 => found.remove(0).1,
+            count => return Err(Error::SeveralSyncedVaults { folder: folder.to_owned(), count }),
         };
-        let root = folder.join(file::vault_folder_name(&vault_id));
-        let mut headers = Vec::new();
-        for entry in std::fs::read_dir(&root)
-            .map_err(|e| Error::SyncFolder { path: root.clone(), detail: crate::fs::io_reason(&e) })?
-            .flatten()
-        {
-            if unhex::<16>(&entry.file_name().to_string_lossy()).is_none() {
-                continue;
-            }
-            // Anyone who can write the folder wrote this, maybe: read at most 64 KiB of a plain
-            // file (a sync engine or git gives it whatever mode it likes), then checked by the unwrap.
-            let bytes = read_small_file(&entry.path().join(KEY_FILE));
-            if let Some(header) = bytes
-                .and_then(|b| serde_json::from_slice::<KeyFile>(&b).ok())
-                .and_then(|k| header_of(&k))
-                .filter(|h| h.vault_id == vault_id)
-            {
-                headers.push(header);
-            }
-        }
-        if headers.is_empty() {
-            return Err(Error::NoSyncedVault { folder: folder.to_owned() });
-        }
+        // The cheapest key derivation first (a planted key file cannot make the join slow
+        // before a genuine one is tried).
+        headers.sort_by_key(|h| u64::from(h.kdf.memory_kib) * u64::from(h.kdf.iterations));
         let (header, keys) = crypto::with_stack_scrubbed(|| {
             let mut last = Error::WrongPassphrase;
             for header in headers {
@@ -194,10 +185,18 @@ impl Vault {
         let file = connection_file(&vault.header.vault_id, path)?;
         save_connection(
             &file,
-            &Connection { folder: canonical, device: DeviceId::random(), name, read: BTreeMap::new() },
+            &Connection { folder: canonical, device: DeviceId::random(), name, read: BTreeMap::new(), synced_at: 0 },
         )?;
-        let report = vault.sync_now()?;
-        Ok((vault, report))
+        match vault.sync_now() {
+            Ok(report) => Ok((vault, report)),
+            Err(e) => {
+                // Nothing half-made stays: the next join starts afresh.
+                drop(vault);
+                store::remove_with_sidecars(path);
+                let _ = state::remove(&file);
+                Err(e)
+            }
+        }
     }
 
     /// The folder this vault syncs through, if it is connected.
@@ -378,16 +377,25 @@ impl Vault {
             }
         }
 
-        // This device's edits since its last sync.
+        // This device's edits since its last sync: records that differ from what the vault showed
+        // then and were changed since (a restored backup, an older copy accepted, differ but are
+        // older: the merge puts them right instead of publishing them), and that do not already
+        // show what the merge says (a sync that applied but could not record it).
+        let read_at = self.clock.now().0;
         let (snapshot, stored) = self.sync_snapshot()?;
         let expected = expected_states(&base);
+        let merged_now = expected_states(&full);
         let mut changes = Vec::new();
         let seen_clock = base.latest_clock();
-        for (record, (state, modified)) in &snapshot {
-            match expected.get(record) {
-                Some(shown) if shown == state => {}
-                None if *state == State::Deleted => {}
-                _ => changes.push(base.edit_after(seen_clock, *record, state.clone(), me, (*modified).max(0) as u64)),
+        for (record, (state, changed)) in &snapshot {
+            let known = expected.get(record);
+            let edited = match known {
+                Some(shown) => shown != state && *changed > connection.synced_at,
+                None => *state != State::Deleted,
+            };
+            let already = merged_now.get(record).map_or(*state == State::Deleted, |s| s == state);
+            if edited && !already {
+                changes.push(base.edit_after(seen_clock, *record, state.clone(), me, (*changed).max(0) as u64));
             }
         }
         if let Some((device, after)) = forget {
@@ -420,15 +428,20 @@ impl Vault {
         let mut own_files = read.chains.get(&me).map_or(0, |c| c.files.len() as u64);
         let mut own_digest = read.chains.get(&me).and_then(|c| c.files.last()).map(|f| f.digest);
         if !changes.is_empty() {
-            let body = Zeroizing::new(
-                serde_json::to_vec(&Body { device_name: connection.name.clone(), changes: changes.clone() })
-                    .expect("a body serializes"),
-            );
-            let bytes = folder
-                .publish(&self.keys, me, own_files + 1, own_digest.unwrap_or([0; 32]), &body)
-                .map_err(|e| Error::SyncFolder { path: folder.root().to_owned(), detail: crate::fs::io_reason(&e) })?;
-            own_files += 1;
-            own_digest = Some(file::digest(&bytes));
+            // In files of at most about 16 MiB of body each (a change file may hold 64 MiB:
+            // many large values go out in several).
+            for part in in_parts(&changes, 16 << 20) {
+                let body = Zeroizing::new(
+                    serde_json::to_vec(&Body { device_name: connection.name.clone(), changes: part.to_vec() })
+                        .expect("a body serializes"),
+                );
+                let bytes =
+                    folder.publish(&self.keys, me, own_files + 1, own_digest.unwrap_or([0; 32]), &body).map_err(
+                        |e| Error::SyncFolder { path: folder.root().to_owned(), detail: crate::fs::io_reason(&e) },
+                    )?;
+                own_files += 1;
+                own_digest = Some(file::digest(&bytes));
+            }
             report.published = changes.len();
             for change in changes {
                 touched.insert(change.record);
@@ -443,15 +456,15 @@ impl Vault {
         // Values to pass through before the winner, so that they land in the history: for a secret
         // new here, every value it had (a joined device gets the versions too); for one changed
         // on two devices, the values that lost.
-        let mut earlier: BTreeMap<RecordId, Vec<String>> = BTreeMap::new();
+        let mut earlier: BTreeMap<RecordId, Vec<Zeroizing<String>>> = BTreeMap::new();
         for shown in &secrets {
             let values = earlier.entry(shown.record).or_default();
             if !snapshot.contains_key(&shown.record) {
                 for change in full.history(&shown.record).into_iter().rev() {
                     if let State::Live { value, .. } = &change.state
-                        && values.last() != Some(value)
+                        && values.last().map(|v| v.as_str()) != Some(value.as_str())
                     {
-                        values.push(value.clone());
+                        values.push(Zeroizing::new(value.clone()));
                     }
                 }
                 let keep = values.len().saturating_sub(super::HISTORY_LIMIT);
@@ -462,7 +475,7 @@ impl Vault {
                     if let State::Live { value, .. } = &head.state
                         && Some(head.clock) != winner
                     {
-                        values.push(value.clone());
+                        values.push(Zeroizing::new(value.clone()));
                     }
                 }
             }
@@ -479,20 +492,22 @@ impl Vault {
         if let Some(digest) = own_digest {
             connection.read.insert(me, (own_files, hex(&digest)));
         }
+        connection.synced_at = read_at;
         save_connection(file, &connection)?;
         Ok(report)
     }
 
     /// Writes this device's key file (its header's key fields) when the folder's differs.
     fn publish_key_file(&self, folder: &SyncFolder, me: DeviceId) -> Result<()> {
-        let dir = folder.root().join(me.hex());
+        let dir = folder
+            .own_dir(me)
+            .map_err(|e| Error::SyncFolder { path: folder.root().to_owned(), detail: crate::fs::io_reason(&e) })?;
         let path = dir.join(KEY_FILE);
         let bytes = serde_json::to_vec_pretty(&key_file_of(&self.header)).expect("a key file serializes");
-        if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
+        if read_small_file(&path).as_deref() == Some(bytes.as_slice()) {
             return Ok(());
         }
         let io = |e: std::io::Error| Error::SyncFolder { path: dir.clone(), detail: crate::fs::io_reason(&e) };
-        std::fs::create_dir_all(&dir).map_err(io)?;
         crate::fs::write_private_file(&path, &bytes, true).map_err(io)
     }
 
@@ -514,7 +529,7 @@ impl Vault {
                         position: row.position,
                     },
                 };
-                out.insert(RecordId(row.id.0), (state, row.modified));
+                out.insert(RecordId(row.id.0), (state, row.modified.max(row.deleted.unwrap_or(0))));
             }
             for row in SecretRow::all(conn)? {
                 let state = match row.deleted {
@@ -526,7 +541,7 @@ impl Vault {
                         value: records.value(&row)?.expose().to_owned(),
                     },
                 };
-                out.insert(RecordId(row.id.0), (state, row.modified));
+                out.insert(RecordId(row.id.0), (state, row.modified.max(row.deleted.unwrap_or(0))));
             }
             Ok((out, stored))
         })
@@ -571,4 +586,48 @@ fn forgotten_devices(read: &stored::Read) -> BTreeMap<DeviceId, u64> {
         forgotten = next;
     }
     forgotten
+}
+
+/// `changes` cut into runs whose bodies stay near `limit` bytes (a change's size estimated from
+/// its texts; one change larger than the limit goes alone).
+fn in_parts(changes: &[Change], limit: usize) -> Vec<&[Change]> {
+    let size = |c: &Change| match &c.state {
+        State::Live { name, description, value, .. } => 2 * (name.len() + description.len() + value.len()) + 512,
+        _ => 512,
+    };
+    let mut parts = Vec::new();
+    let (mut start, mut total) = (0, 0);
+    for (i, change) in changes.iter().enumerate() {
+        let this = size(change);
+        if i > start && total + this > limit {
+            parts.push(&changes[start..i]);
+            (start, total) = (i, 0);
+        }
+        total += this;
+    }
+    if start < changes.len() {
+        parts.push(&changes[start..]);
+    }
+    parts
+}
+
+/// The key files of a vault's folder in a synced folder that parse and name this vault.
+fn key_files(root: &Path, vault_id: [u8; 16]) -> Vec<Header> {
+    let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
+    let mut headers = Vec::new();
+    for entry in entries.flatten() {
+        if unhex::<16>(&entry.file_name().to_string_lossy()).is_none() {
+            continue;
+        }
+        // Anyone who can write the folder wrote this, maybe: at most 64 KiB of a plain file (a
+        // sync engine or git gives it whatever mode it likes), then checked by the unwrap.
+        if let Some(header) = read_small_file(&entry.path().join(KEY_FILE))
+            .and_then(|b| serde_json::from_slice::<KeyFile>(&b).ok())
+            .and_then(|k| header_of(&k))
+            .filter(|h| h.vault_id == vault_id)
+        {
+            headers.push(header);
+        }
+    }
+    headers
 }

@@ -26,6 +26,10 @@ pub(super) struct Connection {
     pub(super) name: String,
     /// Per device: the number and digest (hex) of the last change file read.
     pub(super) read: BTreeMap<DeviceId, (u64, String)>,
+    /// The vault's clock (ms) when the last sync read the vault: a record changed at or before
+    /// it was not edited since (a restored backup's rows are older: not edits to publish).
+    #[serde(default)]
+    pub(super) synced_at: i64,
 }
 
 /// A change file's body.
