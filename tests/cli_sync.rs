@@ -199,12 +199,47 @@ fn edits_made_on_two_devices_at_once_keep_every_value() {
     }
     assert_eq!(everything(&a), everything(&b));
 
-    // An edit after seeing both settles it: no conflict is said again.
-    a.set(&["OPENAI_API_KEY"], "settled");
+    // Both devices list what was changed on two devices until someone looks: `sync keep` keeps
+    // what shows (the flag ends everywhere), an edit after seeing both does too.
+    for device in [&a, &b] {
+        let status = device.ok(&["sync", "status"]);
+        assert!(status.contains("Changed on two devices"), "{status}");
+        assert!(
+            status.contains("  Personal OPENAI_API_KEY") && status.contains("  shop/production DATABASE_URL"),
+            "{status}"
+        );
+    }
+    let out = b.run(&["sync", "keep", "OPENAI_API_KEY"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    a.set(&["-p", "shop", "-e", "production", "DATABASE_URL"], "settled");
+    sync(&b);
     sync(&a);
-    let said = sync(&b);
-    assert!(!said.contains("Changed on two devices"), "{said}");
-    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "settled");
+    for device in [&a, &b] {
+        let status = device.ok(&["sync", "status"]);
+        assert!(!status.contains("Changed on two devices"), "{status}");
+        assert_eq!(get(device, &["OPENAI_API_KEY"]), "from-desktop", "keep changes no value");
+        assert_eq!(get(device, &["-p", "shop", "-e", "production", "DATABASE_URL"]), "settled");
+    }
+    assert_eq!(code(&b.run(&["sync", "keep", "OPENAI_API_KEY"])), 1, "no longer flagged");
+}
+
+#[test]
+fn a_dry_run_says_what_a_sync_would_do_and_does_nothing() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    b.set(&["FROM_DESKTOP"], "d");
+    let files = change_files(&folder).len();
+    let out = a.run(&["sync", "--dry-run"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("would publish 0 edits and receive 1 edit; here it would create 1, change 0 and move 0"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(code(&a.run(&["get", "FROM_DESKTOP"])), 4, "nothing applied");
+    assert_eq!(change_files(&folder).len(), files, "nothing published");
+    sync(&a);
+    assert_eq!(get(&a, &["FROM_DESKTOP"]), "d", "and nothing remembered: the real sync takes it in");
 }
 
 #[test]

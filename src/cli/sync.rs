@@ -14,6 +14,9 @@ use crate::vault::{Error, SyncReport, Vault};
 pub struct SyncArgs {
     #[command(subcommand)]
     pub action: Option<SyncAction>,
+    /// Say what a sync would publish and change here, and do nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -41,6 +44,9 @@ pub enum SyncAction {
         #[arg(long)]
         json: bool,
     },
+    /// Keep what a secret flagged "changed on two devices" shows (-p/-e for its place): the flag
+    /// ends on every device, the other value stays in its history
+    Keep { name: String },
     /// Forget a lost or retired device: no device takes in its change files from now on (what it
     /// wrote before stays)
     Forget {
@@ -63,6 +69,26 @@ struct DeviceJson {
 }
 
 pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult {
+    if args.dry_run {
+        if args.action.as_ref().is_some_and(|a| !matches!(a, SyncAction::Now)) {
+            return Err(super::CliError::usage("--dry-run goes with `tresor sync` (or `tresor sync now`) alone"));
+        }
+        let mut vault = ctx.unlock()?;
+        let report = vault.sync_dry_run()?;
+        eprintln!(
+            "A sync now would publish {} and receive {}; here it would create {}, change {} and move {} to the \
+             trash. Nothing was done.",
+            plural(report.published, "edit"),
+            plural(report.received, "edit"),
+            report.created,
+            report.updated,
+            report.trashed
+        );
+        for conflict in &report.conflicts {
+            eprintln!("It would find {} changed on two devices.", terminal_safe(conflict));
+        }
+        return Ok(());
+    }
     match args.action.unwrap_or(SyncAction::Now) {
         SyncAction::Init { folder, name } => {
             let mut vault = ctx.unlock()?;
@@ -123,6 +149,7 @@ pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult
                 return out.json(&list);
             }
             writeln!(out, "Syncs through {}", shown_path(&folder))?;
+            let flagged = vault.sync_flagged()?;
             for d in &devices {
                 let this = match (d.this_device, d.forgotten) {
                     (true, _) => " (this device)",
@@ -141,6 +168,33 @@ pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult
                     writeln!(out, "      stops early: {}", terminal_safe(why))?;
                 }
             }
+            if !flagged.is_empty() {
+                writeln!(
+                    out,
+                    "Changed on two devices (the later edit shows; the other value is in its history; \
+                     `tresor sync keep NAME` or an edit ends the flag):"
+                )?;
+                for (_, label) in &flagged {
+                    writeln!(out, "  {}", terminal_safe(label))?;
+                }
+            }
+            Ok(())
+        }
+        SyncAction::Keep { name } => {
+            let mut vault = ctx.unlock()?;
+            let place = ctx.place(&vault)?;
+            let parsed = crate::vault::SecretName::parse(&name).map_err(Error::from)?;
+            let id = vault.find_own_in(&place, &parsed)?;
+            if !vault.sync_flagged()?.iter().any(|(flagged, _)| *flagged == id) {
+                return Err(super::CliError::other(format!(
+                    "{} is not flagged as changed on two devices (see `tresor sync status`)",
+                    terminal_safe(&name)
+                )));
+            }
+            let report = vault.sync_keep(id)?;
+            vault.take_changes();
+            eprintln!("Kept what {} shows; its other values stay in its history.", terminal_safe(&name));
+            say(&report);
             Ok(())
         }
         SyncAction::Forget { device } => {

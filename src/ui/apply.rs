@@ -180,6 +180,7 @@ impl App {
             Command::SyncNow => self.sync_now(ctx, false),
             Command::SyncDisconnect => self.sync_disconnect(),
             Command::SyncForget(id) => self.sync_forget(ctx, id),
+            Command::SyncKeep(id) => self.sync_keep(ctx, id),
         };
         self.reply(reply);
     }

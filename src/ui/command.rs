@@ -261,6 +261,8 @@ pub(crate) enum Command {
     SyncDisconnect,
     /// Forget this device (its id, 32 hex digits), confirmed.
     SyncForget(String),
+    /// Keep what a secret flagged "changed on two devices" shows.
+    SyncKeep(SecretId),
 }
 
 /// The commands of the shortcuts pressed this frame (consumed, so no widget sees them too), as

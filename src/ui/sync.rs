@@ -79,6 +79,22 @@ pub(crate) fn section(ui: &mut Ui, view: &mut SyncView, ready: bool, now: Timest
                 });
                 ui.end_row();
             });
+            if !view.flagged.is_empty() {
+                ui.add_space(4.0);
+                style::warning_text(
+                    ui,
+                    "Changed on two devices — the later edit shows, the other value is in its earlier versions (View):",
+                );
+                for (id, label) in &view.flagged {
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(label).monospace());
+                        let keep = ui.add_enabled(ready, egui::Button::new("Keep what shows").small());
+                        if keep.accessible_name(format!("Keep what {label} shows")).clicked() {
+                            commands.push(Command::SyncKeep(*id));
+                        }
+                    });
+                }
+            }
             ui.add_space(4.0);
             if let Some((text, is_error)) = &view.last {
                 if *is_error {

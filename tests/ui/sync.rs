@@ -73,9 +73,42 @@ fn connecting_in_vault_settings_then_edits_travel_both_ways() {
     desktop.sync_now().unwrap();
     assert_eq!(desktop_value(&desktop, "FROM_THE_APP").as_deref(), Some("app-value"));
 
+    // One secret changed here and on the desktop before either synced: flagged in the section
+    // until Keep what shows (or an edit).
+    w.clock.advance_seconds(1);
+    {
+        // (Another process of this machine: the same clock as the app's.)
+        let mut here = Vault::unlock_with_clock(&w.path, &Passphrase::new(PASSPHRASE), w.clock.clone()).unwrap();
+        here.set(
+            &here.default_place().unwrap(),
+            SecretName::parse("OPENAI_API_KEY").unwrap(),
+            None,
+            Some(SecretValue::new("sk-here")),
+        )
+        .unwrap();
+    }
+    w.clock.advance_seconds(1);
+    desktop.sync_now().unwrap();
+    desktop
+        .set(
+            &desktop.default_place().unwrap(),
+            SecretName::parse("OPENAI_API_KEY").unwrap(),
+            None,
+            Some(SecretValue::new("sk-desktop")),
+        )
+        .unwrap();
+    desktop.sync_now().unwrap();
+    open_settings(&mut w);
+    click(&mut w, "Sync now");
+    assert!(has_text(&w.harness, "Changed on two devices — the later edit shows"), "flagged in the section");
+    assert!(has_text(&w.harness, "Personal OPENAI_API_KEY"));
+    click(&mut w, "Keep what Personal OPENAI_API_KEY shows");
+    assert!(!has_text(&w.harness, "Changed on two devices — the later edit shows"), "the flag ends");
+    desktop.sync_now().unwrap();
+    assert!(desktop.sync_flagged().unwrap().is_empty(), "on the other device too");
+
     // Forget the other device (a lost laptop): asked first, then it is listed as forgotten and its
     // later changes are not taken in.
-    open_settings(&mut w);
     click(&mut w, "Forget desktop");
     assert!(has_text(&w.harness, "Forget desktop? No device will take in its changes"));
     click(&mut w, "Forget desktop");

@@ -68,6 +68,17 @@ impl App {
         Reply::Quiet
     }
 
+    pub(super) fn sync_keep(&mut self, ctx: &egui::Context, id: SecretId) -> Reply {
+        let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
+        if let Some(mut vault) = session.vault.take() {
+            self.jobs.spawn(ctx, "Syncing…", move || {
+                let result = vault.sync_keep(id);
+                JobDone::Synced { vault, result, auto: false }
+            });
+        }
+        Reply::Quiet
+    }
+
     pub(super) fn sync_disconnect(&mut self) -> Reply {
         let Some(session) = self.screen.session_mut() else { return Reply::Quiet };
         let Some(vault) = session.vault.as_mut() else { return Reply::Quiet };
@@ -163,6 +174,7 @@ pub(in crate::ui) fn reload_sync(session: &mut Session) {
         None => Vec::new(),
     };
     session.sync.dirs = vault.sync_watch_dirs().unwrap_or_default();
+    session.sync.flagged = vault.sync_flagged().unwrap_or_default();
 }
 
 /// What a sync did, in one or two sentences.

@@ -393,6 +393,8 @@ pub(crate) struct SyncView {
     /// The connect form: the folder's path and this device's name.
     pub folder_text: String,
     pub name_text: String,
+    /// Secrets changed on two devices (id, "place NAME"), until kept or edited.
+    pub flagged: Vec<(crate::vault::SecretId, String)>,
     /// The device whose Forget was clicked, waiting for the confirmation.
     pub confirm_forget: Option<crate::vault::sync::DeviceId>,
     /// What the last sync did, or why it failed (`true`: an error).

@@ -40,7 +40,7 @@ use zeroize::Zeroizing;
 use super::crypto::{self, Passphrase};
 use super::error::{Error, Result};
 use super::records::{self, PlaceRow, SecretRow, Write};
-use super::secret::{SystemClock, Timestamp};
+use super::secret::{SecretId, SystemClock, Timestamp};
 use super::store::{self, Header};
 use super::sync::file;
 use super::sync::folder::SyncFolder;
@@ -108,6 +108,18 @@ fn check_device_name(name: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
+/// What a sync does besides syncing.
+#[derive(Clone, Copy)]
+enum Extra {
+    Nothing,
+    /// Forget this device after that many of its files.
+    Forget(DeviceId, u64),
+    /// Publish what this record shows as an edit that has seen all its values.
+    Keep(RecordId),
+    /// Only say what would happen.
+    DryRun,
+}
+
 /// What the vault holds now, as the merge's states: each secret (a trashed one as deleted), each
 /// project and environment (a deleted one as deleted), with the time it was last changed.
 pub(super) type Snapshot = BTreeMap<RecordId, (State, i64)>;
@@ -129,7 +141,14 @@ impl Vault {
             .map_err(|e| Error::SyncFolder { path: folder.to_owned(), detail: crate::fs::io_reason(&e) })?;
         save_connection(
             &file,
-            &Connection { folder, device: DeviceId::random(), name, read: BTreeMap::new(), synced_at: 0 },
+            &Connection {
+                folder,
+                device: DeviceId::random(),
+                name,
+                read: BTreeMap::new(),
+                synced_at: 0,
+                flagged: Vec::new(),
+            },
         )?;
         self.sync_now()
     }
@@ -185,7 +204,14 @@ impl Vault {
         let file = connection_file(&vault.header.vault_id, path)?;
         save_connection(
             &file,
-            &Connection { folder: canonical, device: DeviceId::random(), name, read: BTreeMap::new(), synced_at: 0 },
+            &Connection {
+                folder: canonical,
+                device: DeviceId::random(),
+                name,
+                read: BTreeMap::new(),
+                synced_at: 0,
+                flagged: Vec::new(),
+            },
         )?;
         match vault.sync_now() {
             Ok(report) => Ok((vault, report)),
@@ -289,7 +315,7 @@ impl Vault {
             _ => return Err(Error::AmbiguousDevice { name: which.to_owned(), count: matches.len() }),
         };
         let _lock = state::lock_named(&format!("sync-{}", hex(&self.header.vault_id))).map_err(state_error)?;
-        let report = self.sync_once(&file, Some((device.id, device.files)))?;
+        let report = self.sync_once(&file, Extra::Forget(device.id, device.files))?;
         Ok((device.name, report))
     }
 
@@ -305,15 +331,54 @@ impl Vault {
         // the merge; the apply then stops, and the sync starts over with that write in it.
         let mut attempts = 0;
         loop {
-            match self.sync_once(&file, None) {
+            match self.sync_once(&file, Extra::Nothing) {
                 Err(Error::ChangedDuringSync) if attempts < 5 => attempts += 1,
                 result => return result,
             }
         }
     }
 
-    /// One sync; `forget`: also forget this device after that many of its files.
-    fn sync_once(&mut self, file: &Path, forget: Option<(DeviceId, u64)>) -> Result<SyncReport> {
+    /// What a sync would do, without doing it: nothing is published, written or remembered
+    /// (`tresor sync --dry-run`). The report's counts are what a sync would do now.
+    pub fn sync_dry_run(&mut self) -> Result<SyncReport> {
+        let file = connection_file(&self.header.vault_id, &self.path)?;
+        self.sync_once(&file, Extra::DryRun)
+    }
+
+    /// The secrets flagged "changed on two devices" (as the last sync left them): each with its
+    /// place and name, "shop/production DATABASE_URL". An edit of one ends its flag at the next
+    /// sync, and so does [`Vault::sync_keep`].
+    pub fn sync_flagged(&self) -> Result<Vec<(SecretId, String)>> {
+        let file = connection_file(&self.header.vault_id, &self.path)?;
+        let Some(connection) = load_connection(&file)? else { return Ok(Vec::new()) };
+        let mut out = Vec::new();
+        for id in connection.flagged.iter().filter_map(|h| unhex::<16>(h)) {
+            let id = SecretId(id);
+            if let Ok(meta) = self.meta(id) {
+                let place = self.place_label_of(meta.place).map(|l| l.to_string()).unwrap_or_default();
+                out.push((id, format!("{place} {}", meta.name)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Keeps what a secret flagged "changed on two devices" shows: an edit that has seen every
+    /// value, published (after a sync, so that it has seen all there is). The flag ends on every
+    /// device; the other values stay in the history.
+    pub fn sync_keep(&mut self, id: SecretId) -> Result<SyncReport> {
+        self.sync_now()?;
+        let file = connection_file(&self.header.vault_id, &self.path)?;
+        let _lock = state::lock_named(&format!("sync-{}", hex(&self.header.vault_id))).map_err(state_error)?;
+        self.sync_once(&file, Extra::Keep(RecordId(id.0)))
+    }
+
+    /// One sync, and what else it does (see [`Extra`]).
+    fn sync_once(&mut self, file: &Path, extra: Extra) -> Result<SyncReport> {
+        let forget = match extra {
+            Extra::Forget(device, after) => Some((device, after)),
+            _ => None,
+        };
+        let dry_run = matches!(extra, Extra::DryRun);
         let mut connection = load_connection(file)?.ok_or(Error::NotSynced)?;
         if !connection.folder.is_dir() {
             return Err(Error::SyncFolder {
@@ -401,6 +466,39 @@ impl Vault {
         if let Some((device, after)) = forget {
             let now = self.clock.now().0.max(0) as u64;
             changes.push(base.edit_after(seen_clock, RecordId(device.0), State::Forget { after }, me, now));
+        }
+        if let Extra::Keep(record) = extra
+            && let Some((state, _)) = snapshot.get(&record)
+            && !changes.iter().any(|c| c.record == record)
+        {
+            let now = self.clock.now().0.max(0) as u64;
+            changes.push(base.edit_after(seen_clock, record, state.clone(), me, now));
+        }
+        if dry_run {
+            report.published = changes.len();
+            for change in changes {
+                touched.insert(change.record);
+                full.apply(change);
+            }
+            let target = apply::target_states(&full.places(), &full.shown());
+            for (record, state) in &target {
+                match snapshot.get(record).map(|s| &s.0) {
+                    None | Some(State::Deleted) => report.created += 1,
+                    Some(now) if now != state => report.updated += 1,
+                    Some(_) => {}
+                }
+            }
+            report.trashed = snapshot
+                .iter()
+                .filter(|(record, (state, _))| *state != State::Deleted && !target.contains_key(record))
+                .count();
+            report.conflicts = full
+                .shown()
+                .iter()
+                .filter(|s| s.changed_on_two_devices && touched.contains(&s.record))
+                .map(|s| s.name.clone())
+                .collect();
+            return Ok(report);
         }
         // A file in this device's own folder that does not continue its chain was not written by
         // it (it writes only after reading its chain): set aside, so that the next file can take
@@ -493,6 +591,7 @@ impl Vault {
             connection.read.insert(me, (own_files, hex(&digest)));
         }
         connection.synced_at = read_at;
+        connection.flagged = secrets.iter().filter(|s| s.changed_on_two_devices).map(|s| hex(&s.record.0)).collect();
         save_connection(file, &connection)?;
         Ok(report)
     }

@@ -30,6 +30,9 @@ pub(super) struct Connection {
     /// it was not edited since (a restored backup's rows are older: not edits to publish).
     #[serde(default)]
     pub(super) synced_at: i64,
+    /// The records (hex ids) the last sync left flagged "changed on two devices".
+    #[serde(default)]
+    pub(super) flagged: Vec<String>,
 }
 
 /// A change file's body.
