@@ -781,3 +781,76 @@ fn a_dialog_shrinks_back_when_its_error_goes_without_more_input() {
     let differing = clean.iter().zip(&fixed).filter(|(a, b)| a != b).count();
     assert!(differing == 0, "the dialog did not shrink back: {differing} bytes of the screen differ");
 }
+
+/// Another device of the same vault, through a synced folder: its own vault file and state
+/// folder (two machines), driven by the command line.
+fn other_device(desktop: &Desktop, args: &[&str]) -> Command {
+    let state = desktop.dir.path().join("state-other-device");
+    let run = desktop.dir.path().join("run-other-device");
+    if !run.exists() {
+        std::fs::create_dir(&run).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tresor"));
+    cmd.arg("--vault")
+        .arg(desktop.dir.path().join("other-device.db"))
+        .arg("--passphrase-file")
+        .arg(desktop.pass_file());
+    cmd.args(args).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    cmd.env("TRESOR_STATE_DIR", state).env("XDG_RUNTIME_DIR", run).env("TRESOR_NO_APP", "1");
+    cmd
+}
+
+#[test]
+fn another_devices_edit_reaches_the_open_window_by_itself_and_copies_with_the_real_clipboard() {
+    let Some(desktop) = Desktop::start() else { return };
+    desktop.set("ALREADY_THERE", "1");
+    let folder = desktop.dir.path().join("Sync");
+    std::fs::create_dir(&folder).unwrap();
+    let init = desktop.cli(&["sync", "init", folder.to_str().unwrap(), "--name", "laptop"]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let join = other_device(&desktop, &["sync", "join", folder.to_str().unwrap(), "--name", "desktop"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(join.status.success(), "{}", String::from_utf8_lossy(&join.stderr));
+    let app = desktop.open_app();
+    app.unlock();
+    app.settle();
+
+    // The other device writes (its `set` publishes a change file at once). The app sees the
+    // folder change and syncs by itself; the user then finds and copies it with the keyboard.
+    let mut set = other_device(&desktop, &["set", "FROM_THE_OTHER_DEVICE"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    set.stdin.take().unwrap().write_all(b"value-from-the-other-device").unwrap();
+    let out = set.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 edit published"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // No input until it is there: the vault file gets it (the app's automatic sync).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let list = desktop.cli(&["list"]).output().unwrap();
+        if String::from_utf8_lossy(&list.stdout).contains("FROM_THE_OTHER_DEVICE") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the app did not sync the other device's edit by itself");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    app.settle();
+    app.xdotool(&["key", "--clearmodifiers", "ctrl+f", "type", "--delay", "5", "FROM_THE_OTHER"]);
+    app.settle();
+    app.keys(&["Tab", "Tab", "Tab", "ctrl+c"]);
+    let copied = desktop.clipboard_becomes("value-from-the-other-device");
+    app.quit();
+    assert_eq!(copied, "value-from-the-other-device");
+}
