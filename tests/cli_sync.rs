@@ -758,3 +758,25 @@ impl Drop for HeldBack {
         std::fs::rename(&self.away, &self.at).unwrap();
     }
 }
+
+#[test]
+fn a_value_replaced_on_one_device_survives_a_description_edited_on_another_at_the_same_time() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    // A replaces a leaked key; B, not having heard of it yet, edits the description (later).
+    a.set(&["OPENAI_API_KEY"], "sk-rotated-after-leak");
+    {
+        let _away = HeldBack::new(&device_folder(&a, &folder, "laptop"));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        b.set(&["OPENAI_API_KEY", "-d", "the team's key"], "sk-first");
+    }
+    sync(&b);
+    sync(&a);
+    for device in [&a, &b] {
+        assert_eq!(get(device, &["OPENAI_API_KEY"]), "sk-rotated-after-leak", "the rotation is not undone");
+        let list: serde_json::Value = serde_json::from_str(&device.ok(&["list", "--json"])).unwrap();
+        let row = list.as_array().unwrap().iter().find(|r| r["name"] == "OPENAI_API_KEY").unwrap();
+        assert_eq!(row["description"], "the team's key", "and the description edit is kept");
+        assert!(!device.ok(&["sync", "status"]).contains("Changed on two devices"), "nothing to choose between");
+    }
+}

@@ -28,6 +28,15 @@ use super::super::place::MAX_PLACE_NAME_CHARS;
 use super::super::secret::MAX_NAME_LEN;
 use super::{DeviceId, Hlc, VersionVector};
 
+/// Of one field's values in the heads (newest first), the one to keep against `base` (the common
+/// ancestor's): the newest that changed it (`None`: none did), and whether two changed it
+/// differently.
+fn pick<K: PartialEq + Clone>(heads: &[K], base: &K) -> (Option<K>, bool) {
+    let changed: Vec<&K> = heads.iter().filter(|k| *k != base).collect();
+    let conflict = changed.iter().any(|k| *k != changed[0]);
+    (changed.first().map(|k| (*k).clone()), conflict)
+}
+
 /// `name` with `suffix`, the name cut so that the whole stays within `max` characters (names
 /// of secrets are ASCII: characters are bytes).
 fn with_suffix(name: &str, suffix: &str, max: usize) -> String {
@@ -228,6 +237,40 @@ impl Merged {
 
     /// Whether the record's heads hold different states: edited on two devices without either
     /// seeing the other (the same edit made twice is no conflict).
+    /// A secret edited on several devices at once, field by field: against the latest state
+    /// every head had seen (their common ancestor), the value, the description, and the place
+    /// with the name each come from the head that changed them — the later clock where several
+    /// changed one. So a value replaced on one device and a description edited on another are
+    /// both kept. `None` when there is nothing to combine (one head, a deletion among them, no
+    /// common ancestor): the winner shows whole. The flag: a field changed differently by two.
+    fn field_merge(&self, record: &RecordId) -> Option<(State, bool)> {
+        let mut heads = self.heads(record);
+        if heads.len() < 2 || heads.iter().any(|h| !matches!(h.state, State::Live { .. })) {
+            return None;
+        }
+        heads.sort_by_key(|h| std::cmp::Reverse(h.clock));
+        let ancestor = self
+            .records
+            .get(record)?
+            .values()
+            .filter(|c| heads.iter().all(|h| h.seen.covers(&c.seen)))
+            .max_by_key(|c| c.clock)?;
+        let fields = |s: &'_ State| match s {
+            State::Live { place, name, description, value } => {
+                Some(((*place, name.clone()), description.clone(), value.clone()))
+            }
+            _ => None,
+        };
+        let base = fields(&ancestor.state)?;
+        let of_heads: Vec<_> = heads.iter().filter_map(|h| fields(&h.state)).collect();
+        let (where_, c1) = pick(&of_heads.iter().map(|f| f.0.clone()).collect::<Vec<_>>(), &base.0);
+        let (description, c2) = pick(&of_heads.iter().map(|f| f.1.clone()).collect::<Vec<_>>(), &base.1);
+        let (value, c3) = pick(&of_heads.iter().map(|f| f.2.clone()).collect::<Vec<_>>(), &base.2);
+        let ((place, name), description, value) =
+            (where_.unwrap_or(base.0.clone()), description.unwrap_or(base.1.clone()), value.unwrap_or(base.2.clone()));
+        Some((State::Live { place, name, description, value }, c1 || c2 || c3))
+    }
+
     fn conflicted(&self, record: &RecordId) -> bool {
         let heads = self.heads(record);
         heads.iter().any(|h| h.state != heads[0].state)
@@ -241,20 +284,24 @@ impl Merged {
     /// What shows: every secret whose winner is live, names made unique per place, sorted by
     /// place and name. (A secret whose place does not show is the caller's to keep aside.)
     pub fn shown(&self) -> Vec<Shown> {
-        let mut live: Vec<(&Change, bool)> = Vec::new();
+        let mut live: Vec<(&Change, State, bool)> = Vec::new();
         for record in self.records.keys() {
             if let Some(winner) = self.winner(record)
                 && matches!(winner.state, State::Live { .. })
             {
-                live.push((winner, self.conflicted(record)));
+                match self.field_merge(record) {
+                    Some((state, conflicted)) => live.push((winner, state, conflicted)),
+                    None => live.push((winner, winner.state.clone(), self.conflicted(record))),
+                }
             }
         }
         // The later clock keeps a name its place has twice.
-        live.sort_by_key(|(c, _)| std::cmp::Reverse(c.clock));
+        live.sort_by_key(|(c, _, _)| std::cmp::Reverse(c.clock));
         let mut taken: BTreeSet<([u8; 16], String)> = BTreeSet::new();
         let mut out = Vec::new();
-        for (change, conflicted) in live {
-            let State::Live { place, name, description, value } = &change.state else { continue };
+        for (change, state, conflicted) in &live {
+            let (change, conflicted) = (*change, *conflicted);
+            let State::Live { place, name, description, value } = state else { continue };
             let mut shown_name = name.clone();
             let mut renamed_from = None;
             if taken.contains(&(*place, name.clone())) {
@@ -424,6 +471,35 @@ mod tests {
         let names: Vec<(String, String)> = a.shown().into_iter().map(|s| (s.name.clone(), s.value.clone())).collect();
         assert_eq!(names, [("DB_URL".into(), "from-b".into()), ("DB_URL_CONFLICT_01010101".into(), "from-a".into())]);
         assert_eq!(a.shown()[1].renamed_from.as_deref(), Some("DB_URL"));
+    }
+
+    #[test]
+    fn a_value_and_a_description_changed_on_two_devices_are_both_kept() {
+        let (mut a, mut b) = (Merged::default(), Merged::default());
+        let with = |description: &str, value: &str| State::Live {
+            place: [0; 16],
+            name: "API_KEY".into(),
+            description: description.into(),
+            value: value.into(),
+        };
+        b.apply(a.edit(KEY, with("old note", "leaked"), device(1), 1_000));
+        let rotated = a.edit(KEY, with("old note", "rotated"), device(1), 2_000);
+        let described = b.edit(KEY, with("new note", "leaked"), device(2), 3_000); // the later clock
+        a.apply(described);
+        b.apply(rotated);
+        assert_eq!(a.shown(), b.shown());
+        let shown = &a.shown()[0];
+        assert_eq!((shown.value.as_str(), shown.description.as_str()), ("rotated", "new note"));
+        assert!(!shown.changed_on_two_devices, "different fields: nothing to choose between");
+        // The same field changed on both: the later wins, and it is flagged.
+        let (mut c, mut d) = (a.clone(), b.clone());
+        let here = c.edit(KEY, with("new note", "from-c"), device(3), 4_000);
+        let there = d.edit(KEY, with("new note", "from-d"), device(4), 5_000);
+        c.apply(there);
+        d.apply(here);
+        assert_eq!(c.shown(), d.shown());
+        assert_eq!(c.shown()[0].value, "from-d");
+        assert!(c.shown()[0].changed_on_two_devices);
     }
 
     #[test]
