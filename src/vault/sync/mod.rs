@@ -50,9 +50,11 @@
 //! # The merge
 //!
 //! See [`merge`]: per record, the states that no other state received supersedes (by version
-//! vector) are its *heads*; one head shows, chosen by a fixed rule (a live state over a
-//! deletion, then the later clock, then the greater device id), and the others stay as its
-//! history, flagged as "changed on two devices" until someone edits the record again. The result
+//! vector) are its *heads*; the winner is chosen by a fixed rule (a live state over a deletion,
+//! then the later clock, then the greater device id); when several live heads differ, each field
+//! (value, description, place with name) comes from the head that changed it against their
+//! common ancestor (the later clock where two changed one field, flagged "changed on two
+//! devices" until someone edits or keeps it), and every other state stays as history. The result
 //! depends only on the set of changes received, not on their order or repetitions.
 
 pub mod file;
