@@ -454,7 +454,7 @@ fn publish(clone: &Path) {
 }
 
 #[test]
-fn a_git_repository_carries_the_vault_between_two_devices_with_no_merge_conflict() {
+fn a_git_repository_carries_the_vault_between_three_devices_with_no_merge_conflict() {
     if std::process::Command::new("git").arg("--version").output().is_err() {
         assert!(std::env::var_os("CI").is_none(), "git is needed under CI");
         println!("skipped: git is not installed");
@@ -478,23 +478,35 @@ fn a_git_repository_carries_the_vault_between_two_devices_with_no_merge_conflict
     b.ok(&["sync", "join", arg(&desktop_clone), "--name", "desktop"]);
     assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
 
-    // Both edit, both sync and commit; the second push needs a pull, which merges cleanly.
+    // A third clone, a third device.
+    let work_clone = dir.path().join("work");
+    git(dir.path(), &["clone", "-q", origin.to_str().unwrap(), work_clone.to_str().unwrap()]);
+    let c = Env::without_vault(PASS);
+    c.ok(&["sync", "join", arg(&work_clone), "--name", "work"]);
+
+    // All three edit and commit; every push after the first needs a pull, which merges cleanly
+    // (each device writes only its own files).
     a.set(&["OPENAI_API_KEY"], "sk-from-laptop");
     a.set(&["LAPTOP_ONLY"], "l");
     b.set(&["DESKTOP_ONLY"], "d");
-    sync(&a);
-    sync(&b);
+    c.set(&["WORK_ONLY"], "w");
     publish(&laptop_clone);
     publish(&desktop_clone);
-    git(&laptop_clone, &["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]);
+    publish(&work_clone);
+    for clone in [&laptop_clone, &desktop_clone] {
+        git(clone, &["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]);
+    }
     sync(&a);
     sync(&b);
-    for device in [&a, &b] {
+    sync(&c);
+    for device in [&a, &b, &c] {
+        assert_eq!(get(device, &["WORK_ONLY"]), "w");
         assert_eq!(get(device, &["OPENAI_API_KEY"]), "sk-from-laptop");
         assert_eq!(get(device, &["LAPTOP_ONLY"]), "l");
         assert_eq!(get(device, &["DESKTOP_ONLY"]), "d");
     }
     assert_eq!(a.ok(&["export", "--format", "json"]), b.ok(&["export", "--format", "json"]));
+    assert_eq!(a.ok(&["export", "--format", "json"]), c.ok(&["export", "--format", "json"]));
     let log = git(&desktop_clone, &["log", "--oneline"]);
     assert!(log.lines().count() >= 3, "{log}");
 }

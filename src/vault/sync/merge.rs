@@ -10,8 +10,10 @@
 //!   vector): one head means a plain history; two or more mean edits made without seeing each
 //!   other ("changed on two devices", [`Shown::changed_on_two_devices`]);
 //! - the **winner** among the heads: a live state over a deletion (an edit against a delete
-//!   keeps the secret), then the later clock; the others stay in the record's history, newest
-//!   first — nothing written is lost;
+//!   keeps the secret), then the later clock; when several live heads differ, what shows is
+//!   merged **field by field** against their common ancestor (`Merged::field_merge`: each field
+//!   from the head that changed it, the later clock where two did); every other state stays in
+//!   the record's history, newest first — nothing written is lost;
 //! - **names stay unique per place**: when two live records of one place have one name (each
 //!   created on its own device), the one with the later clock keeps it and the other shows as
 //!   `NAME_CONFLICT_<device>` (its device's short id), flagged, so `get` and `run` stay defined.
