@@ -46,7 +46,8 @@ pub use crate::vault::ops::exit;
     version,
     about = "An offline, passphrase-protected vault for environment secrets.",
     after_help = "Exit codes: 0 success, 1 other error, 2 usage error, 3 wrong passphrase, 4 no such secret (or backup),\n\
-                  5 integrity failure (damaged or tampered file or record), 6 name already taken or invalid\n\
+                  5 integrity failure (damaged or tampered file or record, an older copy of it, or a synced\n\
+                  folder that went back), 6 name already taken or invalid\n\
                   (import: a conflict under --on-conflict fail), 7 the current folder's tresor.toml is not trusted\n\
                   (see `tresor trust`), 8 denied in the Tresor app (or not answered there in time). `tresor run`\n\
                   becomes the program and ends as it ends (a shell reports 128 + N for signal N); 126/127 when\n\
@@ -164,8 +165,9 @@ sync), this takes the file as it is now.")]
 append-only change files into FOLDER/tresor-<vault id>/<device id>/, and every device merges all of them, \
 secret by secret. The folder holds only ciphertext and what docs/sync.md lists (vault and device ids, \
 numbers, sizes). An edit made on two devices without either seeing the other keeps both: the later \
-shows, the other goes to the secret's history; an edit against a deletion keeps the secret. Run \
-`tresor sync` after editing and before reading on another device.\n\n\
+shows, the other goes to the secret's history; an edit against a deletion keeps the secret. A command \
+that writes to a synced vault publishes its change at once; `tresor sync` takes in the other devices' (the \
+open app does both by itself). A rolled-back folder is exit 5. See docs/sync.md.\n\n\
 Examples:\n  tresor sync init ~/Sync/tresor --name laptop\n  tresor --vault ~/.local/share/tresor/vault.db sync join ~/Sync/tresor --name desktop\n  \
 tresor sync\n  tresor sync status")]
     Sync(sync::SyncArgs),
