@@ -103,7 +103,8 @@ impl App {
         session.vault = Some(vault);
         reload_sync(session);
         match result {
-            Ok(report) => {
+            Ok(mut report) => {
+                session.sync.devices = std::mem::take(&mut report.devices);
                 session.reload_projects();
                 if session.label_of(&session.place).is_none()
                     && let Some(place) = session.vault.as_ref().and_then(|v| v.default_place().ok())
@@ -165,14 +166,15 @@ impl App {
     }
 }
 
-/// The section's folder and devices, read again.
+/// The section's folder, flags and watched folders, read again: small reads of the state folder
+/// and folder names. The devices come with each sync's report (reading them means reading and
+/// checking the whole folder: a worker's job, never the window's).
 pub(in crate::ui) fn reload_sync(session: &mut Session) {
     let Some(vault) = &session.vault else { return };
     session.sync.folder = vault.sync_folder().ok().flatten();
-    session.sync.devices = match session.sync.folder {
-        Some(_) => vault.sync_devices().unwrap_or_default(),
-        None => Vec::new(),
-    };
+    if session.sync.folder.is_none() {
+        session.sync.devices.clear();
+    }
     session.sync.dirs = vault.sync_watch_dirs().unwrap_or_default();
     session.sync.flagged = vault.sync_flagged().unwrap_or_default();
 }

@@ -50,8 +50,8 @@ use super::{Vault, wrap};
 use crate::state;
 use apply::target_states;
 use stored::{
-    Body, Connection, KEY_FILE, KeyFile, connection_file, header_of, key_file_of, load_connection, read_folder,
-    save_connection, state_error, vaults_in,
+    Body, Connection, KEY_FILE, KeyFile, connection_file, folder_error, header_of, key_file_of, load_connection,
+    read_folder, save_connection, state_error, vaults_in,
 };
 
 /// What a sync did.
@@ -73,6 +73,8 @@ pub struct SyncReport {
     pub renamed: Vec<(String, String)>,
     /// Devices whose change files stop early, and why (nothing of theirs past that is used).
     pub stopped: Vec<String>,
+    /// The devices writing to the folder, as this sync found them (a dry run leaves it empty).
+    pub devices: Vec<DeviceInfo>,
 }
 
 /// A device that writes to the folder.
@@ -137,19 +139,8 @@ impl Vault {
         if !folder.is_dir() {
             return Err(Error::SyncFolder { path: folder.to_owned(), detail: "there is no folder there".into() });
         }
-        let folder = std::fs::canonicalize(folder)
-            .map_err(|e| Error::SyncFolder { path: folder.to_owned(), detail: crate::fs::io_reason(&e) })?;
-        save_connection(
-            &file,
-            &Connection {
-                folder,
-                device: DeviceId::random(),
-                name,
-                read: BTreeMap::new(),
-                synced_at: 0,
-                flagged: Vec::new(),
-            },
-        )?;
+        let folder = std::fs::canonicalize(folder).map_err(folder_error(folder))?;
+        save_connection(&file, &Connection::new(folder, name))?;
         self.sync_now()
     }
 
@@ -199,20 +190,9 @@ impl Vault {
         })?;
         let mut vault = Vault::opened(path, conn, header, keys, clock, false);
         vault.remember(0, false);
-        let canonical = std::fs::canonicalize(folder)
-            .map_err(|e| Error::SyncFolder { path: folder.to_owned(), detail: crate::fs::io_reason(&e) })?;
+        let canonical = std::fs::canonicalize(folder).map_err(folder_error(folder))?;
         let file = connection_file(&vault.header.vault_id, path)?;
-        save_connection(
-            &file,
-            &Connection {
-                folder: canonical,
-                device: DeviceId::random(),
-                name,
-                read: BTreeMap::new(),
-                synced_at: 0,
-                flagged: Vec::new(),
-            },
-        )?;
+        save_connection(&file, &Connection::new(canonical, name))?;
         match vault.sync_now() {
             Ok(report) => Ok((vault, report)),
             Err(e) => {
@@ -268,33 +248,7 @@ impl Vault {
         let file = connection_file(&self.header.vault_id, &self.path)?;
         let connection = load_connection(&file)?.ok_or(Error::NotSynced)?;
         let read = read_folder(self, &SyncFolder::new(&connection.folder, self.header.vault_id))?;
-        let forgotten = forgotten_devices(&read);
-        let mut out = Vec::new();
-        for (device, chain) in &read.chains {
-            let bodies = &read.bodies[device];
-            out.push(DeviceInfo {
-                id: *device,
-                name: bodies.last().map_or_else(String::new, |b| b.device_name.clone()),
-                files: chain.files.len() as u64,
-                last_change: bodies.iter().flat_map(|b| &b.changes).map(|c| Timestamp(c.clock.millis as i64)).max(),
-                this_device: *device == connection.device,
-                stopped: chain.stopped.as_ref().map(ToString::to_string),
-                forgotten: forgotten.contains_key(device),
-            });
-        }
-        if !out.iter().any(|d| d.this_device) {
-            let this = DeviceInfo {
-                id: connection.device,
-                name: connection.name.clone(),
-                files: 0,
-                last_change: None,
-                this_device: true,
-                stopped: None,
-                forgotten: false,
-            };
-            out.push(this);
-        }
-        Ok(out)
+        Ok(devices_of(&read, &connection, &forgotten_devices(&read)))
     }
 
     /// Forgets a device (a lost or retired one), named by its name or the start of its id (at
@@ -314,9 +268,14 @@ impl Vault {
             [] => return Err(Error::NoSuchDevice { name: which.to_owned() }),
             _ => return Err(Error::AmbiguousDevice { name: which.to_owned(), count: matches.len() }),
         };
-        let _lock = state::lock_named(&format!("sync-{}", hex(&self.header.vault_id))).map_err(state_error)?;
+        let _lock = self.sync_lock()?;
         let report = self.sync_once(&file, Extra::Forget(device.id, device.files))?;
         Ok((device.name, report))
+    }
+
+    /// The lock one vault's syncs take (the app's and the commands' in turn).
+    fn sync_lock(&self) -> Result<state::Lock> {
+        state::lock_named(&format!("sync-{}", hex(&self.header.vault_id))).map_err(state_error)
     }
 
     /// Syncs: publishes the edits made here since the last sync, merges every device's, and
@@ -326,7 +285,7 @@ impl Vault {
             return Err(Error::SalvageReadOnly);
         }
         let file = connection_file(&self.header.vault_id, &self.path)?;
-        let _lock = state::lock_named(&format!("sync-{}", hex(&self.header.vault_id))).map_err(state_error)?;
+        let _lock = self.sync_lock()?;
         // Another process (the app, a command) may write between reading the vault and applying
         // the merge; the apply then stops, and the sync starts over with that write in it.
         let mut attempts = 0;
@@ -368,7 +327,7 @@ impl Vault {
     pub fn sync_keep(&mut self, id: SecretId) -> Result<SyncReport> {
         self.sync_now()?;
         let file = connection_file(&self.header.vault_id, &self.path)?;
-        let _lock = state::lock_named(&format!("sync-{}", hex(&self.header.vault_id))).map_err(state_error)?;
+        let _lock = self.sync_lock()?;
         self.sync_once(&file, Extra::Keep(RecordId(id.0)))
     }
 
@@ -513,17 +472,14 @@ impl Vault {
                     detail: format!("this device's own change files: {why}"),
                 });
             }
-            let io = |e: std::io::Error| Error::SyncFolder {
-                path: folder.root().to_owned(),
-                detail: crate::fs::io_reason(&e),
-            };
-            let moved = folder.set_aside(me, own.files.len() as u64 + 1).map_err(io)?;
+            let moved = folder.set_aside(me, own.files.len() as u64 + 1).map_err(folder_error(folder.root()))?;
             report.stopped.push(format!(
                 "this device's folder held files it did not write ({why}); set aside: {}",
                 moved.join(", ")
             ));
         }
         let mut own_files = read.chains.get(&me).map_or(0, |c| c.files.len() as u64);
+        let mut published_last = None;
         let mut own_digest = read.chains.get(&me).and_then(|c| c.files.last()).map(|f| f.digest);
         if !changes.is_empty() {
             // In files of at most about 16 MiB of body each (a change file may hold 64 MiB:
@@ -533,14 +489,14 @@ impl Vault {
                     serde_json::to_vec(&Body { device_name: connection.name.clone(), changes: part.to_vec() })
                         .expect("a body serializes"),
                 );
-                let bytes =
-                    folder.publish(&self.keys, me, own_files + 1, own_digest.unwrap_or([0; 32]), &body).map_err(
-                        |e| Error::SyncFolder { path: folder.root().to_owned(), detail: crate::fs::io_reason(&e) },
-                    )?;
+                let bytes = folder
+                    .publish(&self.keys, me, own_files + 1, own_digest.unwrap_or([0; 32]), &body)
+                    .map_err(folder_error(folder.root()))?;
                 own_files += 1;
                 own_digest = Some(file::digest(&bytes));
             }
             report.published = changes.len();
+            published_last = changes.iter().map(|c| Timestamp(c.clock.millis as i64)).max();
             for change in changes {
                 touched.insert(change.record);
                 full.apply(change);
@@ -593,21 +549,25 @@ impl Vault {
         connection.synced_at = read_at;
         connection.flagged = secrets.iter().filter(|s| s.changed_on_two_devices).map(|s| hex(&s.record.0)).collect();
         save_connection(file, &connection)?;
+        // The devices as this sync found them (no second read of the folder), this one with
+        // what it just published.
+        report.devices = devices_of(&read, &connection, &forgotten);
+        if let Some(this) = report.devices.iter_mut().find(|d| d.this_device) {
+            this.files = own_files;
+            this.last_change = this.last_change.max(published_last);
+        }
         Ok(report)
     }
 
     /// Writes this device's key file (its header's key fields) when the folder's differs.
     fn publish_key_file(&self, folder: &SyncFolder, me: DeviceId) -> Result<()> {
-        let dir = folder
-            .own_dir(me)
-            .map_err(|e| Error::SyncFolder { path: folder.root().to_owned(), detail: crate::fs::io_reason(&e) })?;
+        let dir = folder.own_dir(me).map_err(folder_error(folder.root()))?;
         let path = dir.join(KEY_FILE);
         let bytes = serde_json::to_vec_pretty(&key_file_of(&self.header)).expect("a key file serializes");
         if read_small_file(&path).as_deref() == Some(bytes.as_slice()) {
             return Ok(());
         }
-        let io = |e: std::io::Error| Error::SyncFolder { path: dir.clone(), detail: crate::fs::io_reason(&e) };
-        crate::fs::write_private_file(&path, &bytes, true).map_err(io)
+        crate::fs::write_private_file(&path, &bytes, true).map_err(folder_error(&dir))
     }
 
     /// The vault's records as the merge's states.
@@ -729,4 +689,33 @@ fn key_files(root: &Path, vault_id: [u8; 16]) -> Vec<Header> {
         }
     }
     headers
+}
+
+/// The devices of a folder as read: each writer, and this device even before it wrote.
+fn devices_of(read: &stored::Read, connection: &Connection, forgotten: &BTreeMap<DeviceId, u64>) -> Vec<DeviceInfo> {
+    let mut out = Vec::new();
+    for (device, chain) in &read.chains {
+        let bodies = &read.bodies[device];
+        out.push(DeviceInfo {
+            id: *device,
+            name: bodies.last().map_or_else(String::new, |b| b.device_name.clone()),
+            files: chain.files.len() as u64,
+            last_change: bodies.iter().flat_map(|b| &b.changes).map(|c| Timestamp(c.clock.millis as i64)).max(),
+            this_device: *device == connection.device,
+            stopped: chain.stopped.as_ref().map(ToString::to_string),
+            forgotten: forgotten.contains_key(device),
+        });
+    }
+    if !out.iter().any(|d| d.this_device) {
+        out.push(DeviceInfo {
+            id: connection.device,
+            name: connection.name.clone(),
+            files: 0,
+            last_change: None,
+            this_device: true,
+            stopped: None,
+            forgotten: false,
+        });
+    }
+    out
 }

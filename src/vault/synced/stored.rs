@@ -35,6 +35,20 @@ pub(super) struct Connection {
     pub(super) flagged: Vec<String>,
 }
 
+impl Connection {
+    /// A new device's connection to `folder` (canonical): nothing read yet.
+    pub(super) fn new(folder: PathBuf, name: String) -> Connection {
+        Connection {
+            folder,
+            device: DeviceId::random(),
+            name,
+            read: BTreeMap::new(),
+            synced_at: 0,
+            flagged: Vec::new(),
+        }
+    }
+}
+
 /// A change file's body.
 #[derive(Serialize, Deserialize)]
 pub(super) struct Body {
@@ -121,8 +135,7 @@ pub(super) fn header_of(key: &KeyFile) -> Option<Header> {
 
 /// The vault folders (`tresor-<id>`) in a synced folder.
 pub(super) fn vaults_in(folder: &Path) -> Result<Vec<[u8; 16]>> {
-    let entries = std::fs::read_dir(folder)
-        .map_err(|e| Error::SyncFolder { path: folder.to_owned(), detail: crate::fs::io_reason(&e) })?;
+    let entries = std::fs::read_dir(folder).map_err(folder_error(folder))?;
     let mut out = Vec::new();
     for entry in entries.flatten() {
         if let Some(id) = entry.file_name().to_str().and_then(|n| n.strip_prefix("tresor-")).and_then(unhex::<16>) {
@@ -140,9 +153,7 @@ pub(super) struct Read {
 }
 
 pub(super) fn read_folder(vault: &Vault, folder: &SyncFolder) -> Result<Read> {
-    let candidates = folder
-        .scan()
-        .map_err(|e| Error::SyncFolder { path: folder.root().to_owned(), detail: crate::fs::io_reason(&e) })?;
+    let candidates = folder.scan().map_err(folder_error(folder.root()))?;
     let mut chains = BTreeMap::new();
     let mut bodies = BTreeMap::new();
     for (device, files) in &candidates {
@@ -164,4 +175,9 @@ pub(super) fn read_folder(vault: &Vault, folder: &SyncFolder) -> Result<Read> {
         bodies.insert(*device, parsed);
     }
     Ok(Read { chains, bodies })
+}
+
+/// An I/O failure in the synced folder at `path`.
+pub(super) fn folder_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::SyncFolder { path: path.to_owned(), detail: crate::fs::io_reason(&e) }
 }
