@@ -50,7 +50,12 @@ fn orca_reads_the_table_its_rows_headers_a_hidden_value_and_an_announced_copy() 
     }
     .run([("TRESOR_TEST_PASSPHRASE", PASS.as_ref())]);
     let tree = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(!tree.contains("NO-WINDOW") && !tree.contains("NO-APP"), "the app did not reach the bus:\n{tree}");
+    assert!(
+        !tree.contains("NO-WINDOW") && !tree.contains("NO-APP"),
+        "the app did not reach the bus:\n{tree}\nthe session: {}\nthe app: {}",
+        String::from_utf8_lossy(&out.stderr),
+        common::desktop::app_stderr(&vault)
+    );
     let has = |line: &str| tree.lines().any(|l| l.split_once('|').is_some_and(|(_, rest)| rest == line));
 
     assert!(has("table|Secrets list|2 rows"), "the list is a table:\n{tree}");
@@ -116,7 +121,12 @@ fn the_lock_screen_unlocks_through_the_accessibility_bus_after_a_wrong_passphras
     }
     .run([("TRESOR_TEST_PASSPHRASE", PASS.as_ref())]);
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(!said.contains("NO-WINDOW") && !said.contains("NO-APP"), "the app did not reach the bus:\n{said}");
+    assert!(
+        !said.contains("NO-WINDOW") && !said.contains("NO-APP"),
+        "the app did not reach the bus:\n{said}\nthe session: {}\nthe app: {}",
+        String::from_utf8_lossy(&out.stderr),
+        common::desktop::app_stderr(&vault)
+    );
     assert!(said.contains("wrong: refused"), "the wrong passphrase was tried:\n{said}");
     assert!(said.contains("again: Unlock has its action"), "after the wrong one, Unlock has its action:\n{said}");
     assert!(said.contains("unlocked"), "and pressing it unlocks:\n{said}");

@@ -115,10 +115,15 @@ pub fn checksum_of(conn: &rusqlite::Connection) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
-/// A display number in `range` that no running X server holds. An X server killed hard leaves
-/// its socket and lock file behind; those of a process that is gone are removed here, so that
-/// repeated runs on one machine never run out of numbers.
+/// A display number in `range` that no running X server holds and that this process has not
+/// handed out before. The tests of one file run in parallel and start their X servers a moment
+/// after asking (inside a D-Bus session): two of them once got the same number, one X server
+/// failed, and the first test to finish took the other's display with it ("NO-WINDOW" in CI).
+/// An X server killed hard leaves its socket and lock file behind; those of a process that is
+/// gone are removed here, so that repeated runs on one machine never run out of numbers.
 pub fn free_display(range: std::ops::Range<u32>) -> u32 {
+    static GIVEN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let live = |n: u32| {
         let lock = format!("/tmp/.X{n}-lock");
         match std::fs::read_to_string(&lock) {
@@ -133,7 +138,7 @@ pub fn free_display(range: std::ops::Range<u32>) -> u32 {
         }
     };
     for n in range.clone() {
-        if live(n) {
+        if given.contains(&n) || live(n) {
             continue;
         }
         let socket = format!("/tmp/.X11-unix/X{n}");
@@ -142,6 +147,7 @@ pub fn free_display(range: std::ops::Range<u32>) -> u32 {
             let _ = std::fs::remove_file(&socket);
         }
         if !std::path::Path::new(&socket).exists() {
+            given.push(n);
             return n;
         }
     }
