@@ -25,7 +25,14 @@ Xvfb "$disp" -screen 0 1280x800x24 >/dev/null 2>&1 &
 xvfb=$!
 cleanup() { kill "$xvfb" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
-sleep 1
+# Wait until the server answers (a loaded machine takes more than a second; a fixed sleep once
+# started the app before it, and the app could not connect).
+for _ in $(seq 1 80); do
+  DISPLAY=$disp xdotool getdisplaygeometry >/dev/null 2>&1 && break
+  kill -0 "$xvfb" 2>/dev/null || { echo "Xvfb on $disp exited"; exit 1; }
+  sleep 0.25
+done
+DISPLAY=$disp xdotool getdisplaygeometry >/dev/null 2>&1 || { echo "Xvfb on $disp did not answer within 20 s"; exit 1; }
 
 printf 'smoke test passphrase\n' > "$tmp/pass"
 # Never the real home's state folder.

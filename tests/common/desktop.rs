@@ -18,7 +18,12 @@ bin=$1 vault=$2 driver=$3 n=$4 width=$5 height=$6 unlock=$7 limit=$8
 Xvfb ":$n" -screen 0 "${width}x${height}x24" -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 export DISPLAY=":$n"
-sleep 1
+# Until the server answers (a fixed second is not enough on a loaded machine).
+for _ in $(seq 1 80); do
+  xdotool getdisplaygeometry >/dev/null 2>&1 && break
+  kill -0 $xvfb 2>/dev/null || break
+  sleep 0.25
+done
 /usr/libexec/at-spi-bus-launcher --launch-immediately >/dev/null 2>&1 &
 sleep 1
 dbus-send --session --print-reply --dest=org.a11y.Bus /org/a11y/bus org.freedesktop.DBus.Properties.Set \
