@@ -387,7 +387,7 @@ fn joining_takes_any_devices_passphrase_and_nothing_else() {
 }
 
 #[test]
-fn a_vault_that_is_not_synced_says_so_and_a_synced_one_refuses_a_key_rotation() {
+fn a_vault_that_is_not_synced_says_so_and_one_folder_is_enough() {
     let alone = Env::new(PASS);
     let out = alone.run(&["sync"]);
     assert_eq!(code(&out), 1);
@@ -395,9 +395,6 @@ fn a_vault_that_is_not_synced_says_so_and_a_synced_one_refuses_a_key_rotation() 
 
     let folder = folder();
     let (a, _b) = two_devices(&folder);
-    let out = a.run(&["rotate-key"]);
-    assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("rotating the key of a synced vault is not supported yet"), "{}", stderr(&out));
     let out = a.run(&["sync", "init", arg(&folder.path)]);
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains("already syncs through"), "{}", stderr(&out));
@@ -405,11 +402,97 @@ fn a_vault_that_is_not_synced_says_so_and_a_synced_one_refuses_a_key_rotation() 
     assert_eq!(code(&a.run(&["sync"])), 1);
 }
 
+/// The key id a change file names (bytes 42..58 of its header).
+fn key_id_of(file: &Path) -> Vec<u8> {
+    std::fs::read(file).unwrap()[42..58].to_vec()
+}
+
+/// A passphrase changed because it leaked: the laptop changes it, the desktop takes it at its
+/// next sync, a later key rotation on the desktop reaches the laptop, a new device joins with the
+/// new passphrase and reads everything. Someone who kept the old key files (a sync engine's
+/// versioning) and knows the old passphrase opens nothing written after the change.
+#[test]
+fn a_passphrase_change_and_a_key_rotation_reach_every_device_and_the_old_wrap_opens_nothing_new() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let kept = tempfile::tempdir().unwrap();
+    copy_dir(&folder.path, kept.path());
+    let old_files = change_files(&folder);
+    let old_key = key_id_of(&old_files[0]);
+
+    const NEW: &str = "a new passphrase after the leak";
+    let new_pass = a.file("new-pass", &format!("{NEW}\n"));
+    let out = a.run(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("other devices take the new key"), "{}", stderr(&out));
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    a.set(&["AFTER_CHANGE"], "sk-written-after-the-change");
+
+    // The desktop, unlocked with the passphrase it knows, takes the new key and passphrase.
+    let said = sync(&b);
+    assert!(said.contains("changed on \"laptop\"") && said.contains("opens with the passphrase set there"), "{said}");
+    let out = b.run(&["list"]);
+    assert_eq!(code(&out), 3, "the old passphrase no longer opens the desktop's vault: {}", stderr(&out));
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    assert_eq!(get(&b, &["AFTER_CHANGE"]), "sk-written-after-the-change");
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
+    b.set(&["FROM_DESKTOP"], "written-under-the-new-key");
+    sync(&a);
+    assert_eq!(get(&a, &["FROM_DESKTOP"]), "written-under-the-new-key");
+
+    // Every file written since names another key than the old one.
+    let new_files: Vec<PathBuf> = change_files(&folder).into_iter().filter(|f| !old_files.contains(f)).collect();
+    assert!(new_files.len() >= 3, "{new_files:?}");
+    let under_new = new_files.iter().filter(|f| key_id_of(f) != old_key).count();
+    assert_eq!(under_new, new_files.len() - 1, "only the announcement is sealed under the old key");
+
+    // The attacker: today's folder with yesterday's key files, and the old passphrase.
+    let attack = tempfile::tempdir().unwrap();
+    copy_dir(&folder.path, attack.path());
+    let mut old_key_files = Vec::new();
+    walk(kept.path(), &mut old_key_files);
+    for old in old_key_files.iter().filter(|p| p.file_name().is_some_and(|n| n == "key.json")) {
+        std::fs::copy(old, attack.path().join(old.strip_prefix(kept.path()).unwrap())).unwrap();
+    }
+    let thief = Env::without_vault(PASS);
+    let out = thief.run(&["sync", "join", arg(attack.path()), "--name", "thief"]);
+    assert_eq!(code(&out), 0, "the old wrap still opens what was written before: {}", stderr(&out));
+    assert!(stderr(&out).contains("not given"), "and says the rest is under a key it was not given: {}", stderr(&out));
+    assert_eq!(get(&thief, &["OPENAI_API_KEY"]), "sk-first");
+    let listed = everything(&thief);
+    assert!(!listed.contains("AFTER_CHANGE") && !listed.contains("FROM_DESKTOP"), "{listed}");
+    let out = thief.run(&["sync", "join", arg(attack.path()), "--name", "thief"]);
+    assert_ne!(code(&out), 0);
+
+    // A key rotation on the desktop reaches the laptop; the passphrase stays the same.
+    let out = b.run(&["rotate-key"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("other devices take the new key"), "{}", stderr(&out));
+    b.set(&["AFTER_ROTATION"], "under-the-rotated-key");
+    let said = sync(&a);
+    assert!(said.contains("changed on \"desktop\""), "{said}");
+    assert_eq!(get(&a, &["AFTER_ROTATION"]), "under-the-rotated-key");
+
+    // A new device joins with the new passphrase and reads everything, the first files too.
+    let c = Env::without_vault(NEW);
+    let out = c.run(&["sync", "join", arg(&folder.path), "--name", "work"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    assert_eq!(everything(&c), everything(&a));
+    assert_eq!(get(&c, &["AFTER_ROTATION"]), "under-the-rotated-key");
+    assert_eq!(get(&c, &["-p", "shop", "-e", "production", "DATABASE_URL"]), "postgres://prod");
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
     }
 }
 
@@ -568,8 +651,9 @@ fn two_real_syncthing_instances_on_loopback_carry_edits_both_ways() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     b.set(&["OPENAI_API_KEY"], "from-desktop");
     b.set(&["DESKTOP_ONLY"], "d");
-    wait_for("all four change files on both sides", || {
-        tchange_count(&on_laptop) == 4 && tchange_count(&on_desktop) == 4
+    // The laptop's two, the desktop's three (the first says who it is: its name and public key).
+    wait_for("all five change files on both sides", || {
+        tchange_count(&on_laptop) == 5 && tchange_count(&on_desktop) == 5
     });
     sync(&a);
     sync(&b);
@@ -598,7 +682,10 @@ fn a_forgotten_device_is_no_longer_heard_even_through_files_that_arrive_late() {
     c.set(&["OPENAI_API_KEY"], "sk-written-by-the-lost-laptop");
     sync(&c);
     let old_laptop = device_folder(&c, &folder, "old-laptop");
-    let late = old_laptop.join("0000000000000002.tchange");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&old_laptop).unwrap().map(|e| e.unwrap().path()).collect();
+    files.retain(|f| f.extension().is_some_and(|e| e == "tchange"));
+    files.sort();
+    let late = files.pop().unwrap();
     let held = folder._dir.path().join("held-back.tchange");
     std::fs::rename(&late, &held).unwrap();
     let out = a.run(&["sync", "forget", "old-laptop"]);
@@ -740,14 +827,18 @@ fn a_device_folder_replaced_by_a_link_is_refused_and_nothing_is_written_through_
     let folder = folder();
     let (_a, b) = two_devices(&folder);
     let desktop = device_folder(&b, &folder, "desktop");
+    // The link leads to a folder that holds the device's own files (so nothing looks removed)
+    // and someone else's key.json.
     let outside = tempfile::tempdir().unwrap();
+    copy_dir(&desktop, outside.path());
     std::fs::write(outside.path().join("key.json"), b"someone else's file").unwrap();
+    let there = std::fs::read_dir(outside.path()).unwrap().count();
     std::fs::remove_dir_all(&desktop).unwrap();
     std::os::unix::fs::symlink(outside.path(), &desktop).unwrap();
     let out = b.run_with_stdin(&["set", "NEW"], b"x");
     assert!(stderr(&out).contains("not synced") && stderr(&out).contains("not a plain folder"), "{}", stderr(&out));
     assert_eq!(std::fs::read(outside.path().join("key.json")).unwrap(), b"someone else's file");
-    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 1, "nothing written there");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), there, "nothing written there");
 }
 
 /// A device folder moved out of the synced folder while it lives (files a sync engine has not

@@ -96,7 +96,7 @@ proptest! {
         }
         // Everything reaches everyone, through real change files: each device's outbox sealed as
         // one chain, read back and applied, in an order that differs per receiver.
-        let keys = VaultKeys::from_vault_key(Key32::from_bytes([5; 32]));
+        let keys = tresor::vault::sync::KeyRing::from([([4; 16], VaultKeys::from_vault_key(Key32::from_bytes([5; 32])))]);
         let vault = [9u8; 16];
         type Candidates = BTreeMap<u64, Vec<Vec<u8>>>;
         let mut chains: Vec<(DeviceId, Candidates)> = Vec::new();
@@ -105,7 +105,7 @@ proptest! {
             let mut files = BTreeMap::new();
             for (i, change) in d.outbox.iter().enumerate() {
                 let body = serde_json::to_vec(&vec![change]).unwrap();
-                let bytes = file::seal(&keys, &Header { vault, device: d.id, seq: i as u64 + 1, prev }, &body);
+                let bytes = file::seal(&keys[&[4; 16]], &Header { vault, device: d.id, key: [4; 16], seq: i as u64 + 1, prev }, &body);
                 prev = file::digest(&bytes);
                 files.insert(i as u64 + 1, vec![bytes]);
             }
@@ -153,17 +153,18 @@ proptest! {
 fn a_folder_holds_each_devices_chain_and_a_scan_takes_nothing_else() {
     use tresor::vault::sync::folder::SyncFolder;
     let dir = tempfile::tempdir().unwrap();
-    let keys = VaultKeys::from_vault_key(Key32::from_bytes([5; 32]));
+    let keys = tresor::vault::sync::KeyRing::from([([4; 16], VaultKeys::from_vault_key(Key32::from_bytes([5; 32])))]);
+    let key = (&keys[&[4; 16]], [4; 16]);
     let vault = [9u8; 16];
     let folder = SyncFolder::new(dir.path(), vault);
     let (laptop, desktop) = (DeviceId([1; 16]), DeviceId([2; 16]));
 
     assert_eq!(folder.next(&keys, laptop).unwrap(), (1, [0; 32]));
-    let first = folder.publish(&keys, laptop, 1, [0; 32], b"[]").unwrap();
-    let second = folder.publish(&keys, laptop, 2, file::digest(&first), b"[]").unwrap();
-    folder.publish(&keys, desktop, 1, [0; 32], b"[]").unwrap();
+    let first = folder.publish(key, laptop, 1, [0; 32], b"[]").unwrap();
+    let second = folder.publish(key, laptop, 2, file::digest(&first), b"[]").unwrap();
+    folder.publish(key, desktop, 1, [0; 32], b"[]").unwrap();
     assert_eq!(folder.next(&keys, laptop).unwrap(), (3, file::digest(&second)));
-    let again = folder.publish(&keys, laptop, 2, file::digest(&first), b"[\"other\"]");
+    let again = folder.publish(key, laptop, 2, file::digest(&first), b"[\"other\"]");
     assert_eq!(again.unwrap_err().kind(), std::io::ErrorKind::AlreadyExists, "a number is written once");
 
     let device_dir = folder.root().join(laptop.hex());

@@ -148,10 +148,18 @@ pub(super) fn passwd(ctx: &Context, new_file: Option<&Path>, kdf: &KdfArgs) -> C
     if let Some(warning) = vault.take_warning() {
         eprintln!("warning: {}", terminal_safe(&warning.to_string()));
     }
-    eprintln!(
-        "If the old passphrase may have leaked, also run `tresor rotate-key`: a copy of the file made before \
-         now still opens with it, and holds the same vault key until you do."
-    );
+    if vault.sync_folder()?.is_some() {
+        eprintln!(
+            "This vault syncs: it also moved to a new vault key, so the old passphrase opens nothing written from \
+             now on. Your other devices take the new key and this passphrase at their next sync; from then on \
+             they open with it."
+        );
+    } else {
+        eprintln!(
+            "If the old passphrase may have leaked, also run `tresor rotate-key`: a copy of the file made before \
+             now still opens with it, and holds the same vault key until you do."
+        );
+    }
     Ok(())
 }
 
@@ -163,5 +171,11 @@ pub(super) fn rotate_key(ctx: &Context) -> CliResult {
     let mut vault = ctx.unlock_with(&passphrase)?;
     vault.rotate_key(&passphrase)?;
     eprintln!("Rotated the vault key; every record is re-encrypted.");
+    if let Some(warning) = vault.take_warning() {
+        eprintln!("warning: {}", terminal_safe(&warning.to_string()));
+    }
+    if vault.sync_folder()?.is_some() {
+        eprintln!("Your other devices take the new key at their next sync.");
+    }
     Ok(())
 }

@@ -220,6 +220,13 @@ pub(super) fn sync(ctx: &Context, out: &mut Output, args: SyncArgs) -> CliResult
 
 /// What a sync did, on stderr (stdout stays for data).
 pub(super) fn say(report: &SyncReport) {
+    if let Some(device) = &report.rekeyed_by {
+        eprintln!(
+            "The passphrase or the vault key was changed on \"{}\": this vault moved to the new key, and from now \
+             on it opens with the passphrase set there.",
+            terminal_safe(device)
+        );
+    }
     eprintln!(
         "Synced: {} published, {} received; {} created, {} changed, {} moved to the trash here.",
         plural(report.published, "edit"),

@@ -383,6 +383,66 @@ pub fn unwrap_key(kek: &Key32, wrapped: &[u8], aad: &[u8]) -> Option<Key32> {
     Some(Key32::from_bytes(bytes))
 }
 
+/// A device's X25519 key pair in a synced vault: other devices seal a new vault key to its public
+/// half (a passphrase change or a key rotation elsewhere), so that nothing in the synced folder —
+/// nor an old key wrap kept in its history — opens the new key. Wiped when dropped.
+pub struct DeviceSecret(x25519_dalek::StaticSecret);
+
+impl DeviceSecret {
+    pub fn random() -> Self {
+        DeviceSecret(x25519_dalek::StaticSecret::from(random_bytes::<32>()))
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        DeviceSecret(x25519_dalek::StaticSecret::from(bytes))
+    }
+
+    pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.0.to_bytes())
+    }
+
+    pub fn public(&self) -> [u8; 32] {
+        x25519_dalek::PublicKey::from(&self.0).to_bytes()
+    }
+
+    /// Opens a key sealed to this device by [`seal_key_to`] with the same `aad`; `None` when it
+    /// was sealed to another device, changed, or bound to another context.
+    pub fn open_key(&self, sealed: &[u8], aad: &[u8]) -> Option<Key32> {
+        let (ephemeral, wrapped) = sealed.split_at_checked(32)?;
+        let ephemeral: [u8; 32] = ephemeral.try_into().ok()?;
+        let shared = self.0.diffie_hellman(&x25519_dalek::PublicKey::from(ephemeral));
+        if !shared.was_contributory() {
+            return None;
+        }
+        let kek = grant_kek(shared.as_bytes(), &ephemeral, &self.public());
+        unwrap_key(&kek, wrapped, aad)
+    }
+}
+
+/// Seals `key` to the device whose public key is `public` (X25519 with a fresh ephemeral key,
+/// HKDF-SHA256, AES-256-GCM bound to `aad`): `ephemeral public key ‖ nonce ‖ ciphertext ‖ tag`.
+/// `None` for a public key that would make the shared secret predictable (a low-order point).
+pub fn seal_key_to(public: &[u8; 32], key: &Key32, aad: &[u8]) -> Option<Vec<u8>> {
+    let ephemeral = x25519_dalek::StaticSecret::from(random_bytes::<32>());
+    let ephemeral_public = x25519_dalek::PublicKey::from(&ephemeral).to_bytes();
+    let shared = ephemeral.diffie_hellman(&x25519_dalek::PublicKey::from(*public));
+    if !shared.was_contributory() {
+        return None;
+    }
+    let kek = grant_kek(shared.as_bytes(), &ephemeral_public, public);
+    let mut out = ephemeral_public.to_vec();
+    out.extend_from_slice(&wrap_key(&kek, key, aad));
+    Some(out)
+}
+
+fn grant_kek(shared: &[u8; 32], ephemeral: &[u8; 32], recipient: &[u8; 32]) -> Key32 {
+    let hk = hkdf::Hkdf::<Sha256>::new(None, shared);
+    let info = [b"tresor v1 sync key grant".as_slice(), ephemeral, recipient].concat();
+    let mut out = Zeroizing::new([0u8; 32]);
+    hk.expand(&info, out.as_mut()).expect("32 bytes is a valid HKDF output length");
+    Key32::from_bytes(*out)
+}
+
 /// HMAC-SHA256 of `data` under a one-off `key`: a fingerprint that tells equal texts apart from
 /// others, and that nobody without the key can test guesses against (a dump that holds it
 /// without the key shows nothing).
@@ -404,6 +464,24 @@ pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_sealed_to_a_device_opens_only_with_its_secret_and_context() {
+        let (laptop, desktop) = (DeviceSecret::random(), DeviceSecret::random());
+        let key = Key32::random();
+        let sealed = seal_key_to(&laptop.public(), &key, b"context").unwrap();
+        assert_eq!(laptop.open_key(&sealed, b"context").unwrap().as_bytes(), key.as_bytes());
+        assert!(desktop.open_key(&sealed, b"context").is_none(), "another device");
+        assert!(laptop.open_key(&sealed, b"other").is_none(), "another context");
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 1;
+            assert!(laptop.open_key(&bad, b"context").is_none(), "byte {i} flipped");
+        }
+        assert!(seal_key_to(&[0; 32], &key, b"context").is_none(), "a low-order public key");
+        let again = DeviceSecret::from_bytes(*laptop.to_bytes());
+        assert_eq!(again.public(), laptop.public());
+    }
 
     #[test]
     fn parameters_needing_more_than_half_the_memory_are_refused() {

@@ -241,11 +241,6 @@ pub enum Error {
     )]
     SyncRolledBack { device: String, seen: u64, found: u64 },
 
-    #[error(
-        "this vault syncs through a folder, and its other devices would no longer open its changes after a key          rotation; rotating the key of a synced vault is not supported yet (`tresor sync disconnect`, rotate, and          set up the sync again)"
-    )]
-    SyncedKeyRotation,
-
     #[error("no other device named {name:?} writes to the synced folder (see `tresor sync status`)")]
     NoSuchDevice { name: String },
 

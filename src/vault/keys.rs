@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::crypto::{self, Key32};
 use super::records::{self, HistoryRow, PlaceRow, Records, RowState, SecretRow};
 use super::store::{self, Header};
-use super::wrap::{boxed_keys, unwrap_keys, wrapped_header};
+use super::wrap::{boxed_keys, unwrap_keys, wrap_under, wrapped_header};
 use super::{BackupReason, Error, KdfParams, Passphrase, Result, UNLOCK_TARGET, Vault, backup};
 
 impl Vault {
@@ -68,6 +68,18 @@ impl Vault {
             }
             self.header = header;
             store::checkpoint(&self.conn);
+            if self.sync_folder()?.is_some() {
+                // A synced vault also moves to a new key (under the same new wrap's salt): the
+                // old passphrase's wrap, kept in the folder's history or by a sync engine's
+                // versioning, opens nothing written from now on. The other devices get the key
+                // sealed to each of them, and take this passphrase.
+                let new_key = Key32::random();
+                let template =
+                    Header { key_id: crypto::random_bytes(), lineage: Some(Vec::new()), ..self.header.clone() };
+                let header = wrap_under(&kek, template, &new_key);
+                self.read(store::integrity_check)?;
+                self.move_to_key(new_key, header, true)?;
+            }
             Ok(())
         })
     }
@@ -79,9 +91,6 @@ impl Vault {
     }
 
     pub(super) fn rotate_key_unscrubbed(&mut self, passphrase: &Passphrase) -> Result<()> {
-        if self.sync_folder()?.is_some() {
-            return Err(Error::SyncedKeyRotation);
-        }
         self.verify_passphrase(passphrase)?;
         // Every row is about to be re-sealed under the new key as genuine: first the whole file,
         // indexes included (an edited index would otherwise have steered what gets re-sealed).
@@ -91,6 +100,27 @@ impl Vault {
         // A new key has no earlier ids: backups made under the old key keep their passphrase.
         let template = Header { key_id: crypto::random_bytes(), lineage: Some(Vec::new()), ..self.header.clone() };
         let (header, _) = wrapped_header(template, passphrase, &new_key)?;
+        self.move_to_key(new_key, header, true)
+    }
+
+    /// Moves this vault to a key made on another device of its synced folder, with that device's
+    /// wrap of it as the header (the passphrase set there): every record re-sealed, as for a
+    /// rotation. The sync that found the key calls it.
+    pub(super) fn adopt_key(&mut self, new_key: Key32, header: Header) -> Result<()> {
+        crypto::with_stack_scrubbed(|| {
+            self.read(store::integrity_check)?;
+            self.backup_before(BackupReason::KeyRotation)?;
+            self.move_to_key(new_key, header, false)
+        })
+    }
+
+    /// Re-seals every record under `new_key` and writes `header` (which wraps it), in one
+    /// transaction. A synced vault keeps its keys across the move, and a key made here
+    /// (`announce`) is announced to the other devices: at once if the folder is there, else at
+    /// the next sync.
+    fn move_to_key(&mut self, new_key: Key32, header: Header, announce: bool) -> Result<()> {
+        let old_id = self.header.key_id;
+        let synced = self.sync_before_rekey((&header.key_id, &new_key))?.is_some();
         let new_keys = boxed_keys(new_key);
         let vault_id = self.header.vault_id;
         let new_records = Records { keys: &new_keys, vault_id: &vault_id };
@@ -166,6 +196,14 @@ impl Vault {
             self.remember(writes, false);
         }
         store::checkpoint(&self.conn);
+        if synced {
+            self.sync_after_rekey(old_id, announce)?;
+            if announce && let Err(e) = self.sync_now() {
+                // The key is made; the other devices hear of it at the next sync that reaches
+                // the folder.
+                self.warning = Some(e);
+            }
+        }
         Ok(())
     }
 }

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use zeroize::Zeroizing;
 
-use super::{DeviceId, hex, unhex};
+use super::{DeviceId, KeyRing, hex, unhex};
 use crate::vault::crypto::{VaultKeys, sha256};
 
 pub const MAGIC: &[u8; 8] = b"TRSYNC\0\x01";
 pub const FORMAT: u16 = 1;
-/// The header's length: magic, format, vault id, device id, sequence, previous digest, length.
-pub const HEADER_LEN: usize = 8 + 2 + 16 + 16 + 8 + 32 + 4;
+/// The header's length: magic, format, vault id, device id, key id, sequence, previous digest,
+/// length.
+pub const HEADER_LEN: usize = 8 + 2 + 16 + 16 + 16 + 8 + 32 + 4;
 /// The most a change file may hold (a body of many 4 MiB values would be a bug or an attack).
 pub const MAX_FILE_LEN: usize = 64 << 20;
 pub const EXTENSION: &str = "tchange";
@@ -21,6 +22,8 @@ pub const EXTENSION: &str = "tchange";
 pub struct Header {
     pub vault: [u8; 16],
     pub device: DeviceId,
+    /// The id of the vault key whose change key seals the body.
+    pub key: [u8; 16],
     pub seq: u64,
     /// SHA-256 of the device's previous file (zeros before the first).
     pub prev: [u8; 32],
@@ -49,6 +52,11 @@ pub enum FileError {
     TooLarge,
     #[error("fails authentication: changed, or sealed by another key")]
     Unauthentic,
+    #[error(
+        "is sealed under a vault key this device was not given (the passphrase or the key was \
+         changed on a device that did not know this one, or that forgot it)"
+    )]
+    UnknownKey,
 }
 
 /// The digest a file is named by in its successor.
@@ -67,14 +75,15 @@ fn header_bytes(header: &Header, body_len: u32) -> [u8; HEADER_LEN] {
     put(&FORMAT.to_be_bytes());
     put(&header.vault);
     put(&header.device.0);
+    put(&header.key);
     put(&header.seq.to_be_bytes());
     put(&header.prev);
     put(&body_len.to_be_bytes());
     out
 }
 
-/// A whole change file: the header, then `body` sealed under the vault's change key with the
-/// header as associated data.
+/// A whole change file: the header, then `body` sealed under the change key of `keys` (the vault
+/// key the header's key id names) with the header as associated data.
 pub fn seal(keys: &VaultKeys, header: &Header, body: &[u8]) -> Vec<u8> {
     let sealed_len = body.len() + crate::vault::crypto::NONCE_LEN + crate::vault::crypto::TAG_LEN;
     let head = header_bytes(header, u32::try_from(sealed_len).expect("a change file's body fits in 4 GiB"));
@@ -83,8 +92,9 @@ pub fn seal(keys: &VaultKeys, header: &Header, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Opens a change file of vault `vault`, checking everything but its place in a chain.
-pub fn open(keys: &VaultKeys, vault: &[u8; 16], bytes: &[u8]) -> Result<Opened, FileError> {
+/// Opens a change file of vault `vault` with the key its header names, checking everything but
+/// its place in a chain.
+pub fn open(keys: &KeyRing, vault: &[u8; 16], bytes: &[u8]) -> Result<Opened, FileError> {
     if bytes.len() > MAX_FILE_LEN {
         return Err(FileError::TooLarge);
     }
@@ -102,16 +112,18 @@ pub fn open(keys: &VaultKeys, vault: &[u8; 16], bytes: &[u8]) -> Result<Opened, 
     let header = Header {
         vault: field(10, 16).try_into().expect("16 bytes"),
         device: DeviceId(field(26, 16).try_into().expect("16 bytes")),
-        seq: u64::from_be_bytes(field(42, 8).try_into().expect("8 bytes")),
-        prev: field(50, 32).try_into().expect("32 bytes"),
+        key: field(42, 16).try_into().expect("16 bytes"),
+        seq: u64::from_be_bytes(field(58, 8).try_into().expect("8 bytes")),
+        prev: field(66, 32).try_into().expect("32 bytes"),
     };
     if &header.vault != vault {
         return Err(FileError::ForeignVault);
     }
-    let body_len = u32::from_be_bytes(field(82, 4).try_into().expect("4 bytes")) as usize;
+    let body_len = u32::from_be_bytes(field(98, 4).try_into().expect("4 bytes")) as usize;
     if bytes.len() != HEADER_LEN + body_len {
         return Err(FileError::Truncated);
     }
+    let keys = keys.get(&header.key).ok_or(FileError::UnknownKey)?;
     let body = keys.open_change(&bytes[HEADER_LEN..], &bytes[..HEADER_LEN]).ok_or(FileError::Unauthentic)?;
     if header.seq == 0 {
         return Err(FileError::Unauthentic);
@@ -189,7 +201,7 @@ pub struct Chain {
 /// predecessor's digest. Identical copies count once; two that differ and both verify are a
 /// fork. Candidates that fail are skipped when another candidate of the number verifies.
 pub fn read_chain(
-    keys: &VaultKeys,
+    keys: &KeyRing,
     vault: &[u8; 16],
     device: DeviceId,
     candidates: &BTreeMap<u64, Vec<Vec<u8>>>,
@@ -235,15 +247,25 @@ mod tests {
 
     const VAULT: [u8; 16] = [7; 16];
 
-    fn keys() -> VaultKeys {
-        VaultKeys::from_vault_key(Key32::from_bytes([1; 32]))
+    const KEY: [u8; 16] = [5; 16];
+
+    fn ring_of(key: u8, id: [u8; 16]) -> KeyRing {
+        KeyRing::from([(id, VaultKeys::from_vault_key(Key32::from_bytes([key; 32])))])
     }
 
-    fn chain_of(keys: &VaultKeys, device: DeviceId, bodies: &[&str]) -> Vec<Vec<u8>> {
+    fn keys() -> KeyRing {
+        ring_of(1, KEY)
+    }
+
+    fn header(device: DeviceId, seq: u64, prev: [u8; 32]) -> Header {
+        Header { vault: VAULT, device, key: KEY, seq, prev }
+    }
+
+    fn chain_of(keys: &KeyRing, device: DeviceId, bodies: &[&str]) -> Vec<Vec<u8>> {
         let mut prev = [0u8; 32];
         let mut out = Vec::new();
         for (i, body) in bodies.iter().enumerate() {
-            let bytes = seal(keys, &Header { vault: VAULT, device, seq: i as u64 + 1, prev }, body.as_bytes());
+            let bytes = seal(&keys[&KEY], &header(device, i as u64 + 1, prev), body.as_bytes());
             prev = digest(&bytes);
             out.push(bytes);
         }
@@ -258,7 +280,7 @@ mod tests {
     fn a_file_round_trips_and_shows_only_its_header() {
         let keys = keys();
         let device = DeviceId([2; 16]);
-        let bytes = seal(&keys, &Header { vault: VAULT, device, seq: 1, prev: [0; 32] }, b"{\"secret\":\"sk-123\"}");
+        let bytes = seal(&keys[&KEY], &header(device, 1, [0; 32]), b"{\"secret\":\"sk-123\"}");
         assert!(!bytes.windows(6).any(|w| w == b"sk-123"), "the body is ciphertext");
         let opened = open(&keys, &VAULT, &bytes).unwrap();
         assert_eq!(opened.body.as_slice(), b"{\"secret\":\"sk-123\"}");
@@ -268,7 +290,7 @@ mod tests {
     #[test]
     fn every_flipped_byte_and_every_cut_is_refused() {
         let keys = keys();
-        let bytes = seal(&keys, &Header { vault: VAULT, device: DeviceId([2; 16]), seq: 1, prev: [0; 32] }, b"body");
+        let bytes = seal(&keys[&KEY], &header(DeviceId([2; 16]), 1, [0; 32]), b"body");
         for i in 0..bytes.len() {
             let mut bad = bytes.clone();
             bad[i] ^= 0x01;
@@ -280,8 +302,9 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert_eq!(open(&keys, &VAULT, &longer).unwrap_err(), FileError::Truncated);
-        let other_key = VaultKeys::from_vault_key(Key32::from_bytes([9; 32]));
-        assert_eq!(open(&other_key, &VAULT, &bytes).unwrap_err(), FileError::Unauthentic);
+        // Another key under the same id; a key id this device was not given.
+        assert_eq!(open(&ring_of(9, KEY), &VAULT, &bytes).unwrap_err(), FileError::Unauthentic);
+        assert_eq!(open(&ring_of(1, [6; 16]), &VAULT, &bytes).unwrap_err(), FileError::UnknownKey);
         assert_eq!(open(&keys, &[8; 16], &bytes).unwrap_err(), FileError::ForeignVault);
         let mut newer = bytes.clone();
         newer[9] = 2;
@@ -363,7 +386,7 @@ mod tests {
         let chain = read_chain(&keys, &VAULT, device, &with_copies);
         assert_eq!((chain.files.len(), chain.stopped), (2, None));
         // A clone of the device wrote its own file 2 after the same file 1.
-        let clone = seal(&keys, &Header { vault: VAULT, device, seq: 2, prev: digest(&files[0]) }, b"clone");
+        let clone = seal(&keys[&KEY], &header(device, 2, digest(&files[0])), b"clone");
         let mut forked = candidates(&files);
         forked.get_mut(&2).unwrap().push(clone);
         let chain = read_chain(&keys, &VAULT, device, &forked);

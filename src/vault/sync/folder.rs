@@ -91,7 +91,7 @@ impl SyncFolder {
     /// verifies, and that file's digest. A device put back from a backup so continues the series
     /// instead of reusing a number (and looking like a copy of itself); a file planted under a
     /// high number moves nothing (numbers are not read from names alone).
-    pub fn next(&self, keys: &VaultKeys, device: DeviceId) -> io::Result<(u64, [u8; 32])> {
+    pub fn next(&self, keys: &super::KeyRing, device: DeviceId) -> io::Result<(u64, [u8; 32])> {
         let files = self.scan_device(&self.device_dir(device))?;
         let chain = file::read_chain(keys, &self.vault, device, &files);
         Ok((chain.files.len() as u64 + 1, chain.files.last().map_or([0; 32], |f| f.digest)))
@@ -103,14 +103,14 @@ impl SyncFolder {
     /// Returns the file's bytes (their digest is what the next file names).
     pub fn publish(
         &self,
-        keys: &VaultKeys,
+        (keys, key): (&VaultKeys, [u8; 16]),
         device: DeviceId,
         seq: u64,
         prev: [u8; 32],
         body: &[u8],
     ) -> io::Result<Vec<u8>> {
         let dir = self.own_dir(device)?;
-        let bytes = file::seal(keys, &Header { vault: self.vault, device, seq, prev }, body);
+        let bytes = file::seal(keys, &Header { vault: self.vault, device, key, seq, prev }, body);
         crate::fs::write_private_file(&dir.join(file::file_name(seq)), &bytes, false)?;
         Ok(bytes)
     }

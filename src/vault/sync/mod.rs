@@ -31,13 +31,14 @@
 //! | 2 | format version, big-endian (1) |
 //! | 16 | vault id |
 //! | 16 | device id |
+//! | 16 | key id: which vault key seals the body |
 //! | 8 | sequence number, big-endian, from 1 |
 //! | 32 | SHA-256 of the device's previous file, whole (zeros for number 1) |
 //! | 4 | body length, big-endian |
-//! | n | body: AES-256-GCM (`nonce ‖ ciphertext ‖ tag`) under the vault's change key (HKDF of the vault key, label `tresor v1 sync change key`), with the 86 header bytes above as associated data |
+//! | n | body: AES-256-GCM (`nonce ‖ ciphertext ‖ tag`) under the change key of the vault key the key id names (HKDF of that vault key, label `tresor v1 sync change key`), with the 102 header bytes above as associated data |
 //!
-//! So what anyone holding the folder sees is the vault id, the device ids, the sequence numbers
-//! and the sizes. The header is authenticated with the body: a file renamed to another number
+//! So what anyone holding the folder sees is the vault id, the device ids, the key ids, the
+//! sequence numbers and the sizes. The header is authenticated with the body: a file renamed to another number
 //! or device, or moved to another vault's folder, fails as surely as a flipped byte. The chain
 //! (each file names its predecessor's digest) makes a removed, reordered, replaced or truncated
 //! file a break at that number; two different files that both verify under one number are a
@@ -65,6 +66,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use super::crypto::VaultKeys;
+
+/// The vault keys a device holds, by key id: the current one and every earlier one it was given
+/// (change files written before a passphrase change or a key rotation stay readable).
+pub type KeyRing = BTreeMap<[u8; 16], VaultKeys>;
 
 /// A device's id: random, made when the device joins the folder. Written as 32 hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -30,6 +30,8 @@
 //! the same edit: identical concurrent states are no conflict).
 
 mod apply;
+mod keyfile;
+mod keyring;
 mod stored;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,21 +39,20 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::crypto::{self, Passphrase};
+use super::Vault;
+use super::crypto::VaultKeys;
 use super::error::{Error, Result};
-use super::records::{self, PlaceRow, SecretRow, Write};
-use super::secret::{SecretId, SystemClock, Timestamp};
-use super::store::{self, Header};
+use super::records::{PlaceRow, SecretRow};
+use super::secret::{SecretId, Timestamp};
+use super::store;
 use super::sync::file;
 use super::sync::folder::SyncFolder;
 use super::sync::merge::{Change, Merged, RecordId, State};
 use super::sync::{DeviceId, hex, unhex};
-use super::{Vault, wrap};
 use crate::state;
 use apply::target_states;
 use stored::{
-    Body, Connection, KEY_FILE, KeyFile, connection_file, folder_error, header_of, key_file_of, load_connection,
-    read_folder, save_connection, state_error, vaults_in,
+    Body, Connection, connection_file, folder_error, load_connection, read_folder, save_connection, state_error,
 };
 
 /// What a sync did.
@@ -75,6 +76,9 @@ pub struct SyncReport {
     pub stopped: Vec<String>,
     /// The devices writing to the folder, as this sync found them (a dry run leaves it empty).
     pub devices: Vec<DeviceInfo>,
+    /// The device whose passphrase change (or key rotation) this one took on in this sync: the
+    /// vault now opens with the passphrase set there.
+    pub rekeyed_by: Option<String>,
 }
 
 /// A device that writes to the folder.
@@ -144,75 +148,19 @@ impl Vault {
         self.sync_now()
     }
 
-    /// Builds a new vault at `path` from the synced vault in `folder`, opened with `passphrase`
-    /// (any device's passphrase), as a new device named `name`. Returns it unlocked, synced.
-    pub fn sync_join(
-        path: &Path,
-        folder: &Path,
-        passphrase: &Passphrase,
-        name: Option<&str>,
-    ) -> Result<(Vault, SyncReport)> {
-        let name = check_device_name(name.map_or_else(default_device_name, str::to_owned).as_str())?;
-        if path.exists() {
-            return Err(Error::AlreadyExists { path: path.to_owned() });
-        }
-        // The vaults of the folder that a device's key file opens the way to (an empty or
-        // planted `tresor-…` folder does not count).
-        let mut found: Vec<([u8; 16], Vec<Header>)> = Vec::new();
-        for vault_id in vaults_in(folder)? {
-            let headers = key_files(&folder.join(file::vault_folder_name(&vault_id)), vault_id);
-            if !headers.is_empty() {
-                found.push((vault_id, headers));
-            }
-        }
-        let mut headers = match found.len() {
-            0 => return Err(Error::NoSyncedVault { folder: folder.to_owned() }),
-            1 => found.remove(0).1,
-            count => return Err(Error::SeveralSyncedVaults { folder: folder.to_owned(), count }),
-        };
-        // The cheapest key derivation first (a planted key file cannot make the join slow
-        // before a genuine one is tried).
-        headers.sort_by_key(|h| u64::from(h.kdf.memory_kib) * u64::from(h.kdf.iterations));
-        let (header, keys) = crypto::with_stack_scrubbed(|| {
-            let mut last = Error::WrongPassphrase;
-            for header in headers {
-                match wrap::unwrap_keys(&header, passphrase) {
-                    Ok((keys, _)) => return Ok((header, keys)),
-                    Err(e) => last = e,
-                }
-            }
-            Err(last)
-        })?;
-        let clock = std::sync::Arc::new(SystemClock);
-        let conn = store::create(path, &header, |tx| {
-            let write = Write::rebuild(tx, records::Records { keys: &keys, vault_id: &header.vault_id });
-            Ok(write.sealed_for_new_file(&header.key_id))
-        })?;
-        let mut vault = Vault::opened(path, conn, header, keys, clock, false);
-        vault.remember(0, false);
-        let canonical = std::fs::canonicalize(folder).map_err(folder_error(folder))?;
-        let file = connection_file(&vault.header.vault_id, path)?;
-        save_connection(&file, &Connection::new(canonical, name))?;
-        match vault.sync_now() {
-            Ok(report) => Ok((vault, report)),
-            Err(e) => {
-                // Nothing half-made stays: the next join starts afresh.
-                drop(vault);
-                store::remove_with_sidecars(path);
-                let _ = state::remove(&file);
-                Err(e)
-            }
-        }
-    }
-
     /// The folder this vault syncs through, if it is connected.
     pub fn sync_folder(&self) -> Result<Option<PathBuf>> {
+        Ok(self.sync_connection()?.map(|(_, c)| c.folder))
+    }
+
+    /// This vault file's connection and where it is kept, if it is connected.
+    fn sync_connection(&self) -> Result<Option<(PathBuf, Connection)>> {
         // A test build that keeps no state connects nothing.
         if matches!(state::dir(), Err(state::StateError::Disabled)) {
             return Ok(None);
         }
         let file = connection_file(&self.header.vault_id, &self.path)?;
-        Ok(load_connection(&file)?.map(|c| c.folder))
+        Ok(load_connection(&file)?.map(|c| (file, c)))
     }
 
     /// The folders to watch for other devices' changes: the synced folder, the vault's folder in
@@ -247,7 +195,8 @@ impl Vault {
     pub fn sync_devices(&self) -> Result<Vec<DeviceInfo>> {
         let file = connection_file(&self.header.vault_id, &self.path)?;
         let connection = load_connection(&file)?.ok_or(Error::NotSynced)?;
-        let read = read_folder(self, &SyncFolder::new(&connection.folder, self.header.vault_id))?;
+        let folder = SyncFolder::new(&connection.folder, self.header.vault_id);
+        let read = read_folder(&self.sync_ring(&connection), &self.header.vault_id, &folder)?;
         Ok(devices_of(&read, &connection, &forgotten_devices(&read)))
     }
 
@@ -346,8 +295,30 @@ impl Vault {
             });
         }
         let folder = SyncFolder::new(&connection.folder, self.header.vault_id);
-        let read = read_folder(self, &folder)?;
         let me = connection.device;
+        if !dry_run {
+            // This device's own folder first: one replaced by a link (whose files then seem
+            // gone) is refused as such.
+            folder.own_dir(me).map_err(folder_error(folder.root()))?;
+        }
+        let vault_id = self.header.vault_id;
+        let secret = self.sync_device_secret(&mut connection);
+        // Read with every key this device holds, and again with each key granted to it in what
+        // was read (a rekey is sealed under the key before it: a chain of them reads in turn).
+        let mut ring = self.sync_ring(&connection);
+        let read = loop {
+            let read = read_folder(&ring, &vault_id, &folder)?;
+            let learned: Vec<_> = keyring::granted(&read, &vault_id, me, &secret, &ring)
+                .into_iter()
+                .map(|(id, key, _)| (id, key))
+                .collect();
+            if learned.is_empty() {
+                break read;
+            }
+            for (id, key) in learned {
+                ring.insert(id, VaultKeys::from_vault_key(key));
+            }
+        };
 
         // Nothing this device read before may have gone.
         for (device, (seq, digest)) in &connection.read {
@@ -374,6 +345,22 @@ impl Vault {
         }
         if let Some((device, after)) = forget {
             forgotten.insert(device, after);
+        }
+        // A later key made on another device: this vault moves to it (and to its passphrase),
+        // then syncs under it. Not while a key made here is yet to be announced.
+        if !dry_run
+            && connection.pending_rekey.is_none()
+            && let Some((by, rekey)) = keyring::to_adopt(&read, &self.header.key_id, &ring)
+            && let Some(header) = keyring::header_of_rekey(rekey, &vault_id)
+        {
+            let key = ring[&header.key_id].vault_key().clone();
+            connection.earlier = keyring::seal_earlier(&vault_id, (&self.header.key_id, self.keys.vault_key()), &ring);
+            save_connection(file, &connection)?;
+            self.adopt_key(key, header)?;
+            let name = read.bodies.get(&by).and_then(|b| b.last()).map(|b| b.device_name.clone());
+            let mut report = self.sync_once(file, extra)?;
+            report.rekeyed_by = Some(name.unwrap_or_else(|| by.short()));
+            return Ok(report);
         }
         let mut base = Merged::default();
         let mut full = Merged::default();
@@ -481,19 +468,35 @@ impl Vault {
         let mut own_files = read.chains.get(&me).map_or(0, |c| c.files.len() as u64);
         let mut published_last = None;
         let mut own_digest = read.chains.get(&me).and_then(|c| c.files.last()).map(|f| f.digest);
+        let nothing_there = own_files == 0;
+        let mut wrote = false;
+        let mut publish = |body: &Body, keys: &VaultKeys, key_id: [u8; 16]| -> Result<()> {
+            let body = Zeroizing::new(serde_json::to_vec(body).expect("a body serializes"));
+            let bytes = folder
+                .publish((keys, key_id), me, own_files + 1, own_digest.unwrap_or([0; 32]), &body)
+                .map_err(folder_error(folder.root()))?;
+            own_files += 1;
+            own_digest = Some(file::digest(&bytes));
+            Ok(())
+        };
+        // A key made here, announced under the key before it (the devices that hold only that
+        // one read it there), granted to every device not forgotten.
+        if let Some(old) = connection.pending_rekey.take()
+            && let Some(old_id) = unhex::<16>(&old)
+            && let Some(old_keys) = ring.get(&old_id)
+        {
+            let forgotten: Vec<DeviceId> = forgotten.keys().copied().collect();
+            let rekey = self.sync_rekey(&read, me, &forgotten, &full);
+            publish(&Body { rekey: Some(rekey), ..keyring::body(&connection, &secret) }, old_keys, old_id)?;
+            wrote = true;
+        }
+        let current = (&*self.keys, self.header.key_id);
         if !changes.is_empty() {
             // In files of at most about 16 MiB of body each (a change file may hold 64 MiB:
             // many large values go out in several).
             for part in in_parts(&changes, 16 << 20) {
-                let body = Zeroizing::new(
-                    serde_json::to_vec(&Body { device_name: connection.name.clone(), changes: part.to_vec() })
-                        .expect("a body serializes"),
-                );
-                let bytes = folder
-                    .publish(&self.keys, me, own_files + 1, own_digest.unwrap_or([0; 32]), &body)
-                    .map_err(folder_error(folder.root()))?;
-                own_files += 1;
-                own_digest = Some(file::digest(&bytes));
+                publish(&Body { changes: part.to_vec(), ..keyring::body(&connection, &secret) }, current.0, current.1)?;
+                wrote = true;
             }
             report.published = changes.len();
             published_last = changes.iter().map(|c| Timestamp(c.clock.millis as i64)).max();
@@ -502,7 +505,12 @@ impl Vault {
                 full.apply(change);
             }
         }
-        self.publish_key_file(&folder, me)?;
+        if nothing_there && !wrote {
+            // A device that has nothing to publish still says who it is: its name and its public
+            // key (a later passphrase change elsewhere is granted to it with that).
+            publish(&keyring::body(&connection, &secret), current.0, current.1)?;
+        }
+        self.publish_key_file(&folder, me, &ring)?;
 
         // The merged vault, applied.
         let places = full.places();
@@ -547,6 +555,7 @@ impl Vault {
             connection.read.insert(me, (own_files, hex(&digest)));
         }
         connection.synced_at = read_at;
+        connection.earlier = keyring::seal_earlier(&vault_id, (&self.header.key_id, self.keys.vault_key()), &ring);
         connection.flagged = secrets.iter().filter(|s| s.changed_on_two_devices).map(|s| hex(&s.record.0)).collect();
         save_connection(file, &connection)?;
         // The devices as this sync found them (no second read of the folder), this one with
@@ -557,17 +566,6 @@ impl Vault {
             this.last_change = this.last_change.max(published_last);
         }
         Ok(report)
-    }
-
-    /// Writes this device's key file (its header's key fields) when the folder's differs.
-    fn publish_key_file(&self, folder: &SyncFolder, me: DeviceId) -> Result<()> {
-        let dir = folder.own_dir(me).map_err(folder_error(folder.root()))?;
-        let path = dir.join(KEY_FILE);
-        let bytes = serde_json::to_vec_pretty(&key_file_of(&self.header)).expect("a key file serializes");
-        if read_small_file(&path).as_deref() == Some(bytes.as_slice()) {
-            return Ok(());
-        }
-        crate::fs::write_private_file(&path, &bytes, true).map_err(folder_error(&dir))
     }
 
     /// The vault's records as the merge's states.
@@ -615,18 +613,6 @@ fn expected_states(base: &Merged) -> BTreeMap<RecordId, State> {
     out
 }
 
-/// A regular file's bytes, if it is one and at most 64 KiB (a key file; never a symlink).
-fn read_small_file(path: &Path) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > 64 << 10 {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path).ok()?.take(64 << 10).read_to_end(&mut bytes).ok()?;
-    Some(bytes)
-}
-
 /// The forgotten devices and how many of each one's files are still used: what the files in use
 /// say, where a forgotten device's later files (which could forget others) are not in use.
 fn forgotten_devices(read: &stored::Read) -> BTreeMap<DeviceId, u64> {
@@ -668,27 +654,6 @@ fn in_parts(changes: &[Change], limit: usize) -> Vec<&[Change]> {
         parts.push(&changes[start..]);
     }
     parts
-}
-
-/// The key files of a vault's folder in a synced folder that parse and name this vault.
-fn key_files(root: &Path, vault_id: [u8; 16]) -> Vec<Header> {
-    let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
-    let mut headers = Vec::new();
-    for entry in entries.flatten() {
-        if unhex::<16>(&entry.file_name().to_string_lossy()).is_none() {
-            continue;
-        }
-        // Anyone who can write the folder wrote this, maybe: at most 64 KiB of a plain file (a
-        // sync engine or git gives it whatever mode it likes), then checked by the unwrap.
-        if let Some(header) = read_small_file(&entry.path().join(KEY_FILE))
-            .and_then(|b| serde_json::from_slice::<KeyFile>(&b).ok())
-            .and_then(|k| header_of(&k))
-            .filter(|h| h.vault_id == vault_id)
-        {
-            headers.push(header);
-        }
-    }
-    headers
 }
 
 /// The devices of a folder as read: each writer, and this device even before it wrote.

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::super::Vault;
 use super::super::crypto;
 use super::super::error::{Error, Result};
 use super::super::kdf::KdfParams;
@@ -15,7 +14,8 @@ use super::super::store::Header;
 use super::super::sync::file::{self, Chain};
 use super::super::sync::folder::SyncFolder;
 use super::super::sync::merge::Change;
-use super::super::sync::{DeviceId, hex, unhex};
+use super::super::sync::{DeviceId, KeyRing, hex, unhex};
+use super::keyring::{Rekey, Sealed};
 use crate::state;
 
 /// This device's connection of one vault file to a synced folder, as kept in the state folder.
@@ -33,6 +33,16 @@ pub(super) struct Connection {
     /// The records (hex ids) the last sync left flagged "changed on two devices".
     #[serde(default)]
     pub(super) flagged: Vec<String>,
+    /// This device's X25519 secret, sealed under the vault key (see `keyring.rs`).
+    #[serde(default)]
+    pub(super) secrets: Vec<Sealed>,
+    /// The earlier vault keys this device holds, sealed under the current one.
+    #[serde(default)]
+    pub(super) earlier: Vec<Sealed>,
+    /// A key made here that the other devices are yet to be told of: the id of the key before it
+    /// (the rekey is sealed under that one).
+    #[serde(default)]
+    pub(super) pending_rekey: Option<String>,
 }
 
 impl Connection {
@@ -45,6 +55,9 @@ impl Connection {
             read: BTreeMap::new(),
             synced_at: 0,
             flagged: Vec::new(),
+            secrets: Vec::new(),
+            earlier: Vec::new(),
+            pending_rekey: None,
         }
     }
 }
@@ -54,12 +67,19 @@ impl Connection {
 pub(super) struct Body {
     /// The writing device's name, as its owner gave it.
     pub(super) device_name: String,
+    /// The device's X25519 public key (the first its chain names is the one used).
+    #[serde(default)]
+    pub(super) device_key: Option<String>,
     pub(super) changes: Vec<Change>,
+    /// A new vault key made on this device (a file with a rekey holds no changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) rekey: Option<Rekey>,
 }
 
 /// What the folder keeps of a device's key wrap: the header's key fields, under which the
-/// vault key opens with that device's passphrase (`join` tries each).
-#[derive(Serialize, Deserialize)]
+/// vault key opens with that device's passphrase (`join` tries each), and the earlier keys
+/// sealed under it (a joining device reads the files written before the last rekey with them).
+#[derive(Serialize, Deserialize, Clone)]
 pub(super) struct KeyFile {
     vault_id: String,
     key_id: String,
@@ -70,6 +90,8 @@ pub(super) struct KeyFile {
     wrapped_key: String,
     created: i64,
     lineage: Vec<String>,
+    #[serde(default)]
+    pub(super) earlier: Vec<Sealed>,
 }
 
 pub(super) const KEY_FILE: &str = "key.json";
@@ -111,6 +133,7 @@ pub(super) fn key_file_of(header: &Header) -> KeyFile {
         wrapped_key: hex(&header.wrapped_key),
         created: header.created.0,
         lineage: header.lineage.iter().flatten().map(|id| hex(id)).collect(),
+        earlier: Vec::new(),
     }
 }
 
@@ -152,12 +175,12 @@ pub(super) struct Read {
     pub(super) bodies: BTreeMap<DeviceId, Vec<Body>>,
 }
 
-pub(super) fn read_folder(vault: &Vault, folder: &SyncFolder) -> Result<Read> {
+pub(super) fn read_folder(keys: &KeyRing, vault_id: &[u8; 16], folder: &SyncFolder) -> Result<Read> {
     let candidates = folder.scan().map_err(folder_error(folder.root()))?;
     let mut chains = BTreeMap::new();
     let mut bodies = BTreeMap::new();
     for (device, files) in &candidates {
-        let mut chain = file::read_chain(&vault.keys, &vault.header.vault_id, *device, files);
+        let mut chain = file::read_chain(keys, vault_id, *device, files);
         let mut parsed = Vec::new();
         for (i, opened) in chain.files.iter().enumerate() {
             match serde_json::from_slice::<Body>(&opened.body) {

@@ -1,0 +1,150 @@
+//! A device's key file in the synced folder: written by each sync, read by a join, which builds
+//! a new device's vault from the folder.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::super::crypto::{self, Passphrase};
+use super::super::error::{Error, Result};
+use super::super::records::{self, Write};
+use super::super::secret::SystemClock;
+use super::super::store::{self, Header};
+use super::super::sync::file;
+use super::super::sync::folder::SyncFolder;
+use super::super::sync::{DeviceId, KeyRing, hex, unhex};
+use super::super::{Vault, wrap};
+use super::stored::{
+    Connection, KEY_FILE, KeyFile, connection_file, folder_error, header_of, key_file_of, save_connection, vaults_in,
+};
+use super::{SyncReport, check_device_name, default_device_name, keyring};
+use crate::state;
+
+impl Vault {
+    /// Builds a new vault at `path` from the synced vault in `folder`, opened with `passphrase`
+    /// (any device's passphrase), as a new device named `name`. Returns it unlocked, synced.
+    pub fn sync_join(
+        path: &Path,
+        folder: &Path,
+        passphrase: &Passphrase,
+        name: Option<&str>,
+    ) -> Result<(Vault, SyncReport)> {
+        let name = check_device_name(name.map_or_else(default_device_name, str::to_owned).as_str())?;
+        if path.exists() {
+            return Err(Error::AlreadyExists { path: path.to_owned() });
+        }
+        // The vaults of the folder that a device's key file opens the way to (an empty or
+        // planted `tresor-…` folder does not count).
+        let mut found: Vec<([u8; 16], Vec<KeyWrap>)> = Vec::new();
+        for vault_id in vaults_in(folder)? {
+            let headers = key_files(&folder.join(file::vault_folder_name(&vault_id)), vault_id);
+            if !headers.is_empty() {
+                found.push((vault_id, headers));
+            }
+        }
+        let mut headers = match found.len() {
+            0 => return Err(Error::NoSyncedVault { folder: folder.to_owned() }),
+            1 => found.remove(0).1,
+            count => return Err(Error::SeveralSyncedVaults { folder: folder.to_owned(), count }),
+        };
+        // The cheapest key derivation first (a planted key file cannot make the join slow
+        // before a genuine one is tried).
+        headers.sort_by_key(|(h, _)| u64::from(h.kdf.memory_kib) * u64::from(h.kdf.iterations));
+        let (header, earlier, keys) = crypto::with_stack_scrubbed(|| {
+            let mut last = Error::WrongPassphrase;
+            for (header, earlier) in headers {
+                match wrap::unwrap_keys(&header, passphrase) {
+                    Ok((keys, _)) => return Ok((header, earlier, keys)),
+                    Err(e) => last = e,
+                }
+            }
+            Err(last)
+        })?;
+        let clock = std::sync::Arc::new(SystemClock);
+        let conn = store::create(path, &header, |tx| {
+            let write = Write::rebuild(tx, records::Records { keys: &keys, vault_id: &header.vault_id });
+            Ok(write.sealed_for_new_file(&header.key_id))
+        })?;
+        let mut vault = Vault::opened(path, conn, header, keys, clock, false);
+        vault.remember(0, false);
+        let canonical = std::fs::canonicalize(folder).map_err(folder_error(folder))?;
+        let file = connection_file(&vault.header.vault_id, path)?;
+        // The earlier keys the key file holds, sealed under the key it opened: the files written
+        // before the last passphrase change or key rotation are read with them.
+        let current = (&vault.header.key_id, vault.keys.vault_key());
+        let earlier = keyring::seal_earlier(
+            &vault.header.vault_id,
+            current,
+            &keyring::open_earlier(&vault.header.vault_id, current, &earlier),
+        );
+        save_connection(&file, &Connection { earlier, ..Connection::new(canonical, name) })?;
+        match vault.sync_now() {
+            Ok(report) => Ok((vault, report)),
+            Err(e) => {
+                // Nothing half-made stays: the next join starts afresh.
+                drop(vault);
+                store::remove_with_sidecars(path);
+                let _ = state::remove(&file);
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes this device's key file (its header's key fields and the earlier keys sealed under
+    /// its key) when the folder's differs.
+    pub(super) fn publish_key_file(&self, folder: &SyncFolder, me: DeviceId, ring: &KeyRing) -> Result<()> {
+        let dir = folder.own_dir(me).map_err(folder_error(folder.root()))?;
+        let path = dir.join(KEY_FILE);
+        let current = (&self.header.key_id, self.keys.vault_key());
+        let earlier_ids = |sealed: &[keyring::Sealed]| -> BTreeSet<String> {
+            sealed.iter().filter(|s| s.under == hex(current.0)).map(|s| s.id.clone()).collect()
+        };
+        let wanted: BTreeSet<String> = ring.keys().filter(|id| *id != current.0).map(|id| hex(id)).collect();
+        let there = read_small_file(&path).and_then(|b| serde_json::from_slice::<KeyFile>(&b).ok());
+        if let Some(there) = there
+            && header_of(&there).is_some_and(|h| h == self.header)
+            && earlier_ids(&there.earlier) == wanted
+        {
+            return Ok(());
+        }
+        let mut key_file = key_file_of(&self.header);
+        key_file.earlier = keyring::seal_earlier(&self.header.vault_id, current, ring);
+        let bytes = serde_json::to_vec_pretty(&key_file).expect("a key file serializes");
+        crate::fs::write_private_file(&path, &bytes, true).map_err(folder_error(&dir))
+    }
+}
+
+/// A regular file's bytes, if it is one and at most 64 KiB (a key file; never a symlink).
+fn read_small_file(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > 64 << 10 {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).ok()?.take(64 << 10).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
+/// A device's key wrap as its key file holds it: the header it makes, and the earlier keys
+/// sealed under the key it wraps.
+type KeyWrap = (Header, Vec<keyring::Sealed>);
+
+/// The key files of a vault's folder in a synced folder that parse and name this vault.
+fn key_files(root: &Path, vault_id: [u8; 16]) -> Vec<KeyWrap> {
+    let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
+    let mut headers = Vec::new();
+    for entry in entries.flatten() {
+        if unhex::<16>(&entry.file_name().to_string_lossy()).is_none() {
+            continue;
+        }
+        // Anyone who can write the folder wrote this, maybe: at most 64 KiB of a plain file (a
+        // sync engine or git gives it whatever mode it likes), then checked by the unwrap.
+        if let Some(key_file) =
+            read_small_file(&entry.path().join(KEY_FILE)).and_then(|b| serde_json::from_slice::<KeyFile>(&b).ok())
+            && let Some(header) = header_of(&key_file).filter(|h| h.vault_id == vault_id)
+        {
+            headers.push((header, key_file.earlier));
+        }
+    }
+    headers
+}

@@ -1,0 +1,241 @@
+//! The vault keys of a synced vault, and how a new one reaches every device.
+//!
+//! A passphrase change or a key rotation on one device makes a new random vault key (the
+//! passphrase change rotates too: a key wrap of the old passphrase, kept in the folder's history
+//! or by a sync engine's versioning, must open nothing written after it). The device then
+//! publishes a *rekey* file, sealed under the old key, that carries the new key's id, its wrap
+//! under the (new) passphrase, and the new key sealed to each device's X25519 public key
+//! ([`crypto::seal_key_to`]) — never under anything the old key or the old passphrase opens.
+//! Its later files are sealed under the new key.
+//!
+//! Every other device opens its grant with its own device secret (kept in its state folder,
+//! sealed under its vault key), rotates its own file to the new key and takes the new wrap as its
+//! header: from then on it opens with the new passphrase, as the device where it was changed
+//! does. Two rekeys made without seeing each other: every device ends on the one with the later
+//! clock. Every device keeps the earlier keys it held (sealed under the current one) to read the
+//! files written before; a joining device gets them with the current key's wrap (`key.json`).
+//!
+//! Devices forgotten before the change are given nothing: forgetting a lost laptop and then
+//! changing the passphrase shuts it out of everything written after.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::super::Vault;
+use super::super::crypto::{self, DeviceSecret, Key32, VaultKeys};
+use super::super::error::Result;
+use super::super::store::Header;
+use super::super::sync::merge::Merged;
+use super::super::sync::{DeviceId, Hlc, KeyRing, hex, unhex};
+use super::stored::{self, Body, Connection, KeyFile, Read};
+
+/// A key (or this device's secret) sealed under a vault key.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(super) struct Sealed {
+    /// The id of what is sealed: a key id, or the device id for the device secret.
+    pub(super) id: String,
+    /// The id of the vault key it is sealed under.
+    pub(super) under: String,
+    pub(super) sealed: String,
+}
+
+/// A new vault key, announced by the device that made it.
+#[derive(Serialize, Deserialize, Clone)]
+pub(super) struct Rekey {
+    pub(super) key_id: String,
+    /// Orders rekeys made without seeing each other: the later one is where every device ends.
+    pub(super) clock: Hlc,
+    /// The new key's wrap under the passphrase: the header every device takes.
+    pub(super) key_file: KeyFile,
+    /// The new key sealed to each device's public key.
+    pub(super) grants: BTreeMap<DeviceId, String>,
+}
+
+fn sealed_aad(what: &str, vault: &[u8; 16], id: &str, under: &[u8; 16]) -> Vec<u8> {
+    [b"tresor sync sealed ".as_slice(), what.as_bytes(), vault, id.as_bytes(), under].concat()
+}
+
+fn grant_aad(vault: &[u8; 16], key_id: &str, device: DeviceId) -> Vec<u8> {
+    [b"tresor sync key grant".as_slice(), vault, key_id.as_bytes(), &device.0].concat()
+}
+
+/// `keys` (all but `current`) sealed under `current`: what a connection and a key file keep.
+pub(super) fn seal_earlier(vault: &[u8; 16], current: (&[u8; 16], &Key32), ring: &KeyRing) -> Vec<Sealed> {
+    ring.iter()
+        .filter(|(id, _)| *id != current.0)
+        .map(|(id, keys)| {
+            let id = hex(id);
+            let aad = sealed_aad("key", vault, &id, current.0);
+            Sealed { sealed: hex(&crypto::wrap_key(current.1, keys.vault_key(), &aad)), id, under: hex(current.0) }
+        })
+        .collect()
+}
+
+/// The earlier keys in `sealed` that open under `current` (others are skipped).
+pub(super) fn open_earlier(vault: &[u8; 16], current: (&[u8; 16], &Key32), sealed: &[Sealed]) -> KeyRing {
+    let mut ring = KeyRing::new();
+    for entry in sealed.iter().filter(|s| s.under == hex(current.0)) {
+        let aad = sealed_aad("key", vault, &entry.id, current.0);
+        if let (Some(id), Some(bytes)) = (unhex::<16>(&entry.id), stored::unhex_vec(&entry.sealed))
+            && let Some(key) = crypto::unwrap_key(current.1, &bytes, &aad)
+        {
+            ring.insert(id, VaultKeys::from_vault_key(key));
+        }
+    }
+    ring
+}
+
+fn seal_secret(vault: &[u8; 16], device: DeviceId, under: (&[u8; 16], &Key32), secret: &DeviceSecret) -> Sealed {
+    let id = device.hex();
+    let aad = sealed_aad("device", vault, &id, under.0);
+    let bytes = crypto::wrap_key(under.1, &Key32::from_bytes(*secret.to_bytes()), &aad);
+    Sealed { id, under: hex(under.0), sealed: hex(&bytes) }
+}
+
+impl Vault {
+    /// Every key this device holds: the vault's own and the earlier ones its connection keeps.
+    pub(super) fn sync_ring(&self, connection: &Connection) -> KeyRing {
+        let current = (&self.header.key_id, self.keys.vault_key());
+        let mut ring = open_earlier(&self.header.vault_id, current, &connection.earlier);
+        ring.insert(self.header.key_id, (*self.keys).clone());
+        ring
+    }
+
+    /// This device's secret: opened from its connection, or made now (the connection is then
+    /// changed: the caller saves it).
+    pub(super) fn sync_device_secret(&self, connection: &mut Connection) -> DeviceSecret {
+        let current = (&self.header.key_id, self.keys.vault_key());
+        let id = connection.device.hex();
+        let found = connection.secrets.iter().find(|s| s.id == id && s.under == hex(current.0)).and_then(|entry| {
+            let aad = sealed_aad("device", &self.header.vault_id, &id, current.0);
+            crypto::unwrap_key(current.1, &stored::unhex_vec(&entry.sealed)?, &aad)
+        });
+        match found {
+            Some(key) => DeviceSecret::from_bytes(*key.as_bytes()),
+            None => {
+                let secret = DeviceSecret::random();
+                connection.secrets = vec![seal_secret(&self.header.vault_id, connection.device, current, &secret)];
+                secret
+            }
+        }
+    }
+
+    /// Before this vault's file moves to `new` (a rotation here, or a key adopted from another
+    /// device): the connection keeps this device's secret and every key it holds sealed under
+    /// the new key too, so that a crash between the two steps loses neither. Returns the ring
+    /// as it was (`None` when not synced).
+    pub(in crate::vault) fn sync_before_rekey(&self, new: (&[u8; 16], &Key32)) -> Result<Option<KeyRing>> {
+        let Some((file, mut connection)) = self.sync_connection()? else { return Ok(None) };
+        let secret = self.sync_device_secret(&mut connection);
+        let ring = self.sync_ring(&connection);
+        let vault = &self.header.vault_id;
+        connection.secrets.push(seal_secret(vault, connection.device, new, &secret));
+        connection.earlier.extend(seal_earlier(vault, new, &ring));
+        stored::save_connection(&file, &connection)?;
+        Ok(Some(ring))
+    }
+
+    /// After the move: only what the new key seals stays; `announce` (a rotation made here)
+    /// leaves a rekey to publish under the old key `old` at the next sync.
+    pub(in crate::vault) fn sync_after_rekey(&self, old: [u8; 16], announce: bool) -> Result<()> {
+        let Some((file, mut connection)) = self.sync_connection()? else { return Ok(()) };
+        let current = hex(&self.header.key_id);
+        connection.secrets.retain(|s| s.under == current);
+        connection.earlier.retain(|s| s.under == current);
+        if announce {
+            connection.pending_rekey = Some(hex(&old));
+        }
+        stored::save_connection(&file, &connection)
+    }
+
+    /// The rekey this device announces now: its current key, granted to every device in `read`
+    /// whose public key is known (not this one, not the forgotten ones).
+    pub(super) fn sync_rekey(&self, read: &Read, me: DeviceId, forgotten: &[DeviceId], seen: &Merged) -> Rekey {
+        let key_id = hex(&self.header.key_id);
+        let mut grants = BTreeMap::new();
+        for (device, public) in public_keys(read) {
+            if device == me || forgotten.contains(&device) {
+                continue;
+            }
+            let aad = grant_aad(&self.header.vault_id, &key_id, device);
+            if let Some(sealed) = crypto::seal_key_to(&public, self.keys.vault_key(), &aad) {
+                grants.insert(device, hex(&sealed));
+            }
+        }
+        let now = self.clock.now().0.max(0) as u64;
+        Rekey {
+            key_id,
+            clock: Hlc::tick(seen.latest_clock(), now, me),
+            key_file: stored::key_file_of(&self.header),
+            grants,
+        }
+    }
+}
+
+/// Each device's public key: the first its chain names (a later file cannot change it).
+pub(super) fn public_keys(read: &Read) -> BTreeMap<DeviceId, [u8; 32]> {
+    let mut out = BTreeMap::new();
+    for (device, bodies) in &read.bodies {
+        if let Some(public) = bodies.iter().find_map(|b| b.device_key.as_deref().and_then(unhex::<32>)) {
+            out.insert(*device, public);
+        }
+    }
+    out
+}
+
+/// Every rekey in the files read: (the writer, the rekey).
+pub(super) fn rekeys(read: &Read) -> Vec<(DeviceId, &Rekey)> {
+    read.bodies
+        .iter()
+        .flat_map(|(device, bodies)| bodies.iter().filter_map(|b| Some((*device, b.rekey.as_ref()?))))
+        .collect()
+}
+
+/// The keys granted to `me` in the files read that `ring` lacks, with the rekey each came in.
+pub(super) fn granted<'r>(
+    read: &'r Read,
+    vault: &[u8; 16],
+    me: DeviceId,
+    secret: &DeviceSecret,
+    ring: &KeyRing,
+) -> Vec<([u8; 16], Key32, &'r Rekey)> {
+    let mut out = Vec::new();
+    for (_, rekey) in rekeys(read) {
+        let Some(id) = unhex::<16>(&rekey.key_id) else { continue };
+        if ring.contains_key(&id) || out.iter().any(|(known, _, _)| *known == id) {
+            continue;
+        }
+        let Some(sealed) = rekey.grants.get(&me).and_then(|s| stored::unhex_vec(s)) else { continue };
+        if let Some(key) = secret.open_key(&sealed, &grant_aad(vault, &rekey.key_id, me)) {
+            out.push((id, key, rekey));
+        }
+    }
+    out
+}
+
+/// The key this device should move to, if any: the granted (or held) key of the latest rekey,
+/// when it is later than the one that made the current key (`None` for a key no rekey made).
+pub(super) fn to_adopt<'r>(read: &'r Read, current: &[u8; 16], ring: &KeyRing) -> Option<(DeviceId, &'r Rekey)> {
+    let all = rekeys(read);
+    let current_clock = all.iter().filter(|(_, r)| r.key_id == hex(current)).map(|(_, r)| r.clock).max();
+    all.into_iter()
+        .filter(|(_, r)| unhex::<16>(&r.key_id).is_some_and(|id| ring.contains_key(&id) && id != *current))
+        .filter(|(_, r)| current_clock.is_none_or(|c| r.clock > c))
+        .max_by_key(|(_, r)| r.clock)
+}
+
+/// The header a rekey's key file makes, checked against the vault and the key it names.
+pub(super) fn header_of_rekey(rekey: &Rekey, vault: &[u8; 16]) -> Option<Header> {
+    stored::header_of(&rekey.key_file).filter(|h| h.vault_id == *vault && hex(&h.key_id) == rekey.key_id)
+}
+
+/// A body this device publishes: its name, its public key, and `changes` or a rekey.
+pub(super) fn body(connection: &Connection, secret: &DeviceSecret) -> Body {
+    Body {
+        device_name: connection.name.clone(),
+        device_key: Some(hex(&secret.public())),
+        changes: Vec::new(),
+        rekey: None,
+    }
+}
