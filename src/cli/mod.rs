@@ -136,14 +136,16 @@ tresor set GCP_SERVICE_ACCOUNT --from-file ./sa.json\n  tresor set SESSION_SECRE
         #[arg(long)]
         all: bool,
     },
-    /// Change the passphrase (the new one from --new-passphrase-file, or prompted twice)
+    /// Change the passphrase (the new one from --new-passphrase-file, or prompted twice); on a synced
+    /// vault also a new vault key, which your other devices take with this passphrase at their next sync
     Passwd {
         #[arg(long, value_name = "PATH")]
         new_passphrase_file: Option<PathBuf>,
         #[command(flatten)]
         kdf: KdfArgs,
     },
-    /// Replace the vault key and re-encrypt every record under the new one
+    /// Replace the vault key and re-encrypt every record under the new one (on a synced vault, your other
+    /// devices take it at their next sync)
     RotateKey,
     /// Back the vault up now, list its backups, or set how many are kept
     #[command(after_help = "Tresor also backs up by itself: before an import, a passphrase change, a key \

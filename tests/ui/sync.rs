@@ -188,3 +188,49 @@ fn the_first_start_joins_a_synced_vault_with_another_devices_passphrase() {
     let devices: Vec<String> = here.sync_devices().unwrap().into_iter().map(|d| d.name).collect();
     assert!(devices.contains(&"laptop".to_owned()) && devices.contains(&"desktop".to_owned()), "{devices:?}");
 }
+
+/// The passphrase changed on another device (it leaked): the open app takes the new key at its
+/// next sync and says so; the list still shows, and from then on the old passphrase opens
+/// nothing, the new one everything.
+#[test]
+fn a_passphrase_changed_on_another_device_is_taken_and_said() {
+    let mut w = unlocked_with(&[("OPENAI_API_KEY", "GPT calls", "sk-laptop")]);
+    let folder = w._dir.path().join("Sync");
+    std::fs::create_dir(&folder).unwrap();
+    open_settings(&mut w);
+    type_into(&mut w.harness, "Sync folder", folder.to_str().unwrap());
+    type_into(&mut w.harness, "This device's name", "laptop");
+    click(&mut w, "Connect");
+    let mut desktop = other_device(&w, &folder);
+    desktop.change_passphrase(&Passphrase::new("the desktop's new passphrase"), None).unwrap();
+    desktop
+        .set(
+            &desktop.default_place().unwrap(),
+            SecretName::parse("AFTER_CHANGE").unwrap(),
+            None,
+            Some(SecretValue::new("written-after")),
+        )
+        .unwrap();
+    desktop.sync_now().unwrap();
+
+    click(&mut w, "Sync now");
+    assert!(
+        has_text(&w.harness, "changed on desktop: this vault moved to the new key"),
+        "the section and the toast say it"
+    );
+    w.harness.get_by_label("Secrets").click();
+    w.harness.run();
+    assert!(w.harness.query_by_label("Copy AFTER_CHANGE").is_some(), "what came in under the new key shows");
+
+    w.harness.get_by_label("Lock").click();
+    w.harness.run();
+    type_into(&mut w.harness, "Passphrase", PASSPHRASE);
+    w.harness.get_by_label("Unlock").click();
+    w.harness.run();
+    assert!(!w.harness.state().is_unlocked(), "the old passphrase no longer opens it");
+    replace_in(&mut w.harness, "Passphrase", "the desktop's new passphrase");
+    w.harness.get_by_label("Unlock").click();
+    w.harness.run();
+    assert!(w.harness.state().is_unlocked());
+    assert!(w.harness.query_by_label("Copy AFTER_CHANGE").is_some());
+}

@@ -119,7 +119,10 @@ impl App {
                 session.sync.last = Some((text.clone(), false));
                 session.sync.folder_text.clear();
                 let changed_here = report.created + report.updated + report.trashed > 0;
-                let notable = !report.conflicts.is_empty() || !report.renamed.is_empty() || !report.stopped.is_empty();
+                let notable = !report.conflicts.is_empty()
+                    || !report.renamed.is_empty()
+                    || !report.stopped.is_empty()
+                    || report.rekeyed_by.is_some();
                 if !auto || changed_here || notable {
                     self.toast(text, !report.stopped.is_empty());
                 }
@@ -187,6 +190,12 @@ fn said(report: &SyncReport) -> String {
         (here, 0) => format!("Synced: {} from other devices.", changes(here)),
         (here, sent) => format!("Synced: sent {}, took in {}.", changes(sent), changes(here)),
     };
+    if let Some(device) = &report.rekeyed_by {
+        text = format!(
+            "The passphrase or the vault key was changed on {device}: this vault moved to the new key, and from now \
+             on it opens with the passphrase set there. {text}"
+        );
+    }
     for conflict in &report.conflicts {
         text += &format!(
             " {conflict} was changed on two devices: the later edit shows, the other value is in its earlier versions."
