@@ -462,8 +462,25 @@ fn a_passphrase_change_and_a_key_rotation_reach_every_device_and_the_old_wrap_op
     assert_eq!(get(&thief, &["OPENAI_API_KEY"]), "sk-first");
     let listed = everything(&thief);
     assert!(!listed.contains("AFTER_CHANGE") && !listed.contains("FROM_DESKTOP"), "{listed}");
-    let out = thief.run(&["sync", "join", arg(attack.path()), "--name", "thief"]);
-    assert_ne!(code(&out), 0);
+    // The thief's device writes into the real folder and announces a key of its own (a
+    // passphrase change): the devices that moved on do not take it (it is sealed under the old
+    // key only), and it is given nothing new.
+    let out = thief.run(&["sync", "disconnect"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = thief.run(&["sync", "init", arg(&folder.path), "--name", "thief"]);
+    assert!(stderr(&out).contains("not given"), "{}", stderr(&out));
+    let thief_pass = thief.file("thief-pass", "the thief's passphrase\n");
+    thief.ok(&["passwd", "--new-passphrase-file", arg(&thief_pass)]);
+    std::fs::copy(&thief_pass, &thief.pass_file).unwrap();
+    for device in [&a, &b] {
+        let said = sync(device);
+        assert!(!said.contains("changed on"), "{said}");
+    }
+    assert_eq!(get(&a, &["AFTER_CHANGE"]), "sk-written-after-the-change", "the laptop still opens with its passphrase");
+    a.set(&["AFTER_THIEF"], "still-private");
+    let out = thief.run(&["sync"]);
+    assert!(stderr(&out).contains("not given"), "{}", stderr(&out));
+    assert!(!everything(&thief).contains("AFTER_THIEF"));
 
     // A key rotation on the desktop reaches the laptop; the passphrase stays the same.
     let out = b.run(&["rotate-key"]);
@@ -482,6 +499,40 @@ fn a_passphrase_change_and_a_key_rotation_reach_every_device_and_the_old_wrap_op
     assert_eq!(everything(&c), everything(&a));
     assert_eq!(get(&c, &["AFTER_ROTATION"]), "under-the-rotated-key");
     assert_eq!(get(&c, &["-p", "shop", "-e", "production", "DATABASE_URL"]), "postgres://prod");
+}
+
+/// Both devices change the passphrase before either hears of the other: both end on the later
+/// change, and nothing written on either side is lost.
+#[test]
+fn two_passphrase_changes_at_once_end_on_the_later_one() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let laptop_pass = a.file("laptop-pass", "the laptop's new passphrase\n");
+    let desktop_pass = b.file("desktop-pass", "the desktop's new passphrase\n");
+    a.ok(&["passwd", "--new-passphrase-file", arg(&laptop_pass)]);
+    std::fs::copy(&laptop_pass, &a.pass_file).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // The desktop has not heard of the laptop's change when it makes its own (it is later).
+    let out = b.run(&["passwd", "--new-passphrase-file", arg(&desktop_pass)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("changed on"), "the desktop keeps its own change: {}", stderr(&out));
+    std::fs::copy(&desktop_pass, &b.pass_file).unwrap();
+
+    // The laptop, unlocked with its own new passphrase, writes; the sync after the write moves
+    // it to the desktop's later change.
+    let out = a.run_with_stdin(&["set", "FROM_LAPTOP"], b"l");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("changed on \"desktop\""), "{}", stderr(&out));
+    assert_eq!(code(&a.run(&["list"])), 3, "the laptop's own new passphrase no longer opens it");
+    std::fs::copy(&desktop_pass, &a.pass_file).unwrap();
+    b.set(&["FROM_DESKTOP"], "d");
+    sync(&a);
+    let said = sync(&b);
+    assert!(!said.contains("changed on") && !said.contains("warning"), "the desktop stays where it is: {said}");
+    assert_eq!(get(&b, &["FROM_LAPTOP"]), "l");
+    assert_eq!(get(&a, &["FROM_DESKTOP"]), "d");
+    assert_eq!(everything(&a), everything(&b));
 }
 
 fn copy_dir(from: &Path, to: &Path) {

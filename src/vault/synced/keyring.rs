@@ -26,7 +26,6 @@ use super::super::Vault;
 use super::super::crypto::{self, DeviceSecret, Key32, VaultKeys};
 use super::super::error::Result;
 use super::super::store::Header;
-use super::super::sync::merge::Merged;
 use super::super::sync::{DeviceId, Hlc, KeyRing, hex, unhex};
 use super::stored::{self, Body, Connection, KeyFile, Read};
 
@@ -149,27 +148,27 @@ impl Vault {
         stored::save_connection(&file, &connection)
     }
 
-    /// The rekey this device announces now: its current key, granted to every device in `read`
-    /// whose public key is known (not this one, not the forgotten ones).
-    pub(super) fn sync_rekey(&self, read: &Read, me: DeviceId, forgotten: &[DeviceId], seen: &Merged) -> Rekey {
+    /// The announcement of this vault's current key (made at `clock`) for the devices on key
+    /// `under`: the new wrap, and the key sealed to each device that wrote a file under `under`
+    /// or under the current key (not this one, not the forgotten ones). A device whose files are
+    /// all under older keys — one made by someone who holds only an old key — is given nothing.
+    pub(super) fn sync_announcement(&self, read: &Read, me: DeviceId, under: &[u8; 16], clock: Hlc) -> Rekey {
         let key_id = hex(&self.header.key_id);
         let mut grants = BTreeMap::new();
-        for (device, public) in public_keys(read) {
-            if device == me || forgotten.contains(&device) {
+        let public = public_keys(read);
+        for (device, chain) in &read.chains {
+            let wrote_under =
+                chain.files.iter().any(|f| f.header.key == *under || f.header.key == self.header.key_id);
+            if *device == me || !wrote_under {
                 continue;
             }
-            let aad = grant_aad(&self.header.vault_id, &key_id, device);
-            if let Some(sealed) = crypto::seal_key_to(&public, self.keys.vault_key(), &aad) {
-                grants.insert(device, hex(&sealed));
+            let Some(public) = public.get(device) else { continue };
+            let aad = grant_aad(&self.header.vault_id, &key_id, *device);
+            if let Some(sealed) = crypto::seal_key_to(public, self.keys.vault_key(), &aad) {
+                grants.insert(*device, hex(&sealed));
             }
         }
-        let now = self.clock.now().0.max(0) as u64;
-        Rekey {
-            key_id,
-            clock: Hlc::tick(seen.latest_clock(), now, me),
-            key_file: stored::key_file_of(&self.header),
-            grants,
-        }
+        Rekey { key_id, clock, key_file: stored::key_file_of(&self.header), grants }
     }
 }
 
@@ -184,45 +183,94 @@ pub(super) fn public_keys(read: &Read) -> BTreeMap<DeviceId, [u8; 32]> {
     out
 }
 
-/// Every rekey in the files read: (the writer, the rekey).
-pub(super) fn rekeys(read: &Read) -> Vec<(DeviceId, &Rekey)> {
-    read.bodies
-        .iter()
-        .flat_map(|(device, bodies)| bodies.iter().filter_map(|b| Some((*device, b.rekey.as_ref()?))))
-        .collect()
+/// A rekey as found in a device's file, with the key that file is sealed under.
+pub(super) struct Announced<'r> {
+    pub(super) device: DeviceId,
+    pub(super) under: [u8; 16],
+    pub(super) rekey: &'r Rekey,
 }
 
-/// The keys granted to `me` in the files read that `ring` lacks, with the rekey each came in.
-pub(super) fn granted<'r>(
-    read: &'r Read,
-    vault: &[u8; 16],
-    me: DeviceId,
-    secret: &DeviceSecret,
-    ring: &KeyRing,
-) -> Vec<([u8; 16], Key32, &'r Rekey)> {
+/// Every rekey in the files in use (a forgotten device's files past the point it was forgotten
+/// at are not).
+pub(super) fn announced<'r>(read: &'r Read, forgotten: &BTreeMap<DeviceId, u64>) -> Vec<Announced<'r>> {
     let mut out = Vec::new();
-    for (_, rekey) in rekeys(read) {
-        let Some(id) = unhex::<16>(&rekey.key_id) else { continue };
-        if ring.contains_key(&id) || out.iter().any(|(known, _, _)| *known == id) {
-            continue;
-        }
-        let Some(sealed) = rekey.grants.get(&me).and_then(|s| stored::unhex_vec(s)) else { continue };
-        if let Some(key) = secret.open_key(&sealed, &grant_aad(vault, &rekey.key_id, me)) {
-            out.push((id, key, rekey));
+    for (device, chain) in &read.chains {
+        let used = forgotten.get(device).map_or(usize::MAX, |after| *after as usize);
+        for (file, body) in chain.files.iter().zip(&read.bodies[device]).take(used) {
+            if let Some(rekey) = &body.rekey {
+                out.push(Announced { device: *device, under: file.header.key, rekey });
+            }
         }
     }
     out
 }
 
-/// The key this device should move to, if any: the granted (or held) key of the latest rekey,
-/// when it is later than the one that made the current key (`None` for a key no rekey made).
-pub(super) fn to_adopt<'r>(read: &'r Read, current: &[u8; 16], ring: &KeyRing) -> Option<(DeviceId, &'r Rekey)> {
-    let all = rekeys(read);
-    let current_clock = all.iter().filter(|(_, r)| r.key_id == hex(current)).map(|(_, r)| r.clock).max();
-    all.into_iter()
-        .filter(|(_, r)| unhex::<16>(&r.key_id).is_some_and(|id| ring.contains_key(&id) && id != *current))
-        .filter(|(_, r)| current_clock.is_none_or(|c| r.clock > c))
-        .max_by_key(|(_, r)| r.clock)
+/// When `key` was made: the clock of the rekey that announced it (`None` for the vault's first
+/// key, older than any).
+pub(super) fn clock_of(all: &[Announced], key: &[u8; 16]) -> Option<Hlc> {
+    all.iter().filter(|a| a.rekey.key_id == hex(key)).map(|a| a.rekey.clock).max()
+}
+
+/// The keys granted to `me` that `ring` lacks. Any announcement read counts: a key learnt this
+/// way only lets this device read files sealed under it (it moves to a key only as
+/// [`to_adopt`] says).
+pub(super) fn granted(
+    all: &[Announced],
+    vault: &[u8; 16],
+    me: DeviceId,
+    secret: &DeviceSecret,
+    ring: &KeyRing,
+) -> Vec<([u8; 16], Key32)> {
+    let mut out: Vec<([u8; 16], Key32)> = Vec::new();
+    for a in all {
+        let Some(id) = unhex::<16>(&a.rekey.key_id) else { continue };
+        if ring.contains_key(&id) || out.iter().any(|(known, _)| *known == id) {
+            continue;
+        }
+        let Some(sealed) = a.rekey.grants.get(&me).and_then(|s| stored::unhex_vec(s)) else { continue };
+        if let Some(key) = secret.open_key(&sealed, &grant_aad(vault, &a.rekey.key_id, me)) {
+            out.push((id, key));
+        }
+    }
+    out
+}
+
+/// The key this device should move to, if any: of the keys announced *under its current key*
+/// (so someone who holds only an older key cannot move it) and granted to it, the one made
+/// latest, when it was made after the current one.
+pub(super) fn to_adopt<'r>(all: &[Announced<'r>], current: &[u8; 16], ring: &KeyRing) -> Option<(DeviceId, &'r Rekey)> {
+    let current_clock = clock_of(all, current);
+    all.iter()
+        .filter(|a| a.under == *current)
+        .filter(|a| unhex::<16>(&a.rekey.key_id).is_some_and(|id| ring.contains_key(&id) && id != *current))
+        .filter(|a| current_clock.is_none_or(|c| a.rekey.clock > c))
+        .max_by_key(|a| a.rekey.clock)
+        .map(|a| (a.device, a.rekey))
+}
+
+/// The older keys in `ring` that this device's current key (made at `clock`) is yet to be
+/// announced under and that another device is still on (its last file is sealed under it):
+/// that device moves on when it reads the announcement. Two devices that changed the passphrase
+/// at once so end on the later change.
+pub(super) fn to_announce_under(
+    (read, me, forgotten): (&Read, DeviceId, &BTreeMap<DeviceId, u64>),
+    all: &[Announced],
+    (current, clock): (&[u8; 16], Hlc),
+    ring: &KeyRing,
+    done: &[(String, String)],
+) -> Vec<[u8; 16]> {
+    let still_on: Vec<[u8; 16]> = read
+        .chains
+        .iter()
+        .filter(|(device, _)| **device != me && !forgotten.contains_key(device))
+        .filter_map(|(_, chain)| chain.files.last().map(|f| f.header.key))
+        .collect();
+    ring.keys()
+        .filter(|id| *id != current && still_on.contains(id))
+        .filter(|id| clock_of(all, id).is_none_or(|c| c < clock))
+        .filter(|id| !done.contains(&(hex(current), hex(*id))))
+        .copied()
+        .collect()
 }
 
 /// The header a rekey's key file makes, checked against the vault and the key it names.

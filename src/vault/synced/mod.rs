@@ -308,10 +308,8 @@ impl Vault {
         let mut ring = self.sync_ring(&connection);
         let read = loop {
             let read = read_folder(&ring, &vault_id, &folder)?;
-            let learned: Vec<_> = keyring::granted(&read, &vault_id, me, &secret, &ring)
-                .into_iter()
-                .map(|(id, key, _)| (id, key))
-                .collect();
+            let all = keyring::announced(&read, &forgotten_devices(&read));
+            let learned = keyring::granted(&all, &vault_id, me, &secret, &ring);
             if learned.is_empty() {
                 break read;
             }
@@ -350,7 +348,8 @@ impl Vault {
         // then syncs under it. Not while a key made here is yet to be announced.
         if !dry_run
             && connection.pending_rekey.is_none()
-            && let Some((by, rekey)) = keyring::to_adopt(&read, &self.header.key_id, &ring)
+            && let Some((by, rekey)) =
+                keyring::to_adopt(&keyring::announced(&read, &forgotten), &self.header.key_id, &ring)
             && let Some(header) = keyring::header_of_rekey(rekey, &vault_id)
         {
             let key = ring[&header.key_id].vault_key().clone();
@@ -468,8 +467,9 @@ impl Vault {
         let mut own_files = read.chains.get(&me).map_or(0, |c| c.files.len() as u64);
         let mut published_last = None;
         let mut own_digest = read.chains.get(&me).and_then(|c| c.files.last()).map(|f| f.digest);
-        let nothing_there = own_files == 0;
-        let mut wrote = false;
+        let own_last_key = read.chains.get(&me).and_then(|c| c.files.last()).map(|f| f.header.key);
+        let mut under_current = false;
+        let mut announced_now = false;
         let mut publish = |body: &Body, keys: &VaultKeys, key_id: [u8; 16]| -> Result<()> {
             let body = Zeroizing::new(serde_json::to_vec(body).expect("a body serializes"));
             let bytes = folder
@@ -479,24 +479,34 @@ impl Vault {
             own_digest = Some(file::digest(&bytes));
             Ok(())
         };
-        // A key made here, announced under the key before it (the devices that hold only that
-        // one read it there), granted to every device not forgotten.
-        if let Some(old) = connection.pending_rekey.take()
-            && let Some(old_id) = unhex::<16>(&old)
-            && let Some(old_keys) = ring.get(&old_id)
-        {
-            let forgotten: Vec<DeviceId> = forgotten.keys().copied().collect();
-            let rekey = self.sync_rekey(&read, me, &forgotten, &full);
-            publish(&Body { rekey: Some(rekey), ..keyring::body(&connection, &secret) }, old_keys, old_id)?;
-            wrote = true;
+        // The current key announced under older keys (see keyring.rs): a key made here under
+        // every key held before it, with a new clock; a key made elsewhere under the older keys
+        // learnt since (a device still on one moves on when it reads it).
+        let all = keyring::announced(&read, &forgotten);
+        let current_id = self.header.key_id;
+        let made_here = connection.pending_rekey.take().is_some();
+        let clock = if made_here {
+            let now = self.clock.now().0.max(0) as u64;
+            Some(super::sync::Hlc::tick(full.latest_clock(), now, me))
+        } else {
+            keyring::clock_of(&all, &current_id)
+        };
+        if let Some(clock) = clock {
+            let context = (&read, me, &forgotten);
+            for under in keyring::to_announce_under(context, &all, (&current_id, clock), &ring, &connection.announced) {
+                let rekey = self.sync_announcement(&read, me, &under, clock);
+                publish(&Body { rekey: Some(rekey), ..keyring::body(&connection, &secret) }, &ring[&under], under)?;
+                connection.announced.push((hex(&current_id), hex(&under)));
+                announced_now = true;
+            }
         }
-        let current = (&*self.keys, self.header.key_id);
+        let current = (&*self.keys, current_id);
         if !changes.is_empty() {
             // In files of at most about 16 MiB of body each (a change file may hold 64 MiB:
             // many large values go out in several).
             for part in in_parts(&changes, 16 << 20) {
                 publish(&Body { changes: part.to_vec(), ..keyring::body(&connection, &secret) }, current.0, current.1)?;
-                wrote = true;
+                under_current = true;
             }
             report.published = changes.len();
             published_last = changes.iter().map(|c| Timestamp(c.clock.millis as i64)).max();
@@ -505,9 +515,10 @@ impl Vault {
                 full.apply(change);
             }
         }
-        if nothing_there && !wrote {
-            // A device that has nothing to publish still says who it is: its name and its public
-            // key (a later passphrase change elsewhere is granted to it with that).
+        if !under_current && (own_last_key != Some(current_id) || announced_now) {
+            // A device says who it is (its name and public key) under each key it moves to,
+            // even with nothing to publish: a later key is granted to the devices that wrote
+            // under the one it replaces.
             publish(&keyring::body(&connection, &secret), current.0, current.1)?;
         }
         self.publish_key_file(&folder, me, &ring)?;

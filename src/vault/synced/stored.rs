@@ -43,6 +43,9 @@ pub(super) struct Connection {
     /// (the rekey is sealed under that one).
     #[serde(default)]
     pub(super) pending_rekey: Option<String>,
+    /// (key, under): the keys this device has announced under older ones.
+    #[serde(default)]
+    pub(super) announced: Vec<(String, String)>,
 }
 
 impl Connection {
@@ -58,6 +61,7 @@ impl Connection {
             secrets: Vec::new(),
             earlier: Vec::new(),
             pending_rekey: None,
+            announced: Vec::new(),
         }
     }
 }
