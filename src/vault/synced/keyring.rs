@@ -11,12 +11,22 @@
 //! Every other device opens its grant with its own device secret (kept in its state folder,
 //! sealed under its vault key), rotates its own file to the new key and takes the new wrap as its
 //! header: from then on it opens with the new passphrase, as the device where it was changed
-//! does. Two rekeys made without seeing each other: every device ends on the one with the later
-//! clock. Every device keeps the earlier keys it held (sealed under the current one) to read the
+//! does. Every device keeps the earlier keys it held (sealed under the current one) to read the
 //! files written before; a joining device gets them with the current key's wrap (`key.json`).
 //!
-//! Devices forgotten before the change are given nothing: forgetting a lost laptop and then
-//! changing the passphrase shuts it out of everything written after.
+//! The rules, against someone who holds only an old key (an old passphrase with an old
+//! `key.json`):
+//! - A device *moves* to a key only if it was announced in a file sealed under the device's
+//!   current key, and made later than it ([`to_adopt`]). A key granted in any other file is only
+//!   *learnt*: it opens the files sealed under it, nothing more.
+//! - A key is granted only to the devices that wrote a file under the key it replaces (or under
+//!   itself): a device made by someone holding only an older key is given nothing. Devices
+//!   forgotten are given nothing: forgetting a lost laptop and then changing the passphrase
+//!   shuts it out of everything written after.
+//! - A device announces its current key under each older key another device is still on (that
+//!   device's last file is sealed under it), once ([`to_announce_under`]); after moving, a
+//!   device writes a file under its new key. So two rekeys made without seeing each other end on
+//!   the one with the later clock on every device.
 
 use std::collections::BTreeMap;
 
