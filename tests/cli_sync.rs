@@ -645,15 +645,6 @@ fn a_git_repository_carries_the_vault_between_three_devices_with_no_merge_confli
     assert!(log.lines().count() >= 3, "{log}");
 }
 
-/// Waits (up to a minute) until `done` holds, polling; panics with `what` otherwise.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !done() {
-        assert!(std::time::Instant::now() < deadline, "waited a minute for {what}");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
 /// The change files of every device in a synced folder (what a sync engine has brought so far).
 fn tchange_count(folder: &Path) -> usize {
     let mut files = Vec::new();
@@ -686,35 +677,53 @@ fn two_real_syncthing_instances_on_loopback_carry_edits_both_ways() {
     let mut lines = std::io::BufReader::new(pair.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     assert_eq!(first, "READY", "{first}");
+    let mut control = pair.stdin.take().unwrap();
+    // One command to the pair, and its answer (it waits on Syncthing's events, not on a clock).
+    let mut tell = |command: &str, answer: &str| {
+        use std::io::Write;
+        writeln!(control, "{command}").unwrap();
+        let said = lines.next().unwrap().unwrap();
+        assert_eq!(said, answer, "{command}");
+    };
 
     let a = Env::new(PASS);
     a.set(&["OPENAI_API_KEY"], "sk-first");
     a.ok(&["sync", "init", arg(&on_laptop), "--name", "laptop"]);
-    wait_for("the laptop's first change file on the desktop", || tchange_count(&on_desktop) == 1);
+    tell("SYNC", "SYNCED");
+    assert_eq!(tchange_count(&on_desktop), 1, "the laptop's first change file reached the desktop");
     let b = Env::without_vault(PASS);
-    wait_for("the desktop to join", || code(&b.run(&["sync", "join", arg(&on_desktop), "--name", "desktop"])) == 0);
+    b.ok(&["sync", "join", arg(&on_desktop), "--name", "desktop"]);
     assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
+    tell("SYNC", "SYNCED");
 
-    // Both edit the same secret before either hears of the other (each `set` publishes its change
-    // file at once, before Syncthing has carried the other's); once Syncthing has carried all of
-    // them, each syncs: both values kept, the same vault on both.
+    // Syncthing paused on both sides: each edits the same secret (each `set` publishes its
+    // change file at once), and nothing crosses.
+    tell("PAUSE", "PAUSED");
     a.set(&["OPENAI_API_KEY"], "from-laptop");
     std::thread::sleep(std::time::Duration::from_millis(20));
     b.set(&["OPENAI_API_KEY"], "from-desktop");
     b.set(&["DESKTOP_ONLY"], "d");
+    tell("SCAN", "SCANNED");
+    assert_eq!((tchange_count(&on_laptop), tchange_count(&on_desktop)), (3, 4), "nothing crossed while paused");
+    sync(&a);
+    assert_eq!(get(&a, &["OPENAI_API_KEY"]), "from-laptop");
+
+    // Resumed: once Syncthing has carried everything both ways, each syncs — both values kept,
+    // the same vault on both.
+    tell("RESUME", "RESUMED");
+    tell("SYNC", "SYNCED");
     // The laptop's two, the desktop's three (the first says who it is: its name and public key).
-    wait_for("all five change files on both sides", || {
-        tchange_count(&on_laptop) == 5 && tchange_count(&on_desktop) == 5
-    });
+    assert_eq!((tchange_count(&on_laptop), tchange_count(&on_desktop)), (5, 5));
     sync(&a);
     sync(&b);
     for device in [&a, &b] {
         assert_eq!(get(device, &["OPENAI_API_KEY"]), "from-desktop");
         assert!(values_ever(device, &["OPENAI_API_KEY"]).contains(&"from-laptop".to_owned()));
         assert_eq!(get(device, &["DESKTOP_ONLY"]), "d");
+        assert!(device.ok(&["sync", "status"]).contains("OPENAI_API_KEY"), "flagged as changed on two devices");
     }
     assert_eq!(a.ok(&["export", "--format", "json"]), b.ok(&["export", "--format", "json"]));
-    drop(pair.stdin.take());
+    drop(control);
     pair.wait().unwrap();
 }
 

@@ -5,8 +5,19 @@
 
 Each instance gets a home of its own under WORKDIR, listens on a free loopback port, knows only
 the other (no discovery, relays, NAT, upgrades or usage reporting: nothing leaves the machine),
-and shares one folder with it (watched, rescanned every 2 s). Prints READY once the two are
-connected, then runs until its standard input closes, and stops both.
+and shares one folder with it (watched). Prints READY once the two are connected, then takes
+commands on its standard input, one per line, and answers each with one line:
+
+    SYNC    both rescan their folder now, then wait until each has everything the other has
+            -> SYNCED
+    SCAN    both rescan their folder now (nothing else) -> SCANNED
+    PAUSE   both stop talking to each other (Syncthing's own pause) -> PAUSED
+    RESUME  both talk again, connected -> RESUMED
+
+Waiting is done on Syncthing's REST API: its event stream (/rest/events, long-polled) wakes the
+check of each folder's state and of each side's completion for the other, never a fixed sleep.
+Stops both when its standard input closes. A command that does not finish within 90 s answers
+FAILED with the reason.
 """
 import json
 import os
@@ -61,7 +72,7 @@ def configure(home, me, peer, listen, peer_listen, gui, folder):
     set_text(device, "address", f"tcp://127.0.0.1:{peer_listen}")
     folder_node = ET.SubElement(root, "folder", {
         "id": "tresor", "label": "tresor", "path": folder, "type": "sendreceive",
-        "rescanIntervalS": "2", "fsWatcherEnabled": "true", "fsWatcherDelayS": "1",
+        "rescanIntervalS": "3600", "fsWatcherEnabled": "true", "fsWatcherDelayS": "1",
     })
     set_text(folder_node, "filesystemType", "basic")
     ET.SubElement(folder_node, "device", {"id": me})
@@ -72,13 +83,67 @@ def configure(home, me, peer, listen, peer_listen, gui, folder):
     return apikey
 
 
-def connected(gui, apikey, peer):
-    request = urllib.request.Request(f"http://127.0.0.1:{gui}/rest/system/connections", headers={"X-API-Key": apikey})
+def rest(gui, apikey, path, method="GET", timeout=5):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{gui}{path}", headers={"X-API-Key": apikey}, method=method, data=b"" if method == "POST" else None
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
+        body = answer.read()
+        return json.loads(body) if body.strip() else None
+
+
+def connection(gui, apikey, peer):
     try:
-        with urllib.request.urlopen(request, timeout=2) as answer:
-            return json.load(answer)["connections"].get(peer, {}).get("connected", False)
+        return rest(gui, apikey, "/rest/system/connections")["connections"].get(peer, {})
     except OSError:
-        return False
+        return {}
+
+
+def connected(gui, apikey, peer):
+    state = connection(gui, apikey, peer)
+    return state.get("connected", False) and not state.get("paused", False)
+
+
+class Events:
+    """One instance's event stream: `wait` returns when any event arrives (or after `timeout`
+    seconds of none), so that a check runs again exactly when something happened."""
+
+    def __init__(self, gui, apikey):
+        self.gui, self.apikey, self.since = gui, apikey, 0
+        # Start from now: the events before do not matter.
+        latest = rest(gui, apikey, "/rest/events?limit=1&timeout=0") or []
+        self.since = max([e["id"] for e in latest], default=0)
+
+    def wait(self, timeout=5):
+        try:
+            found = rest(self.gui, self.apikey, f"/rest/events?since={self.since}&timeout={timeout}", timeout=timeout + 5)
+        except OSError:
+            return
+        if found:
+            self.since = max(e["id"] for e in found)
+
+
+def in_step(gui, keys, ids):
+    """Whether each side is idle, needs nothing, and has everything the other has."""
+    for i in range(2):
+        status = rest(gui[i], keys[i], "/rest/db/status?folder=tresor")
+        if status["state"] != "idle" or status["needTotalItems"] != 0:
+            return False
+        if status["globalFiles"] != status["localFiles"]:
+            return False
+        completion = rest(gui[i], keys[i], f"/rest/db/completion?folder=tresor&device={ids[1 - i]}")
+        if completion["completion"] < 100 or completion.get("needItems", 0) != 0:
+            return False
+    return True
+
+
+def until(what, done, events, deadline_s=90):
+    deadline = time.time() + deadline_s
+    while not done():
+        if time.time() > deadline:
+            raise TimeoutError(what)
+        for stream in events:
+            stream.wait(timeout=1)
 
 
 def main():
@@ -105,7 +170,36 @@ def main():
                 return 1
             time.sleep(0.5)
         print("READY", flush=True)
-        sys.stdin.read()
+        events = [Events(gui[i], keys[i]) for i in range(2)]
+        for line in sys.stdin:
+            command = line.strip()
+            try:
+                if command == "SYNC":
+                    for i in range(2):
+                        # Returns once the scan is done: what Tresor just wrote is in the index.
+                        rest(gui[i], keys[i], "/rest/db/scan?folder=tresor", method="POST", timeout=60)
+                    until("both sides in step", lambda: in_step(gui, keys, ids), events)
+                    print("SYNCED", flush=True)
+                elif command == "SCAN":
+                    for i in range(2):
+                        rest(gui[i], keys[i], "/rest/db/scan?folder=tresor", method="POST", timeout=60)
+                    print("SCANNED", flush=True)
+                elif command == "PAUSE":
+                    for i in range(2):
+                        rest(gui[i], keys[i], "/rest/system/pause", method="POST")
+                    until("both paused", lambda: all(
+                        connection(gui[i], keys[i], ids[1 - i]).get("paused", False) for i in range(2)), events)
+                    print("PAUSED", flush=True)
+                elif command == "RESUME":
+                    for i in range(2):
+                        rest(gui[i], keys[i], "/rest/system/resume", method="POST")
+                    until("both connected again", lambda: all(
+                        connected(gui[i], keys[i], ids[1 - i]) for i in range(2)), events)
+                    print("RESUMED", flush=True)
+                elif command:
+                    print(f"FAILED: unknown command {command!r}", flush=True)
+            except (OSError, TimeoutError, KeyError) as e:
+                print(f"FAILED: {command}: {e!r} (see syncthing-*.log)", flush=True)
         return 0
     finally:
         for p in procs:

@@ -167,8 +167,7 @@ impl Vault {
         let mut grants = BTreeMap::new();
         let public = public_keys(read);
         for (device, chain) in &read.chains {
-            let wrote_under =
-                chain.files.iter().any(|f| f.header.key == *under || f.header.key == self.header.key_id);
+            let wrote_under = chain.files.iter().any(|f| f.header.key == *under || f.header.key == self.header.key_id);
             if *device == me || !wrote_under {
                 continue;
             }
