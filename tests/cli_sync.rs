@@ -535,6 +535,26 @@ fn two_passphrase_changes_at_once_end_on_the_later_one() {
     assert_eq!(everything(&a), everything(&b));
 }
 
+/// A secret deleted and purged while the folder was out of reach (a USB stick not plugged in):
+/// its deletion still goes out at the next sync, where no trashed row is left to compare with.
+#[test]
+fn a_secret_purged_before_any_sync_saw_it_deleted_is_deleted_everywhere() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let away = folder._dir.path().join("unplugged");
+    std::fs::rename(&folder.path, &away).unwrap();
+    let out = a.run(&["rm", "OPENAI_API_KEY"]);
+    assert!(stderr(&out).contains("not synced"), "{}", stderr(&out));
+    let out = a.run(&["purge", "OPENAI_API_KEY"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    std::fs::rename(&away, &folder.path).unwrap();
+    sync(&a);
+    assert_eq!(code(&a.run(&["get", "OPENAI_API_KEY"])), 4, "it does not come back here");
+    sync(&b);
+    assert_eq!(code(&b.run(&["get", "OPENAI_API_KEY"])), 4, "and is gone there");
+    assert_eq!(everything(&a), everything(&b));
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {

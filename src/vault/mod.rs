@@ -510,6 +510,9 @@ impl Vault {
         pending.places.extend(changes.places.iter().copied());
         pending.header |= changes.header;
         pending.writes = changes.writes;
+        if !changes.purged.is_empty() {
+            self.sync_note_purged(&changes.purged);
+        }
     }
 
     /// What this vault's own writes changed since the last call (a front end refreshing after

@@ -29,6 +29,9 @@ pub struct Changes {
     pub header: bool,
     /// The record set's write counter after the write.
     pub writes: u64,
+    /// Secrets, projects and environments removed for good (a synced vault publishes their
+    /// deletion: their rows, and so what they were, are gone).
+    pub purged: BTreeSet<[u8; 16]>,
 }
 
 impl Changes {
@@ -127,6 +130,7 @@ impl<'t> Write<'t> {
         row.delete(self.conn)?;
         self.set.remove(self.records.secret_term(row));
         self.changes.secrets.insert(row.id);
+        self.changes.purged.insert(row.id.0);
         Ok(())
     }
 
@@ -179,6 +183,7 @@ impl<'t> Write<'t> {
         row.delete(self.conn)?;
         self.set.remove(self.records.place_term(row));
         self.changes.places.insert(row.id);
+        self.changes.purged.insert(row.id.0);
         Ok(())
     }
 

@@ -280,6 +280,18 @@ impl Vault {
         self.sync_once(&file, Extra::Keep(RecordId(id.0)))
     }
 
+    /// Remembers records purged here (after the purge's commit), so that the next sync
+    /// publishes their deletion. Best effort: if this fails, a purged record that no sync saw
+    /// trashed comes back from the other devices, as in the trash.
+    pub(super) fn sync_note_purged(&self, purged: &BTreeSet<[u8; 16]>) {
+        if let Ok(Some((file, mut connection))) = self.sync_connection() {
+            connection.purged.extend(purged.iter().map(|id| hex(id)));
+            connection.purged.sort();
+            connection.purged.dedup();
+            let _ = save_connection(&file, &connection);
+        }
+    }
+
     /// One sync, and what else it does (see [`Extra`]).
     fn sync_once(&mut self, file: &Path, extra: Extra) -> Result<SyncReport> {
         let forget = match extra {
@@ -406,6 +418,15 @@ impl Vault {
             let already = merged_now.get(record).map_or(*state == State::Deleted, |s| s == state);
             if edited && !already {
                 changes.push(base.edit_after(seen_clock, *record, state.clone(), me, (*changed).max(0) as u64));
+            }
+        }
+        // Records purged here that the other devices still show: their deletion (the rows are
+        // gone, so the comparison above cannot see them).
+        for record in connection.purged.iter().filter_map(|h| unhex::<16>(h)).map(RecordId) {
+            let shown = merged_now.get(&record).is_some_and(|s| *s != State::Deleted);
+            if shown && !snapshot.contains_key(&record) && !changes.iter().any(|c| c.record == record) {
+                let now = self.clock.now().0.max(0) as u64;
+                changes.push(base.edit_after(seen_clock, record, State::Deleted, me, now));
             }
         }
         if let Some((device, after)) = forget {
@@ -566,6 +587,12 @@ impl Vault {
             connection.read.insert(me, (own_files, hex(&digest)));
         }
         connection.synced_at = read_at;
+        // The purges this sync saw are published; one made meanwhile (another process) waits
+        // for the next.
+        let seen_purged = std::mem::take(&mut connection.purged);
+        if let Some(now) = load_connection(file)? {
+            connection.purged = now.purged.into_iter().filter(|id| !seen_purged.contains(id)).collect();
+        }
         connection.earlier = keyring::seal_earlier(&vault_id, (&self.header.key_id, self.keys.vault_key()), &ring);
         connection.flagged = secrets.iter().filter(|s| s.changed_on_two_devices).map(|s| hex(&s.record.0)).collect();
         save_connection(file, &connection)?;

@@ -46,6 +46,10 @@ pub(super) struct Connection {
     /// (key, under): the keys this device has announced under older ones.
     #[serde(default)]
     pub(super) announced: Vec<(String, String)>,
+    /// Records (hex ids) purged here since the last sync: their deletion is published even if
+    /// the sync never saw them trashed (a purge leaves no row to compare).
+    #[serde(default)]
+    pub(super) purged: Vec<String>,
 }
 
 impl Connection {
@@ -62,6 +66,7 @@ impl Connection {
             earlier: Vec::new(),
             pending_rekey: None,
             announced: Vec::new(),
+            purged: Vec::new(),
         }
     }
 }
