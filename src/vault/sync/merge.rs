@@ -204,6 +204,11 @@ impl Merged {
         out
     }
 
+    /// Whether any state of `record` was received.
+    pub fn knows(&self, record: &RecordId) -> bool {
+        self.records.contains_key(record)
+    }
+
     /// The greatest clock reading received: a device ticks past it for its next edit.
     pub fn latest_clock(&self) -> Option<Hlc> {
         self.records.values().filter_map(|s| s.keys().next_back().copied()).max()

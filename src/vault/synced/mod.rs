@@ -405,11 +405,18 @@ impl Vault {
         // show what the merge says (a sync that applied but could not record it).
         let read_at = self.clock.now().0;
         let (snapshot, stored) = self.sync_snapshot()?;
-        let expected = expected_states(&base);
-        let merged_now = expected_states(&full);
+        // Only records changed since the last sync, or unknown to it, can be edits: when there
+        // are none (a sync that only receives), what the base and the merge show is not needed
+        // here (working it out for every record is most of a sync's time).
+        let maybe_edited = !connection.purged.is_empty()
+            || snapshot
+                .iter()
+                .any(|(record, (state, changed))| *changed > connection.synced_at || (!base.knows(record) && *state != State::Deleted));
+        let (expected, merged_now) =
+            if maybe_edited { (expected_states(&base), expected_states(&full)) } else { Default::default() };
         let mut changes = Vec::new();
         let seen_clock = base.latest_clock();
-        for (record, (state, changed)) in &snapshot {
+        for (record, (state, changed)) in snapshot.iter().filter(|_| maybe_edited) {
             let known = expected.get(record);
             let edited = match known {
                 Some(shown) => shown != state && *changed > connection.synced_at,
@@ -660,7 +667,13 @@ fn forgotten_devices(read: &stored::Read) -> BTreeMap<DeviceId, u64> {
         let mut every = Merged::default();
         for (device, bodies) in &read.bodies {
             let used = forgotten.get(device).map_or(bodies.len(), |after| (*after as usize).min(bodies.len()));
-            bodies.iter().take(used).flat_map(|b| &b.changes).for_each(|c| every.apply(c.clone()));
+            // Only forgets count (`Merged::forgotten`): the rest is not copied.
+            bodies
+                .iter()
+                .take(used)
+                .flat_map(|b| &b.changes)
+                .filter(|c| matches!(c.state, State::Forget { .. }))
+                .for_each(|c| every.apply(c.clone()));
         }
         let next = every.forgotten();
         if next == forgotten {

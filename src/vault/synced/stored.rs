@@ -190,9 +190,24 @@ pub(super) fn read_folder(keys: &KeyRing, vault_id: &[u8; 16], folder: &SyncFold
     let mut bodies = BTreeMap::new();
     for (device, files) in &candidates {
         let mut chain = file::read_chain(keys, vault_id, *device, files);
+        // Parsing is most of the reading: the files shared out among the cores.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        let per_thread = chain.files.len().div_ceil(threads).max(1);
+        let results: Vec<serde_json::Result<Body>> = std::thread::scope(|scope| {
+            let parts: Vec<_> = chain
+                .files
+                .chunks(per_thread)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter().map(|f| serde_json::from_slice::<Body>(&f.body)).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts.into_iter().flat_map(|part| part.join().expect("parsing a body does not panic")).collect()
+        });
         let mut parsed = Vec::new();
-        for (i, opened) in chain.files.iter().enumerate() {
-            match serde_json::from_slice::<Body>(&opened.body) {
+        for (i, result) in results.into_iter().enumerate() {
+            match result {
                 Ok(body) => parsed.push(body),
                 Err(_) => {
                     // Authentic but not understood (a newer Tresor's body): the chain stops here.
