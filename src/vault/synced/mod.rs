@@ -373,18 +373,21 @@ impl Vault {
             report.rekeyed_by = Some(name.unwrap_or_else(|| by.short()));
             return Ok(report);
         }
-        let mut base = Merged::default();
-        let mut full = Merged::default();
-        let mut touched: BTreeSet<RecordId> = BTreeSet::new();
-        for (device, bodies) in &read.bodies {
+        // Every change in use (`full`); what this device had merged at its last sync (`base`:
+        // its own files and the others' up to what it had read) is built below when needed.
+        let in_use = |device: &DeviceId, bodies: &[Body]| {
             let known =
                 if *device == me { bodies.len() } else { connection.read.get(device).map_or(0, |r| r.0 as usize) };
             let used = forgotten.get(device).map_or(bodies.len(), |after| (*after as usize).min(bodies.len()));
+            (known, used)
+        };
+        let mut full = Merged::default();
+        let mut touched: BTreeSet<RecordId> = BTreeSet::new();
+        for (device, bodies) in &read.bodies {
+            let (known, used) = in_use(device, bodies);
             for (i, body) in bodies.iter().enumerate().take(used) {
                 for change in &body.changes {
-                    if i < known {
-                        base.apply(change.clone());
-                    } else {
+                    if i >= known {
                         report.received += 1;
                         touched.insert(change.record);
                     }
@@ -409,9 +412,16 @@ impl Vault {
         // are none (a sync that only receives), what the base and the merge show is not needed
         // here (working it out for every record is most of a sync's time).
         let maybe_edited = !connection.purged.is_empty()
-            || snapshot
-                .iter()
-                .any(|(record, (state, changed))| *changed > connection.synced_at || (!base.knows(record) && *state != State::Deleted));
+            || snapshot.iter().any(|(record, (state, changed))| {
+                *changed > connection.synced_at || (!full.knows(record) && *state != State::Deleted)
+            });
+        let mut base = Merged::default();
+        if maybe_edited || !matches!(extra, Extra::Nothing) {
+            for (device, bodies) in &read.bodies {
+                let (known, used) = in_use(device, bodies);
+                bodies.iter().take(used.min(known)).flat_map(|b| &b.changes).for_each(|c| base.apply(c.clone()));
+            }
+        }
         let (expected, merged_now) =
             if maybe_edited { (expected_states(&base), expected_states(&full)) } else { Default::default() };
         let mut changes = Vec::new();

@@ -198,9 +198,8 @@ pub(super) fn read_folder(keys: &KeyRing, vault_id: &[u8; 16], folder: &SyncFold
                 .files
                 .chunks(per_thread)
                 .map(|part| {
-                    scope.spawn(move || {
-                        part.iter().map(|f| serde_json::from_slice::<Body>(&f.body)).collect::<Vec<_>>()
-                    })
+                    scope
+                        .spawn(move || part.iter().map(|f| serde_json::from_slice::<Body>(&f.body)).collect::<Vec<_>>())
                 })
                 .collect();
             parts.into_iter().flat_map(|part| part.join().expect("parsing a body does not panic")).collect()
