@@ -21,7 +21,7 @@ tmp=$(mktemp -d)
 n=100
 while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
 disp=:$n
-Xvfb "$disp" -screen 0 1280x800x24 >/dev/null 2>&1 &
+Xvfb "$disp" -screen 0 1280x800x24 -noreset >/dev/null 2>&1 &
 xvfb=$!
 cleanup() { kill "$xvfb" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT

@@ -36,7 +36,7 @@ with_pass -p bench -e development import "$tmp/bench.env" >/dev/null 2>&1
 n=100
 while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
 export DISPLAY=:$n
-Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 &
 xvfb=$!
 sleep 1
 "$bin" --vault "$vault" >"$tmp/app.log" 2>&1 &

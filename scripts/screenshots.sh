@@ -82,7 +82,7 @@ shot_set() {
   while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
   local disp=:$n
   local sw=$((w * scale)) sh=$((h * scale))
-  Xvfb "$disp" -screen 0 "${sw}x${sh}x24" -nolisten tcp >/dev/null 2>&1 &
+  Xvfb "$disp" -screen 0 "${sw}x${sh}x24" -nolisten tcp -noreset >/dev/null 2>&1 &
   local xvfb=$!
   sleep 1
   mkdir -p "$tmp/config-$tag/tresor"

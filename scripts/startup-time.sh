@@ -11,7 +11,7 @@ tmp=$(mktemp -d)
 # The benchmarks' vaults are remembered in a state folder of their own, never the real home's.
 export TRESOR_STATE_DIR=$tmp/state
 disp=:$((150 + RANDOM % 50))
-Xvfb "$disp" -screen 0 1280x800x24 >/dev/null 2>&1 &
+Xvfb "$disp" -screen 0 1280x800x24 -noreset >/dev/null 2>&1 &
 xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true; rm -rf "$tmp"' EXIT
 sleep 1

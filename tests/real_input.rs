@@ -53,7 +53,7 @@ impl Desktop {
                 let number = common::free_display(500..600);
                 let display = format!(":{number}");
                 let mut xvfb = Command::new("Xvfb")
-                    .args([&display, "-screen", "0", "1040x680x24", "-nolisten", "tcp"])
+                    .args([&display, "-screen", "0", "1040x680x24", "-nolisten", "tcp", "-noreset"])
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()

@@ -49,6 +49,7 @@ fn start_x() -> Option<Xvfb> {
             "640x480x24".into(),
             "-nolisten".into(),
             "tcp".into(),
+            "-noreset".into(),
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

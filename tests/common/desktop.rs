@@ -15,7 +15,7 @@ const LAUNCHER: &str = "/usr/libexec/at-spi-bus-launcher";
 const SESSION: &str = r#"
 set -u
 bin=$1 vault=$2 driver=$3 n=$4 width=$5 height=$6 unlock=$7 limit=$8
-Xvfb ":$n" -screen 0 "${width}x${height}x24" -nolisten tcp >/dev/null 2>&1 &
+Xvfb ":$n" -screen 0 "${width}x${height}x24" -nolisten tcp -noreset >/dev/null 2>&1 &
 xvfb=$!
 export DISPLAY=":$n"
 # Until the server answers (a fixed second is not enough on a loaded machine).
