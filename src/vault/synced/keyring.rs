@@ -167,7 +167,10 @@ impl Vault {
         let mut grants = BTreeMap::new();
         let public = public_keys(read);
         for (device, chain) in &read.chains {
-            let wrote_under = chain.files.iter().any(|f| f.header.key == *under || f.header.key == self.header.key_id);
+            // Files in use only: one held back may come from someone who holds the old key alone.
+            let used = read.bodies.get(device).map_or(0, Vec::len);
+            let wrote_under =
+                chain.files.iter().take(used).any(|f| f.header.key == *under || f.header.key == self.header.key_id);
             if *device == me || !wrote_under {
                 continue;
             }
@@ -272,7 +275,7 @@ pub(super) fn to_announce_under(
         .chains
         .iter()
         .filter(|(device, _)| **device != me && !forgotten.contains_key(device))
-        .filter_map(|(_, chain)| chain.files.last().map(|f| f.header.key))
+        .filter_map(|(device, _)| read.last_used(device).map(|f| f.header.key))
         .collect();
     ring.keys()
         .filter(|id| *id != current && still_on.contains(id))
@@ -288,8 +291,9 @@ pub(super) fn header_of_rekey(rekey: &Rekey, vault: &[u8; 16]) -> Option<Header>
 }
 
 /// A body this device publishes: its name, its public key, and `changes` or a rekey.
-pub(super) fn body(connection: &Connection, secret: &DeviceSecret) -> Body {
+pub(super) fn body(connection: &Connection, secret: &DeviceSecret, merged: &BTreeMap<DeviceId, (u64, String)>) -> Body {
     Body {
+        merged: merged.clone(),
         device_name: connection.name.clone(),
         device_key: Some(hex(&secret.public())),
         changes: Vec::new(),

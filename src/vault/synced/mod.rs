@@ -48,7 +48,7 @@ use super::store;
 use super::sync::file;
 use super::sync::folder::SyncFolder;
 use super::sync::merge::{Change, Merged, RecordId, State};
-use super::sync::{DeviceId, hex, unhex};
+use super::sync::{DeviceId, KeyRing, hex, unhex};
 use crate::state;
 use apply::target_states;
 use stored::{
@@ -196,7 +196,10 @@ impl Vault {
         let file = connection_file(&self.header.vault_id, &self.path)?;
         let connection = load_connection(&file)?.ok_or(Error::NotSynced)?;
         let folder = SyncFolder::new(&connection.folder, self.header.vault_id);
-        let read = read_folder(&self.sync_ring(&connection), &self.header.vault_id, &folder)?;
+        let ring = self.sync_ring(&connection);
+        let mut read = read_folder(&ring, &self.header.vault_id, &folder)?;
+        let earlier: BTreeSet<[u8; 16]> = ring.keys().filter(|k| **k != self.header.key_id).copied().collect();
+        stored::hold_back(&mut read, &trusted_keys(&ring, &earlier, &connection), &connection.read);
         Ok(devices_of(&read, &connection, &forgotten_devices(&read)))
     }
 
@@ -318,8 +321,13 @@ impl Vault {
         // Read with every key this device holds, and again with each key granted to it in what
         // was read (a rekey is sealed under the key before it: a chain of them reads in turn).
         let mut ring = self.sync_ring(&connection);
+        let earlier: BTreeSet<[u8; 16]> = ring.keys().filter(|k| **k != self.header.key_id).copied().collect();
+        // Of what is read, only what a trusted key vouches for is used (`stored::hold_back`), for
+        // keys as for the rest: so someone who kept an old key cannot forget a device or withhold
+        // a key's announcement.
         let read = loop {
-            let read = read_folder(&ring, &vault_id, &folder)?;
+            let mut read = read_folder(&ring, &vault_id, &folder)?;
+            stored::hold_back(&mut read, &trusted_keys(&ring, &earlier, &connection), &connection.read);
             let all = keyring::announced(&read, &forgotten_devices(&read));
             let learned = keyring::granted(&all, &vault_id, me, &secret, &ring);
             if learned.is_empty() {
@@ -395,11 +403,16 @@ impl Vault {
                 }
             }
             if let Some(why) = &read.chains[device].stopped {
-                let name = bodies.last().map_or_else(String::new, |b| format!(" ({})", b.device_name));
+                let held = read.held.get(device).and_then(|h| h.last());
+                let name = held.or(bodies.last()).map_or_else(String::new, |b| format!(" ({})", b.device_name));
                 report
                     .stopped
                     .push(format!("device {}{name}: {why}; nothing of it from there on is used", device.short()));
             }
+        }
+        for (device, held) in &read.held {
+            let name = held.last().map_or_else(String::new, |b| format!(" ({})", b.device_name));
+            report.stopped.push(format!("device {}{name}: {}", device.short(), held_back(held.len())));
         }
 
         // This device's edits since its last sync: records that differ from what the vault showed
@@ -502,6 +515,7 @@ impl Vault {
                 moved.join(", ")
             ));
         }
+        let marks = read.merged_marks(me, &forgotten);
         let mut own_files = read.chains.get(&me).map_or(0, |c| c.files.len() as u64);
         let mut published_last = None;
         let mut own_digest = read.chains.get(&me).and_then(|c| c.files.last()).map(|f| f.digest);
@@ -533,7 +547,11 @@ impl Vault {
             let context = (&read, me, &forgotten);
             for under in keyring::to_announce_under(context, &all, (&current_id, clock), &ring, &connection.announced) {
                 let rekey = self.sync_announcement(&read, me, &under, clock);
-                publish(&Body { rekey: Some(rekey), ..keyring::body(&connection, &secret) }, &ring[&under], under)?;
+                publish(
+                    &Body { rekey: Some(rekey), ..keyring::body(&connection, &secret, &marks) },
+                    &ring[&under],
+                    under,
+                )?;
                 connection.announced.push((hex(&current_id), hex(&under)));
                 announced_now = true;
             }
@@ -543,7 +561,11 @@ impl Vault {
             // In files of at most about 16 MiB of body each (a change file may hold 64 MiB:
             // many large values go out in several).
             for part in in_parts(&changes, 16 << 20) {
-                publish(&Body { changes: part.to_vec(), ..keyring::body(&connection, &secret) }, current.0, current.1)?;
+                publish(
+                    &Body { changes: part.to_vec(), ..keyring::body(&connection, &secret, &marks) },
+                    current.0,
+                    current.1,
+                )?;
                 under_current = true;
             }
             report.published = changes.len();
@@ -557,7 +579,7 @@ impl Vault {
             // A device says who it is (its name and public key) under each key it moves to,
             // even with nothing to publish: a later key is granted to the devices that wrote
             // under the one it replaces.
-            publish(&keyring::body(&connection, &secret), current.0, current.1)?;
+            publish(&keyring::body(&connection, &secret, &marks), current.0, current.1)?;
         }
         self.publish_key_file(&folder, me, &ring)?;
 
@@ -595,9 +617,10 @@ impl Vault {
         self.apply_merged(&places, &secrets, (&snapshot, &stored), &touched, &earlier, &mut report)?;
 
         // What was read, remembered.
-        for (device, chain) in &read.chains {
-            if let Some(last) = chain.files.last() {
-                connection.read.insert(*device, (chain.files.len() as u64, hex(&last.digest)));
+        // (Of each device, what is in use: a file held back is not merged yet.)
+        for (device, bodies) in &read.bodies {
+            if let Some(last) = read.last_used(device) {
+                connection.read.insert(*device, (bodies.len() as u64, hex(&last.digest)));
             }
         }
         if let Some(digest) = own_digest {
@@ -660,6 +683,17 @@ impl Vault {
     }
 }
 
+/// The keys whose files are used as they are: every key in `ring` but the earlier ones this
+/// device moved away from (whoever kept one of those — an old passphrase and yesterday's key
+/// file — can still seal files under it). A key only gets into the ring through a grant read
+/// in a file in use, so a key made by someone who holds only an earlier one is not there. The
+/// one a key made here replaces stays trusted until the new key is announced: what is under it
+/// was written by devices that held it then, and the files published now vouch for them.
+fn trusted_keys(ring: &KeyRing, earlier: &BTreeSet<[u8; 16]>, connection: &Connection) -> BTreeSet<[u8; 16]> {
+    let replaced = connection.pending_rekey.as_deref().and_then(unhex::<16>);
+    ring.keys().filter(|k| !earlier.contains(*k) || Some(**k) == replaced).copied().collect()
+}
+
 /// What the vault showed after the last sync: the states `base` shows (names as renamed), and
 /// deletion for every record whose winner is a deletion.
 fn expected_states(base: &Merged) -> BTreeMap<RecordId, State> {
@@ -717,18 +751,28 @@ fn in_parts(changes: &[Change], limit: usize) -> Vec<&[Change]> {
     parts
 }
 
+/// What is said of a device with `count` files held back ([`stored::hold_back`]).
+fn held_back(count: usize) -> String {
+    let files = if count == 1 { "1 change file".to_owned() } else { format!("{count} change files") };
+    format!(
+        "{files} sealed under an earlier key, which nothing under the current key vouches for: held back until that \
+         device takes the current key (someone who kept an old passphrase could have written them)"
+    )
+}
+
 /// The devices of a folder as read: each writer, and this device even before it wrote.
 fn devices_of(read: &stored::Read, connection: &Connection, forgotten: &BTreeMap<DeviceId, u64>) -> Vec<DeviceInfo> {
     let mut out = Vec::new();
     for (device, chain) in &read.chains {
         let bodies = &read.bodies[device];
+        let held = read.held.get(device);
         out.push(DeviceInfo {
             id: *device,
-            name: bodies.last().map_or_else(String::new, |b| b.device_name.clone()),
+            name: held.and_then(|h| h.last()).or(bodies.last()).map_or_else(String::new, |b| b.device_name.clone()),
             files: chain.files.len() as u64,
             last_change: bodies.iter().flat_map(|b| &b.changes).map(|c| Timestamp(c.clock.millis as i64)).max(),
             this_device: *device == connection.device,
-            stopped: chain.stopped.as_ref().map(ToString::to_string),
+            stopped: chain.stopped.as_ref().map(ToString::to_string).or(held.map(|h| held_back(h.len()))),
             forgotten: forgotten.contains_key(device),
         });
     }

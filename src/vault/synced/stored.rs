@@ -1,7 +1,7 @@
 //! What a synced vault keeps outside its file: this device's connection in the state folder,
 //! and in the synced folder the change files' bodies and each device's key file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -83,6 +83,11 @@ pub(super) struct Body {
     /// A new vault key made on this device (a file with a rekey holds no changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) rekey: Option<Rekey>,
+    /// What the writer had merged of each other device when it wrote: how many of its files,
+    /// and the last one's digest (hex). Under a key later than a device's files, it vouches for
+    /// them (see [`hold_back`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(super) merged: BTreeMap<DeviceId, (u64, String)>,
 }
 
 /// What the folder keeps of a device's key wrap: the header's key fields, under which the
@@ -181,7 +186,79 @@ pub(super) fn vaults_in(folder: &Path) -> Result<Vec<[u8; 16]>> {
 /// Every device's chain in the folder, with each verified file's body.
 pub(super) struct Read {
     pub(super) chains: BTreeMap<DeviceId, Chain>,
+    /// The bodies in use: each device's chain up to where [`hold_back`] stops it.
     pub(super) bodies: BTreeMap<DeviceId, Vec<Body>>,
+    /// The bodies held back, per device (they follow its bodies in use).
+    pub(super) held: BTreeMap<DeviceId, Vec<Body>>,
+}
+
+impl Read {
+    /// The last file of `device` in use, if any.
+    pub(super) fn last_used(&self, device: &DeviceId) -> Option<&file::Opened> {
+        let used = self.bodies.get(device).map_or(0, Vec::len);
+        self.chains.get(device).and_then(|c| c.files.get(used.wrapping_sub(1)))
+    }
+
+    /// What this device has merged of each other one (`me` left out): the number of files in
+    /// use (at most `cut`'s, for a forgotten device) and the last one's digest.
+    pub(super) fn merged_marks(
+        &self,
+        me: DeviceId,
+        cut: &BTreeMap<DeviceId, u64>,
+    ) -> BTreeMap<DeviceId, (u64, String)> {
+        let mut out = BTreeMap::new();
+        for (device, chain) in self.chains.iter().filter(|(d, _)| **d != me) {
+            let used = self.bodies[device].len().min(cut.get(device).map_or(usize::MAX, |n| *n as usize));
+            if let Some(last) = used.checked_sub(1).and_then(|i| chain.files.get(i)) {
+                out.insert(*device, (used as u64, hex(&last.digest)));
+            }
+        }
+        out
+    }
+}
+
+/// Holds back what no trusted key vouches for. `trusted`: the keys this device uses files under
+/// as they are (see `trusted_keys` in mod.rs). Every other key a file can be sealed under is one
+/// of its earlier keys, and someone who kept one (an old passphrase and yesterday's key file)
+/// can still seal files under it — in a device folder of their own making, or after a real
+/// device's last file. So a device's files under such a key are used only up to the last one
+/// vouched for by a file under a trusted key: the device's own later file (its chain names the
+/// ones before), or any device's file that says it had merged that far (`Body::merged`, with
+/// the digest), or `remembered` (what this device merged at its last sync, never taken back).
+/// What is held back is used as soon as something vouches for it (its device takes the current
+/// key and writes under it).
+pub(super) fn hold_back(read: &mut Read, trusted: &BTreeSet<[u8; 16]>, remembered: &BTreeMap<DeviceId, (u64, String)>) {
+    let old = |f: &file::Opened| !trusted.contains(&f.header.key);
+    let mut vouched: BTreeMap<DeviceId, usize> = BTreeMap::new();
+    let chains = &read.chains;
+    let mut vouch = |device: &DeviceId, count: u64, digest: &str| {
+        let at = chains.get(device).and_then(|c| c.files.get((count as usize).wrapping_sub(1)));
+        if at.is_some_and(|f| hex(&f.digest) == digest) {
+            let v = vouched.entry(*device).or_insert(0);
+            *v = (*v).max(count as usize);
+        }
+    };
+    for (device, (count, digest)) in remembered {
+        vouch(device, *count, digest);
+    }
+    for (device, chain) in chains {
+        if let Some(last) = chain.files.iter().rposition(|f| !old(f)) {
+            vouch(device, last as u64 + 1, &hex(&chain.files[last].digest));
+        }
+        for (file, body) in chain.files.iter().zip(&read.bodies[device]) {
+            if !old(file) {
+                body.merged.iter().for_each(|(other, (count, digest))| vouch(other, *count, digest));
+            }
+        }
+    }
+    for (device, chain) in &read.chains {
+        let vouched = vouched.get(device).copied().unwrap_or(0);
+        let used = chain.files.iter().enumerate().position(|(i, f)| old(f) && i >= vouched);
+        let bodies = read.bodies.get_mut(device).expect("a body per file");
+        if let Some(used) = used.filter(|u| *u < bodies.len()) {
+            read.held.insert(*device, bodies.split_off(used));
+        }
+    }
 }
 
 pub(super) fn read_folder(keys: &KeyRing, vault_id: &[u8; 16], folder: &SyncFolder) -> Result<Read> {
@@ -220,7 +297,7 @@ pub(super) fn read_folder(keys: &KeyRing, vault_id: &[u8; 16], folder: &SyncFold
         chains.insert(*device, chain);
         bodies.insert(*device, parsed);
     }
-    Ok(Read { chains, bodies })
+    Ok(Read { chains, bodies, held: BTreeMap::new() })
 }
 
 /// An I/O failure in the synced folder at `path`.
