@@ -517,6 +517,28 @@ fn a_passphrase_change_and_a_key_rotation_reach_every_device_and_the_old_wrap_op
     assert_eq!(get(&c, &["-p", "shop", "-e", "production", "DATABASE_URL"]), "postgres://prod");
 }
 
+/// A device that never takes the new key (lost, or not started since the change): what it
+/// wrote before stays in use on every device — a new one too, whose only way to tell it from
+/// what someone with the old key writes is that the devices that moved on vouch for it.
+#[test]
+fn what_a_device_wrote_before_a_passphrase_change_stays_when_it_never_takes_the_new_key() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    b.set(&["FROM_THE_OLD_DESKTOP"], "written-before-the-change");
+    sync(&a);
+    const NEW: &str = "the passphrase after the desktop was lost";
+    let new_pass = a.file("new-pass", &format!("{NEW}\n"));
+    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+
+    let c = Env::without_vault(NEW);
+    let out = c.run(&["sync", "join", arg(&folder.path), "--name", "work"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    assert_eq!(get(&c, &["FROM_THE_OLD_DESKTOP"]), "written-before-the-change");
+    assert_eq!(everything(&c), everything(&a));
+}
+
 /// Both devices change the passphrase before either hears of the other: both end on the later
 /// change, and nothing written on either side is lost.
 #[test]
