@@ -46,7 +46,10 @@
 //!
 //! The body is JSON: `{"changes": [Change…]}` ([`merge::Change`]), each the whole new state of
 //! one record — a secret's place, name, description and value, or its deletion — with the
-//! version vector it carries and its hybrid logical clock.
+//! version vector it carries and its hybrid logical clock. Beside them (`vault/synced/stored.rs`,
+//! `Body`): the writer's device name and public key, a new vault key it announces (`rekey`),
+//! and how far it had merged each other device (`merged`: a count and the last file's digest,
+//! which vouches for files under a key the reader has moved away from).
 //!
 //! # The merge
 //!
