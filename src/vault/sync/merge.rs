@@ -339,7 +339,12 @@ impl Merged {
     /// among projects, environments within their project, ignoring case), the later clock
     /// keeping a name; projects first, then by name.
     pub fn places(&self) -> Vec<ShownPlace> {
-        let mut needed: BTreeSet<[u8; 16]> = self.shown().iter().map(|s| s.place).collect();
+        self.places_with(&self.shown())
+    }
+
+    /// [`Merged::places`], given what [`Merged::shown`] returned (so that it is worked out once).
+    pub fn places_with(&self, shown: &[Shown]) -> Vec<ShownPlace> {
+        let mut needed: BTreeSet<[u8; 16]> = shown.iter().map(|s| s.place).collect();
         let mut chosen: BTreeMap<RecordId, (&Change, bool)> = BTreeMap::new();
         for record in self.records.keys() {
             if let Some(winner) = self.winner(record)

@@ -476,7 +476,8 @@ impl Vault {
                 touched.insert(change.record);
                 full.apply(change);
             }
-            let target = apply::target_states(&full.places(), &full.shown());
+            let shown = full.shown();
+            let target = apply::target_states(&full.places_with(&shown), &shown);
             for (record, state) in &target {
                 match snapshot.get(record).map(|s| &s.0) {
                     None | Some(State::Deleted) => report.created += 1,
@@ -488,8 +489,7 @@ impl Vault {
                 .iter()
                 .filter(|(record, (state, _))| *state != State::Deleted && !target.contains_key(record))
                 .count();
-            report.conflicts = full
-                .shown()
+            report.conflicts = shown
                 .iter()
                 .filter(|s| s.changed_on_two_devices && touched.contains(&s.record))
                 .map(|s| s.name.clone())
@@ -584,8 +584,8 @@ impl Vault {
         self.publish_key_file(&folder, me, &ring)?;
 
         // The merged vault, applied.
-        let places = full.places();
         let secrets = full.shown();
+        let places = full.places_with(&secrets);
         // Values to pass through before the winner, so that they land in the history: for a secret
         // new here, every value it had (a joined device gets the versions too); for one changed
         // on two devices, the values that lost.
@@ -698,7 +698,8 @@ fn trusted_keys(ring: &KeyRing, earlier: &BTreeSet<[u8; 16]>, connection: &Conne
 /// deletion for every record whose winner is a deletion.
 fn expected_states(base: &Merged) -> BTreeMap<RecordId, State> {
     let mut out: BTreeMap<RecordId, State> = base.winners().map(|c| (c.record, State::Deleted)).collect();
-    out.extend(target_states(&base.places(), &base.shown()));
+    let shown = base.shown();
+    out.extend(target_states(&base.places_with(&shown), &shown));
     out
 }
 
