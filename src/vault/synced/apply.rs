@@ -21,7 +21,7 @@ impl Vault {
         touched: &BTreeSet<RecordId>,
         earlier: &BTreeMap<RecordId, Vec<zeroize::Zeroizing<String>>>,
         report: &mut SyncReport,
-    ) -> Result<()> {
+    ) -> Result<Written> {
         let now = self.clock.now().0;
         let target = target_states(places, secrets);
         let differs = target.iter().any(|(record, state)| snapshot.get(record).map(|s| &s.0) != Some(state))
@@ -43,9 +43,10 @@ impl Vault {
             }
         }
         if !differs && earlier.is_empty() {
-            return Ok(());
+            return Ok(Written::new());
         }
         let (mut created, mut updated, mut trashed) = (0, 0, 0);
+        let mut written = Written::new();
         self.write(|vault, w| {
             if w.stored() != stored {
                 return Err(Error::ChangedDuringSync);
@@ -61,6 +62,7 @@ impl Vault {
                     let name = records.place_name(row)?;
                     let new = records.seal_place(row.id, row.project, &name, row.position, row.is_default, row.created, now, Some(now));
                     w.replace_place(row, &new)?;
+                    written.insert(row.id.0, records.place_term(&new));
                     if !target.contains_key(&RecordId(row.id.0)) {
                         trashed += 1;
                     }
@@ -77,6 +79,7 @@ impl Vault {
                         new.name_index = vault.keys.trashed_name_index(&row.place.0, name.as_str());
                     }
                     w.replace_secret(row, &new)?;
+                    written.insert(row.id.0, records.secret_term(&new));
                     if !target.contains_key(&RecordId(row.id.0)) {
                         trashed += 1;
                     }
@@ -101,12 +104,14 @@ impl Vault {
                         if !same {
                             let new = records.seal_place(id, project, &name, place.position, place.default, old.created, now, None);
                             w.replace_place(&old, &new)?;
+                            written.insert(id.0, records.place_term(&new));
                             updated += 1;
                         }
                     }
                     None => {
                         let new = records.seal_place(id, project, &name, place.position, place.default, now, now, None);
                         w.insert_place(&new)?;
+                        written.insert(id.0, records.place_term(&new));
                         created += 1;
                     }
                 }
@@ -159,6 +164,7 @@ impl Vault {
                             };
                             let new = records.seal_secret(id, PlaceId(shown.place), &name, &shown.description, value, state);
                             w.replace_secret(&old, &new)?;
+                            written.insert(id.0, records.secret_term(&new));
                             new
                         }
                         None => {
@@ -173,6 +179,7 @@ impl Vault {
                             };
                             let new = records.seal_secret(id, PlaceId(shown.place), &name, &shown.description, value, state);
                             w.insert_secret(&new)?;
+                            written.insert(id.0, records.secret_term(&new));
                             new
                         }
                     };
@@ -190,9 +197,13 @@ impl Vault {
         report.created = created;
         report.updated = updated;
         report.trashed = trashed;
-        Ok(())
+        Ok(written)
     }
 }
+
+/// The rows a sync wrote, each with its term (`records/set.rs`: it covers the whole row), as
+/// it left them.
+pub(super) type Written = BTreeMap<[u8; 16], [u8; 32]>;
 
 /// The states the vault is to show: the places, and the secrets whose place shows.
 pub(super) fn target_states(places: &[ShownPlace], secrets: &[Shown]) -> BTreeMap<RecordId, State> {

@@ -420,7 +420,7 @@ impl Vault {
         // older: the merge puts them right instead of publishing them), and that do not already
         // show what the merge says (a sync that applied but could not record it).
         let read_at = self.clock.now().0;
-        let (snapshot, stored) = self.sync_snapshot()?;
+        let (snapshot, stored) = self.sync_snapshot(&connection.applied)?;
         // Only records changed since the last sync, or unknown to it, can be edits: when there
         // are none (a sync that only receives), what the base and the merge show is not needed
         // here (working it out for every record is most of a sync's time).
@@ -614,7 +614,7 @@ impl Vault {
             }
         }
         earlier.retain(|_, values| !values.is_empty());
-        self.apply_merged(&places, &secrets, (&snapshot, &stored), &touched, &earlier, &mut report)?;
+        let written = self.apply_merged(&places, &secrets, (&snapshot, &stored), &touched, &earlier, &mut report)?;
 
         // What was read, remembered.
         // (Of each device, what is in use: a file held back is not merged yet.)
@@ -627,6 +627,12 @@ impl Vault {
             connection.read.insert(me, (own_files, hex(&digest)));
         }
         connection.synced_at = read_at;
+        // The rows written here changed after `read_at`, but are no edits: remembered as written
+        // (a few; after a large sync the next one only takes longer to tell).
+        connection.applied = match written.len() <= stored::APPLIED_KEPT {
+            true => written.iter().map(|(id, term)| (hex(id), stored::applied_mark(term))).collect(),
+            false => BTreeMap::new(),
+        };
         // The purges this sync saw are published; one made meanwhile (another process) waits
         // for the next.
         let seen_purged = std::mem::take(&mut connection.purged);
@@ -646,10 +652,10 @@ impl Vault {
         Ok(report)
     }
 
-    /// The vault's records as the merge's states.
     /// The vault's records as the merge's states, and the sealed record set they were read
-    /// with (a write since changes it).
-    fn sync_snapshot(&self) -> Result<(Snapshot, Vec<u8>)> {
+    /// with (a write since changes it). A row as the last sync wrote it (`applied`) counts as
+    /// changed at time 0: it shows what the merge said then, so it is not an edit.
+    fn sync_snapshot(&self, applied: &BTreeMap<String, String>) -> Result<(Snapshot, Vec<u8>)> {
         self.read(|conn| {
             let stored = store::read_record_set(conn)?;
             let records = self.records();
@@ -664,7 +670,10 @@ impl Vault {
                         position: row.position,
                     },
                 };
-                out.insert(RecordId(row.id.0), (state, row.modified.max(row.deleted.unwrap_or(0))));
+                let as_written =
+                    applied.get(&hex(&row.id.0)).is_some_and(|t| *t == stored::applied_mark(&records.place_term(&row)));
+                let changed = if as_written { 0 } else { row.modified.max(row.deleted.unwrap_or(0)) };
+                out.insert(RecordId(row.id.0), (state, changed));
             }
             for row in SecretRow::all(conn)? {
                 let state = match row.deleted {
@@ -676,7 +685,11 @@ impl Vault {
                         value: records.value(&row)?.expose().to_owned(),
                     },
                 };
-                out.insert(RecordId(row.id.0), (state, row.modified.max(row.deleted.unwrap_or(0))));
+                let as_written = applied
+                    .get(&hex(&row.id.0))
+                    .is_some_and(|t| *t == stored::applied_mark(&records.secret_term(&row)));
+                let changed = if as_written { 0 } else { row.modified.max(row.deleted.unwrap_or(0)) };
+                out.insert(RecordId(row.id.0), (state, changed));
             }
             Ok((out, stored))
         })

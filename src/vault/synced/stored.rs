@@ -50,6 +50,19 @@ pub(super) struct Connection {
     /// the sync never saw them trashed (a purge leaves no row to compare).
     #[serde(default)]
     pub(super) purged: Vec<String>,
+    /// The rows the last sync wrote (hex id → the first 16 bytes of the SHA-256 of the row's
+    /// term, hex): one still so was not edited since, though changed after `synced_at` (none
+    /// kept when a sync wrote more than [`APPLIED_KEPT`]).
+    #[serde(default)]
+    pub(super) applied: BTreeMap<String, String>,
+}
+
+/// The most rows a connection remembers as written by the last sync.
+pub(super) const APPLIED_KEPT: usize = 2_000;
+
+/// How a connection remembers a row's term.
+pub(super) fn applied_mark(term: &[u8; 32]) -> String {
+    hex(&crypto::sha256(&[term])[..16])
 }
 
 impl Connection {
@@ -67,6 +80,7 @@ impl Connection {
             pending_rekey: None,
             announced: Vec::new(),
             purged: Vec::new(),
+            applied: BTreeMap::new(),
         }
     }
 }
