@@ -58,7 +58,7 @@ pub(super) struct Connection {
 }
 
 /// The most rows a connection remembers as written by the last sync.
-pub(super) const APPLIED_KEPT: usize = 2_000;
+pub(super) const APPLIED_KEPT: usize = 20_000;
 
 /// How a connection remembers a row's term.
 pub(super) fn applied_mark(term: &[u8; 32]) -> String {
