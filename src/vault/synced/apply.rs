@@ -68,8 +68,20 @@ impl Vault {
                     }
                 }
             }
-            let secret_rows: BTreeMap<SecretId, SecretRow> = SecretRow::all(w.conn())?.into_iter().map(|r| (r.id, r)).collect();
-            for row in secret_rows.values().filter(|r| r.deleted.is_none()) {
+            // Of the secrets, only the rows that change name or place, or go, are read: the
+            // snapshot says which (nothing was written since it was read: `w.stored()` above).
+            let leaving: Vec<SecretId> = snapshot
+                .iter()
+                .filter(|(record, (state, _))| match state {
+                    State::Live { place, name, .. } => !matches!(target.get(record),
+                        Some(State::Live { place: p, name: n, .. }) if p == place && n == name),
+                    _ => false,
+                })
+                .map(|(record, _)| SecretId(record.0))
+                .collect();
+            for id in leaving {
+                let Some(row) = SecretRow::load(w.conn(), id)?.filter(|r| r.deleted.is_none()) else { continue };
+                let row = &row;
                 let keep = matches!(target.get(&RecordId(row.id.0)), Some(State::Live { place, name, .. })
                     if *place == row.place.0 && records.name(row).is_ok_and(|n| n.as_str() == name));
                 if !keep {
@@ -118,6 +130,11 @@ impl Vault {
             }
             let shown_places: BTreeSet<[u8; 16]> = places.iter().map(|p| p.record.0).collect();
             for shown in secrets.iter().filter(|s| shown_places.contains(&s.place)) {
+                // A row that already shows it, with no earlier value to pass through, stays.
+                let target_state = target.get(&shown.record);
+                if !earlier.contains_key(&shown.record) && snapshot.get(&shown.record).map(|s| &s.0) == target_state {
+                    continue;
+                }
                 let id = SecretId(shown.record.0);
                 let name = SecretName::parse(&shown.name).map_err(|e| Error::SyncBadRecord {
                     detail: format!("a secret is named {:?} ({e})", shown.name),
