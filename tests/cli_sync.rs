@@ -483,6 +483,11 @@ fn a_passphrase_change_and_a_key_rotation_reach_every_device_and_the_old_wrap_op
     let out = thief.run(&["sync"]);
     assert!(stderr(&out).contains("not given"), "{}", stderr(&out));
     assert!(!everything(&thief).contains("AFTER_CHANGE"));
+    // Forgotten, it is no longer said (what it wrote stays held back).
+    a.ok(&["sync", "forget", "thief"]);
+    let said = sync(&b);
+    assert!(!said.contains("earlier key"), "{said}");
+    assert_eq!(code(&b.run(&["get", "PLANTED"])), 4, "{said}");
     let thief_pass = thief.file("thief-pass", "the thief's passphrase\n");
     thief.ok(&["passwd", "--new-passphrase-file", arg(&thief_pass)]);
     std::fs::copy(&thief_pass, &thief.pass_file).unwrap();

@@ -410,7 +410,7 @@ impl Vault {
                     .push(format!("device {}{name}: {why}; nothing of it from there on is used", device.short()));
             }
         }
-        for (device, held) in &read.held {
+        for (device, held) in read.held.iter().filter(|(device, _)| !forgotten.contains_key(device)) {
             let name = held.last().map_or_else(String::new, |b| format!(" ({})", b.device_name));
             report.stopped.push(format!("device {}{name}: {}", device.short(), held_back(held.len())));
         }
@@ -786,7 +786,11 @@ fn devices_of(read: &stored::Read, connection: &Connection, forgotten: &BTreeMap
             files: chain.files.len() as u64,
             last_change: bodies.iter().flat_map(|b| &b.changes).map(|c| Timestamp(c.clock.millis as i64)).max(),
             this_device: *device == connection.device,
-            stopped: chain.stopped.as_ref().map(ToString::to_string).or(held.map(|h| held_back(h.len()))),
+            stopped: chain
+                .stopped
+                .as_ref()
+                .map(ToString::to_string)
+                .or(held.filter(|_| !forgotten.contains_key(device)).map(|h| held_back(h.len()))),
             forgotten: forgotten.contains_key(device),
         });
     }
