@@ -544,6 +544,50 @@ fn what_a_device_wrote_before_a_passphrase_change_stays_when_it_never_takes_the_
     assert_eq!(everything(&c), everything(&a));
 }
 
+/// A device that slept through a passphrase change, then finds two new keys announced under the
+/// one it is on: the owner's, and a later one from someone who kept the old passphrase (a
+/// device folder of their own). It takes the key the devices it knew moved to, and opens with
+/// its owner's new passphrase.
+#[test]
+fn a_device_that_slept_through_a_passphrase_change_takes_its_owners_key_not_a_later_thiefs() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    sync(&a);
+    let kept = tempfile::tempdir().unwrap();
+    copy_dir(&folder.path, kept.path());
+    // The desktop goes to sleep with an edit not yet synced (its folder out of reach).
+    let away = folder._dir.path().join("unplugged");
+    std::fs::rename(&folder.path, &away).unwrap();
+    b.set(&["WHILE_ASLEEP"], "made-offline");
+    std::fs::rename(&away, &folder.path).unwrap();
+    const NEW: &str = "the owner's passphrase after the leak";
+    let new_pass = a.file("new-pass", &format!("{NEW}\n"));
+    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    a.set(&["AFTER_CHANGE"], "private");
+
+    // The thief: yesterday's folder and the old passphrase join; their device goes into the
+    // real folder and changes the passphrase after the owner did (a later clock).
+    let thief = Env::without_vault(PASS);
+    thief.ok(&["sync", "join", arg(kept.path()), "--name", "thief"]);
+    thief.ok(&["sync", "disconnect"]);
+    thief.ok(&["sync", "init", arg(&folder.path), "--name", "thief"]);
+    let thief_pass = thief.file("thief-pass", "the thief's passphrase\n");
+    thief.ok(&["passwd", "--new-passphrase-file", arg(&thief_pass)]);
+    std::fs::copy(&thief_pass, &thief.pass_file).unwrap();
+
+    // The desktop wakes up, still on the old key.
+    let said = stderr(&b.run(&["sync"]));
+    assert!(said.contains("changed on \"laptop\""), "{said}");
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    assert_eq!(get(&b, &["AFTER_CHANGE"]), "private", "the owner's new passphrase opens it");
+    thief.ok(&["sync"]);
+    assert!(!everything(&thief).contains("WHILE_ASLEEP"), "nothing it wrote is under the thief's key");
+    sync(&a);
+    assert_eq!(get(&a, &["WHILE_ASLEEP"]), "made-offline");
+}
+
 /// Both devices change the passphrase before either hears of the other: both end on the later
 /// change, and nothing written on either side is lost.
 #[test]

@@ -18,7 +18,12 @@
 //! `key.json`):
 //! - A device *moves* to a key only if it was announced in a file sealed under the device's
 //!   current key, and made later than it ([`to_adopt`]). A key granted in any other file is only
-//!   *learnt*: it opens the files sealed under it, nothing more.
+//!   *learnt*: it opens the files sealed under it, nothing more. Of several such keys, it takes
+//!   the one announced by the most devices it had merged from before (then the later): a device
+//!   that slept through a change can find a later key announced under its current one by a
+//!   device of someone who kept that key, which it had never heard of.
+//! - Files under a key a device has moved away from are used only as far as a file under a key
+//!   it trusts vouches for them (`stored::hold_back`).
 //! - A key is granted only to the devices that wrote a file under the key it replaces (or under
 //!   itself): a device made by someone holding only an older key is given nothing. Devices
 //!   forgotten are given nothing: forgetting a lost laptop and then changing the passphrase
@@ -28,7 +33,7 @@
 //!   device writes a file under its new key. So two rekeys made without seeing each other end on
 //!   the one with the later clock on every device.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -250,13 +255,26 @@ pub(super) fn granted(
 /// The key this device should move to, if any: of the keys announced *under its current key*
 /// (so someone who holds only an older key cannot move it) and granted to it, the one made
 /// latest, when it was made after the current one.
-pub(super) fn to_adopt<'r>(all: &[Announced<'r>], current: &[u8; 16], ring: &KeyRing) -> Option<(DeviceId, &'r Rekey)> {
+pub(super) fn to_adopt<'r>(
+    all: &[Announced<'r>],
+    current: &[u8; 16],
+    ring: &KeyRing,
+    known: &BTreeSet<DeviceId>,
+) -> Option<(DeviceId, &'r Rekey)> {
     let current_clock = clock_of(all, current);
+    // How many of the devices this one had merged from announced the key (under any key).
+    let support = |key_id: &str| {
+        all.iter()
+            .filter(|a| a.rekey.key_id == key_id && known.contains(&a.device))
+            .map(|a| a.device)
+            .collect::<BTreeSet<_>>()
+            .len()
+    };
     all.iter()
         .filter(|a| a.under == *current)
         .filter(|a| unhex::<16>(&a.rekey.key_id).is_some_and(|id| ring.contains_key(&id) && id != *current))
         .filter(|a| current_clock.is_none_or(|c| a.rekey.clock > c))
-        .max_by_key(|a| a.rekey.clock)
+        .max_by_key(|a| (support(&a.rekey.key_id), a.rekey.clock))
         .map(|a| (a.device, a.rekey))
 }
 

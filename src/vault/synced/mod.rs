@@ -365,11 +365,13 @@ impl Vault {
             forgotten.insert(device, after);
         }
         // A later key made on another device: this vault moves to it (and to its passphrase),
-        // then syncs under it. Not while a key made here is yet to be announced.
+        // then syncs under it. Not while a key made here is yet to be announced. (`known`: the
+        // devices it had merged from before this sync.)
+        let known: BTreeSet<DeviceId> = connection.read.iter().filter(|(_, (n, _))| *n > 0).map(|(d, _)| *d).collect();
         if !dry_run
             && connection.pending_rekey.is_none()
             && let Some((by, rekey)) =
-                keyring::to_adopt(&keyring::announced(&read, &forgotten), &self.header.key_id, &ring)
+                keyring::to_adopt(&keyring::announced(&read, &forgotten), &self.header.key_id, &ring, &known)
             && let Some(header) = keyring::header_of_rekey(rekey, &vault_id)
         {
             let key = ring[&header.key_id].vault_key().clone();
