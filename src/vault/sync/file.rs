@@ -206,10 +206,22 @@ pub fn read_chain(
     device: DeviceId,
     candidates: &BTreeMap<u64, Vec<Vec<u8>>>,
 ) -> Chain {
+    read_chain_after(keys, vault, device, candidates, (0, [0u8; 32]))
+}
+
+/// [`read_chain`] from the file after `(seq, digest)` (one already verified, whose digest the
+/// next must name): `files` holds the chain's files from `seq + 1` on.
+pub fn read_chain_after(
+    keys: &KeyRing,
+    vault: &[u8; 16],
+    device: DeviceId,
+    candidates: &BTreeMap<u64, Vec<Vec<u8>>>,
+    (after, digest): (u64, [u8; 32]),
+) -> Chain {
     let mut files: Vec<Opened> = Vec::new();
     let last = candidates.keys().next_back().copied().unwrap_or(0);
-    for seq in 1..=last {
-        let prev = files.last().map_or([0u8; 32], |f| f.digest);
+    for seq in after + 1..=last {
+        let prev = files.last().map_or(digest, |f| f.digest);
         let Some(found) = candidates.get(&seq) else {
             return Chain { files, stopped: Some(ChainError::Missing { seq }) };
         };

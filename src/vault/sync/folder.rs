@@ -158,6 +158,50 @@ impl SyncFolder {
         Ok(out)
     }
 
+    /// Every device's change files by number, names only (conflict copies included): what
+    /// [`SyncFolder::scan`] would read.
+    pub fn list(&self) -> io::Result<BTreeMap<DeviceId, BTreeMap<u64, Vec<PathBuf>>>> {
+        let mut out = BTreeMap::new();
+        let devices = match std::fs::read_dir(&self.root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e),
+        };
+        for entry in devices {
+            let entry = entry?;
+            let Some(device) = unhex::<16>(&entry.file_name().to_string_lossy()).map(DeviceId) else { continue };
+            if !entry.file_type()?.is_dir() {
+                continue;
+            }
+            let mut files: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
+            for found in std::fs::read_dir(entry.path())? {
+                let found = found?;
+                if let Found::File(seq) | Found::ConflictCopy(seq) =
+                    file::classify(&found.file_name().to_string_lossy())
+                {
+                    files.entry(seq).or_default().push(found.path());
+                }
+            }
+            if !files.is_empty() {
+                out.insert(device, files);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The candidates of these files (as [`SyncFolder::scan`] reads them).
+    pub fn read_files(paths: &BTreeMap<u64, Vec<PathBuf>>) -> io::Result<BTreeMap<u64, Vec<Vec<u8>>>> {
+        let mut files: BTreeMap<u64, Vec<Vec<u8>>> = BTreeMap::new();
+        for (seq, paths) in paths {
+            for path in paths.iter().take(MAX_CANDIDATES) {
+                if let Some(bytes) = read_change_file(path)? {
+                    files.entry(*seq).or_default().push(bytes);
+                }
+            }
+        }
+        Ok(files)
+    }
+
     /// One device folder's candidates (none when it does not exist).
     fn scan_device(&self, dir: &Path) -> io::Result<BTreeMap<u64, Vec<Vec<u8>>>> {
         let mut files: BTreeMap<u64, Vec<Vec<u8>>> = BTreeMap::new();

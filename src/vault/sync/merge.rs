@@ -204,6 +204,16 @@ impl Merged {
         out
     }
 
+    /// Every record received.
+    pub fn record_ids(&self) -> impl Iterator<Item = &RecordId> {
+        self.records.keys()
+    }
+
+    /// Every state of `record` received, oldest clock first.
+    pub fn states(&self, record: &RecordId) -> impl Iterator<Item = &Change> {
+        self.records.get(record).into_iter().flat_map(|s| s.values())
+    }
+
     /// Whether any state of `record` was received.
     pub fn knows(&self, record: &RecordId) -> bool {
         self.records.contains_key(record)

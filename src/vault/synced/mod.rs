@@ -30,8 +30,10 @@
 //! the same edit: identical concurrent states are no conflict).
 
 mod apply;
+mod cache;
 mod keyfile;
 mod keyring;
+mod quick;
 mod stored;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,7 +49,7 @@ use super::secret::{SecretId, Timestamp};
 use super::store;
 use super::sync::file;
 use super::sync::folder::SyncFolder;
-use super::sync::merge::{Change, Merged, RecordId, State};
+use super::sync::merge::{Change, Merged, RecordId, Shown, State};
 use super::sync::{DeviceId, KeyRing, hex, unhex};
 use crate::state;
 use apply::target_states;
@@ -188,6 +190,7 @@ impl Vault {
         let file = connection_file(&self.header.vault_id, &self.path)?;
         let connection = load_connection(&file)?.ok_or(Error::NotSynced)?;
         state::remove(&file).map_err(state_error)?;
+        let _ = std::fs::remove_file(cache::path_of(&file));
         Ok(connection.folder)
     }
 
@@ -316,6 +319,23 @@ impl Vault {
             // gone) is refused as such.
             folder.own_dir(me).map_err(folder_error(folder.root()))?;
         }
+        // A sync that only receives starts from what the last one merged (`quick.rs`).
+        if matches!(extra, Extra::Nothing)
+            && let Some(report) = self.sync_quick(file, &connection)?
+        {
+            if cfg!(debug_assertions) {
+                // The full merge would change nothing more (every test that syncs checks this).
+                let full = self.sync_once(file, Extra::DryRun)?;
+                assert!(
+                    (full.created, full.updated, full.trashed, full.published) == (0, 0, 0, 0),
+                    "the quick sync left the vault other than the full merge shows: {full:?}"
+                );
+            }
+            return Ok(report);
+        }
+        let cached = cache::Cache::open(file)
+            .and_then(|c| c.meta(&self.keys, &self.header.vault_id))
+            .filter(|m| m.read == connection.read && m.synced_at == connection.synced_at);
         let vault_id = self.header.vault_id;
         let secret = self.sync_device_secret(&mut connection);
         // Read with every key this device holds, and again with each key granted to it in what
@@ -588,34 +608,7 @@ impl Vault {
         // The merged vault, applied.
         let secrets = full.shown();
         let places = full.places_with(&secrets);
-        // Values to pass through before the winner, so that they land in the history: for a secret
-        // new here, every value it had (a joined device gets the versions too); for one changed
-        // on two devices, the values that lost.
-        let mut earlier: BTreeMap<RecordId, Vec<Zeroizing<String>>> = BTreeMap::new();
-        for shown in &secrets {
-            let values = earlier.entry(shown.record).or_default();
-            if !snapshot.contains_key(&shown.record) {
-                for change in full.history(&shown.record).into_iter().rev() {
-                    if let State::Live { value, .. } = &change.state
-                        && values.last().map(|v| v.as_str()) != Some(value.as_str())
-                    {
-                        values.push(Zeroizing::new(value.clone()));
-                    }
-                }
-                let keep = values.len().saturating_sub(super::HISTORY_LIMIT);
-                values.drain(..keep);
-            } else if shown.changed_on_two_devices && touched.contains(&shown.record) {
-                let winner = full.winner(&shown.record).map(|w| w.clock);
-                for head in full.heads(&shown.record) {
-                    if let State::Live { value, .. } = &head.state
-                        && Some(head.clock) != winner
-                    {
-                        values.push(Zeroizing::new(value.clone()));
-                    }
-                }
-            }
-        }
-        earlier.retain(|_, values| !values.is_empty());
+        let earlier = earlier_values(&full, &secrets, &snapshot, &touched);
         let written = self.apply_merged(&places, &secrets, (&snapshot, &stored), &touched, &earlier, &mut report)?;
 
         // What was read, remembered.
@@ -650,6 +643,37 @@ impl Vault {
         if let Some(this) = report.devices.iter_mut().find(|d| d.this_device) {
             this.files = own_files;
             this.last_change = this.last_change.max(published_last);
+        }
+        // What was merged, for the next sync to start from: the records this one changed when
+        // the cache was that of the sync before (same key, same devices forgotten), else all.
+        let shown_places: BTreeSet<[u8; 16]> = places.iter().map(|p| p.record.0).collect();
+        let simple = report.stopped.is_empty()
+            && read.held.is_empty()
+            && secrets.iter().all(|s| s.renamed_from.is_none() && shown_places.contains(&s.place))
+            && places.iter().all(|p| p.renamed_from.is_none() && !p.kept_for_contents);
+        let record_set = self.read(store::read_record_set)?;
+        let meta = cache::Meta {
+            key_id: hex(&self.header.key_id),
+            read: connection.read.clone(),
+            synced_at: connection.synced_at,
+            record_set: hex(&super::crypto::sha256(&[&record_set])),
+            devices: report
+                .devices
+                .iter()
+                .map(|d| (d.id, d.name.clone(), d.files, d.last_change.map(|t| t.0), d.forgotten))
+                .collect(),
+            simple,
+        };
+        let forgotten_then: Option<BTreeSet<DeviceId>> =
+            cached.as_ref().map(|m| m.devices.iter().filter(|d| d.4).map(|d| d.0).collect());
+        let rebuild = cached.is_none_or(|m| m.key_id != meta.key_id)
+            || forgotten_then != Some(forgotten.keys().copied().collect());
+        if let Some(mut cache) = cache::Cache::open(file) {
+            let records: Vec<RecordId> =
+                if rebuild { full.record_ids().copied().collect() } else { touched.iter().copied().collect() };
+            let states = records.into_iter().map(|r| (r, full.states(&r).collect::<Vec<_>>()));
+            // Not written: the next sync is a full one.
+            let _ = cache.store(&self.keys, &vault_id, rebuild, states, &meta);
         }
         Ok(report)
     }
@@ -696,6 +720,43 @@ impl Vault {
             Ok((out, stored))
         })
     }
+}
+
+/// Values to pass through before the winner, so that they land in the history: for a secret
+/// new here, every value it had (a joined device gets the versions too); for one changed on two
+/// devices, the values that lost.
+fn earlier_values(
+    full: &Merged,
+    secrets: &[Shown],
+    snapshot: &Snapshot,
+    touched: &BTreeSet<RecordId>,
+) -> BTreeMap<RecordId, Vec<Zeroizing<String>>> {
+    let mut earlier: BTreeMap<RecordId, Vec<Zeroizing<String>>> = BTreeMap::new();
+    for shown in secrets {
+        let values = earlier.entry(shown.record).or_default();
+        if !snapshot.contains_key(&shown.record) {
+            for change in full.history(&shown.record).into_iter().rev() {
+                if let State::Live { value, .. } = &change.state
+                    && values.last().map(|v| v.as_str()) != Some(value.as_str())
+                {
+                    values.push(Zeroizing::new(value.clone()));
+                }
+            }
+            let keep = values.len().saturating_sub(super::HISTORY_LIMIT);
+            values.drain(..keep);
+        } else if shown.changed_on_two_devices && touched.contains(&shown.record) {
+            let winner = full.winner(&shown.record).map(|w| w.clock);
+            for head in full.heads(&shown.record) {
+                if let State::Live { value, .. } = &head.state
+                    && Some(head.clock) != winner
+                {
+                    values.push(Zeroizing::new(value.clone()));
+                }
+            }
+        }
+    }
+    earlier.retain(|_, values| !values.is_empty());
+    earlier
 }
 
 /// The keys whose files are used as they are: every key in `ring` but the earlier ones this
