@@ -344,6 +344,9 @@ fn the_folder_holds_no_name_value_description_or_place_in_clear() {
     let mut files = Vec::new();
     walk(&folder.path, &mut files);
     assert!(files.len() >= 4, "{files:?}");
+    // And the cache of what a sync merged, in each device's state folder.
+    let caches = [&a, &b].map(|env| cache_of(env));
+    files.extend(caches);
     for file in files {
         let bytes = std::fs::read(&file).unwrap();
         for needle in needles {
@@ -354,6 +357,53 @@ fn the_folder_holds_no_name_value_description_or_place_in_clear() {
             );
         }
     }
+}
+
+/// The cache of what the last sync merged, in the device's state folder.
+fn cache_of(env: &Env) -> PathBuf {
+    let mut files = Vec::new();
+    walk(&env.dir.path().join("state"), &mut files);
+    let caches: Vec<PathBuf> = files.into_iter().filter(|f| f.extension().is_some_and(|e| e == "cache")).collect();
+    assert_eq!(caches.len(), 1, "{caches:?}");
+    caches[0].clone()
+}
+
+/// The cache is only a cache: an older copy of it, bytes of it overwritten, or none, and every
+/// sync still ends where the full merge does (debug builds, as these tests run, check each sync
+/// that starts from the cache against the full merge).
+#[test]
+fn an_older_damaged_or_missing_sync_cache_changes_nothing() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let cache = cache_of(&b);
+    a.set(&["OPENAI_API_KEY"], "sk-second");
+    let older = std::fs::read(&cache).unwrap();
+    sync(&b);
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-second");
+
+    std::fs::write(&cache, &older).unwrap();
+    a.set(&["OPENAI_API_KEY"], "sk-third");
+    sync(&b);
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-third");
+
+    let mut bytes = std::fs::read(&cache).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle..middle + 64].fill(0x5a);
+    std::fs::write(&cache, &bytes).unwrap();
+    a.set(&["OPENAI_API_KEY"], "sk-fourth");
+    sync(&b);
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-fourth");
+    a.set(&["OPENAI_API_KEY"], "sk-fifth");
+    sync(&b);
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-fifth");
+
+    std::fs::remove_file(&cache).unwrap();
+    a.set(&["OPENAI_API_KEY"], "sk-sixth");
+    sync(&b);
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-sixth");
+    assert_eq!(values_ever(&b, &["OPENAI_API_KEY"]), values_ever(&a, &["OPENAI_API_KEY"]));
+    assert_eq!(everything(&a), everything(&b));
 }
 
 #[test]

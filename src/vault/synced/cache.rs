@@ -62,8 +62,15 @@ fn aad(vault: &[u8; 16], parts: &[&[u8]]) -> Vec<u8> {
     out
 }
 
-pub(super) fn path_of(connection_file: &Path) -> PathBuf {
+fn path_of(connection_file: &Path) -> PathBuf {
     connection_file.with_extension("cache")
+}
+
+/// Removes the cache of the connection kept in `connection_file` (and a journal left beside it).
+pub(super) fn remove(connection_file: &Path) {
+    let path = path_of(connection_file);
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(path.with_extension("cache-journal"));
 }
 
 impl Cache {

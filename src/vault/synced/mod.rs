@@ -190,7 +190,7 @@ impl Vault {
         let file = connection_file(&self.header.vault_id, &self.path)?;
         let connection = load_connection(&file)?.ok_or(Error::NotSynced)?;
         state::remove(&file).map_err(state_error)?;
-        let _ = std::fs::remove_file(cache::path_of(&file));
+        cache::remove(&file);
         Ok(connection.folder)
     }
 
@@ -668,6 +668,10 @@ impl Vault {
             cached.as_ref().map(|m| m.devices.iter().filter(|d| d.4).map(|d| d.0).collect());
         let rebuild = cached.is_none_or(|m| m.key_id != meta.key_id)
             || forgotten_then != Some(forgotten.keys().copied().collect());
+        if rebuild {
+            // Made anew: a damaged cache heals at the next full sync.
+            cache::remove(file);
+        }
         if let Some(mut cache) = cache::Cache::open(file) {
             let records: Vec<RecordId> =
                 if rebuild { full.record_ids().copied().collect() } else { touched.iter().copied().collect() };
