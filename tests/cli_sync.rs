@@ -345,7 +345,7 @@ fn the_folder_holds_no_name_value_description_or_place_in_clear() {
     walk(&folder.path, &mut files);
     assert!(files.len() >= 4, "{files:?}");
     // And the cache of what a sync merged, in each device's state folder.
-    let caches = [&a, &b].map(|env| cache_of(env));
+    let caches = [&a, &b].map(cache_of);
     files.extend(caches);
     for file in files {
         let bytes = std::fs::read(&file).unwrap();
