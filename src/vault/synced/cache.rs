@@ -39,6 +39,17 @@ pub(super) struct Meta {
     pub(super) simple: bool,
 }
 
+/// How [`Cache::store`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Write {
+    /// Every state there is: what was there goes.
+    Anew,
+    /// Each record's states, all of them (what was there of the record goes).
+    Records,
+    /// States added to what is there (one with the same clock replaced).
+    Add,
+}
+
 /// The cache of the connection kept in `connection_file`.
 pub(super) struct Cache {
     conn: Connection,
@@ -110,18 +121,17 @@ impl Cache {
         Some(out)
     }
 
-    /// Writes `records` (each with all its states: what was there of it goes) and `meta`, in one
-    /// transaction; `rebuild`: everything else goes too.
+    /// Writes `records`' states and `meta`, in one transaction (see [`Write`]).
     pub(super) fn store<'c>(
         &mut self,
         keys: &VaultKeys,
         vault: &[u8; 16],
-        rebuild: bool,
+        how: Write,
         records: impl Iterator<Item = (RecordId, Vec<&'c Change>)>,
         meta: &Meta,
     ) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
-        if rebuild {
+        if how == Write::Anew {
             tx.execute("DELETE FROM changes", [])?;
         }
         {
@@ -129,7 +139,7 @@ impl Cache {
             let mut insert =
                 tx.prepare_cached("INSERT OR REPLACE INTO changes (record, clock, sealed) VALUES (?1, ?2, ?3)")?;
             for (record, changes) in records {
-                if !rebuild {
+                if how == Write::Records {
                     remove.execute([record.0.as_slice()])?;
                 }
                 for change in changes {

@@ -413,6 +413,8 @@ impl Vault {
         };
         let mut full = Merged::default();
         let mut touched: BTreeSet<RecordId> = BTreeSet::new();
+        // The changes new to this device (received, then published): what the cache adds.
+        let mut fresh: Vec<(RecordId, super::sync::Hlc)> = Vec::new();
         for (device, bodies) in &read.bodies {
             let (known, used) = in_use(device, bodies);
             for (i, body) in bodies.iter().enumerate().take(used) {
@@ -420,6 +422,7 @@ impl Vault {
                     if i >= known {
                         report.received += 1;
                         touched.insert(change.record);
+                        fresh.push((change.record, change.clock));
                     }
                     full.apply(change.clone());
                 }
@@ -594,6 +597,7 @@ impl Vault {
             published_last = changes.iter().map(|c| Timestamp(c.clock.millis as i64)).max();
             for change in changes {
                 touched.insert(change.record);
+                fresh.push((change.record, change.clock));
                 full.apply(change);
             }
         }
@@ -673,11 +677,17 @@ impl Vault {
             cache::remove(file);
         }
         if let Some(mut cache) = cache::Cache::open(file) {
-            let records: Vec<RecordId> =
-                if rebuild { full.record_ids().copied().collect() } else { touched.iter().copied().collect() };
-            let states = records.into_iter().map(|r| (r, full.states(&r).collect::<Vec<_>>()));
             // Not written: the next sync is a full one.
-            let _ = cache.store(&self.keys, &vault_id, rebuild, states, &meta);
+            let _ = if rebuild {
+                let states = full.record_ids().map(|r| (*r, full.states(r).collect::<Vec<_>>()));
+                cache.store(&self.keys, &vault_id, cache::Write::Anew, states, &meta)
+            } else {
+                // Of each new change, the state kept (of two with one clock, the merge keeps one).
+                let states = fresh
+                    .iter()
+                    .map(|(r, clock)| (*r, full.states(r).filter(|c| c.clock == *clock).collect::<Vec<_>>()));
+                cache.store(&self.keys, &vault_id, cache::Write::Add, states, &meta)
+            };
         }
         Ok(report)
     }

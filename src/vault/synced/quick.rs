@@ -17,7 +17,7 @@ use super::super::sync::file;
 use super::super::sync::folder::SyncFolder;
 use super::super::sync::merge::{Merged, RecordId, ShownPlace, State};
 use super::super::sync::{DeviceId, hex, unhex};
-use super::cache::{Cache, Meta};
+use super::cache::{self, Cache, Meta};
 use super::stored::{self, Body, Connection, folder_error, save_connection};
 use super::{DeviceInfo, Snapshot, SyncReport, earlier_values};
 use crate::vault::secret::Timestamp;
@@ -208,7 +208,7 @@ impl Vault {
         let next = Meta { read: connection.read.clone(), synced_at: connection.synced_at, record_set, devices, ..meta };
         let states = touched.iter().map(|r| (*r, merged.states(r).collect::<Vec<_>>()));
         // A cache that could not be written is only not used next time (its state is older).
-        let _ = cache.store(&self.keys, &vault_id, false, states, &next);
+        let _ = cache.store(&self.keys, &vault_id, cache::Write::Records, states, &next);
         report.devices = next
             .devices
             .iter()
