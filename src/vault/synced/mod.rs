@@ -25,6 +25,9 @@
 //!    moved to the trash (never purged: a deletion from another device is undone from the trash).
 //! 4. What was read is recorded.
 //!
+//! A sync that only receives starts instead from a cache of what the last one merged
+//! (`cache.rs`, `quick.rs`), and leaves anything else to the steps above.
+//!
 //! A crash between any two steps loses nothing: the change file is immutable and the vault's
 //! transaction all or nothing, and a repeated step yields the same state (an edit seen twice is
 //! the same edit: identical concurrent states are no conflict).
