@@ -177,7 +177,10 @@ impl Vault {
             connection.read.insert(*device, (last.header.seq, hex(&last.digest)));
         }
         connection.synced_at = read_at;
-        connection.applied = written.iter().map(|(id, term)| (hex(id), stored::applied_mark(term))).collect();
+        connection.applied = match written.len() <= stored::APPLIED_KEPT {
+            true => written.iter().map(|(id, term)| (hex(id), stored::applied_mark(term))).collect(),
+            false => BTreeMap::new(),
+        };
         let mut flagged: BTreeSet<String> = connection.flagged.iter().cloned().collect();
         for shown in &secrets {
             flagged.remove(&hex(&shown.record.0));
