@@ -365,6 +365,9 @@ fn cache_of(env: &Env) -> PathBuf {
     walk(&env.dir.path().join("state"), &mut files);
     let caches: Vec<PathBuf> = files.into_iter().filter(|f| f.extension().is_some_and(|e| e == "cache")).collect();
     assert_eq!(caches.len(), 1, "{caches:?}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&caches[0]).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the cache is its owner's alone");
     caches[0].clone()
 }
 

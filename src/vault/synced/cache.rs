@@ -87,7 +87,22 @@ pub(super) fn remove(connection_file: &Path) {
 impl Cache {
     /// Opens (or makes) the cache; `None` when it cannot be used.
     pub(super) fn open(connection_file: &Path) -> Option<Cache> {
-        let conn = Connection::open(path_of(connection_file)).ok()?;
+        let path = path_of(connection_file);
+        // Yours alone, as everything in the state folder (SQLite gives its journal the same).
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+            let file = options.open(&path).ok()?;
+            if file.metadata().ok()?.permissions().mode() & 0o077 != 0 {
+                file.set_permissions(std::fs::Permissions::from_mode(0o600)).ok()?;
+            }
+        }
+        #[cfg(not(unix))]
+        options.open(&path).ok()?;
+        let conn = Connection::open(&path).ok()?;
         conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;").ok()?;
         conn.execute_batch(SCHEMA).ok()?;
         Some(Cache { conn })
