@@ -34,6 +34,8 @@ pub(super) struct Meta {
     /// Each device: its name, how many of its files verify, its newest change (ms), whether
     /// it is forgotten.
     pub(super) devices: Vec<(DeviceId, String, u64, Option<i64>, bool)>,
+    /// The forgotten devices, each with the last of its files in use.
+    pub(super) forgotten: BTreeMap<DeviceId, u64>,
     /// Nothing that the quick path leaves to a full sync: no chain stopped or held back, no
     /// name given up, no project or environment kept for its contents.
     pub(super) simple: bool,

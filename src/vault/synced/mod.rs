@@ -669,12 +669,11 @@ impl Vault {
                 .iter()
                 .map(|d| (d.id, d.name.clone(), d.files, d.last_change.map(|t| t.0), d.forgotten))
                 .collect(),
+            forgotten: forgotten.clone(),
             simple,
         };
-        let forgotten_then: Option<BTreeSet<DeviceId>> =
-            cached.as_ref().map(|m| m.devices.iter().filter(|d| d.4).map(|d| d.0).collect());
-        let rebuild = cached.is_none_or(|m| m.key_id != meta.key_id)
-            || forgotten_then != Some(forgotten.keys().copied().collect());
+        // (A forget, or an earlier point to forget a device at, takes changes out of the merge.)
+        let rebuild = cached.is_none_or(|m| m.key_id != meta.key_id || m.forgotten != meta.forgotten);
         if rebuild {
             // Made anew: a damaged cache heals at the next full sync.
             cache::remove(file);
