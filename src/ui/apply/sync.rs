@@ -205,7 +205,7 @@ fn said(report: &SyncReport) -> String {
         text += &format!(" Two devices each created {old}: the other one shows as {new}.");
     }
     for stopped in &report.stopped {
-        text += &format!(" {}.", style::sentence(stopped));
+        text += &format!(" {}", style::sentence(stopped));
     }
     text
 }

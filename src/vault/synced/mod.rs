@@ -846,10 +846,14 @@ fn in_parts(changes: &[Change], limit: usize) -> Vec<&[Change]> {
 
 /// What is said of a device with `count` files held back ([`stored::hold_back`]).
 fn held_back(count: usize) -> String {
-    let files = if count == 1 { "1 change file".to_owned() } else { format!("{count} change files") };
+    let (files, wait, they, them) = match count {
+        1 => ("change file is".to_owned(), "waits", "it", "it"),
+        n => (format!("{n} change files are"), "wait", "they", "them"),
+    };
     format!(
-        "{files} sealed under an earlier key, which nothing under the current key vouches for: held back until that \
-         device takes the current key (someone who kept an old passphrase could have written them)"
+        "the last {files} sealed under an earlier key that nothing under the current key vouches for: held back, \
+         {they} {wait} until that device takes the current key (someone who kept an old passphrase could have \
+         written {them})"
     )
 }
 
