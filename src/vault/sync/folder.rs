@@ -139,20 +139,28 @@ impl SyncFolder {
     /// change file are left out; a file that cannot be read is an error (nothing is guessed).
     pub fn scan(&self) -> io::Result<Candidates> {
         let mut out = Candidates::new();
+        for (device, dir) in self.device_dirs()? {
+            let files = self.scan_device(&dir)?;
+            if !files.is_empty() {
+                out.insert(device, files);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The folders named by a device id (none while the vault's folder does not exist).
+    fn device_dirs(&self) -> io::Result<Vec<(DeviceId, PathBuf)>> {
         let devices = match std::fs::read_dir(&self.root) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
+        let mut out = Vec::new();
         for entry in devices {
             let entry = entry?;
             let Some(device) = unhex::<16>(&entry.file_name().to_string_lossy()).map(DeviceId) else { continue };
-            if !entry.file_type()?.is_dir() {
-                continue;
-            }
-            let files = self.scan_device(&entry.path())?;
-            if !files.is_empty() {
-                out.insert(device, files);
+            if entry.file_type()?.is_dir() {
+                out.push((device, entry.path()));
             }
         }
         Ok(out)
@@ -162,19 +170,9 @@ impl SyncFolder {
     /// [`SyncFolder::scan`] would read.
     pub fn list(&self) -> io::Result<BTreeMap<DeviceId, BTreeMap<u64, Vec<PathBuf>>>> {
         let mut out = BTreeMap::new();
-        let devices = match std::fs::read_dir(&self.root) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(e),
-        };
-        for entry in devices {
-            let entry = entry?;
-            let Some(device) = unhex::<16>(&entry.file_name().to_string_lossy()).map(DeviceId) else { continue };
-            if !entry.file_type()?.is_dir() {
-                continue;
-            }
+        for (device, dir) in self.device_dirs()? {
             let mut files: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
-            for found in std::fs::read_dir(entry.path())? {
+            for found in std::fs::read_dir(dir)? {
                 let found = found?;
                 if let Found::File(seq) | Found::ConflictCopy(seq) =
                     file::classify(&found.file_name().to_string_lossy())

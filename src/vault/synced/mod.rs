@@ -718,15 +718,7 @@ impl Vault {
                 out.insert(RecordId(row.id.0), (state, changed));
             }
             for row in SecretRow::all(conn)? {
-                let state = match row.deleted {
-                    Some(_) => State::Deleted,
-                    None => State::Live {
-                        place: row.place.0,
-                        name: records.name(&row)?.as_str().to_owned(),
-                        description: records.description(&row)?,
-                        value: records.value(&row)?.expose().to_owned(),
-                    },
-                };
+                let state = secret_state(&records, &row)?;
                 let as_written = applied
                     .get(&hex(&row.id.0))
                     .is_some_and(|t| *t == stored::applied_mark(&records.secret_term(&row)));
@@ -784,6 +776,19 @@ fn earlier_values(
 fn trusted_keys(ring: &KeyRing, earlier: &BTreeSet<[u8; 16]>, connection: &Connection) -> BTreeSet<[u8; 16]> {
     let replaced = connection.pending_rekey.as_deref().and_then(unhex::<16>);
     ring.keys().filter(|k| !earlier.contains(*k) || Some(**k) == replaced).copied().collect()
+}
+
+/// A secret row as the merge's state (a trashed one as deleted).
+pub(super) fn secret_state(records: &super::records::Records<'_>, row: &SecretRow) -> Result<State> {
+    Ok(match row.deleted {
+        Some(_) => State::Deleted,
+        None => State::Live {
+            place: row.place.0,
+            name: records.name(row)?.as_str().to_owned(),
+            description: records.description(row)?,
+            value: records.value(row)?.expose().to_owned(),
+        },
+    })
 }
 
 /// What the vault showed after the last sync: the states `base` shows (names as renamed), and

@@ -19,7 +19,7 @@ use super::super::sync::merge::{Merged, RecordId, ShownPlace, State};
 use super::super::sync::{DeviceId, hex, unhex};
 use super::cache::{self, Cache, Meta};
 use super::stored::{self, Body, Connection, folder_error, save_connection};
-use super::{DeviceInfo, Snapshot, SyncReport, earlier_values};
+use super::{DeviceInfo, Snapshot, SyncReport, earlier_values, secret_state};
 use crate::vault::secret::Timestamp;
 
 impl Vault {
@@ -123,16 +123,7 @@ impl Vault {
             let mut snapshot = Snapshot::new();
             for record in &touched {
                 if let Some(row) = SecretRow::load(conn, super::super::secret::SecretId(record.0))? {
-                    let state = match row.deleted {
-                        Some(_) => State::Deleted,
-                        None => State::Live {
-                            place: row.place.0,
-                            name: records.name(&row)?.as_str().to_owned(),
-                            description: records.description(&row)?,
-                            value: records.value(&row)?.expose().to_owned(),
-                        },
-                    };
-                    snapshot.insert(*record, (state, row.modified));
+                    snapshot.insert(*record, (secret_state(&records, &row)?, row.modified));
                 }
             }
             let mut places = Vec::new();
