@@ -405,39 +405,46 @@ impl DeviceSecret {
         x25519_dalek::PublicKey::from(&self.0).to_bytes()
     }
 
-    /// Opens a key sealed to this device by [`seal_key_to`] with the same `aad`; `None` when it
-    /// was sealed to another device, changed, or bound to another context.
-    pub fn open_key(&self, sealed: &[u8], aad: &[u8]) -> Option<Key32> {
+    /// Opens a key sealed to this device by [`seal_key_to`] by the device whose public key is
+    /// `sender`, with the same `aad`; `None` when it was sealed to another device or by another
+    /// one, changed, or bound to another context.
+    pub fn open_key(&self, sender: &[u8; 32], sealed: &[u8], aad: &[u8]) -> Option<Key32> {
         let (ephemeral, wrapped) = sealed.split_at_checked(32)?;
         let ephemeral: [u8; 32] = ephemeral.try_into().ok()?;
         let shared = self.0.diffie_hellman(&x25519_dalek::PublicKey::from(ephemeral));
-        if !shared.was_contributory() {
+        let static_shared = self.0.diffie_hellman(&x25519_dalek::PublicKey::from(*sender));
+        if !shared.was_contributory() || !static_shared.was_contributory() {
             return None;
         }
-        let kek = grant_kek(shared.as_bytes(), &ephemeral, &self.public());
+        let kek = grant_kek((shared.as_bytes(), static_shared.as_bytes()), &ephemeral, &self.public(), sender);
         unwrap_key(&kek, wrapped, aad)
     }
 }
 
-/// Seals `key` to the device whose public key is `public` (X25519 with a fresh ephemeral key,
-/// HKDF-SHA256, AES-256-GCM bound to `aad`): `ephemeral public key ‖ nonce ‖ ciphertext ‖ tag`.
-/// `None` for a public key that would make the shared secret predictable (a low-order point).
-pub fn seal_key_to(public: &[u8; 32], key: &Key32, aad: &[u8]) -> Option<Vec<u8>> {
+/// Seals `key` from the device `sender` to the device whose public key is `public`, as HPKE's
+/// authenticated mode does: X25519 with a fresh ephemeral key and with the sender's own key,
+/// HKDF-SHA256 over both, AES-256-GCM bound to `aad`: `ephemeral public key ‖ nonce ‖
+/// ciphertext ‖ tag`. Only the holder of `sender`'s secret (or of the recipient's) can make a
+/// grant that opens with `sender`'s public key. `None` for a public key that would make the
+/// shared secret predictable (a low-order point).
+pub fn seal_key_to(sender: &DeviceSecret, public: &[u8; 32], key: &Key32, aad: &[u8]) -> Option<Vec<u8>> {
     let ephemeral = x25519_dalek::StaticSecret::from(random_bytes::<32>());
     let ephemeral_public = x25519_dalek::PublicKey::from(&ephemeral).to_bytes();
     let shared = ephemeral.diffie_hellman(&x25519_dalek::PublicKey::from(*public));
-    if !shared.was_contributory() {
+    let static_shared = sender.0.diffie_hellman(&x25519_dalek::PublicKey::from(*public));
+    if !shared.was_contributory() || !static_shared.was_contributory() {
         return None;
     }
-    let kek = grant_kek(shared.as_bytes(), &ephemeral_public, public);
+    let kek = grant_kek((shared.as_bytes(), static_shared.as_bytes()), &ephemeral_public, public, &sender.public());
     let mut out = ephemeral_public.to_vec();
     out.extend_from_slice(&wrap_key(&kek, key, aad));
     Some(out)
 }
 
-fn grant_kek(shared: &[u8; 32], ephemeral: &[u8; 32], recipient: &[u8; 32]) -> Key32 {
-    let hk = hkdf::Hkdf::<Sha256>::new(None, shared);
-    let info = [b"tresor v1 sync key grant".as_slice(), ephemeral, recipient].concat();
+fn grant_kek(shared: (&[u8; 32], &[u8; 32]), ephemeral: &[u8; 32], recipient: &[u8; 32], sender: &[u8; 32]) -> Key32 {
+    let ikm = Zeroizing::new([shared.0.as_slice(), shared.1].concat());
+    let hk = hkdf::Hkdf::<Sha256>::new(None, &ikm);
+    let info = [b"tresor v1 sync key grant".as_slice(), ephemeral, recipient, sender].concat();
     let mut out = Zeroizing::new([0u8; 32]);
     hk.expand(&info, out.as_mut()).expect("32 bytes is a valid HKDF output length");
     Key32::from_bytes(*out)
@@ -466,19 +473,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_sealed_to_a_device_opens_only_with_its_secret_and_context() {
-        let (laptop, desktop) = (DeviceSecret::random(), DeviceSecret::random());
+    fn a_key_sealed_to_a_device_opens_only_with_its_secret_its_senders_key_and_context() {
+        let (laptop, desktop, phone) = (DeviceSecret::random(), DeviceSecret::random(), DeviceSecret::random());
         let key = Key32::random();
-        let sealed = seal_key_to(&laptop.public(), &key, b"context").unwrap();
-        assert_eq!(laptop.open_key(&sealed, b"context").unwrap().as_bytes(), key.as_bytes());
-        assert!(desktop.open_key(&sealed, b"context").is_none(), "another device");
-        assert!(laptop.open_key(&sealed, b"other").is_none(), "another context");
+        let sealed = seal_key_to(&desktop, &laptop.public(), &key, b"context").unwrap();
+        let from = desktop.public();
+        assert_eq!(laptop.open_key(&from, &sealed, b"context").unwrap().as_bytes(), key.as_bytes());
+        assert!(desktop.open_key(&from, &sealed, b"context").is_none(), "another device");
+        assert!(laptop.open_key(&phone.public(), &sealed, b"context").is_none(), "said to be from another device");
+        assert!(laptop.open_key(&from, &sealed, b"other").is_none(), "another context");
+        // Someone without the desktop's secret cannot make a grant that opens as the desktop's.
+        let forged = seal_key_to(&phone, &laptop.public(), &key, b"context").unwrap();
+        assert!(laptop.open_key(&from, &forged, b"context").is_none(), "a grant from another sender");
         for i in 0..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 1;
-            assert!(laptop.open_key(&bad, b"context").is_none(), "byte {i} flipped");
+            assert!(laptop.open_key(&from, &bad, b"context").is_none(), "byte {i} flipped");
         }
-        assert!(seal_key_to(&[0; 32], &key, b"context").is_none(), "a low-order public key");
+        assert!(seal_key_to(&desktop, &[0; 32], &key, b"context").is_none(), "a low-order public key");
+        assert!(laptop.open_key(&[0; 32], &sealed, b"context").is_none(), "a low-order sender key");
         let again = DeviceSecret::from_bytes(*laptop.to_bytes());
         assert_eq!(again.public(), laptop.public());
     }

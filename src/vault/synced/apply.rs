@@ -7,12 +7,18 @@ use super::super::error::{Error, Result};
 use super::super::place::{PlaceId, PlaceName};
 use super::super::records::{self, PlaceRow, RowState, SecretRow};
 use super::super::secret::{SecretId, SecretName, SecretValue, Timestamp};
+use super::super::store;
+use super::super::sync::hex;
 use super::super::sync::merge::{RecordId, Shown, ShownPlace, State};
+use super::super::crypto;
 use super::{Snapshot, SyncReport};
 
 impl Vault {
     /// Makes the vault show `places` and `secrets` in one write. Secrets whose place does not
-    /// show, and rows that show nothing any more, go to the trash.
+    /// show, and rows that show nothing any more, go to the trash. Returns the rows written, and
+    /// the record set the vault held after it as the cache marks it (`cache::Meta::record_set`):
+    /// `stored`'s when nothing was written, none when another process wrote right after (the
+    /// next sync is then a full one, and publishes that write).
     pub(super) fn apply_merged(
         &mut self,
         places: &[ShownPlace],
@@ -21,7 +27,7 @@ impl Vault {
         touched: &BTreeSet<RecordId>,
         earlier: &BTreeMap<RecordId, Vec<zeroize::Zeroizing<String>>>,
         report: &mut SyncReport,
-    ) -> Result<Written> {
+    ) -> Result<(Written, String)> {
         let now = self.clock.now().0;
         let target = target_states(places, secrets);
         let differs = target.iter().any(|(record, state)| snapshot.get(record).map(|s| &s.0) != Some(state))
@@ -43,7 +49,7 @@ impl Vault {
             }
         }
         if !differs && earlier.is_empty() {
-            return Ok(Written::new());
+            return Ok((Written::new(), hex(&crypto::sha256(&[stored]))));
         }
         let (mut created, mut updated, mut trashed) = (0, 0, 0);
         let mut written = Written::new();
@@ -214,7 +220,11 @@ impl Vault {
         report.created = created;
         report.updated = updated;
         report.trashed = trashed;
-        Ok(written)
+        // The record set as this write sealed it: read back, and taken only if no other
+        // process wrote since (its write counter is this write's).
+        let after = self.read(store::read_record_set)?;
+        let ours = self.records().open_record_set(&after, &self.header.key_id).is_ok_and(|set| set.writes == self.changes.writes);
+        Ok((written, if ours { hex(&crypto::sha256(&[&after])) } else { String::new() }))
     }
 }
 

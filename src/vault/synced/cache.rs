@@ -30,6 +30,8 @@ pub(super) struct Meta {
     pub(super) synced_at: i64,
     /// The SHA-256 (hex) of the vault's sealed record set after that sync: any write since
     /// (an edit, a restored backup, an import) changes it, and leaves the sync to the full one.
+    /// Empty (matching nothing) when another process wrote between that sync's write and its
+    /// reading the set back.
     pub(super) record_set: String,
     /// Each device: its name, how many of its files verify, its newest change (ms), whether
     /// it is forgotten.

@@ -4,8 +4,9 @@
 //! passphrase change rotates too: a key wrap of the old passphrase, kept in the folder's history
 //! or by a sync engine's versioning, must open nothing written after it). The device then
 //! publishes a *rekey* file, sealed under the old key, that carries the new key's id, its wrap
-//! under the (new) passphrase, and the new key sealed to each device's X25519 public key
-//! ([`crypto::seal_key_to`]) — never under anything the old key or the old passphrase opens.
+//! under the (new) passphrase, and the new key sealed from its own X25519 key to each device's
+//! public one ([`crypto::seal_key_to`]) — never under anything the old key or the old
+//! passphrase opens.
 //! Its later files are sealed under the new key.
 //!
 //! Every other device opens its grant with its own device secret (kept in its state folder,
@@ -24,6 +25,12 @@
 //!   device of someone who kept that key, which it had never heard of.
 //! - Files under a key a device has moved away from are used only as far as a file under a key
 //!   it trusts vouches for them (`stored::hold_back`).
+//! - A grant is sealed by the device that announces the key as well as to the one it is for
+//!   ([`crypto::seal_key_to`]: its device key, named in its files in use, opens it): someone
+//!   who holds only an old key cannot make one. So a grant is read even in a file held back: a
+//!   device that changed the passphrase at the same time as this one, before either read the
+//!   other's change, has its announcement held back here (it is under the key this device moved
+//!   away from), and the key it grants opens its later files, which vouch for it.
 //! - A key is granted only to the devices that wrote a file under the key it replaces (or under
 //!   itself): a device made by someone holding only an older key is given nothing. Devices
 //!   forgotten are given nothing: forgetting a lost laptop and then changing the passphrase
@@ -167,7 +174,12 @@ impl Vault {
     /// `under`: the new wrap, and the key sealed to each device that wrote a file under `under`
     /// or under the current key (not this one, not the forgotten ones). A device whose files are
     /// all under older keys — one made by someone who holds only an old key — is given nothing.
-    pub(super) fn sync_announcement(&self, read: &Read, me: DeviceId, under: &[u8; 16], clock: Hlc) -> Rekey {
+    pub(super) fn sync_announcement(
+        &self,
+        (read, me, secret): (&Read, DeviceId, &DeviceSecret),
+        under: &[u8; 16],
+        clock: Hlc,
+    ) -> Rekey {
         let key_id = hex(&self.header.key_id);
         let mut grants = BTreeMap::new();
         let public = public_keys(read);
@@ -181,7 +193,7 @@ impl Vault {
             }
             let Some(public) = public.get(device) else { continue };
             let aad = grant_aad(&self.header.vault_id, &key_id, *device);
-            if let Some(sealed) = crypto::seal_key_to(public, self.keys.vault_key(), &aad) {
+            if let Some(sealed) = crypto::seal_key_to(secret, public, self.keys.vault_key(), &aad) {
                 grants.insert(*device, hex(&sealed));
             }
         }
@@ -222,20 +234,38 @@ pub(super) fn announced<'r>(read: &'r Read, forgotten: &BTreeMap<DeviceId, u64>)
     out
 }
 
+/// Every rekey in the files held back (`stored::hold_back`), as [`announced`] finds them in
+/// the files in use: only [`granted`] reads these.
+pub(super) fn announced_held<'r>(read: &'r Read, forgotten: &BTreeMap<DeviceId, u64>) -> Vec<Announced<'r>> {
+    let mut out = Vec::new();
+    for (device, held) in &read.held {
+        let used = read.bodies.get(device).map_or(0, Vec::len);
+        let cut = forgotten.get(device).map_or(usize::MAX, |after| *after as usize);
+        let files = read.chains[device].files.iter().enumerate().skip(used);
+        for ((_, file), body) in files.zip(held).take_while(|((i, _), _)| *i < cut) {
+            if let Some(rekey) = &body.rekey {
+                out.push(Announced { device: *device, under: file.header.key, rekey });
+            }
+        }
+    }
+    out
+}
+
 /// When `key` was made: the clock of the rekey that announced it (`None` for the vault's first
 /// key, older than any).
 pub(super) fn clock_of(all: &[Announced], key: &[u8; 16]) -> Option<Hlc> {
     all.iter().filter(|a| a.rekey.key_id == hex(key)).map(|a| a.rekey.clock).max()
 }
 
-/// The keys granted to `me` that `ring` lacks. Any announcement read counts: a key learnt this
-/// way only lets this device read files sealed under it (it moves to a key only as
-/// [`to_adopt`] says).
+/// The keys granted to `me` that `ring` lacks, each sealed by the device that announced it:
+/// its device key, as the files in use name it (`public`), opens the grant. Any announcement
+/// read counts, one held back too (a passphrase changed there at the same time as here): only
+/// that device could seal it. A key learnt this way only lets this device read files sealed
+/// under it (it moves to a key only as [`to_adopt`] says).
 pub(super) fn granted(
     all: &[Announced],
-    vault: &[u8; 16],
-    me: DeviceId,
-    secret: &DeviceSecret,
+    (vault, me, secret): (&[u8; 16], DeviceId, &DeviceSecret),
+    public: &BTreeMap<DeviceId, [u8; 32]>,
     ring: &KeyRing,
 ) -> Vec<([u8; 16], Key32)> {
     let mut out: Vec<([u8; 16], Key32)> = Vec::new();
@@ -244,8 +274,9 @@ pub(super) fn granted(
         if ring.contains_key(&id) || out.iter().any(|(known, _)| *known == id) {
             continue;
         }
+        let Some(sender) = public.get(&a.device) else { continue };
         let Some(sealed) = a.rekey.grants.get(&me).and_then(|s| stored::unhex_vec(s)) else { continue };
-        if let Some(key) = secret.open_key(&sealed, &grant_aad(vault, &a.rekey.key_id, me)) {
+        if let Some(key) = secret.open_key(sender, &sealed, &grant_aad(vault, &a.rekey.key_id, me)) {
             out.push((id, key));
         }
     }

@@ -347,12 +347,15 @@ impl Vault {
         let earlier: BTreeSet<[u8; 16]> = ring.keys().filter(|k| **k != self.header.key_id).copied().collect();
         // Of what is read, only what a trusted key vouches for is used (`stored::hold_back`), for
         // keys as for the rest: so someone who kept an old key cannot forget a device or withhold
-        // a key's announcement.
-        let read = loop {
+        // a key's announcement. (A grant held back is read: only its sender could seal it.)
+        let mut read = loop {
             let mut read = read_folder(&ring, &vault_id, &folder)?;
             stored::hold_back(&mut read, &trusted_keys(&ring, &earlier, &connection), &connection.read);
-            let all = keyring::announced(&read, &forgotten_devices(&read));
-            let learned = keyring::granted(&all, &vault_id, me, &secret, &ring);
+            let forgotten = forgotten_devices(&read);
+            let mut all = keyring::announced(&read, &forgotten);
+            all.extend(keyring::announced_held(&read, &forgotten));
+            let public = keyring::public_keys(&read);
+            let learned = keyring::granted(&all, (&vault_id, me, &secret), &public, &ring);
             if learned.is_empty() {
                 break read;
             }
@@ -438,7 +441,7 @@ impl Vault {
                     .push(format!("device {}{name}: {why}; nothing of it from there on is used", device.short()));
             }
         }
-        for (device, held) in read.held.iter().filter(|(device, _)| !forgotten.contains_key(device)) {
+        for (device, held) in read.held.iter().filter(|(device, _)| !forgotten.contains_key(device) && **device != me) {
             let name = held.last().map_or_else(String::new, |b| format!(" ({})", b.device_name));
             report.stopped.push(format!("device {}{name}: {}", device.short(), held_back(held.len())));
         }
@@ -528,22 +531,36 @@ impl Vault {
         // it (it writes only after reading its chain): set aside, so that the next file can take
         // its number. Two valid files under one number are a copy of this device writing beside
         // it: refused.
-        if let Some(own) = read.chains.get(&me)
-            && let Some(why) = &own.stopped
+        // So is one sealed under a key this device moved away from that nothing vouches for
+        // (`stored::hold_back`): someone who kept an old key wrote it, and this device's next
+        // file would vouch for it. (An edit of its own in such a file, published before a crash,
+        // is still in the vault: it goes out again.)
+        let own_used = read.bodies.get(&me).map_or(0, Vec::len);
+        if let Some(own) = read.chains.get_mut(&me)
+            && (own.stopped.is_some() || own.files.len() > own_used)
         {
-            if matches!(why, file::ChainError::Forked { .. }) {
+            let why = own.stopped.as_ref().map_or_else(
+                || "sealed under an earlier key, and nothing under the current one vouches for them".to_owned(),
+                ToString::to_string,
+            );
+            if matches!(own.stopped, Some(file::ChainError::Forked { .. })) {
                 return Err(Error::SyncFolder {
                     path: connection.folder.clone(),
                     detail: format!("this device's own change files: {why}"),
                 });
             }
-            let moved = folder.set_aside(me, own.files.len() as u64 + 1).map_err(folder_error(folder.root()))?;
+            let moved = folder.set_aside(me, own_used as u64 + 1).map_err(folder_error(folder.root()))?;
             report.stopped.push(format!(
                 "this device's folder held files it did not write ({why}); set aside: {}",
                 moved.join(", ")
             ));
+            own.files.truncate(own_used);
+            read.held.remove(&me);
         }
         let marks = read.merged_marks(me, &forgotten);
+        // Files this device published that no sync recorded (one stopped between the two): the
+        // cache, which counts only the files after those recorded as new, is made anew.
+        let own_unrecorded = own_used as u64 > connection.read.get(&me).map_or(0, |r| r.0);
         let mut own_files = read.chains.get(&me).map_or(0, |c| c.files.len() as u64);
         let mut published_last = None;
         let mut own_digest = read.chains.get(&me).and_then(|c| c.files.last()).map(|f| f.digest);
@@ -574,7 +591,7 @@ impl Vault {
         if let Some(clock) = clock {
             let context = (&read, me, &forgotten);
             for under in keyring::to_announce_under(context, &all, (&current_id, clock), &ring, &connection.announced) {
-                let rekey = self.sync_announcement(&read, me, &under, clock);
+                let rekey = self.sync_announcement((&read, me, &secret), &under, clock);
                 publish(
                     &Body { rekey: Some(rekey), ..keyring::body(&connection, &secret, &marks) },
                     &ring[&under],
@@ -616,7 +633,8 @@ impl Vault {
         let secrets = full.shown();
         let places = full.places_with(&secrets);
         let earlier = earlier_values(&full, &secrets, &snapshot, &touched);
-        let written = self.apply_merged(&places, &secrets, (&snapshot, &stored), &touched, &earlier, &mut report)?;
+        let (written, record_set) =
+            self.apply_merged(&places, &secrets, (&snapshot, &stored), &touched, &earlier, &mut report)?;
 
         // What was read, remembered.
         // (Of each device, what is in use: a file held back is not merged yet.)
@@ -658,12 +676,11 @@ impl Vault {
             && read.held.is_empty()
             && secrets.iter().all(|s| s.renamed_from.is_none() && shown_places.contains(&s.place))
             && places.iter().all(|p| p.renamed_from.is_none() && !p.kept_for_contents);
-        let record_set = self.read(store::read_record_set)?;
         let meta = cache::Meta {
             key_id: hex(&self.header.key_id),
             read: connection.read.clone(),
             synced_at: connection.synced_at,
-            record_set: hex(&super::crypto::sha256(&[&record_set])),
+            record_set,
             devices: report
                 .devices
                 .iter()
@@ -673,7 +690,8 @@ impl Vault {
             simple,
         };
         // (A forget, or an earlier point to forget a device at, takes changes out of the merge.)
-        let rebuild = cached.is_none_or(|m| m.key_id != meta.key_id || m.forgotten != meta.forgotten);
+        let rebuild =
+            own_unrecorded || cached.is_none_or(|m| m.key_id != meta.key_id || m.forgotten != meta.forgotten);
         if rebuild {
             // Made anew: a damaged cache heals at the next full sync.
             cache::remove(file);

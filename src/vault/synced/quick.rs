@@ -159,7 +159,8 @@ impl Vault {
             ..SyncReport::default()
         };
         let earlier = earlier_values(&merged, &secrets, &snapshot, &touched);
-        let written = self.apply_merged(&places, &secrets, (&snapshot, &stored), &touched, &earlier, &mut report)?;
+        let (written, record_set) =
+            self.apply_merged(&places, &secrets, (&snapshot, &stored), &touched, &earlier, &mut report)?;
 
         // Remembered, as the full sync does.
         let mut connection = connection.clone();
@@ -198,7 +199,6 @@ impl Vault {
                 *forgotten,
             ));
         }
-        let record_set = hex(&crypto::sha256(&[&self.read(store::read_record_set)?]));
         let next = Meta { read: connection.read.clone(), synced_at: connection.synced_at, record_set, devices, ..meta };
         let states = touched.iter().map(|r| (*r, merged.states(r).collect::<Vec<_>>()));
         // A cache that could not be written is only not used next time (its state is older).
