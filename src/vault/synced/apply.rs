@@ -220,11 +220,49 @@ impl Vault {
         report.created = created;
         report.updated = updated;
         report.trashed = trashed;
-        // The record set as this write sealed it: read back, and taken only if no other
-        // process wrote since (its write counter is this write's).
+        Ok((written, self.record_set_after_write()?))
+    }
+
+    /// The record set as this vault's last write sealed it, as the cache marks it: read back,
+    /// and taken only if no other process wrote since (its write counter is that write's), else
+    /// none.
+    fn record_set_after_write(&self) -> Result<String> {
         let after = self.read(store::read_record_set)?;
-        let ours = self.records().open_record_set(&after, &self.header.key_id).is_ok_and(|set| set.writes == self.changes.writes);
-        Ok((written, if ours { hex(&crypto::sha256(&[&after])) } else { String::new() }))
+        let records = self.records();
+        let ours = records.open_record_set(&after, &self.header.key_id).is_ok_and(|set| set.writes == self.changes.writes);
+        Ok(if ours { hex(&crypto::sha256(&[&after])) } else { String::new() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::crypto::Passphrase;
+    use crate::vault::kdf::KdfParams;
+    use crate::NewSecret;
+
+    fn secret(name: &str) -> NewSecret {
+        NewSecret { name: SecretName::parse(name).unwrap(), description: String::new(), value: SecretValue::new("v") }
+    }
+
+    /// A write by another process right after a sync's own is not taken for the sync's: the
+    /// cache then marks no record set, and the next sync is a full one that publishes it.
+    #[test]
+    fn the_record_set_after_a_write_is_marked_only_while_no_other_process_wrote_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        let pass = Passphrase::new("a passphrase for this test");
+        let mut sync = Vault::create(&path, &pass, KdfParams::insecure_for_tests()).unwrap();
+        sync.create_secret(secret("FIRST")).unwrap();
+        let mark = sync.record_set_after_write().unwrap();
+        assert_eq!(mark, hex(&crypto::sha256(&[&sync.read(store::read_record_set).unwrap()])));
+
+        let mut other = Vault::unlock(&path, &pass).unwrap();
+        other.create_secret(secret("MEANWHILE")).unwrap();
+        assert_eq!(sync.record_set_after_write().unwrap(), "", "another connection wrote since");
+        sync.create_secret(secret("LATER")).unwrap();
+        let mark = sync.record_set_after_write().unwrap();
+        assert_eq!(mark, hex(&crypto::sha256(&[&sync.read(store::read_record_set).unwrap()])));
     }
 }
 
