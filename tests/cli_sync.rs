@@ -1103,3 +1103,217 @@ fn a_value_replaced_on_one_device_survives_a_description_edited_on_another_at_th
         assert!(!device.ok(&["sync", "status"]).contains("Changed on two devices"), "nothing to choose between");
     }
 }
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+}
+
+/// What someone who kept an old `key.json` and knows its passphrase gets: the vault key of then.
+fn key_of(key_json: &[u8], passphrase: &str) -> ([u8; 16], tresor::vault::crypto::VaultKeys) {
+    use tresor::vault::crypto::{self, Passphrase, VaultKeys};
+    let key: serde_json::Value = serde_json::from_slice(key_json).unwrap();
+    let text = |field: &str| key[field].as_str().unwrap().to_owned();
+    let number = |field: &str| key[field].as_u64().unwrap() as u32;
+    let header = tresor::vault::store::Header {
+        vault_id: unhex(&text("vault_id")).try_into().unwrap(),
+        key_id: unhex(&text("key_id")).try_into().unwrap(),
+        kdf: tresor::KdfParams {
+            memory_kib: number("memory_kib"),
+            iterations: number("iterations"),
+            parallelism: number("parallelism"),
+        },
+        salt: unhex(&text("salt")),
+        wrapped_key: unhex(&text("wrapped_key")),
+        created: tresor::vault::secret::Timestamp(key["created"].as_i64().unwrap()),
+        lineage: Some(
+            key["lineage"].as_array().unwrap().iter().map(|l| unhex(l.as_str().unwrap()).try_into().unwrap()).collect(),
+        ),
+    };
+    let kek = crypto::derive_kek(&Passphrase::new(passphrase), &header.salt, header.kdf).unwrap();
+    let vault_key = crypto::unwrap_key(&kek, &header.wrapped_key, &header.wrap_aad()).unwrap();
+    (header.key_id, VaultKeys::from_vault_key(vault_key))
+}
+
+/// A device's change files in its folder, by number.
+fn files_of(device: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(device)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tchange"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Someone who kept the old passphrase and an old `key.json` writes the laptop's next change
+/// file under the old key, chained onto its last one, setting a secret. The laptop sets it
+/// aside instead of chaining its own next file onto it (which would vouch for it), and no device
+/// takes what it says.
+#[test]
+fn a_file_written_under_an_old_key_after_a_devices_last_one_is_set_aside_not_vouched_for() {
+    use tresor::vault::sync::{DeviceId, file};
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let laptop = device_folder(&a, &folder, "laptop");
+    let old_key_json = std::fs::read(laptop.join("key.json")).unwrap();
+    const NEW: &str = "the laptop's passphrase after the leak";
+    let new_pass = a.file("new-pass", &format!("{NEW}\n"));
+    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    a.set(&["AFTER_CHANGE"], "private");
+
+    // The old key opens the laptop's first file (its whole vault as it was): the thief takes
+    // the change that made OPENAI_API_KEY and makes it say another value, later than any.
+    let (old_id, old_keys) = key_of(&old_key_json, PASS);
+    let key: serde_json::Value = serde_json::from_slice(&old_key_json).unwrap();
+    let vault_id: [u8; 16] = unhex(key["vault_id"].as_str().unwrap()).try_into().unwrap();
+    let files = files_of(&laptop);
+    let ring = [(old_id, old_keys.clone())].into_iter().collect();
+    let first = file::open(&ring, &vault_id, &std::fs::read(&files[0]).unwrap()).unwrap();
+    let mut body: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
+    let mut change = body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["state"].to_string().contains("sk-first"))
+        .unwrap()
+        .clone();
+    let text = change["state"].to_string().replace("sk-first", "from-the-thief");
+    change["state"] = serde_json::from_str(&text).unwrap();
+    change["clock"]["millis"] = serde_json::json!(change["clock"]["millis"].as_u64().unwrap() + 86_400_000);
+    body["changes"] = serde_json::json!([change]);
+    let last = std::fs::read(files.last().unwrap()).unwrap();
+    let header = file::Header {
+        vault: vault_id,
+        device: DeviceId(unhex(laptop.file_name().unwrap().to_str().unwrap()).try_into().unwrap()),
+        key: old_id,
+        seq: files.len() as u64 + 1,
+        prev: file::digest(&last),
+    };
+    let planted = laptop.join(file::file_name(header.seq));
+    std::fs::write(&planted, file::seal(&old_keys, &header, &serde_json::to_vec(&body).unwrap())).unwrap();
+
+    let said = sync(&a);
+    assert!(said.contains("did not write") && said.contains("set aside"), "{said}");
+    assert!(!planted.exists(), "set aside under another name");
+    a.set(&["LATER"], "written-after");
+    assert_eq!(get(&a, &["OPENAI_API_KEY"]), "sk-first");
+    // The desktop takes the new key and everything the laptop wrote, and nothing planted.
+    sync(&b);
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    sync(&b);
+    assert_eq!(get(&b, &["LATER"]), "written-after");
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
+    sync(&a);
+    assert_eq!(get(&a, &["OPENAI_API_KEY"]), "sk-first");
+    assert_eq!(everything(&a), everything(&b));
+}
+
+/// Both devices change the passphrase and publish it before the sync engine brings either the
+/// other's files: each holds the other's announcement back (it is under the key each moved away
+/// from), yet reads the key granted in it (only the other device could seal that grant), and
+/// both end on the later change.
+#[test]
+fn two_passphrase_changes_published_before_either_arrives_end_on_the_later_one() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let laptop = device_folder(&a, &folder, "laptop");
+    let before = files_of(&laptop);
+    let laptop_pass = a.file("laptop-pass", "the laptop's new passphrase\n");
+    let desktop_pass = b.file("desktop-pass", "the desktop's new passphrase\n");
+    a.ok(&["passwd", "--new-passphrase-file", arg(&laptop_pass)]);
+    std::fs::copy(&laptop_pass, &a.pass_file).unwrap();
+    // The engine has not carried the laptop's new files to the desktop yet.
+    let in_transit = tempfile::tempdir().unwrap();
+    let new: Vec<PathBuf> = files_of(&laptop).into_iter().filter(|f| !before.contains(f)).collect();
+    assert!(new.len() >= 2, "{new:?}");
+    for f in &new {
+        std::fs::rename(f, in_transit.path().join(f.file_name().unwrap())).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let out = b.run(&["passwd", "--new-passphrase-file", arg(&desktop_pass)]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("changed on"), "{}", stderr(&out));
+    std::fs::copy(&desktop_pass, &b.pass_file).unwrap();
+    for f in &new {
+        std::fs::rename(in_transit.path().join(f.file_name().unwrap()), f).unwrap();
+    }
+    // Each learns the other's key (each write syncs); the desktop's change is the later one,
+    // so the desktop announces it to the laptop, and the laptop moves to it.
+    a.set(&["FROM_LAPTOP"], "l");
+    let out = b.run_with_stdin(&["set", "FROM_DESKTOP"], b"d");
+    assert!(stderr(&out).contains("1 edit received") && !stderr(&out).contains("warning"), "{}", stderr(&out));
+    let said = sync(&a);
+    assert!(said.contains("changed on \"desktop\""), "{said}");
+    std::fs::copy(&desktop_pass, &a.pass_file).unwrap();
+    for device in [&a, &b] {
+        let said = sync(device);
+        assert!(!said.contains("warning") && !said.contains("earlier key"), "{said}");
+        assert_eq!(get(device, &["FROM_LAPTOP"]), "l");
+        assert_eq!(get(device, &["FROM_DESKTOP"]), "d");
+    }
+    assert_eq!(everything(&a), everything(&b));
+}
+
+/// The files of a device's state folder's `sync` folder (its connection and cache), to put back.
+fn sync_state(env: &Env) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = env.dir.path().join("state").join("sync");
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+fn put_back(env: &Env, state: &[(PathBuf, Vec<u8>)]) {
+    let dir = env.dir.path().join("state").join("sync");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && !state.iter().any(|(p, _)| *p == path) {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+    for (path, bytes) in state {
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+/// A sync that stops after publishing an edit and before recording it (the machine goes down):
+/// the next sync still counts that edit in what it merged, and so does every sync after it
+/// that starts from the cache — here one that meets an edit made meanwhile on the desktop.
+#[test]
+fn an_edit_published_by_a_sync_that_stopped_before_recording_it_still_counts() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    sync(&a);
+    // The desktop edits while its folder is out of reach.
+    let away = folder._dir.path().join("unplugged");
+    std::fs::rename(&folder.path, &away).unwrap();
+    b.set(&["OPENAI_API_KEY"], "from-desktop");
+    std::fs::rename(&away, &folder.path).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // The laptop's edit is published, and its state is as if the sync had stopped right after.
+    let state = sync_state(&a);
+    a.set(&["OPENAI_API_KEY"], "from-laptop");
+    put_back(&a, &state);
+    sync(&a);
+    // The desktop's edit arrives at the laptop in a sync that only receives.
+    let said = sync(&b);
+    assert!(said.contains("changed on two devices") || said.contains("OPENAI_API_KEY"), "{said}");
+    let said = sync(&a);
+    assert!(said.contains("OPENAI_API_KEY"), "the laptop meets the other edit too: {said}");
+    assert_eq!(get(&a, &["OPENAI_API_KEY"]), "from-laptop", "the later edit");
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "from-laptop");
+    let mut values = [values_ever(&a, &["OPENAI_API_KEY"]), values_ever(&b, &["OPENAI_API_KEY"])];
+    for v in &mut values {
+        v.sort();
+        v.dedup();
+    }
+    assert_eq!(values[0], ["from-desktop", "from-laptop", "sk-first"]);
+    assert_eq!(values[0], values[1]);
+    assert_eq!(everything(&a), everything(&b));
+}

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::Vault;
+use super::super::crypto;
 use super::super::error::{Error, Result};
 use super::super::place::{PlaceId, PlaceName};
 use super::super::records::{self, PlaceRow, RowState, SecretRow};
@@ -10,7 +11,6 @@ use super::super::secret::{SecretId, SecretName, SecretValue, Timestamp};
 use super::super::store;
 use super::super::sync::hex;
 use super::super::sync::merge::{RecordId, Shown, ShownPlace, State};
-use super::super::crypto;
 use super::{Snapshot, SyncReport};
 
 impl Vault {
@@ -229,7 +229,8 @@ impl Vault {
     fn record_set_after_write(&self) -> Result<String> {
         let after = self.read(store::read_record_set)?;
         let records = self.records();
-        let ours = records.open_record_set(&after, &self.header.key_id).is_ok_and(|set| set.writes == self.changes.writes);
+        let ours =
+            records.open_record_set(&after, &self.header.key_id).is_ok_and(|set| set.writes == self.changes.writes);
         Ok(if ours { hex(&crypto::sha256(&[&after])) } else { String::new() })
     }
 }
@@ -237,9 +238,9 @@ impl Vault {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::NewSecret;
     use crate::vault::crypto::Passphrase;
     use crate::vault::kdf::KdfParams;
-    use crate::NewSecret;
 
     fn secret(name: &str) -> NewSecret {
         NewSecret { name: SecretName::parse(name).unwrap(), description: String::new(), value: SecretValue::new("v") }

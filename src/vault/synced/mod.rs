@@ -690,8 +690,7 @@ impl Vault {
             simple,
         };
         // (A forget, or an earlier point to forget a device at, takes changes out of the merge.)
-        let rebuild =
-            own_unrecorded || cached.is_none_or(|m| m.key_id != meta.key_id || m.forgotten != meta.forgotten);
+        let rebuild = own_unrecorded || cached.is_none_or(|m| m.key_id != meta.key_id || m.forgotten != meta.forgotten);
         if rebuild {
             // Made anew: a damaged cache heals at the next full sync.
             cache::remove(file);
