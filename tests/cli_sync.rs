@@ -1164,7 +1164,7 @@ fn a_file_written_under_an_old_key_after_a_devices_last_one_is_set_aside_not_vou
     a.set(&["AFTER_CHANGE"], "private");
 
     // The old key opens the laptop's first file (its whole vault as it was): the thief takes
-    // the change that made OPENAI_API_KEY and makes it say another value, later than any.
+    // the change that made OPENAI_API_KEY and makes it an edit to another value, later than any.
     let (old_id, old_keys) = key_of(&old_key_json, PASS);
     let key: serde_json::Value = serde_json::from_slice(&old_key_json).unwrap();
     let vault_id: [u8; 16] = unhex(key["vault_id"].as_str().unwrap()).try_into().unwrap();
@@ -1182,6 +1182,10 @@ fn a_file_written_under_an_old_key_after_a_devices_last_one_is_set_aside_not_vou
     let text = change["state"].to_string().replace("sk-first", "from-the-thief");
     change["state"] = serde_json::from_str(&text).unwrap();
     change["clock"]["millis"] = serde_json::json!(change["clock"]["millis"].as_u64().unwrap() + 86_400_000);
+    // It has seen every edit of the secret there was (its version vector one ahead).
+    for count in change["seen"].as_object_mut().unwrap().values_mut() {
+        *count = serde_json::json!(count.as_u64().unwrap() + 1);
+    }
     body["changes"] = serde_json::json!([change]);
     let last = std::fs::read(files.last().unwrap()).unwrap();
     let header = file::Header {
