@@ -107,7 +107,9 @@ impl Cache {
         #[cfg(not(unix))]
         options.open(&path).ok()?;
         let conn = Connection::open(&path).ok()?;
-        conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;").ok()?;
+        // Synced at each commit: after a crash, the cache is the last sync's or the one before,
+        // never a mix (its meta would then vouch for states it does not hold).
+        conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;").ok()?;
         conn.execute_batch(SCHEMA).ok()?;
         Some(Cache { conn })
     }

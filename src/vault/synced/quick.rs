@@ -184,6 +184,10 @@ impl Vault {
             flagged.remove(&hex(&record.0));
         }
         connection.flagged = flagged.into_iter().collect();
+        // A purge another process noted meanwhile stays for the next sync to publish.
+        if let Some(now) = stored::load_connection(file)? {
+            connection.purged = now.purged;
+        }
         save_connection(file, &connection)?;
 
         let mut devices = Vec::new();
