@@ -235,38 +235,6 @@ impl Vault {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::NewSecret;
-    use crate::vault::crypto::Passphrase;
-    use crate::vault::kdf::KdfParams;
-
-    fn secret(name: &str) -> NewSecret {
-        NewSecret { name: SecretName::parse(name).unwrap(), description: String::new(), value: SecretValue::new("v") }
-    }
-
-    /// A write by another process right after a sync's own is not taken for the sync's: the
-    /// cache then marks no record set, and the next sync is a full one that publishes it.
-    #[test]
-    fn the_record_set_after_a_write_is_marked_only_while_no_other_process_wrote_since() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("vault.db");
-        let pass = Passphrase::new("a passphrase for this test");
-        let mut sync = Vault::create(&path, &pass, KdfParams::insecure_for_tests()).unwrap();
-        sync.create_secret(secret("FIRST")).unwrap();
-        let mark = sync.record_set_after_write().unwrap();
-        assert_eq!(mark, hex(&crypto::sha256(&[&sync.read(store::read_record_set).unwrap()])));
-
-        let mut other = Vault::unlock(&path, &pass).unwrap();
-        other.create_secret(secret("MEANWHILE")).unwrap();
-        assert_eq!(sync.record_set_after_write().unwrap(), "", "another connection wrote since");
-        sync.create_secret(secret("LATER")).unwrap();
-        let mark = sync.record_set_after_write().unwrap();
-        assert_eq!(mark, hex(&crypto::sha256(&[&sync.read(store::read_record_set).unwrap()])));
-    }
-}
-
 /// The rows a sync wrote, each with its term (`records/set.rs`: it covers the whole row), as
 /// it left them.
 pub(super) type Written = BTreeMap<[u8; 16], [u8; 32]>;
@@ -314,4 +282,36 @@ pub(super) fn place_labels(places: &[ShownPlace]) -> BTreeMap<[u8; 16], String> 
             (p.record.0, label)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NewSecret;
+    use crate::vault::crypto::Passphrase;
+    use crate::vault::kdf::KdfParams;
+
+    fn secret(name: &str) -> NewSecret {
+        NewSecret { name: SecretName::parse(name).unwrap(), description: String::new(), value: SecretValue::new("v") }
+    }
+
+    /// A write by another process right after a sync's own is not taken for the sync's: the
+    /// cache then marks no record set, and the next sync is a full one that publishes it.
+    #[test]
+    fn the_record_set_after_a_write_is_marked_only_while_no_other_process_wrote_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        let pass = Passphrase::new("a passphrase for this test");
+        let mut sync = Vault::create(&path, &pass, KdfParams::insecure_for_tests()).unwrap();
+        sync.create_secret(secret("FIRST")).unwrap();
+        let mark = sync.record_set_after_write().unwrap();
+        assert_eq!(mark, hex(&crypto::sha256(&[&sync.read(store::read_record_set).unwrap()])));
+
+        let mut other = Vault::unlock(&path, &pass).unwrap();
+        other.create_secret(secret("MEANWHILE")).unwrap();
+        assert_eq!(sync.record_set_after_write().unwrap(), "", "another connection wrote since");
+        sync.create_secret(secret("LATER")).unwrap();
+        let mark = sync.record_set_after_write().unwrap();
+        assert_eq!(mark, hex(&crypto::sha256(&[&sync.read(store::read_record_set).unwrap()])));
+    }
 }
