@@ -1321,3 +1321,84 @@ fn an_edit_published_by_a_sync_that_stopped_before_recording_it_still_counts() {
     assert_eq!(values[0], values[1]);
     assert_eq!(everything(&a), everything(&b));
 }
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Someone who kept the old passphrase writes as a device its owner never forgot that has gone
+/// quiet: that device's next file, under the old key, announcing a key of their own — later
+/// than the owner's change — with a grant for the device that slept through the change. Only
+/// the quiet device's own key could seal that grant, so the sleeper never learns the thief's
+/// key, and takes its owner's.
+#[test]
+fn a_key_announced_as_a_quiet_device_by_someone_who_kept_the_old_passphrase_is_never_taken() {
+    use tresor::vault::crypto::{DeviceSecret, Key32, seal_key_to};
+    use tresor::vault::sync::{DeviceId, file};
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let c = Env::without_vault(PASS);
+    c.ok(&["sync", "join", arg(&folder.path), "--name", "work"]);
+    sync(&b);
+    let work = device_folder(&b, &folder, "work");
+    let desktop = device_folder(&b, &folder, "desktop");
+    let old_key_json = std::fs::read(work.join("key.json")).unwrap();
+    // The owner changes the passphrase while the desktop sleeps.
+    const NEW: &str = "the owner's passphrase after the leak";
+    let new_pass = a.file("new-pass", &format!("{NEW}\n"));
+    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    a.set(&["AFTER_CHANGE"], "private");
+
+    // The thief reads the desktop's public key with the old key, and writes the work
+    // machine's next file: a key of their own, granted to the desktop, a day later.
+    let (old_id, old_keys) = key_of(&old_key_json, PASS);
+    let key: serde_json::Value = serde_json::from_slice(&old_key_json).unwrap();
+    let vault_id: [u8; 16] = unhex(key["vault_id"].as_str().unwrap()).try_into().unwrap();
+    let ring = [(old_id, old_keys.clone())].into_iter().collect();
+    let first = file::open(&ring, &vault_id, &std::fs::read(&files_of(&desktop)[0]).unwrap()).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
+    let desktop_public: [u8; 32] = unhex(body["device_key"].as_str().unwrap()).try_into().unwrap();
+    let id_of = |dir: &Path| DeviceId(unhex(dir.file_name().unwrap().to_str().unwrap()).try_into().unwrap());
+    let (desktop_id, work_id) = (id_of(&desktop), id_of(&work));
+    let thief_key_id = hex(&[0xab; 16]);
+    let aad = [b"tresor sync key grant".as_slice(), &vault_id, thief_key_id.as_bytes(), &desktop_id.0].concat();
+    let grant = seal_key_to(&DeviceSecret::random(), &desktop_public, &Key32::random(), &aad).unwrap();
+    let mut key_file = key.clone();
+    key_file["key_id"] = serde_json::json!(thief_key_id);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let body = serde_json::json!({
+        "device_name": "work",
+        "changes": [],
+        "rekey": {
+            "key_id": thief_key_id,
+            "clock": { "millis": now + 86_400_000, "counter": 0, "device": work_id.hex() },
+            "key_file": key_file,
+            "grants": { desktop_id.hex(): hex(&grant) },
+        },
+    });
+    let files = files_of(&work);
+    let header = file::Header {
+        vault: vault_id,
+        device: work_id,
+        key: old_id,
+        seq: files.len() as u64 + 1,
+        prev: file::digest(&std::fs::read(files.last().unwrap()).unwrap()),
+    };
+    std::fs::write(
+        work.join(file::file_name(header.seq)),
+        file::seal(&old_keys, &header, &serde_json::to_vec(&body).unwrap()),
+    )
+    .unwrap();
+
+    // The desktop wakes up, on the old key: both announcements are under it, from devices it
+    // knew, and the thief's is the later one — but it opens only its owner's grant.
+    let said = sync(&b);
+    assert!(said.contains("changed on \"laptop\""), "{said}");
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    assert_eq!(get(&b, &["AFTER_CHANGE"]), "private", "the owner's new passphrase opens it");
+    b.set(&["FROM_DESKTOP"], "d");
+    sync(&a);
+    assert_eq!(get(&a, &["FROM_DESKTOP"]), "d");
+    assert_eq!(everything(&a), everything(&b));
+}
