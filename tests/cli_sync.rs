@@ -1402,3 +1402,53 @@ fn a_key_announced_as_a_quiet_device_by_someone_who_kept_the_old_passphrase_is_n
     assert_eq!(get(&a, &["FROM_DESKTOP"]), "d");
     assert_eq!(everything(&a), everything(&b));
 }
+
+/// A sync that published an edit and stopped before recording it, then a passphrase change from
+/// another device taken at the next sync: the edit's file, under the key this device leaves, is
+/// still its own after the move (a device that read it meanwhile goes on syncing), and the edit
+/// reaches every device.
+#[test]
+fn an_unrecorded_edit_under_the_key_a_device_leaves_stays_its_own_after_the_move() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let c = Env::without_vault(PASS);
+    c.ok(&["sync", "join", arg(&folder.path), "--name", "work"]);
+    sync(&b);
+    sync(&a);
+    let work = device_folder(&a, &folder, "work");
+    let before = files_of(&work);
+    const NEW: &str = "the work machine's new passphrase";
+    let new_pass = c.file("new-pass", &format!("{NEW}\n"));
+    c.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    // The engine has not brought the change to the laptop or the desktop yet.
+    let in_transit = tempfile::tempdir().unwrap();
+    let new: Vec<PathBuf> = files_of(&work).into_iter().filter(|f| !before.contains(f)).collect();
+    for f in &new {
+        std::fs::rename(f, in_transit.path().join(f.file_name().unwrap())).unwrap();
+    }
+    let state = sync_state(&a);
+    a.set(&["OPENAI_API_KEY"], "from-laptop");
+    put_back(&a, &state);
+    sync(&b);
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "from-laptop", "the desktop read the laptop's file");
+    for f in &new {
+        std::fs::rename(in_transit.path().join(f.file_name().unwrap()), f).unwrap();
+    }
+
+    let said = sync(&a);
+    assert!(said.contains("changed on \"work\"") && !said.contains("set aside"), "{said}");
+    let out = b.run(&["sync"]);
+    assert_eq!(code(&out), 0, "the desktop goes on syncing: {}", stderr(&out));
+    assert!(stderr(&out).contains("was changed on"), "{}", stderr(&out));
+    for device in [&a, &b, &c] {
+        std::fs::copy(&new_pass, &device.pass_file).unwrap();
+    }
+    sync(&b);
+    sync(&c);
+    sync(&a);
+    for device in [&a, &b, &c] {
+        assert_eq!(get(device, &["OPENAI_API_KEY"]), "from-laptop");
+    }
+    assert_eq!(everything(&a), everything(&b));
+    assert_eq!(everything(&a), everything(&c));
+}
