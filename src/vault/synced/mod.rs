@@ -402,13 +402,6 @@ impl Vault {
         {
             let key = ring[&header.key_id].vault_key().clone();
             connection.earlier = keyring::seal_earlier(&vault_id, (&self.header.key_id, self.keys.vault_key()), &ring);
-            // This device's files in use are its own (under the key it leaves, which it holds
-            // as its current one): recorded as such, so that one a stopped sync did not record
-            // is not taken after the move for a file someone with that key planted, and set aside
-            // when other devices may have read it.
-            if let Some(last) = read.last_used(&me) {
-                connection.read.insert(me, (read.bodies[&me].len() as u64, hex(&last.digest)));
-            }
             save_connection(file, &connection)?;
             self.adopt_key(key, header)?;
             let name = read.bodies.get(&by).and_then(|b| b.last()).map(|b| b.device_name.clone());
