@@ -1145,13 +1145,53 @@ fn files_of(device: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// What someone who kept an old `key.json` and its passphrase (`PASS`) writes into the device
+/// folder `into`: that device's next change file, under the old key, chained onto its last one,
+/// setting OPENAI_API_KEY to `value` — the change that made it in the laptop's first file (the
+/// old key opens it: the whole vault as it was), made an edit later than any, that has seen
+/// every edit of the secret there was. Returns the file's path.
+fn plant(into: &Path, laptop: &Path, old_key_json: &[u8], value: &str) -> PathBuf {
+    use tresor::vault::sync::{DeviceId, file};
+    let (old_id, old_keys) = key_of(old_key_json, PASS);
+    let key: serde_json::Value = serde_json::from_slice(old_key_json).unwrap();
+    let vault_id: [u8; 16] = unhex(key["vault_id"].as_str().unwrap()).try_into().unwrap();
+    let ring = [(old_id, old_keys.clone())].into_iter().collect();
+    let first = file::open(&ring, &vault_id, &std::fs::read(&files_of(laptop)[0]).unwrap()).unwrap();
+    let mut body: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
+    let mut change = body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["state"].to_string().contains("sk-first"))
+        .unwrap()
+        .clone();
+    let text = change["state"].to_string().replace("sk-first", value);
+    change["state"] = serde_json::from_str(&text).unwrap();
+    change["clock"]["millis"] = serde_json::json!(change["clock"]["millis"].as_u64().unwrap() + 86_400_000);
+    for count in change["seen"].as_object_mut().unwrap().values_mut() {
+        *count = serde_json::json!(count.as_u64().unwrap() + 1);
+    }
+    body["changes"] = serde_json::json!([change]);
+    let files = files_of(into);
+    let last = std::fs::read(files.last().unwrap()).unwrap();
+    let header = file::Header {
+        vault: vault_id,
+        device: DeviceId(unhex(into.file_name().unwrap().to_str().unwrap()).try_into().unwrap()),
+        key: old_id,
+        seq: files.len() as u64 + 1,
+        prev: file::digest(&last),
+    };
+    let planted = into.join(file::file_name(header.seq));
+    std::fs::write(&planted, file::seal(&old_keys, &header, &serde_json::to_vec(&body).unwrap())).unwrap();
+    planted
+}
+
 /// Someone who kept the old passphrase and an old `key.json` writes the laptop's next change
 /// file under the old key, chained onto its last one, setting a secret. The laptop sets it
 /// aside instead of chaining its own next file onto it (which would vouch for it), and no device
 /// takes what it says.
 #[test]
 fn a_file_written_under_an_old_key_after_a_devices_last_one_is_set_aside_not_vouched_for() {
-    use tresor::vault::sync::{DeviceId, file};
     let folder = folder();
     let (a, b) = two_devices(&folder);
     sync(&b);
@@ -1163,40 +1203,7 @@ fn a_file_written_under_an_old_key_after_a_devices_last_one_is_set_aside_not_vou
     std::fs::copy(&new_pass, &a.pass_file).unwrap();
     a.set(&["AFTER_CHANGE"], "private");
 
-    // The old key opens the laptop's first file (its whole vault as it was): the thief takes
-    // the change that made OPENAI_API_KEY and makes it an edit to another value, later than any.
-    let (old_id, old_keys) = key_of(&old_key_json, PASS);
-    let key: serde_json::Value = serde_json::from_slice(&old_key_json).unwrap();
-    let vault_id: [u8; 16] = unhex(key["vault_id"].as_str().unwrap()).try_into().unwrap();
-    let files = files_of(&laptop);
-    let ring = [(old_id, old_keys.clone())].into_iter().collect();
-    let first = file::open(&ring, &vault_id, &std::fs::read(&files[0]).unwrap()).unwrap();
-    let mut body: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
-    let mut change = body["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["state"].to_string().contains("sk-first"))
-        .unwrap()
-        .clone();
-    let text = change["state"].to_string().replace("sk-first", "from-the-thief");
-    change["state"] = serde_json::from_str(&text).unwrap();
-    change["clock"]["millis"] = serde_json::json!(change["clock"]["millis"].as_u64().unwrap() + 86_400_000);
-    // It has seen every edit of the secret there was (its version vector one ahead).
-    for count in change["seen"].as_object_mut().unwrap().values_mut() {
-        *count = serde_json::json!(count.as_u64().unwrap() + 1);
-    }
-    body["changes"] = serde_json::json!([change]);
-    let last = std::fs::read(files.last().unwrap()).unwrap();
-    let header = file::Header {
-        vault: vault_id,
-        device: DeviceId(unhex(laptop.file_name().unwrap().to_str().unwrap()).try_into().unwrap()),
-        key: old_id,
-        seq: files.len() as u64 + 1,
-        prev: file::digest(&last),
-    };
-    let planted = laptop.join(file::file_name(header.seq));
-    std::fs::write(&planted, file::seal(&old_keys, &header, &serde_json::to_vec(&body).unwrap())).unwrap();
+    let planted = plant(&laptop, &laptop, &old_key_json, "from-the-thief");
 
     let said = sync(&a);
     assert!(said.contains("did not write") && said.contains("set aside"), "{said}");
@@ -1212,6 +1219,111 @@ fn a_file_written_under_an_old_key_after_a_devices_last_one_is_set_aside_not_vou
     sync(&a);
     assert_eq!(get(&a, &["OPENAI_API_KEY"]), "sk-first");
     assert_eq!(everything(&a), everything(&b));
+}
+
+/// The laptop's new files after its passphrase change, taken out of the folder (the sync engine
+/// has not carried them yet), to put back with [`arrive`].
+fn in_transit(laptop: &Path, before: &[PathBuf]) -> (tempfile::TempDir, Vec<PathBuf>) {
+    let away = tempfile::tempdir().unwrap();
+    let new: Vec<PathBuf> = files_of(laptop).into_iter().filter(|f| !before.contains(f)).collect();
+    assert!(!new.is_empty());
+    for f in &new {
+        std::fs::rename(f, away.path().join(f.file_name().unwrap())).unwrap();
+    }
+    (away, new)
+}
+
+fn arrive((away, files): (tempfile::TempDir, Vec<PathBuf>)) {
+    for f in &files {
+        std::fs::rename(away.path().join(f.file_name().unwrap()), f).unwrap();
+    }
+}
+
+/// The desktop sleeps through the laptop's passphrase change (its files not here yet) while
+/// someone who kept the old passphrase writes the desktop's next file, under the key it is still
+/// on. The desktop knows the file is not its own (it seals its files with a nonce only it can
+/// make), sets it aside and never takes what it says, and neither does anyone after it moves on.
+#[test]
+fn a_file_planted_under_a_sleeping_devices_own_key_in_its_folder_is_set_aside() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let laptop = device_folder(&a, &folder, "laptop");
+    let desktop = device_folder(&a, &folder, "desktop");
+    let old_key_json = std::fs::read(laptop.join("key.json")).unwrap();
+    let before = files_of(&laptop);
+    let new_pass = a.file("new-pass", "the laptop's passphrase after the leak\n");
+    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    let transit = in_transit(&laptop, &before);
+
+    let planted = plant(&desktop, &laptop, &old_key_json, "from-the-thief");
+    let said = sync(&b);
+    assert!(said.contains("did not write") && said.contains("set aside"), "{said}");
+    assert!(!planted.exists(), "set aside under another name");
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
+    b.set(&["WHILE_ASLEEP"], "made-on-the-old-key");
+
+    arrive(transit);
+    let said = sync(&b);
+    assert!(said.contains("changed on \"laptop\""), "{said}");
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    for device in [&a, &b, &a] {
+        let said = sync(device);
+        assert!(!said.contains("warning"), "{said}");
+    }
+    for device in [&a, &b] {
+        assert_eq!(get(device, &["OPENAI_API_KEY"]), "sk-first");
+        assert_eq!(get(device, &["WHILE_ASLEEP"]), "made-on-the-old-key");
+        assert!(!values_ever(device, &["OPENAI_API_KEY"]).contains(&"from-the-thief".to_owned()));
+    }
+    assert_eq!(everything(&a), everything(&b));
+}
+
+/// The desktop publishes an edit under the old key and stops before recording it (the machine
+/// goes down) while the laptop's passphrase change is on its way; a third device reads that
+/// edit. When the desktop moves to the new key, the file is still its own (it knows its nonce):
+/// its next file continues after it, and the third device, which had read it, goes on.
+#[test]
+fn an_edit_published_before_a_crash_stays_the_devices_own_after_it_moves_to_a_new_key() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let c = Env::without_vault(PASS);
+    c.ok(&["sync", "join", arg(&folder.path), "--name", "work"]);
+    for device in [&a, &b] {
+        sync(device);
+    }
+    let laptop = device_folder(&a, &folder, "laptop");
+    let before = files_of(&laptop);
+    let new_pass = a.file("new-pass", "the laptop's passphrase after the leak\n");
+    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    let transit = in_transit(&laptop, &before);
+
+    let state = sync_state(&b);
+    b.set(&["OPENAI_API_KEY"], "from-desktop");
+    put_back(&b, &state);
+    sync(&c);
+    assert_eq!(get(&c, &["OPENAI_API_KEY"]), "from-desktop");
+
+    arrive(transit);
+    let said = sync(&b);
+    assert!(said.contains("changed on \"laptop\"") && !said.contains("set aside"), "{said}");
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    b.set(&["LATER"], "after-the-move");
+    let out = c.run(&["sync"]);
+    assert_eq!(code(&out), 0, "the work machine's record of the desktop still holds: {}", stderr(&out));
+    std::fs::copy(&new_pass, &c.pass_file).unwrap();
+    for device in [&a, &b, &c, &a] {
+        let said = sync(device);
+        assert!(!said.contains("warning"), "{said}");
+    }
+    for device in [&a, &b, &c] {
+        assert_eq!(get(device, &["OPENAI_API_KEY"]), "from-desktop");
+        assert_eq!(get(device, &["LATER"]), "after-the-move");
+    }
+    assert_eq!(everything(&a), everything(&b));
+    assert_eq!(everything(&a), everything(&c));
 }
 
 /// Both devices change the passphrase and publish it before the sync engine brings either the

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use tresor::vault::crypto::{Key32, VaultKeys};
+use tresor::vault::crypto::{DeviceSecret, Key32, VaultKeys};
 use tresor::vault::sync::DeviceId;
 use tresor::vault::sync::file::{self, Header};
 use tresor::vault::sync::merge::{Change, Merged, RecordId, State};
@@ -158,13 +158,15 @@ fn a_folder_holds_each_devices_chain_and_a_scan_takes_nothing_else() {
     let vault = [9u8; 16];
     let folder = SyncFolder::new(dir.path(), vault);
     let (laptop, desktop) = (DeviceId([1; 16]), DeviceId([2; 16]));
+    let (laptop_secret, desktop_secret) = (DeviceSecret::random(), DeviceSecret::random());
+    let (laptop_as, desktop_as) = ((laptop, &laptop_secret), (desktop, &desktop_secret));
 
     assert_eq!(folder.next(&keys, laptop).unwrap(), (1, [0; 32]));
-    let first = folder.publish(key, laptop, 1, [0; 32], b"[]").unwrap();
-    let second = folder.publish(key, laptop, 2, file::digest(&first), b"[]").unwrap();
-    folder.publish(key, desktop, 1, [0; 32], b"[]").unwrap();
+    let first = folder.publish(key, laptop_as, 1, [0; 32], b"[]").unwrap();
+    let second = folder.publish(key, laptop_as, 2, file::digest(&first), b"[]").unwrap();
+    folder.publish(key, desktop_as, 1, [0; 32], b"[]").unwrap();
     assert_eq!(folder.next(&keys, laptop).unwrap(), (3, file::digest(&second)));
-    let again = folder.publish(key, laptop, 2, file::digest(&first), b"[\"other\"]");
+    let again = folder.publish(key, laptop_as, 2, file::digest(&first), b"[\"other\"]");
     assert_eq!(again.unwrap_err().kind(), std::io::ErrorKind::AlreadyExists, "a number is written once");
 
     let device_dir = folder.root().join(laptop.hex());
@@ -186,6 +188,14 @@ fn a_folder_holds_each_devices_chain_and_a_scan_takes_nothing_else() {
     assert_eq!(laptop_files[&2].len(), 2, "the file and its conflict copy");
     let chain = file::read_chain(&keys, &vault, laptop, laptop_files);
     assert_eq!((chain.files.len(), chain.stopped), (2, None));
+    // Each file tells the device that wrote it that it did, and no one else; the same header
+    // and body sealed by anyone who holds only the vault key is not the laptop's.
+    assert!(chain.files.iter().all(|f| file::written_by(f, &laptop_secret)));
+    assert!(chain.files.iter().all(|f| !file::written_by(f, &desktop_secret)));
+    let copy = file::seal(key.0, &chain.files[1].header, b"[]");
+    let copy = file::open(&keys, &vault, &copy).unwrap();
+    assert_eq!(*copy.body, *chain.files[1].body);
+    assert!(!file::written_by(&copy, &laptop_secret), "another nonce");
     // A device put back from a backup continues from its chain in the folder; a file planted
     // under a high number (the symlink, or garbage) does not move it.
     std::fs::write(device_dir.join("00000000000000ff.tchange"), b"garbage").unwrap();

@@ -264,6 +264,12 @@ impl VaultKeys {
         seal_with(&self.change_cipher, plaintext, aad)
     }
 
+    /// [`VaultKeys::seal_change`] with the nonce given: one that only the writing device can
+    /// make ([`DeviceSecret::own_nonce`]), unique to the header and the body.
+    pub fn seal_change_with(&self, plaintext: &[u8], aad: &[u8], nonce: [u8; NONCE_LEN]) -> Vec<u8> {
+        seal_with_nonce(&self.change_cipher, nonce, plaintext, aad)
+    }
+
     /// Decrypts a body sealed by [`VaultKeys::seal_change`] under the same header; `None` when
     /// the body or the header is not what was sealed, or another vault key sealed it.
     pub fn open_change(&self, sealed: &[u8], aad: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
@@ -347,7 +353,10 @@ fn hmac_gathered(keyed: &HmacSha256, parts: &[&[u8]]) -> [u8; 32] {
 }
 
 fn seal_with(cipher: &Aes256Gcm, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
-    let nonce: [u8; NONCE_LEN] = random_bytes();
+    seal_with_nonce(cipher, random_bytes(), plaintext, aad)
+}
+
+fn seal_with_nonce(cipher: &Aes256Gcm, nonce: [u8; NONCE_LEN], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(plaintext);
@@ -403,6 +412,21 @@ impl DeviceSecret {
 
     pub fn public(&self) -> [u8; 32] {
         x25519_dalek::PublicKey::from(&self.0).to_bytes()
+    }
+
+    /// The nonce this device seals one of its change files with: a MAC of the file's header
+    /// (`head`) and body under a key derived from this secret, so that the device can tell the
+    /// files it wrote from any other in its folder (someone who holds the vault key, even the
+    /// current one, cannot make it), and the nonce is still unique per file (SIV-like: equal
+    /// only for the same header and body, which are the same file).
+    pub fn own_nonce(&self, head: &[u8], body: &[u8]) -> [u8; NONCE_LEN] {
+        let secret = self.to_bytes();
+        let hk = hkdf::Hkdf::<Sha256>::new(None, secret.as_slice());
+        let mut key = Zeroizing::new([0u8; 32]);
+        hk.expand(b"tresor v1 own change file", key.as_mut()).expect("32 bytes is a valid HKDF output length");
+        let keyed = keyed_hmac(&Key32::from_bytes(*key));
+        let mac = hmac(&keyed, &[head, &sha256(&[body])]);
+        mac[..NONCE_LEN].try_into().expect("a MAC is longer than a nonce")
     }
 
     /// Opens a key sealed to this device by [`seal_key_to`] by the device whose public key is

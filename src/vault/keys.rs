@@ -120,7 +120,7 @@ impl Vault {
     /// the next sync.
     fn move_to_key(&mut self, new_key: Key32, header: Header, announce: bool) -> Result<()> {
         let old_id = self.header.key_id;
-        let synced = self.sync_before_rekey((&header.key_id, &new_key))?.is_some();
+        let synced = self.sync_before_rekey((&header.key_id, &new_key), announce)?.is_some();
         let new_keys = boxed_keys(new_key);
         let vault_id = self.header.vault_id;
         let new_records = Records { keys: &new_keys, vault_id: &vault_id };

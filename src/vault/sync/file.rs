@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
 use super::{DeviceId, KeyRing, hex, unhex};
-use crate::vault::crypto::{VaultKeys, sha256};
+use crate::vault::crypto::{DeviceSecret, NONCE_LEN, TAG_LEN, VaultKeys, sha256};
 
 pub const MAGIC: &[u8; 8] = b"TRSYNC\0\x01";
 pub const FORMAT: u16 = 1;
@@ -35,6 +35,8 @@ pub struct Opened {
     pub header: Header,
     pub digest: [u8; 32],
     pub body: Zeroizing<Vec<u8>>,
+    /// The body's nonce: what tells the device that wrote the file that it did ([`written_by`]).
+    pub nonce: [u8; NONCE_LEN],
 }
 
 /// Why a file is not a change file of this vault. None of its content is applied.
@@ -85,11 +87,30 @@ fn header_bytes(header: &Header, body_len: u32) -> [u8; HEADER_LEN] {
 /// A whole change file: the header, then `body` sealed under the change key of `keys` (the vault
 /// key the header's key id names) with the header as associated data.
 pub fn seal(keys: &VaultKeys, header: &Header, body: &[u8]) -> Vec<u8> {
-    let sealed_len = body.len() + crate::vault::crypto::NONCE_LEN + crate::vault::crypto::TAG_LEN;
-    let head = header_bytes(header, u32::try_from(sealed_len).expect("a change file's body fits in 4 GiB"));
+    let head = head_of(header, body.len());
     let mut out = head.to_vec();
     out.extend_from_slice(&keys.seal_change(body, &head));
     out
+}
+
+/// [`seal`], by the device whose secret is `owner`: with the nonce only it can make, so that it
+/// knows the file for its own when it reads its folder again ([`written_by`]).
+pub fn seal_by(keys: &VaultKeys, header: &Header, body: &[u8], owner: &DeviceSecret) -> Vec<u8> {
+    let head = head_of(header, body.len());
+    let mut out = head.to_vec();
+    out.extend_from_slice(&keys.seal_change_with(body, &head, owner.own_nonce(&head, body)));
+    out
+}
+
+/// Whether the device whose secret is `owner` sealed this file ([`seal_by`]): nobody else can
+/// make its nonce, whatever vault key they hold.
+pub fn written_by(file: &Opened, owner: &DeviceSecret) -> bool {
+    owner.own_nonce(&head_of(&file.header, file.body.len()), &file.body) == file.nonce
+}
+
+fn head_of(header: &Header, body_len: usize) -> [u8; HEADER_LEN] {
+    let sealed_len = body_len + NONCE_LEN + TAG_LEN;
+    header_bytes(header, u32::try_from(sealed_len).expect("a change file's body fits in 4 GiB"))
 }
 
 /// Opens a change file of vault `vault` with the key its header names, checking everything but
@@ -128,7 +149,8 @@ pub fn open(keys: &KeyRing, vault: &[u8; 16], bytes: &[u8]) -> Result<Opened, Fi
     if header.seq == 0 {
         return Err(FileError::Unauthentic);
     }
-    Ok(Opened { header, digest: digest(bytes), body })
+    let nonce = bytes[HEADER_LEN..HEADER_LEN + NONCE_LEN].try_into().expect("an authentic body holds its nonce");
+    Ok(Opened { header, digest: digest(bytes), body, nonce })
 }
 
 /// The folder a vault's devices write in, inside the synced folder.

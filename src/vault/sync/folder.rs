@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::file::{self, Found, Header, MAX_FILE_LEN};
 use super::{DeviceId, unhex};
-use crate::vault::crypto::VaultKeys;
+use crate::vault::crypto::{DeviceSecret, VaultKeys};
 
 /// The most candidates (a file and its conflict copies) read for one number of one device.
 const MAX_CANDIDATES: usize = 8;
@@ -104,13 +104,13 @@ impl SyncFolder {
     pub fn publish(
         &self,
         (keys, key): (&VaultKeys, [u8; 16]),
-        device: DeviceId,
+        (device, owner): (DeviceId, &DeviceSecret),
         seq: u64,
         prev: [u8; 32],
         body: &[u8],
     ) -> io::Result<Vec<u8>> {
         let dir = self.own_dir(device)?;
-        let bytes = file::seal(keys, &Header { vault: self.vault, device, key, seq, prev }, body);
+        let bytes = file::seal_by(keys, &Header { vault: self.vault, device, key, seq, prev }, body, owner);
         crate::fs::write_private_file(&dir.join(file::file_name(seq)), &bytes, false)?;
         Ok(bytes)
     }

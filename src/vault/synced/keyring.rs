@@ -144,15 +144,24 @@ impl Vault {
 
     /// Before this vault's file moves to `new` (a rotation here, or a key adopted from another
     /// device): the connection keeps this device's secret and every key it holds sealed under
-    /// the new key too, so that a crash between the two steps loses neither. Returns the ring
+    /// the new key too, so that a crash between the two steps loses neither; and a key made
+    /// here (`announce`) is noted as one to announce before it is the vault's (a sync that finds
+    /// the note naming the vault's current key knows the move never happened). Returns the ring
     /// as it was (`None` when not synced).
-    pub(in crate::vault) fn sync_before_rekey(&self, new: (&[u8; 16], &Key32)) -> Result<Option<KeyRing>> {
+    pub(in crate::vault) fn sync_before_rekey(
+        &self,
+        new: (&[u8; 16], &Key32),
+        announce: bool,
+    ) -> Result<Option<KeyRing>> {
         let Some((file, mut connection)) = self.sync_connection()? else { return Ok(None) };
         let secret = self.sync_device_secret(&mut connection);
         let ring = self.sync_ring(&connection);
         let vault = &self.header.vault_id;
         connection.secrets.push(seal_secret(vault, connection.device, new, &secret));
         connection.earlier.extend(seal_earlier(vault, new, &ring));
+        if announce && connection.pending_rekey.is_none() {
+            connection.pending_rekey = Some(hex(&self.header.key_id));
+        }
         stored::save_connection(&file, &connection)?;
         Ok(Some(ring))
     }

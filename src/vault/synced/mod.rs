@@ -57,7 +57,7 @@ use super::sync::{DeviceId, KeyRing, hex, unhex};
 use crate::state;
 use apply::target_states;
 use stored::{
-    Body, Connection, connection_file, folder_error, load_connection, read_folder, save_connection, state_error,
+    Body, Connection, connection_file, folder_error, load_connection, read_in_use, save_connection, state_error,
 };
 
 /// What a sync did.
@@ -203,9 +203,10 @@ impl Vault {
         let connection = load_connection(&file)?.ok_or(Error::NotSynced)?;
         let folder = SyncFolder::new(&connection.folder, self.header.vault_id);
         let ring = self.sync_ring(&connection);
-        let mut read = read_folder(&ring, &self.header.vault_id, &folder)?;
         let earlier: BTreeSet<[u8; 16]> = ring.keys().filter(|k| **k != self.header.key_id).copied().collect();
-        stored::hold_back(&mut read, &trusted_keys(&ring, &earlier, &connection), &connection.read);
+        let trusted = trusted_keys(&ring, &earlier, &connection);
+        let secret = self.sync_device_secret(&mut connection.clone());
+        let read = read_in_use((&ring, &trusted), &self.header.vault_id, &folder, &connection, &secret)?;
         Ok(devices_of(&read, &connection, &forgotten_devices(&read)))
     }
 
@@ -309,6 +310,11 @@ impl Vault {
         };
         let dry_run = matches!(extra, Extra::DryRun);
         let mut connection = load_connection(file)?.ok_or(Error::NotSynced)?;
+        // A key noted to announce before the move to it (`sync_before_rekey`) that the vault
+        // never moved to (it stopped before): nothing to announce.
+        if connection.pending_rekey.as_deref() == Some(hex(&self.header.key_id).as_str()) {
+            connection.pending_rekey = None;
+        }
         if !connection.folder.is_dir() {
             return Err(Error::SyncFolder {
                 path: connection.folder.clone(),
@@ -349,8 +355,8 @@ impl Vault {
         // keys as for the rest: so someone who kept an old key cannot forget a device or withhold
         // a key's announcement. (A grant held back is read: only its sender could seal it.)
         let mut read = loop {
-            let mut read = read_folder(&ring, &vault_id, &folder)?;
-            stored::hold_back(&mut read, &trusted_keys(&ring, &earlier, &connection), &connection.read);
+            let trusted = trusted_keys(&ring, &earlier, &connection);
+            let read = read_in_use((&ring, &trusted), &vault_id, &folder, &connection, &secret)?;
             let forgotten = forgotten_devices(&read);
             let mut all = keyring::announced(&read, &forgotten);
             all.extend(keyring::announced_held(&read, &forgotten));
@@ -527,20 +533,17 @@ impl Vault {
                 .collect();
             return Ok(report);
         }
-        // A file in this device's own folder that does not continue its chain was not written by
-        // it (it writes only after reading its chain): set aside, so that the next file can take
-        // its number. Two valid files under one number are a copy of this device writing beside
-        // it: refused.
-        // So is one sealed under a key this device moved away from that nothing vouches for
-        // (`stored::hold_back`): someone who kept an old key wrote it, and this device's next
-        // file would vouch for it. (An edit of its own in such a file, published before a crash,
-        // is still in the vault: it goes out again.)
+        // Files in this device's own folder that it did not write (`stored::read_in_use`: not
+        // sealed with its own nonce, or not continuing its chain) are set aside, so that the next
+        // file can take their number — and does not vouch for them: someone who holds a vault key,
+        // the current one or one this device moved away from, wrote them. Two valid files under
+        // one number are a copy of this device writing beside it: refused.
         let own_used = read.bodies.get(&me).map_or(0, Vec::len);
         if let Some(own) = read.chains.get_mut(&me)
             && (own.stopped.is_some() || own.files.len() > own_used)
         {
             let why = own.stopped.as_ref().map_or_else(
-                || "sealed under an earlier key, and nothing under the current one vouches for them".to_owned(),
+                || "not sealed by this device, whatever key they are under".to_owned(),
                 ToString::to_string,
             );
             if matches!(own.stopped, Some(file::ChainError::Forked { .. })) {
@@ -570,7 +573,7 @@ impl Vault {
         let mut publish = |body: &Body, keys: &VaultKeys, key_id: [u8; 16]| -> Result<()> {
             let body = Zeroizing::new(serde_json::to_vec(body).expect("a body serializes"));
             let bytes = folder
-                .publish((keys, key_id), me, own_files + 1, own_digest.unwrap_or([0; 32]), &body)
+                .publish((keys, key_id), (me, &secret), own_files + 1, own_digest.unwrap_or([0; 32]), &body)
                 .map_err(folder_error(folder.root()))?;
             own_files += 1;
             own_digest = Some(file::digest(&bytes));

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::super::crypto;
+use super::super::crypto::{self, DeviceSecret};
 use super::super::error::{Error, Result};
 use super::super::kdf::KdfParams;
 use super::super::secret::Timestamp;
@@ -275,7 +275,34 @@ pub(super) fn hold_back(read: &mut Read, trusted: &BTreeSet<[u8; 16]>, remembere
     }
 }
 
-pub(super) fn read_folder(keys: &KeyRing, vault_id: &[u8; 16], folder: &SyncFolder) -> Result<Read> {
+/// The folder as this device uses it: every chain read; of this device's own, only the files it
+/// wrote (those it had read at its last sync, then those sealed with the nonce only it can make,
+/// [`file::written_by`]: anyone else's, even under the current key, is left out, and the sync
+/// sets it aside); and what no trusted key vouches for held back ([`hold_back`], its own files
+/// vouched for by its knowing them).
+pub(super) fn read_in_use(
+    (keys, trusted): (&KeyRing, &BTreeSet<[u8; 16]>),
+    vault_id: &[u8; 16],
+    folder: &SyncFolder,
+    connection: &Connection,
+    owner: &DeviceSecret,
+) -> Result<Read> {
+    let mut read = read_folder(keys, vault_id, folder)?;
+    let me = connection.device;
+    let mut remembered = connection.read.clone();
+    if let Some(chain) = read.chains.get(&me) {
+        let recorded = connection.read.get(&me).map_or(0, |r| r.0 as usize).min(chain.files.len());
+        let wrote = recorded + chain.files[recorded..].iter().take_while(|f| file::written_by(f, owner)).count();
+        if let Some(last) = wrote.checked_sub(1).map(|i| &chain.files[i]) {
+            remembered.insert(me, (wrote as u64, hex(&last.digest)));
+        }
+        read.bodies.get_mut(&me).expect("a body per file").truncate(wrote);
+    }
+    hold_back(&mut read, trusted, &remembered);
+    Ok(read)
+}
+
+fn read_folder(keys: &KeyRing, vault_id: &[u8; 16], folder: &SyncFolder) -> Result<Read> {
     let candidates = folder.scan().map_err(folder_error(folder.root()))?;
     let mut chains = BTreeMap::new();
     let mut bodies = BTreeMap::new();
