@@ -45,3 +45,13 @@ pub use vault::{
     Result, Saved, SecretEdit, SecretId, SecretMeta, SecretName, SecretValue, SetOutcome, Timestamp, TrashedSecret,
     ValueWarning, Vault, VaultInfo, VersionInfo,
 };
+
+/// Stops the process here, as a crash would, when `TRESOR_FAILPOINT` names `point` — in test
+/// builds only (release builds compile this to nothing): the tests that a crash between two
+/// steps loses nothing run the real binary up to that moment.
+#[inline]
+pub fn failpoint(point: &str) {
+    if cfg!(debug_assertions) && std::env::var_os("TRESOR_FAILPOINT").is_some_and(|v| v == point) {
+        std::process::abort();
+    }
+}

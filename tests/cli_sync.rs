@@ -1326,6 +1326,53 @@ fn an_edit_published_before_a_crash_stays_the_devices_own_after_it_moves_to_a_ne
     assert_eq!(everything(&a), everything(&c));
 }
 
+/// A passphrase change on the laptop stops (the machine goes down) first before, then right
+/// after the vault file moves to the new key. Before: the vault is as it was, nothing is
+/// announced, and the laptop takes the desktop's change after. After: the vault opens with the new passphrase only, and the next sync announces
+/// the new key, which the desktop takes.
+#[test]
+fn a_passphrase_change_that_stops_before_or_right_after_the_move_to_the_new_key_loses_nothing() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let new_pass = a.file("new-pass", "the laptop's passphrase after the leak\n");
+    let passwd = |point: &str| {
+        let out = a
+            .cmd(&["passwd", "--new-passphrase-file", arg(&new_pass)])
+            .env("TRESOR_FAILPOINT", point)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "stopped at {point}: {}", stderr(&out));
+    };
+    passwd("before-rekey-commit");
+    // Nothing of the change that never happened holds the laptop back from the desktop's, at
+    // its first sync after.
+    let desktop_pass = b.file("desktop-pass", "the desktop's passphrase\n");
+    b.ok(&["passwd", "--new-passphrase-file", arg(&desktop_pass)]);
+    std::fs::copy(&desktop_pass, &b.pass_file).unwrap();
+    let out = a.run_with_stdin(&["set", "BEFORE_CHANGE"], b"old-passphrase");
+    assert_eq!(code(&out), 0, "the old passphrase still opens it: {}", stderr(&out));
+    assert!(stderr(&out).contains("changed on \"desktop\""), "{}", stderr(&out));
+    std::fs::copy(&desktop_pass, &a.pass_file).unwrap();
+    let said = sync(&b);
+    assert!(!said.contains("changed on") && !said.contains("warning"), "{said}");
+    assert_eq!(get(&b, &["BEFORE_CHANGE"]), "old-passphrase");
+
+    passwd("after-rekey-commit");
+    assert_eq!(code(&a.run(&["list"])), 3, "the old passphrase opens it no more");
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    a.set(&["AFTER_CHANGE"], "private");
+    let said = sync(&b);
+    assert!(said.contains("changed on \"laptop\""), "the new key is announced: {said}");
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    assert_eq!(get(&b, &["AFTER_CHANGE"]), "private");
+    for device in [&a, &b] {
+        let said = sync(device);
+        assert!(!said.contains("warning"), "{said}");
+    }
+    assert_eq!(everything(&a), everything(&b));
+}
+
 /// Both devices change the passphrase and publish it before the sync engine brings either the
 /// other's files: each holds the other's announcement back (it is under the key each moved away
 /// from), yet reads the key granted in it (only the other device could seal that grant), and

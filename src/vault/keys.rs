@@ -60,25 +60,28 @@ impl Vault {
         crypto::with_stack_scrubbed(|| {
             let template = Header { kdf, ..self.header.clone() };
             let (header, kek) = wrapped_header(template, new, self.keys.vault_key())?;
-            self.write(|_, w| w.write_header(&header))?;
-            let stuck = backup::rewrap(&self.path, &header, &kek, self.keys.vault_key());
+            let old_key = self.keys.vault_key().clone();
+            if self.sync_folder()?.is_some() {
+                // A synced vault also moves to a new key (under the same new wrap's salt), in the
+                // same transaction as the new wrap: the old passphrase's wrap, kept in the
+                // folder's history or by a sync engine's versioning, opens nothing written from
+                // now on, and a crash leaves either both or neither. The other devices get the
+                // key sealed to each of them, and take this passphrase.
+                let new_key = Key32::random();
+                let template = Header { key_id: crypto::random_bytes(), lineage: Some(Vec::new()), ..header.clone() };
+                let moved = wrap_under(&kek, template, &new_key);
+                self.read(store::integrity_check)?;
+                self.move_to_key(new_key, moved, true)?;
+            } else {
+                self.write(|_, w| w.write_header(&header))?;
+                self.header = header.clone();
+                store::checkpoint(&self.conn);
+            }
+            // The backups under the key the vault had (`header`: that key under the new wrap).
+            let stuck = backup::rewrap(&self.path, &header, &kek, &old_key);
             if stuck > 0 {
                 self.warning =
                     Some(Error::BackupsKeepOldPassphrase { count: stuck, dir: backup::backup_dir(&self.path) });
-            }
-            self.header = header;
-            store::checkpoint(&self.conn);
-            if self.sync_folder()?.is_some() {
-                // A synced vault also moves to a new key (under the same new wrap's salt): the
-                // old passphrase's wrap, kept in the folder's history or by a sync engine's
-                // versioning, opens nothing written from now on. The other devices get the key
-                // sealed to each of them, and take this passphrase.
-                let new_key = Key32::random();
-                let template =
-                    Header { key_id: crypto::random_bytes(), lineage: Some(Vec::new()), ..self.header.clone() };
-                let header = wrap_under(&kek, template, &new_key);
-                self.read(store::integrity_check)?;
-                self.move_to_key(new_key, header, true)?;
             }
             Ok(())
         })
@@ -121,6 +124,7 @@ impl Vault {
     fn move_to_key(&mut self, new_key: Key32, header: Header, announce: bool) -> Result<()> {
         let old_id = self.header.key_id;
         let synced = self.sync_before_rekey((&header.key_id, &new_key), announce)?.is_some();
+        crate::failpoint("before-rekey-commit");
         let new_keys = boxed_keys(new_key);
         let vault_id = self.header.vault_id;
         let new_records = Records { keys: &new_keys, vault_id: &vault_id };
@@ -189,6 +193,7 @@ impl Vault {
             }
             w.write_header(&header)
         })?;
+        crate::failpoint("after-rekey-commit");
         self.header = header;
         self.keys = new_keys;
         // The write above was remembered under the old key's id: again under the new one.
