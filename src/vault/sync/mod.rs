@@ -38,7 +38,12 @@
 //! | n | body: AES-256-GCM (`nonce ‖ ciphertext ‖ tag`) under the change key of the vault key the key id names (HKDF of that vault key, label `tresor v1 sync change key`), with the 102 header bytes above as associated data |
 //!
 //! So what anyone holding the folder sees is the vault id, the device ids, the key ids, the
-//! sequence numbers and the sizes. The header is authenticated with the body: a file renamed to another number
+//! sequence numbers and the sizes. The body's nonce is the writing device's: a MAC of the 102
+//! header bytes and the body under a key derived from that device's own X25519 secret
+//! (`DeviceSecret::own_nonce`, HKDF label `tresor v1 own change file`), truncated to 12 bytes —
+//! unique per file like a random one (SIV-like: equal only for the same header and body), and
+//! made by no one else, so a device tells its own files from any planted in its folder, whatever
+//! vault key sealed them. Other readers ignore it. The header is authenticated with the body: a file renamed to another number
 //! or device, or moved to another vault's folder, fails as surely as a flipped byte. The chain
 //! (each file names its predecessor's digest) makes a removed, reordered, replaced or truncated
 //! file a break at that number; two different files that both verify under one number are a
