@@ -1373,6 +1373,33 @@ fn a_passphrase_change_that_stops_before_or_right_after_the_move_to_the_new_key_
     assert_eq!(everything(&a), everything(&b));
 }
 
+/// `sync init`'s first sync publishes the laptop's files, then stops before it records them (the
+/// machine goes down; or a write by another process makes the sync start over): the device
+/// secret that sealed their own nonces was kept before they were published, so the next sync
+/// knows them for its own, and the desktop, which joined in between and read them, goes on.
+#[test]
+fn files_published_by_a_first_sync_that_stopped_stay_the_devices_own() {
+    let folder = folder();
+    let a = Env::new(PASS);
+    a.set(&["OPENAI_API_KEY"], "sk-first");
+    let out = a
+        .cmd(&["sync", "init", arg(&folder.path), "--name", "laptop"])
+        .env("TRESOR_FAILPOINT", "sync-after-publish")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "stopped after publishing: {}", stderr(&out));
+    assert!(!change_files(&folder).is_empty());
+    let b = Env::without_vault(PASS);
+    b.ok(&["sync", "join", arg(&folder.path), "--name", "desktop"]);
+    let said = sync(&a);
+    assert!(!said.contains("did not write"), "its own first files, set aside: {said}");
+    a.set(&["LATER"], "x");
+    let out = b.run(&["sync"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
+    assert_eq!(get(&b, &["LATER"]), "x");
+}
+
 /// Both devices change the passphrase and publish it before the sync engine brings either the
 /// other's files: each holds the other's announcement back (it is under the key each moved away
 /// from), yet reads the key granted in it (only the other device could seal that grant), and

@@ -346,7 +346,13 @@ impl Vault {
             .and_then(|c| c.meta(&self.keys, &self.header.vault_id))
             .filter(|m| m.read == connection.read && m.synced_at == connection.synced_at);
         let vault_id = self.header.vault_id;
+        let secrets_before = connection.secrets.clone();
         let secret = self.sync_device_secret(&mut connection);
+        if !dry_run && connection.secrets != secrets_before {
+            // Made now: kept before anything sealed with its nonce is published (a sync that
+            // stops, or starts over, after publishing must know those files for its own).
+            save_connection(file, &connection)?;
+        }
         // Read with every key this device holds, and again with each key granted to it in what
         // was read (a rekey is sealed under the key before it: a chain of them reads in turn).
         let mut ring = self.sync_ring(&connection);
@@ -631,6 +637,7 @@ impl Vault {
             publish(&keyring::body(&connection, &secret, &marks), current.0, current.1)?;
         }
         self.publish_key_file(&folder, me, &ring)?;
+        crate::failpoint("sync-after-publish");
 
         // The merged vault, applied.
         let secrets = full.shown();
