@@ -480,6 +480,21 @@ fn a_passphrase_change_and_a_key_rotation_reach_every_device_and_the_old_wrap_op
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("other devices take the new key"), "{}", stderr(&out));
     std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    // The backups (the one made before the change among them) open with the new passphrase
+    // only, like the vault.
+    let old_pass = a.file("old-pass", &format!("{PASS}\n"));
+    let backups: Vec<PathBuf> = std::fs::read_dir(a.vault.with_file_name("vault.db.backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "db"))
+        .collect();
+    assert!(!backups.is_empty());
+    for backup in &backups {
+        let open = |pass: &Path| {
+            code(&a.cmd(&["--vault", arg(backup), "list"]).env("TRESOR_PASSPHRASE_FILE", pass).output().unwrap())
+        };
+        assert_eq!((open(&old_pass), open(&new_pass)), (3, 0), "{}", backup.display());
+    }
     a.set(&["AFTER_CHANGE"], "sk-written-after-the-change");
 
     // The desktop, unlocked with the passphrase it knows, takes the new key and passphrase.

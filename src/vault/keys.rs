@@ -60,31 +60,35 @@ impl Vault {
         crypto::with_stack_scrubbed(|| {
             let template = Header { kdf, ..self.header.clone() };
             let (header, kek) = wrapped_header(template, new, self.keys.vault_key())?;
-            let old_key = self.keys.vault_key().clone();
             if self.sync_folder()?.is_some() {
                 // A synced vault also moves to a new key (under the same new wrap's salt), in the
                 // same transaction as the new wrap: the old passphrase's wrap, kept in the
                 // folder's history or by a sync engine's versioning, opens nothing written from
                 // now on, and a crash leaves either both or neither. The other devices get the
-                // key sealed to each of them, and take this passphrase.
+                // key sealed to each of them, and take this passphrase. The backups (under the
+                // key the vault had: `header`) are re-wrapped right after the commit.
                 let new_key = Key32::random();
                 let template = Header { key_id: crypto::random_bytes(), lineage: Some(Vec::new()), ..header.clone() };
                 let moved = wrap_under(&kek, template, &new_key);
                 self.read(store::integrity_check)?;
-                self.move_to_key(new_key, moved, true)?;
+                self.move_to_key(new_key, moved, true, Some((&header, &kek)))?;
             } else {
                 self.write(|_, w| w.write_header(&header))?;
                 self.header = header.clone();
                 store::checkpoint(&self.conn);
-            }
-            // The backups under the key the vault had (`header`: that key under the new wrap).
-            let stuck = backup::rewrap(&self.path, &header, &kek, &old_key);
-            if stuck > 0 {
-                self.warning =
-                    Some(Error::BackupsKeepOldPassphrase { count: stuck, dir: backup::backup_dir(&self.path) });
+                self.rewrap_backups(&header, &kek, &self.keys.vault_key().clone());
             }
             Ok(())
         })
+    }
+
+    /// After a passphrase change: the backups under the vault key `old_key` re-wrapped under
+    /// `kek` (`header`: that key under the new wrap); the ones that cannot be are said.
+    fn rewrap_backups(&mut self, header: &Header, kek: &Key32, old_key: &Key32) {
+        let stuck = backup::rewrap(&self.path, header, kek, old_key);
+        if stuck > 0 {
+            self.warning = Some(Error::BackupsKeepOldPassphrase { count: stuck, dir: backup::backup_dir(&self.path) });
+        }
     }
 
     /// Replaces the vault key with a new random one and re-encrypts every record under it, in one
@@ -103,7 +107,7 @@ impl Vault {
         // A new key has no earlier ids: backups made under the old key keep their passphrase.
         let template = Header { key_id: crypto::random_bytes(), lineage: Some(Vec::new()), ..self.header.clone() };
         let (header, _) = wrapped_header(template, passphrase, &new_key)?;
-        self.move_to_key(new_key, header, true)
+        self.move_to_key(new_key, header, true, None)
     }
 
     /// Moves this vault to a key made on another device of its synced folder, with that device's
@@ -113,7 +117,7 @@ impl Vault {
         crypto::with_stack_scrubbed(|| {
             self.read(store::integrity_check)?;
             self.backup_before(BackupReason::KeyRotation)?;
-            self.move_to_key(new_key, header, false)
+            self.move_to_key(new_key, header, false, None)
         })
     }
 
@@ -121,8 +125,17 @@ impl Vault {
     /// transaction. A synced vault keeps its keys across the move, and a key made here
     /// (`announce`) is announced to the other devices: at once if the folder is there, else at
     /// the next sync.
-    fn move_to_key(&mut self, new_key: Key32, header: Header, announce: bool) -> Result<()> {
+    /// `backups`: after a passphrase change, the backups to re-wrap under its KEK as soon as the
+    /// move is committed (the old key's header under the new wrap, and the KEK).
+    fn move_to_key(
+        &mut self,
+        new_key: Key32,
+        header: Header,
+        announce: bool,
+        backups: Option<(&Header, &Key32)>,
+    ) -> Result<()> {
         let old_id = self.header.key_id;
+        let old_key = self.keys.vault_key().clone();
         let synced = self.sync_before_rekey((&header.key_id, &new_key), announce)?.is_some();
         crate::failpoint("before-rekey-commit");
         let new_keys = boxed_keys(new_key);
@@ -201,12 +214,15 @@ impl Vault {
             self.remember(writes, false);
         }
         store::checkpoint(&self.conn);
+        if let Some((old_header, kek)) = backups {
+            self.rewrap_backups(old_header, kek, &old_key);
+        }
         if synced {
             self.sync_after_rekey(old_id, announce)?;
             if announce && let Err(e) = self.sync_now() {
                 // The key is made; the other devices hear of it at the next sync that reaches
-                // the folder.
-                self.warning = Some(e);
+                // the folder (a warning about the backups goes first).
+                self.warning.get_or_insert(e);
             }
         }
         Ok(())
