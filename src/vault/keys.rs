@@ -76,19 +76,19 @@ impl Vault {
                 self.write(|_, w| w.write_header(&header))?;
                 self.header = header.clone();
                 store::checkpoint(&self.conn);
-                self.rewrap_backups(&header, &kek, &self.keys.vault_key().clone());
+                if let Some(warning) = self.rewrap_backups(&header, &kek, &self.keys.vault_key().clone()) {
+                    self.warning = Some(warning);
+                }
             }
             Ok(())
         })
     }
 
     /// After a passphrase change: the backups under the vault key `old_key` re-wrapped under
-    /// `kek` (`header`: that key under the new wrap); the ones that cannot be are said.
-    fn rewrap_backups(&mut self, header: &Header, kek: &Key32, old_key: &Key32) {
+    /// `kek` (`header`: that key under the new wrap); the warning to give if some cannot be.
+    fn rewrap_backups(&self, header: &Header, kek: &Key32, old_key: &Key32) -> Option<Error> {
         let stuck = backup::rewrap(&self.path, header, kek, old_key);
-        if stuck > 0 {
-            self.warning = Some(Error::BackupsKeepOldPassphrase { count: stuck, dir: backup::backup_dir(&self.path) });
-        }
+        (stuck > 0).then(|| Error::BackupsKeepOldPassphrase { count: stuck, dir: backup::backup_dir(&self.path) })
     }
 
     /// Replaces the vault key with a new random one and re-encrypts every record under it, in one
@@ -214,16 +214,18 @@ impl Vault {
             self.remember(writes, false);
         }
         store::checkpoint(&self.conn);
-        if let Some((old_header, kek)) = backups {
-            self.rewrap_backups(old_header, kek, &old_key);
-        }
+        let backups_warning = backups.and_then(|(old_header, kek)| self.rewrap_backups(old_header, kek, &old_key));
         if synced {
             self.sync_after_rekey(old_id, announce)?;
             if announce && let Err(e) = self.sync_now() {
                 // The key is made; the other devices hear of it at the next sync that reaches
-                // the folder (a warning about the backups goes first).
-                self.warning.get_or_insert(e);
+                // the folder.
+                self.warning = Some(e);
             }
+        }
+        // A warning about the backups goes before one about the sync.
+        if let Some(warning) = backups_warning {
+            self.warning = Some(warning);
         }
         Ok(())
     }

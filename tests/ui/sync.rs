@@ -234,3 +234,40 @@ fn a_passphrase_changed_on_another_device_is_taken_and_said() {
     assert!(w.harness.state().is_unlocked());
     assert!(w.harness.query_by_label("Copy AFTER_CHANGE").is_some());
 }
+
+/// The app holds the vault unlocked while the command line changes its passphrase (the folder
+/// out of reach, so the new key waits for the next sync). The app's sync of its stale vault —
+/// the one it makes when it sees the file change — is refused before it keeps or drops
+/// anything, so the device keeps its own key pair and the note to announce the new key: once
+/// unlocked with the new passphrase, the next sync announces it, and the desktop takes it.
+#[test]
+fn a_sync_of_a_vault_whose_key_moved_since_it_was_unlocked_changes_nothing() {
+    use_a_state_folder();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("Sync");
+    std::fs::create_dir(&folder).unwrap();
+    let path = dir.path().join("laptop.db");
+    let pass = Passphrase::new(PASSPHRASE);
+    let mut app = Vault::create(&path, &pass, KdfParams::insecure_for_tests()).unwrap();
+    let place = app.default_place().unwrap();
+    app.set(&place, SecretName::parse("OPENAI_API_KEY").unwrap(), None, Some(SecretValue::new("sk-1"))).unwrap();
+    app.sync_init(&folder, Some("laptop")).unwrap();
+    let (mut desktop, _) =
+        Vault::sync_join(&dir.path().join("desktop.db"), &folder, &pass, Some("desktop")).unwrap();
+
+    let away = dir.path().join("unplugged");
+    std::fs::rename(&folder, &away).unwrap();
+    let new = Passphrase::new("the laptop's new passphrase");
+    Vault::unlock(&path, &pass).unwrap().change_passphrase(&new, None).unwrap();
+    std::fs::rename(&away, &folder).unwrap();
+    assert!(matches!(app.sync_now(), Err(tresor::Error::KeyRotatedElsewhere)));
+    drop(app);
+
+    let mut app = Vault::unlock(&path, &new).unwrap();
+    app.sync_now().unwrap();
+    let report = desktop.sync_now().unwrap();
+    assert_eq!(report.rekeyed_by.as_deref(), Some("laptop"), "{report:?}");
+    assert!(report.stopped.is_empty(), "{report:?}");
+    drop(desktop);
+    Vault::unlock(&dir.path().join("desktop.db"), &new).unwrap();
+}

@@ -309,6 +309,9 @@ impl Vault {
             _ => None,
         };
         let dry_run = matches!(extra, Extra::DryRun);
+        // The vault file still under the key this vault holds (not moved by another process
+        // since it was unlocked): what follows keeps and seals things under that key.
+        self.read(|_| Ok(()))?;
         let mut connection = load_connection(file)?.ok_or(Error::NotSynced)?;
         // A key noted to announce before the move to it (`sync_before_rekey`) that the vault
         // never moved to (it stopped before): nothing to announce.
@@ -348,9 +351,11 @@ impl Vault {
         let vault_id = self.header.vault_id;
         let secrets_before = connection.secrets.clone();
         let secret = self.sync_device_secret(&mut connection);
-        if !dry_run && connection.secrets != secrets_before {
+        if !dry_run && secrets_before.is_empty() {
             // Made now: kept before anything sealed with its nonce is published (a sync that
-            // stops, or starts over, after publishing must know those files for its own).
+            // stops, or starts over, after publishing must know those files for its own). (One
+            // kept under another key only — a vault put back from an older backup — is not
+            // replaced here: such a sync stops before it publishes.)
             save_connection(file, &connection)?;
         }
         // Read with every key this device holds, and again with each key granted to it in what
