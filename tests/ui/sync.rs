@@ -235,11 +235,10 @@ fn a_passphrase_changed_on_another_device_is_taken_and_said() {
     assert!(w.harness.query_by_label("Copy AFTER_CHANGE").is_some());
 }
 
-/// The app holds the vault unlocked while the command line changes its passphrase (the folder
-/// out of reach, so the new key waits for the next sync). The app's sync of its stale vault —
-/// the one it makes when it sees the file change — is refused before it keeps or drops
-/// anything, so the device keeps its own key pair and the note to announce the new key: once
-/// unlocked with the new passphrase, the next sync announces it, and the desktop takes it.
+/// The app holds the vault unlocked while the command line changes its passphrase (and syncs:
+/// the desktop takes the new key). The app's sync of its stale vault — the one it makes when it
+/// sees the file change — is refused before it keeps or drops anything, so the device keeps its
+/// own key pair: the next key change on the desktop is granted to it, and it takes it.
 #[test]
 fn a_sync_of_a_vault_whose_key_moved_since_it_was_unlocked_changes_nothing() {
     use_a_state_folder();
@@ -252,22 +251,21 @@ fn a_sync_of_a_vault_whose_key_moved_since_it_was_unlocked_changes_nothing() {
     let place = app.default_place().unwrap();
     app.set(&place, SecretName::parse("OPENAI_API_KEY").unwrap(), None, Some(SecretValue::new("sk-1"))).unwrap();
     app.sync_init(&folder, Some("laptop")).unwrap();
-    let (mut desktop, _) =
-        Vault::sync_join(&dir.path().join("desktop.db"), &folder, &pass, Some("desktop")).unwrap();
+    let (mut desktop, _) = Vault::sync_join(&dir.path().join("desktop.db"), &folder, &pass, Some("desktop")).unwrap();
 
-    let away = dir.path().join("unplugged");
-    std::fs::rename(&folder, &away).unwrap();
     let new = Passphrase::new("the laptop's new passphrase");
     Vault::unlock(&path, &pass).unwrap().change_passphrase(&new, None).unwrap();
-    std::fs::rename(&away, &folder).unwrap();
+    assert_eq!(desktop.sync_now().unwrap().rekeyed_by.as_deref(), Some("laptop"));
     assert!(matches!(app.sync_now(), Err(tresor::Error::KeyRotatedElsewhere)));
     drop(app);
 
     let mut app = Vault::unlock(&path, &new).unwrap();
     app.sync_now().unwrap();
-    let report = desktop.sync_now().unwrap();
-    assert_eq!(report.rekeyed_by.as_deref(), Some("laptop"), "{report:?}");
+    let newer = Passphrase::new("the desktop's passphrase after that");
+    desktop.change_passphrase(&newer, None).unwrap();
+    let report = app.sync_now().unwrap();
+    assert_eq!(report.rekeyed_by.as_deref(), Some("desktop"), "{report:?}");
     assert!(report.stopped.is_empty(), "{report:?}");
-    drop(desktop);
-    Vault::unlock(&dir.path().join("desktop.db"), &new).unwrap();
+    drop(app);
+    Vault::unlock(&path, &newer).unwrap();
 }
