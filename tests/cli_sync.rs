@@ -1415,6 +1415,49 @@ fn files_published_by_a_first_sync_that_stopped_stay_the_devices_own() {
     assert_eq!(get(&b, &["LATER"]), "x");
 }
 
+/// Someone who kept the old passphrase re-seals the laptop's first file (same header and body,
+/// another nonce) and plants it beside the original as a sync engine's conflict copy: "two
+/// files 1". The desktop, which had read further, stops (exit 5) until the laptop, which knows
+/// its own file by its nonce, sets the copy aside; then both go on, nothing lost.
+#[test]
+fn a_conflict_copy_resealed_under_an_old_key_is_set_aside_by_the_device_it_copies() {
+    use tresor::vault::sync::file;
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let laptop = device_folder(&a, &folder, "laptop");
+    let old_key_json = std::fs::read(laptop.join("key.json")).unwrap();
+    let new_pass = a.file("new-pass", "the laptop's passphrase after the leak\n");
+    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    sync(&b);
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    for device in [&b, &a] {
+        sync(device);
+    }
+    let (old_id, old_keys) = key_of(&old_key_json, PASS);
+    let key: serde_json::Value = serde_json::from_slice(&old_key_json).unwrap();
+    let vault_id: [u8; 16] = unhex(key["vault_id"].as_str().unwrap()).try_into().unwrap();
+    let ring = [(old_id, old_keys.clone())].into_iter().collect();
+    let first = file::open(&ring, &vault_id, &std::fs::read(&files_of(&laptop)[0]).unwrap()).unwrap();
+    let copy = file::seal(&old_keys, &first.header, &first.body);
+    let planted = laptop.join("0000000000000001.sync-conflict-20250101-000000-THIEFXX.tchange");
+    std::fs::write(&planted, copy).unwrap();
+
+    assert_eq!(code(&b.run(&["sync"])), 5, "the desktop had read past file 1");
+    let said = sync(&a);
+    assert!(said.contains("copies of its file 1") && said.contains("set aside"), "{said}");
+    assert!(!planted.exists());
+    for device in [&b, &a] {
+        let said = sync(device);
+        assert!(!said.contains("warning"), "{said}");
+    }
+    a.set(&["LATER"], "after");
+    sync(&b);
+    assert_eq!(get(&b, &["LATER"]), "after");
+    assert_eq!(everything(&a), everything(&b));
+}
+
 /// Both devices change the passphrase and publish it before the sync engine brings either the
 /// other's files: each holds the other's announcement back (it is under the key each moved away
 /// from), yet reads the key granted in it (only the other device could seal that grant), and

@@ -134,6 +134,36 @@ impl SyncFolder {
         Ok(moved)
     }
 
+    /// Where `device`'s own folder holds several files under number `seq` (a sync engine's
+    /// conflict copies among them) and exactly one is one `keep` takes (the device's own: see
+    /// `file::written_by`), the others are moved out of the way as [`SyncFolder::set_aside`]
+    /// does, and the one kept takes the file's own name. Returns the names moved: none when not
+    /// exactly one is kept (two of its own are a copy of the device writing beside it).
+    pub fn set_aside_copies(&self, device: DeviceId, seq: u64, keep: impl Fn(&[u8]) -> bool) -> io::Result<Vec<String>> {
+        let dir = self.own_dir(device)?;
+        let (mut kept, mut others) = (Vec::new(), Vec::new());
+        for found in std::fs::read_dir(&dir)? {
+            let name = found?.file_name().to_string_lossy().into_owned();
+            if let Found::File(n) | Found::ConflictCopy(n) = file::classify(&name)
+                && n == seq
+            {
+                match read_change_file(&dir.join(&name))? {
+                    Some(bytes) if keep(&bytes) => kept.push(name),
+                    _ => others.push(name),
+                }
+            }
+        }
+        let [own] = kept.as_slice() else { return Ok(Vec::new()) };
+        for name in &others {
+            std::fs::rename(dir.join(name), dir.join(format!(".{name}.rejected")))?;
+        }
+        if *own != file::file_name(seq) {
+            std::fs::rename(dir.join(own), dir.join(file::file_name(seq)))?;
+        }
+        others.sort();
+        Ok(others)
+    }
+
     /// Every device's candidates. Folders that are not a device id, files that are not change
     /// files (temporary, placeholder, other names), symbolic links and files larger than any
     /// change file are left out; a file that cannot be read is an error (nothing is guessed).

@@ -381,6 +381,28 @@ impl Vault {
             }
         };
 
+        // Two files under one of this device's own numbers, only one sealed by it (the others
+        // re-sealed copies planted beside it, as a sync engine's conflict copies): the others
+        // are set aside, and the sync starts over. (Two of its own are a copy of this device
+        // writing beside it: refused below.)
+        if !dry_run
+            && let Some(file::ChainError::Forked { seq }) = read.chains.get(&me).and_then(|c| c.stopped.as_ref())
+        {
+            let seq = *seq;
+            let mine = |bytes: &[u8]| {
+                file::open(&ring, &vault_id, bytes)
+                    .is_ok_and(|f| f.header.device == me && f.header.seq == seq && file::written_by(&f, &secret))
+            };
+            let moved = folder.set_aside_copies(me, seq, mine).map_err(folder_error(folder.root()))?;
+            if !moved.is_empty() {
+                let mut report = self.sync_once(file, extra)?;
+                report.stopped.push(format!(
+                    "this device's folder held copies of its file {seq} that it did not write; set aside: {}",
+                    moved.join(", ")
+                ));
+                return Ok(report);
+            }
+        }
         // Nothing this device read before may have gone.
         for (device, (seq, digest)) in &connection.read {
             let chain = read.chains.get(device);
