@@ -139,7 +139,12 @@ impl SyncFolder {
     /// `file::written_by`), the others are moved out of the way as [`SyncFolder::set_aside`]
     /// does, and the one kept takes the file's own name. Returns the names moved: none when not
     /// exactly one is kept (two of its own are a copy of the device writing beside it).
-    pub fn set_aside_copies(&self, device: DeviceId, seq: u64, keep: impl Fn(&[u8]) -> bool) -> io::Result<Vec<String>> {
+    pub fn set_aside_copies(
+        &self,
+        device: DeviceId,
+        seq: u64,
+        keep: impl Fn(&[u8]) -> bool,
+    ) -> io::Result<Vec<String>> {
         let dir = self.own_dir(device)?;
         let (mut kept, mut others) = (Vec::new(), Vec::new());
         for found in std::fs::read_dir(&dir)? {
