@@ -121,21 +121,62 @@ pub fn remove(path: &Path) -> Result<(), StateError> {
 /// The state folder's lock, held while it lives: read-modify-write sequences of the app and of
 /// commands running at once do not lose each other's updates.
 pub struct Lock {
-    _file: std::fs::File,
+    _file: Option<std::fs::File>,
+    /// A named lock ([`lock_named`]): its name, to count down on drop.
+    name: Option<String>,
+    /// Counted in the thread that took it: dropped there too.
+    _here: std::marker::PhantomData<*const ()>,
+}
+
+thread_local! {
+    /// The named locks this thread holds: each one's file and how many [`Lock`]s stand for it.
+    static HELD: std::cell::RefCell<std::collections::HashMap<String, (std::fs::File, usize)>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(name) = self.name.take() {
+            HELD.with(|held| {
+                let mut held = held.borrow_mut();
+                if let Some((_, count)) = held.get_mut(&name) {
+                    *count -= 1;
+                    if *count == 0 {
+                        // Closing the file lets the lock go.
+                        held.remove(&name);
+                    }
+                }
+            });
+        }
+    }
 }
 
 /// Takes the state folder's lock (waits for another process holding it).
 pub fn lock() -> Result<Lock, StateError> {
-    lock_file("lock")
+    Ok(Lock { _file: Some(lock_file("lock")?), name: None, _here: std::marker::PhantomData })
 }
 
 /// Takes a lock of its own, `NAME.lock` (a sync of one vault: long, and taking the folder's lock
-/// inside it).
+/// inside it). Re-entrant in one thread: a step that takes it inside another holding it (a sync
+/// run by a passphrase change that holds it from before its commit) goes on; another thread or
+/// process waits.
 pub fn lock_named(name: &str) -> Result<Lock, StateError> {
-    lock_file(&format!("{name}.lock"))
+    let name = format!("{name}.lock");
+    let again = HELD.with(|held| match held.borrow_mut().get_mut(&name) {
+        Some((_, count)) => {
+            *count += 1;
+            true
+        }
+        None => false,
+    });
+    if !again {
+        let file = lock_file(&name)?;
+        HELD.with(|held| held.borrow_mut().insert(name.clone(), (file, 1)));
+    }
+    Ok(Lock { _file: None, name: Some(name), _here: std::marker::PhantomData })
 }
 
-fn lock_file(name: &str) -> Result<Lock, StateError> {
+fn lock_file(name: &str) -> Result<std::fs::File, StateError> {
     let root = dir()?;
     folder("")?;
     let path = root.join(name);
@@ -155,7 +196,7 @@ fn lock_file(name: &str) -> Result<Lock, StateError> {
             return Err(StateError::Io { path, source: io::Error::last_os_error() });
         }
     }
-    Ok(Lock { _file: file })
+    Ok(file)
 }
 
 /// Lower-case hexadecimal, for file names made of ids and hashes.

@@ -1646,3 +1646,46 @@ fn a_key_announced_as_a_quiet_device_by_someone_who_kept_the_old_passphrase_is_n
     assert_eq!(get(&a, &["FROM_DESKTOP"]), "d");
     assert_eq!(everything(&a), everything(&b));
 }
+
+/// A passphrase change waits for a sync of the same vault running in another process (the app's,
+/// at a file change) before it writes anything: the sync would otherwise write its copy of this
+/// device's sync record over the one the change wrote (its keys, and the note to announce the new
+/// key). Here the other process is `flock` holding the vault's sync lock, as a sync does.
+#[test]
+fn a_passphrase_change_waits_for_a_sync_of_the_vault_in_another_process() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let state = a.dir.path().join("state");
+    let lock = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("sync-"))
+        .expect("the vault's sync lock file");
+    // Held until its standard input closes.
+    let mut sync_running =
+        std::process::Command::new("flock").arg(&lock).arg("cat").stdin(std::process::Stdio::piped()).spawn().unwrap();
+    let held = || !std::process::Command::new("flock").arg("-n").arg(&lock).arg("true").status().unwrap().success();
+    while !held() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let vault_bytes = || {
+        let wal = std::fs::read(a.vault.with_extension("db-wal")).unwrap_or_default();
+        (std::fs::read(&a.vault).unwrap(), wal)
+    };
+    let before = (sync_state(&a), vault_bytes());
+    let new_pass = a.file("new-pass", "the laptop's passphrase after the leak\n");
+    let passwd = a.cmd(&["passwd", "--new-passphrase-file", arg(&new_pass)]).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let during = (sync_state(&a), vault_bytes());
+    drop(sync_running.stdin.take());
+    sync_running.wait().unwrap();
+    let out = passwd.wait_with_output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(during == before, "the change wrote its sync record or its key while the sync ran");
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    a.set(&["AFTER_CHANGE"], "private");
+    let said = sync(&b);
+    assert!(said.contains("changed on \"laptop\""), "the new key is announced: {said}");
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    assert_eq!(get(&b, &["AFTER_CHANGE"]), "private");
+}

@@ -136,6 +136,11 @@ impl Vault {
     ) -> Result<()> {
         let old_id = self.header.key_id;
         let old_key = self.keys.vault_key().clone();
+        // A synced vault's record of its keys is written before the move and after it: no sync
+        // of this vault in another process (which would write its own copy over it) runs
+        // between (taken again, in this thread, by the sync that adopts a key and by the one
+        // that announces it).
+        let _lock = self.sync_lock_if_synced()?;
         let synced = self.sync_before_rekey((&header.key_id, &new_key), announce)?.is_some();
         crate::failpoint("before-rekey-commit");
         let new_keys = boxed_keys(new_key);

@@ -142,6 +142,7 @@ impl Vault {
     pub fn sync_init(&mut self, folder: &Path, name: Option<&str>) -> Result<SyncReport> {
         let name = check_device_name(name.map_or_else(default_device_name, str::to_owned).as_str())?;
         let file = connection_file(&self.header.vault_id, &self.path)?;
+        let _lock = self.sync_lock()?;
         if let Some(existing) = load_connection(&file)? {
             return Err(Error::AlreadySynced { folder: existing.folder });
         }
@@ -191,6 +192,8 @@ impl Vault {
     /// `sync_init` joins as a new device).
     pub fn sync_disconnect(&mut self) -> Result<PathBuf> {
         let file = connection_file(&self.header.vault_id, &self.path)?;
+        // Not while a sync in another process runs: it would write the record back.
+        let _lock = self.sync_lock()?;
         let connection = load_connection(&file)?.ok_or(Error::NotSynced)?;
         state::remove(&file).map_err(state_error)?;
         cache::remove(&file);
@@ -232,9 +235,18 @@ impl Vault {
         Ok((device.name, report))
     }
 
-    /// The lock one vault's syncs take (the app's and the commands' in turn).
+    /// The lock one vault's syncs and every other write of its sync record take (the app's and
+    /// the commands' in turn; re-entrant in one thread).
     fn sync_lock(&self) -> Result<state::Lock> {
         state::lock_named(&format!("sync-{}", hex(&self.header.vault_id))).map_err(state_error)
+    }
+
+    /// [`Vault::sync_lock`] when this vault is connected to a folder.
+    pub(in crate::vault) fn sync_lock_if_synced(&self) -> Result<Option<state::Lock>> {
+        match self.sync_connection()? {
+            Some(_) => self.sync_lock().map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Syncs: publishes the edits made here since the last sync, merges every device's, and
@@ -284,9 +296,9 @@ impl Vault {
     /// value, published (after a sync, so that it has seen all there is). The flag ends on every
     /// device; the other values stay in the history.
     pub fn sync_keep(&mut self, id: SecretId) -> Result<SyncReport> {
+        let _lock = self.sync_lock()?;
         self.sync_now()?;
         let file = connection_file(&self.header.vault_id, &self.path)?;
-        let _lock = self.sync_lock()?;
         self.sync_once(&file, Extra::Keep(RecordId(id.0)))
     }
 
@@ -294,6 +306,7 @@ impl Vault {
     /// publishes their deletion. Best effort: if this fails, a purged record that no sync saw
     /// trashed comes back from the other devices, as in the trash.
     pub(super) fn sync_note_purged(&self, purged: &BTreeSet<[u8; 16]>) {
+        let Ok(Some(_lock)) = self.sync_lock_if_synced() else { return };
         if let Ok(Some((file, mut connection))) = self.sync_connection() {
             connection.purged.extend(purged.iter().map(|id| hex(id)));
             connection.purged.sort();
