@@ -161,6 +161,38 @@ fn passwd_changes_the_passphrase() {
     assert_eq!(out.stdout, b"v");
 }
 
+/// A passphrase change that stops right after its commit (the machine goes down) has not yet
+/// re-wrapped the backups: the first unlock with the new passphrase does it, so the old one opens
+/// none of them. One that stops before its commit changes nothing, backups included.
+#[test]
+fn a_passphrase_change_that_stops_after_its_commit_still_rewraps_the_backups() {
+    let env = Env::new(PASS);
+    env.set(&["K"], "v");
+    let old_file = env.file("old", &format!("{PASS}\n"));
+    let new_file = env.file("new", "a brand new passphrase\n");
+    let passwd = |point: &str, new: &Path| {
+        let out = env
+            .cmd(&["passwd", "--new-passphrase-file", new.to_str().unwrap()])
+            .env("TRESOR_FAILPOINT", point)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "stopped at {point}: {}", stderr(&out));
+    };
+    let never_set = env.file("never", "a passphrase that never took\n");
+    passwd("before-passphrase-commit", &never_set);
+    env.set(&["K"], "v2");
+    let all = env.backups_opening_with(&old_file);
+    assert!(all.0 > 0 && all.0 == all.1);
+    assert_eq!(env.backups_opening_with(&never_set).0, 0);
+    passwd("after-passphrase-commit", &new_file);
+    let all = env.backups_opening_with(&old_file);
+    assert_eq!(all.0, all.1, "the stop left every backup under the old passphrase");
+    let out = env.cmd(&["get", "K"]).env("TRESOR_PASSPHRASE_FILE", &new_file).output().unwrap();
+    assert_eq!(out.stdout, b"v2");
+    let all = env.backups_opening_with(&new_file);
+    assert_eq!((env.backups_opening_with(&old_file).0, all.0), (0, all.1));
+}
+
 #[test]
 fn exit_codes_tell_each_kind_of_failure_apart() {
     let env = Env::new(PASS);

@@ -483,18 +483,9 @@ fn a_passphrase_change_and_a_key_rotation_reach_every_device_and_the_old_wrap_op
     // The backups (the one made before the change among them) open with the new passphrase
     // only, like the vault.
     let old_pass = a.file("old-pass", &format!("{PASS}\n"));
-    let backups: Vec<PathBuf> = std::fs::read_dir(a.vault.with_file_name("vault.db.backups"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "db"))
-        .collect();
-    assert!(!backups.is_empty());
-    for backup in &backups {
-        let open = |pass: &Path| {
-            code(&a.cmd(&["--vault", arg(backup), "list"]).env("TRESOR_PASSPHRASE_FILE", pass).output().unwrap())
-        };
-        assert_eq!((open(&old_pass), open(&new_pass)), (3, 0), "{}", backup.display());
-    }
+    let backups = a.backups_opening_with(&new_pass);
+    assert!(backups.1 > 0);
+    assert_eq!((a.backups_opening_with(&old_pass).0, backups.0), (0, backups.1));
     a.set(&["AFTER_CHANGE"], "sk-written-after-the-change");
 
     // The desktop, unlocked with the passphrase it knows, takes the new key and passphrase.
@@ -1375,7 +1366,14 @@ fn a_passphrase_change_that_stops_before_or_right_after_the_move_to_the_new_key_
 
     passwd("after-rekey-commit");
     assert_eq!(code(&a.run(&["list"])), 3, "the old passphrase opens it no more");
+    // The backups under the desktop's passphrase (the one made before the change among them),
+    // left so by the stop, are re-wrapped at the first unlock with the new one.
+    let under_old = a.backups_opening_with(&desktop_pass).0;
+    assert!(under_old > 0);
     std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    a.ok(&["list"]);
+    assert_eq!(a.backups_opening_with(&desktop_pass).0, 0);
+    assert!(a.backups_opening_with(&new_pass).0 >= under_old);
     a.set(&["AFTER_CHANGE"], "private");
     let said = sync(&b);
     assert!(said.contains("changed on \"laptop\""), "the new key is announced: {said}");

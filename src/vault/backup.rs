@@ -429,6 +429,47 @@ pub(crate) fn rewrap(vault_path: &Path, header: &store::Header, kek: &Key32, vau
     stuck
 }
 
+/// The note a passphrase change leaves in the backups folder from before its commit until the
+/// backups are re-wrapped (see [`note_rewrap`]). Not a backup's name: [`list`] skips it.
+const REWRAP_NOTE: &str = "rewrap-pending.json";
+
+/// Before a passphrase change commits: notes, durably, what re-wrapping the backups will take
+/// (`header`: the vault key they hold, wrapped under the new passphrase), so that if the change
+/// stops after its commit and before [`rewrap`], the next unlock with the new passphrase does
+/// it ([`finish_rewrap`]). No backups folder: no backups, nothing to note.
+pub(crate) fn note_rewrap(vault_path: &Path, header: &store::Header) -> Result<()> {
+    let dir = backup_dir(vault_path);
+    if std::fs::symlink_metadata(&dir).is_err() {
+        return Ok(());
+    }
+    let path = dir.join(REWRAP_NOTE);
+    crate::fs::write_private_file(&path, &super::synced::header_json(header), true)
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
+/// The backups are re-wrapped (or said to be stuck): the note goes.
+pub(crate) fn clear_rewrap_note(vault_path: &Path) {
+    let _ = std::fs::remove_file(backup_dir(vault_path).join(REWRAP_NOTE));
+}
+
+/// At unlock (`header` and `kek`: the vault's, just opened): a re-wrap that a passphrase change
+/// noted and never finished is done now, and the note goes. A note under another wrap than the
+/// vault's (the change never committed, or an older one) or that the KEK does not open (not
+/// ours) is dropped. Returns how many backups stay under the old passphrase.
+pub(crate) fn finish_rewrap(vault_path: &Path, header: &store::Header, kek: &Key32) -> usize {
+    let path = backup_dir(vault_path).join(REWRAP_NOTE);
+    let Ok(bytes) = std::fs::read(&path) else { return 0 };
+    let noted = super::synced::header_from_json(&bytes)
+        .filter(|n| n.vault_id == header.vault_id && n.salt == header.salt && n.kdf == header.kdf);
+    let old_key = noted.as_ref().and_then(|n| crypto::unwrap_key(kek, &n.wrapped_key, &n.wrap_aad()));
+    let stuck = match (&noted, old_key) {
+        (Some(noted), Some(old_key)) => rewrap(vault_path, noted, kek, &old_key),
+        _ => 0,
+    };
+    let _ = std::fs::remove_file(&path);
+    stuck
+}
+
 /// Whether the backups folder holds a backup of this vault (`vault_id`) in a newer format than
 /// the file at `vault_path` has: then the vault was upgraded, and an older-format file in its
 /// place was put back from an older copy.

@@ -71,9 +71,13 @@ impl Vault {
                 let template = Header { key_id: crypto::random_bytes(), lineage: Some(Vec::new()), ..header.clone() };
                 let moved = wrap_under(&kek, template, &new_key);
                 self.read(store::integrity_check)?;
+                backup::note_rewrap(&self.path, &header)?;
                 self.move_to_key(new_key, moved, true, Some((&header, &kek)))?;
             } else {
+                backup::note_rewrap(&self.path, &header)?;
+                crate::failpoint("before-passphrase-commit");
                 self.write(|_, w| w.write_header(&header))?;
+                crate::failpoint("after-passphrase-commit");
                 self.header = header.clone();
                 store::checkpoint(&self.conn);
                 if let Some(warning) = self.rewrap_backups(&header, &kek, &self.keys.vault_key().clone()) {
@@ -88,6 +92,7 @@ impl Vault {
     /// `kek` (`header`: that key under the new wrap); the warning to give if some cannot be.
     fn rewrap_backups(&self, header: &Header, kek: &Key32, old_key: &Key32) -> Option<Error> {
         let stuck = backup::rewrap(&self.path, header, kek, old_key);
+        backup::clear_rewrap_note(&self.path);
         (stuck > 0).then(|| Error::BackupsKeepOldPassphrase { count: stuck, dir: backup::backup_dir(&self.path) })
     }
 

@@ -266,6 +266,8 @@ impl Vault {
                 header = migrate::upgrade(&conn, &header, &keys, &kek, true, clock.now().0)?;
                 store::checkpoint(&conn);
             }
+            // A passphrase change that stopped after its commit left its backups to re-wrap.
+            let stuck = backup::finish_rewrap(path, &header, &kek);
             drop(kek);
             let mut vault = Vault::opened(path, conn, header, keys, clock, false);
             let writes = vault.verify_record_set()?;
@@ -287,6 +289,9 @@ impl Vault {
                 vault.seen_warned = true;
             }
             vault.remember(writes, accept);
+            if stuck > 0 {
+                vault.warning = Some(Error::BackupsKeepOldPassphrase { count: stuck, dir: backup::backup_dir(path) });
+            }
             vault.after_unlock()?;
             Ok(vault)
         })

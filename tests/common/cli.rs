@@ -15,7 +15,7 @@
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,6 +99,24 @@ impl CliEnv {
         let p = self.dir.path().join(name);
         write_private(&p, contents);
         p
+    }
+
+    /// How many of the vault's backups open with the passphrase in `pass`, of how many (`list`
+    /// on each: 0 is opened, 3 a wrong passphrase, anything else fails the test).
+    #[allow(dead_code)] // not every test binary uses it
+    pub fn backups_opening_with(&self, pass: &Path) -> (usize, usize) {
+        let backups: Vec<PathBuf> = std::fs::read_dir(self.vault.with_file_name("vault.db.backups"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "db"))
+            .collect();
+        let opened = backups.iter().filter(|backup| {
+            let mut list = self.cmd(&["--vault", backup.to_str().unwrap(), "list"]);
+            let code = code(&list.env("TRESOR_PASSPHRASE_FILE", pass).output().unwrap());
+            assert!(code == 0 || code == 3, "{}: exit {code}", backup.display());
+            code == 0
+        });
+        (opened.count(), backups.len())
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {

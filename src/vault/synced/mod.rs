@@ -38,6 +38,7 @@ mod keyfile;
 mod keyring;
 mod quick;
 mod stored;
+pub(in crate::vault) use stored::{header_from_json, header_json};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

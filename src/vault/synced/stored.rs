@@ -184,6 +184,16 @@ pub(super) fn header_of(key: &KeyFile) -> Option<Header> {
     })
 }
 
+/// A header as a key file's JSON (no earlier keys), for a note kept outside the vault file.
+pub(in crate::vault) fn header_json(header: &Header) -> Vec<u8> {
+    serde_json::to_vec(&key_file_of(header)).unwrap_or_default()
+}
+
+/// [`header_json`] read back; `None` for anything else.
+pub(in crate::vault) fn header_from_json(bytes: &[u8]) -> Option<Header> {
+    header_of(&serde_json::from_slice(bytes).ok()?)
+}
+
 /// The vault folders (`tresor-<id>`) in a synced folder.
 pub(super) fn vaults_in(folder: &Path) -> Result<Vec<[u8; 16]>> {
     let entries = std::fs::read_dir(folder).map_err(folder_error(folder))?;
