@@ -1158,11 +1158,7 @@ fn files_of(device: &Path) -> Vec<PathBuf> {
 /// every edit of the secret there was. Returns the file's path.
 fn plant(into: &Path, laptop: &Path, old_key_json: &[u8], value: &str) -> PathBuf {
     use tresor::vault::sync::{DeviceId, file};
-    let (old_id, old_keys) = key_of(old_key_json, PASS);
-    let key: serde_json::Value = serde_json::from_slice(old_key_json).unwrap();
-    let vault_id: [u8; 16] = unhex(key["vault_id"].as_str().unwrap()).try_into().unwrap();
-    let ring = [(old_id, old_keys.clone())].into_iter().collect();
-    let first = file::open(&ring, &vault_id, &std::fs::read(&files_of(laptop)[0]).unwrap()).unwrap();
+    let (vault_id, (old_id, old_keys), first) = first_file_under(old_key_json, laptop);
     let mut body: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
     let mut change = body["changes"]
         .as_array()
@@ -1190,6 +1186,20 @@ fn plant(into: &Path, laptop: &Path, old_key_json: &[u8], value: &str) -> PathBu
     let planted = into.join(file::file_name(header.seq));
     std::fs::write(&planted, file::seal(&old_keys, &header, &serde_json::to_vec(&body).unwrap())).unwrap();
     planted
+}
+
+/// The vault id, the old key (`PASS` opens `old_key_json`) and `laptop`'s first change file
+/// opened with it.
+fn first_file_under(
+    old_key_json: &[u8],
+    laptop: &Path,
+) -> ([u8; 16], ([u8; 16], tresor::vault::crypto::VaultKeys), tresor::vault::sync::file::Opened) {
+    let (old_id, old_keys) = key_of(old_key_json, PASS);
+    let key: serde_json::Value = serde_json::from_slice(old_key_json).unwrap();
+    let vault_id: [u8; 16] = unhex(key["vault_id"].as_str().unwrap()).try_into().unwrap();
+    let ring = [(old_id, old_keys.clone())].into_iter().collect();
+    let first = tresor::vault::sync::file::open(&ring, &vault_id, &std::fs::read(&files_of(laptop)[0]).unwrap());
+    (vault_id, (old_id, old_keys), first.unwrap())
 }
 
 /// Someone who kept the old passphrase and an old `key.json` writes the laptop's next change
@@ -1414,11 +1424,11 @@ fn files_published_by_a_first_sync_that_stopped_stay_the_devices_own() {
 }
 
 /// Someone who kept the old passphrase re-seals the laptop's first file (same header and body,
-/// another nonce) and plants it beside the original as a sync engine's conflict copy: "two
-/// files 1". The desktop, which had read further, stops (exit 5) until the laptop, which knows
-/// its own file by its nonce, sets the copy aside; then both go on, nothing lost.
+/// another nonce) and plants it beside the original as a sync engine's conflict copy. It is not
+/// signed by the laptop, so no device takes it for a second file 1 ("two files under one
+/// number" would stop them all): everyone goes on.
 #[test]
-fn a_conflict_copy_resealed_under_an_old_key_is_set_aside_by_the_device_it_copies() {
+fn a_conflict_copy_resealed_under_an_old_key_is_not_taken_for_the_devices_file() {
     use tresor::vault::sync::file;
     let folder = folder();
     let (a, b) = two_devices(&folder);
@@ -1433,19 +1443,17 @@ fn a_conflict_copy_resealed_under_an_old_key_is_set_aside_by_the_device_it_copie
     for device in [&b, &a] {
         sync(device);
     }
-    let (old_id, old_keys) = key_of(&old_key_json, PASS);
-    let key: serde_json::Value = serde_json::from_slice(&old_key_json).unwrap();
-    let vault_id: [u8; 16] = unhex(key["vault_id"].as_str().unwrap()).try_into().unwrap();
-    let ring = [(old_id, old_keys.clone())].into_iter().collect();
-    let first = file::open(&ring, &vault_id, &std::fs::read(&files_of(&laptop)[0]).unwrap()).unwrap();
+    let (_, (_, old_keys), first) = first_file_under(&old_key_json, &laptop);
     let copy = file::seal(&old_keys, &first.header, &first.body);
-    let planted = laptop.join("0000000000000001.sync-conflict-20250101-000000-THIEFXX.tchange");
-    std::fs::write(&planted, copy).unwrap();
+    std::fs::write(laptop.join("0000000000000001.sync-conflict-20250101-000000-THIEFXX.tchange"), &copy).unwrap();
+    // The same with the original's public key and signature put after it, as a signed file.
+    let original = std::fs::read(laptop.join("0000000000000001.tchange")).unwrap();
+    let mut signed_copy = copy;
+    signed_copy[8..10].copy_from_slice(&file::FORMAT.to_be_bytes());
+    signed_copy.extend_from_slice(&original[original.len() - file::SIGNATURE_LEN..]);
+    std::fs::write(laptop.join("0000000000000001.sync-conflict-20250101-000001-THIEFYY.tchange"), &signed_copy)
+        .unwrap();
 
-    assert_eq!(code(&b.run(&["sync"])), 5, "the desktop had read past file 1");
-    let said = sync(&a);
-    assert!(said.contains("copies of its file 1") && said.contains("set aside"), "{said}");
-    assert!(!planted.exists());
     for device in [&b, &a] {
         let said = sync(device);
         assert!(!said.contains("warning"), "{said}");
@@ -1453,6 +1461,34 @@ fn a_conflict_copy_resealed_under_an_old_key_is_set_aside_by_the_device_it_copie
     a.set(&["LATER"], "after");
     sync(&b);
     assert_eq!(get(&b, &["LATER"]), "after");
+    assert_eq!(everything(&a), everything(&b));
+}
+
+/// Someone who holds the vault key both devices are on writes the laptop's next change file,
+/// chained onto its last one, and the desktop reads the folder before the laptop does. The file
+/// is not signed by the laptop: the desktop takes nothing of it and says so; the laptop sets it
+/// aside and writes its own file under that number, and the desktop goes on with that one.
+#[test]
+fn a_file_planted_in_a_devices_folder_under_the_current_key_is_taken_by_no_device() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let laptop = device_folder(&a, &folder, "laptop");
+    let key_json = std::fs::read(laptop.join("key.json")).unwrap();
+    let planted = plant(&laptop, &laptop, &key_json, "from-the-thief");
+    let said = sync(&b);
+    assert!(said.contains("file 2 fails authentication: not signed by the device it names"), "{said}");
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
+    let said = sync(&a);
+    assert!(said.contains("held files it did not write") && said.contains("set aside"), "{said}");
+    assert!(!planted.exists());
+    a.set(&["OPENAI_API_KEY"], "sk-from-the-laptop");
+    let said = sync(&b);
+    assert!(!said.contains("warning"), "the desktop goes on: {said}");
+    assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-from-the-laptop");
+    for device in [&a, &b] {
+        assert!(!values_ever(device, &["OPENAI_API_KEY"]).iter().any(|v| v == "from-the-thief"));
+    }
     assert_eq!(everything(&a), everything(&b));
 }
 

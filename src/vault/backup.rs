@@ -458,7 +458,11 @@ pub(crate) fn clear_rewrap_note(vault_path: &Path) {
 /// ours) is dropped. Returns how many backups stay under the old passphrase.
 pub(crate) fn finish_rewrap(vault_path: &Path, header: &store::Header, kek: &Key32) -> usize {
     let path = backup_dir(vault_path).join(REWRAP_NOTE);
-    let Ok(bytes) = std::fs::read(&path) else { return 0 };
+    if std::fs::symlink_metadata(&path).is_err() {
+        return 0;
+    }
+    // A note is a few hundred bytes: anything else (a folder, a link, a huge file) is not ours.
+    let bytes = super::synced::read_small_file(&path).unwrap_or_default();
     let noted = super::synced::header_from_json(&bytes)
         .filter(|n| n.vault_id == header.vault_id && n.salt == header.salt && n.kdf == header.kdf);
     let old_key = noted.as_ref().and_then(|n| crypto::unwrap_key(kek, &n.wrapped_key, &n.wrap_aad()));

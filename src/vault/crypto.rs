@@ -420,13 +420,40 @@ impl DeviceSecret {
     /// current one, cannot make it), and the nonce is still unique per file (SIV-like: equal
     /// only for the same header and body, which are the same file).
     pub fn own_nonce(&self, head: &[u8], body: &[u8]) -> [u8; NONCE_LEN] {
+        let keyed = keyed_hmac(&self.derived(b"tresor v1 own change file"));
+        let mac = hmac(&keyed, &[head, &sha256(&[body])]);
+        mac[..NONCE_LEN].try_into().expect("a MAC is longer than a nonce")
+    }
+
+    /// A key of its own for `purpose`, derived from this secret (HKDF-SHA256).
+    fn derived(&self, purpose: &[u8]) -> Key32 {
         let secret = self.to_bytes();
         let hk = hkdf::Hkdf::<Sha256>::new(None, secret.as_slice());
         let mut key = Zeroizing::new([0u8; 32]);
-        hk.expand(b"tresor v1 own change file", key.as_mut()).expect("32 bytes is a valid HKDF output length");
-        let keyed = keyed_hmac(&Key32::from_bytes(*key));
-        let mac = hmac(&keyed, &[head, &sha256(&[body])]);
-        mac[..NONCE_LEN].try_into().expect("a MAC is longer than a nonce")
+        hk.expand(purpose, key.as_mut()).expect("32 bytes is a valid HKDF output length");
+        Key32::from_bytes(*key)
+    }
+
+    /// The device's Ed25519 signing key, derived from this secret: its change files are signed
+    /// with it, and its public half names the device ([`DeviceSecret::device_id`]).
+    fn signing_key(&self) -> ed25519_dalek::SigningKey {
+        ed25519_dalek::SigningKey::from_bytes(self.derived(b"tresor v1 device signing key").as_bytes())
+    }
+
+    /// The public half of the device's signing key.
+    pub fn signing_public(&self) -> [u8; 32] {
+        self.signing_key().verifying_key().to_bytes()
+    }
+
+    /// The id of the device this secret belongs to: its signing key's ([`device_id_of`]).
+    pub fn device_id(&self) -> [u8; 16] {
+        device_id_of(&self.signing_public())
+    }
+
+    /// An Ed25519 signature of `message` by the device's signing key.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer;
+        self.signing_key().sign(message).to_bytes()
     }
 
     /// Opens a key sealed to this device by [`seal_key_to`] by the device whose public key is
@@ -451,6 +478,20 @@ impl DeviceSecret {
 /// ciphertext ‖ tag`. Only the holder of `sender`'s secret (or of the recipient's) can make a
 /// grant that opens with `sender`'s public key. `None` for a public key that would make the
 /// shared secret predictable (a low-order point).
+/// The device id a signing public key names: the first 16 bytes of its SHA-256 (with a label).
+/// Nobody can make a key for a given id, so a file signed by a key whose id is the one its header
+/// names was written by that device.
+pub fn device_id_of(public: &[u8; 32]) -> [u8; 16] {
+    sha256(&[b"tresor v1 device id", public])[..16].try_into().expect("16 of 32 bytes")
+}
+
+/// Whether `signature` is `public`'s Ed25519 signature of `message` (strict: no malleable or
+/// small-order forms).
+pub fn verify_signature(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    ed25519_dalek::VerifyingKey::from_bytes(public)
+        .is_ok_and(|key| key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature)).is_ok())
+}
+
 pub fn seal_key_to(sender: &DeviceSecret, public: &[u8; 32], key: &Key32, aad: &[u8]) -> Option<Vec<u8>> {
     let ephemeral = x25519_dalek::StaticSecret::from(random_bytes::<32>());
     let ephemeral_public = x25519_dalek::PublicKey::from(&ephemeral).to_bytes();

@@ -6,10 +6,16 @@ use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
 use super::{DeviceId, KeyRing, hex, unhex};
-use crate::vault::crypto::{DeviceSecret, NONCE_LEN, TAG_LEN, VaultKeys, sha256};
+use crate::vault::crypto::{self, DeviceSecret, NONCE_LEN, TAG_LEN, VaultKeys, sha256};
 
 pub const MAGIC: &[u8; 8] = b"TRSYNC\0\x01";
-pub const FORMAT: u16 = 1;
+/// The format of the files this version writes: signed by their device.
+pub const FORMAT: u16 = 2;
+/// The format before: the same file without the signature, still read (a device whose id is not
+/// its signing key's — one set up by an earlier version — goes on writing it).
+pub const UNSIGNED_FORMAT: u16 = 1;
+/// What follows a signed file's sealed body: the device's Ed25519 public key and its signature.
+pub const SIGNATURE_LEN: usize = 32 + 64;
 /// The header's length: magic, format, vault id, device id, key id, sequence, previous digest,
 /// length.
 pub const HEADER_LEN: usize = 8 + 2 + 16 + 16 + 16 + 8 + 32 + 4;
@@ -37,6 +43,8 @@ pub struct Opened {
     pub body: Zeroizing<Vec<u8>>,
     /// The body's nonce: what tells the device that wrote the file that it did ([`written_by`]).
     pub nonce: [u8; NONCE_LEN],
+    /// Signed by the device its header names (format 2); `false`: an unsigned file (format 1).
+    pub signed: bool,
 }
 
 /// Why a file is not a change file of this vault. None of its content is applied.
@@ -54,6 +62,8 @@ pub enum FileError {
     TooLarge,
     #[error("fails authentication: changed, or sealed by another key")]
     Unauthentic,
+    #[error("fails authentication: not signed by the device it names (changed, or written by someone else)")]
+    NotSignedByDevice,
     #[error(
         "is sealed under a vault key this device was not given (the passphrase or the key was \
          changed on a device that did not know this one, or that forgot it)"
@@ -66,7 +76,7 @@ pub fn digest(bytes: &[u8]) -> [u8; 32] {
     sha256(&[b"tresor sync change file", bytes])
 }
 
-fn header_bytes(header: &Header, body_len: u32) -> [u8; HEADER_LEN] {
+fn header_bytes(header: &Header, format: u16, body_len: u32) -> [u8; HEADER_LEN] {
     let mut out = [0u8; HEADER_LEN];
     let mut at = 0;
     let mut put = |bytes: &[u8]| {
@@ -74,7 +84,7 @@ fn header_bytes(header: &Header, body_len: u32) -> [u8; HEADER_LEN] {
         at += bytes.len();
     };
     put(MAGIC);
-    put(&FORMAT.to_be_bytes());
+    put(&format.to_be_bytes());
     put(&header.vault);
     put(&header.device.0);
     put(&header.key);
@@ -84,33 +94,64 @@ fn header_bytes(header: &Header, body_len: u32) -> [u8; HEADER_LEN] {
     out
 }
 
-/// A whole change file: the header, then `body` sealed under the change key of `keys` (the vault
-/// key the header's key id names) with the header as associated data.
+/// A whole unsigned change file (format 1): the header, then `body` sealed under the change key
+/// of `keys` (the vault key the header's key id names) with the header as associated data. What
+/// a device set up by an earlier version wrote; and what anyone else who holds the key can make.
 pub fn seal(keys: &VaultKeys, header: &Header, body: &[u8]) -> Vec<u8> {
-    let head = head_of(header, body.len());
+    let head = head_of(header, UNSIGNED_FORMAT, body.len());
     let mut out = head.to_vec();
     out.extend_from_slice(&keys.seal_change(body, &head));
     out
 }
 
-/// [`seal`], by the device whose secret is `owner`: with the nonce only it can make, so that it
-/// knows the file for its own when it reads its folder again ([`written_by`]).
+/// A change file by the device whose secret is `owner`: sealed with the nonce only it can make,
+/// so that it knows the file for its own when it reads its folder again ([`written_by`]); and,
+/// when the header's device id is the owner's signing key's (every device set up by this
+/// version), signed (format 2), so that every reader knows it for that device's.
 pub fn seal_by(keys: &VaultKeys, header: &Header, body: &[u8], owner: &DeviceSecret) -> Vec<u8> {
-    let head = head_of(header, body.len());
+    let signed = owner.device_id() == header.device.0;
+    let head = head_of(header, if signed { FORMAT } else { UNSIGNED_FORMAT }, body.len());
     let mut out = head.to_vec();
     out.extend_from_slice(&keys.seal_change_with(body, &head, owner.own_nonce(&head, body)));
+    if signed {
+        out.extend_from_slice(&owner.signing_public());
+        let signature = owner.sign(&signed_message(&out));
+        out.extend_from_slice(&signature);
+    }
     out
+}
+
+/// What a signed file's signature is made on: a digest of its header, sealed body and public key.
+fn signed_message(signed: &[u8]) -> [u8; 32] {
+    sha256(&[b"tresor sync change file signature", signed])
+}
+
+/// Whether `bytes` are a signed change file (format 2) whose signature verifies under a public
+/// key that is `device`'s: only that device can make one.
+fn signed_by(bytes: &[u8], device: DeviceId) -> bool {
+    if bytes.len() < HEADER_LEN + SIGNATURE_LEN {
+        return false;
+    }
+    // The signature is made on everything before it, the public key included.
+    let (signed, signature) = bytes.split_at(bytes.len() - 64);
+    let public: [u8; 32] = signed[signed.len() - 32..].try_into().expect("32 bytes");
+    let signature: [u8; 64] = signature.try_into().expect("64 bytes");
+    bytes[8..10] == FORMAT.to_be_bytes()
+        && bytes[8..10] == FORMAT.to_be_bytes()
+        && crypto::device_id_of(&public) == device.0
+        && crypto::verify_signature(&public, &signed_message(signed), &signature)
 }
 
 /// Whether the device whose secret is `owner` sealed this file ([`seal_by`]): nobody else can
 /// make its nonce, whatever vault key they hold.
 pub fn written_by(file: &Opened, owner: &DeviceSecret) -> bool {
-    owner.own_nonce(&head_of(&file.header, file.body.len()), &file.body) == file.nonce
+    let format = if file.signed { FORMAT } else { UNSIGNED_FORMAT };
+    owner.own_nonce(&head_of(&file.header, format, file.body.len()), &file.body) == file.nonce
 }
 
-fn head_of(header: &Header, body_len: usize) -> [u8; HEADER_LEN] {
+fn head_of(header: &Header, format: u16, body_len: usize) -> [u8; HEADER_LEN] {
     let sealed_len = body_len + NONCE_LEN + TAG_LEN;
-    header_bytes(header, u32::try_from(sealed_len).expect("a change file's body fits in 4 GiB"))
+    header_bytes(header, format, u32::try_from(sealed_len).expect("a change file's body fits in 4 GiB"))
 }
 
 /// Opens a change file of vault `vault` with the key its header names, checking everything but
@@ -123,9 +164,10 @@ pub fn open(keys: &KeyRing, vault: &[u8; 16], bytes: &[u8]) -> Result<Opened, Fi
         return Err(FileError::NotAChangeFile);
     }
     let format = u16::from_be_bytes([bytes[8], bytes[9]]);
-    if format != FORMAT {
+    if format != FORMAT && format != UNSIGNED_FORMAT {
         return Err(if format > FORMAT { FileError::NewerFormat(format) } else { FileError::NotAChangeFile });
     }
+    let trailer = if format == FORMAT { SIGNATURE_LEN } else { 0 };
     if bytes.len() < HEADER_LEN {
         return Err(FileError::Truncated);
     }
@@ -141,16 +183,22 @@ pub fn open(keys: &KeyRing, vault: &[u8; 16], bytes: &[u8]) -> Result<Opened, Fi
         return Err(FileError::ForeignVault);
     }
     let body_len = u32::from_be_bytes(field(98, 4).try_into().expect("4 bytes")) as usize;
-    if bytes.len() != HEADER_LEN + body_len {
+    if bytes.len() != HEADER_LEN + body_len + trailer {
         return Err(FileError::Truncated);
     }
+    // The signature first: a file someone else wrote in a device's folder is that, whatever key
+    // it is under.
+    if trailer > 0 && !signed_by(bytes, header.device) {
+        return Err(FileError::NotSignedByDevice);
+    }
     let keys = keys.get(&header.key).ok_or(FileError::UnknownKey)?;
-    let body = keys.open_change(&bytes[HEADER_LEN..], &bytes[..HEADER_LEN]).ok_or(FileError::Unauthentic)?;
+    let sealed = &bytes[HEADER_LEN..HEADER_LEN + body_len];
+    let body = keys.open_change(sealed, &bytes[..HEADER_LEN]).ok_or(FileError::Unauthentic)?;
     if header.seq == 0 {
         return Err(FileError::Unauthentic);
     }
     let nonce = bytes[HEADER_LEN..HEADER_LEN + NONCE_LEN].try_into().expect("an authentic body holds its nonce");
-    Ok(Opened { header, digest: digest(bytes), body, nonce })
+    Ok(Opened { header, digest: digest(bytes), body, nonce, signed: trailer > 0 })
 }
 
 /// The folder a vault's devices write in, inside the synced folder.
@@ -221,7 +269,9 @@ pub struct Chain {
 /// Reads a device's chain from its candidates (each number's file and conflict copies, in any
 /// order), from number 1 up: each must open, name this device and number, and name its
 /// predecessor's digest. Identical copies count once; two that differ and both verify are a
-/// fork. Candidates that fail are skipped when another candidate of the number verifies.
+/// fork. Candidates that fail are skipped when another candidate of the number verifies. A
+/// device that signs its files (any candidate signed by it) signs them all: an unsigned
+/// candidate of its chain is someone else's ([`FileError::NotSignedByDevice`]).
 pub fn read_chain(
     keys: &KeyRing,
     vault: &[u8; 16],
@@ -242,6 +292,7 @@ pub fn read_chain_after(
 ) -> Chain {
     let mut files: Vec<Opened> = Vec::new();
     let last = candidates.keys().next_back().copied().unwrap_or(0);
+    let signs = candidates.values().flatten().any(|bytes| signed_by(bytes, device));
     for seq in after + 1..=last {
         let prev = files.last().map_or(digest, |f| f.digest);
         let Some(found) = candidates.get(&seq) else {
@@ -254,6 +305,7 @@ pub fn read_chain_after(
                 Ok(opened) if opened.header.device != device || opened.header.seq != seq => {
                     ChainError::Misplaced { seq }
                 }
+                Ok(opened) if signs && !opened.signed => ChainError::Bad { seq, why: FileError::NotSignedByDevice },
                 Ok(opened) if opened.header.prev != prev => ChainError::Broken { seq },
                 Ok(opened) => {
                     if !good.iter().any(|g| g.digest == opened.digest) {
@@ -341,8 +393,67 @@ mod tests {
         assert_eq!(open(&ring_of(1, [6; 16]), &VAULT, &bytes).unwrap_err(), FileError::UnknownKey);
         assert_eq!(open(&keys, &[8; 16], &bytes).unwrap_err(), FileError::ForeignVault);
         let mut newer = bytes.clone();
-        newer[9] = 2;
-        assert_eq!(open(&keys, &VAULT, &newer).unwrap_err(), FileError::NewerFormat(2));
+        newer[9] = 3;
+        assert_eq!(open(&keys, &VAULT, &newer).unwrap_err(), FileError::NewerFormat(3));
+    }
+
+    /// A device whose id is its signing key's, and a file of its chain it signs.
+    fn signed_file(owner: &DeviceSecret, seq: u64, prev: [u8; 32], body: &str) -> Vec<u8> {
+        seal_by(&keys()[&KEY], &header(DeviceId(owner.device_id()), seq, prev), body.as_bytes(), owner)
+    }
+
+    #[test]
+    fn a_devices_signed_file_opens_as_its_own_and_no_byte_of_it_can_change() {
+        let owner = DeviceSecret::random();
+        let device = DeviceId(owner.device_id());
+        let bytes = signed_file(&owner, 1, [0; 32], "body");
+        let opened = open(&keys(), &VAULT, &bytes).unwrap();
+        assert!(opened.signed && written_by(&opened, &owner));
+        assert_eq!(bytes.len(), HEADER_LEN + 4 + NONCE_LEN + TAG_LEN + SIGNATURE_LEN);
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x01;
+            assert!(open(&keys(), &VAULT, &bad).is_err(), "byte {i} flipped");
+        }
+        // The signature's part (anything after the header's fields a reader checks first).
+        let mut bad = bytes.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert_eq!(open(&keys(), &VAULT, &bad).unwrap_err(), FileError::NotSignedByDevice);
+        // A device set up by an earlier version (its id is not its key's) writes unsigned files.
+        let legacy = seal_by(&keys()[&KEY], &header(DeviceId([3; 16]), 1, [0; 32]), b"body", &owner);
+        assert!(!open(&keys(), &VAULT, &legacy).unwrap().signed);
+        // Someone else's key and signature, on a file in this device's name: refused, whatever
+        // key the body is sealed under.
+        let thief = DeviceSecret::random();
+        let unsigned = seal(&keys()[&KEY], &header(device, 1, [0; 32]), b"body");
+        let mut forged = unsigned.clone();
+        forged[8..10].copy_from_slice(&FORMAT.to_be_bytes());
+        forged.extend_from_slice(&thief.signing_public());
+        let signature = thief.sign(&signed_message(&forged));
+        forged.extend_from_slice(&signature);
+        assert_eq!(open(&keys(), &VAULT, &forged).unwrap_err(), FileError::NotSignedByDevice);
+    }
+
+    #[test]
+    fn a_signing_devices_chain_takes_no_unsigned_file() {
+        let owner = DeviceSecret::random();
+        let device = DeviceId(owner.device_id());
+        let first = signed_file(&owner, 1, [0; 32], "one");
+        let planted = seal(&keys()[&KEY], &header(device, 2, digest(&first)), b"planted");
+        let chain = read_chain(&keys(), &VAULT, device, &candidates(&[first.clone(), planted]));
+        assert_eq!(chain.files.len(), 1);
+        assert_eq!(chain.stopped, Some(ChainError::Bad { seq: 2, why: FileError::NotSignedByDevice }));
+        // Beside its own file 2, an unsigned copy is no second file 2 (no fork), just not used.
+        let second = signed_file(&owner, 2, digest(&first), "two");
+        let copy = seal(&keys()[&KEY], &header(device, 2, digest(&first)), b"two");
+        let mut found = candidates(&[first, second]);
+        found.get_mut(&2).unwrap().push(copy);
+        let chain = read_chain(&keys(), &VAULT, device, &found);
+        assert_eq!((chain.files.len(), chain.stopped), (2, None));
+        // A chain of unsigned files (a device set up by an earlier version) reads as before.
+        let legacy = DeviceId([4; 16]);
+        let chain = read_chain(&keys(), &VAULT, legacy, &candidates(&chain_of(&keys(), legacy, &["a", "b"])));
+        assert_eq!((chain.files.len(), chain.stopped), (2, None));
     }
 
     #[test]

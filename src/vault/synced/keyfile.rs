@@ -114,7 +114,7 @@ impl Vault {
 }
 
 /// A regular file's bytes, if it is one and at most 64 KiB (a key file; never a symlink).
-fn read_small_file(path: &Path) -> Option<Vec<u8>> {
+pub(in crate::vault) fn read_small_file(path: &Path) -> Option<Vec<u8>> {
     use std::io::Read;
     let meta = std::fs::symlink_metadata(path).ok()?;
     if !meta.is_file() || meta.len() > 64 << 10 {

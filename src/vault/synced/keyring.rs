@@ -142,6 +142,16 @@ impl Vault {
         }
     }
 
+    /// A new device's first sync (no secret and nothing read yet): its secret is made, and its
+    /// id becomes the one its signing key names, so that every reader knows its change files
+    /// from anyone else's (see `file::seal_by`). The caller saves the connection.
+    pub(super) fn sync_new_device(&self, connection: &mut Connection) {
+        let secret = DeviceSecret::random();
+        connection.device = DeviceId(secret.device_id());
+        let current = (&self.header.key_id, self.keys.vault_key());
+        connection.secrets = vec![seal_secret(&self.header.vault_id, connection.device, current, &secret)];
+    }
+
     /// Before this vault's file moves to `new` (a rotation here, or a key adopted from another
     /// device): the connection keeps this device's secret and every key it holds sealed under
     /// the new key too, so that a crash between the two steps loses neither; and a key made

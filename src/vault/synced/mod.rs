@@ -38,6 +38,7 @@ mod keyfile;
 mod keyring;
 mod quick;
 mod stored;
+pub(in crate::vault) use keyfile::read_small_file;
 pub(in crate::vault) use stored::{header_from_json, header_json};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -339,6 +340,12 @@ impl Vault {
             });
         }
         let folder = SyncFolder::new(&connection.folder, self.header.vault_id);
+        if connection.secrets.is_empty() && connection.read.is_empty() {
+            self.sync_new_device(&mut connection);
+            if !dry_run {
+                save_connection(file, &connection)?;
+            }
+        }
         let me = connection.device;
         if !dry_run {
             // This device's own folder first: one replaced by a link (whose files then seem
