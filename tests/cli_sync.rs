@@ -1151,14 +1151,33 @@ fn files_of(device: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Writes `body` as the next change file of the device folder `into`, chained onto its last one,
+/// sealed under the key of `old_key_json` (which `PASS` opens), as anyone who holds that key
+/// can. Returns the file's path.
+fn append_as(into: &Path, old_key_json: &[u8], body: &serde_json::Value) -> PathBuf {
+    use tresor::vault::sync::{DeviceId, file};
+    let (old_id, old_keys) = key_of(old_key_json, PASS);
+    let key: serde_json::Value = serde_json::from_slice(old_key_json).unwrap();
+    let files = files_of(into);
+    let header = file::Header {
+        vault: unhex(key["vault_id"].as_str().unwrap()).try_into().unwrap(),
+        device: DeviceId(unhex(into.file_name().unwrap().to_str().unwrap()).try_into().unwrap()),
+        key: old_id,
+        seq: files.len() as u64 + 1,
+        prev: file::digest(&std::fs::read(files.last().unwrap()).unwrap()),
+    };
+    let path = into.join(file::file_name(header.seq));
+    std::fs::write(&path, file::seal(&old_keys, &header, &serde_json::to_vec(body).unwrap())).unwrap();
+    path
+}
+
 /// What someone who kept an old `key.json` and its passphrase (`PASS`) writes into the device
 /// folder `into`: that device's next change file, under the old key, chained onto its last one,
 /// setting OPENAI_API_KEY to `value` — the change that made it in the laptop's first file (the
 /// old key opens it: the whole vault as it was), made an edit later than any, that has seen
 /// every edit of the secret there was. Returns the file's path.
 fn plant(into: &Path, laptop: &Path, old_key_json: &[u8], value: &str) -> PathBuf {
-    use tresor::vault::sync::{DeviceId, file};
-    let (vault_id, (old_id, old_keys), first) = first_file_under(old_key_json, laptop);
+    let (_, _, first) = first_file_under(old_key_json, laptop);
     let mut body: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
     let mut change = body["changes"]
         .as_array()
@@ -1174,18 +1193,7 @@ fn plant(into: &Path, laptop: &Path, old_key_json: &[u8], value: &str) -> PathBu
         *count = serde_json::json!(count.as_u64().unwrap() + 1);
     }
     body["changes"] = serde_json::json!([change]);
-    let files = files_of(into);
-    let last = std::fs::read(files.last().unwrap()).unwrap();
-    let header = file::Header {
-        vault: vault_id,
-        device: DeviceId(unhex(into.file_name().unwrap().to_str().unwrap()).try_into().unwrap()),
-        key: old_id,
-        seq: files.len() as u64 + 1,
-        prev: file::digest(&last),
-    };
-    let planted = into.join(file::file_name(header.seq));
-    std::fs::write(&planted, file::seal(&old_keys, &header, &serde_json::to_vec(&body).unwrap())).unwrap();
-    planted
+    append_as(into, old_key_json, &body)
 }
 
 /// The vault id, the old key (`PASS` opens `old_key_json`) and `laptop`'s first change file
@@ -1655,22 +1663,11 @@ fn a_key_announced_as_a_quiet_device_by_someone_who_kept_the_old_passphrase_is_n
             "grants": { desktop_id.hex(): hex(&grant) },
         },
     });
-    let files = files_of(&work);
-    let header = file::Header {
-        vault: vault_id,
-        device: work_id,
-        key: old_id,
-        seq: files.len() as u64 + 1,
-        prev: file::digest(&std::fs::read(files.last().unwrap()).unwrap()),
-    };
-    std::fs::write(
-        work.join(file::file_name(header.seq)),
-        file::seal(&old_keys, &header, &serde_json::to_vec(&body).unwrap()),
-    )
-    .unwrap();
+    append_as(&work, &old_key_json, &body);
 
     // The desktop wakes up, on the old key: both announcements are under it, from devices it
-    // knew, and the thief's is the later one — but it opens only its owner's grant.
+    // knew, and the thief's is the later one — but the thief's is not signed by the work
+    // machine (and its grant could not open: only the work machine's own key could seal it).
     let said = sync(&b);
     assert!(said.contains("changed on \"laptop\""), "{said}");
     std::fs::copy(&new_pass, &b.pass_file).unwrap();
@@ -1679,6 +1676,52 @@ fn a_key_announced_as_a_quiet_device_by_someone_who_kept_the_old_passphrase_is_n
     sync(&a);
     assert_eq!(get(&a, &["FROM_DESKTOP"]), "d");
     assert_eq!(everything(&a), everything(&b));
+}
+
+/// Someone who kept the old passphrase writes, as a device that has gone quiet, its next file
+/// under the old key: a forget of the laptop after the files it wrote before its passphrase
+/// change, so that a device still on the old key would never use the laptop's announcement of
+/// the new key. The file is not signed by the quiet device: the sleeper takes nothing of it,
+/// and takes the laptop's new key.
+#[test]
+fn a_forget_written_as_a_quiet_device_cuts_no_device_off_the_new_key() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let c = Env::without_vault(PASS);
+    c.ok(&["sync", "join", arg(&folder.path), "--name", "work"]);
+    sync(&b);
+    sync(&a);
+    let laptop = device_folder(&a, &folder, "laptop");
+    let work = device_folder(&b, &folder, "work");
+    let old_key_json = std::fs::read(work.join("key.json")).unwrap();
+    let laptop_files = files_of(&laptop).len() as u64;
+    let new_pass = a.file("new-pass", "the owner's passphrase after the leak\n");
+    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    a.set(&["AFTER_CHANGE"], "private");
+
+    // The forget, as the laptop's own ones are written: a change of the record named by the
+    // forgotten device's id, a day later than anything.
+    let (_, _, first) = first_file_under(&old_key_json, &work);
+    let mut body: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
+    let laptop_id = unhex(laptop.file_name().unwrap().to_str().unwrap());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let work_id = work.file_name().unwrap().to_str().unwrap().to_owned();
+    body["changes"] = serde_json::json!([{
+        "record": laptop_id,
+        "seen": {},
+        "clock": { "millis": now + 86_400_000, "counter": 0, "device": work_id },
+        "state": { "Forget": { "after": laptop_files } },
+    }]);
+    append_as(&work, &old_key_json, &body);
+
+    let said = sync(&b);
+    assert!(said.contains("not signed by the device it names"), "{said}");
+    assert!(said.contains("changed on \"laptop\""), "the sleeper takes the new key: {said}");
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    assert_eq!(get(&b, &["AFTER_CHANGE"]), "private");
+    let devices = b.ok(&["sync", "status"]);
+    assert!(devices.contains("laptop") && !devices.contains("forgotten"), "{devices}");
 }
 
 /// A passphrase change waits for a sync of the same vault running in another process (the app's,
