@@ -28,7 +28,7 @@
 //! | bytes | field |
 //! | --- | --- |
 //! | 8 | magic `TRSYNC\0\x01` |
-//! | 2 | format version, big-endian (1) |
+//! | 2 | format version, big-endian (2: signed; 1: the same without the last two fields) |
 //! | 16 | vault id |
 //! | 16 | device id |
 //! | 16 | key id: which vault key seals the body |
@@ -36,6 +36,19 @@
 //! | 32 | SHA-256 of the device's previous file, whole (zeros for number 1) |
 //! | 4 | body length, big-endian |
 //! | n | body: AES-256-GCM (`nonce ‖ ciphertext ‖ tag`) under the change key of the vault key the key id names (HKDF of that vault key, label `tresor v1 sync change key`), with the 102 header bytes above as associated data |
+//! | 32 | format 2: the device's Ed25519 public key |
+//! | 64 | format 2: its signature of SHA-256(`tresor sync change file signature` ‖ every byte above) |
+//!
+//! **Signatures.** A device's signing key is derived from its own X25519 secret (HKDF, label
+//! `tresor v1 device signing key`), and a device set up by this version takes as its id the
+//! first 16 bytes of SHA-256(`tresor v1 device id` ‖ that public key)
+//! ([`crate::vault::crypto::device_id_of`]). A format-2 file whose key does not name the
+//! header's device id, or whose signature fails, is refused ([`file::FileError::NotSignedByDevice`])
+//! before its body is opened; and a device whose chain holds any file it signed signs them all,
+//! so an unsigned file in its chain is someone else's. So nobody — not even someone who holds
+//! the current vault key — can write a file any device takes as another device's: a change, a
+//! forget or a key announcement. A device set up by an earlier version (a random id) goes on
+//! writing format 1, with the protections that had: its own nonce, and the chain.
 //!
 //! So what anyone holding the folder sees is the vault id, the device ids, the key ids, the
 //! sequence numbers and the sizes. The body's nonce is the writing device's: a MAC of the 102
@@ -81,7 +94,8 @@ use super::crypto::VaultKeys;
 /// (change files written before a passphrase change or a key rotation stay readable).
 pub type KeyRing = BTreeMap<[u8; 16], VaultKeys>;
 
-/// A device's id: random, made when the device joins the folder. Written as 32 hex digits.
+/// A device's id: its signing key's ([`crate::vault::crypto::device_id_of`]), fixed at its first
+/// sync (random for a device set up by an earlier version). Written as 32 hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DeviceId(pub [u8; 16]);
 
