@@ -1164,7 +1164,7 @@ fn append_as(into: &Path, old_key_json: &[u8], body: &serde_json::Value) -> Path
         device: DeviceId(unhex(into.file_name().unwrap().to_str().unwrap()).try_into().unwrap()),
         key: old_id,
         seq: files.len() as u64 + 1,
-        prev: file::digest(&std::fs::read(files.last().unwrap()).unwrap()),
+        prev: files.last().map_or([0; 32], |last| file::digest(&std::fs::read(last).unwrap())),
     };
     let path = into.join(file::file_name(header.seq));
     std::fs::write(&path, file::seal(&old_keys, &header, &serde_json::to_vec(body).unwrap())).unwrap();
@@ -1498,6 +1498,29 @@ fn a_file_planted_in_a_devices_folder_under_the_current_key_is_taken_by_no_devic
         assert!(!values_ever(device, &["OPENAI_API_KEY"]).iter().any(|v| v == "from-the-thief"));
     }
     assert_eq!(everything(&a), everything(&b));
+}
+
+/// Someone who holds the vault key removes every file the laptop signed and writes an unsigned
+/// chain in its name. A device that never read the laptop (one joining now) has nothing to
+/// compare it with, yet takes none of it: the laptop's id says it signs every file.
+#[test]
+fn a_devices_files_replaced_by_an_unsigned_chain_in_its_name_are_taken_by_no_device() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let laptop = device_folder(&a, &folder, "laptop");
+    let key_json = std::fs::read(laptop.join("key.json")).unwrap();
+    let away = tempfile::tempdir().unwrap();
+    for file in files_of(&laptop) {
+        std::fs::rename(&file, away.path().join(file.file_name().unwrap())).unwrap();
+    }
+    let planted = plant(&laptop, away.path(), &key_json, "from-the-thief");
+    assert!(planted.ends_with("0000000000000001.tchange"));
+    let c = Env::without_vault(PASS);
+    let out = c.run(&["sync", "join", arg(&folder.path), "--name", "work"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("not signed by the device it names"), "{}", stderr(&out));
+    assert_eq!(code(&c.run(&["get", "OPENAI_API_KEY"])), 4, "nothing of the forged chain is taken");
 }
 
 /// Both devices change the passphrase and publish it before the sync engine brings either the

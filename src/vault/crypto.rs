@@ -478,11 +478,25 @@ impl DeviceSecret {
 /// ciphertext ‖ tag`. Only the holder of `sender`'s secret (or of the recipient's) can make a
 /// grant that opens with `sender`'s public key. `None` for a public key that would make the
 /// shared secret predictable (a low-order point).
-/// The device id a signing public key names: the first 16 bytes of its SHA-256 (with a label).
-/// Nobody can make a key for a given id, so a file signed by a key whose id is the one its header
-/// names was written by that device.
+/// The last 4 bytes of every signing device's id ([`device_id_of`]): what tells, from the id
+/// alone, that every file of that device must be signed. (A device set up by an earlier version
+/// has a random id: one in 2^32 ends so, and would have to join again.)
+pub const SIGNING_ID_MARK: [u8; 4] = *b"sig\x01";
+
+/// The device id a signing public key names: 12 bytes of its SHA-256 (with a label), then
+/// [`SIGNING_ID_MARK`]. Nobody can make a key for a given id (2^96 work), so a file signed by a
+/// key whose id is the one its header names was written by that device.
 pub fn device_id_of(public: &[u8; 32]) -> [u8; 16] {
-    sha256(&[b"tresor v1 device id", public])[..16].try_into().expect("16 of 32 bytes")
+    let mut id = [0u8; 16];
+    id[..12].copy_from_slice(&sha256(&[b"tresor v1 device id", public])[..12]);
+    id[12..].copy_from_slice(&SIGNING_ID_MARK);
+    id
+}
+
+/// Whether the device with this id signs its files (its id is its signing key's): then a file in
+/// its name that it did not sign is someone else's, whatever else the folder holds.
+pub fn is_signing_id(id: &[u8; 16]) -> bool {
+    id[12..] == SIGNING_ID_MARK
 }
 
 /// Whether `signature` is `public`'s Ed25519 signature of `message` (strict: no malleable or

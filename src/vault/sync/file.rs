@@ -137,7 +137,6 @@ fn signed_by(bytes: &[u8], device: DeviceId) -> bool {
     let public: [u8; 32] = signed[signed.len() - 32..].try_into().expect("32 bytes");
     let signature: [u8; 64] = signature.try_into().expect("64 bytes");
     bytes[8..10] == FORMAT.to_be_bytes()
-        && bytes[8..10] == FORMAT.to_be_bytes()
         && crypto::device_id_of(&public) == device.0
         && crypto::verify_signature(&public, &signed_message(signed), &signature)
 }
@@ -270,8 +269,9 @@ pub struct Chain {
 /// order), from number 1 up: each must open, name this device and number, and name its
 /// predecessor's digest. Identical copies count once; two that differ and both verify are a
 /// fork. Candidates that fail are skipped when another candidate of the number verifies. A
-/// device that signs its files (any candidate signed by it) signs them all: an unsigned
-/// candidate of its chain is someone else's ([`FileError::NotSignedByDevice`]).
+/// device whose id says it signs ([`crypto::is_signing_id`]) signs every file: an unsigned
+/// candidate of its chain is someone else's ([`FileError::NotSignedByDevice`]) — told by the
+/// id, never by which files are there (signed ones can be removed).
 pub fn read_chain(
     keys: &KeyRing,
     vault: &[u8; 16],
@@ -292,7 +292,7 @@ pub fn read_chain_after(
 ) -> Chain {
     let mut files: Vec<Opened> = Vec::new();
     let last = candidates.keys().next_back().copied().unwrap_or(0);
-    let signs = candidates.values().flatten().any(|bytes| signed_by(bytes, device));
+    let signs = crypto::is_signing_id(&device.0);
     for seq in after + 1..=last {
         let prev = files.last().map_or(digest, |f| f.digest);
         let Some(found) = candidates.get(&seq) else {
@@ -450,6 +450,12 @@ mod tests {
         found.get_mut(&2).unwrap().push(copy);
         let chain = read_chain(&keys(), &VAULT, device, &found);
         assert_eq!((chain.files.len(), chain.stopped), (2, None));
+        // Its signed files removed, an unsigned chain in its name is still no chain of its: its
+        // id says it signs.
+        let forged = chain_of(&keys(), device, &["one", "two"]);
+        let chain = read_chain(&keys(), &VAULT, device, &candidates(&forged));
+        assert_eq!(chain.files.len(), 0);
+        assert_eq!(chain.stopped, Some(ChainError::Bad { seq: 1, why: FileError::NotSignedByDevice }));
         // A chain of unsigned files (a device set up by an earlier version) reads as before.
         let legacy = DeviceId([4; 16]);
         let chain = read_chain(&keys(), &VAULT, legacy, &candidates(&chain_of(&keys(), legacy, &["a", "b"])));

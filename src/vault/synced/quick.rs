@@ -80,10 +80,9 @@ impl Vault {
             }
             let candidates = SyncFolder::read_files(&after).map_err(folder_error(folder.root()))?;
             let chain = file::read_chain_after(&ring, &vault_id, *device, &candidates, (*seen, digest));
-            // (An unsigned file: whether its device signs is told by its whole chain.)
             if chain.stopped.is_some()
                 || chain.files.len() != after.len()
-                || chain.files.iter().any(|f| f.header.key != self.header.key_id || !f.signed)
+                || chain.files.iter().any(|f| f.header.key != self.header.key_id)
             {
                 return Ok(None);
             }
