@@ -1523,6 +1523,26 @@ fn a_devices_files_replaced_by_an_unsigned_chain_in_its_name_are_taken_by_no_dev
     assert_eq!(code(&c.run(&["get", "OPENAI_API_KEY"])), 4, "nothing of the forged chain is taken");
 }
 
+/// Junk planted beside a device's file as many sync engines' conflict copies of it (no key
+/// needed) cannot crowd out the file itself: it is always read first, and the copies that fail
+/// are passed over.
+#[test]
+fn conflict_copies_planted_by_the_hundred_do_not_hide_a_devices_file() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let laptop = device_folder(&a, &folder, "laptop");
+    for i in 0..200 {
+        std::fs::write(laptop.join(format!("0000000000000001.sync-conflict-20260101-{i:06}-JUNK.tchange")), b"junk")
+            .unwrap();
+    }
+    a.set(&["AFTER_JUNK"], "still here");
+    for device in [&b, &a] {
+        sync(device);
+    }
+    assert_eq!(get(&b, &["AFTER_JUNK"]), "still here");
+    assert_eq!(everything(&a), everything(&b));
+}
+
 /// Both devices change the passphrase and publish it before the sync engine brings either the
 /// other's files: each holds the other's announcement back (it is under the key each moved away
 /// from), yet reads the key granted in it (only the other device could seal that grant), and

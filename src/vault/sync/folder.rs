@@ -206,15 +206,7 @@ impl SyncFolder {
     pub fn list(&self) -> io::Result<BTreeMap<DeviceId, BTreeMap<u64, Vec<PathBuf>>>> {
         let mut out = BTreeMap::new();
         for (device, dir) in self.device_dirs()? {
-            let mut files: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
-            for found in std::fs::read_dir(dir)? {
-                let found = found?;
-                if let Found::File(seq) | Found::ConflictCopy(seq) =
-                    file::classify(&found.file_name().to_string_lossy())
-                {
-                    files.entry(seq).or_default().push(found.path());
-                }
-            }
+            let files = list_device(&dir)?;
             if !files.is_empty() {
                 out.insert(device, files);
             }
@@ -222,7 +214,9 @@ impl SyncFolder {
         Ok(out)
     }
 
-    /// The candidates of these files (as [`SyncFolder::scan`] reads them).
+    /// The candidates of these files (as [`SyncFolder::scan`] reads them): of each number, the
+    /// first [`MAX_CANDIDATES`] in [`list_device`]'s order — the file under its own name first,
+    /// so that copies planted beside it cannot crowd it out.
     pub fn read_files(paths: &BTreeMap<u64, Vec<PathBuf>>) -> io::Result<BTreeMap<u64, Vec<Vec<u8>>>> {
         let mut files: BTreeMap<u64, Vec<Vec<u8>>> = BTreeMap::new();
         for (seq, paths) in paths {
@@ -237,26 +231,31 @@ impl SyncFolder {
 
     /// One device folder's candidates (none when it does not exist).
     fn scan_device(&self, dir: &Path) -> io::Result<BTreeMap<u64, Vec<Vec<u8>>>> {
-        let mut files: BTreeMap<u64, Vec<Vec<u8>>> = BTreeMap::new();
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(files),
-            Err(e) => return Err(e),
-        };
-        for found in entries {
-            let found = found?;
-            let (Found::File(seq) | Found::ConflictCopy(seq)) = file::classify(&found.file_name().to_string_lossy())
-            else {
-                continue;
-            };
-            // Conflict copies are rare; a folder with many per number is an attack on memory.
-            if files.get(&seq).is_some_and(|c| c.len() >= MAX_CANDIDATES) {
-                continue;
-            }
-            if let Some(bytes) = read_change_file(&found.path())? {
-                files.entry(seq).or_default().push(bytes);
-            }
+        match list_device(dir) {
+            Ok(paths) => Self::read_files(&paths),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(e),
         }
-        Ok(files)
     }
+}
+
+/// A device folder's change files by number, names only: of each number, the file under its own
+/// name first, then its conflict copies by name.
+fn list_device(dir: &Path) -> io::Result<BTreeMap<u64, Vec<PathBuf>>> {
+    let mut files: BTreeMap<u64, Vec<(bool, PathBuf)>> = BTreeMap::new();
+    for found in std::fs::read_dir(dir)? {
+        let found = found?;
+        match file::classify(&found.file_name().to_string_lossy()) {
+            Found::File(seq) => files.entry(seq).or_default().push((false, found.path())),
+            Found::ConflictCopy(seq) => files.entry(seq).or_default().push((true, found.path())),
+            Found::Ignored => {}
+        }
+    }
+    Ok(files
+        .into_iter()
+        .map(|(seq, mut paths)| {
+            paths.sort();
+            (seq, paths.into_iter().map(|(_, path)| path).collect())
+        })
+        .collect())
 }
