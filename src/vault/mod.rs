@@ -266,9 +266,6 @@ impl Vault {
                 header = migrate::upgrade(&conn, &header, &keys, &kek, true, clock.now().0)?;
                 store::checkpoint(&conn);
             }
-            // A passphrase change that stopped after its commit left its backups to re-wrap.
-            let stuck = backup::finish_rewrap(path, &header, &kek);
-            drop(kek);
             let mut vault = Vault::opened(path, conn, header, keys, clock, false);
             let writes = vault.verify_record_set()?;
             match remembered {
@@ -289,6 +286,10 @@ impl Vault {
                 vault.seen_warned = true;
             }
             vault.remember(writes, accept);
+            // A passphrase change that stopped after its commit left its backups to re-wrap (once
+            // the file is known to be whole and current).
+            let stuck = backup::finish_rewrap(path, &vault.header, &kek);
+            drop(kek);
             if stuck > 0 {
                 vault.warning = Some(Error::BackupsKeepOldPassphrase { count: stuck, dir: backup::backup_dir(path) });
             }

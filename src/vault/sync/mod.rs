@@ -41,11 +41,12 @@
 //!
 //! **Signatures.** A device's signing key is derived from its own X25519 secret (HKDF, label
 //! `tresor v1 device signing key`), and a device set up by this version takes as its id the
-//! first 16 bytes of SHA-256(`tresor v1 device id` ‖ that public key)
-//! ([`crate::vault::crypto::device_id_of`]). A format-2 file whose key does not name the
-//! header's device id, or whose signature fails, is refused ([`file::FileError::NotSignedByDevice`])
-//! before its body is opened; and a device whose chain holds any file it signed signs them all,
-//! so an unsigned file in its chain is someone else's. So nobody — not even someone who holds
+//! first 12 bytes of SHA-256(`tresor v1 device id` ‖ that public key) followed by the mark
+//! `sig\x01` ([`crate::vault::crypto::device_id_of`]). A format-2 file whose key does not name
+//! the header's device id, or whose signature fails, is refused
+//! ([`file::FileError::NotSignedByDevice`]) before its body is opened; and a device whose id
+//! bears the mark signs every file, so an unsigned file in its name is someone else's — told by
+//! the id alone, never by which of its files are in the folder (signed ones can be removed). So nobody — not even someone who holds
 //! the current vault key — can write a file any device takes as another device's: a change, a
 //! forget or a key announcement. A device set up by an earlier version (a random id) goes on
 //! writing format 1, with the protections that had: its own nonce, and the chain.
