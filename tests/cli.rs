@@ -181,6 +181,14 @@ fn a_passphrase_change_that_stops_after_its_commit_still_rewraps_the_backups() {
     let never_set = env.file("never", "a passphrase that never took\n");
     passwd("before-passphrase-commit", &never_set);
     env.set(&["K"], "v2");
+    // Its note stays a while (that change might still be on its way to its commit, in another
+    // process), then goes at the next unlock.
+    let note = env.vault.with_file_name("vault.db.backups").join("rewrap-pending.json");
+    assert!(note.exists());
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&note).unwrap().set_modified(hour_ago).unwrap();
+    env.ok(&["list"]);
+    assert!(!note.exists());
     let all = env.backups_opening_with(&old_file);
     assert!(all.0 > 0 && all.0 == all.1);
     assert_eq!(env.backups_opening_with(&never_set).0, 0);

@@ -452,24 +452,31 @@ pub(crate) fn clear_rewrap_note(vault_path: &Path) {
     let _ = std::fs::remove_file(backup_dir(vault_path).join(REWRAP_NOTE));
 }
 
+/// How long a note under another wrap than the vault's is left alone: the passphrase change that
+/// wrote it may still be on its way to its commit (in another process).
+const REWRAP_NOTE_IN_FLIGHT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// At unlock (`header` and `kek`: the vault's, just opened): a re-wrap that a passphrase change
 /// noted and never finished is done now, and the note goes. A note under another wrap than the
-/// vault's (the change never committed, or an older one) or that the KEK does not open (not
-/// ours) is dropped. Returns how many backups stay under the old passphrase.
+/// vault's, or that the KEK does not open (not ours), is dropped once it is older than
+/// [`REWRAP_NOTE_IN_FLIGHT`] (the change never committed, or it is not ours). Returns how many
+/// backups stay under the old passphrase.
 pub(crate) fn finish_rewrap(vault_path: &Path, header: &store::Header, kek: &Key32) -> usize {
     let path = backup_dir(vault_path).join(REWRAP_NOTE);
-    if std::fs::symlink_metadata(&path).is_err() {
-        return 0;
-    }
+    let Ok(meta) = std::fs::symlink_metadata(&path) else { return 0 };
     // A note is a few hundred bytes: anything else (a folder, a link, a huge file) is not ours.
     let bytes = super::synced::read_small_file(&path).unwrap_or_default();
     let noted = super::synced::header_from_json(&bytes)
         .filter(|n| n.vault_id == header.vault_id && n.salt == header.salt && n.kdf == header.kdf);
     let old_key = noted.as_ref().and_then(|n| crypto::unwrap_key(kek, &n.wrapped_key, &n.wrap_aad()));
-    let stuck = match (&noted, old_key) {
-        (Some(noted), Some(old_key)) => rewrap(vault_path, noted, kek, &old_key),
-        _ => 0,
+    let (Some(noted), Some(old_key)) = (&noted, old_key) else {
+        let age = meta.modified().ok().and_then(|m| m.elapsed().ok());
+        if age.is_some_and(|age| age >= REWRAP_NOTE_IN_FLIGHT) {
+            let _ = std::fs::remove_file(&path);
+        }
+        return 0;
     };
+    let stuck = rewrap(vault_path, noted, kek, &old_key);
     let _ = std::fs::remove_file(&path);
     stuck
 }
