@@ -1549,6 +1549,36 @@ fn conflict_copies_planted_by_the_hundred_do_not_hide_a_devices_file() {
     assert_eq!(everything(&a), everything(&b));
 }
 
+/// The laptop publishes file 2 and stops before recording it; someone takes that file away, the
+/// laptop writes another file 2 (which it records, and the desktop reads), and the first is put
+/// back as a conflict copy: two files 2, both the laptop's own. The laptop keeps the one it
+/// recorded and sets the other aside; both devices go on.
+#[test]
+fn an_own_file_never_recorded_put_back_beside_its_successor_is_set_aside() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let laptop = device_folder(&a, &folder, "laptop");
+    let mut set = a.cmd(&["set", "FIRST_TRY"]);
+    let mut set =
+        set.env("TRESOR_FAILPOINT", "sync-after-publish").stdin(std::process::Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(&mut set.stdin.take().unwrap(), b"v").unwrap();
+    assert!(!set.wait().unwrap().success(), "stopped after publishing");
+    let unrecorded = laptop.join("0000000000000002.tchange");
+    let away = tempfile::tempdir().unwrap();
+    std::fs::rename(&unrecorded, away.path().join("2")).unwrap();
+    a.set(&["SECOND_TRY"], "w");
+    sync(&b);
+    std::fs::rename(away.path().join("2"), laptop.join("0000000000000002 (conflicted copy 2026-12-05).tchange"))
+        .unwrap();
+    let said = sync(&a);
+    assert!(said.contains("copies of its file 2") && said.contains("set aside"), "{said}");
+    a.set(&["LATER"], "x");
+    sync(&b);
+    assert_eq!(get(&b, &["SECOND_TRY"]), "w");
+    assert_eq!(get(&b, &["LATER"]), "x");
+    assert_eq!(everything(&a), everything(&b));
+}
+
 /// Both devices change the passphrase and publish it before the sync engine brings either the
 /// other's files: each holds the other's announcement back (it is under the key each moved away
 /// from), yet reads the key granted in it (only the other device could seal that grant), and

@@ -410,9 +410,17 @@ impl Vault {
             && let Some(file::ChainError::Forked { seq }) = read.chains.get(&me).and_then(|c| c.stopped.as_ref())
         {
             let seq = *seq;
+            // Two of its own under the number it recorded last (one it published and never
+            // recorded, taken away and put back as a conflict copy after it wrote another under
+            // that number): the one it recorded.
+            let recorded = connection.read.get(&me).filter(|(n, _)| *n == seq).map(|(_, digest)| digest.clone());
             let mine = |bytes: &[u8]| {
-                file::open(&ring, &vault_id, bytes)
-                    .is_ok_and(|f| f.header.device == me && f.header.seq == seq && file::written_by(&f, &secret))
+                file::open(&ring, &vault_id, bytes).is_ok_and(|f| {
+                    f.header.device == me
+                        && f.header.seq == seq
+                        && file::written_by(&f, &secret)
+                        && recorded.as_ref().is_none_or(|digest| *digest == hex(&f.digest))
+                })
             };
             let moved = folder.set_aside_copies(me, seq, mine).map_err(folder_error(folder.root()))?;
             if !moved.is_empty() {
@@ -614,6 +622,9 @@ impl Vault {
             own.files.truncate(own_used);
             read.held.remove(&me);
         }
+        // The key file first: a sync that cannot write it (a folder put in its place) stops
+        // before it publishes anything, rather than after publishing files it then never records.
+        self.publish_key_file(&folder, me, &ring)?;
         let marks = read.merged_marks(me, &forgotten);
         // Files this device published that no sync recorded (one stopped between the two): the
         // cache, which counts only the files after those recorded as new, is made anew.
@@ -684,7 +695,6 @@ impl Vault {
             // under the one it replaces.
             publish(&keyring::body(&connection, &secret, &marks), current.0, current.1)?;
         }
-        self.publish_key_file(&folder, me, &ring)?;
         crate::failpoint("sync-after-publish");
 
         // The merged vault, applied.
