@@ -959,6 +959,29 @@ fn a_write_on_the_command_line_is_published_at_once() {
 
 // What a review found, each kept as a test.
 
+/// The laptop rotates its key while the folder is out of reach, then puts back the backup made
+/// before: its vault is on the old key again, and its own signing secret is sealed only under the
+/// new one. Its sync says so and stops, instead of signing with a new secret that its id does not
+/// name (which every device would refuse); the desktop is not troubled.
+#[test]
+fn a_device_whose_secret_is_under_a_key_its_restored_vault_lacks_says_so() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let away = folder._dir.path().join("unplugged");
+    std::fs::rename(&folder.path, &away).unwrap();
+    a.run(&["rotate-key"]);
+    std::fs::rename(&away, &folder.path).unwrap();
+    let list: serde_json::Value = serde_json::from_str(&a.ok(&["backup", "--list", "--json"])).unwrap();
+    let before = list.as_array().unwrap().iter().find(|b| b["name"].as_str().unwrap().contains("rotate-key"));
+    let out = a.run(&["restore-backup", before.unwrap()["name"].as_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = a.run(&["sync"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("sealed under a vault key this file no longer has"), "{}", stderr(&out));
+    let said = sync(&b);
+    assert!(!said.contains("warning"), "{said}");
+}
+
 #[test]
 fn a_backup_restored_on_one_device_does_not_take_the_others_back() {
     let folder = folder();

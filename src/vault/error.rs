@@ -254,6 +254,13 @@ pub enum Error {
     SyncForgotten,
 
     #[error(
+        "this device's own key for the synced folder is sealed under a vault key this file no longer has (a \
+         backup from before a passphrase change or key rotation was put back); nothing was synced: `tresor sync \
+         disconnect`, then `tresor sync init FOLDER` connects this vault again as a new device"
+    )]
+    SyncSecretLost,
+
+    #[error(
         "a change from another device cannot be applied here: {detail} (a newer Tresor wrote it?); nothing was \
          synced"
     )]

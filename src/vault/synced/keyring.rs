@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::Vault;
 use super::super::crypto::{self, DeviceSecret, Key32, VaultKeys};
-use super::super::error::Result;
+use super::super::error::{Error, Result};
 use super::super::store::Header;
 use super::super::sync::{DeviceId, Hlc, KeyRing, hex, unhex};
 use super::stored::{self, Body, Connection, KeyFile, Read};
@@ -124,32 +124,32 @@ impl Vault {
     }
 
     /// This device's secret: opened from its connection, or made now (the connection is then
-    /// changed: the caller saves it).
-    pub(super) fn sync_device_secret(&self, connection: &mut Connection) -> DeviceSecret {
+    /// changed: the caller saves it). A new device (no secret, nothing read yet) takes the id its
+    /// signing key names, so that every reader knows its change files from anyone else's (see
+    /// `file::seal_by`). A signing device whose secret this vault cannot open (sealed under a key
+    /// the file no longer has: a backup from before a key change put back) is refused
+    /// ([`Error::SyncSecretLost`]): a new secret would sign nothing its id vouches for. (A device
+    /// set up by an earlier version, which does not sign, is given a new one, as before.)
+    pub(super) fn sync_device_secret(&self, connection: &mut Connection) -> Result<DeviceSecret> {
         let current = (&self.header.key_id, self.keys.vault_key());
         let id = connection.device.hex();
         let found = connection.secrets.iter().find(|s| s.id == id && s.under == hex(current.0)).and_then(|entry| {
             let aad = sealed_aad("device", &self.header.vault_id, &id, current.0);
             crypto::unwrap_key(current.1, &stored::unhex_vec(&entry.sealed)?, &aad)
         });
-        match found {
-            Some(key) => DeviceSecret::from_bytes(*key.as_bytes()),
-            None => {
-                let secret = DeviceSecret::random();
-                connection.secrets = vec![seal_secret(&self.header.vault_id, connection.device, current, &secret)];
-                secret
-            }
+        if let Some(key) = found {
+            return Ok(DeviceSecret::from_bytes(*key.as_bytes()));
         }
-    }
-
-    /// A new device's first sync (no secret and nothing read yet): its secret is made, and its
-    /// id becomes the one its signing key names, so that every reader knows its change files
-    /// from anyone else's (see `file::seal_by`). The caller saves the connection.
-    pub(super) fn sync_new_device(&self, connection: &mut Connection) {
+        let new_device = connection.secrets.is_empty() && connection.read.is_empty();
+        if !new_device && crypto::is_signing_id(&connection.device.0) {
+            return Err(Error::SyncSecretLost);
+        }
         let secret = DeviceSecret::random();
-        connection.device = DeviceId(secret.device_id());
-        let current = (&self.header.key_id, self.keys.vault_key());
+        if new_device {
+            connection.device = DeviceId(secret.device_id());
+        }
         connection.secrets = vec![seal_secret(&self.header.vault_id, connection.device, current, &secret)];
+        Ok(secret)
     }
 
     /// Before this vault's file moves to `new` (a rotation here, or a key adopted from another
@@ -164,7 +164,7 @@ impl Vault {
         announce: bool,
     ) -> Result<Option<KeyRing>> {
         let Some((file, mut connection)) = self.sync_connection()? else { return Ok(None) };
-        let secret = self.sync_device_secret(&mut connection);
+        let secret = self.sync_device_secret(&mut connection)?;
         let ring = self.sync_ring(&connection);
         let vault = &self.header.vault_id;
         connection.secrets.push(seal_secret(vault, connection.device, new, &secret));

@@ -210,7 +210,7 @@ impl Vault {
         let ring = self.sync_ring(&connection);
         let earlier: BTreeSet<[u8; 16]> = ring.keys().filter(|k| **k != self.header.key_id).copied().collect();
         let trusted = trusted_keys(&ring, &earlier, &connection);
-        let secret = self.sync_device_secret(&mut connection.clone());
+        let secret = self.sync_device_secret(&mut connection.clone())?;
         let read = read_in_use((&ring, &trusted), &self.header.vault_id, &folder, &connection, &secret)?;
         Ok(devices_of(&read, &connection, &forgotten_devices(&read)))
     }
@@ -340,8 +340,9 @@ impl Vault {
             });
         }
         let folder = SyncFolder::new(&connection.folder, self.header.vault_id);
+        // A new device's id is its signing key's: made before anything uses it.
         if connection.secrets.is_empty() && connection.read.is_empty() {
-            self.sync_new_device(&mut connection);
+            self.sync_device_secret(&mut connection)?;
             if !dry_run {
                 save_connection(file, &connection)?;
             }
@@ -371,7 +372,7 @@ impl Vault {
             .filter(|m| m.read == connection.read && m.synced_at == connection.synced_at);
         let vault_id = self.header.vault_id;
         let secrets_before = connection.secrets.clone();
-        let secret = self.sync_device_secret(&mut connection);
+        let secret = self.sync_device_secret(&mut connection)?;
         if !dry_run && secrets_before.is_empty() {
             // Made now: kept before anything sealed with its nonce is published (a sync that
             // stops, or starts over, after publishing must know those files for its own). (One
