@@ -46,12 +46,14 @@
 //! the header's device id, or whose signature fails, is refused
 //! ([`file::FileError::NotSignedByDevice`]) before its body is opened; and a device whose id
 //! bears the mark signs every file, so an unsigned file in its name is someone else's — told by
-//! the id alone, never by which of its files are in the folder (signed ones can be removed). So nobody — not even someone who holds
-//! the current vault key — can write a file any device takes as another device's: a change, a
-//! forget or a key announcement. A device set up by an earlier version (a random id) goes on
-//! writing format 1, with the protections that had: its own nonce, and the chain.
+//! the id alone, never by which of its files are in the folder (signed ones can be removed). So
+//! nobody — not even someone who holds the current vault key — can write a file a device running
+//! this version takes as another signing device's: a change, a forget or a key announcement (an
+//! earlier version does not know the mark). A device set up by an earlier version (a random id)
+//! goes on writing format 1, with the protections that had: its own nonce, and the chain.
 //!
-//! So what anyone holding the folder sees is the vault id, the device ids, the key ids, the
+//! So what anyone holding the folder sees is the vault id, the device ids (and signing devices'
+//! public keys, from whose hash their ids are made), the key ids, the
 //! sequence numbers and the sizes. The body's nonce is the writing device's: a MAC of the 102
 //! header bytes and the body under a key derived from that device's own X25519 secret
 //! (`DeviceSecret::own_nonce`, HKDF label `tresor v1 own change file`), truncated to 12 bytes —

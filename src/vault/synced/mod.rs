@@ -377,7 +377,7 @@ impl Vault {
             // Made now: kept before anything sealed with its nonce is published (a sync that
             // stops, or starts over, after publishing must know those files for its own). (One
             // kept under another key only — a vault put back from an older backup — is not
-            // replaced here: such a sync stops before it publishes.)
+            // replaced: a signing device's sync stops with `SyncSecretLost`.)
             save_connection(file, &connection)?;
         }
         // Read with every key this device holds, and again with each key granted to it in what
