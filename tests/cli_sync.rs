@@ -1826,6 +1826,35 @@ fn a_forget_written_as_a_quiet_device_cuts_no_device_off_the_new_key() {
     assert!(devices.contains("laptop") && !devices.contains("forgotten"), "{devices}");
 }
 
+/// While the desktop sleeps, the laptop changes the passphrase. Someone who kept the old one
+/// joins as a device of their own with the desktop's old `key.json` (still in the folder), and
+/// forgets the desktop. The desktop, still on the old key, takes the laptop's new key first; the
+/// thief's device, under the key it left that nothing vouches for, is then held back, and its
+/// forget with it: the desktop goes on syncing.
+#[test]
+fn a_forget_by_a_device_joined_with_the_old_passphrase_does_not_shut_out_a_sleeper() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let new_pass = a.file("new-pass", "the owner's passphrase after the leak\n");
+    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    a.set(&["AFTER_CHANGE"], "private");
+    let thief = Env::without_vault(PASS);
+    thief.ok(&["sync", "join", arg(&folder.path), "--name", "thief"]);
+    let out = thief.run(&["sync", "forget", "desktop"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    let said = sync(&b);
+    assert!(said.contains("changed on \"laptop\""), "the desktop takes the new key: {said}");
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    assert_eq!(get(&b, &["AFTER_CHANGE"]), "private");
+    b.set(&["FROM_DESKTOP"], "d");
+    sync(&a);
+    assert_eq!(get(&a, &["FROM_DESKTOP"]), "d", "the desktop is not forgotten");
+    assert_eq!(everything(&a), everything(&b));
+}
+
 /// A passphrase change waits for a sync of the same vault running in another process (the app's,
 /// at a file change) before it writes anything: the sync would otherwise write its copy of this
 /// device's sync record over the one the change wrote (its keys, and the note to announce the new

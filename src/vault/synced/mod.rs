@@ -451,11 +451,11 @@ impl Vault {
             ..SyncReport::default()
         };
         // Forgotten devices (a lost or retired one): their files past the point they were
-        // forgotten at are not used. This device forgotten by another cannot sync any more.
+        // forgotten at are not used. This device forgotten by another cannot sync any more —
+        // told after it has taken a later key granted to it (below): a forget written under the
+        // key it is leaving by someone who kept that key (a device of their own, joined with an
+        // old passphrase) is then held back, as everything under that key nothing vouches for.
         let mut forgotten = forgotten_devices(&read);
-        if forgotten.contains_key(&me) {
-            return Err(Error::SyncForgotten);
-        }
         if let Some((device, after)) = forget {
             forgotten.insert(device, after);
         }
@@ -477,6 +477,9 @@ impl Vault {
             let mut report = self.sync_once(file, extra)?;
             report.rekeyed_by = Some(name.unwrap_or_else(|| by.short()));
             return Ok(report);
+        }
+        if forgotten.contains_key(&me) {
+            return Err(Error::SyncForgotten);
         }
         // Every change in use (`full`); what this device had merged at its last sync (`base`:
         // its own files and the others' up to what it had read) is built below when needed.
