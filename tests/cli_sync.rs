@@ -110,6 +110,17 @@ fn device_folder(env: &Env, folder: &Folder, name: &str) -> PathBuf {
     vault.join(id)
 }
 
+/// [`two_devices`], the desktop synced once more, and what someone who reads the folder now can
+/// keep: the laptop's device folder and its `key.json` (the key both devices are on, which
+/// `PASS` opens).
+fn two_devices_and_the_laptops_key(folder: &Folder) -> (Env, Env, PathBuf, Vec<u8>) {
+    let (a, b) = two_devices(folder);
+    sync(&b);
+    let laptop = device_folder(&a, folder, "laptop");
+    let key_json = std::fs::read(laptop.join("key.json")).unwrap();
+    (a, b, laptop, key_json)
+}
+
 #[test]
 fn a_joined_device_has_everything_and_edits_travel_both_ways() {
     let folder = folder();
@@ -1240,10 +1251,7 @@ fn first_file_under(
 #[test]
 fn a_file_written_under_an_old_key_after_a_devices_last_one_is_set_aside_not_vouched_for() {
     let folder = folder();
-    let (a, b) = two_devices(&folder);
-    sync(&b);
-    let laptop = device_folder(&a, &folder, "laptop");
-    let old_key_json = std::fs::read(laptop.join("key.json")).unwrap();
+    let (a, b, laptop, old_key_json) = two_devices_and_the_laptops_key(&folder);
     const NEW: &str = "the laptop's passphrase after the leak";
     let new_pass = a.file("new-pass", &format!("{NEW}\n"));
     a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
@@ -1293,11 +1301,8 @@ fn arrive((away, files): (tempfile::TempDir, Vec<PathBuf>)) {
 #[test]
 fn a_file_planted_under_a_sleeping_devices_own_key_in_its_folder_is_set_aside() {
     let folder = folder();
-    let (a, b) = two_devices(&folder);
-    sync(&b);
-    let laptop = device_folder(&a, &folder, "laptop");
+    let (a, b, laptop, old_key_json) = two_devices_and_the_laptops_key(&folder);
     let desktop = device_folder(&a, &folder, "desktop");
-    let old_key_json = std::fs::read(laptop.join("key.json")).unwrap();
     let before = files_of(&laptop);
     let new_pass = a.file("new-pass", "the laptop's passphrase after the leak\n");
     a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
@@ -1462,10 +1467,7 @@ fn files_published_by_a_first_sync_that_stopped_stay_the_devices_own() {
 fn a_conflict_copy_resealed_under_an_old_key_is_not_taken_for_the_devices_file() {
     use tresor::vault::sync::file;
     let folder = folder();
-    let (a, b) = two_devices(&folder);
-    sync(&b);
-    let laptop = device_folder(&a, &folder, "laptop");
-    let old_key_json = std::fs::read(laptop.join("key.json")).unwrap();
+    let (a, b, laptop, old_key_json) = two_devices_and_the_laptops_key(&folder);
     let new_pass = a.file("new-pass", "the laptop's passphrase after the leak\n");
     a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
     std::fs::copy(&new_pass, &a.pass_file).unwrap();
@@ -1502,10 +1504,7 @@ fn a_conflict_copy_resealed_under_an_old_key_is_not_taken_for_the_devices_file()
 #[test]
 fn a_file_planted_in_a_devices_folder_under_the_current_key_is_taken_by_no_device() {
     let folder = folder();
-    let (a, b) = two_devices(&folder);
-    sync(&b);
-    let laptop = device_folder(&a, &folder, "laptop");
-    let key_json = std::fs::read(laptop.join("key.json")).unwrap();
+    let (a, b, laptop, key_json) = two_devices_and_the_laptops_key(&folder);
     let planted = plant(&laptop, &laptop, &key_json, "from-the-thief");
     let said = sync(&b);
     assert!(said.contains("file 2 fails authentication: not signed by the device it names"), "{said}");
@@ -1529,10 +1528,7 @@ fn a_file_planted_in_a_devices_folder_under_the_current_key_is_taken_by_no_devic
 #[test]
 fn a_devices_files_replaced_by_an_unsigned_chain_in_its_name_are_taken_by_no_device() {
     let folder = folder();
-    let (a, b) = two_devices(&folder);
-    sync(&b);
-    let laptop = device_folder(&a, &folder, "laptop");
-    let key_json = std::fs::read(laptop.join("key.json")).unwrap();
+    let (_a, _b, laptop, key_json) = two_devices_and_the_laptops_key(&folder);
     let away = tempfile::tempdir().unwrap();
     for file in files_of(&laptop) {
         std::fs::rename(&file, away.path().join(file.file_name().unwrap())).unwrap();
