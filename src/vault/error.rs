@@ -254,6 +254,14 @@ pub enum Error {
     SyncForgotten,
 
     #[error(
+        "device \"{announcer}\" moved the vault to a new key (a passphrase change or key rotation), but \"{forgetters}\", \
+         which this device has not synced with before, forgot it before that: one of them may be someone who kept the \
+         old passphrase; nothing was synced or published. Open this vault with the passphrase you set last (if you \
+         changed none, change it on a device you trust first): it then moves to that passphrase's key"
+    )]
+    SyncKeyDisputed { announcer: String, forgetters: String },
+
+    #[error(
         "this device's own key for the synced folder is sealed under a vault key this file no longer has (a \
          backup from before a passphrase change or key rotation was put back); nothing was synced: `tresor sync \
          disconnect`, then `tresor sync init FOLDER` connects this vault again as a new device"
@@ -290,6 +298,7 @@ impl Error {
                 | Error::FormatRolledBack { .. }
                 | Error::RolledBack { .. }
                 | Error::SyncRolledBack { .. }
+                | Error::SyncKeyDisputed { .. }
                 | Error::KdfOutOfRange { .. }
         )
     }

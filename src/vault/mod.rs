@@ -244,8 +244,19 @@ impl Vault {
                 Ok(remembered) => (remembered, None),
                 Err(e) => (None, Some(e)),
             };
-            let (keys, kek) = unwrap_keys(&header, passphrase)?;
             let format = store::format_version(&conn)?;
+            // A passphrase this file's header does not take may be the one set since on another
+            // device, while this one slept through the change (see `synced::newer_key_for`): it
+            // opens the later key, which holds this file's, and the vault moves to it below.
+            let (keys, kek, newer) = match unwrap_keys(&header, passphrase) {
+                Ok((keys, kek)) => (keys, Some(kek), None),
+                Err(Error::WrongPassphrase) if format == store::FORMAT_VERSION => {
+                    let (keys, newer) =
+                        synced::newer_key_for(&header, path, passphrase).ok_or(Error::WrongPassphrase)?;
+                    (keys, None, Some(newer))
+                }
+                Err(e) => return Err(e),
+            };
             if let Some(seen) = remembered.filter(|seen| seen.format > format && !accept) {
                 return Err(Error::FormatRolledBack { found: format, seen: seen.format });
             }
@@ -263,7 +274,8 @@ impl Vault {
                 }
                 backup::create(&conn, path, BackupReason::FormatUpgrade, clock.now())
                     .map_err(|e| e.backup_failed(BackupReason::FormatUpgrade.occasion()))?;
-                header = migrate::upgrade(&conn, &header, &keys, &kek, true, clock.now().0)?;
+                let kek = kek.as_ref().expect("a file of an older format opens only with its own passphrase");
+                header = migrate::upgrade(&conn, &header, &keys, kek, true, clock.now().0)?;
                 store::checkpoint(&conn);
             }
             let mut vault = Vault::opened(path, conn, header, keys, clock, false);
@@ -288,12 +300,14 @@ impl Vault {
             vault.remember(writes, accept);
             // A passphrase change that stopped after its commit left its backups to re-wrap (once
             // the file is known to be whole and current).
-            let stuck = backup::finish_rewrap(path, &vault.header, &kek);
-            drop(kek);
+            let stuck = kek.map_or(0, |kek| backup::finish_rewrap(path, &vault.header, &kek));
             if stuck > 0 {
                 vault.warning = Some(Error::BackupsKeepOldPassphrase { count: stuck, dir: backup::backup_dir(path) });
             }
             vault.after_unlock()?;
+            if let Some(newer) = newer {
+                vault.take_newer_key(newer)?;
+            }
             Ok(vault)
         })
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::super::crypto::{self, Passphrase};
+use super::super::crypto::{self, Key32, Passphrase, VaultKeys};
 use super::super::error::{Error, Result};
 use super::super::records::{self, Write};
 use super::super::secret::SystemClock;
@@ -14,7 +14,8 @@ use super::super::sync::folder::SyncFolder;
 use super::super::sync::{DeviceId, KeyRing, hex, unhex};
 use super::super::{Vault, wrap};
 use super::stored::{
-    Connection, KEY_FILE, KeyFile, connection_file, folder_error, header_of, key_file_of, save_connection, vaults_in,
+    self, Connection, KEY_FILE, KeyFile, connection_file, folder_error, header_of, key_file_of, save_connection,
+    vaults_in,
 };
 use super::{SyncReport, check_device_name, default_device_name, keyring};
 use crate::state;
@@ -147,4 +148,75 @@ fn key_files(root: &Path, vault_id: [u8; 16]) -> Vec<KeyWrap> {
         }
     }
     headers
+}
+
+/// A later vault key of a synced vault, opened with a passphrase its own header does not take:
+/// the vault slept through a passphrase change on another device, and is opened with the new
+/// passphrase.
+pub(in crate::vault) struct NewerKey {
+    key: Key32,
+    header: Header,
+    earlier: KeyRing,
+}
+
+/// How many key files a passphrase that opens nothing here is tried on, at most (one key
+/// derivation each): a device that slept through changes finds one or two.
+const NEWER_KEY_TRIES: usize = 3;
+
+/// The later key that `passphrase` opens for the synced vault at `path` (whose own header,
+/// `header`, it does not open): a device's key file in the synced folder that `passphrase`
+/// unwraps and that holds this vault's key among its earlier ones — made by someone who held
+/// this vault's key *and* knows `passphrase`: the user, who changed it on another device. Only
+/// key files that name this vault's key as an earlier one are tried (none, on a device that is
+/// not behind), cheapest first. `None` when there is none (a wrong passphrase, a folder out of
+/// reach, a vault not synced). With it, this vault's own keys, which the later key's earlier
+/// keys hold.
+pub(in crate::vault) fn newer_key_for(
+    header: &Header,
+    path: &Path,
+    passphrase: &Passphrase,
+) -> Option<(Box<VaultKeys>, NewerKey)> {
+    if matches!(state::dir(), Err(state::StateError::Disabled)) {
+        return None;
+    }
+    let connection = stored::load_connection(&connection_file(&header.vault_id, path).ok()?).ok()??;
+    let root = connection.folder.join(file::vault_folder_name(&header.vault_id));
+    let ours = hex(&header.key_id);
+    let mut candidates: Vec<KeyWrap> = key_files(&root, header.vault_id)
+        .into_iter()
+        .filter(|(h, earlier)| {
+            h.key_id != header.key_id && earlier.iter().any(|s| s.id == ours && s.under == hex(&h.key_id))
+        })
+        .collect();
+    candidates.sort_by_key(|(h, _)| (u64::from(h.kdf.memory_kib) * u64::from(h.kdf.iterations), h.key_id));
+    candidates.dedup_by(|a, b| a.0 == b.0);
+    crypto::with_stack_scrubbed(|| {
+        for (newer, earlier) in candidates.into_iter().take(NEWER_KEY_TRIES) {
+            let Ok((keys, _)) = wrap::unwrap_keys(&newer, passphrase) else { continue };
+            let earlier = keyring::open_earlier(&header.vault_id, (&newer.key_id, keys.vault_key()), &earlier);
+            if let Some(local) = earlier.get(&header.key_id) {
+                let local = Box::new(local.clone());
+                return Some((local, NewerKey { key: keys.vault_key().clone(), header: newer, earlier }));
+            }
+        }
+        None
+    })
+}
+
+impl Vault {
+    /// Moves this vault, opened with its own keys as [`newer_key_for`] found them, to the later key: as a sync does when
+    /// it takes a key announced to it, with the earlier keys the key file holds (to read what
+    /// was written under each).
+    pub(in crate::vault) fn take_newer_key(&mut self, newer: NewerKey) -> Result<()> {
+        let _lock = self.sync_lock_if_synced()?;
+        let file = connection_file(&self.header.vault_id, &self.path)?;
+        let Some(mut connection) = stored::load_connection(&file)? else { return Ok(()) };
+        let mut ring = self.sync_ring(&connection);
+        ring.extend(newer.earlier);
+        ring.insert(newer.header.key_id, VaultKeys::from_vault_key(newer.key.clone()));
+        connection.earlier =
+            keyring::seal_earlier(&self.header.vault_id, (&self.header.key_id, self.keys.vault_key()), &ring);
+        save_connection(&file, &connection)?;
+        self.adopt_key(newer.key, newer.header)
+    }
 }

@@ -38,7 +38,7 @@ mod keyfile;
 mod keyring;
 mod quick;
 mod stored;
-pub(in crate::vault) use keyfile::read_small_file;
+pub(in crate::vault) use keyfile::{newer_key_for, read_small_file};
 pub(in crate::vault) use stored::{header_from_json, header_json};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -463,6 +463,51 @@ impl Vault {
         // then syncs under it. Not while a key made here is yet to be announced. (`known`: the
         // devices it had merged from before this sync.)
         let known: BTreeSet<DeviceId> = connection.read.iter().filter(|(_, (n, _))| *n > 0).map(|(d, _)| *d).collect();
+        // A device this one never merged from that forgot a device before its announcement of
+        // a key this one would move to: either someone who kept the old passphrase joined after
+        // the change and cut off the announcer to keep this device on the old key, or the user
+        // forgot a lost device from a device set up since, and whoever holds the lost one
+        // announced a key of theirs. Nothing here tells the two apart: nothing is merged or
+        // published under the old key until the user opens this vault with the passphrase
+        // they set last (`newer_key_for`).
+        if connection.pending_rekey.is_none() {
+            // (The keys granted in the files those forgets cut off are opened for this check
+            // only: this device reads nothing with them.)
+            let by_known = forgotten_devices_by(&read, |d| *d == me || known.contains(d));
+            let all = keyring::announced(&read, &by_known);
+            let mut with_cut_off = ring.clone();
+            for (id, key) in keyring::granted(&all, (&vault_id, me, &secret), &keyring::public_keys(&read), &ring) {
+                with_cut_off.insert(id, VaultKeys::from_vault_key(key));
+            }
+            let now = keyring::to_adopt(&keyring::announced(&read, &forgotten), &self.header.key_id, &ring, &known);
+            if let Some((announcer, rekey)) = keyring::to_adopt(&all, &self.header.key_id, &with_cut_off, &known)
+                && now.is_none_or(|(_, r)| r.key_id != rekey.key_id)
+                && forgotten.contains_key(&announcer)
+            {
+                let name = |device: &DeviceId| {
+                    read.bodies
+                        .get(device)
+                        .and_then(|b| b.last())
+                        .map_or_else(|| device.short(), |b| b.device_name.clone())
+                };
+                let forgetters = read
+                    .bodies
+                    .iter()
+                    .filter(|(device, _)| !known.contains(device) && **device != me)
+                    .filter(|(_, bodies)| {
+                        bodies
+                            .iter()
+                            .flat_map(|b| &b.changes)
+                            .any(|c| c.record == RecordId(announcer.0) && matches!(c.state, State::Forget { .. }))
+                    })
+                    .map(|(device, _)| name(device))
+                    .collect::<Vec<_>>();
+                return Err(Error::SyncKeyDisputed {
+                    announcer: name(&announcer),
+                    forgetters: forgetters.join("\", \""),
+                });
+            }
+        }
         if !dry_run
             && connection.pending_rekey.is_none()
             && let Some((by, rekey)) =
@@ -892,11 +937,16 @@ fn expected_states(base: &Merged) -> BTreeMap<RecordId, State> {
 /// The forgotten devices and how many of each one's files are still used: what the files in use
 /// say, where a forgotten device's later files (which could forget others) are not in use.
 fn forgotten_devices(read: &stored::Read) -> BTreeMap<DeviceId, u64> {
+    forgotten_devices_by(read, |_| true)
+}
+
+/// [`forgotten_devices`], by the forgets of the devices `by` keeps only.
+fn forgotten_devices_by(read: &stored::Read, by: impl Fn(&DeviceId) -> bool) -> BTreeMap<DeviceId, u64> {
     let mut forgotten: BTreeMap<DeviceId, u64> = BTreeMap::new();
     // Each round can only take files out; a few rounds settle any real folder.
     for _ in 0..4 {
         let mut every = Merged::default();
-        for (device, bodies) in &read.bodies {
+        for (device, bodies) in read.bodies.iter().filter(|(device, _)| by(device)) {
             let used = forgotten.get(device).map_or(bodies.len(), |after| (*after as usize).min(bodies.len()));
             // Only forgets count (`Merged::forgotten`): the rest is not copied.
             bodies
