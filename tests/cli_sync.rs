@@ -1919,7 +1919,6 @@ fn a_device_that_slept_through_a_passphrase_change_opens_with_the_new_one() {
     assert_eq!(code(&out), 3, "a wrong passphrase: {}", stderr(&out));
     std::fs::write(&b.pass_file, format!("{PASS}\n")).unwrap();
     assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first", "the old one, until it moves");
-    b.set(&["WHILE_ASLEEP"], "typed on the desktop");
 
     std::fs::copy(&new_pass, &b.pass_file).unwrap();
     assert_eq!(get(&b, &["OPENAI_API_KEY"]), "sk-first");
@@ -1928,8 +1927,9 @@ fn a_device_that_slept_through_a_passphrase_change_opens_with_the_new_one() {
     std::fs::copy(&new_pass, &b.pass_file).unwrap();
     sync(&b);
     assert_eq!(get(&b, &["AFTER_CHANGE"]), "private");
+    b.set(&["FROM_DESKTOP"], "typed on the desktop");
     sync(&a);
-    assert_eq!(get(&a, &["WHILE_ASLEEP"]), "typed on the desktop");
+    assert_eq!(get(&a, &["FROM_DESKTOP"]), "typed on the desktop");
     assert_eq!(everything(&a), everything(&b));
 }
 

@@ -46,8 +46,8 @@ pub use crate::vault::ops::exit;
     version,
     about = "An offline, passphrase-protected vault for environment secrets.",
     after_help = "Exit codes: 0 success, 1 other error, 2 usage error, 3 wrong passphrase, 4 no such secret (or backup),\n\
-                  5 integrity failure (damaged or tampered file or record, an older copy of it, or a synced\n\
-                  folder that went back), 6 name already taken or invalid\n\
+                  5 integrity failure (damaged or tampered file or record, an older copy of it, a synced\n\
+                  folder that went back, or devices that dispute a key change), 6 name already taken or invalid\n\
                   (import: a conflict under --on-conflict fail), 7 the current folder's tresor.toml is not trusted\n\
                   (see `tresor trust`), 8 denied in the Tresor app (or not answered there in time). `tresor run`\n\
                   becomes the program and ends as it ends (a shell reports 128 + N for signal N); 126/127 when\n\

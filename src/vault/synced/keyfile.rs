@@ -161,7 +161,7 @@ pub(in crate::vault) struct NewerKey {
 
 /// How many key files a passphrase that opens nothing here is tried on, at most (one key
 /// derivation each): a device that slept through changes finds one or two.
-const NEWER_KEY_TRIES: usize = 3;
+const NEWER_KEY_TRIES: usize = 4;
 
 /// The later key that `passphrase` opens for the synced vault at `path` (whose own header,
 /// `header`, it does not open): a device's key file in the synced folder that `passphrase`

@@ -35,6 +35,12 @@
 //!   itself): a device made by someone holding only an older key is given nothing. Devices
 //!   forgotten are given nothing: forgetting a lost laptop and then changing the passphrase
 //!   shuts it out of everything written after.
+//! - A forget that cuts off a device's announcement of a key this device would move to, written
+//!   by a device this one never merged from, stops the sync ([`Error::SyncKeyDisputed`]):
+//!   someone who kept the old key, joined after the change, and the user's own forget of a lost
+//!   device (then used by whoever holds it) look the same from here. Nothing is merged or
+//!   published under the old key until the vault is opened with the passphrase set last, which
+//!   moves it to that passphrase's key (`keyfile::newer_key_for`).
 //! - A device announces its current key under each older key another device is still on (that
 //!   device's last file is sealed under it), once ([`to_announce_under`]); after moving, a
 //!   device writes a file under its new key. So two rekeys made without seeing each other end on
