@@ -151,8 +151,8 @@ pub(super) fn passwd(ctx: &Context, new_file: Option<&Path>, kdf: &KdfArgs) -> C
     if vault.sync_folder()?.is_some() {
         eprintln!(
             "This vault syncs: it also moved to a new vault key, so the old passphrase opens nothing written from \
-             now on. Your other devices take the new key and this passphrase at their next sync; from then on \
-             they open with it."
+             now on. Your other devices take the new key and this passphrase at their next sync, or when they are \
+             opened with this passphrase; from then on they open with it."
         );
     } else {
         eprintln!(

@@ -196,7 +196,9 @@ pub(crate) fn toasts(
             }
             for toast in toasts {
                 frame(ui).show(ui, |ui| {
-                    ui.horizontal(|ui| {
+                    // Wrapped: a long message (a sync that stopped, say) stays within the toast's
+                    // width instead of running off the window's left edge.
+                    ui.horizontal_wrapped(|ui| {
                         if toast.is_error {
                             style::error_text(ui, &toast.text);
                         } else {
