@@ -1568,6 +1568,26 @@ fn conflict_copies_planted_by_the_hundred_do_not_hide_a_devices_file() {
     assert_eq!(everything(&a), everything(&b));
 }
 
+/// Junk planted as a conflict copy of a device's next file is named by the other devices (it
+/// stops that device's chain there) only until that device's next sync, which sets it aside.
+#[test]
+fn junk_planted_as_a_copy_of_a_devices_next_file_is_set_aside_by_that_device() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    let laptop = device_folder(&a, &folder, "laptop");
+    let junk = "0000000000000002.sync-conflict-20260101-000001-JUNK.tchange";
+    std::fs::write(laptop.join(junk), vec![7u8; 300]).unwrap();
+    assert!(sync(&b).contains("laptop): file 2 not a Tresor change file"));
+    let said = sync(&a);
+    assert!(said.contains("set aside: 0000000000000002.sync-conflict"), "{said}");
+    assert!(!laptop.join(junk).exists() && laptop.join(format!(".{junk}.rejected")).exists());
+    assert!(!sync(&b).contains("warning"), "nothing left to name");
+    a.set(&["AFTER_JUNK"], "still here");
+    sync(&b);
+    assert_eq!(get(&b, &["AFTER_JUNK"]), "still here");
+    assert_eq!(everything(&a), everything(&b));
+}
+
 /// The laptop publishes file 2 and stops before recording it; someone takes that file away, the
 /// laptop writes another file 2 (which it records, and the desktop reads), and the first is put
 /// back as a conflict copy: two files 2, both the laptop's own. The laptop keeps the one it

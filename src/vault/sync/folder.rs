@@ -117,13 +117,15 @@ impl SyncFolder {
 
     /// Moves `device`'s files numbered `from` and up out of the way (renamed to
     /// `.<name>.rejected`, which readers ignore): files in this device's own folder that it
-    /// never wrote, so that its next file can take its number. Returns the names moved.
+    /// never wrote, so that its next file can take its number — conflict copies too, so that
+    /// junk planted as copies of its next file is not named by every device until it writes
+    /// that number. Returns the names moved.
     pub fn set_aside(&self, device: DeviceId, from: u64) -> io::Result<Vec<String>> {
         let dir = self.own_dir(device)?;
         let mut moved = Vec::new();
         for found in std::fs::read_dir(&dir)? {
             let name = found?.file_name().to_string_lossy().into_owned();
-            if let Found::File(seq) = file::classify(&name)
+            if let Found::File(seq) | Found::ConflictCopy(seq) = file::classify(&name)
                 && seq >= from
             {
                 std::fs::rename(dir.join(&name), dir.join(format!(".{name}.rejected")))?;
