@@ -254,9 +254,9 @@ pub enum Error {
     SyncForgotten,
 
     #[error(
-        "device \"{announcer}\" moved the vault to a new key (a passphrase change or key rotation), but \"{forgetters}\", \
-         which this device has not synced with before, forgot it before that: one of them may be someone who kept the \
-         old passphrase; nothing was synced or published. Open this vault with the passphrase you set last (if you \
+        "device \"{announcer}\" moved the vault to a new key (a passphrase change or key rotation), but \"{forgetters}\" \
+         forgot it before that: one of them may be someone who kept the old passphrase (or holds a lost device); \
+         nothing was synced or published. Open this vault with the passphrase you set last (if you \
          changed none, change it on a device you trust first): it then moves to that passphrase's key"
     )]
     SyncKeyDisputed { announcer: String, forgetters: String },

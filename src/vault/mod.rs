@@ -279,7 +279,13 @@ impl Vault {
                 store::checkpoint(&conn);
             }
             let mut vault = Vault::opened(path, conn, header, keys, clock, false);
-            let writes = vault.verify_record_set()?;
+            let writes = match vault.verify_record_set() {
+                // A key found through a key file in the folder that does not open this file (junk
+                // sealed under a planted key file's key): the passphrase typed opens nothing here.
+                // (A file tampered with says so when opened with its own passphrase.)
+                Err(e) if newer.is_some() && e.is_integrity_failure() => return Err(Error::WrongPassphrase),
+                result => result?,
+            };
             match remembered {
                 Some(seen) if seen.writes > writes && !accept => {
                     return Err(Error::RolledBack { seen: seen.writes, found: writes });

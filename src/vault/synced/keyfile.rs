@@ -132,19 +132,22 @@ type KeyWrap = (Header, Vec<keyring::Sealed>);
 
 /// The key files of a vault's folder in a synced folder that parse and name this vault.
 fn key_files(root: &Path, vault_id: [u8; 16]) -> Vec<KeyWrap> {
+    key_files_by_device(root, vault_id).into_iter().map(|(_, wrap)| wrap).collect()
+}
+
+/// [`key_files`], each with the device folder it is in.
+fn key_files_by_device(root: &Path, vault_id: [u8; 16]) -> Vec<(DeviceId, KeyWrap)> {
     let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
     let mut headers = Vec::new();
     for entry in entries.flatten() {
-        if unhex::<16>(&entry.file_name().to_string_lossy()).is_none() {
-            continue;
-        }
+        let Some(device) = unhex::<16>(&entry.file_name().to_string_lossy()) else { continue };
         // Anyone who can write the folder wrote this, maybe: at most 64 KiB of a plain file (a
         // sync engine or git gives it whatever mode it likes), then checked by the unwrap.
         if let Some(key_file) =
             read_small_file(&entry.path().join(KEY_FILE)).and_then(|b| serde_json::from_slice::<KeyFile>(&b).ok())
             && let Some(header) = header_of(&key_file).filter(|h| h.vault_id == vault_id)
         {
-            headers.push((header, key_file.earlier));
+            headers.push((DeviceId(device), (header, key_file.earlier)));
         }
     }
     headers
@@ -159,18 +162,22 @@ pub(in crate::vault) struct NewerKey {
     earlier: KeyRing,
 }
 
-/// How many key files a passphrase that opens nothing here is tried on, at most (one key
-/// derivation each): a device that slept through changes finds one or two.
+/// How many key files a passphrase that opens nothing here is tried on, at most, and how much
+/// key derivation they may cost in all, in times this file's own: a device that slept through
+/// changes finds one or two, and key files planted to make a typo slow cost little more.
 const NEWER_KEY_TRIES: usize = 4;
+const NEWER_KEY_COST: u64 = 4;
 
 /// The later key that `passphrase` opens for the synced vault at `path` (whose own header,
 /// `header`, it does not open): a device's key file in the synced folder that `passphrase`
 /// unwraps and that holds this vault's key among its earlier ones — made by someone who held
 /// this vault's key *and* knows `passphrase`: the user, who changed it on another device. Only
 /// key files that name this vault's key as an earlier one are tried (none, on a device that is
-/// not behind), cheapest first. `None` when there is none (a wrong passphrase, a folder out of
-/// reach, a vault not synced). With it, this vault's own keys, which the later key's earlier
-/// keys hold.
+/// not behind, unless someone planted them), those of the devices this one merged from first
+/// (junk planted in other folders cannot crowd them out), then the cheapest, within
+/// [`NEWER_KEY_TRIES`] and [`NEWER_KEY_COST`]. `None` when there is none (a wrong passphrase, a
+/// folder out of reach, a vault not synced). With it, this vault's own keys, which the later
+/// key's earlier keys hold (unchecked: the caller checks them against the file).
 pub(in crate::vault) fn newer_key_for(
     header: &Header,
     path: &Path,
@@ -182,16 +189,21 @@ pub(in crate::vault) fn newer_key_for(
     let connection = stored::load_connection(&connection_file(&header.vault_id, path).ok()?).ok()??;
     let root = connection.folder.join(file::vault_folder_name(&header.vault_id));
     let ours = hex(&header.key_id);
-    let mut candidates: Vec<KeyWrap> = key_files(&root, header.vault_id)
+    let cost = |h: &Header| u64::from(h.kdf.memory_kib) * u64::from(h.kdf.iterations);
+    let mut candidates: Vec<(bool, u64, KeyWrap)> = key_files_by_device(&root, header.vault_id)
         .into_iter()
-        .filter(|(h, earlier)| {
+        .filter(|(_, (h, earlier))| {
             h.key_id != header.key_id && earlier.iter().any(|s| s.id == ours && s.under == hex(&h.key_id))
         })
+        .map(|(device, wrap)| (!connection.read.contains_key(&device), cost(&wrap.0), wrap))
         .collect();
-    candidates.sort_by_key(|(h, _)| (u64::from(h.kdf.memory_kib) * u64::from(h.kdf.iterations), h.key_id));
-    candidates.dedup_by(|a, b| a.0 == b.0);
+    candidates.sort_by(|a, b| (a.0, a.1, a.2.0.key_id).cmp(&(b.0, b.1, b.2.0.key_id)));
+    candidates.dedup_by(|a, b| a.2.0 == b.2.0);
+    let mut budget = NEWER_KEY_COST * cost(header);
     crypto::with_stack_scrubbed(|| {
-        for (newer, earlier) in candidates.into_iter().take(NEWER_KEY_TRIES) {
+        for (_, cost, (newer, earlier)) in candidates.into_iter().take(NEWER_KEY_TRIES) {
+            let Some(left) = budget.checked_sub(cost) else { continue };
+            budget = left;
             let Ok((keys, _)) = wrap::unwrap_keys(&newer, passphrase) else { continue };
             let earlier = keyring::open_earlier(&header.vault_id, (&newer.key_id, keys.vault_key()), &earlier);
             if let Some(local) = earlier.get(&header.key_id) {

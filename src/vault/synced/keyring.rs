@@ -276,10 +276,23 @@ pub(super) fn announced_held<'r>(read: &'r Read, forgotten: &BTreeMap<DeviceId, 
     out
 }
 
-/// When `key` was made: the clock of the rekey that announced it (`None` for the vault's first
-/// key, older than any).
+/// When `key` was made, as the folder says: the clock of the rekey that announced it (`None`
+/// for the vault's first key, older than any). An announcement sealed under the very key it
+/// announces is no announcement (only someone who already holds the key could write it).
+/// Anyone who holds an older key can announce `key` anew with any clock: a device's own key is
+/// dated by what it learnt when it took it ([`current_clock`]).
 pub(super) fn clock_of(all: &[Announced], key: &[u8; 16]) -> Option<Hlc> {
-    all.iter().filter(|a| a.rekey.key_id == hex(key)).map(|a| a.rekey.clock).max()
+    all.iter().filter(|a| a.rekey.key_id == hex(key) && a.under != *key).map(|a| a.rekey.clock).max()
+}
+
+/// When this device's current key `current` was made: as it learnt it when it made or took the
+/// key (`Connection::key_clock`), else (a key it joined on, or one it had before that was kept)
+/// as the folder says.
+pub(super) fn current_clock(connection: &Connection, all: &[Announced], current: &[u8; 16]) -> Option<Hlc> {
+    match &connection.key_clock {
+        Some((key, clock)) if *key == hex(current) => *clock,
+        _ => clock_of(all, current),
+    }
 }
 
 /// The keys granted to `me` that `ring` lacks, each sealed by the device that announced it:
@@ -313,11 +326,10 @@ pub(super) fn granted(
 /// latest, when it was made after the current one.
 pub(super) fn to_adopt<'r>(
     all: &[Announced<'r>],
-    current: &[u8; 16],
+    (current, current_clock): (&[u8; 16], Option<Hlc>),
     ring: &KeyRing,
     known: &BTreeSet<DeviceId>,
 ) -> Option<(DeviceId, &'r Rekey)> {
-    let current_clock = clock_of(all, current);
     // How many of the devices this one had merged from announced the key (under any key).
     let support = |key_id: &str| {
         all.iter()
@@ -337,11 +349,13 @@ pub(super) fn to_adopt<'r>(
 /// The older keys in `ring` that this device's current key (made at `clock`) is yet to be
 /// announced under and that another device is still on (its last file is sealed under it):
 /// that device moves on when it reads the announcement. Two devices that changed the passphrase
-/// at once so end on the later change.
+/// at once so end on the later change. `replaced`: the key a key made here replaces, always
+/// announced under (whatever the folder says of its date: someone who holds an older key could
+/// have announced it anew with a later clock, to keep the devices on it there).
 pub(super) fn to_announce_under(
     (read, me, forgotten): (&Read, DeviceId, &BTreeMap<DeviceId, u64>),
     all: &[Announced],
-    (current, clock): (&[u8; 16], Hlc),
+    (current, clock, replaced): (&[u8; 16], Hlc, Option<[u8; 16]>),
     ring: &KeyRing,
     done: &[(String, String)],
 ) -> Vec<[u8; 16]> {
@@ -353,7 +367,7 @@ pub(super) fn to_announce_under(
         .collect();
     ring.keys()
         .filter(|id| *id != current && still_on.contains(id))
-        .filter(|id| clock_of(all, id).is_none_or(|c| c < clock))
+        .filter(|id| Some(**id) == replaced || clock_of(all, id).is_none_or(|c| c < clock))
         .filter(|id| !done.contains(&(hex(current), hex(*id))))
         .copied()
         .collect()

@@ -463,24 +463,30 @@ impl Vault {
         // then syncs under it. Not while a key made here is yet to be announced. (`known`: the
         // devices it had merged from before this sync.)
         let known: BTreeSet<DeviceId> = connection.read.iter().filter(|(_, (n, _))| *n > 0).map(|(d, _)| *d).collect();
-        // A device this one never merged from that forgot a device before its announcement of
-        // a key this one would move to: either someone who kept the old passphrase joined after
-        // the change and cut off the announcer to keep this device on the old key, or the user
-        // forgot a lost device from a device set up since, and whoever holds the lost one
-        // announced a key of theirs. Nothing here tells the two apart: nothing is merged or
-        // published under the old key until the user opens this vault with the passphrase
-        // they set last (`newer_key_for`).
+        // When this device's key was made, as it learnt it then (not as the folder now says).
+        let current = (
+            &self.header.key_id,
+            keyring::current_clock(&connection, &keyring::announced(&read, &forgotten), &self.header.key_id),
+        );
+        // A device that forgot a device before its announcement of a key this one would move
+        // to: someone who kept the old passphrase, with a device of their own (joined after the
+        // change, or a lost device of yours they hold, forking its chain), who cut off the
+        // announcer to keep this device on the old key; or you, who forgot a lost device, whose
+        // holder then announced a key of theirs. Nothing here tells the two apart: nothing is
+        // merged or published under the old key until the user opens this vault with the
+        // passphrase they set last (`newer_key_for`), which moves it to that passphrase's key.
+        // (Only this device's own forgets are taken as they are.)
         if connection.pending_rekey.is_none() {
             // (The keys granted in the files those forgets cut off are opened for this check
             // only: this device reads nothing with them.)
-            let by_known = forgotten_devices_by(&read, |d| *d == me || known.contains(d));
-            let all = keyring::announced(&read, &by_known);
+            let by_me = forgotten_devices_by(&read, |d| *d == me);
+            let all = keyring::announced(&read, &by_me);
             let mut with_cut_off = ring.clone();
             for (id, key) in keyring::granted(&all, (&vault_id, me, &secret), &keyring::public_keys(&read), &ring) {
                 with_cut_off.insert(id, VaultKeys::from_vault_key(key));
             }
-            let now = keyring::to_adopt(&keyring::announced(&read, &forgotten), &self.header.key_id, &ring, &known);
-            if let Some((announcer, rekey)) = keyring::to_adopt(&all, &self.header.key_id, &with_cut_off, &known)
+            let now = keyring::to_adopt(&keyring::announced(&read, &forgotten), current, &ring, &known);
+            if let Some((announcer, rekey)) = keyring::to_adopt(&all, current, &with_cut_off, &known)
                 && now.is_none_or(|(_, r)| r.key_id != rekey.key_id)
                 && forgotten.contains_key(&announcer)
             {
@@ -493,7 +499,7 @@ impl Vault {
                 let forgetters = read
                     .bodies
                     .iter()
-                    .filter(|(device, _)| !known.contains(device) && **device != me)
+                    .filter(|(device, _)| **device != me)
                     .filter(|(_, bodies)| {
                         bodies
                             .iter()
@@ -510,12 +516,12 @@ impl Vault {
         }
         if !dry_run
             && connection.pending_rekey.is_none()
-            && let Some((by, rekey)) =
-                keyring::to_adopt(&keyring::announced(&read, &forgotten), &self.header.key_id, &ring, &known)
+            && let Some((by, rekey)) = keyring::to_adopt(&keyring::announced(&read, &forgotten), current, &ring, &known)
             && let Some(header) = keyring::header_of_rekey(rekey, &vault_id)
         {
             let key = ring[&header.key_id].vault_key().clone();
             connection.earlier = keyring::seal_earlier(&vault_id, (&self.header.key_id, self.keys.vault_key()), &ring);
+            connection.key_clock = Some((rekey.key_id.clone(), Some(rekey.clock)));
             save_connection(file, &connection)?;
             self.adopt_key(key, header)?;
             let name = read.bodies.get(&by).and_then(|b| b.last()).map(|b| b.device_name.clone());
@@ -698,16 +704,19 @@ impl Vault {
         // learnt since (a device still on one moves on when it reads it).
         let all = keyring::announced(&read, &forgotten);
         let current_id = self.header.key_id;
-        let made_here = connection.pending_rekey.take().is_some();
-        let clock = if made_here {
+        let replaced = connection.pending_rekey.take().and_then(|id| unhex::<16>(&id));
+        let clock = if replaced.is_some() {
             let now = self.clock.now().0.max(0) as u64;
             Some(super::sync::Hlc::tick(full.latest_clock(), now, me))
         } else {
-            keyring::clock_of(&all, &current_id)
+            current.1
         };
+        // Kept from now on (see `Connection::key_clock`).
+        connection.key_clock = Some((hex(&current_id), clock));
         if let Some(clock) = clock {
             let context = (&read, me, &forgotten);
-            for under in keyring::to_announce_under(context, &all, (&current_id, clock), &ring, &connection.announced) {
+            let key = (&current_id, clock, replaced);
+            for under in keyring::to_announce_under(context, &all, key, &ring, &connection.announced) {
                 let rekey = self.sync_announcement((&read, me, &secret), &under, clock);
                 publish(
                     &Body { rekey: Some(rekey), ..keyring::body(&connection, &secret, &marks) },

@@ -14,7 +14,7 @@ use super::super::store::Header;
 use super::super::sync::file::{self, Chain};
 use super::super::sync::folder::SyncFolder;
 use super::super::sync::merge::Change;
-use super::super::sync::{DeviceId, KeyRing, hex, unhex};
+use super::super::sync::{DeviceId, Hlc, KeyRing, hex, unhex};
 use super::keyring::{Rekey, Sealed};
 use crate::state;
 
@@ -46,6 +46,13 @@ pub(super) struct Connection {
     /// (key, under): the keys this device has announced under older ones.
     #[serde(default)]
     pub(super) announced: Vec<(String, String)>,
+    /// The current key (hex id) and when it was made (`None`: the vault's first key), as this
+    /// device learnt it when it made or took the key (or, for a key it joined on or had before
+    /// this was kept, at its first sync since): never read from the folder again, where anyone
+    /// who holds the key could announce it anew with a later clock, so that every real
+    /// announcement under it would look older than it.
+    #[serde(default)]
+    pub(super) key_clock: Option<(String, Option<Hlc>)>,
     /// Records (hex ids) purged here since the last sync: their deletion is published even if
     /// the sync never saw them trashed (a purge leaves no row to compare).
     #[serde(default)]
@@ -79,6 +86,7 @@ impl Connection {
             earlier: Vec::new(),
             pending_rekey: None,
             announced: Vec::new(),
+            key_clock: None,
             purged: Vec::new(),
             applied: BTreeMap::new(),
         }
