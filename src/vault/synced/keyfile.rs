@@ -197,7 +197,7 @@ pub(in crate::vault) fn newer_key_for(
         })
         .map(|(device, wrap)| (!connection.read.contains_key(&device), cost(&wrap.0), wrap))
         .collect();
-    candidates.sort_by(|a, b| (a.0, a.1, a.2.0.key_id).cmp(&(b.0, b.1, b.2.0.key_id)));
+    candidates.sort_by_key(|(unknown, cost, (h, _))| (*unknown, *cost, h.key_id));
     candidates.dedup_by(|a, b| a.2.0 == b.2.0);
     let mut budget = NEWER_KEY_COST * cost(header);
     crypto::with_stack_scrubbed(|| {
