@@ -36,11 +36,14 @@
 //!   forgotten are given nothing: forgetting a lost laptop and then changing the passphrase
 //!   shuts it out of everything written after.
 //! - A forget that cuts off a device's announcement of a key this device would move to, written
-//!   by a device this one never merged from, stops the sync ([`Error::SyncKeyDisputed`]):
-//!   someone who kept the old key, joined after the change, and the user's own forget of a lost
-//!   device (then used by whoever holds it) look the same from here. Nothing is merged or
-//!   published under the old key until the vault is opened with the passphrase set last, which
-//!   moves it to that passphrase's key (`keyfile::newer_key_for`).
+//!   by any device but this one, stops the sync ([`Error::SyncKeyDisputed`]): someone who kept
+//!   the old key (with a device of their own, or a lost one whose chain they fork) and the
+//!   user's own forget of a lost device (then used by whoever holds it) look the same from here.
+//!   Nothing is merged or published under the old key until the vault is opened with the
+//!   passphrase set last, which moves it to that passphrase's key (`keyfile::newer_key_for`).
+//! - A device dates its current key by what it learnt when it made or took it
+//!   (`Connection::key_clock`, [`current_clock`]): whoever holds an old key could announce it
+//!   anew in the folder with a later clock.
 //! - A device announces its current key under each older key another device is still on (that
 //!   device's last file is sealed under it), once ([`to_announce_under`]); after moving, a
 //!   device writes a file under its new key. So two rekeys made without seeing each other end on
