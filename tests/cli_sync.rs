@@ -1990,6 +1990,73 @@ fn a_later_date_planted_for_the_old_key_does_not_keep_a_sleeper_on_it() {
     assert_eq!(get(&a, &["FROM_DESKTOP"]), "typed on the desktop");
 }
 
+/// The same, with the announcement sealed under a key the sleeper trusts: someone who kept the
+/// old passphrase grants the sleeper a key of their own (sealed by their own device key, as any
+/// device's grant), then announces the old key again under that one, with a later date. The
+/// sleeper dates its key by what it learnt when it took it, and still takes the laptop's key
+/// (announced by the device it knows).
+#[test]
+fn a_later_date_announced_under_a_key_a_thief_granted_does_not_keep_a_sleeper_on_the_old_key() {
+    use tresor::vault::crypto::{self, DeviceSecret, Key32, VaultKeys};
+    use tresor::vault::sync::{DeviceId, file};
+    let folder = folder();
+    let (a, b, laptop, old_key_json) = two_devices_and_the_laptops_key(&folder);
+    let new_pass = a.file("new-pass", "the owner's passphrase after the leak\n");
+    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
+    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    a.set(&["AFTER_CHANGE"], "private");
+
+    let (vault_id, old_id, old_keys) = old_key(&old_key_json);
+    let key_file: serde_json::Value = serde_json::from_slice(&old_key_json).unwrap();
+    let old_ring = [(old_id, old_keys.clone())].into_iter().collect();
+    let desktop = device_folder(&b, &folder, "desktop");
+    let opened = file::open(&old_ring, &vault_id, &std::fs::read(&files_of(&desktop)[0]).unwrap()).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&opened.body).unwrap();
+    let desktop_public: [u8; 32] = unhex(body["device_key"].as_str().unwrap()).try_into().unwrap();
+    let desktop_id = desktop.file_name().unwrap().to_str().unwrap().to_owned();
+
+    let secret = DeviceSecret::random();
+    let thief = DeviceId(secret.device_id());
+    let dir = laptop.parent().unwrap().join(thief.hex());
+    std::fs::create_dir(&dir).unwrap();
+    let (theirs_id, theirs) = (crypto::random_bytes::<16>(), Key32::random());
+    let aad =
+        [b"tresor sync key grant".as_slice(), &vault_id, hex(&theirs_id).as_bytes(), &unhex(&desktop_id)].concat();
+    let grant = crypto::seal_key_to(&secret, &desktop_public, &theirs, &aad).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let rekey = |key: &[u8; 16], millis: u64, grants: serde_json::Value| {
+        let clock = serde_json::json!({ "millis": millis, "counter": 0, "device": thief.hex() });
+        serde_json::json!({ "key_id": hex(key), "clock": clock, "key_file": key_file, "grants": grants })
+    };
+    let body = |rekey: serde_json::Value| {
+        let body = serde_json::json!({
+            "device_name": "thief", "device_key": hex(&secret.public()), "changes": [], "rekey": rekey,
+        });
+        serde_json::to_vec(&body).unwrap()
+    };
+    let first = file::seal_by(
+        &old_keys,
+        &file::Header { vault: vault_id, device: thief, key: old_id, seq: 1, prev: [0; 32] },
+        &body(rekey(&theirs_id, now, serde_json::json!({ desktop_id.clone(): hex(&grant) }))),
+        &secret,
+    );
+    let second = file::seal_by(
+        &VaultKeys::from_vault_key(theirs),
+        &file::Header { vault: vault_id, device: thief, key: theirs_id, seq: 2, prev: file::digest(&first) },
+        &body(rekey(&old_id, 4_000_000_000_000, serde_json::json!({}))),
+        &secret,
+    );
+    std::fs::write(dir.join(file::file_name(1)), first).unwrap();
+    std::fs::write(dir.join(file::file_name(2)), second).unwrap();
+
+    let said = sync(&b);
+    assert!(said.contains("changed on \"laptop\""), "{said}");
+    std::fs::copy(&new_pass, &b.pass_file).unwrap();
+    assert_eq!(get(&b, &["AFTER_CHANGE"]), "private");
+    b.set(&["FROM_DESKTOP"], "typed on the desktop");
+    assert!(!readable_with_old_key(&desktop, &old_key_json, "typed on the desktop"));
+}
+
 /// A lost device the sleeper had merged from ("work"), forgotten on the laptop before the
 /// passphrase change as the docs say. Whoever holds it (its disk and the old passphrase open its
 /// device secret) replaces the files it wrote after the desktop's last sync with one, signed by
