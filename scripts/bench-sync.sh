@@ -56,3 +56,10 @@ timed "passwd on a synced vault of 10,000 (a new key, announced)" "${A[@]}" pass
 timed "sync taking the new key (re-encrypts 10,000 secrets)" "${B[@]}" sync
 cp "$work/new-pass" "$work/pass"
 timed "sync after the move (reads the folder with both keys)" "${B[@]}" sync
+# A device that slept through a change, opened with the new passphrase: it moves to the new key
+# at unlock (re-encrypting 10,000 secrets), then the write publishes (a sync).
+printf 'a third benchmark passphrase\n' >"$work/third-pass"
+chmod 600 "$work/third-pass"
+a passwd --new-passphrase-file "$work/third-pass" >/dev/null 2>&1
+cp "$work/third-pass" "$work/pass"
+timed "list on the other device with that change's passphrase (moves)" "${B[@]}" list
