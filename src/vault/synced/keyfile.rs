@@ -216,9 +216,10 @@ pub(in crate::vault) fn newer_key_for(
 }
 
 impl Vault {
-    /// Moves this vault, opened with its own keys as [`newer_key_for`] found them, to the later key: as a sync does when
-    /// it takes a key announced to it, with the earlier keys the key file holds (to read what
-    /// was written under each).
+    /// Moves this vault, opened with its own keys as [`newer_key_for`] found them, to the later
+    /// key: as a sync does when it takes a key announced to it, with the earlier keys the key
+    /// file holds (to read what was written under each). The key's date is taken from the
+    /// folder at the next sync (see `Connection::key_clock`).
     pub(in crate::vault) fn take_newer_key(&mut self, newer: NewerKey) -> Result<()> {
         let _lock = self.sync_lock_if_synced()?;
         let file = connection_file(&self.header.vault_id, &self.path)?;
