@@ -279,13 +279,14 @@ impl Vault {
                 store::checkpoint(&conn);
             }
             let mut vault = Vault::opened(path, conn, header, keys, clock, false);
-            let writes = match vault.verify_record_set() {
-                // A key found through a key file in the folder that does not open this file (junk
-                // sealed under a planted key file's key): the passphrase typed opens nothing here.
-                // (A file tampered with says so when opened with its own passphrase.)
-                Err(e) if newer.is_some() && e.is_integrity_failure() => return Err(Error::WrongPassphrase),
-                result => result?,
-            };
+            // A key found through a key file in the folder that does not open this file's sealed
+            // record set (junk sealed under a planted key file's key): the passphrase typed opens
+            // nothing here. (One that opens it checks the rows as any unlock does: a file
+            // tampered with says so.)
+            if newer.is_some() && !vault.key_opens_record_set() {
+                return Err(Error::WrongPassphrase);
+            }
+            let writes = vault.verify_record_set()?;
             match remembered {
                 Some(seen) if seen.writes > writes && !accept => {
                     return Err(Error::RolledBack { seen: seen.writes, found: writes });
@@ -579,6 +580,15 @@ impl Vault {
             }
             Ok(())
         })
+    }
+
+    /// Whether this handle's key opens the file's sealed record set (whatever the rows hold).
+    fn key_opens_record_set(&self) -> bool {
+        self.read(|snapshot| {
+            let sealed = store::read_record_set(snapshot)?;
+            Ok(self.records().open_record_set(&sealed, &self.header.key_id).is_ok())
+        })
+        .unwrap_or(false)
     }
 
     /// The stored record set's write counter, once the rows are found to match it.

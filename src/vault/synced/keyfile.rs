@@ -163,8 +163,9 @@ pub(in crate::vault) struct NewerKey {
 }
 
 /// How many key files a passphrase that opens nothing here is tried on, at most, and how much
-/// key derivation they may cost in all, in times this file's own: a device that slept through
-/// changes finds one or two, and key files planted to make a typo slow cost little more.
+/// key derivation those of devices this one never merged from may cost in all, in times this
+/// file's own: a device that slept through changes finds one or two, and key files planted to
+/// make a typo slow cost little more.
 const NEWER_KEY_TRIES: usize = 4;
 const NEWER_KEY_COST: u64 = 4;
 
@@ -175,7 +176,7 @@ const NEWER_KEY_COST: u64 = 4;
 /// key files that name this vault's key as an earlier one are tried (none, on a device that is
 /// not behind, unless someone planted them), those of the devices this one merged from first
 /// (junk planted in other folders cannot crowd them out), then the cheapest, within
-/// [`NEWER_KEY_TRIES`] and [`NEWER_KEY_COST`]. `None` when there is none (a wrong passphrase, a
+/// [`NEWER_KEY_TRIES`] and (for the others) [`NEWER_KEY_COST`]. `None` when there is none (a wrong passphrase, a
 /// folder out of reach, a vault not synced). With it, this vault's own keys, which the later
 /// key's earlier keys hold (unchecked: the caller checks them against the file).
 pub(in crate::vault) fn newer_key_for(
@@ -201,9 +202,14 @@ pub(in crate::vault) fn newer_key_for(
     candidates.dedup_by(|a, b| a.2.0 == b.2.0);
     let mut budget = NEWER_KEY_COST * cost(header);
     crypto::with_stack_scrubbed(|| {
-        for (_, cost, (newer, earlier)) in candidates.into_iter().take(NEWER_KEY_TRIES) {
-            let Some(left) = budget.checked_sub(cost) else { continue };
-            budget = left;
+        for (unknown, cost, (newer, earlier)) in candidates.into_iter().take(NEWER_KEY_TRIES) {
+            // The key file of a device this one merged from is tried whatever it costs (within
+            // the limits every key derivation has): the passphrase may have been changed on a
+            // faster machine, which sets a costlier derivation.
+            if unknown {
+                let Some(left) = budget.checked_sub(cost) else { continue };
+                budget = left;
+            }
             let Ok((keys, _)) = wrap::unwrap_keys(&newer, passphrase) else { continue };
             let earlier = keyring::open_earlier(&header.vault_id, (&newer.key_id, keys.vault_key()), &earlier);
             if let Some(local) = earlier.get(&header.key_id) {

@@ -241,6 +241,7 @@ pub(super) fn public_keys(read: &Read) -> BTreeMap<DeviceId, [u8; 32]> {
 }
 
 /// A rekey as found in a device's file, with the key that file is sealed under.
+#[derive(Clone, Copy)]
 pub(super) struct Announced<'r> {
     pub(super) device: DeviceId,
     pub(super) under: [u8; 16],
@@ -290,12 +291,37 @@ pub(super) fn clock_of(all: &[Announced], key: &[u8; 16]) -> Option<Hlc> {
 
 /// When this device's current key `current` was made: as it learnt it when it made or took the
 /// key (`Connection::key_clock`), else (a key it joined on, or one it had before that was kept)
-/// as the folder says.
+/// as the folder says — the earliest announcement of it (every real one bears the same date; a
+/// later one planted by someone who holds an older key would keep this device from moving on).
 pub(super) fn current_clock(connection: &Connection, all: &[Announced], current: &[u8; 16]) -> Option<Hlc> {
     match &connection.key_clock {
         Some((key, clock)) if *key == hex(current) => *clock,
-        _ => clock_of(all, current),
+        _ => all.iter().filter(|a| a.rekey.key_id == hex(current) && a.under != *current).map(|a| a.rekey.clock).min(),
     }
+}
+
+/// The announcements in `all` whose grant to `me` opens with the announcing device's key (as
+/// the files in use name it, `public`): made by a device that held the key it announces and
+/// gave it to this one. Only these can move this device, or date the key it moves to: anyone
+/// who holds an older key can copy an announcement into a file of their own with another date
+/// or another key file, but cannot seal a grant of a key they lack.
+pub(super) fn granted_to_me<'r>(
+    all: &[Announced<'r>],
+    (vault, me, secret): (&[u8; 16], DeviceId, &DeviceSecret),
+    public: &BTreeMap<DeviceId, [u8; 32]>,
+) -> Vec<Announced<'r>> {
+    all.iter()
+        .filter(|a| {
+            let sealed = a.rekey.grants.get(&me).and_then(|s| stored::unhex_vec(s));
+            match (public.get(&a.device), sealed) {
+                (Some(sender), Some(sealed)) => {
+                    secret.open_key(sender, &sealed, &grant_aad(vault, &a.rekey.key_id, me)).is_some()
+                }
+                _ => false,
+            }
+        })
+        .copied()
+        .collect()
 }
 
 /// The keys granted to `me` that `ring` lacks, each sealed by the device that announced it:

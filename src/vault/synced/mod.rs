@@ -475,17 +475,24 @@ impl Vault {
         // holder then announced a key of theirs. Nothing here tells the two apart: nothing is
         // merged or published under the old key until the user opens this vault with the
         // passphrase they set last (`newer_key_for`), which moves it to that passphrase's key.
-        // (Only this device's own forgets are taken as they are.)
+        // (This device's own forgets, and those it had merged at an earlier sync, are taken as
+        // they are: the user's forget of a lost device, once read, is not put in doubt when
+        // whoever holds that device announces a key of theirs.) Only announcements that grant
+        // their key to this device count, here as for the move below (`granted_to_me`).
+        let public = keyring::public_keys(&read);
+        let me_ctx = (&vault_id, me, &secret);
+        let in_use = keyring::granted_to_me(&keyring::announced(&read, &forgotten), me_ctx, &public);
         if connection.pending_rekey.is_none() {
             // (The keys granted in the files those forgets cut off are opened for this check
             // only: this device reads nothing with them.)
-            let by_me = forgotten_devices_by(&read, |d| *d == me);
-            let all = keyring::announced(&read, &by_me);
+            let merged_before = |d: &DeviceId, i: usize| connection.read.get(d).is_some_and(|(n, _)| (i as u64) < *n);
+            let by_me = forgotten_devices_by(&read, |d, i| *d == me || merged_before(d, i));
+            let all = keyring::granted_to_me(&keyring::announced(&read, &by_me), me_ctx, &public);
             let mut with_cut_off = ring.clone();
-            for (id, key) in keyring::granted(&all, (&vault_id, me, &secret), &keyring::public_keys(&read), &ring) {
+            for (id, key) in keyring::granted(&all, me_ctx, &public, &ring) {
                 with_cut_off.insert(id, VaultKeys::from_vault_key(key));
             }
-            let now = keyring::to_adopt(&keyring::announced(&read, &forgotten), current, &ring, &known);
+            let now = keyring::to_adopt(&in_use, current, &ring, &known);
             if let Some((announcer, rekey)) = keyring::to_adopt(&all, current, &with_cut_off, &known)
                 && now.is_none_or(|(_, r)| r.key_id != rekey.key_id)
                 && forgotten.contains_key(&announcer)
@@ -516,7 +523,7 @@ impl Vault {
         }
         if !dry_run
             && connection.pending_rekey.is_none()
-            && let Some((by, rekey)) = keyring::to_adopt(&keyring::announced(&read, &forgotten), current, &ring, &known)
+            && let Some((by, rekey)) = keyring::to_adopt(&in_use, current, &ring, &known)
             && let Some(header) = keyring::header_of_rekey(rekey, &vault_id)
         {
             let key = ring[&header.key_id].vault_key().clone();
@@ -706,8 +713,12 @@ impl Vault {
         let current_id = self.header.key_id;
         let replaced = connection.pending_rekey.take().and_then(|id| unhex::<16>(&id));
         let clock = if replaced.is_some() {
+            // Later than every key this device knows of, the one it replaces first (made on a
+            // device whose clock ran ahead, say): a key made after seeing another never loses to
+            // it.
             let now = self.clock.now().0.max(0) as u64;
-            Some(super::sync::Hlc::tick(full.latest_clock(), now, me))
+            let keys_seen = all.iter().map(|a| a.rekey.clock).chain(connection.key_clock.as_ref().and_then(|k| k.1));
+            Some(super::sync::Hlc::tick(full.latest_clock().into_iter().chain(keys_seen).max(), now, me))
         } else {
             current.1
         };
@@ -946,21 +957,25 @@ fn expected_states(base: &Merged) -> BTreeMap<RecordId, State> {
 /// The forgotten devices and how many of each one's files are still used: what the files in use
 /// say, where a forgotten device's later files (which could forget others) are not in use.
 fn forgotten_devices(read: &stored::Read) -> BTreeMap<DeviceId, u64> {
-    forgotten_devices_by(read, |_| true)
+    forgotten_devices_by(read, |_, _| true)
 }
 
-/// [`forgotten_devices`], by the forgets of the devices `by` keeps only.
-fn forgotten_devices_by(read: &stored::Read, by: impl Fn(&DeviceId) -> bool) -> BTreeMap<DeviceId, u64> {
+/// [`forgotten_devices`], by the forgets in the files `by` keeps only (a device, and the index
+/// of its file).
+fn forgotten_devices_by(read: &stored::Read, by: impl Fn(&DeviceId, usize) -> bool) -> BTreeMap<DeviceId, u64> {
     let mut forgotten: BTreeMap<DeviceId, u64> = BTreeMap::new();
     // Each round can only take files out; a few rounds settle any real folder.
     for _ in 0..4 {
         let mut every = Merged::default();
-        for (device, bodies) in read.bodies.iter().filter(|(device, _)| by(device)) {
+        for (device, bodies) in &read.bodies {
             let used = forgotten.get(device).map_or(bodies.len(), |after| (*after as usize).min(bodies.len()));
             // Only forgets count (`Merged::forgotten`): the rest is not copied.
             bodies
                 .iter()
                 .take(used)
+                .enumerate()
+                .filter(|(i, _)| by(device, *i))
+                .map(|(_, b)| b)
                 .flat_map(|b| &b.changes)
                 .filter(|c| matches!(c.state, State::Forget { .. }))
                 .for_each(|c| every.apply(c.clone()));
