@@ -2066,7 +2066,6 @@ fn a_later_date_announced_under_a_key_a_thief_granted_does_not_keep_a_sleeper_on
 /// new passphrase.
 #[test]
 fn a_lost_device_forking_its_chain_to_forget_the_device_that_changed_the_passphrase_stops_a_sleeper() {
-    use tresor::vault::crypto::{self, DeviceSecret};
     use tresor::vault::sync::{DeviceId, file};
     let folder = folder();
     let (a, b) = two_devices(&folder);
@@ -2088,18 +2087,8 @@ fn a_lost_device_forking_its_chain_to_forget_the_device_that_changed_the_passphr
 
     // Work's device secret, from its state folder, with the old key.
     let (vault_id, old_id, old_keys) = old_key(&old_key_json);
-    let sync_dir = c.dir.path().join("state").join("sync");
-    let conn_file = std::fs::read_dir(&sync_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
-        .unwrap();
-    let conn: serde_json::Value = serde_json::from_slice(&std::fs::read(conn_file).unwrap()).unwrap();
     let work_hex = work.file_name().unwrap().to_str().unwrap().to_owned();
-    let entry = conn["secrets"].as_array().unwrap().iter().find(|s| s["under"] == hex(&old_id)).unwrap();
-    let aad = [b"tresor sync sealed ".as_slice(), b"device", &vault_id, work_hex.as_bytes(), &old_id].concat();
-    let secret_key = crypto::unwrap_key(old_keys.vault_key(), &unhex(entry["sealed"].as_str().unwrap()), &aad).unwrap();
-    let secret = DeviceSecret::from_bytes(*secret_key.as_bytes());
+    let secret = lost_devices_secret(&c, &old_key_json, &work);
     let work_id = DeviceId(secret.device_id());
     assert_eq!(work_id.hex(), work_hex);
     let files = files_of(&work);
@@ -2224,7 +2213,7 @@ fn a_copy_of_an_announcement_with_a_junk_key_file_does_not_become_a_sleepers_hea
 /// merged at an earlier sync is taken as it is: the desktop goes on.
 #[test]
 fn a_key_announced_by_a_lost_device_after_its_forget_was_read_stops_no_device() {
-    use tresor::vault::crypto::{self, DeviceSecret, Key32};
+    use tresor::vault::crypto::{self, Key32};
     use tresor::vault::sync::{DeviceId, file};
     let folder = folder();
     let (a, b) = two_devices(&folder);
