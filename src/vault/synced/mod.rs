@@ -722,8 +722,12 @@ impl Vault {
         } else {
             current.1
         };
-        // Kept from now on (see `Connection::key_clock`).
-        connection.key_clock = Some((hex(&current_id), clock));
+        // Kept from now on (see `Connection::key_clock`); no date yet is kept only for the first
+        // key this device knows of (the vault's first: no announcement of it can be real), as a
+        // key's announcement may reach a device after the key did (through a key file).
+        if clock.is_some() || ring.len() == 1 {
+            connection.key_clock = Some((hex(&current_id), clock));
+        }
         if let Some(clock) = clock {
             let context = (&read, me, &forgotten);
             let key = (&current_id, clock, replaced);
