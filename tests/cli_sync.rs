@@ -2313,6 +2313,44 @@ fn a_passphrase_change_after_a_key_made_on_a_fast_clock_stands() {
     assert_eq!(get(&b, &["AFTER_CHANGE"]), "private", "and so does the desktop");
 }
 
+/// Found in review: the laptop changes the passphrase while the desktop is away; someone who
+/// kept the old passphrase joins as a device of their own (under the old key, with the desktop's
+/// old `key.json`); then the passphrase is changed on the desktop too, while its folder is out
+/// of reach. Its announcement granted the key to every device that wrote under the old key, the
+/// thief's included. A device that the laptop's change did not reach, and that the desktop
+/// never merged from, is given nothing: the thief never reads what the desktop writes after;
+/// the laptop does.
+#[test]
+fn a_passphrase_changed_on_a_device_that_was_away_is_not_given_to_a_device_joined_with_the_old_one() {
+    let folder = folder();
+    let (a, b) = two_devices(&folder);
+    sync(&b);
+    let laptops = a.file("laptops-pass", "changed on the laptop\n");
+    a.ok(&["passwd", "--new-passphrase-file", arg(&laptops)]);
+    std::fs::copy(&laptops, &a.pass_file).unwrap();
+    let thief = Env::without_vault(PASS);
+    thief.ok(&["sync", "join", arg(&folder.path), "--name", "thief"]);
+
+    let away = folder.path.with_extension("away");
+    std::fs::rename(&folder.path, &away).unwrap();
+    let desktops = b.file("desktops-pass", "changed on the desktop while it was away\n");
+    b.ok(&["passwd", "--new-passphrase-file", arg(&desktops)]);
+    std::fs::copy(&desktops, &b.pass_file).unwrap();
+    std::fs::rename(&away, &folder.path).unwrap();
+    sync(&b);
+    b.set(&["AFTER_BOTH_CHANGES"], "typed on the desktop");
+
+    let out = thief.run(&["sync"]);
+    assert!(!stderr(&out).contains("changed on \""), "{}", stderr(&out));
+    assert_eq!(code(&thief.run(&["get", "AFTER_BOTH_CHANGES"])), 4);
+    eprintln!("DEBUG b status {}", b.ok(&["sync", "status"]));
+    eprintln!("DEBUG a status {}", a.ok(&["sync", "status"]));
+    let said = sync(&a);
+    assert!(said.contains("changed on \"desktop\""), "{said}");
+    std::fs::copy(&desktops, &a.pass_file).unwrap();
+    assert_eq!(get(&a, &["AFTER_BOTH_CHANGES"]), "typed on the desktop");
+}
+
 /// Found in review: a passphrase changed with a costlier key derivation than the sleeper's
 /// (calibrated on a faster machine) was refused there as wrong. A key file of a device it
 /// merged from is tried whatever it costs.

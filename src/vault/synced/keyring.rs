@@ -205,7 +205,7 @@ impl Vault {
     pub(super) fn sync_announcement(
         &self,
         (read, me, secret): (&Read, DeviceId, &DeviceSecret),
-        under: &[u8; 16],
+        (under, skip): (&[u8; 16], &BTreeSet<DeviceId>),
         clock: Hlc,
     ) -> Rekey {
         let key_id = hex(&self.header.key_id);
@@ -216,7 +216,7 @@ impl Vault {
             let used = read.bodies.get(device).map_or(0, Vec::len);
             let wrote_under =
                 chain.files.iter().take(used).any(|f| f.header.key == *under || f.header.key == self.header.key_id);
-            if *device == me || !wrote_under {
+            if *device == me || !wrote_under || skip.contains(device) {
                 continue;
             }
             let Some(public) = public.get(device) else { continue };

@@ -481,7 +481,13 @@ impl Vault {
         // their key to this device count, here as for the move below (`granted_to_me`).
         let public = keyring::public_keys(&read);
         let me_ctx = (&vault_id, me, &secret);
-        let in_use = keyring::granted_to_me(&keyring::announced(&read, &forgotten), me_ctx, &public);
+        let granted_in_use = keyring::granted_to_me(&keyring::announced(&read, &forgotten), me_ctx, &public);
+        // (Each such key, with the key it was announced under and the devices it was given to:
+        // see the announcements below.)
+        let given: Vec<([u8; 16], String, BTreeSet<DeviceId>)> = granted_in_use
+            .iter()
+            .map(|a| (a.under, a.rekey.key_id.clone(), a.rekey.grants.keys().copied().collect()))
+            .collect();
         if connection.pending_rekey.is_none() {
             // (The keys granted in the files those forgets cut off are opened for this check
             // only: this device reads nothing with them.)
@@ -492,7 +498,7 @@ impl Vault {
             for (id, key) in keyring::granted(&all, me_ctx, &public, &ring) {
                 with_cut_off.insert(id, VaultKeys::from_vault_key(key));
             }
-            let now = keyring::to_adopt(&in_use, current, &ring, &known);
+            let now = keyring::to_adopt(&granted_in_use, current, &ring, &known);
             if let Some((announcer, rekey)) = keyring::to_adopt(&all, current, &with_cut_off, &known)
                 && now.is_none_or(|(_, r)| r.key_id != rekey.key_id)
                 && forgotten.contains_key(&announcer)
@@ -523,7 +529,7 @@ impl Vault {
         }
         if !dry_run
             && connection.pending_rekey.is_none()
-            && let Some((by, rekey)) = keyring::to_adopt(&in_use, current, &ring, &known)
+            && let Some((by, rekey)) = keyring::to_adopt(&granted_in_use, current, &ring, &known)
             && let Some(header) = keyring::header_of_rekey(rekey, &vault_id)
         {
             let key = ring[&header.key_id].vault_key().clone();
@@ -732,7 +738,23 @@ impl Vault {
             let context = (&read, me, &forgotten);
             let key = (&current_id, clock, replaced);
             for under in keyring::to_announce_under(context, &all, key, &ring, &connection.announced) {
-                let rekey = self.sync_announcement((&read, me, &secret), &under, clock);
+                // Another key announced under `under` to this device (a passphrase changed
+                // elsewhere while this device was away, and here too): a device that wrote under
+                // `under` that it was not given, and that this device never merged from, joined
+                // after that change with the passphrase it replaced — someone who kept it. It is
+                // given nothing here either.
+                let elsewhere: Vec<_> =
+                    given.iter().filter(|(on, key, _)| *on == under && *key != hex(&current_id)).collect();
+                let skip: BTreeSet<DeviceId> = if elsewhere.is_empty() {
+                    BTreeSet::new()
+                } else {
+                    read.chains
+                        .keys()
+                        .filter(|d| !known.contains(d) && !elsewhere.iter().any(|(_, _, to)| to.contains(d)))
+                        .copied()
+                        .collect()
+                };
+                let rekey = self.sync_announcement((&read, me, &secret), (&under, &skip), clock);
                 publish(
                     &Body { rekey: Some(rekey), ..keyring::body(&connection, &secret, &marks) },
                     &ring[&under],
