@@ -2330,6 +2330,9 @@ fn a_passphrase_changed_on_a_device_that_was_away_is_not_given_to_a_device_joine
     std::fs::copy(&laptops, &a.pass_file).unwrap();
     let thief = Env::without_vault(PASS);
     thief.ok(&["sync", "join", arg(&folder.path), "--name", "thief"]);
+    let desktop = device_folder(&b, &folder, "desktop");
+    let old_key_json = std::fs::read(desktop.join("key.json")).unwrap();
+    let thiefs_id = device_folder(&b, &folder, "thief").file_name().unwrap().to_str().unwrap().to_owned();
 
     let away = folder.path.with_extension("away");
     std::fs::rename(&folder.path, &away).unwrap();
@@ -2339,6 +2342,18 @@ fn a_passphrase_changed_on_a_device_that_was_away_is_not_given_to_a_device_joine
     std::fs::rename(&away, &folder.path).unwrap();
     sync(&b);
     b.set(&["AFTER_BOTH_CHANGES"], "typed on the desktop");
+    // The desktop's announcement under the old key (which the thief reads once it gets that far
+    // in the desktop's chain: after the one under the laptop's key or before it, as the key ids
+    // fall) grants the thief nothing.
+    let (vault_id, old_id, old_keys) = old_key(&old_key_json);
+    let old_ring = [(old_id, old_keys)].into_iter().collect();
+    let grants: Vec<serde_json::Value> = files_of(&desktop)
+        .iter()
+        .filter_map(|f| tresor::vault::sync::file::open(&old_ring, &vault_id, &std::fs::read(f).unwrap()).ok())
+        .map(|o| serde_json::from_slice::<serde_json::Value>(&o.body).unwrap()["rekey"]["grants"].clone())
+        .filter(|g| !g.is_null())
+        .collect();
+    assert!(!grants.is_empty() && grants.iter().all(|g| g.get(&thiefs_id).is_none()), "{grants:?}");
 
     let out = thief.run(&["sync"]);
     assert!(!stderr(&out).contains("changed on \""), "{}", stderr(&out));
