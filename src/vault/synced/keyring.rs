@@ -200,8 +200,9 @@ impl Vault {
 
     /// The announcement of this vault's current key (made at `clock`) for the devices on key
     /// `under`: the new wrap, and the key sealed to each device that wrote a file under `under`
-    /// or under the current key (not this one, not the forgotten ones). A device whose files are
-    /// all under older keys — one made by someone who holds only an old key — is given nothing.
+    /// or under the current key (not this one, not the forgotten ones, not those in `skip`). A
+    /// device whose files are all under older keys — one made by someone who holds only an old
+    /// key — is given nothing.
     pub(super) fn sync_announcement(
         &self,
         (read, me, secret): (&Read, DeviceId, &DeviceSecret),
