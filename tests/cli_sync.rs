@@ -1889,9 +1889,7 @@ fn a_forget_of_the_device_that_changed_the_passphrase_by_a_device_new_to_a_sleep
     thief.ok(&["sync", "join", arg(&before_change.path), "--name", "thief"]);
     let out = thief.run(&["sync", "forget", "laptop"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let new_pass = a.file("new-pass", "the owner's passphrase after the leak\n");
-    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
-    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    let new_pass = change_passphrase(&a, "new-pass", "the owner's passphrase after the leak");
     a.set(&["AFTER_CHANGE"], "private");
     sync(&a);
     let thiefs = device_folder(&thief, &before_change, "thief");
@@ -1938,6 +1936,36 @@ fn old_key(old_key_json: &[u8]) -> ([u8; 16], [u8; 16], tresor::vault::crypto::V
     (vault_id, old_id, old_keys)
 }
 
+/// Writes `body` as the next change file of the device whose secret is `secret` — its folder in
+/// `vault_dir` (made if need be), chained onto its last file — sealed under `key` (in `vault`)
+/// and signed by that device, as whoever holds both can. Returns the file's bytes.
+fn append_signed(
+    vault_dir: &Path,
+    secret: &tresor::vault::crypto::DeviceSecret,
+    (vault, key, keys): ([u8; 16], [u8; 16], &tresor::vault::crypto::VaultKeys),
+    body: &serde_json::Value,
+) -> Vec<u8> {
+    use tresor::vault::sync::{DeviceId, file};
+    let device = DeviceId(secret.device_id());
+    let dir = vault_dir.join(device.hex());
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = files_of(&dir);
+    let prev = files.last().map_or([0; 32], |last| file::digest(&std::fs::read(last).unwrap()));
+    let header = file::Header { vault, device, key, seq: files.len() as u64 + 1, prev };
+    let bytes = file::seal_by(keys, &header, &serde_json::to_vec(body).unwrap(), secret);
+    std::fs::write(dir.join(file::file_name(header.seq)), &bytes).unwrap();
+    bytes
+}
+
+/// Changes `env`'s passphrase to `text` with `passwd` (the new one in its folder's file `name`),
+/// and from then on runs its commands with it. Returns that file.
+fn change_passphrase(env: &Env, name: &str, text: &str) -> PathBuf {
+    let file = env.file(name, &format!("{text}\n"));
+    env.ok(&["passwd", "--new-passphrase-file", arg(&file)]);
+    std::fs::copy(&file, &env.pass_file).unwrap();
+    file
+}
+
 /// Whether a change file of `device` opens with the key of `old_key_json` and holds `text`.
 fn readable_with_old_key(device: &Path, old_key_json: &[u8], text: &str) -> bool {
     let (vault_id, old_id, old_keys) = old_key(old_key_json);
@@ -1955,20 +1983,16 @@ fn readable_with_old_key(device: &Path, old_key_json: &[u8], text: &str) -> bool
 #[test]
 fn a_later_date_planted_for_the_old_key_does_not_keep_a_sleeper_on_it() {
     use tresor::vault::crypto::DeviceSecret;
-    use tresor::vault::sync::{DeviceId, file};
+    use tresor::vault::sync::DeviceId;
     let folder = folder();
     let (a, b, laptop, old_key_json) = two_devices_and_the_laptops_key(&folder);
-    let new_pass = a.file("new-pass", "the owner's passphrase after the leak\n");
-    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
-    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    let new_pass = change_passphrase(&a, "new-pass", "the owner's passphrase after the leak");
     a.set(&["AFTER_CHANGE"], "private");
 
     let (vault_id, old_id, old_keys) = old_key(&old_key_json);
     let key: serde_json::Value = serde_json::from_slice(&old_key_json).unwrap();
     let secret = DeviceSecret::random();
     let thief = DeviceId(secret.device_id());
-    let dir = laptop.parent().unwrap().join(thief.hex());
-    std::fs::create_dir(&dir).unwrap();
     let clock = serde_json::json!({ "millis": 4_000_000_000_000u64, "counter": 0, "device": thief.hex() });
     let body = serde_json::json!({
         "device_name": "thief",
@@ -1976,9 +2000,7 @@ fn a_later_date_planted_for_the_old_key_does_not_keep_a_sleeper_on_it() {
         "changes": [],
         "rekey": { "key_id": hex(&old_id), "clock": clock, "key_file": key, "grants": {} },
     });
-    let header = file::Header { vault: vault_id, device: thief, key: old_id, seq: 1, prev: [0; 32] };
-    let bytes = file::seal_by(&old_keys, &header, &serde_json::to_vec(&body).unwrap(), &secret);
-    std::fs::write(dir.join(file::file_name(1)), bytes).unwrap();
+    append_signed(laptop.parent().unwrap(), &secret, (vault_id, old_id, &old_keys), &body);
 
     let said = sync(&b);
     assert!(said.contains("changed on \"laptop\""), "{said}");
@@ -2001,9 +2023,7 @@ fn a_later_date_announced_under_a_key_a_thief_granted_does_not_keep_a_sleeper_on
     use tresor::vault::sync::{DeviceId, file};
     let folder = folder();
     let (a, b, laptop, old_key_json) = two_devices_and_the_laptops_key(&folder);
-    let new_pass = a.file("new-pass", "the owner's passphrase after the leak\n");
-    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
-    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    let new_pass = change_passphrase(&a, "new-pass", "the owner's passphrase after the leak");
     a.set(&["AFTER_CHANGE"], "private");
 
     let (vault_id, old_id, old_keys) = old_key(&old_key_json);
@@ -2017,8 +2037,6 @@ fn a_later_date_announced_under_a_key_a_thief_granted_does_not_keep_a_sleeper_on
 
     let secret = DeviceSecret::random();
     let thief = DeviceId(secret.device_id());
-    let dir = laptop.parent().unwrap().join(thief.hex());
-    std::fs::create_dir(&dir).unwrap();
     let (theirs_id, theirs) = (crypto::random_bytes::<16>(), Key32::random());
     let aad =
         [b"tresor sync key grant".as_slice(), &vault_id, hex(&theirs_id).as_bytes(), &unhex(&desktop_id)].concat();
@@ -2029,25 +2047,15 @@ fn a_later_date_announced_under_a_key_a_thief_granted_does_not_keep_a_sleeper_on
         serde_json::json!({ "key_id": hex(key), "clock": clock, "key_file": key_file, "grants": grants })
     };
     let body = |rekey: serde_json::Value| {
-        let body = serde_json::json!({
+        serde_json::json!({
             "device_name": "thief", "device_key": hex(&secret.public()), "changes": [], "rekey": rekey,
-        });
-        serde_json::to_vec(&body).unwrap()
+        })
     };
-    let first = file::seal_by(
-        &old_keys,
-        &file::Header { vault: vault_id, device: thief, key: old_id, seq: 1, prev: [0; 32] },
-        &body(rekey(&theirs_id, now, serde_json::json!({ desktop_id.clone(): hex(&grant) }))),
-        &secret,
-    );
-    let second = file::seal_by(
-        &VaultKeys::from_vault_key(theirs),
-        &file::Header { vault: vault_id, device: thief, key: theirs_id, seq: 2, prev: file::digest(&first) },
-        &body(rekey(&old_id, 4_000_000_000_000, serde_json::json!({}))),
-        &secret,
-    );
-    std::fs::write(dir.join(file::file_name(1)), first).unwrap();
-    std::fs::write(dir.join(file::file_name(2)), second).unwrap();
+    let vault_dir = laptop.parent().unwrap();
+    let granted = body(rekey(&theirs_id, now, serde_json::json!({ desktop_id.clone(): hex(&grant) })));
+    append_signed(vault_dir, &secret, (vault_id, old_id, &old_keys), &granted);
+    let later_date = body(rekey(&old_id, 4_000_000_000_000, serde_json::json!({})));
+    append_signed(vault_dir, &secret, (vault_id, theirs_id, &VaultKeys::from_vault_key(theirs)), &later_date);
 
     let said = sync(&b);
     assert!(said.contains("changed on \"laptop\""), "{said}");
@@ -2066,7 +2074,7 @@ fn a_later_date_announced_under_a_key_a_thief_granted_does_not_keep_a_sleeper_on
 /// new passphrase.
 #[test]
 fn a_lost_device_forking_its_chain_to_forget_the_device_that_changed_the_passphrase_stops_a_sleeper() {
-    use tresor::vault::sync::{DeviceId, file};
+    use tresor::vault::sync::DeviceId;
     let folder = folder();
     let (a, b) = two_devices(&folder);
     let c = Env::without_vault(PASS);
@@ -2080,9 +2088,7 @@ fn a_lost_device_forking_its_chain_to_forget_the_device_that_changed_the_passphr
     sync(&a);
     a.ok(&["sync", "forget", "work"]);
     let laptop_after_forget = files_of(&laptop).len() as u64;
-    let new_pass = a.file("new-pass", "the owner's passphrase after the leak\n");
-    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
-    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    let new_pass = change_passphrase(&a, "new-pass", "the owner's passphrase after the leak");
     a.set(&["AFTER_CHANGE"], "private");
 
     // Work's device secret, from its state folder, with the old key.
@@ -2095,7 +2101,6 @@ fn a_lost_device_forking_its_chain_to_forget_the_device_that_changed_the_passphr
     for f in &files[seen_by_desktop..] {
         std::fs::remove_file(f).unwrap();
     }
-    let prev = file::digest(&std::fs::read(&files[seen_by_desktop - 1]).unwrap());
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let body = serde_json::json!({
         "device_name": "work",
@@ -2107,10 +2112,7 @@ fn a_lost_device_forking_its_chain_to_forget_the_device_that_changed_the_passphr
             "state": { "Forget": { "after": laptop_after_forget } },
         }],
     });
-    let seq = seen_by_desktop as u64 + 1;
-    let header = file::Header { vault: vault_id, device: work_id, key: old_id, seq, prev };
-    let forged = file::seal_by(&old_keys, &header, &serde_json::to_vec(&body).unwrap(), &secret);
-    std::fs::write(work.join(file::file_name(seq)), forged).unwrap();
+    append_signed(work.parent().unwrap(), &secret, (vault_id, old_id, &old_keys), &body);
 
     let published = change_files(&folder);
     let out = b.run_with_stdin(&["set", "WHILE_ASLEEP"], b"typed on the desktop");
@@ -2145,9 +2147,7 @@ fn laptops_announcement_copied_by_a_thief(folder: &Folder, junk_wrap: bool) -> (
     use tresor::vault::crypto::DeviceSecret;
     use tresor::vault::sync::{DeviceId, file};
     let (a, b, laptop, old_key_json) = two_devices_and_the_laptops_key(folder);
-    let new_pass = a.file("new-pass", "the owner's passphrase after the leak\n");
-    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
-    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    let new_pass = change_passphrase(&a, "new-pass", "the owner's passphrase after the leak");
     a.set(&["AFTER_CHANGE"], "private");
     let (vault_id, old_id, old_keys) = old_key(&old_key_json);
     let old_ring = [(old_id, old_keys.clone())].into_iter().collect();
@@ -2165,14 +2165,10 @@ fn laptops_announcement_copied_by_a_thief(folder: &Folder, junk_wrap: bool) -> (
         let wrap = rekey["key_file"]["wrapped_key"].as_str().unwrap().len();
         rekey["key_file"]["wrapped_key"] = serde_json::json!("0".repeat(wrap));
     }
-    let dir = laptop.parent().unwrap().join(thief.hex());
-    std::fs::create_dir(&dir).unwrap();
     let body = serde_json::json!({
         "device_name": "thief", "device_key": hex(&secret.public()), "changes": [], "rekey": rekey,
     });
-    let header = file::Header { vault: vault_id, device: thief, key: old_id, seq: 1, prev: [0; 32] };
-    let bytes = file::seal_by(&old_keys, &header, &serde_json::to_vec(&body).unwrap(), &secret);
-    std::fs::write(dir.join(file::file_name(1)), bytes).unwrap();
+    append_signed(laptop.parent().unwrap(), &secret, (vault_id, old_id, &old_keys), &body);
     (a, b, new_pass)
 }
 
@@ -2186,9 +2182,7 @@ fn a_copy_of_an_announcement_with_a_later_date_does_not_date_the_key_a_sleeper_t
     assert!(sync(&b).contains("changed on \"laptop\""));
     std::fs::copy(&new_pass, &b.pass_file).unwrap();
     assert_eq!(get(&b, &["AFTER_CHANGE"]), "private");
-    let third = a.file("third-pass", "the third passphrase\n");
-    a.ok(&["passwd", "--new-passphrase-file", arg(&third)]);
-    std::fs::copy(&third, &a.pass_file).unwrap();
+    let third = change_passphrase(&a, "third-pass", "the third passphrase");
     a.set(&["AFTER_SECOND_CHANGE"], "private too");
     let said = sync(&b);
     assert!(said.contains("changed on \"laptop\""), "the desktop takes the next key too: {said}");
@@ -2250,12 +2244,7 @@ fn a_key_announced_by_a_lost_device_after_its_forget_was_read_stops_no_device() 
         "device_name": "work", "device_key": hex(&secret.public()), "changes": [],
         "rekey": { "key_id": hex(&theirs_id), "clock": clock, "key_file": key_file, "grants": { desktop_id: hex(&grant) } },
     });
-    let files = files_of(&work);
-    let seq = files.len() as u64 + 1;
-    let prev = file::digest(&std::fs::read(files.last().unwrap()).unwrap());
-    let header = file::Header { vault: vault_id, device: work_id, key: old_id, seq, prev };
-    let bytes = file::seal_by(&old_keys, &header, &serde_json::to_vec(&body).unwrap(), &secret);
-    std::fs::write(work.join(file::file_name(seq)), bytes).unwrap();
+    append_signed(work.parent().unwrap(), &secret, (vault_id, old_id, &old_keys), &body);
 
     b.set(&["ORDINARY_EDIT"], "x");
     sync(&b);
@@ -2300,9 +2289,7 @@ fn a_passphrase_change_after_a_key_made_on_a_fast_clock_stands() {
     let out = b.cmd(&["rotate-key"]).env("LD_PRELOAD", faketime).env("FAKETIME", "+2h").output().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(sync(&a).contains("changed on \"desktop\""));
-    let new_pass = a.file("new-pass", "the passphrase after the laptop was lost\n");
-    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
-    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    let new_pass = change_passphrase(&a, "new-pass", "the passphrase after the laptop was lost");
     a.set(&["AFTER_CHANGE"], "private");
     // The desktop syncs as it always does (with the passphrase its file has).
     assert!(sync(&b).contains("changed on \"laptop\""));
@@ -2325,9 +2312,7 @@ fn a_passphrase_changed_on_a_device_that_was_away_is_not_given_to_a_device_joine
     let folder = folder();
     let (a, b) = two_devices(&folder);
     sync(&b);
-    let laptops = a.file("laptops-pass", "changed on the laptop\n");
-    a.ok(&["passwd", "--new-passphrase-file", arg(&laptops)]);
-    std::fs::copy(&laptops, &a.pass_file).unwrap();
+    change_passphrase(&a, "laptops-pass", "changed on the laptop");
     let thief = Env::without_vault(PASS);
     thief.ok(&["sync", "join", arg(&folder.path), "--name", "thief"]);
     let desktop = device_folder(&b, &folder, "desktop");
@@ -2417,9 +2402,7 @@ fn plant_key_file(vault_dir: &Path, template: &serde_json::Value, ours: &str, ke
 fn planted_key_files_do_not_shut_out_the_new_passphrase_on_a_sleeper() {
     let folder = folder();
     let (a, b, _laptop, _) = two_devices_and_the_laptops_key(&folder);
-    let new_pass = a.file("new-pass", "changed on the laptop\n");
-    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
-    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    let new_pass = change_passphrase(&a, "new-pass", "changed on the laptop");
     let desktop = device_folder(&b, &folder, "desktop");
     let template: serde_json::Value =
         serde_json::from_slice(&std::fs::read(desktop.join("key.json")).unwrap()).unwrap();
@@ -2443,9 +2426,7 @@ fn the_old_passphrase_with_a_planted_key_file_is_a_wrong_passphrase() {
     use tresor::vault::crypto::{self, Key32, Passphrase};
     let folder = folder();
     let (a, _b, laptop, old_key_json) = two_devices_and_the_laptops_key(&folder);
-    let new_pass = a.file("new-pass", "changed on the laptop\n");
-    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
-    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    let new_pass = change_passphrase(&a, "new-pass", "changed on the laptop");
     let now: serde_json::Value = serde_json::from_slice(&std::fs::read(laptop.join("key.json")).unwrap()).unwrap();
     let current = now["key_id"].as_str().unwrap().to_owned();
     let old: serde_json::Value = serde_json::from_slice(&old_key_json).unwrap();
@@ -2495,9 +2476,7 @@ fn a_device_that_slept_through_a_passphrase_change_opens_with_the_new_one() {
     let folder = folder();
     let (a, b) = two_devices(&folder);
     sync(&b);
-    let new_pass = a.file("new-pass", "changed on the laptop\n");
-    a.ok(&["passwd", "--new-passphrase-file", arg(&new_pass)]);
-    std::fs::copy(&new_pass, &a.pass_file).unwrap();
+    let new_pass = change_passphrase(&a, "new-pass", "changed on the laptop");
     a.set(&["AFTER_CHANGE"], "private");
     sync(&a);
 
