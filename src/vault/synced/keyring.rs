@@ -287,7 +287,12 @@ pub(super) fn announced_held<'r>(read: &'r Read, forgotten: &BTreeMap<DeviceId, 
 /// Anyone who holds an older key can announce `key` anew with any clock: a device's own key is
 /// dated by what it learnt when it took it ([`current_clock`]).
 pub(super) fn clock_of(all: &[Announced], key: &[u8; 16]) -> Option<Hlc> {
-    all.iter().filter(|a| a.rekey.key_id == hex(key) && a.under != *key).map(|a| a.rekey.clock).max()
+    dates_of(all, key).max()
+}
+
+/// The dates the announcements of `key` in `all` give it (not those sealed under `key` itself).
+fn dates_of<'a>(all: &'a [Announced], key: &'a [u8; 16]) -> impl Iterator<Item = Hlc> + 'a {
+    all.iter().filter(move |a| a.rekey.key_id == hex(key) && a.under != *key).map(|a| a.rekey.clock)
 }
 
 /// When this device's current key `current` was made: as it learnt it when it made or took the
@@ -297,7 +302,7 @@ pub(super) fn clock_of(all: &[Announced], key: &[u8; 16]) -> Option<Hlc> {
 pub(super) fn current_clock(connection: &Connection, all: &[Announced], current: &[u8; 16]) -> Option<Hlc> {
     match &connection.key_clock {
         Some((key, clock)) if *key == hex(current) => *clock,
-        _ => all.iter().filter(|a| a.rekey.key_id == hex(current) && a.under != *current).map(|a| a.rekey.clock).min(),
+        _ => dates_of(all, current).min(),
     }
 }
 

@@ -464,10 +464,9 @@ impl Vault {
         // devices it had merged from before this sync.)
         let known: BTreeSet<DeviceId> = connection.read.iter().filter(|(_, (n, _))| *n > 0).map(|(d, _)| *d).collect();
         // When this device's key was made, as it learnt it then (not as the folder now says).
-        let current = (
-            &self.header.key_id,
-            keyring::current_clock(&connection, &keyring::announced(&read, &forgotten), &self.header.key_id),
-        );
+        let announced_in_use = keyring::announced(&read, &forgotten);
+        let current =
+            (&self.header.key_id, keyring::current_clock(&connection, &announced_in_use, &self.header.key_id));
         // A device that forgot a device before its announcement of a key this one would move
         // to: someone who kept the old passphrase, with a device of their own (joined after the
         // change, or a lost device of yours they hold, forking its chain), who cut off the
@@ -481,7 +480,7 @@ impl Vault {
         // their key to this device count, here as for the move below (`granted_to_me`).
         let public = keyring::public_keys(&read);
         let me_ctx = (&vault_id, me, &secret);
-        let granted_in_use = keyring::granted_to_me(&keyring::announced(&read, &forgotten), me_ctx, &public);
+        let granted_in_use = keyring::granted_to_me(&announced_in_use, me_ctx, &public);
         // (Each such key, with the key it was announced under and the devices it was given to:
         // see the announcements below.)
         let given: Vec<([u8; 16], String, BTreeSet<DeviceId>)> = granted_in_use
